@@ -1,0 +1,170 @@
+//! [`Sleep`]: a future that completes at a deadline; [`sleep`] and
+//! [`sleep_until`] build one.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use super::timer_key::TimerKey;
+use crate::runtime::context;
+
+/// Waits until `duration` has passed.
+///
+/// No work happens until the returned [`Sleep`] is polled: it registers with
+/// the runtime's timers on its first pending poll. A duration so long that
+/// the deadline cannot be represented sleeps for roughly 30 years instead.
+///
+/// # Panics
+///
+/// Polling the `Sleep` before its deadline on a thread that runs no eddy
+/// runtime panics with a message that says so.
+///
+/// ```no_run
+/// # eddy::run(async {
+/// eddy::time::sleep(std::time::Duration::from_millis(100)).await;
+/// # });
+/// ```
+pub fn sleep(duration: Duration) -> Sleep {
+    Sleep::new(deadline_after(Instant::now(), duration))
+}
+
+/// Waits until `deadline`. A deadline in the past completes on first poll.
+///
+/// # Panics
+///
+/// Polling the `Sleep` before its deadline on a thread that runs no eddy
+/// runtime panics with a message that says so.
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep::new(deadline)
+}
+
+/// `now + duration`, or a far-away instant when that overflows `Instant`.
+pub(crate) fn deadline_after(now: Instant, duration: Duration) -> Instant {
+    now.checked_add(duration).unwrap_or_else(|| far_future(now))
+}
+
+/// About 30 years from `now`: "never" for any real program, yet still an
+/// `Instant` the OS can represent (`Instant` has no MAX).
+pub(crate) fn far_future(now: Instant) -> Instant {
+    const THIRTY_YEARS: Duration = Duration::from_secs(60 * 60 * 24 * 365 * 30);
+    // Falls back to `now` only on a platform whose Instant cannot reach 30
+    // years ahead; eddy runs on 64-bit Unix, where it always can.
+    now.checked_add(THIRTY_YEARS).unwrap_or(now)
+}
+
+/// A future that completes once its deadline has passed. Built by
+/// [`sleep`] and [`sleep_until`].
+///
+/// `Sleep` is `Unpin`, `Send` and `Sync`. It may be polled from any task and
+/// even moved to another thread's runtime: it re-registers where it is
+/// polled. Dropping it cancels its timer and frees the entry.
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Sleep {
+    /// The instant at which this sleep completes.
+    deadline: Instant,
+    /// Which runtime holds our timer entry, and its key there. `None` before
+    /// the first pending poll and once completed. The runtime id matters:
+    /// a key from runtime A means nothing in runtime B, and trusting it
+    /// there would leave the task with no timer at all (a hang).
+    entry: Option<(u64, TimerKey)>,
+}
+
+impl Sleep {
+    /// A sleep until `deadline`, not yet registered anywhere.
+    fn new(deadline: Instant) -> Sleep {
+        Sleep {
+            deadline,
+            entry: None,
+        }
+    }
+
+    /// The instant at which this sleep completes.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Whether the deadline has passed (the next poll returns `Ready`).
+    pub fn is_elapsed(&self) -> bool {
+        Instant::now() >= self.deadline
+    }
+
+    /// Moves the deadline to `deadline`, whether or not the sleep already
+    /// completed: a completed sleep becomes pending again if the new
+    /// deadline is in the future.
+    ///
+    /// A task already waiting on this sleep keeps waiting and is woken at
+    /// the new deadline; there is no need to poll again first.
+    pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
+        let this = self.get_mut();
+        this.deadline = deadline;
+        let Some((runtime, key)) = this.entry.take() else {
+            return;
+        };
+        if context::current_runtime_id() != Some(runtime) {
+            // The entry lives in another runtime, which we cannot reach from
+            // here. It fires at the old deadline and wakes the waiting task,
+            // whose next poll registers the new deadline here.
+            return;
+        }
+        // `None` from `reschedule` means the old entry already fired: its
+        // waker has been woken, and the coming poll registers again.
+        if let Some(Some(new_key)) =
+            context::try_with_timers(|timers| timers.reschedule(key, deadline))
+        {
+            this.entry = Some((runtime, new_key));
+        }
+    }
+
+    /// Cancels our timer entry, if we have one in the runtime running here.
+    fn deregister(&mut self) {
+        let Some((runtime, key)) = self.entry.take() else {
+            return;
+        };
+        // An entry in another runtime (or in one that has shut down) is left
+        // alone: it fires at its deadline with a harmless spurious wake, or
+        // is freed with its runtime.
+        if context::current_runtime_id() == Some(runtime) {
+            context::try_with_timers(|timers| timers.cancel(key));
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if Instant::now() >= this.deadline {
+            // Usually the runtime already fired (removed) our entry; cancel
+            // covers a poll that got here first, so no entry outlives us.
+            this.deregister();
+            return Poll::Ready(());
+        }
+        let still_registered_here = match this.entry {
+            Some((runtime, key)) if context::current_runtime_id() == Some(runtime) => {
+                context::with_timers(|timers| timers.update_waker(key, cx.waker()))
+            }
+            _ => false,
+        };
+        if still_registered_here {
+            return Poll::Pending;
+        }
+        // Not registered yet, registered in another runtime (this sleep
+        // moved), or the entry is gone: register afresh. A stale entry in
+        // another runtime just fires with a spurious wake.
+        // Panics outside a runtime, with a message that says so.
+        let key = context::with_timers(|timers| timers.insert(this.deadline, cx.waker()));
+        let runtime = context::current_runtime_id()
+            .expect("with_timers returned, so a runtime runs on this thread");
+        this.entry = Some((runtime, key));
+        Poll::Pending
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        self.deregister();
+    }
+}
