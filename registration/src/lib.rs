@@ -1,1 +1,129 @@
-//! placeholder: being written (see issue 2).
+//! The registration set and per-resource readiness behind eddy's I/O driver.
+//!
+//! Every socket, pipe or other I/O resource the runtime watches gets one
+//! [`ScheduledIo`]: the readiness the driver last saw for it and the wakers
+//! of the tasks waiting on it. The [`RegistrationSet`] (with its lock-held
+//! half, [`Synced`]) owns all of them and decides when each may be freed.
+//! The crate knows nothing about mio: the driver (`eddy-io-driver`) turns
+//! mio events into [`Ready`] bits and hands them in.
+//!
+//! # How data flows
+//!
+//! ```text
+//!  mio event (token) --driver--> ptr_expose::from_exposed(token) -> &ScheduledIo
+//!      set_readiness(Tick::Set, |r| r | ready); wake(ready)
+//!                                   |
+//!                                   v
+//!  task: poll_readiness / readiness(interest) -> ReadyEvent { tick, ready }
+//!        try the I/O; on WouldBlock: clear_readiness(event), wait again
+//! ```
+//!
+//! # The life of a registration
+//!
+//! 1. **Allocate.** `RegistrationSet::allocate` creates an
+//!    `Arc<ScheduledIo>`, links it into the registration list (the list keeps
+//!    one strong reference) and returns another to the caller, which
+//!    registers the fd with mio under [`ScheduledIo::token`], the exposed
+//!    address.
+//! 2. **Registered.** Driver events find it by token; tasks wait on it.
+//! 3. **Deregister.** When the resource is dropped its owner removes the fd
+//!    from mio, then calls `RegistrationSet::deregister`, which only moves a
+//!    reference into the `pending_release` queue. Once [`NOTIFY_AFTER`]
+//!    entries are queued it asks the caller to unpark the driver.
+//! 4. **Pending release.** The entry is still linked, so its address stays
+//!    valid.
+//! 5. **Released.** At the start of a later turn, before polling, the driver
+//!    sees `needs_release()` and calls `release`, which unlinks every queued
+//!    entry and drops the list's references; the memory is freed when the
+//!    last `Arc` goes.
+//! 6. **Or drained at shutdown.** `RegistrationSet::shutdown` marks the set
+//!    shut down, forgets the queue, and hands every still-linked entry back
+//!    to the driver, which calls `ScheduledIo::shutdown` on each so waiting
+//!    tasks wake up and see `is_shutdown`. Later `allocate` calls fail with
+//!    [`shutdown_error`]; later `deregister` calls do nothing.
+//!
+//! # Why release is deferred
+//!
+//! A single `mio::Poll::poll` returns a batch of events. While the driver
+//! dispatches that batch, a woken task may drop its socket and deregister it;
+//! an event for the same token can still be waiting later in the batch. If
+//! `deregister` freed the `ScheduledIo` at once, the driver would then turn
+//! that token into a reference to freed (or reused) memory. Deferring the
+//! unlink to the *next* turn, after the fd left mio, guarantees no event can
+//! name the address any more (see [`ptr_expose`]).
+//!
+//! # Implementation
+//!
+//! **Readiness word.** Everything a poll needs to decide lives in one
+//! `AtomicUsize` in each `ScheduledIo`: the ready bits, a tick and a shutdown
+//! bit (the table is in `scheduled_io.rs`). A poll of a ready resource is one
+//! load; the driver updates it with a compare-and-swap loop. The tick counts
+//! driver events for the resource. A task that found readiness stale hands
+//! back the `ReadyEvent` it acted on, and `clear_readiness` clears only if the
+//! tick is unchanged, so an event that arrived between the task's snapshot
+//! and its clear is never erased. The *whole* stored tick is compared (up to
+//! 32 bits): tokio once compared 8 bits, so after 256 events a stale clear
+//! matched again and erased fresh readiness, hanging the task. `READ_CLOSED`
+//! and `WRITE_CLOSED` are never cleared, because no later event would set
+//! them again.
+//!
+//! **Wakers.** Each `ScheduledIo` keeps, behind a mutex, one reader waker,
+//! one writer waker (for `poll_readiness`, the common one-task-per-direction
+//! case) and an intrusive list of [`Readiness`] futures (any number of tasks,
+//! each with its own interest). Pollers store their waker under the lock and
+//! then *re-check* readiness under the same lock; `wake` takes the lock after
+//! setting readiness, so one of the two always sees the other and no wake-up
+//! is lost. `wake` collects matching wakers into a fixed batch of 32, drops
+//! the lock, and only then wakes them: a woken task may run inline, take the
+//! same lock, or drop the resource. Large waiter lists are handled batch by
+//! batch.
+//!
+//! **Intrusive lists.** Both the registration list and the waiters lists are
+//! intrusive lists (`linked_list.rs`) whose nodes embed their own links, so linking never
+//! allocates and unlinking by address is O(1). The registration list owns
+//! `Arc`s (turned into raw pointers while linked); the waiters list holds
+//! plain addresses of nodes pinned inside futures, which unlink themselves
+//! on drop.
+//!
+//! **Split state.** [`RegistrationSet`] holds only the pending-release
+//! counter, padded to its own cache line, so the driver can check it every
+//! turn without the lock. [`Synced`] holds the list and queue; its owner
+//! keeps it in a mutex and every mutating call takes `&mut Synced`.
+//!
+//! **Loom.** All synchronisation primitives come from the `loom` shim module;
+//! under `--cfg loom` they are loom's, and the `loom_tests` module explores
+//! the races that matter: deregister against release, set against clear,
+//! poll against wake, shutdown against poll.
+
+mod direction;
+pub mod error;
+mod interest;
+mod linked_list;
+mod loom;
+pub mod ptr_expose;
+mod readiness;
+mod ready;
+mod ready_event;
+mod registration_set;
+mod scheduled_io;
+mod synced;
+mod tick;
+mod waiter;
+mod waiters;
+mod wake_list;
+
+#[cfg(all(test, loom))]
+mod loom_tests;
+#[cfg(all(test, not(loom)))]
+mod tests;
+
+pub use direction::Direction;
+pub use error::{ShutdownError, is_shutdown_error, shutdown_error};
+pub use interest::Interest;
+pub use readiness::Readiness;
+pub use ready::Ready;
+pub use ready_event::ReadyEvent;
+pub use registration_set::{NOTIFY_AFTER, RegistrationSet};
+pub use scheduled_io::ScheduledIo;
+pub use synced::Synced;
+pub use tick::Tick;

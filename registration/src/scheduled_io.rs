@@ -1,0 +1,342 @@
+//! [`ScheduledIo`]: the readiness state and wakers of one registered resource.
+
+use std::fmt;
+use std::ptr::NonNull;
+use std::sync::PoisonError;
+use std::task::{Context, Poll};
+
+use crate::linked_list::{Link, Pointers};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+use crate::loom::sync::{Arc, Mutex, MutexGuard};
+use crate::readiness::Readiness;
+use crate::waiters::Waiters;
+use crate::wake_list::WakeList;
+use crate::{Direction, Interest, Ready, ReadyEvent, Tick, ptr_expose};
+
+// The readiness word.
+//
+// One `AtomicUsize` holds everything a poll needs to decide without a lock,
+// so a poll of a ready resource costs one load:
+//
+// 64-bit `usize`:
+//
+// ```text
+//  bit   | 63       | 62 .. 48 | 47 .. 16       | 15 .. 0
+//  ------+----------+----------+----------------+------------------
+//  field | shutdown | (unused) | tick (32 bits) | ready (`Ready`)
+// ```
+//
+// 32-bit `usize`:
+//
+// ```text
+//  bit   | 31       | 30 .. 16       | 15 .. 0
+//  ------+----------+----------------+------------------
+//  field | shutdown | tick (15 bits) | ready (`Ready`)
+// ```
+//
+// `ready` holds the `Ready` bits; `tick` counts driver events (`Tick::Set`)
+// for this resource and wraps at `TICK_MAX`; `shutdown` is set once, by
+// `shutdown`, and never cleared.
+
+/// Bits 0-15: the `Ready` set.
+const READY_MASK: usize = (1 << 16) - 1;
+/// Where the tick starts.
+const TICK_SHIFT: u32 = 16;
+/// Width of the tick: as wide as a `ReadyEvent::tick` (`u32`) when the word
+/// has room, otherwise every bit between `ready` and `shutdown`.
+const TICK_BITS: u32 = if usize::BITS >= 64 {
+    32
+} else {
+    usize::BITS - 17
+};
+/// The largest tick; `Tick::Set` wraps to 0 after it.
+const TICK_MAX: usize = (1 << TICK_BITS) - 1;
+/// The top bit: the resource (or the whole runtime) shut down.
+const SHUTDOWN: usize = 1 << (usize::BITS - 1);
+
+// The layout needs 16 ready bits, some tick bits and the shutdown bit.
+const _: () = assert!(usize::BITS >= 32);
+const _: () = assert!(TICK_SHIFT + TICK_BITS < usize::BITS);
+
+/// The tick stored in `word`.
+fn tick_of(word: usize) -> usize {
+    (word >> TICK_SHIFT) & TICK_MAX
+}
+
+/// The per-resource readiness and wakers, one per registered I/O resource.
+///
+/// The driver sets readiness from mio events and wakes the tasks whose
+/// interest matches; tasks poll readiness, do their I/O, and clear what
+/// turned out to be stale. See the crate docs for the life of one.
+pub struct ScheduledIo {
+    /// Links in the `RegistrationSet`'s list of live registrations.
+    linked_list_pointers: Pointers<ScheduledIo>,
+    /// Ready bits, event tick and shutdown bit; see the table above.
+    readiness: AtomicUsize,
+    /// Everyone waiting for readiness. A mutex (not atomics) because a waker
+    /// must be stored and the readiness re-checked as one step.
+    waiters: Mutex<Waiters>,
+}
+
+impl ScheduledIo {
+    /// A resource with no readiness, tick 0, not shut down, no waiter.
+    pub fn new() -> ScheduledIo {
+        ScheduledIo {
+            linked_list_pointers: Pointers::new(),
+            readiness: AtomicUsize::new(0),
+            waiters: Mutex::new(Waiters::default()),
+        }
+    }
+
+    /// The token to register with mio: this resource's exposed address
+    /// (see [`ptr_expose`] for why that is safe).
+    pub fn token(&self) -> usize {
+        ptr_expose::expose(self)
+    }
+
+    /// Updates the ready bits with `f`.
+    ///
+    /// With `Tick::Set` (a driver event) the tick is bumped. With
+    /// `Tick::Clear(t)` nothing happens and `false` is returned unless the
+    /// stored tick is still exactly `t`: an event arrived after the caller
+    /// took its snapshot, and clearing now would erase readiness the caller
+    /// never saw, leaving its task asleep on a ready socket.
+    pub fn set_readiness(&self, tick: Tick, f: impl Fn(Ready) -> Ready) -> bool {
+        let mut current = self.readiness.load(Ordering::Acquire);
+        loop {
+            let current_tick = tick_of(current);
+            let new_tick = match tick {
+                Tick::Set => current_tick.wrapping_add(1) & TICK_MAX,
+                // Compare the whole stored tick. Comparing only its low 8 bits
+                // (as tokio once did) makes a clear that is 256 events stale
+                // look current, and it then erases the newest readiness.
+                Tick::Clear(t) if t as usize == current_tick => current_tick,
+                Tick::Clear(_) => return false,
+            };
+            let ready = f(Ready::from_usize(current & READY_MASK));
+            let next = (current & SHUTDOWN) | (new_tick << TICK_SHIFT) | ready.as_usize();
+            match self.readiness.compare_exchange(
+                current,
+                next,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return true,
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    /// Wakes every waiter whose interest intersects `ready`: the reader, the
+    /// writer and matching `readiness` futures.
+    ///
+    /// Wakers are taken out under the lock in batches of at most
+    /// [`crate::wake_list::BATCH`], then woken with the lock released: a
+    /// woken task may run at once, take this lock, or drop the resource.
+    pub fn wake(&self, ready: Ready) {
+        let mut batch = WakeList::new();
+        let mut waiters = self.lock_waiters();
+
+        if ready.intersects(Direction::Read.mask()) {
+            if let Some(waker) = waiters.reader.take() {
+                batch.push(waker);
+            }
+        }
+        if ready.intersects(Direction::Write.mask()) {
+            if let Some(waker) = waiters.writer.take() {
+                batch.push(waker);
+            }
+        }
+
+        loop {
+            let mut drain = waiters
+                .list
+                .drain_filter(|waiter| waiter.interest().mask().intersects(ready));
+            let mut done = false;
+            while batch.can_push() {
+                let Some(waiter) = drain.next() else {
+                    done = true;
+                    break;
+                };
+                // SAFETY: the waiter was linked in our list, so its future has
+                // not been dropped (it unlinks itself under this lock first),
+                // and we hold the waiters lock.
+                let waker = unsafe {
+                    waiter.as_ref().with_state(|state| {
+                        state.notified = true;
+                        state.waker.take()
+                    })
+                };
+                if let Some(waker) = waker {
+                    batch.push(waker);
+                }
+            }
+            if done {
+                break;
+            }
+            // The batch is full: wake it without the lock, then continue from
+            // the head (the list may have changed meanwhile).
+            drop(waiters);
+            batch.wake_all();
+            waiters = self.lock_waiters();
+        }
+
+        drop(waiters);
+        batch.wake_all();
+    }
+
+    /// Polls for readiness in `direction`.
+    ///
+    /// Returns `Ready` if any bit of `direction.mask()` is set or the
+    /// resource is shut down. Otherwise stores `cx`'s waker in the
+    /// direction's slot and returns `Pending`; the next `wake` that matches
+    /// wakes it.
+    pub fn poll_readiness(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<ReadyEvent> {
+        let mask = direction.mask();
+        let event = self.event(mask);
+        if is_final(event) {
+            return Poll::Ready(event);
+        }
+
+        let mut waiters = self.lock_waiters();
+        let slot = match direction {
+            Direction::Read => &mut waiters.reader,
+            Direction::Write => &mut waiters.writer,
+        };
+        let replaced = match slot {
+            Some(waker) if waker.will_wake(cx.waker()) => None,
+            _ => slot.replace(cx.waker().clone()),
+        };
+        // Check again with the lock held. Between the first load and storing
+        // the waker, the driver may have set readiness and run `wake`, which
+        // found no waker: without this second look the wake-up is lost and
+        // the task sleeps on a ready resource. Any `wake` after this point
+        // takes the lock after us and finds the waker.
+        let event = self.event(mask);
+        drop(waiters);
+        // Dropped without the lock: dropping a waker can run arbitrary code.
+        drop(replaced);
+
+        if is_final(event) {
+            Poll::Ready(event)
+        } else {
+            Poll::Pending
+        }
+    }
+
+    /// Clears the readiness `event` reported, unless the driver reported new
+    /// readiness since (the tick moved on), in which case nothing is cleared.
+    ///
+    /// `READ_CLOSED` and `WRITE_CLOSED` are never cleared: a closed half stays
+    /// closed, and no further event would ever set them again.
+    pub fn clear_readiness(&self, event: ReadyEvent) {
+        let clear = event.ready - (Ready::READ_CLOSED | Ready::WRITE_CLOSED);
+        if clear.is_empty() {
+            return;
+        }
+        self.set_readiness(Tick::Clear(event.tick), |current| current - clear);
+    }
+
+    /// A future that completes when any readiness in `interest` is set (or
+    /// the resource shuts down). Any number of tasks may wait at once.
+    pub fn readiness(&self, interest: Interest) -> Readiness<'_> {
+        Readiness::new(self, interest)
+    }
+
+    /// The current readiness for `interest`, without waiting (for `try_*`
+    /// operations).
+    pub fn ready_now(&self, interest: Interest) -> ReadyEvent {
+        self.event(interest.mask())
+    }
+
+    /// Whether `shutdown` was called.
+    pub fn is_shutdown(&self) -> bool {
+        self.readiness.load(Ordering::Acquire) & SHUTDOWN != 0
+    }
+
+    /// Marks the resource shut down and wakes every waiter, so each sees
+    /// `is_shutdown` instead of sleeping forever. Idempotent.
+    pub fn shutdown(&self) {
+        self.readiness.fetch_or(SHUTDOWN, Ordering::AcqRel);
+        self.wake(Ready::ALL);
+    }
+
+    /// Drops the stored reader and writer wakers (the resource's owner is
+    /// going away; keeping them would keep their tasks alive).
+    pub fn clear_wakers(&self) {
+        let mut waiters = self.lock_waiters();
+        let reader = waiters.reader.take();
+        let writer = waiters.writer.take();
+        drop(waiters);
+        drop((reader, writer));
+    }
+
+    /// A snapshot of the readiness word restricted to `mask`.
+    pub(crate) fn event(&self, mask: Ready) -> ReadyEvent {
+        let word = self.readiness.load(Ordering::Acquire);
+        ReadyEvent {
+            // `tick_of` is at most `TICK_MAX`, which fits in `u32`.
+            tick: tick_of(word) as u32,
+            ready: Ready::from_usize(word & READY_MASK) & mask,
+            is_shutdown: word & SHUTDOWN != 0,
+        }
+    }
+
+    /// Locks the waiters. A poisoned lock is used as is: every critical
+    /// section leaves `Waiters` consistent before anything that can panic,
+    /// and panicking here would turn one task's panic into the driver's.
+    pub(crate) fn lock_waiters(&self) -> MutexGuard<'_, Waiters> {
+        self.waiters.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Whether a poll should complete with `event`.
+pub(crate) fn is_final(event: ReadyEvent) -> bool {
+    !event.ready.is_empty() || event.is_shutdown
+}
+
+impl Default for ScheduledIo {
+    fn default() -> ScheduledIo {
+        ScheduledIo::new()
+    }
+}
+
+impl fmt::Debug for ScheduledIo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let event = self.event(Ready::ALL);
+        f.debug_struct("ScheduledIo")
+            .field("ready", &event.ready)
+            .field("tick", &event.tick)
+            .field("is_shutdown", &event.is_shutdown)
+            .finish_non_exhaustive()
+    }
+}
+
+// SAFETY: `as_raw` and `from_raw` are `Arc::as_ptr` / `Arc::from_raw` on the
+// same allocation (and `push_front` forgets the handle, transferring one
+// strong count into the list); an `Arc`'s value never moves; and
+// `linked_list_pointers` is used only by the one registration list.
+unsafe impl Link for Arc<ScheduledIo> {
+    type Handle = Arc<ScheduledIo>;
+    type Target = ScheduledIo;
+
+    fn as_raw(handle: &Arc<ScheduledIo>) -> NonNull<ScheduledIo> {
+        // `Arc::as_ptr` keeps the provenance of the whole allocation, which
+        // `Arc::from_raw` needs; `&**handle` would only cover the value.
+        let ptr = Arc::as_ptr(handle).cast_mut();
+        // SAFETY: an `Arc` always points to an allocation, never null.
+        unsafe { NonNull::new_unchecked(ptr) }
+    }
+
+    unsafe fn from_raw(ptr: NonNull<ScheduledIo>) -> Arc<ScheduledIo> {
+        // SAFETY: the caller promises `ptr` came from `as_raw` on an `Arc`
+        // that was then forgotten, and is reclaimed once.
+        unsafe { Arc::from_raw(ptr.as_ptr()) }
+    }
+
+    unsafe fn pointers(target: NonNull<ScheduledIo>) -> NonNull<Pointers<ScheduledIo>> {
+        // SAFETY: the caller promises `target` is live; `&raw mut` takes the
+        // field address without a reference to the shared `ScheduledIo`.
+        unsafe { NonNull::new_unchecked(&raw mut (*target.as_ptr()).linked_list_pointers) }
+    }
+}
