@@ -1,0 +1,302 @@
+//! The runtime's own state and its event loop, on the runtime thread only.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use futures_task::waker_ref;
+use slab::Slab;
+
+use super::{Config, MainWaker, Shared, context};
+use crate::coop;
+use crate::metrics::LocalCounters;
+use crate::task::{JoinHandle, RunOutcome, Runnable, TaskCell};
+use crate::time::timers::Timers;
+
+/// Everything the runtime thread owns. Interior mutability (`Cell`,
+/// `RefCell`) because tasks reach the core through the thread-local context
+/// while the loop itself holds `&Core`; every borrow is short and never
+/// spans a call into user code.
+#[derive(Debug)]
+pub(crate) struct Core {
+    /// What other threads can reach.
+    shared: Arc<Shared>,
+    /// Tasks ready to be polled, in wake order (round-robin).
+    queue: RefCell<VecDeque<Arc<dyn Runnable>>>,
+    /// Every live task, so shutdown can drop them all.
+    tasks: RefCell<Slab<Arc<dyn Runnable>>>,
+    /// Wakers to wake after the next driver turn (`yield_now`, budget).
+    deferred: RefCell<Vec<Waker>>,
+    /// The last `deferred` batch, kept to reuse its allocation.
+    deferred_spare: RefCell<Vec<Waker>>,
+    /// Buffer the remote queue is swapped into, kept to reuse its allocation.
+    adopted: RefCell<Vec<Arc<dyn Runnable>>>,
+    /// Pending sleeps and timeouts, ordered by deadline.
+    timers: RefCell<Timers>,
+    /// The reactor. Only the loop borrows it, for one `turn` at a time.
+    driver: RefCell<eddy_io_driver::Driver>,
+    /// Event interval, budget and the other tunables.
+    config: Config,
+    /// Set when shutdown starts: spawns from then on are cancelled at once.
+    shutting_down: Cell<bool>,
+    /// Plain counters, published to `Shared` once per tick.
+    counters: LocalCounters,
+}
+
+impl Core {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        driver: eddy_io_driver::Driver,
+        config: Config,
+    ) -> Core {
+        Core {
+            shared,
+            queue: RefCell::new(VecDeque::with_capacity(256)),
+            tasks: RefCell::new(Slab::with_capacity(64)),
+            deferred: RefCell::new(Vec::new()),
+            deferred_spare: RefCell::new(Vec::new()),
+            adopted: RefCell::new(Vec::new()),
+            timers: RefCell::new(Timers::new()),
+            driver: RefCell::new(driver),
+            config,
+            shutting_down: Cell::new(false),
+            counters: LocalCounters::default(),
+        }
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    pub(crate) fn shared_arc(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Spawns a future on this runtime (called on its thread).
+    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+    {
+        let task = Arc::new(TaskCell::new(future, self.shared.clone()));
+        if self.shutting_down.get() {
+            // SAFETY: we are on the runtime thread (`&Core` is only reachable
+            // there), and the task was never published.
+            unsafe { task.cancel() };
+            return JoinHandle::new(task);
+        }
+        self.adopt(task.clone());
+        self.counters.spawned.set(self.counters.spawned.get() + 1);
+        JoinHandle::new(task)
+    }
+
+    /// Gives a task a slab slot and queues it for its first poll.
+    fn adopt(&self, task: Arc<dyn Runnable>) {
+        let key = self.tasks.borrow_mut().insert(task.clone());
+        task.header().set_key(key);
+        self.queue.borrow_mut().push_back(task);
+        crate::trace::task_spawned(key);
+    }
+
+    /// The local fast path of a wake. Fails only if the queue is borrowed,
+    /// which the loop never does across user code; the caller then falls
+    /// back to the remote queue.
+    pub(crate) fn push_local(&self, task: Arc<dyn Runnable>) -> Result<(), Arc<dyn Runnable>> {
+        match self.queue.try_borrow_mut() {
+            Ok(mut queue) => {
+                queue.push_back(task);
+                Ok(())
+            }
+            Err(_) => Err(task),
+        }
+    }
+
+    pub(crate) fn defer(&self, waker: &Waker) {
+        self.deferred.borrow_mut().push(waker.clone());
+    }
+
+    /// Runs `f` with the timers, or `None` if they are borrowed already (a
+    /// timer dropped by a waker while they fire).
+    pub(crate) fn try_with_timers<R>(&self, f: impl FnOnce(&mut Timers) -> R) -> Option<R> {
+        let mut timers = self.timers.try_borrow_mut().ok()?;
+        Some(f(&mut timers))
+    }
+
+    /// Runs `future` to completion on this thread, driving every task,
+    /// timer and socket of the runtime meanwhile.
+    pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
+        assert!(
+            !context::is_inside_runtime(),
+            "cannot start an eddy runtime from within a runtime: \
+             `block_on` would block the thread the outer runtime runs on"
+        );
+        let _guard = context::enter(self);
+        let mut future = std::pin::pin!(future);
+        let main = Arc::new(MainWaker::new(self.shared.clone()));
+        let waker = waker_ref(&main);
+        let mut cx = Context::from_waker(&waker);
+        loop {
+            if main.take_notified() {
+                coop::reset(self.config.budget);
+                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                    self.publish_metrics();
+                    return output;
+                }
+            }
+            self.tick(&main);
+        }
+    }
+
+    /// One round of the loop: run up to `event_interval` tasks, adopt remote
+    /// ones, and turn the driver when the interval is used up or there is
+    /// nothing else to do.
+    fn tick(&self, main: &MainWaker) {
+        let mut polled = 0;
+        while polled < self.config.event_interval {
+            let Some(task) = self.queue.borrow_mut().pop_front() else {
+                break;
+            };
+            self.run_task(task);
+            polled += 1;
+        }
+        self.counters.polls.set(self.counters.polls.get() + polled as u64);
+        self.adopt_remote();
+
+        let has_deferred = !self.deferred.borrow().is_empty();
+        let has_work = main.is_notified() || !self.queue.borrow().is_empty();
+        if has_work && !has_deferred && polled < self.config.event_interval {
+            // Work is waiting and the driver was turned recently enough.
+            return;
+        }
+        let timeout = if has_work || has_deferred {
+            Some(Duration::ZERO)
+        } else {
+            self.park_timeout()
+        };
+        self.turn(timeout);
+    }
+
+    /// Polls one task and forgets it if it finished.
+    fn run_task(&self, task: Arc<dyn Runnable>) {
+        let key = task.header().key();
+        coop::reset(self.config.budget);
+        // SAFETY: `&Core` is only reachable on the runtime thread.
+        let outcome = unsafe { task.run() };
+        if outcome == RunOutcome::Finished {
+            if let Some(key) = key {
+                let removed = self.tasks.borrow_mut().try_remove(key);
+                crate::trace::task_finished(key);
+                drop(removed);
+            }
+        }
+    }
+
+    /// Moves remotely woken or spawned tasks onto the local queue.
+    fn adopt_remote(&self) {
+        let mut adopted = self.adopted.take();
+        self.shared.take_remote(&mut adopted);
+        for task in adopted.drain(..) {
+            if task.header().key().is_some() {
+                self.queue.borrow_mut().push_back(task);
+            } else if self.shutting_down.get() {
+                // SAFETY: runtime thread; the task was never adopted.
+                unsafe { task.cancel() };
+            } else {
+                self.counters.spawned.set(self.counters.spawned.get() + 1);
+                self.adopt(task);
+            }
+        }
+        *self.adopted.borrow_mut() = adopted;
+    }
+
+    /// How long the driver may block: until the next timer, or forever.
+    fn park_timeout(&self) -> Option<Duration> {
+        let deadline = self.timers.borrow().next_deadline()?;
+        Some(deadline.saturating_duration_since(Instant::now()))
+    }
+
+    /// Turns the driver, then fires due timers and deferred wakers.
+    fn turn(&self, timeout: Option<Duration>) {
+        let turned = self.driver.borrow_mut().turn(timeout);
+        match turned {
+            Ok(stats) => {
+                self.counters.turns.set(self.counters.turns.get() + 1);
+                self.counters
+                    .io_events
+                    .set(self.counters.io_events.get() + stats.events as u64);
+                crate::trace::driver_turned(timeout, &stats);
+            }
+            // `turn` retries EINTR itself; anything else means the poller
+            // fd is unusable and no progress is possible.
+            Err(error) => panic!("eddy: the I/O driver failed: {error}"),
+        }
+        if !self.timers.borrow().is_empty() {
+            let fired = self.timers.borrow_mut().fire_expired(Instant::now());
+            crate::trace::timers_fired(fired);
+        }
+        self.wake_deferred();
+        self.publish_metrics();
+    }
+
+    fn wake_deferred(&self) {
+        let mut batch = self.deferred_spare.take();
+        std::mem::swap(&mut batch, &mut *self.deferred.borrow_mut());
+        for waker in batch.drain(..) {
+            waker.wake();
+        }
+        *self.deferred_spare.borrow_mut() = batch;
+    }
+
+    /// Copies the local counters where `Handle::metrics` reads them.
+    pub(crate) fn publish_metrics(&self) {
+        let driver = self.shared.driver();
+        self.shared.metrics().publish(
+            &self.counters,
+            self.tasks.borrow().len(),
+            self.timers.borrow().len(),
+            driver.num_registered(),
+            driver.num_pending_release(),
+        );
+    }
+
+    /// Drops every task, then shuts the driver down. Runs once, from
+    /// `Runtime`'s `Drop`, in the order the crate docs promise.
+    pub(crate) fn shutdown(&self) {
+        if self.shutting_down.replace(true) {
+            return;
+        }
+        let _guard = context::enter(self);
+        crate::trace::shutdown_step("dropping tasks");
+        // (1) and (2): spawns are now refused; drop every task's future on
+        // this thread, inside the context, so sockets deregister and timers
+        // cancel. A task's `Drop` may spawn (refused) or wake others, so
+        // loop until the slab stays empty.
+        loop {
+            let tasks: Vec<_> = self.tasks.borrow_mut().drain().collect();
+            if tasks.is_empty() {
+                break;
+            }
+            for task in tasks {
+                // SAFETY: runtime thread.
+                unsafe { task.cancel() };
+            }
+        }
+        drop(std::mem::take(&mut *self.queue.borrow_mut()));
+        // (3): close and drain the remote queue.
+        crate::trace::shutdown_step("draining the remote queue");
+        for task in self.shared.close_remote() {
+            // SAFETY: runtime thread.
+            unsafe { task.cancel() };
+        }
+        drop(std::mem::replace(&mut *self.timers.borrow_mut(), Timers::new()));
+        drop(std::mem::take(&mut *self.deferred.borrow_mut()));
+        // (4): every registration gets its shutdown bit and its waiters
+        // woken, before (5) the `mio::Poll` is dropped with the core.
+        crate::trace::shutdown_step("shutting down the I/O driver");
+        self.driver.borrow_mut().shutdown();
+        self.shared.blocking().shutdown();
+        self.publish_metrics();
+    }
+}

@@ -1,0 +1,100 @@
+//! Reaching a runtime from anywhere.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use super::{Shared, context};
+use crate::Metrics;
+use crate::task::{JoinHandle, TaskCell};
+
+/// A cheap, cloneable, `Send + Sync` reference to a runtime: spawn `Send`
+/// tasks on it from any thread, and read its metrics.
+///
+/// ```
+/// let rt = eddy::Runtime::new().unwrap();
+/// let handle = rt.handle();
+/// let from_thread = std::thread::spawn(move || handle.spawn(async { 7 }))
+///     .join()
+///     .unwrap();
+/// assert_eq!(rt.block_on(from_thread).unwrap(), 7);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Handle {
+    /// The runtime's cross-thread half.
+    shared: Arc<Shared>,
+}
+
+impl Handle {
+    pub(crate) fn new(shared: Arc<Shared>) -> Handle {
+        Handle { shared }
+    }
+
+    /// The handle of the runtime running on this thread.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside a runtime; see [`Handle::try_current`].
+    pub fn current() -> Handle {
+        Handle::try_current().expect(
+            "eddy::Handle::current() called outside an eddy runtime (in `block_on` or a task)",
+        )
+    }
+
+    /// The handle of the runtime running on this thread, if any.
+    pub fn try_current() -> Option<Handle> {
+        context::with_core(|core| Handle::new(core.shared_arc().clone()))
+    }
+
+    /// Spawns a `Send` task from any thread, waking the runtime if it is
+    /// parked. On the runtime's own thread this is [`crate::spawn`]. If the
+    /// runtime has shut down, the future is dropped and the handle resolves
+    /// to a cancelled [`JoinError`](crate::task::JoinError).
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        if context::is_current(&self.shared) {
+            return context::with_core(|core| core.spawn(future))
+                .expect("is_current implies a runtime on this thread");
+        }
+        self.spawn_remote(future)
+    }
+
+    fn spawn_remote<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let task = Arc::new(TaskCell::new(future, self.shared.clone()));
+        if let Err(refused) = self.shared.push_remote(task.clone()) {
+            // SAFETY: `F: Send`, so dropping the future on this thread is
+            // sound, and the runtime never saw the task.
+            unsafe { refused.cancel() };
+        }
+        JoinHandle::new(task)
+    }
+
+    /// A snapshot of the runtime's counters. On the runtime's own thread it
+    /// is exact; from other threads it is as of the runtime's last tick.
+    pub fn metrics(&self) -> Metrics {
+        context::with_core(|core| {
+            if std::ptr::eq(core.shared(), &*self.shared) {
+                core.publish_metrics();
+            }
+        });
+        self.shared
+            .metrics()
+            .snapshot(self.shared.blocking().num_threads())
+    }
+
+    /// Whether the runtime has shut down.
+    pub fn is_shutdown(&self) -> bool {
+        self.shared.is_closed()
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+}
+

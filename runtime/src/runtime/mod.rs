@@ -1,0 +1,19 @@
+//! The runtime: its owner type, handle, builder, and the loop behind them.
+
+mod builder;
+pub(crate) mod context;
+mod config;
+mod core;
+mod handle;
+mod main_waker;
+#[allow(clippy::module_inception)]
+mod runtime;
+mod shared;
+
+pub use builder::Builder;
+pub(crate) use config::Config;
+pub(crate) use core::Core;
+pub use handle::Handle;
+pub(crate) use main_waker::MainWaker;
+pub use runtime::Runtime;
+pub(crate) use shared::Shared;

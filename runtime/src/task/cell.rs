@@ -1,0 +1,169 @@
+//! One spawned task: a single allocation holding its header, its future and
+//! the slot its outcome is left in.
+
+use std::cell::UnsafeCell;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::ptr;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures_task::{ArcWake, waker_ref};
+
+use super::{Header, JoinError, JoinSlot, JoinTarget, RunOutcome, Runnable};
+use crate::runtime::Shared;
+
+/// A task. The run queue, the slab, every waker and the `JoinHandle` hold
+/// an `Arc` of this one allocation; a waker is this `Arc` (through
+/// `futures-task`'s `ArcWake`), so a late wake of a finished task only sees
+/// the `COMPLETE` bit and does nothing.
+pub(crate) struct TaskCell<F: Future> {
+    /// State, slab key and owning runtime.
+    header: Header,
+    /// The future while it runs; `None` once it finished or was dropped.
+    /// Only the runtime's thread touches it (see the `Send`/`Sync` impls).
+    future: UnsafeCell<Option<F>>,
+    /// Where the outcome waits for the `JoinHandle`.
+    slot: JoinSlot<F::Output>,
+}
+
+// SAFETY: the cell is shared with wakers and the join handle on any thread,
+// but those only touch `header` (atomics and an `Arc`) and `slot` (a mutex).
+// `future` is touched only through `Runnable::run` and `Runnable::cancel`,
+// whose contracts restrict them to the owning runtime's thread, and the
+// runtime drops every future before it lets go of the task (at completion or
+// at shutdown), so the last `Arc`, wherever it is released, drops `None`.
+// `F::Output` is only dropped by `JoinSlot` on the completing thread or the
+// handle's thread, and `JoinHandle<T>` is `Send` only when `T` is.
+unsafe impl<F: Future> Send for TaskCell<F> {}
+// SAFETY: see the `Send` impl above: shared access never reaches `future`.
+unsafe impl<F: Future> Sync for TaskCell<F> {}
+
+impl<F: Future> TaskCell<F> {
+    pub(crate) fn new(future: F, shared: Arc<Shared>) -> TaskCell<F> {
+        TaskCell {
+            header: Header::new(shared),
+            future: UnsafeCell::new(Some(future)),
+            slot: JoinSlot::new(),
+        }
+    }
+
+    /// Drops the future in place and leaves `None` behind, even if the
+    /// future's `Drop` panics. Returns the panic payload if it did.
+    ///
+    /// # Safety
+    ///
+    /// Runtime thread only, and no reference into the future may be live.
+    unsafe fn drop_future(&self) -> Option<Box<dyn std::any::Any + Send>> {
+        let slot = self.future.get();
+        // SAFETY: the caller guarantees exclusive access on the owning
+        // thread. Dropping in place keeps the pinning promise (the future is
+        // never moved), and writing `None` afterwards, even after a panic
+        // in `drop`, means it can never be dropped twice.
+        unsafe {
+            let result = catch_unwind(AssertUnwindSafe(|| ptr::drop_in_place(slot)));
+            ptr::write(slot, None);
+            result.err()
+        }
+    }
+
+    /// Ends the task with `outcome`, exactly once.
+    fn finish(&self, outcome: Result<F::Output, JoinError>) {
+        if self.header.state.transition_to_complete() {
+            self.slot.complete(outcome);
+        }
+    }
+}
+
+impl<F: Future + 'static> Runnable for TaskCell<F> {
+    fn header(&self) -> &Header {
+        &self.header
+    }
+
+    unsafe fn run(self: Arc<Self>) -> RunOutcome {
+        let snapshot = self.header.state.transition_to_running();
+        if snapshot.is_complete() {
+            return RunOutcome::AlreadyComplete;
+        }
+        if snapshot.is_cancelled() {
+            // SAFETY: forwarded from this method's contract.
+            unsafe { self.cancel() };
+            return RunOutcome::Finished;
+        }
+        // SAFETY: runtime thread only (this method's contract), and nothing
+        // else holds a reference into the cell while we poll.
+        let future = unsafe { &mut *self.future.get() };
+        let Some(future) = future.as_mut() else {
+            return RunOutcome::AlreadyComplete;
+        };
+        // SAFETY: the future lives inside the `Arc` allocation and is only
+        // ever dropped in place (`drop_future`), never moved.
+        let future = unsafe { Pin::new_unchecked(future) };
+        let waker = waker_ref(&self);
+        let mut cx = Context::from_waker(&waker);
+        let outcome = match catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx))) {
+            Ok(Poll::Pending) => return RunOutcome::Pending,
+            Ok(Poll::Ready(value)) => Ok(value),
+            Err(payload) => Err(JoinError::panic(payload)),
+        };
+        // SAFETY: as above; the `Pin` borrow ended with the poll.
+        let drop_panic = unsafe { self.drop_future() };
+        match (outcome, drop_panic) {
+            (Ok(_value), Some(payload)) => self.finish(Err(JoinError::panic(payload))),
+            (outcome, _) => self.finish(outcome),
+        }
+        RunOutcome::Finished
+    }
+
+    unsafe fn cancel(&self) {
+        if self.header.state.is_complete() {
+            return;
+        }
+        // SAFETY: forwarded from this method's contract.
+        let drop_panic = unsafe { self.drop_future() };
+        self.finish(Err(match drop_panic {
+            Some(payload) => JoinError::panic(payload),
+            None => JoinError::cancelled(),
+        }));
+    }
+}
+
+impl<F: Future + 'static> ArcWake for TaskCell<F> {
+    fn wake_by_ref(arc_self: &Arc<Self>) {
+        if arc_self.header.state.transition_to_notified() {
+            arc_self.header.shared.schedule(arc_self.clone());
+        }
+    }
+
+    fn wake(self: Arc<Self>) {
+        if self.header.state.transition_to_notified() {
+            let shared = self.header.shared.clone();
+            shared.schedule(self);
+        }
+    }
+}
+
+impl<F: Future + 'static> JoinTarget<F::Output> for TaskCell<F> {
+    fn slot(&self) -> &JoinSlot<F::Output> {
+        &self.slot
+    }
+
+    fn abort(self: Arc<Self>) {
+        if self.header.state.request_cancel() {
+            ArcWake::wake(self);
+        }
+    }
+
+    fn is_finished(&self) -> bool {
+        self.header.state.is_complete()
+    }
+}
+
+impl<F: Future> std::fmt::Debug for TaskCell<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskCell")
+            .field("header", &self.header)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,82 @@
+//! The handle a spawn returns.
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use super::{JoinError, JoinSlot};
+
+/// What a `JoinHandle` needs from the thing it joins: a spawned task or a
+/// blocking job.
+pub(crate) trait JoinTarget<T>: Send + Sync {
+    /// Where the outcome is left.
+    fn slot(&self) -> &JoinSlot<T>;
+    /// Asks the work to stop (a no-op once it finished).
+    fn abort(self: Arc<Self>);
+    /// Whether the work has ended.
+    fn is_finished(&self) -> bool;
+}
+
+/// An owned permission to wait for a spawned task's result.
+///
+/// Awaiting it gives `Ok(value)` when the task finished, or a [`JoinError`]
+/// when it panicked or was cancelled (aborted, or still pending when the
+/// runtime shut down). Dropping the handle *detaches* the task: it keeps
+/// running and its output is dropped when it finishes.
+///
+/// The handle is `Send` when `T` is, so the result of a task spawned with
+/// [`Handle::spawn`](crate::Handle::spawn) can be awaited on any thread.
+pub struct JoinHandle<T> {
+    /// The task (or blocking job) behind the handle.
+    target: Arc<dyn JoinTarget<T>>,
+    /// Makes the handle `Send`/`Sync` only when `T` is: the output travels
+    /// to whichever thread awaits the handle.
+    _output: PhantomData<T>,
+}
+
+impl<T> JoinHandle<T> {
+    pub(crate) fn new(target: Arc<dyn JoinTarget<T>>) -> JoinHandle<T> {
+        JoinHandle {
+            target,
+            _output: PhantomData,
+        }
+    }
+
+    /// Cancels the task: the runtime drops its future the next time it would
+    /// poll it, and the handle resolves to a cancelled [`JoinError`]. Does
+    /// nothing if the task already finished. A blocking job that already
+    /// started cannot be stopped and runs to the end.
+    pub fn abort(&self) {
+        self.target.clone().abort();
+    }
+
+    /// Whether the task has ended (finished, panicked or been cancelled).
+    pub fn is_finished(&self) -> bool {
+        self.target.is_finished()
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.target.slot().poll(cx)
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        self.target.slot().drop_handle();
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("is_finished", &self.is_finished())
+            .finish()
+    }
+}

@@ -1,0 +1,95 @@
+//! Where a finished task leaves its outcome for its `JoinHandle`.
+
+use std::sync::{Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+use super::JoinError;
+
+/// The meeting point of a task and its `JoinHandle`, which may be on
+/// another thread. A plain mutex is enough: each side takes it once or twice
+/// per task, never while running user code.
+#[derive(Debug)]
+pub(crate) struct JoinSlot<T> {
+    /// The outcome and the waiting handle's waker.
+    inner: Mutex<SlotInner<T>>,
+}
+
+#[derive(Debug)]
+struct SlotInner<T> {
+    /// The task's outcome, until the handle takes it.
+    output: Option<Result<T, JoinError>>,
+    /// The task awaiting the handle, woken when `output` arrives.
+    waker: Option<Waker>,
+    /// The handle is gone: an outcome arriving now is dropped at once, on
+    /// the completing thread. This is what keeps a `!Send` output from being
+    /// dropped later by whichever thread releases the task's last reference.
+    handle_dropped: bool,
+    /// The handle already took the outcome; a further poll is a caller bug.
+    taken: bool,
+}
+
+impl<T> JoinSlot<T> {
+    pub(crate) fn new() -> JoinSlot<T> {
+        JoinSlot {
+            inner: Mutex::new(SlotInner {
+                output: None,
+                waker: None,
+                handle_dropped: false,
+                taken: false,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, SlotInner<T>> {
+        // Nothing panics while the lock is held (outputs and wakers are
+        // dropped after unlocking), but a poisoned lock is still usable.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Hands the outcome to the handle and wakes it, or drops the outcome
+    /// if nobody will ever read it.
+    pub(crate) fn complete(&self, outcome: Result<T, JoinError>) {
+        let mut inner = self.lock();
+        if inner.handle_dropped {
+            drop(inner);
+            drop(outcome);
+            return;
+        }
+        inner.output = Some(outcome);
+        let waker = inner.waker.take();
+        drop(inner);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// The handle's poll.
+    ///
+    /// # Panics
+    ///
+    /// Panics if polled again after it returned `Ready`, as futures may.
+    pub(crate) fn poll(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
+        let mut inner = self.lock();
+        if let Some(outcome) = inner.output.take() {
+            inner.taken = true;
+            return Poll::Ready(outcome);
+        }
+        assert!(!inner.taken, "JoinHandle polled after it completed");
+        match &mut inner.waker {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            slot => *slot = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+
+    /// The handle is being dropped: from now on outcomes are discarded.
+    pub(crate) fn drop_handle(&self) {
+        let mut inner = self.lock();
+        inner.handle_dropped = true;
+        let output = inner.output.take();
+        let waker = inner.waker.take();
+        drop(inner);
+        drop(output);
+        drop(waker);
+    }
+}

@@ -1,0 +1,47 @@
+//! What the runtime needs from a task, whatever its future type.
+
+use std::sync::Arc;
+
+use super::Header;
+
+/// A type-erased task, as the run queues and the task slab hold it.
+pub(crate) trait Runnable: Send + Sync {
+    /// The state, slab key and runtime shared by every task.
+    fn header(&self) -> &Header;
+
+    /// Polls the future once (or drops it if the task was aborted).
+    ///
+    /// # Safety
+    ///
+    /// Only the thread that runs the task's runtime may call this: the
+    /// future may be `!Send` and is touched by nobody else.
+    unsafe fn run(self: Arc<Self>) -> RunOutcome;
+
+    /// Drops the future without polling it and tells the handle the task
+    /// was cancelled. Does nothing if the task already completed.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Runnable::run`]: only on the runtime's thread.
+    unsafe fn cancel(&self);
+}
+
+/// What one `run` did, so the runtime knows whether to forget the task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RunOutcome {
+    /// The future is still pending; a waker holds the way back.
+    Pending,
+    /// The future finished, panicked or was aborted during this run: the
+    /// runtime removes the task from its slab.
+    Finished,
+    /// The task had already completed before this run (a stale queue entry).
+    AlreadyComplete,
+}
+
+impl std::fmt::Debug for dyn Runnable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Task")
+            .field("key", &self.header().key())
+            .finish_non_exhaustive()
+    }
+}

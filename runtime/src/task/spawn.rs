@@ -1,0 +1,85 @@
+//! The free functions users spawn with.
+
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use super::{JoinError, JoinHandle};
+use crate::blocking::BlockingJob;
+use crate::runtime::context;
+
+/// Spawns a task on the runtime running on this thread.
+///
+/// The future need not be `Send`: eddy runs every task on one thread. The
+/// task starts at the runtime's next tick; the returned [`JoinHandle`]
+/// resolves to its output. A panic in the task is caught and reported
+/// through the handle; the runtime keeps running.
+///
+/// ```
+/// use std::rc::Rc;
+///
+/// eddy::run(async {
+///     let shared = Rc::new(5); // not Send, and that is fine
+///     let task = eddy::spawn(async move { *shared * 2 });
+///     assert_eq!(task.await.unwrap(), 10);
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Panics when called outside a runtime (there is nothing to run the task).
+/// From another thread, use [`Handle::spawn`](crate::Handle::spawn).
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    match context::with_core(|core| core.spawn(future)) {
+        Some(handle) => handle,
+        None => panic!(
+            "eddy::spawn called outside an eddy runtime: call it inside `block_on` or a task, \
+             or use `Handle::spawn` from other threads"
+        ),
+    }
+}
+
+/// Runs blocking code (file I/O, CPU-heavy work, a blocking library) on a
+/// pool thread, so the runtime's own thread keeps serving tasks.
+///
+/// The pool starts threads on demand (at most
+/// [`Builder::max_blocking_threads`](crate::Builder::max_blocking_threads))
+/// and retires them when idle. A panic in `f` is reported through the handle.
+///
+/// ```
+/// eddy::run(async {
+///     let sum = eddy::task::spawn_blocking(|| (1..=10u64).sum::<u64>()).await.unwrap();
+///     assert_eq!(sum, 55);
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Panics when called outside a runtime.
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let Some(pool) = context::with_core(|core| core.shared().blocking().clone()) else {
+        panic!("eddy::task::spawn_blocking called outside an eddy runtime");
+    };
+    let job = Arc::new(BlockingJob::new());
+    let runner = job.clone();
+    let queued = pool.spawn(Box::new(move || {
+        if runner.start() {
+            let outcome = catch_unwind(AssertUnwindSafe(f)).map_err(JoinError::panic);
+            runner.finish(outcome);
+        }
+    }));
+    if queued.is_err() {
+        job.finish(Err(JoinError::cancelled()));
+    }
+    JoinHandle::new(job)
+}
