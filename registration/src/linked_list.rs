@@ -360,3 +360,143 @@ impl<T> fmt::Debug for Pointers<T> {
         f.debug_struct("Pointers").finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::pin::Pin;
+
+    use super::*;
+
+    /// A test node; handles are plain shared references into an arena, so
+    /// the list owns nothing and the arena keeps every node pinned.
+    struct Entry {
+        /// Links in the list under test.
+        pointers: Pointers<Entry>,
+        /// Identifies the entry in the model.
+        id: usize,
+    }
+
+    // SAFETY: entries live pinned in the test's arena for the whole test, and
+    // `pointers` is the field of the one list under test.
+    unsafe impl<'a> Link for &'a Entry {
+        type Handle = &'a Entry;
+        type Target = Entry;
+
+        fn as_raw(handle: &&'a Entry) -> NonNull<Entry> {
+            NonNull::from(*handle)
+        }
+
+        unsafe fn from_raw(ptr: NonNull<Entry>) -> &'a Entry {
+            // SAFETY: the arena outlives every handle.
+            unsafe { &*ptr.as_ptr() }
+        }
+
+        unsafe fn pointers(target: NonNull<Entry>) -> NonNull<Pointers<Entry>> {
+            // SAFETY: `target` is a live arena entry.
+            unsafe { NonNull::new_unchecked(&raw mut (*target.as_ptr()).pointers) }
+        }
+    }
+
+    /// xorshift64: enough randomness for a model test, no dependency.
+    struct XorShift(u64);
+
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            let mut x = self.0;
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            self.0 = x;
+            x
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    fn ids(list: &LinkedList<&Entry, Entry>) -> Vec<usize> {
+        // SAFETY: every yielded node is a live arena entry.
+        list.iter().map(|n| unsafe { n.as_ref() }.id).collect()
+    }
+
+    #[test]
+    fn linked_list_matches_a_vecdeque_model_under_random_operations() {
+        const ENTRIES: usize = 24;
+        let arena: Vec<Pin<Box<Entry>>> = (0..ENTRIES)
+            .map(|id| {
+                Box::pin(Entry {
+                    pointers: Pointers::new(),
+                    id,
+                })
+            })
+            .collect();
+        let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+
+        for _round in 0..200 {
+            let mut list: LinkedList<&Entry, Entry> = LinkedList::new();
+            let mut model: VecDeque<usize> = VecDeque::new();
+            for _op in 0..200 {
+                match rng.below(4) {
+                    0 => {
+                        let absent: Vec<usize> =
+                            (0..ENTRIES).filter(|id| !model.contains(id)).collect();
+                        if let Some(&id) = absent.get(rng.below(absent.len().max(1))) {
+                            list.push_front(&arena[id]);
+                            model.push_front(id);
+                        }
+                    }
+                    1 => {
+                        let got = list.pop_back().map(|e| e.id);
+                        assert_eq!(got, model.pop_back());
+                    }
+                    2 => {
+                        let id = rng.below(ENTRIES);
+                        let node = NonNull::from(&*arena[id]);
+                        // SAFETY: every arena entry is in this list or in none.
+                        let got = unsafe { list.remove(node) }.map(|e| e.id);
+                        let expected = model
+                            .iter()
+                            .position(|&m| m == id)
+                            .and_then(|pos| model.remove(pos));
+                        assert_eq!(got, expected, "remove({id})");
+                    }
+                    _ => {
+                        let odd: Vec<usize> =
+                            list.drain_filter(|e| e.id % 2 == 1).map(|e| e.id).collect();
+                        let expected: Vec<usize> =
+                            model.iter().copied().filter(|id| id % 2 == 1).collect();
+                        model.retain(|id| id % 2 == 0);
+                        assert_eq!(odd, expected);
+                    }
+                }
+                assert_eq!(list.is_empty(), model.is_empty());
+                assert_eq!(ids(&list), model.iter().copied().collect::<Vec<_>>());
+            }
+            while list.pop_back().is_some() {}
+        }
+    }
+
+    #[test]
+    fn removing_an_unlinked_node_leaves_the_list_alone() {
+        let a = Box::pin(Entry {
+            pointers: Pointers::new(),
+            id: 0,
+        });
+        let b = Box::pin(Entry {
+            pointers: Pointers::new(),
+            id: 1,
+        });
+        let mut list: LinkedList<&Entry, Entry> = LinkedList::new();
+        list.push_front(&a);
+        // SAFETY: `b` is in no list.
+        assert!(unsafe { list.remove(NonNull::from(&*b)) }.is_none());
+        // SAFETY: `a` is in this list.
+        let removed = unsafe { list.remove(NonNull::from(&*a)) };
+        assert_eq!(removed.map(|e| e.id), Some(0));
+        // SAFETY: `a` is in no list any more.
+        assert!(unsafe { list.remove(NonNull::from(&*a)) }.is_none());
+        assert!(list.is_empty());
+    }
+}
