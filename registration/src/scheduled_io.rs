@@ -57,6 +57,12 @@ const SHUTDOWN: usize = 1 << (usize::BITS - 1);
 // The layout needs 16 ready bits, some tick bits and the shutdown bit.
 const _: () = assert!(usize::BITS >= 32);
 const _: () = assert!(TICK_SHIFT + TICK_BITS < usize::BITS);
+// The fields must not overlap, and every `Ready` bit must fit its field.
+const _: () = assert!(READY_MASK & (TICK_MAX << TICK_SHIFT) == 0);
+const _: () = assert!(SHUTDOWN & ((TICK_MAX << TICK_SHIFT) | READY_MASK) == 0);
+const _: () = assert!(Ready::ALL.as_usize() & !READY_MASK == 0);
+// `ReadyEvent::tick` is a `u32`: a wider tick would be truncated there.
+const _: () = assert!(TICK_BITS <= 32);
 
 /// The tick stored in `word`.
 fn tick_of(word: usize) -> usize {
@@ -290,6 +296,21 @@ impl ScheduledIo {
     }
 }
 
+impl ScheduledIo {
+    /// Whether nobody holds the waiters lock (tests check that wakers run
+    /// after it is released).
+    #[cfg(test)]
+    pub(crate) fn waiters_lock_is_free(&self) -> bool {
+        self.waiters.try_lock().is_ok()
+    }
+
+    /// Whether no `Readiness` future is linked.
+    #[cfg(test)]
+    pub(crate) fn has_no_linked_waiters(&self) -> bool {
+        self.lock_waiters().list.is_empty()
+    }
+}
+
 /// Whether a poll should complete with `event`.
 pub(crate) fn is_final(event: ReadyEvent) -> bool {
     !event.ready.is_empty() || event.is_shutdown
@@ -338,5 +359,36 @@ unsafe impl Link for Arc<ScheduledIo> {
         // SAFETY: the caller promises `target` is live; `&raw mut` takes the
         // field address without a reference to the shared `ScheduledIo`.
         unsafe { NonNull::new_unchecked(&raw mut (*target.as_ptr()).linked_list_pointers) }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tick_wraps_to_zero_without_touching_ready_or_shutdown() {
+        let io = ScheduledIo::new();
+        io.readiness.store(
+            SHUTDOWN | (TICK_MAX << TICK_SHIFT) | Ready::READ_CLOSED.as_usize(),
+            Ordering::Relaxed,
+        );
+        assert_eq!(io.ready_now(Interest::READABLE).tick as usize, TICK_MAX);
+        assert!(io.set_readiness(Tick::Set, |r| r | Ready::READABLE));
+        let ev = io.ready_now(Interest::READABLE);
+        assert_eq!(ev.tick, 0);
+        assert!(ev.is_shutdown);
+        assert_eq!(ev.ready, Ready::READABLE | Ready::READ_CLOSED);
+    }
+
+    #[test]
+    fn a_clear_naming_a_tick_too_wide_for_the_word_is_refused() {
+        let io = ScheduledIo::new();
+        assert!(io.set_readiness(Tick::Set, |r| r | Ready::READABLE));
+        let tick = io.ready_now(Interest::READABLE).tick;
+        // Same low bits as the stored tick, but a bit beyond them set.
+        let alias = u32::try_from((tick as usize) | (TICK_MAX + 1)).unwrap_or(u32::MAX);
+        assert!(!io.set_readiness(Tick::Clear(alias), |_| Ready::EMPTY));
+        assert!(io.ready_now(Interest::READABLE).ready.is_readable());
     }
 }
