@@ -1,1 +1,132 @@
-//! placeholder: being written (see issue 3).
+//! eddy's I/O driver: the reactor between the OS poller and the tasks that
+//! wait for sockets.
+//!
+//! It turns epoll (Linux) and kqueue (macOS, BSDs) events, through mio's
+//! portable API, into readiness bits on `ScheduledIo`s from the
+//! `eddy-registration` crate, and wakes the tasks parked on them.
+//!
+//! ```text
+//!  socket type (eddy::net)            runtime thread
+//!   | Registration::new                 | Driver::turn(timeout)
+//!   v                                   v
+//!  Handle::add_source ---------> mio::Registry / mio::Poll (epoll, kqueue)
+//!   | allocate from the set              | events: (token, readiness)
+//!   | register(fd, Token(address))       v
+//!   v                            token -> &ScheduledIo -> set_readiness, wake
+//!  Registration::poll_read_ready ----> ScheduledIo <----------'
+//! ```
+//!
+//! * [`Driver`] is owned by the runtime thread. It holds the `mio::Poll`,
+//!   a reused events buffer and a turn counter.
+//! * [`Handle`] is cheap to clone, `Send + Sync`, and holds what sockets
+//!   need: the mio registry, the registration set with its lock, and a
+//!   `mio::Waker` to unpark the driver from other threads.
+//! * [`Registration`] is what a socket type holds: its `ScheduledIo` and a
+//!   `Handle`, with the poll helpers that retry on `WouldBlock`.
+//! * [`TurnStats`] tells the runtime what a turn did.
+//!
+//! # A turn, step by step
+//!
+//! 1. **Release.** If the registration set says deregistrations are pending
+//!    (a lock-free counter check), lock it and release them: their list
+//!    nodes are unlinked and the set's strong references dropped. This is
+//!    the only point in a turn where a `ScheduledIo` can be freed.
+//! 2. **Poll.** Block in `epoll_wait`/`kevent` for at most the timeout. A
+//!    signal (`EINTR`) ends the turn with zero events; the runtime's loop
+//!    turns again.
+//! 3. **Dispatch.** For each event: the waker's token only records that the
+//!    driver was unparked. Any other token is turned back into the
+//!    `&ScheduledIo` it was made from; its readiness is OR-ed in with
+//!    `Tick::Set` (which bumps the readiness tick, see below) and the
+//!    waiters interested in those bits are woken.
+//! 4. **Report.** Return [`TurnStats`]: events dispatched, registrations
+//!    released, whether the waker fired.
+//!
+//! # Why the token is an address
+//!
+//! The OS gives back, with each event, the 64-bit token it was registered
+//! with. Using the `ScheduledIo`'s address as that token means dispatch is a
+//! pointer cast: no slab, no hash map, no lock on the hot path, and no
+//! generation counter to detect reuse. The price is a lifetime argument
+//! instead of a lookup, and it is made in one place (the `SAFETY` comment in
+//! [`Driver::turn`]):
+//!
+//! * the registration set holds a strong reference to every `ScheduledIo`
+//!   from allocation until `release`;
+//! * a source is removed from the OS poller (`deregister_source`, or its fd
+//!   closing) before its `ScheduledIo` is queued for release;
+//! * `release` runs only at the start of a turn, before the poll, so no
+//!   event returned by a poll can name something released since.
+//!
+//! Addresses are never 0, so `Token(0)` is reserved for the driver's
+//! `mio::Waker`.
+//!
+//! # Implementation
+//!
+//! **Registration.** `add_source` allocates under the set's lock, releases
+//! the lock, then makes the `epoll_ctl`/`kevent` call, so the system call
+//! never runs with the lock held. If mio refuses the source, the allocation
+//! is removed again under the lock, unless shutdown ran in between: then
+//! the set has already handed the entry to `shutdown`'s vector and removing
+//! it would unlink a node from a list that no longer holds it.
+//!
+//! **Deregistration and the unpark hand-off.** `deregister_source` asks mio
+//! to forget the source, then always queues the `ScheduledIo` for release,
+//! clears its stored wakers and returns the OS result last; an early return
+//! on an OS error (for an fd already closed, say) would leak the
+//! `ScheduledIo` until shutdown. Releasing costs a lock, so the driver only
+//! does it when the counter says work is pending, and the set asks to be
+//! woken once `NOTIFY_AFTER` (16) deregistrations pile up: otherwise a
+//! driver blocked for a long time would hold on to an unbounded amount of
+//! memory for sockets that are long gone. The counter is updated under the
+//! lock before the unpark, so a driver woken by it always sees the entries
+//! it was woken for; the loom tests in `synced_set.rs` check that hand-off.
+//!
+//! **Ticks.** Readiness has a race: a task sees "readable", reads until
+//! `WouldBlock`, and clears readiness, while a new event for fresh data
+//! arrives between the read and the clear. Each `Tick::Set` bumps the
+//! `ScheduledIo`'s tick and each `ReadyEvent` carries the tick it was
+//! observed at; `clear_readiness` with an older tick is ignored, so the new
+//! readiness survives and the task reads again.
+//!
+//! **Short reads.** [`Registration::poll_read_into`] clears read readiness
+//! when a stream read returns fewer bytes than asked for: the socket is
+//! drained, and with edge-triggered polling the next data brings a new
+//! event. This saves the `read` that would only return `WouldBlock`, so an
+//! echo round trip costs one `read`, one `write` and at most one
+//! `epoll_wait` (see `SYSCALLS.md`). A zero-byte read is end-of-stream and
+//! keeps its readiness.
+//!
+//! **Shutdown.** [`Driver::shutdown`] (idempotent, also run on drop) takes
+//! every registration out of the set under the lock, after releasing what
+//! was pending, then, with the lock released, sets each one's shutdown bit
+//! and wakes all its waiters; their polls return
+//! `eddy_registration::shutdown_error()`. The `mio::Poll` is the driver's
+//! last field, so it is dropped only after all of that. Later turns return
+//! the shutdown error without polling (events could otherwise name
+//! `ScheduledIo`s the set no longer owns), and later `add_source` calls fail
+//! with it. Handles stay valid: they own a clone of the registry and the
+//! waker.
+//!
+//! **Dropping a registration.** A `Registration` dropped without
+//! `deregister` still queues its `ScheduledIo` for release and clears its
+//! wakers, so a waker that owns the task that owns the socket cannot keep
+//! itself alive through the driver. It relies on the socket closing its fd
+//! right after; see [`Registration`].
+//!
+//! **Portability.** Only mio's portable API is used; priority interest maps
+//! to `mio::Interest::PRIORITY` on Linux/Android and to readable elsewhere.
+
+mod driver;
+mod handle;
+mod loom;
+mod mio_interest;
+mod ready_from_mio;
+mod registration;
+mod synced_set;
+mod turn_stats;
+
+pub use driver::Driver;
+pub use handle::Handle;
+pub use registration::Registration;
+pub use turn_stats::TurnStats;

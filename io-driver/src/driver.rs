@@ -1,0 +1,163 @@
+//! [`Driver`]: the half of the reactor that the runtime thread owns and turns.
+
+use std::fmt;
+use std::io;
+use std::time::Duration;
+
+use eddy_registration::{Tick, ptr_expose, shutdown_error};
+
+use crate::handle::{Handle, WAKER_TOKEN};
+use crate::ready_from_mio::ready_from_event;
+use crate::turn_stats::TurnStats;
+
+/// The I/O driver: owns the OS poller and turns its events into readiness on
+/// the registered `ScheduledIo`s.
+///
+/// Only the thread that owns it calls [`Driver::turn`]; every other thread
+/// talks to it through a [`Handle`].
+pub struct Driver {
+    /// Reused for every poll so a turn allocates nothing.
+    events: mio::Events,
+    /// Shared with every socket; holds the registration set.
+    handle: Handle,
+    /// How many turns have polled, for tracing and debugging. (Readiness
+    /// ticks live in each `ScheduledIo`; this is only the driver's clock.)
+    tick: u64,
+    /// Set by the first [`Driver::shutdown`]; afterwards `turn` refuses to
+    /// poll, because events could name `ScheduledIo`s that the set no longer
+    /// owns and that may already be freed.
+    is_shutdown: bool,
+    /// The OS poller. Declared last so it is dropped last: `Drop` shuts the
+    /// set down and wakes every waiter before the poller goes away.
+    poll: mio::Poll,
+}
+
+impl Driver {
+    /// The events buffer size the runtime uses when not told otherwise.
+    pub const DEFAULT_EVENTS_CAPACITY: usize = 1024;
+
+    /// Creates a driver whose turns dispatch at most `events_capacity` events
+    /// each (more stay queued in the OS for the next turn).
+    ///
+    /// Fails with `InvalidInput` for a capacity of zero (a poll that can
+    /// return nothing would spin), or with the OS error if the poller or its
+    /// waker cannot be created (for example when out of file descriptors).
+    pub fn new(events_capacity: usize) -> io::Result<Driver> {
+        if events_capacity == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "eddy-io-driver: events_capacity must be at least 1",
+            ));
+        }
+        let poll = mio::Poll::new()?;
+        let handle = Handle::new(poll.registry())?;
+        Ok(Driver {
+            events: mio::Events::with_capacity(events_capacity),
+            handle,
+            tick: 0,
+            is_shutdown: false,
+            poll,
+        })
+    }
+
+    /// The handle sockets register through; clone it to keep it.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// How many turns have polled so far.
+    pub fn turns(&self) -> u64 {
+        self.tick
+    }
+
+    /// Runs one turn: release pending deregistrations, wait for events for at
+    /// most `timeout` (`None`: until something happens, `Some(ZERO)`: do not
+    /// block), and deliver each event to its `ScheduledIo`.
+    ///
+    /// A signal interrupting the wait (`EINTR`) ends the turn early with zero
+    /// events instead of returning an error; the caller's loop simply turns
+    /// again, after handling whatever the signal meant. After
+    /// [`Driver::shutdown`] this returns the shutdown error without polling.
+    pub fn turn(&mut self, timeout: Option<Duration>) -> io::Result<TurnStats> {
+        if self.is_shutdown {
+            return Err(shutdown_error());
+        }
+        let mut stats = TurnStats {
+            // Releasing here, before the poll, is what makes the token
+            // dereference below sound: nothing is released between this poll
+            // and the dispatch of its events.
+            released: self.handle.inner.registrations.release_if_needed(),
+            ..TurnStats::default()
+        };
+        self.tick = self.tick.wrapping_add(1);
+
+        match self.poll.poll(&mut self.events, timeout) {
+            Ok(()) => {}
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => return Ok(stats),
+            Err(err) => return Err(err),
+        }
+
+        for event in self.events.iter() {
+            let token = event.token();
+            if token == WAKER_TOKEN {
+                stats.unparked = true;
+                continue;
+            }
+            let ready = ready_from_event(event);
+            // SAFETY: every token other than WAKER_TOKEN was produced by
+            // `Handle::add_source` from `ScheduledIo::token()`, the exposed
+            // address of an `Arc<ScheduledIo>` allocated by the registration
+            // set. The set keeps a strong reference until `release`, which
+            // only runs at the start of a turn (above, before this poll) or in
+            // `shutdown` (after which `turn` refuses to run). A source is
+            // removed from the OS poller (explicitly, or by its fd closing)
+            // before it is queued for release, so no event of this poll can
+            // name a released `ScheduledIo`.
+            let io = unsafe { ptr_expose::from_exposed(token.0) };
+            io.set_readiness(Tick::Set, |current| current | ready);
+            io.wake(ready);
+            stats.events += 1;
+        }
+        Ok(stats)
+    }
+
+    /// Shuts the driver down: every registration gets its shutdown bit set
+    /// and every waiter is woken (their polls now return the shutdown error),
+    /// pending deregistrations are released, and later `add_source` calls
+    /// fail. Idempotent; also run by `Drop`.
+    ///
+    /// The order is the promise: the set is emptied under its lock first (so
+    /// no registration can slip in afterwards), then waiters are woken outside
+    /// the lock (a woken task may deregister, which takes the lock), and the
+    /// `mio::Poll` is only dropped after all of that, when the `Driver`
+    /// itself is dropped. No task is left waiting on a reactor that is gone.
+    pub fn shutdown(&mut self) {
+        if self.is_shutdown {
+            return;
+        }
+        self.is_shutdown = true;
+        let live = self.handle.inner.registrations.shutdown();
+        for io in &live {
+            io.shutdown();
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // Runs before any field is dropped, so the poll (declared last) is
+        // still alive while waiters are being woken.
+        self.shutdown();
+    }
+}
+
+impl fmt::Debug for Driver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Driver")
+            .field("events_capacity", &self.events.capacity())
+            .field("tick", &self.tick)
+            .field("is_shutdown", &self.is_shutdown)
+            .field("handle", &self.handle)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,170 @@
+//! [`Handle`]: the cheap, shareable side of the driver.
+//!
+//! Everything a socket needs to register, deregister and wake the driver
+//! lives in [`Inner`] behind one `Arc`, so cloning a `Handle` is a reference
+//! count bump and the handle can cross threads.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+use eddy_registration::{Interest, ScheduledIo};
+use mio::Token;
+
+use crate::mio_interest::to_mio;
+use crate::synced_set::SyncedSet;
+
+/// The token the driver's `mio::Waker` is registered with.
+///
+/// Every other token is the exposed address of a live `ScheduledIo`, and an
+/// allocation is never at address 0, so `Token(0)` can never collide with a
+/// registration (it does not even rely on `ScheduledIo`'s alignment).
+pub(crate) const WAKER_TOKEN: Token = Token(0);
+
+/// A cloneable, `Send + Sync` reference to an I/O driver, used to register
+/// sources and to wake the driver from other threads.
+///
+/// It stays usable after the [`Driver`](crate::Driver) has shut down or been
+/// dropped: registering then fails with the shutdown error
+/// (`eddy_registration::is_shutdown_error` recognises it) and deregistering
+/// still works.
+#[derive(Clone)]
+pub struct Handle {
+    /// The shared state; `Arc` so clones are cheap and outlive the driver.
+    pub(crate) inner: Arc<Inner>,
+}
+
+/// The state a [`Handle`] shares with the driver.
+pub(crate) struct Inner {
+    /// A clone of the poll's registry, so sources can be registered from any
+    /// thread while the driver is blocked in `Poll::poll`.
+    registry: mio::Registry,
+    /// The registration set and its lock: who is registered, who is waiting
+    /// to be released, and whether the driver has shut down.
+    pub(crate) registrations: SyncedSet,
+    /// Wakes a driver blocked in `Poll::poll`; registered under
+    /// [`WAKER_TOKEN`].
+    waker: mio::Waker,
+}
+
+impl Handle {
+    /// Builds the shared state for a driver whose poll is behind `registry`.
+    pub(crate) fn new(registry: &mio::Registry) -> io::Result<Handle> {
+        let waker = mio::Waker::new(registry, WAKER_TOKEN)?;
+        Ok(Handle {
+            inner: Arc::new(Inner {
+                registry: registry.try_clone()?,
+                registrations: SyncedSet::new(),
+                waker,
+            }),
+        })
+    }
+
+    /// Registers `source` for `interest` and returns the `ScheduledIo` its
+    /// readiness will be delivered to.
+    ///
+    /// The OS token is the `ScheduledIo`'s exposed address, so the driver
+    /// finds it again without a lookup table. Fails with the shutdown error
+    /// once the driver has shut down; if the OS refuses the source (already
+    /// registered, not pollable, ...), the allocation is taken back before the
+    /// OS error is returned, so a failed call leaks nothing.
+    pub fn add_source(
+        &self,
+        source: &mut impl mio::event::Source,
+        interest: Interest,
+    ) -> io::Result<Arc<ScheduledIo>> {
+        let io = self.inner.registrations.allocate()?;
+        let token = Token(io.token());
+        debug_assert_ne!(token, WAKER_TOKEN, "a ScheduledIo at address 0");
+        if let Err(err) = self
+            .inner
+            .registry
+            .register(source, token, to_mio(interest))
+        {
+            // SAFETY: `io` was allocated from this set just above and has not
+            // been handed to anyone, so it was neither deregistered nor
+            // removed yet.
+            unsafe { self.inner.registrations.remove_unregistered(&io) };
+            return Err(err);
+        }
+        Ok(io)
+    }
+
+    /// Removes `source` from the OS poller and queues `io` for release.
+    ///
+    /// The clean-up runs even when the OS deregistration fails (for example
+    /// because the fd was already closed, which already removed it from
+    /// epoll/kqueue): skipping it would leak the `ScheduledIo` until shutdown.
+    /// The OS result is returned last. Stored wakers are dropped, and the
+    /// driver is unparked when this was the deregistration that made a
+    /// release worthwhile.
+    ///
+    /// `io` must be the value [`Handle::add_source`] returned for `source`,
+    /// and must be deregistered only once.
+    pub fn deregister_source(
+        &self,
+        io: &Arc<ScheduledIo>,
+        source: &mut impl mio::event::Source,
+    ) -> io::Result<()> {
+        let os_result = self.inner.registry.deregister(source);
+        self.forget(io);
+        os_result
+    }
+
+    /// The clean-up half of deregistration, without telling the OS: queue for
+    /// release, drop wakers, unpark if the set asks for it. Also used by
+    /// `Registration`'s `Drop`, which has no source to deregister.
+    pub(crate) fn forget(&self, io: &Arc<ScheduledIo>) {
+        let notify = self.inner.registrations.deregister(io);
+        // Stored wakers may own the task that owns this registration; keeping
+        // them would let waker -> task -> registration -> waker cycles outlive
+        // the socket.
+        io.clear_wakers();
+        if notify {
+            self.unpark();
+        }
+    }
+
+    /// Wakes the driver if it is blocked in [`Driver::turn`](crate::Driver::turn),
+    /// or makes its next turn return without blocking. Callable from any
+    /// thread.
+    pub fn unpark(&self) {
+        // mio's waker only fails if the OS refuses to signal the eventfd /
+        // kqueue user event, which does not happen for a live poller; and
+        // the only thing a caller could do about it is not wake, which is
+        // what happens anyway.
+        let _ignored = self.inner.waker.wake();
+    }
+
+    /// Whether the driver has shut down.
+    pub fn is_shutdown(&self) -> bool {
+        self.inner.registrations.is_shutdown()
+    }
+
+    /// How many registrations the driver holds: live ones plus deregistered
+    /// ones not yet released by a turn. Zero after shutdown.
+    pub fn num_registered(&self) -> usize {
+        self.inner.registrations.num_registered()
+    }
+
+    /// How many deregistrations wait for the next turn to release them.
+    pub fn num_pending_release(&self) -> usize {
+        self.inner.registrations.num_pending_release()
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("registrations", &self.inner.registrations)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Inner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Inner")
+            .field("registrations", &self.registrations)
+            .finish_non_exhaustive()
+    }
+}

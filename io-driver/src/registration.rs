@@ -1,0 +1,214 @@
+//! [`Registration`]: what a socket type holds to wait for readiness.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+
+use eddy_registration::{Direction, Interest, ReadyEvent, ScheduledIo, shutdown_error};
+
+use crate::handle::Handle;
+
+/// One source's registration with the driver: the `ScheduledIo` its
+/// readiness lands in, and the handle needed to deregister it.
+///
+/// # Dropping
+///
+/// Dropping a `Registration` that was not [`deregister`](Registration::deregister)ed
+/// queues its `ScheduledIo` for release without telling the OS, on the
+/// assumption that the source's fd is closed right after (closing an fd
+/// removes it from epoll/kqueue). A socket type must therefore drop (close)
+/// its source before the driver can turn again, and must not have duplicated
+/// the fd; the robust pattern is to call `deregister` in the socket's own
+/// `Drop`, which costs one `epoll_ctl` and removes the assumption.
+pub struct Registration {
+    /// Used to deregister, and to wake the driver when a release is due.
+    handle: Handle,
+    /// Where the driver delivers this source's readiness and where tasks
+    /// park their wakers.
+    shared: Arc<ScheduledIo>,
+    /// Set by `deregister`, so `Drop` does not hand the `ScheduledIo` to the
+    /// set a second time: a second deregistration would unlink the list node
+    /// twice.
+    deregistered: bool,
+}
+
+impl Registration {
+    /// Registers `source` with the driver behind `handle` for `interest`.
+    ///
+    /// Fails with the shutdown error after the driver shut down, or with the
+    /// OS error if the source cannot be polled (nothing is leaked then).
+    pub fn new(
+        source: &mut impl mio::event::Source,
+        interest: Interest,
+        handle: &Handle,
+    ) -> io::Result<Registration> {
+        let shared = handle.add_source(source, interest)?;
+        Ok(Registration {
+            handle: handle.clone(),
+            shared,
+            deregistered: false,
+        })
+    }
+
+    /// The driver this registration belongs to.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Polls for read readiness (readable, read-closed or error). Returns the
+    /// shutdown error once the driver has shut down.
+    pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<ReadyEvent>> {
+        self.poll_ready(cx, Direction::Read)
+    }
+
+    /// Polls for write readiness (writable, write-closed or error). Returns
+    /// the shutdown error once the driver has shut down.
+    pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<ReadyEvent>> {
+        self.poll_ready(cx, Direction::Write)
+    }
+
+    /// The one place a `ReadyEvent` becomes an `io::Result`: the shutdown
+    /// bit turns into an error, so no caller waits forever on a driver that
+    /// is gone.
+    fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        let event = ready!(self.shared.poll_readiness(cx, direction));
+        if event.is_shutdown {
+            return Poll::Ready(Err(shutdown_error()));
+        }
+        Poll::Ready(Ok(event))
+    }
+
+    /// Waits until any readiness in `interest` is set.
+    pub async fn readiness(&self, interest: Interest) -> io::Result<ReadyEvent> {
+        let event = self.shared.readiness(interest).await;
+        if event.is_shutdown {
+            return Err(shutdown_error());
+        }
+        Ok(event)
+    }
+
+    /// Clears the readiness in `event`, unless the driver delivered a newer
+    /// event since `event` was observed (then the clear is ignored, so that
+    /// the newer readiness is not lost). Closed bits are never cleared.
+    pub fn clear_readiness(&self, event: ReadyEvent) {
+        self.shared.clear_readiness(event);
+    }
+
+    /// Waits for `direction`, runs `f`; on `WouldBlock` clears that readiness
+    /// and waits again. Any other result (success or error) is returned.
+    pub fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        loop {
+            let event = ready!(self.poll_ready(cx, direction))?;
+            match f() {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(event),
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
+    /// [`poll_io`](Registration::poll_io) for reads from a byte stream into
+    /// `buf`.
+    ///
+    /// A short read (some bytes, but fewer than `buf` holds) means the socket
+    /// was drained, so read readiness is cleared right away: the next read
+    /// waits for the driver instead of making a `read` call that could only
+    /// return `WouldBlock`. A read of 0 bytes is end-of-stream and keeps its
+    /// readiness, so every later read sees the EOF immediately.
+    ///
+    /// Only for stream sockets: a datagram smaller than the buffer says
+    /// nothing about whether more datagrams are queued; use `poll_io` there.
+    pub fn poll_read_into(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+        mut f: impl FnMut(&mut [u8]) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            let event = ready!(self.poll_ready(cx, Direction::Read))?;
+            match f(buf) {
+                Ok(n) if n > 0 && n < buf.len() => {
+                    self.clear_readiness(event);
+                    return Poll::Ready(Ok(n));
+                }
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(event),
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
+    /// Runs `f` without waiting, if `interest` is currently ready; otherwise
+    /// returns `WouldBlock` without calling it. A `WouldBlock` from `f`
+    /// clears the readiness it was run under. Used by `try_read`/`try_write`.
+    pub fn try_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        let now = self.shared.ready_now(interest);
+        if now.is_shutdown {
+            return Err(shutdown_error());
+        }
+        // Only ever clear the bits this interest covers: clearing the other
+        // direction's readiness would lose a wake-up for its waiter.
+        let event = ReadyEvent {
+            ready: now.ready.intersection(interest),
+            ..now
+        };
+        if event.ready.is_empty() {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        match f() {
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                self.clear_readiness(event);
+                Err(err)
+            }
+            result => result,
+        }
+    }
+
+    /// Removes `source` from the OS poller and queues the registration for
+    /// release. The clean-up happens even if the OS call fails; its error is
+    /// returned. Calling it twice returns a `NotFound` error the second time
+    /// and does nothing else.
+    pub fn deregister(&mut self, source: &mut impl mio::event::Source) -> io::Result<()> {
+        if self.deregistered {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "eddy-io-driver: registration was already deregistered",
+            ));
+        }
+        self.deregistered = true;
+        self.handle.deregister_source(&self.shared, source)
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        if !self.deregistered {
+            // See the type docs: the source's fd is about to close, which
+            // removes it from the OS poller. Without this the ScheduledIo
+            // (and any waker stored in it) would stay in the set until
+            // shutdown.
+            self.handle.forget(&self.shared);
+        }
+    }
+}
+
+impl fmt::Debug for Registration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registration")
+            .field("token", &self.shared.token())
+            .field("deregistered", &self.deregistered)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,244 @@
+//! The registration set together with the lock around its `Synced` half.
+//!
+//! [`SyncedSet`] is the part of the driver's shared state that has nothing
+//! to do with mio: allocation, deregistration, release and shutdown of
+//! `ScheduledIo`s, plus the counters the metrics read. Keeping it apart from
+//! the mio `Registry` and `Waker` lets the loom tests at the bottom of this
+//! file run the real hand-off code (deregister -> "unpark" -> release) with
+//! a plain flag standing in for the `mio::Waker`.
+
+use std::fmt;
+use std::io;
+use std::sync::{Arc, PoisonError};
+
+use eddy_registration::{RegistrationSet, ScheduledIo, Synced};
+
+use crate::loom::{AtomicUsize, Mutex, MutexGuard, Ordering};
+
+/// A [`RegistrationSet`] and its [`Synced`] state behind one mutex.
+pub(crate) struct SyncedSet {
+    /// The lock-free half: the pending-release counter the driver checks on
+    /// every turn without taking the lock.
+    set: RegistrationSet,
+    /// The list of live registrations, the pending-release buffer and the
+    /// shutdown flag. Every mutation of the set happens under this lock.
+    synced: Mutex<Synced>,
+    /// How many `ScheduledIo`s the set still holds (live ones plus those
+    /// waiting for release). Only written under `synced`, read without it
+    /// for metrics, hence `Relaxed`.
+    num_registered: AtomicUsize,
+}
+
+impl SyncedSet {
+    /// An empty, running set.
+    pub(crate) fn new() -> SyncedSet {
+        let (set, synced) = RegistrationSet::new();
+        SyncedSet {
+            set,
+            synced: Mutex::new(synced),
+            num_registered: AtomicUsize::new(0),
+        }
+    }
+
+    /// Locks `synced`. A panic while the lock was held cannot leave the set
+    /// half-updated in a way that matters more than refusing all further I/O
+    /// would, so a poisoned lock is used as is rather than turning every later
+    /// registration into a panic too.
+    fn lock(&self) -> MutexGuard<'_, Synced> {
+        self.synced.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Allocates a new `ScheduledIo` in the set; fails with the shutdown error
+    /// once [`SyncedSet::shutdown`] has run.
+    pub(crate) fn allocate(&self) -> io::Result<Arc<ScheduledIo>> {
+        let mut synced = self.lock();
+        let io = self.set.allocate(&mut synced)?;
+        self.num_registered.fetch_add(1, Ordering::Relaxed);
+        Ok(io)
+    }
+
+    /// Takes back an allocation that was never registered with the OS
+    /// (mio refused it), so that a failed `add_source` leaks nothing.
+    ///
+    /// # Safety
+    ///
+    /// `io` must have been returned by [`SyncedSet::allocate`] on this set and
+    /// must not have been passed to [`SyncedSet::deregister`] or to this
+    /// function before: `RegistrationSet::remove` unlinks it from the list,
+    /// and unlinking a node twice (or one that is in the pending-release
+    /// buffer) corrupts the list.
+    pub(crate) unsafe fn remove_unregistered(&self, io: &Arc<ScheduledIo>) {
+        let mut synced = self.lock();
+        // After shutdown the list has already been emptied into the vector
+        // `shutdown` returned, so `io` is no longer linked: removing it would
+        // unlink a node that is not in the list.
+        if self.set.is_shutdown(&synced) {
+            return;
+        }
+        // SAFETY: the caller guarantees `io` came from `allocate` on this set
+        // and was neither deregistered nor removed since; the set is not shut
+        // down (checked above under the same lock), so `io` is still linked in
+        // `synced`'s registration list.
+        unsafe { self.set.remove(&mut synced, io) };
+        self.num_registered.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Queues `io` for release. Returns `true` when the caller must unpark the
+    /// driver, because enough deregistrations are now pending
+    /// (`NOTIFY_AFTER`).
+    ///
+    /// The caller must have removed the source from the OS poller first (or
+    /// the OS must have dropped it by closing the fd): once released, the
+    /// `ScheduledIo` may be freed and an event naming it would dangle.
+    pub(crate) fn deregister(&self, io: &Arc<ScheduledIo>) -> bool {
+        let mut synced = self.lock();
+        self.set.deregister(&mut synced, io)
+    }
+
+    /// Releases the pending deregistrations if there are any. The lock is only
+    /// taken when the lock-free counter says there is work, so an idle turn
+    /// never touches the mutex.
+    pub(crate) fn release_if_needed(&self) -> usize {
+        if !self.set.needs_release() {
+            return 0;
+        }
+        let mut synced = self.lock();
+        let released = self.set.release(&mut synced);
+        self.num_registered.fetch_sub(released, Ordering::Relaxed);
+        released
+    }
+
+    /// Marks the set shut down and returns every registration it still held,
+    /// so the caller can wake their waiters. Pending releases are released
+    /// first, under the same lock, so that nothing stays queued behind a
+    /// driver that will never turn again. Calling it again returns nothing.
+    pub(crate) fn shutdown(&self) -> Vec<Arc<ScheduledIo>> {
+        let mut synced = self.lock();
+        self.set.release(&mut synced);
+        let all = self.set.shutdown(&mut synced);
+        self.num_registered.store(0, Ordering::Relaxed);
+        all
+    }
+
+    /// Whether [`SyncedSet::shutdown`] has run.
+    pub(crate) fn is_shutdown(&self) -> bool {
+        let synced = self.lock();
+        self.set.is_shutdown(&synced)
+    }
+
+    /// Registrations the set holds: live ones plus those waiting for release.
+    pub(crate) fn num_registered(&self) -> usize {
+        self.num_registered.load(Ordering::Relaxed)
+    }
+
+    /// Deregistrations waiting for the next turn to release them.
+    pub(crate) fn num_pending_release(&self) -> usize {
+        self.set.num_pending_release()
+    }
+}
+
+impl fmt::Debug for SyncedSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SyncedSet")
+            .field("num_registered", &self.num_registered())
+            .field("num_pending_release", &self.num_pending_release())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use eddy_registration::NOTIFY_AFTER;
+    use loom::sync::atomic::AtomicBool;
+
+    /// The driver side of the model: one "turn" is a release followed by a
+    /// "poll" that only sees the unpark flag.
+    fn turn(set: &SyncedSet, unparked: &AtomicBool) -> (usize, bool) {
+        let released = set.release_if_needed();
+        (released, unparked.swap(false, Ordering::Acquire))
+    }
+
+    #[test]
+    fn loom_sixteenth_deregistration_unpark_is_followed_by_a_release_that_sees_it() {
+        loom::model(|| {
+            let set = Arc::new(SyncedSet::new());
+            let unparked = Arc::new(AtomicBool::new(false));
+            let ios: Vec<_> = (0..NOTIFY_AFTER).map(|_| set.allocate().unwrap()).collect();
+            // The first fifteen deregistrations cannot unpark; doing them up
+            // front keeps the model small and leaves the interesting one racing.
+            for io in &ios[..NOTIFY_AFTER - 1] {
+                assert!(!set.deregister(io));
+            }
+            let last = ios[NOTIFY_AFTER - 1].clone();
+
+            let deregisterer = {
+                let (set, unparked) = (set.clone(), unparked.clone());
+                loom::thread::spawn(move || {
+                    if set.deregister(&last) {
+                        // Stands for `mio::Waker::wake`: a release store the
+                        // driver's poll acquires.
+                        unparked.store(true, Ordering::Release);
+                    }
+                })
+            };
+
+            let (first_released, woken) = turn(&set, &unparked);
+            let mut released = first_released;
+            if woken {
+                // The hand-off promise: an unpark observed by the driver means
+                // the next release sees every deregistration that caused it.
+                let (more, _) = turn(&set, &unparked);
+                released += more;
+                assert_eq!(
+                    released, NOTIFY_AFTER,
+                    "unpark seen but release missed entries"
+                );
+                assert_eq!(set.num_pending_release(), 0);
+            }
+            deregisterer.join().unwrap();
+            released += set.release_if_needed();
+
+            assert_eq!(released, NOTIFY_AFTER);
+            assert_eq!(set.num_registered(), 0);
+            for io in &ios {
+                assert_eq!(
+                    Arc::strong_count(io),
+                    1,
+                    "the set still holds a released entry"
+                );
+            }
+        });
+    }
+
+    #[test]
+    fn loom_shutdown_racing_deregistration_leaks_nothing_and_wakes_live_entries() {
+        loom::model(|| {
+            let set = Arc::new(SyncedSet::new());
+            let a = set.allocate().unwrap();
+            let b = set.allocate().unwrap();
+
+            let deregisterer = {
+                let (set, a) = (set.clone(), a.clone());
+                loom::thread::spawn(move || {
+                    // After shutdown this does nothing; before it, `a` is queued.
+                    set.deregister(&a);
+                })
+            };
+            let live = set.shutdown();
+            deregisterer.join().unwrap();
+            // Deregistration after shutdown must not resurrect a pending entry.
+            assert_eq!(set.release_if_needed(), 0);
+            assert!(set.is_shutdown());
+            assert!(set.allocate().is_err());
+
+            // `b` was never deregistered, so shutdown must have handed it back.
+            assert!(live.iter().any(|io| Arc::ptr_eq(io, &b)));
+            drop(live);
+            // Whichever way the race went, the set let go of `a`: either the
+            // release inside `shutdown` dropped it or it came back in `live`.
+            assert_eq!(Arc::strong_count(&a), 1);
+            assert_eq!(Arc::strong_count(&b), 1);
+        });
+    }
+}

@@ -1,0 +1,223 @@
+//! Registration bookkeeping: nothing leaks, and deregistrations wake the driver.
+
+mod support;
+
+use std::io;
+use std::sync::Arc;
+use std::thread;
+
+use eddy_io_driver::{Driver, Handle, Registration};
+use eddy_registration::{Interest, NOTIFY_AFTER};
+use support::drive::SAFETY_NET;
+use support::net::udp;
+
+fn driver() -> Driver {
+    Driver::new(Driver::DEFAULT_EVENTS_CAPACITY).expect("driver")
+}
+
+#[test]
+fn handle_is_send_sync_clone_and_driver_is_send() {
+    fn assert_send_sync_clone<T: Send + Sync + Clone>() {}
+    fn assert_send<T: Send>() {}
+    assert_send_sync_clone::<Handle>();
+    assert_send::<Driver>();
+    assert_send::<Registration>();
+}
+
+#[test]
+fn zero_events_capacity_is_refused_with_invalid_input() {
+    let err = Driver::new(0).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+}
+
+#[test]
+fn a_thousand_deregistered_sources_are_released_by_one_turn() {
+    let mut driver = driver();
+    let handle = driver.handle().clone();
+    let mut ios = Vec::new();
+    for _ in 0..1000 {
+        let mut socket = udp();
+        let io = handle.add_source(&mut socket, Interest::READABLE).unwrap();
+        // One reference here, one in the set.
+        assert_eq!(Arc::strong_count(&io), 2);
+        handle.deregister_source(&io, &mut socket).unwrap();
+        ios.push(io);
+    }
+    assert_eq!(handle.num_registered(), 1000);
+    assert_eq!(handle.num_pending_release(), 1000);
+
+    let stats = driver.turn(Some(std::time::Duration::ZERO)).unwrap();
+    assert_eq!(stats.released, 1000);
+    assert_eq!(handle.num_registered(), 0);
+    assert_eq!(handle.num_pending_release(), 0);
+    assert!(
+        ios.iter().all(|io| Arc::strong_count(io) == 1),
+        "the set kept a reference"
+    );
+}
+
+#[test]
+fn a_thousand_dropped_registrations_are_released_by_one_turn() {
+    let mut driver = driver();
+    for _ in 0..1000 {
+        let mut socket = udp();
+        let reg = Registration::new(&mut socket, Interest::READABLE, driver.handle()).unwrap();
+        drop(reg);
+        drop(socket);
+    }
+    assert_eq!(driver.handle().num_registered(), 1000);
+    assert_eq!(
+        driver
+            .turn(Some(std::time::Duration::ZERO))
+            .unwrap()
+            .released,
+        1000
+    );
+    assert_eq!(driver.handle().num_registered(), 0);
+}
+
+#[test]
+fn deregister_source_cleans_up_even_when_the_os_call_fails() {
+    let mut driver = driver();
+    let handle = driver.handle().clone();
+    let mut socket = udp();
+    let io = handle.add_source(&mut socket, Interest::READABLE).unwrap();
+    // Closing the fd already removed it from the poller; the OS has nothing
+    // left to deregister. A never-registered socket stands in for it.
+    drop(socket);
+    let mut stand_in = udp();
+    assert!(handle.deregister_source(&io, &mut stand_in).is_err());
+
+    assert_eq!(handle.num_pending_release(), 1);
+    assert_eq!(
+        driver
+            .turn(Some(std::time::Duration::ZERO))
+            .unwrap()
+            .released,
+        1
+    );
+    assert_eq!(Arc::strong_count(&io), 1);
+    assert_eq!(handle.num_registered(), 0);
+}
+
+// epoll refuses a second registration of the same fd (EEXIST); kqueue
+// would accept it as an update, so this is a Linux-only way to make mio fail.
+#[cfg(target_os = "linux")]
+#[test]
+fn add_source_refused_by_the_os_returns_its_error_and_leaks_nothing() {
+    let driver = driver();
+    let handle = driver.handle();
+    let mut socket = udp();
+    let _first = handle.add_source(&mut socket, Interest::READABLE).unwrap();
+    let err = handle
+        .add_source(&mut socket, Interest::READABLE)
+        .expect_err("add_source succeeded");
+    assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+    assert_eq!(
+        handle.num_registered(),
+        1,
+        "the refused allocation stayed in the set"
+    );
+}
+
+#[test]
+fn deregistering_a_registration_twice_is_a_not_found_error() {
+    let driver = driver();
+    let mut socket = udp();
+    let mut reg = Registration::new(&mut socket, Interest::READABLE, driver.handle()).unwrap();
+    reg.deregister(&mut socket).unwrap();
+    let err = reg.deregister(&mut socket).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::NotFound);
+    drop(reg);
+    assert_eq!(
+        driver.handle().num_pending_release(),
+        1,
+        "deregistered twice"
+    );
+}
+
+#[test]
+fn unpark_from_another_thread_wakes_a_blocked_turn() {
+    let mut driver = driver();
+    let handle = driver.handle().clone();
+    let unparker = thread::spawn(move || handle.unpark());
+    // SAFETY_NET only bounds a broken build; the unpark ends the turn.
+    let stats = driver.turn(Some(SAFETY_NET)).unwrap();
+    unparker.join().unwrap();
+    assert!(stats.unparked);
+    assert_eq!(stats.events, 0, "the waker's event counted as I/O");
+}
+
+#[test]
+fn the_sixteenth_pending_deregistration_unparks_the_driver_and_the_fifteenth_does_not() {
+    let mut driver = driver();
+    let handle = driver.handle().clone();
+    let mut sockets: Vec<_> = (0..2 * NOTIFY_AFTER).map(|_| udp()).collect();
+    let ios: Vec<_> = sockets
+        .iter_mut()
+        .map(|s| handle.add_source(s, Interest::READABLE).unwrap())
+        .collect();
+
+    for (io, s) in ios.iter().zip(&mut sockets).take(NOTIFY_AFTER - 1) {
+        handle.deregister_source(io, s).unwrap();
+    }
+    let stats = driver.turn(Some(std::time::Duration::ZERO)).unwrap();
+    assert!(
+        !stats.unparked,
+        "unparked before {NOTIFY_AFTER} were pending"
+    );
+    assert_eq!(stats.released, NOTIFY_AFTER - 1);
+
+    for (io, s) in ios
+        .iter()
+        .zip(&mut sockets)
+        .skip(NOTIFY_AFTER - 1)
+        .take(NOTIFY_AFTER)
+    {
+        handle.deregister_source(io, s).unwrap();
+    }
+    let stats = driver.turn(Some(std::time::Duration::ZERO)).unwrap();
+    assert!(
+        stats.unparked,
+        "the {NOTIFY_AFTER}th pending deregistration did not unpark"
+    );
+    assert_eq!(stats.released, NOTIFY_AFTER);
+}
+
+#[test]
+fn deregistrations_on_another_thread_wake_a_blocked_turn_which_then_releases_them() {
+    // 2 * NOTIFY_AFTER - 1 deregistrations: however many of them land before
+    // the turn's own release, either those already reached NOTIFY_AFTER (and
+    // unparked) or the rest still will, so the turn below always wakes.
+    let count = 2 * NOTIFY_AFTER - 1;
+    let mut driver = driver();
+    let handle = driver.handle().clone();
+    let mut sockets: Vec<_> = (0..count).map(|_| udp()).collect();
+    let ios: Vec<_> = sockets
+        .iter_mut()
+        .map(|s| handle.add_source(s, Interest::READABLE).unwrap())
+        .collect();
+
+    let deregisterer = {
+        let ios = ios.clone();
+        thread::spawn(move || {
+            for (io, s) in ios.iter().zip(&mut sockets) {
+                handle.deregister_source(io, s).unwrap();
+            }
+        })
+    };
+    let woken = driver.turn(Some(SAFETY_NET)).unwrap();
+    deregisterer.join().unwrap();
+    assert!(
+        woken.unparked,
+        "the blocked turn was not woken by the deregistrations"
+    );
+
+    let rest = driver.turn(Some(std::time::Duration::ZERO)).unwrap();
+    assert_eq!(woken.released + rest.released, count);
+    assert_eq!(driver.handle().num_registered(), 0);
+    assert!(
+        ios.iter().all(|io| Arc::strong_count(io) == 1),
+        "the set kept a reference"
+    );
+}

@@ -1,0 +1,258 @@
+//! Readiness from real loopback sockets reaches `Registration` polls.
+
+mod support;
+
+use std::io::{self, Read, Write};
+use std::net::Shutdown;
+use std::task::Poll;
+use std::time::Duration;
+
+use eddy_io_driver::{Driver, Registration};
+use eddy_registration::{Direction, Interest};
+use support::drive::{drive, poll_once, turn_until_event};
+use support::net::tcp_pair;
+
+fn driver() -> Driver {
+    Driver::new(Driver::DEFAULT_EVENTS_CAPACITY).expect("driver")
+}
+
+#[test]
+fn listener_becomes_readable_when_a_connection_arrives() {
+    let mut driver = driver();
+    let mut listener = mio::net::TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let reg = Registration::new(&mut listener, Interest::READABLE, driver.handle()).unwrap();
+    assert!(
+        poll_once(|cx| reg.poll_read_ready(cx)).is_pending(),
+        "readable before any connect"
+    );
+
+    let _client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let event = drive(&mut driver, |cx| reg.poll_read_ready(cx)).unwrap();
+    assert!(event.ready.is_readable());
+    listener
+        .accept()
+        .expect("the readiness promised a connection");
+}
+
+#[test]
+fn connected_pair_is_writable_and_becomes_readable_when_the_peer_writes() {
+    let mut driver = driver();
+    let (mut client, mut server) = tcp_pair();
+    let interest = Interest::READABLE.add(Interest::WRITABLE);
+    let creg = Registration::new(&mut client, interest, driver.handle()).unwrap();
+    let sreg = Registration::new(&mut server, Interest::READABLE, driver.handle()).unwrap();
+
+    let event = drive(&mut driver, |cx| creg.poll_write_ready(cx)).unwrap();
+    assert!(event.ready.is_writable());
+    assert!(
+        poll_once(|cx| sreg.poll_read_ready(cx)).is_pending(),
+        "readable before any data"
+    );
+
+    client.write_all(b"ping").unwrap();
+    let event = drive(&mut driver, |cx| sreg.poll_read_ready(cx)).unwrap();
+    assert!(event.ready.is_readable());
+    let mut buf = [0; 16];
+    assert_eq!(server.read(&mut buf).unwrap(), 4);
+    assert_eq!(&buf[..4], b"ping");
+}
+
+#[test]
+fn peer_close_sets_read_closed_and_the_read_returns_eof() {
+    let mut driver = driver();
+    let (client, mut server) = tcp_pair();
+    let reg = Registration::new(&mut server, Interest::READABLE, driver.handle()).unwrap();
+    drop(client);
+
+    let event = drive(&mut driver, |cx| reg.poll_read_ready(cx)).unwrap();
+    assert!(event.ready.is_read_closed(), "{:?}", event.ready);
+    assert_eq!(server.read(&mut [0; 16]).unwrap(), 0);
+}
+
+#[test]
+fn peer_reset_sets_error_or_read_closed_and_the_next_read_returns_the_os_error() {
+    let mut driver = driver();
+    let (client, mut server) = tcp_pair();
+    let reg = Registration::new(&mut server, Interest::READABLE, driver.handle()).unwrap();
+    // Linger 0 makes close send RST instead of FIN.
+    socket2::SockRef::from(&client)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    drop(client);
+
+    let event = drive(&mut driver, |cx| reg.poll_read_ready(cx)).unwrap();
+    assert!(
+        event.ready.is_error() || event.ready.is_read_closed(),
+        "{:?}",
+        event.ready
+    );
+    let err = server
+        .read(&mut [0; 16])
+        .expect_err("read after RST succeeded");
+    assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
+}
+
+#[test]
+fn readiness_from_an_event_between_poll_and_clear_survives_the_stale_clear() {
+    let mut driver = driver();
+    let (mut client, server) = tcp_pair();
+    let mut server = server;
+    let reg = Registration::new(&mut server, Interest::READABLE, driver.handle()).unwrap();
+
+    client.write_all(b"a").unwrap();
+    let seen = drive(&mut driver, |cx| reg.poll_read_ready(cx)).unwrap();
+
+    // New data, and a turn that delivers its event, before the task gets
+    // around to clearing what it saw.
+    client.write_all(b"b").unwrap();
+    turn_until_event(&mut driver);
+    reg.clear_readiness(seen);
+    assert!(
+        poll_once(|cx| reg.poll_read_ready(cx)).is_ready(),
+        "the stale clear erased readiness from the newer event"
+    );
+
+    // Control: a clear with the current tick does clear.
+    let current = drive(&mut driver, |cx| reg.poll_read_ready(cx)).unwrap();
+    let mut buf = [0; 16];
+    assert_eq!(server.read(&mut buf).unwrap(), 2);
+    reg.clear_readiness(current);
+    assert!(poll_once(|cx| reg.poll_read_ready(cx)).is_pending());
+}
+
+#[test]
+fn short_read_clears_read_readiness_without_a_second_read() {
+    let mut driver = driver();
+    let (mut client, mut server) = tcp_pair();
+    let reg = Registration::new(&mut server, Interest::READABLE, driver.handle()).unwrap();
+    client.write_all(b"hello").unwrap();
+
+    let mut reads = 0;
+    let mut buf = [0; 64];
+    let n = drive(&mut driver, |cx| {
+        reg.poll_read_into(cx, &mut buf, |b| {
+            reads += 1;
+            server.read(b)
+        })
+    })
+    .unwrap();
+    assert_eq!((n, reads), (5, 1));
+    assert!(
+        poll_once(|cx| reg.poll_read_ready(cx)).is_pending(),
+        "short read kept readiness"
+    );
+}
+
+#[test]
+fn full_buffer_read_keeps_read_readiness() {
+    let mut driver = driver();
+    let (mut client, mut server) = tcp_pair();
+    let reg = Registration::new(&mut server, Interest::READABLE, driver.handle()).unwrap();
+    client.write_all(b"12345678").unwrap();
+
+    let mut buf = [0; 4];
+    let n = drive(&mut driver, |cx| {
+        reg.poll_read_into(cx, &mut buf, |b| server.read(b))
+    })
+    .unwrap();
+    assert_eq!(n, 4);
+    let n = match poll_once(|cx| reg.poll_read_into(cx, &mut buf, |b| server.read(b))) {
+        Poll::Ready(n) => n.unwrap(),
+        Poll::Pending => panic!("readiness lost after a full read: 4 bytes are still queued"),
+    };
+    assert_eq!(n, 4);
+}
+
+#[test]
+fn end_of_stream_keeps_read_readiness_so_every_read_sees_it() {
+    let mut driver = driver();
+    let (client, mut server) = tcp_pair();
+    let reg = Registration::new(&mut server, Interest::READABLE, driver.handle()).unwrap();
+    client.shutdown(Shutdown::Write).unwrap();
+
+    let mut buf = [0; 16];
+    let n = drive(&mut driver, |cx| {
+        reg.poll_read_into(cx, &mut buf, |b| server.read(b))
+    })
+    .unwrap();
+    assert_eq!(n, 0);
+    let again = poll_once(|cx| reg.poll_read_into(cx, &mut buf, |b| server.read(b)));
+    assert!(
+        matches!(again, Poll::Ready(Ok(0))),
+        "EOF readiness was cleared"
+    );
+}
+
+#[test]
+fn poll_io_clears_readiness_on_would_block_and_retries_after_the_next_event() {
+    let mut driver = driver();
+    let (mut client, mut server) = tcp_pair();
+    let reg = Registration::new(&mut server, Interest::READABLE, driver.handle()).unwrap();
+    client.write_all(b"x").unwrap();
+    turn_until_event(&mut driver);
+
+    // The closure claims WouldBlock although data is there (as after a
+    // spurious wake-up): poll_io must clear readiness and wait, not spin.
+    let mut calls = 0;
+    let first = poll_once(|cx| {
+        reg.poll_io(cx, Direction::Read, || {
+            calls += 1;
+            Err::<usize, _>(io::ErrorKind::WouldBlock.into())
+        })
+    });
+    assert!(first.is_pending());
+    assert_eq!(calls, 1);
+
+    client.write_all(b"y").unwrap();
+    let mut buf = [0; 16];
+    let n = drive(&mut driver, |cx| {
+        reg.poll_io(cx, Direction::Read, || server.read(&mut buf))
+    })
+    .unwrap();
+    assert_eq!(&buf[..n], b"xy");
+}
+
+#[test]
+fn try_io_is_would_block_without_calling_f_until_ready_and_clears_on_would_block() {
+    let mut driver = driver();
+    let (mut client, mut server) = tcp_pair();
+    let reg = Registration::new(&mut server, Interest::READABLE, driver.handle()).unwrap();
+    let mut buf = [0; 16];
+
+    let err = reg
+        .try_io(Interest::READABLE, || -> io::Result<usize> {
+            panic!("f called while not ready")
+        })
+        .unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+
+    client.write_all(b"abc").unwrap();
+    turn_until_event(&mut driver);
+    assert_eq!(
+        reg.try_io(Interest::READABLE, || server.read(&mut buf))
+            .unwrap(),
+        3
+    );
+
+    let err = reg
+        .try_io(Interest::READABLE, || server.read(&mut buf))
+        .unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+    assert!(
+        poll_once(|cx| reg.poll_read_ready(cx)).is_pending(),
+        "WouldBlock left readiness set"
+    );
+}
+
+#[test]
+fn readiness_future_resolves_when_the_peer_writes() {
+    let mut driver = driver();
+    let (mut client, mut server) = tcp_pair();
+    let reg = Registration::new(&mut server, Interest::READABLE, driver.handle()).unwrap();
+    let mut fut = Box::pin(reg.readiness(Interest::READABLE));
+    assert!(poll_once(|cx| fut.as_mut().poll(cx)).is_pending());
+
+    client.write_all(b"z").unwrap();
+    let event = drive(&mut driver, |cx| fut.as_mut().poll(cx)).unwrap();
+    assert!(event.ready.is_readable());
+}
