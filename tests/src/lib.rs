@@ -1,1 +1,34 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the integration tests in `tests/tests/`.
+//!
+//! The tests prove runtime behaviour end to end, so the helpers must not
+//! depend on the runtime they test: each one is plain `std`.
+//!
+//! * [`with_deadline`] runs a test body on its own thread and fails the test
+//!   (instead of hanging CI) if the body does not finish in time. A panic in
+//!   the body is re-raised unchanged, so `#[should_panic(expected = ...)]`
+//!   still sees the original message.
+//! * [`Signal`] is a one-shot, runtime-agnostic "it happened" flag: any
+//!   thread may [`set`](Signal::set) it, and a task
+//!   [`wait`](Signal::wait)s for it. It is how the tests wake a parked
+//!   runtime from another thread without relying on the runtime's own
+//!   channels.
+//! * [`panic_message`] reads the text out of a panic payload.
+//!
+//! # Implementation
+//!
+//! `with_deadline` hands the body's result back over an `mpsc` channel and
+//! waits with `recv_timeout`; a body that panics drops the sender, which the
+//! waiting side sees as a disconnect and answers by joining the thread and
+//! resuming its panic. A body that hangs is left running: the test fails
+//! and the process exits at the end of the run. `Signal` is a mutex around
+//! a flag and the waiter's waker; `set` takes the waker out under the lock
+//! and wakes it after unlocking, so a waker that re-enters the signal
+//! cannot deadlock.
+
+mod deadline;
+mod panic_message;
+mod signal;
+
+pub use deadline::with_deadline;
+pub use panic_message::panic_message;
+pub use signal::{Signal, Wait};
