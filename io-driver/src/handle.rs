@@ -6,11 +6,11 @@
 
 use std::fmt;
 use std::io;
-use std::sync::Arc;
 
 use eddy_registration::{Interest, ScheduledIo};
 use mio::Token;
 
+use crate::loom::Arc;
 use crate::mio_interest::to_mio;
 use crate::synced_set::SyncedSet;
 

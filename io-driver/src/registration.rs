@@ -2,12 +2,12 @@
 
 use std::fmt;
 use std::io;
-use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use eddy_registration::{Direction, Interest, ReadyEvent, ScheduledIo, shutdown_error};
 
 use crate::handle::Handle;
+use crate::loom::Arc;
 
 /// One source's registration with the driver: the `ScheduledIo` its
 /// readiness lands in, and the handle needed to deregister it.

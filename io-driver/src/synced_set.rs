@@ -9,11 +9,11 @@
 
 use std::fmt;
 use std::io;
-use std::sync::{Arc, PoisonError};
+use std::sync::PoisonError;
 
 use eddy_registration::{RegistrationSet, ScheduledIo, Synced};
 
-use crate::loom::{AtomicUsize, Mutex, MutexGuard, Ordering};
+use crate::loom::{Arc, AtomicUsize, Mutex, MutexGuard, Ordering};
 
 /// A [`RegistrationSet`] and its [`Synced`] state behind one mutex.
 pub(crate) struct SyncedSet {
