@@ -159,32 +159,37 @@ mod loom_tests {
         (released, unparked.swap(false, Ordering::Acquire))
     }
 
-    #[test]
-    fn loom_sixteenth_deregistration_unpark_is_followed_by_a_release_that_sees_it() {
-        loom::model(|| {
+    /// `racing` threads each deregister one entry while the driver turns;
+    /// the other `NOTIFY_AFTER - racing` were deregistered before, so one of
+    /// the racers makes the deregistration that should unpark.
+    fn hand_off_model(racing: usize) {
+        loom::model(move || {
             let set = Arc::new(SyncedSet::new());
             let unparked = Arc::new(AtomicBool::new(false));
+            let unparks = Arc::new(AtomicUsize::new(0));
             let ios: Vec<_> = (0..NOTIFY_AFTER).map(|_| set.allocate().unwrap()).collect();
-            // The first fifteen deregistrations cannot unpark; doing them up
-            // front keeps the model small and leaves the interesting one racing.
-            for io in &ios[..NOTIFY_AFTER - 1] {
+            // Deregistrations that cannot unpark are done up front: it keeps
+            // the model small and leaves only the interesting ones racing.
+            for io in &ios[..NOTIFY_AFTER - racing] {
                 assert!(!set.deregister(io));
             }
-            let last = ios[NOTIFY_AFTER - 1].clone();
-
-            let deregisterer = {
-                let (set, unparked) = (set.clone(), unparked.clone());
-                loom::thread::spawn(move || {
-                    if set.deregister(&last) {
-                        // Stands for `mio::Waker::wake`: a release store the
-                        // driver's poll acquires.
-                        unparked.store(true, Ordering::Release);
-                    }
+            let racers: Vec<_> = ios[NOTIFY_AFTER - racing..]
+                .iter()
+                .map(|io| {
+                    let (set, unparked, unparks, io) =
+                        (set.clone(), unparked.clone(), unparks.clone(), io.clone());
+                    loom::thread::spawn(move || {
+                        if set.deregister(&io) {
+                            unparks.fetch_add(1, Ordering::Relaxed);
+                            // Stands for `mio::Waker::wake`: a release store
+                            // the driver's poll acquires.
+                            unparked.store(true, Ordering::Release);
+                        }
+                    })
                 })
-            };
+                .collect();
 
-            let (first_released, woken) = turn(&set, &unparked);
-            let mut released = first_released;
+            let (mut released, woken) = turn(&set, &unparked);
             if woken {
                 // The hand-off promise: an unpark observed by the driver means
                 // the next release sees every deregistration that caused it.
@@ -196,9 +201,15 @@ mod loom_tests {
                 );
                 assert_eq!(set.num_pending_release(), 0);
             }
-            deregisterer.join().unwrap();
+            for racer in racers {
+                racer.join().unwrap();
+            }
             released += set.release_if_needed();
 
+            assert!(
+                unparks.load(Ordering::Relaxed) <= 1,
+                "one batch asked for two unparks"
+            );
             assert_eq!(released, NOTIFY_AFTER);
             assert_eq!(set.num_registered(), 0);
             for io in &ios {
@@ -209,6 +220,16 @@ mod loom_tests {
                 );
             }
         });
+    }
+
+    #[test]
+    fn loom_sixteenth_deregistration_unpark_is_followed_by_a_release_that_sees_it() {
+        hand_off_model(1);
+    }
+
+    #[test]
+    fn loom_two_racing_deregistrations_unpark_once_and_release_everything() {
+        hand_off_model(2);
     }
 
     #[test]
