@@ -1,0 +1,32 @@
+//! [`ctrl_c`]: the one-line way to wait for Ctrl-C.
+
+use std::io;
+
+use super::unix::{SignalKind, signal};
+
+/// Completes on the next SIGINT (Ctrl-C in a terminal) that arrives after
+/// this future is first polled.
+///
+/// The first poll installs eddy's SIGINT handler for the rest of the
+/// process's life: from then on Ctrl-C no longer kills the process by
+/// default, and the program decides what it means. Each call listens on its
+/// own, so several tasks can each wait for the same Ctrl-C.
+///
+/// Fails when polled outside an eddy runtime, when the OS refuses a pipe
+/// (out of file descriptors) or when 64 listeners for SIGINT already exist;
+/// fails with the shutdown error (see [`crate::is_shutdown_error`]) if the
+/// runtime shuts down while it waits.
+///
+/// ```no_run
+/// # eddy::run(async {
+/// eddy::signal::ctrl_c().await.expect("could not listen for Ctrl-C");
+/// println!("bye");
+/// # });
+/// ```
+pub async fn ctrl_c() -> io::Result<()> {
+    let mut interrupts = signal(SignalKind::interrupt())?;
+    match interrupts.recv().await {
+        Some(()) => Ok(()),
+        None => Err(eddy_registration::shutdown_error()),
+    }
+}

@@ -1,0 +1,118 @@
+//! The table the signal handler reads: per signal number, the write ends of
+//! the pipes of everyone listening for it. The only file that touches raw
+//! file descriptors from a signal handler.
+//!
+//! ```text
+//!  SLOTS[signum][i]: AtomicI32     -1       free
+//!                                  fd >= 0  a listener's pipe write end
+//!  IN_FLIGHT: AtomicUsize          handlers currently inside `deliver`
+//! ```
+//!
+//! `claim` publishes an fd with a compare-exchange from -1; `release`
+//! stores -1 and then waits for `IN_FLIGHT` to reach zero, so that once it
+//! returns no handler can still hold the old fd and the caller may close it.
+
+use std::io;
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering::SeqCst};
+
+/// Listeners per signal number. A fixed size because the handler cannot
+/// allocate or lock; 64 is far more than a program listens for at once.
+pub(super) const SLOTS_PER_SIGNAL: usize = 64;
+
+/// Signal numbers go from 1 to `MAX_SIGNAL` (64 covers Linux's real-time
+/// signals; other systems have fewer, and `sigaction` rejects the rest).
+pub(super) const MAX_SIGNAL: i32 = 64;
+
+/// Marks a free slot: no valid fd is negative.
+const EMPTY: i32 = -1;
+
+/// The write ends, indexed by signal number (index 0 is never used, so the
+/// handler needs no subtraction).
+static SLOTS: [[AtomicI32; SLOTS_PER_SIGNAL]; MAX_SIGNAL as usize + 1] =
+    [const { [const { AtomicI32::new(EMPTY) }; SLOTS_PER_SIGNAL] }; MAX_SIGNAL as usize + 1];
+
+/// How many handler invocations are between reading a slot and finishing
+/// their write. `release` waits for zero before its caller closes the fd;
+/// without it a handler on another thread could write into an unrelated
+/// file that reused the closed fd number.
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+/// The slots of `signum`, or `None` if it is out of the table's range.
+fn slots_of(signum: i32) -> Option<&'static [AtomicI32; SLOTS_PER_SIGNAL]> {
+    if signum < 1 {
+        return None;
+    }
+    SLOTS.get(usize::try_from(signum).ok()?)
+}
+
+/// Publishes `fd` in a free slot of `signum` and returns the slot's index.
+///
+/// Fails when all slots of `signum` are taken (or `signum` is out of
+/// range, which callers have ruled out already).
+pub(super) fn claim(signum: i32, fd: i32) -> io::Result<usize> {
+    let slots = slots_of(signum).ok_or_else(|| out_of_range(signum))?;
+    slots
+        .iter()
+        .position(|slot| slot.compare_exchange(EMPTY, fd, SeqCst, SeqCst).is_ok())
+        .ok_or_else(|| {
+            io::Error::other(format!(
+                "eddy::signal: already {SLOTS_PER_SIGNAL} listeners for signal {signum}; drop one first"
+            ))
+        })
+}
+
+/// Empties slot `index` of `signum` and returns once no signal handler can
+/// still be using the fd it held: after this the caller may close it.
+pub(super) fn release(signum: i32, index: usize) {
+    let Some(slot) = slots_of(signum).and_then(|slots| slots.get(index)) else {
+        return;
+    };
+    // SeqCst pairs with the handler's SeqCst increment-then-load: if the
+    // handler read our fd, its increment comes before this store in the one
+    // total order, so the loads below see it until its decrement.
+    slot.store(EMPTY, SeqCst);
+    while IN_FLIGHT.load(SeqCst) != 0 {
+        // A handler never blocks (its write is non-blocking), so this waits
+        // for at most one loop over 64 slots. If the handler interrupted
+        // this very thread it has already finished by the time we get here.
+        std::thread::yield_now();
+    }
+}
+
+/// Called from the signal handler: wakes every listener of `signum` by
+/// writing one byte to its pipe.
+///
+/// Async-signal-safe: only atomics and `write(2)`; no allocation, locks or
+/// panics. A full pipe (`EAGAIN`) is ignored: its reader has a wake-up
+/// pending already.
+pub(super) fn deliver(signum: i32) {
+    let Some(slots) = slots_of(signum) else {
+        return;
+    };
+    let byte = 1u8;
+    IN_FLIGHT.fetch_add(1, SeqCst);
+    for slot in slots {
+        let fd = slot.load(SeqCst);
+        if fd == EMPTY {
+            continue;
+        }
+        // SAFETY: `fd` was published by `claim` and is not closed before
+        // `release` has seen `IN_FLIGHT` drop to zero, which cannot happen
+        // before our decrement below; the buffer is one valid byte. write(2)
+        // is async-signal-safe, and the fd is non-blocking, so it returns
+        // at once (its error, EAGAIN on a full pipe, is deliberately
+        // ignored).
+        unsafe {
+            libc::write(fd, (&raw const byte).cast(), 1);
+        }
+    }
+    IN_FLIGHT.fetch_sub(1, SeqCst);
+}
+
+/// The error for a signal number the table has no row for.
+pub(super) fn out_of_range(signum: i32) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("eddy::signal: signal number {signum} is out of range 1..={MAX_SIGNAL}"),
+    )
+}

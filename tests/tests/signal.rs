@@ -1,0 +1,193 @@
+//! Signals end to end: the test process sends itself real signals with
+//! `raise` and listens with `eddy::signal`.
+//!
+//! Tests in this binary run in parallel threads, and a signal is
+//! process-wide, so each test uses its own signal number: a test counting
+//! deliveries never sees another test's. A test raises a signal only after
+//! its listener exists: the listener installs eddy's handler, which
+//! replaces the default action (for SIGINT and SIGHUP: killing the test
+//! binary). Every wait is bounded by `timeout`, so a lost delivery fails
+//! the test instead of hanging it.
+
+#![cfg(unix)]
+
+use std::future::{Future, poll_fn};
+use std::io;
+use std::pin::{Pin, pin};
+use std::task::Poll;
+use std::time::Duration;
+
+use eddy::signal::unix::{Signal, SignalKind, signal};
+use eddy::time::timeout;
+
+/// Long enough for any noisy machine; only reached when a delivery is lost.
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// Sends `signum` to this thread. The handler has run when this returns.
+fn raise(signum: i32) {
+    // SAFETY: raise(3) only sends a signal; every caller has a listener
+    // (and so eddy's handler) installed for `signum` first.
+    let rc = unsafe { libc::raise(signum) };
+    assert_eq!(
+        rc,
+        0,
+        "raise({signum}) failed: {}",
+        io::Error::last_os_error()
+    );
+}
+
+/// Polls `fut` exactly once with the task's waker and reports whether it was
+/// still pending.
+async fn poll_once<F: Future>(fut: Pin<&mut F>) -> bool {
+    let mut fut = fut;
+    poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx).is_pending())).await
+}
+
+/// Waits for the next delivery on `listener`, failing the test after
+/// [`LIMIT`].
+async fn recv_within_limit(listener: &mut Signal) {
+    let received = timeout(LIMIT, listener.recv()).await;
+    assert_eq!(received, Ok(Some(())), "no delivery within {LIMIT:?}");
+}
+
+#[test]
+fn ctrl_c_completes_when_the_process_receives_sigint() {
+    eddy::run(async {
+        let mut ctrl_c = pin!(eddy::signal::ctrl_c());
+        // The first poll installs the handler and starts listening; only
+        // then is raising SIGINT safe (and guaranteed to be seen).
+        assert!(
+            poll_once(ctrl_c.as_mut()).await,
+            "ctrl_c finished before any SIGINT"
+        );
+        raise(libc::SIGINT);
+        let result = timeout(LIMIT, ctrl_c)
+            .await
+            .expect("no SIGINT within the limit");
+        result.expect("ctrl_c failed");
+    });
+}
+
+#[test]
+fn a_signal_stream_receives_each_of_two_deliveries() {
+    eddy::run(async {
+        let mut usr1 = signal(SignalKind::user_defined1()).unwrap();
+        // Raised before anyone polls: kept for the listener all the same.
+        raise(libc::SIGUSR1);
+        recv_within_limit(&mut usr1).await;
+        raise(libc::SIGUSR1);
+        recv_within_limit(&mut usr1).await;
+        // Both deliveries were consumed: nothing is left to receive.
+        assert!(poll_once(pin!(usr1.recv())).await);
+    });
+}
+
+#[test]
+fn two_listeners_on_one_signal_both_see_a_delivery() {
+    eddy::run(async {
+        let mut first = signal(SignalKind::hangup()).unwrap();
+        let mut second = signal(SignalKind::hangup()).unwrap();
+        raise(libc::SIGHUP);
+        recv_within_limit(&mut first).await;
+        recv_within_limit(&mut second).await;
+    });
+}
+
+#[test]
+fn listeners_in_two_tasks_are_both_woken() {
+    eddy::run(async {
+        let tasks: Vec<_> = (0..2)
+            .map(|_| {
+                let mut listener = signal(SignalKind::quit()).unwrap();
+                eddy::spawn(async move { timeout(LIMIT, listener.recv()).await })
+            })
+            .collect();
+        // Let both tasks park in `recv` before the delivery.
+        eddy::task::yield_now().await;
+        raise(libc::SIGQUIT);
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), Ok(Some(())));
+        }
+    });
+}
+
+#[test]
+fn deliveries_while_nobody_polls_coalesce_into_one() {
+    eddy::run(async {
+        let mut winch = signal(SignalKind::window_change()).unwrap();
+        raise(libc::SIGWINCH);
+        raise(libc::SIGWINCH);
+        recv_within_limit(&mut winch).await;
+        assert!(
+            poll_once(pin!(winch.recv())).await,
+            "the second delivery was reported separately"
+        );
+    });
+}
+
+#[test]
+fn dropping_a_listener_frees_its_slot() {
+    eddy::run(async {
+        // More than the 64 a signal can have at once: each must have been
+        // freed by its drop for the next to get a slot.
+        for i in 0..100 {
+            let listener = signal(SignalKind::user_defined2());
+            assert!(listener.is_ok(), "listener {i}: {:?}", listener.err());
+        }
+    });
+}
+
+#[test]
+fn a_signal_refuses_its_sixty_fifth_listener_until_one_is_dropped() {
+    eddy::run(async {
+        let mut listeners: Vec<Signal> = (0..64)
+            .map(|_| signal(SignalKind::alarm()).unwrap())
+            .collect();
+        let err = signal(SignalKind::alarm()).expect_err("a 65th listener was accepted");
+        assert!(err.to_string().contains("64"), "unhelpful error: {err}");
+        listeners.pop();
+        listeners.push(signal(SignalKind::alarm()).expect("the freed slot was not reused"));
+    });
+}
+
+#[test]
+fn signal_outside_a_runtime_is_an_error() {
+    let err = signal(SignalKind::user_defined1()).expect_err("no runtime, yet a listener");
+    assert!(
+        err.to_string().contains("runtime"),
+        "unhelpful error: {err}"
+    );
+}
+
+#[test]
+fn signals_that_cannot_be_handled_are_refused() {
+    eddy::run(async {
+        for signum in [
+            libc::SIGKILL,
+            libc::SIGSTOP,
+            libc::SIGSEGV,
+            libc::SIGBUS,
+            libc::SIGILL,
+            libc::SIGFPE,
+            0,
+            -1,
+            65,
+        ] {
+            let err = signal(SignalKind::from_raw(signum)).expect_err("accepted");
+            assert_eq!(
+                err.kind(),
+                io::ErrorKind::InvalidInput,
+                "signal {signum}: {err}"
+            );
+        }
+    });
+}
+
+#[test]
+fn recv_returns_none_after_its_runtime_shut_down() {
+    let runtime = eddy::Runtime::new().unwrap();
+    let mut term = runtime.block_on(async { signal(SignalKind::terminate()).unwrap() });
+    drop(runtime);
+    let received = eddy::run(async { timeout(LIMIT, term.recv()).await });
+    assert_eq!(received, Ok(None));
+}
