@@ -56,8 +56,12 @@
 
 mod blocking;
 mod coop;
+pub mod io;
 mod metrics;
+pub mod net;
 mod runtime;
+#[cfg(unix)]
+pub mod signal;
 pub mod task;
 pub mod time;
 mod trace;
@@ -67,7 +71,6 @@ pub use runtime::{Builder, Handle, Runtime};
 pub use task::spawn;
 
 use std::future::Future;
-use std::io;
 
 /// Runs `future` on a new runtime with default settings and returns its
 /// output: the one-line entry point for a program.
@@ -85,6 +88,6 @@ pub fn run<F: Future>(future: F) -> F::Output {
 /// Whether `error` means "the runtime this socket belonged to has shut
 /// down", as opposed to an error from the OS or the peer. Library code can
 /// use it to stop quietly instead of reporting a failure.
-pub fn is_shutdown_error(error: &io::Error) -> bool {
+pub fn is_shutdown_error(error: &std::io::Error) -> bool {
     eddy_registration::is_shutdown_error(error)
 }

@@ -95,7 +95,9 @@ pub(crate) fn defer(waker: &Waker) {
 /// The I/O driver handle of this thread's runtime, for sockets.
 pub(crate) fn io_handle() -> io::Result<eddy_io_driver::Handle> {
     with_core(|core| core.shared().driver().clone()).ok_or_else(|| {
-        io::Error::other("this eddy I/O object must be created inside an eddy runtime (in `block_on` or a task)")
+        io::Error::other(
+            "this eddy I/O object must be created inside an eddy runtime (in `block_on` or a task)",
+        )
     })
 }
 

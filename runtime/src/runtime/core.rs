@@ -47,11 +47,7 @@ pub(crate) struct Core {
 }
 
 impl Core {
-    pub(crate) fn new(
-        shared: Arc<Shared>,
-        driver: eddy_io_driver::Driver,
-        config: Config,
-    ) -> Core {
+    pub(crate) fn new(shared: Arc<Shared>, driver: eddy_io_driver::Driver, config: Config) -> Core {
         Core {
             shared,
             queue: RefCell::new(VecDeque::with_capacity(256)),
@@ -161,7 +157,9 @@ impl Core {
             self.run_task(task);
             polled += 1;
         }
-        self.counters.polls.set(self.counters.polls.get() + polled as u64);
+        self.counters
+            .polls
+            .set(self.counters.polls.get() + polled as u64);
         self.adopt_remote();
 
         let has_deferred = !self.deferred.borrow().is_empty();
@@ -290,7 +288,10 @@ impl Core {
             // SAFETY: runtime thread.
             unsafe { task.cancel() };
         }
-        drop(std::mem::replace(&mut *self.timers.borrow_mut(), Timers::new()));
+        drop(std::mem::replace(
+            &mut *self.timers.borrow_mut(),
+            Timers::new(),
+        ));
         drop(std::mem::take(&mut *self.deferred.borrow_mut()));
         // (4): every registration gets its shutdown bit and its waiters
         // woken, before (5) the `mio::Poll` is dropped with the core.

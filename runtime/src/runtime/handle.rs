@@ -92,9 +92,4 @@ impl Handle {
     pub fn is_shutdown(&self) -> bool {
         self.shared.is_closed()
     }
-
-    pub(crate) fn shared(&self) -> &Arc<Shared> {
-        &self.shared
-    }
 }
-

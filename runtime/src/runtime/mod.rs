@@ -1,8 +1,8 @@
 //! The runtime: its owner type, handle, builder, and the loop behind them.
 
 mod builder;
-pub(crate) mod context;
 mod config;
+pub(crate) mod context;
 mod core;
 mod handle;
 mod main_waker;

@@ -1,0 +1,99 @@
+//! A TCP echo server: every byte a client sends comes straight back.
+//!
+//! ```sh
+//! cargo run --release --example echo                      # 127.0.0.1:7878
+//! cargo run --release --example echo -- --addr 0.0.0.0:9000
+//! ```
+//!
+//! Try it with `nc 127.0.0.1 7878`, or load it with
+//! `cargo run --release --example echo_client`. Ctrl-C stops accepting,
+//! gives live connections up to one second to finish, prints a summary
+//! and exits with status 0.
+
+use std::cell::Cell;
+use std::io;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use eddy::net::{TcpListener, TcpStream};
+use eddy_examples::flag;
+use futures_lite::future;
+
+/// How long live connections may keep going after Ctrl-C.
+const GRACE: Duration = Duration::from_secs(1);
+
+/// What the summary line reports. `Rc<Cell>`: every task runs on the one
+/// runtime thread, so there is nothing to synchronise.
+#[derive(Default)]
+struct Stats {
+    /// Connections accepted.
+    accepted: Cell<u64>,
+    /// Connections still open.
+    live: Cell<u64>,
+    /// Bytes echoed back.
+    bytes: Cell<u64>,
+    /// Connections that ended with an I/O error (reset peers and the like).
+    errors: Cell<u64>,
+}
+
+fn main() -> io::Result<()> {
+    let addr: String = flag("addr", "127.0.0.1:7878".to_string());
+    eddy::run(serve(addr))
+}
+
+async fn serve(addr: String) -> io::Result<()> {
+    let listener = TcpListener::bind(&addr).await?;
+    println!("listening on {}", listener.local_addr()?);
+    let stats = Rc::new(Stats::default());
+
+    // Accept until Ctrl-C. A failed accept (out of descriptors, say) is
+    // reported and the loop goes on: `accept` itself backs off.
+    let accepting = async {
+        loop {
+            match listener.accept().await {
+                Ok((stream, _peer)) => {
+                    stats.accepted.set(stats.accepted.get() + 1);
+                    eddy::spawn(echo(stream, stats.clone()));
+                }
+                Err(error) => eprintln!("accept failed: {error}"),
+            }
+        }
+    };
+    let interrupted = async { eddy::signal::ctrl_c().await };
+    future::or(accepting, interrupted).await?;
+    drop(listener);
+
+    let deadline = Instant::now() + GRACE;
+    while stats.live.get() > 0 && Instant::now() < deadline {
+        eddy::time::sleep(Duration::from_millis(10)).await;
+    }
+    println!(
+        "echo: {} connections, {} bytes echoed, {} errors, {} still open at exit",
+        stats.accepted.get(),
+        stats.bytes.get(),
+        stats.errors.get(),
+        stats.live.get(),
+    );
+    Ok(())
+}
+
+/// Serves one connection; its errors end only this connection.
+async fn echo(mut stream: TcpStream, stats: Rc<Stats>) {
+    stats.live.set(stats.live.get() + 1);
+    if echo_until_eof(&mut stream, &stats).await.is_err() {
+        stats.errors.set(stats.errors.get() + 1);
+    }
+    stats.live.set(stats.live.get() - 1);
+}
+
+async fn echo_until_eof(stream: &mut TcpStream, stats: &Stats) -> io::Result<()> {
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        stream.write_all(&buf[..n]).await?;
+        stats.bytes.set(stats.bytes.get() + n as u64);
+    }
+}

@@ -1,0 +1,91 @@
+//! Load for the echo server: C connections each doing N round trips of
+//! S-byte messages; prints round trips per second and latency percentiles.
+//!
+//! ```sh
+//! cargo run --release --example echo &
+//! cargo run --release --example echo_client -- --connections 50 --messages 10000 --size 64
+//! ```
+
+use std::cell::RefCell;
+use std::io;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use eddy::net::TcpStream;
+use eddy_examples::flag;
+
+fn main() -> io::Result<()> {
+    let addr: String = flag("addr", "127.0.0.1:7878".to_string());
+    let connections: usize = flag("connections", 50);
+    let messages: usize = flag("messages", 10_000);
+    let size: usize = flag("size", 64);
+
+    eddy::run(async move {
+        let latencies = Rc::new(RefCell::new(Vec::with_capacity(connections * messages)));
+        let started = Instant::now();
+        let mut clients = Vec::with_capacity(connections);
+        for _ in 0..connections {
+            let stream = TcpStream::connect(&addr).await?;
+            stream.set_nodelay(true)?;
+            clients.push(eddy::spawn(ping_pong(
+                stream,
+                messages,
+                size,
+                latencies.clone(),
+            )));
+        }
+        for client in clients {
+            client.await.map_err(io::Error::from)??;
+        }
+        let elapsed = started.elapsed();
+        let mut latencies = latencies.take();
+        latencies.sort_unstable();
+        let round_trips = latencies.len();
+        println!(
+            "{round_trips} round trips of {size} B over {connections} connections in {:.2?}: {:.0} round trips/s",
+            elapsed,
+            round_trips as f64 / elapsed.as_secs_f64()
+        );
+        println!(
+            "latency p50 {:?}  p99 {:?}  p99.9 {:?}  max {:?}",
+            percentile(&latencies, 50.0),
+            percentile(&latencies, 99.0),
+            percentile(&latencies, 99.9),
+            latencies.last().copied().unwrap_or_default(),
+        );
+        Ok(())
+    })
+}
+
+/// One connection's round trips, each timed.
+async fn ping_pong(
+    mut stream: TcpStream,
+    messages: usize,
+    size: usize,
+    latencies: Rc<RefCell<Vec<Duration>>>,
+) -> io::Result<()> {
+    let message = vec![0xA5u8; size];
+    let mut reply = vec![0u8; size];
+    for _ in 0..messages {
+        let sent = Instant::now();
+        stream.write_all(&message).await?;
+        stream.read_exact(&mut reply).await?;
+        latencies.borrow_mut().push(sent.elapsed());
+        if reply != message {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the echo differs from what was sent",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The `p`-th percentile of sorted samples.
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}

@@ -1,0 +1,17 @@
+//! Networking: TCP, UDP and Unix-domain sockets driven by the runtime.
+//!
+//! Every socket type is a thin shell around [`IoSource`]: a non-blocking
+//! `mio` socket plus its registration with the runtime's I/O driver. An
+//! operation tries the syscall first; on `WouldBlock` it clears the
+//! socket's readiness and parks the task's waker in the socket's
+//! `ScheduledIo` until the driver sees the next event. Sockets must be
+//! created inside a runtime (they register with the one running on this
+//! thread); once that runtime shuts down, every operation on them fails
+//! with an error that [`crate::is_shutdown_error`] recognises.
+
+mod addr;
+mod io_source;
+pub mod tcp;
+
+pub(crate) use io_source::IoSource;
+pub use tcp::{TcpListener, TcpStream};

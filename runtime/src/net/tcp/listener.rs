@@ -1,0 +1,182 @@
+//! `TcpListener`: accepting connections.
+
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use eddy_registration::{Direction, Interest};
+
+use super::TcpStream;
+use crate::net::IoSource;
+use crate::net::addr::{each_addr, resolve};
+
+/// How long `accept` pauses after the process ran out of descriptors or
+/// memory. Long enough not to spin a core on a listener that stays readable
+/// while the table is full, short enough to resume promptly once
+/// descriptors free up.
+const RESOURCE_BACKOFF: Duration = Duration::from_millis(50);
+
+/// A TCP socket listening for connections.
+///
+/// ```no_run
+/// # eddy::run(async {
+/// let listener = eddy::net::TcpListener::bind("127.0.0.1:7878").await?;
+/// loop {
+///     let (stream, peer) = listener.accept().await?;
+///     eddy::spawn(async move { /* serve `stream` from `peer` */ drop((stream, peer)) });
+/// }
+/// # #[allow(unreachable_code)] Ok::<(), std::io::Error>(())
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct TcpListener {
+    /// The registered mio listener.
+    source: IoSource<mio::net::TcpListener>,
+    /// Whether `backoff_until` holds a deadline: a load on every accept,
+    /// the mutex only on the rare error path.
+    backing_off: AtomicBool,
+    /// When `accept` may try again after running out of resources.
+    backoff_until: Mutex<Option<Instant>>,
+}
+
+impl TcpListener {
+    /// Binds to `addr` (with `SO_REUSEADDR`, as servers expect), trying
+    /// each resolved address until one works.
+    pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+        let addrs = resolve(addr)?;
+        each_addr(addrs, |addr| async move {
+            TcpListener::from_mio(mio::net::TcpListener::bind(addr)?)
+        })
+        .await
+    }
+
+    /// Wraps a std listener (it is switched to non-blocking mode).
+    ///
+    /// Fails outside a runtime.
+    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        listener.set_nonblocking(true)?;
+        TcpListener::from_mio(mio::net::TcpListener::from_std(listener))
+    }
+
+    fn from_mio(listener: mio::net::TcpListener) -> io::Result<TcpListener> {
+        Ok(TcpListener {
+            source: IoSource::new(listener, Interest::READABLE)?,
+            backing_off: AtomicBool::new(false),
+            backoff_until: Mutex::new(None),
+        })
+    }
+
+    /// Deregisters the listener and returns it as a std listener, still in
+    /// non-blocking mode.
+    pub fn into_std(self) -> io::Result<std::net::TcpListener> {
+        Ok(self.source.into_inner()?.into())
+    }
+
+    /// Accepts the next connection.
+    ///
+    /// Errors about one failed connection (the peer reset it before it was
+    /// accepted) are skipped. When the process is out of descriptors
+    /// (`EMFILE`, `ENFILE`) or memory, the error is returned and the next
+    /// call waits a moment first, so a plain `loop { accept }` neither spins
+    /// nor dies and picks up again once descriptors free up.
+    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        self.wait_out_backoff().await;
+        std::future::poll_fn(|cx| self.poll_accept(cx)).await
+    }
+
+    /// Polls for the next connection (see [`accept`](TcpListener::accept)
+    /// for the error handling; the backoff applies to `accept` only).
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        loop {
+            let accepted = std::task::ready!(
+                self.source
+                    .poll_io(cx, Direction::Read, || self.source.accept())
+            );
+            match accepted {
+                Ok((stream, peer)) => {
+                    let handle = self.source.registration().handle();
+                    return Poll::Ready(
+                        TcpStream::from_accepted(stream, handle).map(|s| (s, peer)),
+                    );
+                }
+                Err(error) if is_connection_error(&error) => continue,
+                Err(error) => {
+                    if is_resource_exhaustion(&error) {
+                        self.start_backoff();
+                    }
+                    return Poll::Ready(Err(error));
+                }
+            }
+        }
+    }
+
+    async fn wait_out_backoff(&self) {
+        if !self.backing_off.load(Ordering::Acquire) {
+            return;
+        }
+        let until = self
+            .backoff_until
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        self.backing_off.store(false, Ordering::Release);
+        if let Some(until) = until {
+            crate::time::sleep_until(until).await;
+        }
+    }
+
+    fn start_backoff(&self) {
+        *self.backoff_until.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(Instant::now() + RESOURCE_BACKOFF);
+        self.backing_off.store(true, Ordering::Release);
+    }
+
+    /// The address the listener is bound to.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.local_addr()
+    }
+
+    /// The IP time-to-live of accepted connections.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.source.ttl()
+    }
+
+    /// Sets the IP time-to-live of accepted connections.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.source.set_ttl(ttl)
+    }
+}
+
+/// Errors that concern only the connection being accepted: the next one
+/// may be fine, so `accept` moves on. Linux reports pending network errors
+/// of the new socket through `accept` itself.
+fn is_connection_error(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::Interrupted
+    ) || matches!(
+        error.raw_os_error(),
+        Some(
+            libc::EPROTO
+                | libc::ENETDOWN
+                | libc::ENOPROTOOPT
+                | libc::EHOSTDOWN
+                | libc::EHOSTUNREACH
+                | libc::ENETUNREACH
+                | libc::EOPNOTSUPP
+        )
+    )
+}
+
+/// The process or system ran out of something accepting needs.
+fn is_resource_exhaustion(error: &io::Error) -> bool {
+    matches!(
+        error.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
+}
