@@ -191,3 +191,37 @@ fn recv_returns_none_after_its_runtime_shut_down() {
     let received = eddy::run(async { timeout(LIMIT, term.recv()).await });
     assert_eq!(received, Ok(None));
 }
+
+#[test]
+fn listeners_come_and_go_while_another_thread_sends_signals() {
+    // SIGCHLD's default action is to do nothing, so the sender may start
+    // before any listener exists. `kill` lets the kernel pick the thread
+    // that runs the handler, so handlers run concurrently with the drops
+    // below: a drop that closed its pipe under a running handler would
+    // let it write into whatever file reuses the fd.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sender = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                // SAFETY: kill(2) on our own pid with SIGCHLD, whose
+                // default action is to ignore it.
+                unsafe { libc::kill(libc::getpid(), libc::SIGCHLD) };
+                std::thread::yield_now();
+            }
+        })
+    };
+    eddy::run(async {
+        for _ in 0..500 {
+            let mut child = signal(SignalKind::child()).unwrap();
+            // Sometimes a delivery is waiting, sometimes not: either way
+            // one poll must neither hang nor fail.
+            let _ = poll_once(pin!(child.recv())).await;
+        }
+        let mut child = signal(SignalKind::child()).unwrap();
+        raise(libc::SIGCHLD);
+        recv_within_limit(&mut child).await;
+    });
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    sender.join().unwrap();
+}

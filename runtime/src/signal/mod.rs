@@ -28,7 +28,7 @@
 //!
 //! A signal handler may only do async-signal-safe work: atomic loads and
 //! stores and `write(2)`; no locks, no allocation. So everything the
-//! handler needs is in a static table ([`slots`]) of raw write-ends, 64
+//! handler needs is in a static table (`slots.rs`) of raw write-ends, 64
 //! per signal number, each an `AtomicI32` that is `-1` when free. Every
 //! listener owns a fresh non-blocking pipe: it publishes the write end in a
 //! free slot of its signal and registers the read end with its runtime's
@@ -45,7 +45,7 @@
 //!
 //! The process-level handler for a signal number is installed through
 //! `signal-hook-registry` the first time anyone listens for it
-//! ([`install`]) and stays installed for the life of the process, like
+//! (`install.rs`) and stays installed for the life of the process, like
 //! tokio's: from then on the signal's default action (for SIGINT,
 //! terminating the process) no longer runs, even when no listener is left.
 //! Deliveries that arrive while a signal has no listener are dropped.
