@@ -100,7 +100,10 @@ impl Handle {
     /// release worthwhile.
     ///
     /// `io` must be the value [`Handle::add_source`] returned for `source`,
-    /// and must be deregistered only once.
+    /// and `source` must be the very source it was registered with (or that
+    /// source's fd must already be closed). Deregistering some other source
+    /// would leave the real one in the OS poller, and its first event after
+    /// the next turn's release would name a freed `ScheduledIo`.
     pub fn deregister_source(
         &self,
         io: &Arc<ScheduledIo>,

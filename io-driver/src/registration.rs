@@ -28,8 +28,9 @@ pub struct Registration {
     /// park their wakers.
     shared: Arc<ScheduledIo>,
     /// Set by `deregister`, so `Drop` does not hand the `ScheduledIo` to the
-    /// set a second time: a second deregistration would unlink the list node
-    /// twice.
+    /// set a second time: the set would queue it twice, counting it twice
+    /// towards the unpark threshold, and a second OS deregistration could hit
+    /// an fd number already reused by another socket.
     deregistered: bool,
 }
 
