@@ -57,6 +57,7 @@
 mod blocking;
 mod coop;
 pub mod io;
+mod loom;
 mod metrics;
 pub mod net;
 mod runtime;

@@ -288,10 +288,7 @@ impl Core {
             // SAFETY: runtime thread.
             unsafe { task.cancel() };
         }
-        drop(std::mem::replace(
-            &mut *self.timers.borrow_mut(),
-            Timers::new(),
-        ));
+        drop(self.timers.take());
         drop(std::mem::take(&mut *self.deferred.borrow_mut()));
         // (4): every registration gets its shutdown bit and its waiters
         // woken, before (5) the `mio::Poll` is dropped with the core.

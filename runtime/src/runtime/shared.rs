@@ -1,9 +1,9 @@
 //! The part of a runtime other threads can reach.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::context;
+use super::{RemoteQueue, context};
 use crate::blocking::Pool;
 use crate::metrics::MetricsCell;
 use crate::task::Runnable;
@@ -17,9 +17,7 @@ pub(crate) struct Shared {
     /// another are moved, not confused).
     id: u64,
     /// Tasks woken or spawned from other threads, waiting to be adopted.
-    remote: Mutex<Remote>,
-    /// A cheap "is the remote queue worth locking?" flag, read every tick.
-    remote_pending: AtomicBool,
+    remote: RemoteQueue<Arc<dyn Runnable>>,
     /// The I/O driver's handle: registrations and the cross-thread unpark.
     driver: eddy_io_driver::Handle,
     /// Counters published by the runtime thread for `Handle::metrics`.
@@ -28,22 +26,12 @@ pub(crate) struct Shared {
     blocking: Pool,
 }
 
-/// The remote queue, behind `Shared::remote`'s mutex.
-#[derive(Debug, Default)]
-struct Remote {
-    /// Tasks to push on the local run queue at the next tick.
-    tasks: Vec<Arc<dyn Runnable>>,
-    /// Set at shutdown: from then on remote wakes and spawns are dropped.
-    closed: bool,
-}
-
 impl Shared {
     pub(crate) fn new(driver: eddy_io_driver::Handle, blocking: Pool) -> Shared {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Shared {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            remote: Mutex::new(Remote::default()),
-            remote_pending: AtomicBool::new(false),
+            remote: RemoteQueue::new(),
             driver,
             metrics: MetricsCell::default(),
             blocking,
@@ -66,10 +54,6 @@ impl Shared {
         &self.blocking
     }
 
-    fn lock_remote(&self) -> MutexGuard<'_, Remote> {
-        self.remote.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// Queues a woken task: on the local queue when called on the runtime's
     /// own thread (no lock), otherwise on the remote queue.
     pub(crate) fn schedule(&self, task: Arc<dyn Runnable>) {
@@ -80,23 +64,13 @@ impl Shared {
         }
     }
 
-    /// Pushes `task` on the remote queue and unparks the runtime if the
-    /// queue was empty. Gives the task back if the runtime has shut down.
-    ///
-    /// Unparking only on the empty-to-non-empty edge batches wakes: the
-    /// runtime takes the whole queue at once, so a second push before it
-    /// does is carried by the first unpark.
+    /// Pushes `task` on the remote queue and unparks the runtime when the
+    /// queue protocol asks for it (see [`RemoteQueue`]). Gives the task back
+    /// if the runtime has shut down.
     pub(crate) fn push_remote(&self, task: Arc<dyn Runnable>) -> Result<(), Arc<dyn Runnable>> {
-        let mut remote = self.lock_remote();
-        if remote.closed {
-            return Err(task);
-        }
-        let was_empty = remote.tasks.is_empty();
-        remote.tasks.push(task);
-        self.remote_pending.store(true, Ordering::Release);
-        drop(remote);
+        let must_unpark = self.remote.push(task)?;
         self.metrics.count_remote_wake();
-        if was_empty {
+        if must_unpark {
             self.driver.unpark();
         }
         Ok(())
@@ -105,24 +79,16 @@ impl Shared {
     /// Moves every remotely queued task into `into` (the runtime thread's
     /// reusable buffer).
     pub(crate) fn take_remote(&self, into: &mut Vec<Arc<dyn Runnable>>) {
-        if !self.remote_pending.load(Ordering::Acquire) {
-            return;
-        }
-        let mut remote = self.lock_remote();
-        self.remote_pending.store(false, Ordering::Relaxed);
-        std::mem::swap(&mut remote.tasks, into);
+        self.remote.take_all(into);
     }
 
     /// Refuses further remote pushes and returns what was queued.
     pub(crate) fn close_remote(&self) -> Vec<Arc<dyn Runnable>> {
-        let mut remote = self.lock_remote();
-        remote.closed = true;
-        self.remote_pending.store(false, Ordering::Relaxed);
-        std::mem::take(&mut remote.tasks)
+        self.remote.close()
     }
 
     /// Whether the runtime has shut down (its remote queue is closed).
     pub(crate) fn is_closed(&self) -> bool {
-        self.lock_remote().closed
+        self.remote.is_closed()
     }
 }

@@ -1,6 +1,6 @@
 //! Where a finished task leaves its outcome for its `JoinHandle`.
 
-use std::sync::{Mutex, MutexGuard};
+use crate::loom::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use super::JoinError;

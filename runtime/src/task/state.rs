@@ -16,7 +16,7 @@
 //! * `CANCELLED`: `JoinHandle::abort` asked for the task to stop. The runtime
 //!   checks it before every poll and drops the future instead of polling it.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 
 const NOTIFIED: usize = 0b001;
 const COMPLETE: usize = 0b010;
