@@ -1,0 +1,1276 @@
+//! The executor end to end: spawning and joining, `!Send` tasks, abort,
+//! panic capture, detaching, cross-thread spawns and wakes, fairness,
+//! metrics, misuse that must panic clearly, and a seeded random stress test.
+//!
+//! Every test runs under `with_deadline`, so a runtime that hangs fails the
+//! test instead of stalling CI. No test asserts how long anything took: the
+//! machine is shared and noisy. Loops that wait for something bound their
+//! iterations and then fail with a message.
+//!
+//! Timers have their own file (`time.rs`, which also proves that `yield_now`
+//! in a loop does not starve a timer); shutdown is in `shutdown.rs` and the
+//! blocking pool in `blocking.rs`.
+
+use std::cell::{Cell, RefCell};
+use std::future::{Future, pending, poll_fn};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Barrier};
+use std::task::Poll;
+use std::thread;
+use std::time::Duration;
+
+use eddy::task::{JoinError, JoinHandle, yield_now};
+use eddy::{Builder, Handle, Runtime};
+use eddy_tests::{Signal, panic_message, with_deadline};
+
+/// Generous hang detector for ordinary tests.
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// Sets its flag when dropped: proves a future (or an output) was dropped.
+struct DropFlag(Rc<Cell<bool>>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.set(true);
+    }
+}
+
+/// Yields until `done()` holds, at most `max_yields` times. Returns whether
+/// it held, so a broken runtime fails an assertion instead of spinning.
+async fn yield_until(mut done: impl FnMut() -> bool, max_yields: u32) -> bool {
+    for _ in 0..max_yields {
+        if done() {
+            return true;
+        }
+        yield_now().await;
+    }
+    done()
+}
+
+/// Polls `future` once and says whether it was ready, returning its output.
+async fn poll_once<F: Future + Unpin>(future: &mut F) -> Option<F::Output> {
+    poll_fn(|cx| match Pin::new(&mut *future).poll(cx) {
+        Poll::Ready(output) => Poll::Ready(Some(output)),
+        Poll::Pending => Poll::Ready(None),
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------
+// Spawning and joining
+// ---------------------------------------------------------------------------
+
+#[test]
+fn spawned_tasks_return_their_values_through_join_handles() {
+    with_deadline(LIMIT, || {
+        let values = eddy::run(async {
+            let handles: Vec<JoinHandle<u64>> = (0..100u64)
+                .map(|i| eddy::spawn(async move { i * i }))
+                .collect();
+            let mut values = Vec::new();
+            for handle in handles {
+                values.push(handle.await.unwrap());
+            }
+            values
+        });
+        assert_eq!(values, (0..100u64).map(|i| i * i).collect::<Vec<_>>());
+    });
+}
+
+#[test]
+fn a_task_can_spawn_and_join_tasks_of_its_own() {
+    with_deadline(LIMIT, || {
+        let answer = eddy::run(async {
+            eddy::spawn(async {
+                let inner = eddy::spawn(async {
+                    let innermost = eddy::spawn(async { 40 });
+                    innermost.await.unwrap() + 1
+                });
+                yield_now().await;
+                inner.await.unwrap() + 1
+            })
+            .await
+            .unwrap()
+        });
+        assert_eq!(answer, 42);
+    });
+}
+
+#[test]
+fn tasks_spawned_before_block_on_run_inside_it() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        let awaited_ran = Rc::new(Cell::new(false));
+        let detached_ran = Rc::new(Cell::new(false));
+        let awaited = rt.spawn({
+            let ran = Rc::clone(&awaited_ran);
+            async move {
+                ran.set(true);
+                7
+            }
+        });
+        drop(rt.spawn({
+            let ran = Rc::clone(&detached_ran);
+            async move { ran.set(true) }
+        }));
+        assert!(!awaited_ran.get(), "a task must not run before block_on");
+        assert!(!awaited.is_finished());
+        assert_eq!(rt.block_on(awaited).unwrap(), 7);
+        assert!(awaited_ran.get());
+        // The detached one runs too, although block_on does not await it.
+        let ran = rt.block_on(yield_until(|| detached_ran.get(), 1_000));
+        assert!(ran, "a task spawned before block_on never ran");
+    });
+}
+
+#[test]
+fn non_send_futures_and_outputs_spawn_fine() {
+    with_deadline(LIMIT, || {
+        eddy::run(async {
+            let log = Rc::new(RefCell::new(Vec::new()));
+            let tasks: Vec<_> = (0..3)
+                .map(|i| {
+                    let log = Rc::clone(&log);
+                    eddy::spawn(async move {
+                        // The `Rc` is held across an await: the future is !Send.
+                        log.borrow_mut().push(i);
+                        yield_now().await;
+                        log.borrow_mut().push(i + 10);
+                        Rc::new(i) // and so is the output
+                    })
+                })
+                .collect();
+            let mut outputs = Vec::new();
+            for task in tasks {
+                outputs.push(*task.await.unwrap());
+            }
+            assert_eq!(outputs, [0, 1, 2]);
+            let mut log = log.borrow().clone();
+            log.sort_unstable();
+            assert_eq!(log, [0, 1, 2, 10, 11, 12]);
+        });
+    });
+}
+
+#[test]
+fn handle_current_reaches_the_running_runtime_and_only_inside_one() {
+    with_deadline(LIMIT, || {
+        assert!(Handle::try_current().is_none());
+        let rt = Runtime::new().unwrap();
+        let spawned_before = rt.handle().metrics().tasks_spawned;
+        let value = rt.block_on(async {
+            let handle = Handle::current();
+            assert!(!handle.is_shutdown());
+            // From a task too, and spawning through it lands on this runtime.
+            let inside_task = eddy::spawn(async { Handle::try_current().is_some() });
+            assert!(
+                inside_task.await.unwrap(),
+                "Handle::try_current inside a task"
+            );
+            handle.spawn(async { 5 }).await.unwrap()
+        });
+        assert_eq!(value, 5);
+        assert_eq!(rt.handle().metrics().tasks_spawned, spawned_before + 2);
+        assert!(Handle::try_current().is_none(), "block_on left its context");
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Abort
+// ---------------------------------------------------------------------------
+
+#[test]
+fn aborting_a_pending_task_cancels_it_and_drops_its_future() {
+    with_deadline(LIMIT, || {
+        eddy::run(async {
+            let dropped = Rc::new(Cell::new(false));
+            let resumed = Rc::new(Cell::new(false));
+            let guard = DropFlag(Rc::clone(&dropped));
+            let task = eddy::spawn({
+                let resumed = Rc::clone(&resumed);
+                async move {
+                    let _guard = guard;
+                    pending::<()>().await;
+                    resumed.set(true);
+                }
+            });
+            yield_now().await; // the task runs and parks forever
+            assert_eq!(Handle::current().metrics().tasks_alive, 1);
+            assert!(!dropped.get());
+            assert!(!task.is_finished());
+
+            task.abort();
+            let error = task.await.unwrap_err();
+            assert!(error.is_cancelled(), "{error:?}");
+            assert!(!error.is_panic());
+            assert_eq!(error.to_string(), "task was cancelled");
+            assert!(dropped.get(), "abort must drop the task's future");
+            assert!(!resumed.get());
+            assert_eq!(Handle::current().metrics().tasks_alive, 0);
+        });
+    });
+}
+
+#[test]
+fn aborting_before_the_first_poll_never_runs_the_future() {
+    with_deadline(LIMIT, || {
+        eddy::run(async {
+            let dropped = Rc::new(Cell::new(false));
+            let ran = Rc::new(Cell::new(false));
+            let guard = DropFlag(Rc::clone(&dropped));
+            let task = eddy::spawn({
+                let ran = Rc::clone(&ran);
+                async move {
+                    let _guard = guard;
+                    ran.set(true);
+                }
+            });
+            task.abort();
+            task.abort(); // twice is harmless
+            assert!(task.await.unwrap_err().is_cancelled());
+            assert!(!ran.get());
+            assert!(dropped.get());
+        });
+    });
+}
+
+#[test]
+fn abort_after_the_task_finished_is_a_no_op() {
+    with_deadline(LIMIT, || {
+        eddy::run(async {
+            let task = eddy::spawn(async { 5 });
+            assert!(yield_until(|| task.is_finished(), 1_000).await);
+            task.abort();
+            assert_eq!(task.await.unwrap(), 5);
+        });
+    });
+}
+
+#[test]
+fn a_task_that_aborts_itself_stops_at_its_next_suspension() {
+    with_deadline(LIMIT, || {
+        eddy::run(async {
+            let own_handle: Rc<RefCell<Option<JoinHandle<()>>>> = Rc::default();
+            let got_past_the_yield = Rc::new(Cell::new(false));
+            let task = eddy::spawn({
+                let own_handle = Rc::clone(&own_handle);
+                let got_past_the_yield = Rc::clone(&got_past_the_yield);
+                async move {
+                    yield_now().await; // by now the handle is in the slot
+                    own_handle.borrow().as_ref().unwrap().abort();
+                    yield_now().await;
+                    got_past_the_yield.set(true);
+                }
+            });
+            *own_handle.borrow_mut() = Some(task);
+            let finished = yield_until(
+                || own_handle.borrow().as_ref().unwrap().is_finished(),
+                1_000,
+            )
+            .await;
+            assert!(finished, "the self-aborted task never ended");
+            let task = own_handle.borrow_mut().take().unwrap();
+            assert!(task.await.unwrap_err().is_cancelled());
+            assert!(!got_past_the_yield.get());
+        });
+    });
+}
+
+#[test]
+fn abort_from_another_thread_cancels_a_parked_task() {
+    with_deadline(LIMIT, || {
+        eddy::run(async {
+            let dropped = Arc::new(AtomicUsize::new(0));
+            let parked = eddy::spawn({
+                let dropped = Arc::clone(&dropped);
+                async move {
+                    struct CountDrop(Arc<AtomicUsize>);
+                    impl Drop for CountDrop {
+                        fn drop(&mut self) {
+                            self.0.fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
+                    let _guard = CountDrop(dropped);
+                    pending::<u8>().await
+                }
+            });
+            yield_now().await;
+            // The runtime parks while the other thread aborts the task.
+            let parked = thread::spawn(move || {
+                parked.abort();
+                parked
+            });
+            let parked = loop {
+                if parked.is_finished() {
+                    break parked.join().unwrap();
+                }
+                yield_now().await;
+            };
+            assert!(parked.await.unwrap_err().is_cancelled());
+            assert_eq!(dropped.load(Ordering::SeqCst), 1);
+        });
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Panics
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_panicking_task_reports_its_payload_and_the_runtime_keeps_running() {
+    with_deadline(LIMIT, || {
+        eddy::run(async {
+            let sibling = eddy::spawn(async {
+                yield_now().await;
+                yield_now().await;
+                "sibling done"
+            });
+            let boom: JoinHandle<u32> = eddy::spawn(async {
+                yield_now().await;
+                panic!("boom {}", 42)
+            });
+            let error = boom.await.unwrap_err();
+            assert!(error.is_panic());
+            assert!(!error.is_cancelled());
+            assert_eq!(error.to_string(), "task panicked: boom 42");
+            assert_eq!(panic_message(&*error.into_panic()), "boom 42");
+
+            // A payload that is not a string comes back intact.
+            let typed: JoinHandle<()> = eddy::spawn(async { std::panic::panic_any(17u64) });
+            let payload = typed.await.unwrap_err().into_panic();
+            assert_eq!(payload.downcast_ref::<u64>(), Some(&17));
+
+            assert_eq!(sibling.await.unwrap(), "sibling done");
+            assert_eq!(eddy::spawn(async { 1 }).await.unwrap(), 1);
+            assert_eq!(Handle::current().metrics().tasks_alive, 0);
+        });
+    });
+}
+
+#[test]
+fn a_panic_in_the_block_on_future_propagates_and_the_runtime_stays_usable() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        let background = rt.spawn(async {
+            yield_now().await;
+            3
+        });
+        let caught = catch_unwind(AssertUnwindSafe(|| {
+            rt.block_on(async {
+                yield_now().await;
+                panic!("the main future failed")
+            })
+        }));
+        let payload = caught.expect_err("block_on must re-raise the panic");
+        assert_eq!(panic_message(&*payload), "the main future failed");
+        assert!(Handle::try_current().is_none(), "the context was restored");
+        assert_eq!(rt.block_on(background).unwrap(), 3);
+        assert_eq!(rt.block_on(rt.spawn(async { 4 })).unwrap(), 4);
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Detaching
+// ---------------------------------------------------------------------------
+
+#[test]
+fn dropping_a_join_handle_detaches_the_task() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        let finished = Rc::new(Cell::new(0));
+        let output_dropped = Rc::new(Cell::new(false));
+        let from_thread = Signal::new();
+        for _ in 0..10 {
+            let finished = Rc::clone(&finished);
+            drop(rt.spawn(async move {
+                yield_now().await;
+                yield_now().await;
+                finished.set(finished.get() + 1);
+            }));
+        }
+        // A detached task that needs a wake from another thread, and whose
+        // output is dropped (not leaked) once it finishes.
+        let detached_done = Signal::new();
+        drop(rt.spawn({
+            let from_thread = from_thread.clone();
+            let detached_done = detached_done.clone();
+            let output = DropFlag(Rc::clone(&output_dropped));
+            async move {
+                from_thread.wait().await;
+                detached_done.set();
+                output
+            }
+        }));
+        let waker_thread = {
+            let from_thread = from_thread.clone();
+            thread::spawn(move || from_thread.set())
+        };
+        rt.block_on(async {
+            assert!(yield_until(|| finished.get() == 10, 10_000).await);
+            detached_done.wait().await;
+        });
+        waker_thread.join().unwrap();
+        assert_eq!(finished.get(), 10);
+        assert!(output_dropped.get(), "a detached task's output is dropped");
+        assert_eq!(rt.handle().metrics().tasks_alive, 0);
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Other threads: Handle::spawn and wakes
+// ---------------------------------------------------------------------------
+
+#[test]
+fn handle_spawn_from_eight_threads_runs_all_eighty_thousand_tasks() {
+    const THREADS: usize = 8;
+    const PER_THREAD: usize = 10_000;
+    const TOTAL: usize = THREADS * PER_THREAD;
+    with_deadline(Duration::from_secs(120), || {
+        let rt = Runtime::new().unwrap();
+        let ran = Arc::new(AtomicUsize::new(0));
+        let all_ran = Signal::new();
+        // The spawners start together once the runtime is inside block_on.
+        let start = Arc::new(Barrier::new(THREADS + 1));
+        let spawners: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let handle = rt.handle();
+                let ran = Arc::clone(&ran);
+                let all_ran = all_ran.clone();
+                let start = Arc::clone(&start);
+                thread::spawn(move || {
+                    start.wait();
+                    (0..PER_THREAD)
+                        .map(|i| {
+                            let ran = Arc::clone(&ran);
+                            let all_ran = all_ran.clone();
+                            handle.spawn(async move {
+                                if ran.fetch_add(1, Ordering::SeqCst) + 1 == TOTAL {
+                                    all_ran.set();
+                                }
+                                (t * PER_THREAD + i) as u64
+                            })
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        rt.block_on(async {
+            start.wait();
+            // Nothing else to run: the runtime parks until remote spawns
+            // wake it, over and over.
+            all_ran.wait().await;
+        });
+        assert_eq!(ran.load(Ordering::SeqCst), TOTAL);
+        let handles: Vec<JoinHandle<u64>> = spawners
+            .into_iter()
+            .flat_map(|spawner| spawner.join().unwrap())
+            .collect();
+        let sum = rt.block_on(async move {
+            let mut sum = 0;
+            for handle in handles {
+                sum += handle.await.unwrap();
+            }
+            sum
+        });
+        assert_eq!(sum, (0..TOTAL as u64).sum::<u64>());
+        let metrics = rt.handle().metrics();
+        assert_eq!(metrics.tasks_spawned, TOTAL as u64);
+        assert_eq!(metrics.tasks_alive, 0);
+        assert!(metrics.remote_wakes >= TOTAL as u64, "{metrics:?}");
+    });
+}
+
+#[test]
+fn a_parked_task_is_resumed_by_a_wake_from_another_thread() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        for round in 0..20 {
+            let signal = Signal::new();
+            let task = rt.spawn({
+                let signal = signal.clone();
+                async move {
+                    signal.wait().await;
+                    round
+                }
+            });
+            let waker_thread = {
+                let signal = signal.clone();
+                thread::spawn(move || {
+                    // Wake only once the task stored its waker, after a nap
+                    // long enough for the runtime to be parked in epoll.
+                    while !signal.has_waiter() {
+                        thread::sleep(Duration::from_millis(1));
+                    }
+                    thread::sleep(Duration::from_millis(2));
+                    signal.set();
+                })
+            };
+            assert_eq!(rt.block_on(task).unwrap(), round);
+            waker_thread.join().unwrap();
+        }
+        assert!(rt.handle().metrics().remote_wakes >= 20);
+    });
+}
+
+#[test]
+fn the_block_on_future_is_resumed_by_a_wake_from_another_thread() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        let signal = Signal::new();
+        let waker_thread = {
+            let signal = signal.clone();
+            thread::spawn(move || {
+                while !signal.has_waiter() {
+                    thread::sleep(Duration::from_millis(1));
+                }
+                thread::sleep(Duration::from_millis(2));
+                signal.set();
+            })
+        };
+        rt.block_on(signal.wait());
+        waker_thread.join().unwrap();
+    });
+}
+
+#[test]
+fn handle_spawn_from_another_thread_wakes_a_parked_runtime() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        let handle = rt.handle();
+        let signal = Signal::new();
+        let spawner = {
+            let signal = signal.clone();
+            thread::spawn(move || {
+                while !signal.has_waiter() {
+                    thread::sleep(Duration::from_millis(1));
+                }
+                thread::sleep(Duration::from_millis(2));
+                handle.spawn(async move {
+                    signal.set();
+                    "ran on the runtime"
+                })
+            })
+        };
+        rt.block_on(signal.wait());
+        let task = spawner.join().unwrap();
+        assert_eq!(rt.block_on(task).unwrap(), "ran on the runtime");
+    });
+}
+
+#[test]
+fn wakes_on_the_runtime_thread_never_go_through_the_remote_queue() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        rt.block_on(async {
+            let remote_before = Handle::current().metrics().remote_wakes;
+            // A relay of tasks, each woken by the previous one on this thread.
+            let signals: Vec<Signal> = (0..50).map(|_| Signal::new()).collect();
+            let tasks: Vec<_> = signals
+                .windows(2)
+                .map(|pair| {
+                    let (mine, next) = (pair[0].clone(), pair[1].clone());
+                    eddy::spawn(async move {
+                        mine.wait().await;
+                        next.set();
+                    })
+                })
+                .collect();
+            yield_now().await; // every task parks
+            signals[0].set();
+            signals[49].wait().await;
+            for task in tasks {
+                task.await.unwrap();
+            }
+            // Handle::spawn on the runtime's own thread is a local spawn.
+            Handle::current().spawn(async {}).await.unwrap();
+            assert_eq!(Handle::current().metrics().remote_wakes, remote_before);
+        });
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Fairness
+// ---------------------------------------------------------------------------
+
+/// Asserts that `order` alternates between its two ids from start to end.
+fn assert_alternates(order: &[char]) {
+    for (i, pair) in order.windows(2).enumerate() {
+        assert_ne!(pair[0], pair[1], "not round-robin at {i}: {order:?}");
+    }
+}
+
+#[test]
+fn two_tasks_yielding_in_a_loop_interleave_round_robin() {
+    with_deadline(LIMIT, || {
+        for event_interval in [1, 2, 61] {
+            let rt = Builder::new()
+                .event_interval(event_interval)
+                .build()
+                .unwrap();
+            let order = rt.block_on(async {
+                let order = Rc::new(RefCell::new(Vec::new()));
+                let yielder = |id: char| {
+                    let order = Rc::clone(&order);
+                    eddy::spawn(async move {
+                        for _ in 0..100 {
+                            order.borrow_mut().push(id);
+                            yield_now().await;
+                        }
+                    })
+                };
+                let (a, b) = (yielder('a'), yielder('b'));
+                a.await.unwrap();
+                b.await.unwrap();
+                order.take()
+            });
+            assert_eq!(order.len(), 200);
+            assert_alternates(&order);
+        }
+    });
+}
+
+#[test]
+fn two_tasks_that_are_always_ready_interleave_round_robin() {
+    // Each task wakes itself before returning Pending, so it is ready again
+    // at once: the shape of a task whose socket never runs dry.
+    async fn ready_again() {
+        let mut woke = false;
+        poll_fn(|cx| {
+            if woke {
+                return Poll::Ready(());
+            }
+            woke = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        })
+        .await;
+    }
+    with_deadline(LIMIT, || {
+        for event_interval in [1, 2, 61] {
+            let rt = Builder::new()
+                .event_interval(event_interval)
+                .build()
+                .unwrap();
+            let order = rt.block_on(async {
+                let order = Rc::new(RefCell::new(Vec::new()));
+                let spinner = |id: char| {
+                    let order = Rc::clone(&order);
+                    eddy::spawn(async move {
+                        for _ in 0..300 {
+                            order.borrow_mut().push(id);
+                            ready_again().await;
+                        }
+                    })
+                };
+                let (a, b) = (spinner('a'), spinner('b'));
+                a.await.unwrap();
+                b.await.unwrap();
+                order.take()
+            });
+            assert_eq!(order.len(), 600);
+            assert_alternates(&order);
+        }
+    });
+}
+
+#[test]
+fn yield_now_in_a_loop_does_not_starve_wakes_and_spawns_from_other_threads() {
+    // Bounded: if remote work starves, the spinner gives up after this many
+    // yields and the assertion fails instead of the test hanging.
+    const GIVE_UP_AFTER: u64 = 2_000_000;
+    with_deadline(Duration::from_secs(60), || {
+        let rt = Runtime::new().unwrap();
+        let handle = rt.handle();
+        let spinner_won = rt.block_on(async move {
+            let stop = Rc::new(Cell::new(false));
+            let spinner = eddy::spawn({
+                let stop = Rc::clone(&stop);
+                async move {
+                    let mut spins = 0u64;
+                    while !stop.get() && spins < GIVE_UP_AFTER {
+                        yield_now().await;
+                        spins += 1;
+                    }
+                    spins >= GIVE_UP_AFTER
+                }
+            });
+            let woken = Signal::new();
+            let remotely_spawned_ran = Signal::new();
+            let waiter = eddy::spawn({
+                let woken = woken.clone();
+                let remotely_spawned_ran = remotely_spawned_ran.clone();
+                async move {
+                    woken.wait().await;
+                    remotely_spawned_ran.wait().await;
+                    stop.set(true);
+                }
+            });
+            let other_thread = thread::spawn(move || {
+                thread::sleep(Duration::from_millis(10));
+                woken.set();
+                handle.spawn(async move { remotely_spawned_ran.set() })
+            });
+            waiter.await.unwrap();
+            let spinner_won = spinner.await.unwrap();
+            other_thread.join().unwrap().await.unwrap();
+            spinner_won
+        });
+        assert!(
+            !spinner_won,
+            "the spinning task starved the remote wake and spawn"
+        );
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Metrics, repeated block_on, misuse
+// ---------------------------------------------------------------------------
+
+#[test]
+fn metrics_count_spawned_tasks_alive_tasks_and_polls() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        rt.block_on(async {
+            let before = Handle::current().metrics();
+            assert_eq!(before.tasks_alive, 0);
+            let tasks: Vec<_> = (0..10)
+                .map(|_| {
+                    eddy::spawn(async {
+                        yield_now().await;
+                        yield_now().await;
+                    })
+                })
+                .collect();
+            assert_eq!(Handle::current().metrics().tasks_alive, 10);
+            for task in tasks {
+                task.await.unwrap();
+            }
+            let after = Handle::current().metrics();
+            assert_eq!(after.tasks_spawned - before.tasks_spawned, 10);
+            assert_eq!(after.polls - before.polls, 30, "three polls per task");
+            assert_eq!(after.tasks_alive, 0);
+            assert!(after.driver_turns > before.driver_turns);
+        });
+        // From outside, the counters are as of the runtime's last tick.
+        let outside = rt.handle().metrics();
+        assert_eq!(outside.tasks_spawned, 10);
+        assert_eq!(outside.tasks_alive, 0);
+        assert_eq!(outside.polls, 30);
+    });
+}
+
+#[test]
+fn block_on_can_run_twice_and_tasks_persist_between_calls() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        let signal = Signal::new();
+        let progress = Rc::new(Cell::new(0));
+        let task = rt.spawn({
+            let signal = signal.clone();
+            let progress = Rc::clone(&progress);
+            async move {
+                progress.set(1);
+                signal.wait().await;
+                progress.set(2);
+                "finished"
+            }
+        });
+        // The first call returns while the task is parked on the signal.
+        rt.block_on(yield_now());
+        assert_eq!(progress.get(), 1);
+        assert_eq!(rt.handle().metrics().tasks_alive, 1);
+        // Woken while no block_on runs: it waits for the next one.
+        signal.set();
+        assert_eq!(progress.get(), 1);
+        assert_eq!(rt.block_on(task).unwrap(), "finished");
+        assert_eq!(progress.get(), 2);
+        // A third call, with a timer, still works.
+        rt.block_on(eddy::time::sleep(Duration::from_millis(1)));
+        assert_eq!(rt.handle().metrics().tasks_alive, 0);
+    });
+}
+
+#[test]
+#[should_panic(expected = "outside an eddy runtime")]
+fn eddy_spawn_outside_a_runtime_panics_saying_so() {
+    drop(eddy::spawn(async {}));
+}
+
+#[test]
+#[should_panic(expected = "outside an eddy runtime")]
+fn handle_current_outside_a_runtime_panics_saying_so() {
+    drop(Handle::current());
+}
+
+#[test]
+#[should_panic(expected = "within a runtime")]
+fn block_on_inside_another_runtime_panics() {
+    with_deadline(LIMIT, || {
+        let outer = Runtime::new().unwrap();
+        let inner = Runtime::new().unwrap();
+        outer.block_on(async { inner.block_on(async {}) });
+    });
+}
+
+#[test]
+#[should_panic(expected = "within a runtime")]
+fn block_on_inside_the_same_runtime_panics() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        rt.block_on(async { rt.block_on(async {}) });
+    });
+}
+
+#[test]
+fn eddy_run_inside_a_task_is_a_task_panic_and_the_runtime_survives() {
+    with_deadline(LIMIT, || {
+        eddy::run(async {
+            let nested = eddy::spawn(async { eddy::run(async { 1 }) });
+            let error = nested.await.unwrap_err();
+            assert!(error.is_panic());
+            let message = panic_message(&*error.into_panic());
+            assert!(message.contains("within a runtime"), "got: {message}");
+            assert_eq!(eddy::spawn(async { 2 }).await.unwrap(), 2);
+            // The nested runtime's drop restored this runtime's context.
+            assert!(Handle::try_current().is_some());
+        });
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Seeded random stress
+// ---------------------------------------------------------------------------
+
+/// A xorshift64 generator: deterministic from its seed, no dependencies.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// What a stress task does before it returns its id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Ready,
+    Yield(u32),
+    Sleep(u64),
+    Wait,
+    Forever,
+    Panic,
+}
+
+/// Per task id: how often its future was dropped and how often its body
+/// ran to the end. Both must stay at most 1; dropped is exactly 1 once the
+/// handle says finished.
+struct Ledger {
+    dropped: Vec<AtomicU32>,
+    completed: Vec<AtomicU32>,
+}
+
+/// Counts the drop of the future it is moved into (even one never polled).
+struct DropCount {
+    ledger: Arc<Ledger>,
+    id: usize,
+}
+
+impl Drop for DropCount {
+    fn drop(&mut self) {
+        self.ledger.dropped[self.id].fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// The future of stress task `id`. `Send`, so it can be spawned remotely.
+fn stress_task(
+    id: usize,
+    kind: Kind,
+    ledger: Arc<Ledger>,
+    signal: Signal,
+) -> Pin<Box<dyn Future<Output = usize> + Send>> {
+    let guard = DropCount {
+        ledger: Arc::clone(&ledger),
+        id,
+    };
+    Box::pin(async move {
+        let _guard = guard;
+        match kind {
+            Kind::Ready => {}
+            Kind::Yield(n) => {
+                for _ in 0..n {
+                    yield_now().await;
+                }
+            }
+            Kind::Sleep(ms) => eddy::time::sleep(Duration::from_millis(ms)).await,
+            Kind::Wait => signal.wait().await,
+            Kind::Forever => pending::<()>().await,
+            Kind::Panic => {
+                yield_now().await;
+                panic!("stress task {id} panics on purpose");
+            }
+        }
+        ledger.completed[id].fetch_add(1, Ordering::SeqCst);
+        id
+    })
+}
+
+/// What the helper thread does for the runtime thread.
+enum Command {
+    /// `Handle::spawn` this future and send the handle back.
+    Spawn(Pin<Box<dyn Future<Output = usize> + Send>>),
+    /// Set this signal: a wake from another thread.
+    Wake(Signal),
+}
+
+/// A task the stress test spawned and has not joined yet.
+struct Tracked {
+    id: usize,
+    kind: Kind,
+    handle: JoinHandle<usize>,
+    signal: Signal,
+    /// `abort` was called while the task had not finished: it must end
+    /// cancelled.
+    aborted_while_pending: bool,
+    /// Spawned through `Handle::spawn` on the helper thread.
+    remote: bool,
+}
+
+/// The stress test's model of the runtime.
+struct World {
+    seed: u64,
+    rng: XorShift,
+    ledger: Arc<Ledger>,
+    tracked: Vec<Tracked>,
+    /// Ids handed out so far (= tasks spawned).
+    next_id: usize,
+    local_spawned: u64,
+    /// Which ids were joined already: each must be joined exactly once.
+    joined: Vec<bool>,
+    commands: mpsc::Sender<Command>,
+    replies: mpsc::Receiver<JoinHandle<usize>>,
+}
+
+impl World {
+    fn random_kind(&mut self) -> Kind {
+        match self.rng.below(100) {
+            0..=19 => Kind::Ready,
+            20..=44 => Kind::Yield(self.rng.below(4) as u32),
+            45..=59 => Kind::Sleep(self.rng.below(3)),
+            60..=79 => Kind::Wait,
+            80..=97 => Kind::Forever,
+            _ => Kind::Panic,
+        }
+    }
+
+    fn spawn(&mut self, remote: bool) {
+        let id = self.next_id;
+        self.next_id += 1;
+        let kind = self.random_kind();
+        let signal = Signal::new();
+        let future = stress_task(id, kind, Arc::clone(&self.ledger), signal.clone());
+        let handle = if remote {
+            self.commands.send(Command::Spawn(future)).unwrap();
+            self.replies.recv().unwrap()
+        } else {
+            self.local_spawned += 1;
+            eddy::spawn(future)
+        };
+        self.tracked.push(Tracked {
+            id,
+            kind,
+            handle,
+            signal,
+            aborted_while_pending: false,
+            remote,
+        });
+    }
+
+    fn pick(&mut self) -> Option<usize> {
+        if self.tracked.is_empty() {
+            None
+        } else {
+            Some(self.rng.below(self.tracked.len() as u64) as usize)
+        }
+    }
+
+    async fn step(&mut self) {
+        match self.rng.below(100) {
+            0..=29 => self.spawn(false),
+            30..=39 => self.spawn(true),
+            40..=51 => {
+                if let Some(i) = self.pick() {
+                    let task = &mut self.tracked[i];
+                    task.aborted_while_pending |= !task.handle.is_finished();
+                    task.handle.abort();
+                }
+            }
+            52..=63 => {
+                if let Some(i) = self.pick() {
+                    // Possibly a late wake of a finished task: harmless.
+                    let signal = self.tracked[i].signal.clone();
+                    if self.rng.below(2) == 0 {
+                        signal.set();
+                    } else {
+                        self.commands.send(Command::Wake(signal)).unwrap();
+                    }
+                }
+            }
+            64..=75 => yield_now().await,
+            76..=79 => eddy::time::sleep(Duration::from_millis(self.rng.below(3))).await,
+            _ => {
+                if let Some(i) = self.pick()
+                    && self.tracked[i].handle.is_finished()
+                {
+                    let mut task = self.tracked.swap_remove(i);
+                    let outcome = poll_once(&mut task.handle).await;
+                    let outcome = outcome.expect("a finished handle must be ready at once");
+                    self.check_outcome(&task, outcome, false);
+                }
+            }
+        }
+    }
+
+    /// Checks one joined handle's outcome against what the task was told to
+    /// do. `cancel_allowed`: the runtime shut down before the task finished.
+    fn check_outcome(
+        &mut self,
+        task: &Tracked,
+        outcome: Result<usize, JoinError>,
+        cancel_allowed: bool,
+    ) {
+        let (seed, id) = (self.seed, task.id);
+        assert!(!self.joined[id], "seed {seed:#x}: task {id} joined twice");
+        self.joined[id] = true;
+        let completed = self.ledger.completed[id].load(Ordering::SeqCst);
+        match outcome {
+            Ok(value) => {
+                assert_eq!(value, id, "seed {seed:#x}");
+                assert!(
+                    !task.aborted_while_pending,
+                    "seed {seed:#x}: task {id} ({:?}) was aborted yet returned a value",
+                    task.kind
+                );
+                assert_ne!(task.kind, Kind::Panic, "seed {seed:#x}: task {id}");
+                assert_ne!(task.kind, Kind::Forever, "seed {seed:#x}: task {id}");
+                assert_eq!(completed, 1, "seed {seed:#x}: task {id}");
+            }
+            Err(error) if error.is_cancelled() => {
+                assert!(
+                    task.aborted_while_pending || cancel_allowed,
+                    "seed {seed:#x}: task {id} ({:?}, remote: {}) cancelled without abort",
+                    task.kind,
+                    task.remote
+                );
+                assert_eq!(completed, 0, "seed {seed:#x}: task {id}");
+            }
+            Err(error) => {
+                assert_eq!(task.kind, Kind::Panic, "seed {seed:#x}: task {id}: {error}");
+                let message = panic_message(&*error.into_panic());
+                assert_eq!(message, format!("stress task {id} panics on purpose"));
+                assert_eq!(completed, 0, "seed {seed:#x}: task {id}");
+            }
+        }
+        assert_eq!(
+            self.ledger.dropped[id].load(Ordering::SeqCst),
+            1,
+            "seed {seed:#x}: task {id}'s future must be dropped exactly once"
+        );
+    }
+
+    /// The invariants that hold between any two steps.
+    fn check_invariants(&self, step: usize) {
+        let seed = self.seed;
+        for task in &self.tracked {
+            let dropped = self.ledger.dropped[task.id].load(Ordering::SeqCst);
+            let completed = self.ledger.completed[task.id].load(Ordering::SeqCst);
+            assert!(dropped <= 1 && completed <= 1, "seed {seed:#x} step {step}");
+            assert_eq!(
+                task.handle.is_finished(),
+                dropped == 1,
+                "seed {seed:#x} step {step}: task {} ({:?}, remote: {}): \
+                 finished must mean its future is gone, and only then",
+                task.id,
+                task.kind,
+                task.remote
+            );
+        }
+        let metrics = Handle::current().metrics();
+        let pending_local = self
+            .tracked
+            .iter()
+            .filter(|t| !t.remote && !t.handle.is_finished())
+            .count();
+        let pending_all = self
+            .tracked
+            .iter()
+            .filter(|t| !t.handle.is_finished())
+            .count();
+        assert!(
+            (pending_local..=pending_all).contains(&metrics.tasks_alive),
+            "seed {seed:#x} step {step}: tasks_alive {} outside {pending_local}..={pending_all}",
+            metrics.tasks_alive
+        );
+        assert!(
+            (self.local_spawned..=self.next_id as u64).contains(&metrics.tasks_spawned),
+            "seed {seed:#x} step {step}: tasks_spawned {} outside {}..={}",
+            metrics.tasks_spawned,
+            self.local_spawned,
+            self.next_id
+        );
+    }
+
+    /// Lets every task end (abort the endless ones, wake the waiting ones)
+    /// and joins them all.
+    async fn finish(&mut self) {
+        for task in &mut self.tracked {
+            match task.kind {
+                Kind::Forever => {
+                    task.aborted_while_pending |= !task.handle.is_finished();
+                    task.handle.abort();
+                }
+                Kind::Wait => task.signal.set(),
+                _ => {}
+            }
+        }
+        while let Some(mut task) = self.tracked.pop() {
+            let outcome = (&mut task.handle).await;
+            self.check_outcome(&task, outcome, false);
+        }
+    }
+}
+
+/// One round of the stress test: `STEPS` random actions on a fresh runtime,
+/// then either a clean finish or a drop with tasks still alive.
+fn stress_round(seed: u64, drop_with_tasks_alive: bool) {
+    const STEPS: usize = 4_000;
+    let ledger = Arc::new(Ledger {
+        dropped: (0..STEPS).map(|_| AtomicU32::new(0)).collect(),
+        completed: (0..STEPS).map(|_| AtomicU32::new(0)).collect(),
+    });
+    let rt = Runtime::new().unwrap();
+    let (commands, command_rx) = mpsc::channel();
+    let (reply_tx, replies) = mpsc::channel();
+    let helper = {
+        let handle = rt.handle();
+        thread::spawn(move || {
+            for command in command_rx {
+                match command {
+                    Command::Spawn(future) => reply_tx.send(handle.spawn(future)).unwrap(),
+                    Command::Wake(signal) => signal.set(),
+                }
+            }
+        })
+    };
+    let world = World {
+        seed,
+        rng: XorShift(seed),
+        ledger: Arc::clone(&ledger),
+        tracked: Vec::new(),
+        next_id: 0,
+        local_spawned: 0,
+        joined: vec![false; STEPS],
+        commands,
+        replies,
+    };
+    let mut world = rt.block_on(async move {
+        let mut world = world;
+        for step in 0..STEPS {
+            world.step().await;
+            world.check_invariants(step);
+        }
+        if !drop_with_tasks_alive {
+            world.finish().await;
+        }
+        world
+    });
+    let handle = rt.handle();
+    if drop_with_tasks_alive {
+        let finished_before_drop: Vec<bool> = world
+            .tracked
+            .iter()
+            .map(|t| t.handle.is_finished())
+            .collect();
+        drop(rt);
+        // Late wakes from both threads, after the runtime is gone.
+        for task in &world.tracked {
+            task.signal.set();
+            world
+                .commands
+                .send(Command::Wake(task.signal.clone()))
+                .unwrap();
+        }
+        let mut tracked = std::mem::take(&mut world.tracked);
+        for task in &tracked {
+            assert!(
+                task.handle.is_finished(),
+                "seed {seed:#x}: task {}",
+                task.id
+            );
+        }
+        let fresh = Runtime::new().unwrap();
+        let outcomes: Vec<_> = fresh.block_on(async {
+            let mut outcomes = Vec::new();
+            for task in &mut tracked {
+                outcomes.push((&mut task.handle).await);
+            }
+            outcomes
+        });
+        for ((task, outcome), finished) in tracked.iter().zip(outcomes).zip(finished_before_drop) {
+            world.check_outcome(task, outcome, !finished);
+        }
+    }
+    let metrics = handle.metrics();
+    assert_eq!(metrics.tasks_alive, 0, "seed {seed:#x}: {metrics:?}");
+    assert_eq!(metrics.timers_live, 0, "seed {seed:#x}: {metrics:?}");
+    assert!(
+        world.joined[..world.next_id].iter().all(|&j| j),
+        "seed {seed:#x}"
+    );
+    for id in 0..world.next_id {
+        assert_eq!(
+            ledger.dropped[id].load(Ordering::SeqCst),
+            1,
+            "seed {seed:#x}: task {id}"
+        );
+    }
+    if !drop_with_tasks_alive {
+        assert_eq!(
+            metrics.tasks_spawned, world.next_id as u64,
+            "seed {seed:#x}"
+        );
+    }
+    drop(world);
+    helper.join().unwrap();
+}
+
+#[test]
+fn seeded_random_schedules_keep_every_task_invariant() {
+    with_deadline(Duration::from_secs(120), || {
+        let seeds = [
+            0x9E37_79B9_7F4A_7C15,
+            0xD1B5_4A32_D192_ED03,
+            0x2545_F491_4F6C_DD1D,
+            0x8CB9_2BA7_2F3D_8DD7,
+            0x0123_4567_89AB_CDEF,
+            0xFEDC_BA98_7654_3210,
+            0x5851_F42D_4C95_7F2D,
+            0x1405_7B7E_F767_814F,
+        ];
+        for (round, seed) in seeds.into_iter().enumerate() {
+            stress_round(seed, round % 2 == 1);
+        }
+    });
+}
