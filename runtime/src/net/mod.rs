@@ -9,8 +9,10 @@
 //! thread); once that runtime shuts down, every operation on them fails
 //! with an error that [`crate::is_shutdown_error`] recognises.
 
+mod accept_backoff;
 mod addr;
 mod io_source;
+mod split;
 pub mod tcp;
 
 pub(crate) use io_source::IoSource;

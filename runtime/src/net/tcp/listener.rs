@@ -2,22 +2,14 @@
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
 
 use eddy_registration::{Direction, Interest};
 
 use super::TcpStream;
 use crate::net::IoSource;
+use crate::net::accept_backoff::AcceptBackoff;
 use crate::net::addr::{each_addr, resolve};
-
-/// How long `accept` pauses after the process ran out of descriptors or
-/// memory. Long enough not to spin a core on a listener that stays readable
-/// while the table is full, short enough to resume promptly once
-/// descriptors free up.
-const RESOURCE_BACKOFF: Duration = Duration::from_millis(50);
 
 /// A TCP socket listening for connections.
 ///
@@ -35,11 +27,9 @@ const RESOURCE_BACKOFF: Duration = Duration::from_millis(50);
 pub struct TcpListener {
     /// The registered mio listener.
     source: IoSource<mio::net::TcpListener>,
-    /// Whether `backoff_until` holds a deadline: a load on every accept,
-    /// the mutex only on the rare error path.
-    backing_off: AtomicBool,
-    /// When `accept` may try again after running out of resources.
-    backoff_until: Mutex<Option<Instant>>,
+    /// Skips per-connection accept errors, pauses after running out of
+    /// descriptors.
+    backoff: AcceptBackoff,
 }
 
 impl TcpListener {
@@ -64,8 +54,7 @@ impl TcpListener {
     fn from_mio(listener: mio::net::TcpListener) -> io::Result<TcpListener> {
         Ok(TcpListener {
             source: IoSource::new(listener, Interest::READABLE)?,
-            backing_off: AtomicBool::new(false),
-            backoff_until: Mutex::new(None),
+            backoff: AcceptBackoff::default(),
         })
     }
 
@@ -83,7 +72,7 @@ impl TcpListener {
     /// call waits a moment first, so a plain `loop { accept }` neither spins
     /// nor dies and picks up again once descriptors free up.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        self.wait_out_backoff().await;
+        self.backoff.wait_out().await;
         std::future::poll_fn(|cx| self.poll_accept(cx)).await
     }
 
@@ -102,36 +91,12 @@ impl TcpListener {
                         TcpStream::from_accepted(stream, handle).map(|s| (s, peer)),
                     );
                 }
-                Err(error) if is_connection_error(&error) => continue,
-                Err(error) => {
-                    if is_resource_exhaustion(&error) {
-                        self.start_backoff();
-                    }
-                    return Poll::Ready(Err(error));
-                }
+                Err(error) => match self.backoff.filter(error) {
+                    None => continue,
+                    Some(error) => return Poll::Ready(Err(error)),
+                },
             }
         }
-    }
-
-    async fn wait_out_backoff(&self) {
-        if !self.backing_off.load(Ordering::Acquire) {
-            return;
-        }
-        let until = self
-            .backoff_until
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        self.backing_off.store(false, Ordering::Release);
-        if let Some(until) = until {
-            crate::time::sleep_until(until).await;
-        }
-    }
-
-    fn start_backoff(&self) {
-        *self.backoff_until.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some(Instant::now() + RESOURCE_BACKOFF);
-        self.backing_off.store(true, Ordering::Release);
     }
 
     /// The address the listener is bound to.
@@ -148,35 +113,4 @@ impl TcpListener {
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
         self.source.set_ttl(ttl)
     }
-}
-
-/// Errors that concern only the connection being accepted: the next one
-/// may be fine, so `accept` moves on. Linux reports pending network errors
-/// of the new socket through `accept` itself.
-fn is_connection_error(error: &io::Error) -> bool {
-    matches!(
-        error.kind(),
-        io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::Interrupted
-    ) || matches!(
-        error.raw_os_error(),
-        Some(
-            libc::EPROTO
-                | libc::ENETDOWN
-                | libc::ENOPROTOOPT
-                | libc::EHOSTDOWN
-                | libc::EHOSTUNREACH
-                | libc::ENETUNREACH
-                | libc::EOPNOTSUPP
-        )
-    )
-}
-
-/// The process or system ran out of something accepting needs.
-fn is_resource_exhaustion(error: &io::Error) -> bool {
-    matches!(
-        error.raw_os_error(),
-        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
-    )
 }

@@ -1,0 +1,84 @@
+//! What a listener does with an `accept` error, shared by TCP and Unix
+//! listeners.
+
+use std::io;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// How long `accept` pauses after the process ran out of descriptors or
+/// memory. Long enough not to spin a core on a listener that stays readable
+/// while the table is full, short enough to resume promptly once
+/// descriptors free up.
+const RESOURCE_BACKOFF: Duration = Duration::from_millis(50);
+
+/// A listener's accept error policy: skip errors about one connection,
+/// return resource exhaustion and pause the next `accept` a moment.
+#[derive(Debug, Default)]
+pub(crate) struct AcceptBackoff {
+    /// Whether `until` holds a deadline: a load on every accept, the mutex
+    /// only on the rare error path.
+    backing_off: AtomicBool,
+    /// When `accept` may try again after running out of resources.
+    until: Mutex<Option<Instant>>,
+}
+
+impl AcceptBackoff {
+    /// Sleeps out a pause started by an earlier exhaustion error, if any.
+    pub(crate) async fn wait_out(&self) {
+        if !self.backing_off.load(Ordering::Acquire) {
+            return;
+        }
+        let until = self.until.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.backing_off.store(false, Ordering::Release);
+        if let Some(until) = until {
+            crate::time::sleep_until(until).await;
+        }
+    }
+
+    /// Decides what `accept` does with `error`: `None` to skip it and
+    /// accept the next connection, `Some` to return it (after starting a
+    /// pause if the process is out of resources).
+    pub(crate) fn filter(&self, error: io::Error) -> Option<io::Error> {
+        if is_connection_error(&error) {
+            return None;
+        }
+        if is_resource_exhaustion(&error) {
+            *self.until.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(Instant::now() + RESOURCE_BACKOFF);
+            self.backing_off.store(true, Ordering::Release);
+        }
+        Some(error)
+    }
+}
+
+/// Errors that concern only the connection being accepted: the next one
+/// may be fine, so `accept` moves on. Linux reports pending network errors
+/// of the new socket through `accept` itself.
+fn is_connection_error(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::Interrupted
+    ) || matches!(
+        error.raw_os_error(),
+        Some(
+            libc::EPROTO
+                | libc::ENETDOWN
+                | libc::ENOPROTOOPT
+                | libc::EHOSTDOWN
+                | libc::EHOSTUNREACH
+                | libc::ENETUNREACH
+                | libc::EOPNOTSUPP
+        )
+    )
+}
+
+/// The process or system ran out of something accepting needs.
+fn is_resource_exhaustion(error: &io::Error) -> bool {
+    matches!(
+        error.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
+}

@@ -1,0 +1,292 @@
+//! Splitting a byte stream into a read half and a write half, written once
+//! for TCP and Unix streams.
+//!
+//! A stream socket is full duplex: one task may read while another writes.
+//! `split` lends both halves for use inside one task (for example to race a
+//! read against a write); `into_split` gives owned halves that can move to
+//! different tasks. Both halves reach the same socket and registration;
+//! readiness for reading and writing is tracked separately, so neither half
+//! steals the other's wake-ups.
+//!
+//! The halves are generic over the stream; `net::tcp` and `net::unix` name
+//! them with aliases (`tcp::OwnedReadHalf` is `OwnedReadHalf<TcpStream>`)
+//! and add what only their stream has (TCP's `peek`).
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+pub(crate) use sealed::SplitStream;
+
+mod sealed {
+    use super::*;
+
+    /// What the halves need from their stream.
+    ///
+    /// Public only so that the halves' public methods may name it in their
+    /// bounds; it lives in a private module, so nothing outside eddy can
+    /// implement or call it.
+    #[allow(unreachable_pub)]
+    pub trait SplitStream: fmt::Debug {
+        /// The stream's socket address type.
+        type Addr;
+
+        /// Reads into `buf` (the stream's `read`, as a poll function).
+        fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
+
+        /// Writes from `buf` (the stream's `write`, as a poll function).
+        fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>;
+
+        /// `poll_close`: shuts down the write side, treating an already
+        /// disconnected socket as closed.
+        fn poll_shutdown_write(&self) -> Poll<io::Result<()>>;
+
+        /// Shuts down the write side, reporting every error.
+        fn shutdown_write(&self) -> io::Result<()>;
+
+        /// Waits until the stream is readable (the stream's `readable`).
+        fn readable(&self) -> impl Future<Output = io::Result<()>> + '_;
+
+        /// Waits until the stream is writable (the stream's `writable`).
+        fn writable(&self) -> impl Future<Output = io::Result<()>> + '_;
+
+        /// The local address.
+        fn local_addr(&self) -> io::Result<Self::Addr>;
+
+        /// The peer's address.
+        fn peer_addr(&self) -> io::Result<Self::Addr>;
+    }
+}
+
+/// The read half of a borrowed `split`.
+#[derive(Debug)]
+pub struct ReadHalf<'a, S> {
+    /// The stream both halves borrow.
+    pub(crate) stream: &'a S,
+}
+
+/// The write half of a borrowed `split`.
+#[derive(Debug)]
+pub struct WriteHalf<'a, S> {
+    /// The stream both halves borrow.
+    pub(crate) stream: &'a S,
+}
+
+/// The owned read half from `into_split`.
+#[derive(Debug)]
+pub struct OwnedReadHalf<S> {
+    /// The stream, shared with the write half.
+    pub(crate) stream: Arc<S>,
+}
+
+/// The owned write half from `into_split`. Dropping it shuts down the
+/// write side, so the peer sees end-of-stream.
+#[derive(Debug)]
+pub struct OwnedWriteHalf<S: SplitStream> {
+    /// The stream, shared with the read half.
+    stream: Arc<S>,
+    /// Cleared by `reunite`, which must not leave the stream half-closed.
+    shutdown_on_drop: bool,
+}
+
+/// The error `reunite` returns when the halves came from different
+/// streams; it hands both back.
+pub struct ReuniteError<S: SplitStream>(pub OwnedReadHalf<S>, pub OwnedWriteHalf<S>);
+
+pub(crate) fn split<S>(stream: &mut S) -> (ReadHalf<'_, S>, WriteHalf<'_, S>) {
+    (ReadHalf { stream }, WriteHalf { stream })
+}
+
+pub(crate) fn into_split<S: SplitStream>(stream: S) -> (OwnedReadHalf<S>, OwnedWriteHalf<S>) {
+    let stream = Arc::new(stream);
+    let read = OwnedReadHalf {
+        stream: stream.clone(),
+    };
+    let write = OwnedWriteHalf {
+        stream,
+        shutdown_on_drop: true,
+    };
+    (read, write)
+}
+
+impl<S: SplitStream> ReadHalf<'_, S> {
+    /// Reads some bytes into `buf`; `Ok(0)` means the peer closed its side.
+    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        std::future::poll_fn(|cx| self.stream.poll_read_priv(cx, buf)).await
+    }
+
+    /// Reads exactly `buf.len()` bytes, or fails with `UnexpectedEof`.
+    pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
+        crate::io::util::read_exact(buf, |cx, buf| self.stream.poll_read_priv(cx, buf)).await
+    }
+}
+
+impl<S: SplitStream> WriteHalf<'_, S> {
+    /// Writes some bytes of `buf`, returning how many.
+    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        std::future::poll_fn(|cx| self.stream.poll_write_priv(cx, buf)).await
+    }
+
+    /// Writes all of `buf`.
+    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        crate::io::util::write_all(buf, |cx, buf| self.stream.poll_write_priv(cx, buf)).await
+    }
+}
+
+impl<S: SplitStream> OwnedReadHalf<S> {
+    /// Reads some bytes into `buf`; `Ok(0)` means the peer closed its side.
+    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        std::future::poll_fn(|cx| self.stream.poll_read_priv(cx, buf)).await
+    }
+
+    /// Reads exactly `buf.len()` bytes, or fails with `UnexpectedEof`.
+    pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
+        crate::io::util::read_exact(buf, |cx, buf| self.stream.poll_read_priv(cx, buf)).await
+    }
+
+    /// Waits until the stream is readable (or closed, or in error).
+    pub async fn readable(&self) -> io::Result<()> {
+        self.stream.readable().await
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> io::Result<S::Addr> {
+        self.stream.peer_addr()
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<S::Addr> {
+        self.stream.local_addr()
+    }
+
+    /// Puts the halves back together, if they came from the same stream.
+    pub fn reunite(self, mut other: OwnedWriteHalf<S>) -> Result<S, ReuniteError<S>> {
+        if !Arc::ptr_eq(&self.stream, &other.stream) {
+            return Err(ReuniteError(self, other));
+        }
+        other.shutdown_on_drop = false;
+        let stream = other.stream.clone();
+        drop(other);
+        drop(self);
+        Ok(Arc::try_unwrap(stream).expect("both halves were just dropped"))
+    }
+}
+
+impl<S: SplitStream> OwnedWriteHalf<S> {
+    /// Writes some bytes of `buf`, returning how many.
+    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        std::future::poll_fn(|cx| self.stream.poll_write_priv(cx, buf)).await
+    }
+
+    /// Writes all of `buf`.
+    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        crate::io::util::write_all(buf, |cx, buf| self.stream.poll_write_priv(cx, buf)).await
+    }
+
+    /// Waits until the stream is writable (or closed, or in error).
+    pub async fn writable(&self) -> io::Result<()> {
+        self.stream.writable().await
+    }
+
+    /// Shuts down the write side now (the peer reads end-of-stream).
+    pub fn shutdown(&self) -> io::Result<()> {
+        self.stream.shutdown_write()
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> io::Result<S::Addr> {
+        self.stream.peer_addr()
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<S::Addr> {
+        self.stream.local_addr()
+    }
+
+    /// Puts the halves back together (see [`OwnedReadHalf::reunite`]).
+    pub fn reunite(self, other: OwnedReadHalf<S>) -> Result<S, ReuniteError<S>> {
+        other.reunite(self)
+    }
+}
+
+impl<S: SplitStream> Drop for OwnedWriteHalf<S> {
+    fn drop(&mut self) {
+        if self.shutdown_on_drop {
+            // The peer may already be gone; nothing useful to do about it.
+            let _ = self.stream.shutdown_write();
+        }
+    }
+}
+
+impl<S: SplitStream> futures_io::AsyncRead for ReadHalf<'_, S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.stream.poll_read_priv(cx, buf)
+    }
+}
+
+impl<S: SplitStream> futures_io::AsyncRead for OwnedReadHalf<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.stream.poll_read_priv(cx, buf)
+    }
+}
+
+impl<S: SplitStream> futures_io::AsyncWrite for WriteHalf<'_, S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.stream.poll_write_priv(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.stream.poll_shutdown_write()
+    }
+}
+
+impl<S: SplitStream> futures_io::AsyncWrite for OwnedWriteHalf<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.stream.poll_write_priv(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.stream.poll_shutdown_write()
+    }
+}
+
+impl<S: SplitStream> fmt::Debug for ReuniteError<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ReuniteError(..)")
+    }
+}
+
+impl<S: SplitStream> fmt::Display for ReuniteError<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("tried to reunite halves that are not from the same stream")
+    }
+}
+
+impl<S: SplitStream> std::error::Error for ReuniteError<S> {}
