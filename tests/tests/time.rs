@@ -1,0 +1,385 @@
+//! Timers end to end: `sleep`, `timeout` and `interval` on a real runtime.
+//!
+//! No test asserts an upper bound on time: the machine is shared and noisy.
+//! Lower bounds ("a 20 ms sleep took at least 20 ms") are guaranteed by the
+//! monotonic clock. Every test is bounded: the longest wait any of them can
+//! take is a few seconds even when the behaviour under test is broken.
+
+use std::cell::{Cell, RefCell};
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use eddy::time::{
+    Elapsed, Interval, MissedTickBehavior, Sleep, Timeout, interval, interval_at, sleep,
+    sleep_until, timeout, timeout_at,
+};
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn timers_live() -> usize {
+    eddy::Handle::current().metrics().timers_live
+}
+
+/// Polls `fut` exactly once (so it registers its timer) and reports whether
+/// it was still pending.
+async fn poll_once<F: Future + Unpin>(fut: &mut F) -> bool {
+    poll_fn(|cx| Poll::Ready(Pin::new(&mut *fut).poll(cx).is_pending())).await
+}
+
+#[test]
+fn a_sleep_lasts_at_least_its_duration() {
+    eddy::run(async {
+        let start = Instant::now();
+        sleep(ms(20)).await;
+        assert!(start.elapsed() >= ms(20));
+    });
+}
+
+#[test]
+fn sleep_zero_completes() {
+    eddy::run(async {
+        sleep(Duration::ZERO).await;
+        sleep_until(Instant::now()).await;
+        assert_eq!(timers_live(), 0);
+    });
+}
+
+#[test]
+fn timers_fire_in_deadline_order() {
+    let order = eddy::run(async {
+        let order = Rc::new(RefCell::new(Vec::new()));
+        let base = Instant::now();
+        let mut handles = Vec::new();
+        for delay in [30u64, 10, 50, 20, 40] {
+            let order = Rc::clone(&order);
+            handles.push(eddy::spawn(async move {
+                sleep_until(base + ms(delay)).await;
+                order.borrow_mut().push(delay);
+            }));
+        }
+        for handle in handles {
+            handle.await.unwrap();
+        }
+        order.take()
+    });
+    assert_eq!(order, vec![10, 20, 30, 40, 50]);
+}
+
+#[test]
+fn sleep_inside_a_spawned_task_completes() {
+    let value = eddy::run(async {
+        let start = Instant::now();
+        let value = eddy::spawn(async move {
+            sleep(ms(20)).await;
+            start.elapsed()
+        })
+        .await
+        .unwrap();
+        assert_eq!(timers_live(), 0);
+        value
+    });
+    assert!(value >= ms(20));
+}
+
+/// Sets its flag when dropped, to prove a future was cancelled.
+struct DropFlag(Rc<Cell<bool>>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.set(true);
+    }
+}
+
+#[test]
+fn timeout_cancels_the_inner_future_and_returns_elapsed() {
+    eddy::run(async {
+        let dropped = Rc::new(Cell::new(false));
+        let guard = DropFlag(Rc::clone(&dropped));
+        let start = Instant::now();
+        let result = timeout(ms(20), async move {
+            let _guard = guard;
+            sleep(Duration::from_secs(3600)).await;
+            "finished"
+        })
+        .await;
+        assert!(result.is_err(), "expected Elapsed, got {result:?}");
+        assert!(start.elapsed() >= ms(20));
+        assert!(dropped.get(), "the inner future must be dropped");
+        assert_eq!(timers_live(), 0, "the inner sleep's timer must be freed");
+    });
+}
+
+#[test]
+fn elapsed_says_what_happened_and_converts_to_timed_out() {
+    let elapsed = eddy::run(async { timeout(Duration::ZERO, sleep(ms(50))).await.unwrap_err() });
+    assert_eq!(elapsed.to_string(), "deadline has elapsed");
+    let io: std::io::Error = elapsed.into();
+    assert_eq!(io.kind(), std::io::ErrorKind::TimedOut);
+}
+
+#[test]
+fn timeout_returns_the_value_when_the_future_is_fast() {
+    eddy::run(async {
+        assert_eq!(timeout(Duration::from_secs(3600), async { 7 }).await, Ok(7));
+        let quick = timeout(Duration::from_secs(3600), async {
+            sleep(ms(5)).await;
+            8
+        });
+        assert_eq!(quick.await, Ok(8));
+        assert_eq!(timers_live(), 0, "the deadline's timer must be freed");
+    });
+}
+
+#[test]
+fn a_ready_future_beats_an_already_passed_deadline() {
+    eddy::run(async {
+        let past = Instant::now();
+        assert_eq!(timeout_at(past, async { 9 }).await, Ok(9));
+        assert_eq!(timeout(Duration::ZERO, async { 10 }).await, Ok(10));
+    });
+}
+
+#[test]
+fn a_hundred_thousand_timers_all_fire() {
+    const N: u64 = 100_000;
+    let fired = eddy::run(async {
+        let fired = Rc::new(Cell::new(0u64));
+        let base = Instant::now();
+        let mut handles = Vec::with_capacity(N as usize);
+        for i in 0..N {
+            let fired = Rc::clone(&fired);
+            // 100 distinct deadlines, 1,000 timers sharing each.
+            handles.push(eddy::spawn(async move {
+                sleep_until(base + Duration::from_micros((i % 100) * 500)).await;
+                fired.set(fired.get() + 1);
+            }));
+        }
+        for handle in handles {
+            handle.await.unwrap();
+        }
+        assert_eq!(timers_live(), 0);
+        fired.get()
+    });
+    assert_eq!(fired, N);
+}
+
+#[test]
+fn a_million_pending_timers_dropped_free_their_entries() {
+    const N: usize = 1_000_000;
+    eddy::run(async {
+        let mut sleeps: Vec<Sleep> = (0..N)
+            .map(|i| sleep(Duration::from_secs(3600) + Duration::from_nanos(i as u64)))
+            .collect();
+        for sleep in &mut sleeps {
+            assert!(poll_once(sleep).await);
+        }
+        assert_eq!(timers_live(), N);
+        drop(sleeps);
+        assert_eq!(timers_live(), 0);
+    });
+}
+
+#[test]
+fn interval_ticks_on_its_schedule() {
+    eddy::run(async {
+        let period = ms(10);
+        let start = Instant::now();
+        let mut every = interval_at(start, period);
+        assert_eq!(every.period(), period);
+        assert_eq!(every.missed_tick_behavior(), MissedTickBehavior::Burst);
+        for n in 0..4 {
+            assert_eq!(every.tick().await, start + period * n);
+            assert!(Instant::now() >= start + period * n);
+        }
+    });
+}
+
+#[test]
+fn interval_first_tick_is_immediate() {
+    eddy::run(async {
+        let before = Instant::now();
+        let first = interval(Duration::from_secs(3600)).tick().await;
+        assert!(first >= before);
+    });
+}
+
+#[test]
+fn interval_burst_catches_up_on_missed_ticks() {
+    eddy::run(async {
+        let period = ms(10);
+        let start = Instant::now();
+        let mut every = interval_at(start, period);
+        every.tick().await;
+        std::thread::sleep(ms(35)); // block the runtime: ticks 10, 20, 30 are missed
+        for n in 1..=4 {
+            assert_eq!(every.tick().await, start + period * n);
+        }
+    });
+}
+
+#[test]
+fn interval_delay_restarts_one_period_after_a_late_tick() {
+    eddy::run(async {
+        let period = ms(10);
+        let start = Instant::now();
+        let mut every = interval_at(start, period);
+        every.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        every.tick().await;
+        std::thread::sleep(ms(35));
+        let woke = Instant::now();
+        assert_eq!(every.tick().await, start + period);
+        let next = every.tick().await;
+        assert!(
+            next >= woke + period,
+            "Delay keeps a full period after the late tick"
+        );
+    });
+}
+
+#[test]
+fn interval_skip_resumes_on_the_original_grid() {
+    eddy::run(async {
+        let period = ms(10);
+        let start = Instant::now();
+        let mut every = interval_at(start, period);
+        every.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        every.tick().await;
+        std::thread::sleep(ms(35));
+        assert_eq!(every.tick().await, start + period);
+        let next = every.tick().await;
+        assert!(next >= start + period * 4, "ticks 20 and 30 are skipped");
+        assert_eq!(
+            (next - start).as_nanos() % period.as_nanos(),
+            0,
+            "on the grid"
+        );
+    });
+}
+
+#[test]
+fn interval_reset_pushes_the_next_tick_a_period_away() {
+    eddy::run(async {
+        let period = ms(20);
+        let mut every = interval(period);
+        every.tick().await;
+        let before_reset = Instant::now();
+        every.reset();
+        let next = every.tick().await;
+        assert!(next >= before_reset + period);
+        assert!(Instant::now() >= before_reset + period);
+    });
+}
+
+#[test]
+#[should_panic(expected = "must be non-zero")]
+fn interval_with_a_zero_period_is_refused() {
+    let _ = interval(Duration::ZERO);
+}
+
+#[test]
+fn reset_moves_the_wake_of_a_task_already_waiting() {
+    let old_deadline = Instant::now() + Duration::from_secs(20);
+    eddy::run(async move {
+        let mut sleep = sleep_until(old_deadline);
+        let mut reset_done = false;
+        // First poll registers the old deadline, then resets it WITHOUT
+        // polling again: the stored waker must be moved to the new deadline.
+        poll_fn(|cx| {
+            let mut pinned = Pin::new(&mut sleep);
+            if pinned.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(());
+            }
+            if !reset_done {
+                reset_done = true;
+                pinned.reset(Instant::now() + ms(10));
+            }
+            Poll::Pending
+        })
+        .await;
+        assert!(sleep.is_elapsed());
+    });
+    assert!(
+        Instant::now() < old_deadline,
+        "woke at the new deadline, not the old one"
+    );
+}
+
+#[test]
+fn a_sleep_that_outlived_its_runtime_completes_in_the_next() {
+    let created = Instant::now();
+    let mut sleep = sleep(ms(30));
+    let first = eddy::Runtime::new().unwrap();
+    assert!(first.block_on(poll_once(&mut sleep)));
+    drop(first);
+    let second = eddy::Runtime::new().unwrap();
+    second.block_on(async {
+        (&mut sleep).await;
+        assert_eq!(timers_live(), 0);
+    });
+    assert!(sleep.is_elapsed());
+    assert!(created.elapsed() >= ms(30));
+}
+
+#[test]
+fn polling_a_pending_sleep_outside_a_runtime_panics_clearly() {
+    let mut sleep = sleep(Duration::from_secs(3600));
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = Pin::new(&mut sleep).poll(&mut Context::from_waker(Waker::noop()));
+    }))
+    .unwrap_err();
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or_default();
+    assert!(
+        message.contains("outside an eddy runtime"),
+        "got: {message}"
+    );
+    // A sleep whose deadline passed needs no runtime at all.
+    let mut done = eddy::time::sleep(Duration::ZERO);
+    let poll = Pin::new(&mut done).poll(&mut Context::from_waker(Waker::noop()));
+    assert!(poll.is_ready());
+}
+
+#[test]
+fn yield_now_in_a_loop_does_not_starve_a_timer() {
+    // Bounded: if timers starve, the spinner gives up after this many yields
+    // and the assertion below fails instead of the test hanging.
+    const GIVE_UP_AFTER: u64 = 2_000_000;
+    let fired_first = eddy::run(async {
+        let done = Rc::new(Cell::new(false));
+        let spinner = {
+            let done = Rc::clone(&done);
+            eddy::spawn(async move {
+                let mut spins = 0u64;
+                while !done.get() && spins < GIVE_UP_AFTER {
+                    eddy::task::yield_now().await;
+                    spins += 1;
+                }
+                spins < GIVE_UP_AFTER
+            })
+        };
+        sleep(ms(20)).await;
+        done.set(true);
+        spinner.await.unwrap()
+    });
+    assert!(
+        fired_first,
+        "the timer must fire while another task spins on yield_now"
+    );
+}
+
+#[test]
+fn timer_futures_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Sleep>();
+    send_sync::<Interval>();
+    send_sync::<Timeout<Sleep>>();
+    send_sync::<Elapsed>();
+}
