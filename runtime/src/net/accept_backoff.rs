@@ -4,6 +4,7 @@
 use std::io;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
 /// How long `accept` pauses after the process ran out of descriptors or
@@ -36,19 +37,32 @@ impl AcceptBackoff {
         }
     }
 
-    /// Decides what `accept` does with `error`: `None` to skip it and
-    /// accept the next connection, `Some` to return it (after starting a
-    /// pause if the process is out of resources).
-    pub(crate) fn filter(&self, error: io::Error) -> Option<io::Error> {
-        if is_connection_error(&error) {
-            return None;
+    /// Polls `poll_raw_accept` (one `accept(2)` behind readiness) until it
+    /// yields a connection or an error worth returning: errors about one
+    /// connection are skipped, running out of resources starts a pause.
+    pub(crate) fn poll_accept<T>(
+        &self,
+        cx: &mut Context<'_>,
+        mut poll_raw_accept: impl FnMut(&mut Context<'_>) -> Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        loop {
+            match ready!(poll_raw_accept(cx)) {
+                Err(error) if is_connection_error(&error) => continue,
+                Err(error) => {
+                    if is_resource_exhaustion(&error) {
+                        self.start();
+                    }
+                    return Poll::Ready(Err(error));
+                }
+                accepted => return Poll::Ready(accepted),
+            }
         }
-        if is_resource_exhaustion(&error) {
-            *self.until.lock().unwrap_or_else(|e| e.into_inner()) =
-                Some(Instant::now() + RESOURCE_BACKOFF);
-            self.backing_off.store(true, Ordering::Release);
-        }
-        Some(error)
+    }
+
+    fn start(&self) {
+        *self.until.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(Instant::now() + RESOURCE_BACKOFF);
+        self.backing_off.store(true, Ordering::Release);
     }
 }
 

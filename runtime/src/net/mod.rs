@@ -14,6 +14,12 @@ mod addr;
 mod io_source;
 mod split;
 pub mod tcp;
+mod udp;
+#[cfg(unix)]
+pub mod unix;
 
 pub(crate) use io_source::IoSource;
 pub use tcp::{TcpListener, TcpStream};
+pub use udp::UdpSocket;
+#[cfg(unix)]
+pub use unix::{UnixDatagram, UnixListener, UnixStream};

@@ -79,24 +79,12 @@ impl TcpListener {
     /// Polls for the next connection (see [`accept`](TcpListener::accept)
     /// for the error handling; the backoff applies to `accept` only).
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        loop {
-            let accepted = std::task::ready!(
-                self.source
-                    .poll_io(cx, Direction::Read, || self.source.accept())
-            );
-            match accepted {
-                Ok((stream, peer)) => {
-                    let handle = self.source.registration().handle();
-                    return Poll::Ready(
-                        TcpStream::from_accepted(stream, handle).map(|s| (s, peer)),
-                    );
-                }
-                Err(error) => match self.backoff.filter(error) {
-                    None => continue,
-                    Some(error) => return Poll::Ready(Err(error)),
-                },
-            }
-        }
+        let (stream, peer) = std::task::ready!(self.backoff.poll_accept(cx, |cx| {
+            self.source
+                .poll_io(cx, Direction::Read, || self.source.accept())
+        }))?;
+        let handle = self.source.registration().handle();
+        Poll::Ready(TcpStream::from_accepted(stream, handle).map(|s| (s, peer)))
     }
 
     /// The address the listener is bound to.

@@ -1,0 +1,248 @@
+//! `UdpSocket`: datagrams over IP.
+
+use std::io;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+
+use eddy_registration::{Direction, Interest};
+
+use crate::net::IoSource;
+use crate::net::addr::{each_addr, resolve};
+
+/// A UDP socket.
+///
+/// Unlike a stream, every receive takes exactly one datagram: if `buf` is
+/// shorter than the datagram, the rest of that datagram is discarded (the
+/// OS truncates it) and the next receive gets the next datagram. All
+/// methods take `&self`, so one socket can be shared between tasks (for
+/// example in an `Rc`) that send and receive at the same time.
+///
+/// ```no_run
+/// # eddy::run(async {
+/// let socket = eddy::net::UdpSocket::bind("127.0.0.1:0").await?;
+/// let mut buf = [0; 1500];
+/// loop {
+///     let (len, peer) = socket.recv_from(&mut buf).await?;
+///     socket.send_to(&buf[..len], peer).await?;
+/// }
+/// # #[allow(unreachable_code)] Ok::<(), std::io::Error>(())
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct UdpSocket {
+    /// The registered mio socket.
+    source: IoSource<mio::net::UdpSocket>,
+}
+
+impl UdpSocket {
+    /// Binds to `addr`, trying each resolved address until one works.
+    /// Port 0 asks the OS for a free port (see
+    /// [`local_addr`](UdpSocket::local_addr)).
+    pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
+        let addrs = resolve(addr)?;
+        each_addr(addrs, |addr| async move {
+            UdpSocket::from_mio(mio::net::UdpSocket::bind(addr)?)
+        })
+        .await
+    }
+
+    /// Wraps a std socket (it is switched to non-blocking mode).
+    ///
+    /// Fails outside a runtime.
+    pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
+        socket.set_nonblocking(true)?;
+        UdpSocket::from_mio(mio::net::UdpSocket::from_std(socket))
+    }
+
+    fn from_mio(socket: mio::net::UdpSocket) -> io::Result<UdpSocket> {
+        Ok(UdpSocket {
+            source: IoSource::new(socket, Interest::READABLE.add(Interest::WRITABLE))?,
+        })
+    }
+
+    /// Deregisters the socket and returns it as a std socket, still in
+    /// non-blocking mode.
+    pub fn into_std(self) -> io::Result<std::net::UdpSocket> {
+        Ok(self.source.into_inner()?.into())
+    }
+
+    /// Sets the default peer, trying each resolved address until one
+    /// works: [`send`](UdpSocket::send) goes there, and the OS drops
+    /// datagrams from anyone else.
+    pub async fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
+        let addrs = resolve(addr)?;
+        each_addr(addrs, |addr| async move { self.source.connect(addr) }).await
+    }
+
+    /// Sends `buf` as one datagram to the connected peer, returning how
+    /// many bytes were sent.
+    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        std::future::poll_fn(|cx| {
+            self.source
+                .poll_io(cx, Direction::Write, || self.source.send(buf))
+        })
+        .await
+    }
+
+    /// Receives one datagram from the connected peer into `buf`, returning
+    /// its length (at most `buf.len()`: a longer datagram is truncated).
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        // `poll_io`, not `poll_read_stream`: a datagram shorter than `buf`
+        // says nothing about whether more datagrams are queued, so clearing
+        // readiness after it would strand them until the next packet.
+        std::future::poll_fn(|cx| {
+            self.source
+                .poll_io(cx, Direction::Read, || self.source.recv(buf))
+        })
+        .await
+    }
+
+    /// Sends `buf` as one datagram to `target` (the first address it
+    /// resolves to).
+    pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
+        let target = resolve(target)?[0];
+        std::future::poll_fn(|cx| {
+            self.source
+                .poll_io(cx, Direction::Write, || self.source.send_to(buf, target))
+        })
+        .await
+    }
+
+    /// Receives one datagram into `buf`, returning its length (truncated to
+    /// `buf.len()`) and the sender's address.
+    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        std::future::poll_fn(|cx| {
+            self.source
+                .poll_io(cx, Direction::Read, || self.source.recv_from(buf))
+        })
+        .await
+    }
+
+    /// Like [`recv_from`](UdpSocket::recv_from), but the datagram stays
+    /// queued: the next receive returns it again.
+    pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        std::future::poll_fn(|cx| {
+            self.source
+                .poll_io(cx, Direction::Read, || self.source.peek_from(buf))
+        })
+        .await
+    }
+
+    /// Sends to the connected peer now if the socket is known to be
+    /// writable, else `WouldBlock`.
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.source
+            .try_io(Interest::WRITABLE, || self.source.send(buf))
+    }
+
+    /// Receives from the connected peer now if a datagram is known to be
+    /// queued, else `WouldBlock`.
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.source
+            .try_io(Interest::READABLE, || self.source.recv(buf))
+    }
+
+    /// Sends to `target` now if the socket is known to be writable, else
+    /// `WouldBlock`.
+    pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        self.source
+            .try_io(Interest::WRITABLE, || self.source.send_to(buf, target))
+    }
+
+    /// Receives now if a datagram is known to be queued, else `WouldBlock`.
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.source
+            .try_io(Interest::READABLE, || self.source.recv_from(buf))
+    }
+
+    /// Waits until a datagram may be queued (or the socket is in error).
+    pub async fn readable(&self) -> io::Result<()> {
+        self.source.ready(Interest::READABLE).await
+    }
+
+    /// Waits until the socket can send (or is in error).
+    pub async fn writable(&self) -> io::Result<()> {
+        self.source.ready(Interest::WRITABLE).await
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.local_addr()
+    }
+
+    /// The connected peer's address (`NotConnected` before
+    /// [`connect`](UdpSocket::connect)).
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.source.peer_addr()
+    }
+
+    /// Sets `SO_BROADCAST`, which allows sending to a broadcast address.
+    pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
+        self.source.set_broadcast(on)
+    }
+
+    /// Whether `SO_BROADCAST` is set.
+    pub fn broadcast(&self) -> io::Result<bool> {
+        self.source.broadcast()
+    }
+
+    /// Sets the IP time-to-live of sent datagrams.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.source.set_ttl(ttl)
+    }
+
+    /// The IP time-to-live of sent datagrams.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.source.ttl()
+    }
+
+    /// Sets whether multicast datagrams this socket sends loop back to the
+    /// local host (IPv4).
+    pub fn set_multicast_loop_v4(&self, on: bool) -> io::Result<()> {
+        self.source.set_multicast_loop_v4(on)
+    }
+
+    /// Whether multicast datagrams loop back to the local host (IPv4).
+    pub fn multicast_loop_v4(&self) -> io::Result<bool> {
+        self.source.multicast_loop_v4()
+    }
+
+    /// Sets the time-to-live of multicast datagrams (IPv4).
+    pub fn set_multicast_ttl_v4(&self, ttl: u32) -> io::Result<()> {
+        self.source.set_multicast_ttl_v4(ttl)
+    }
+
+    /// The time-to-live of multicast datagrams (IPv4).
+    pub fn multicast_ttl_v4(&self) -> io::Result<u32> {
+        self.source.multicast_ttl_v4()
+    }
+
+    /// Joins the IPv4 multicast group `multiaddr` on the interface with
+    /// address `interface` (`Ipv4Addr::UNSPECIFIED`: the OS picks one).
+    pub fn join_multicast_v4(&self, multiaddr: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
+        self.source.join_multicast_v4(&multiaddr, &interface)
+    }
+
+    /// Leaves an IPv4 multicast group joined with
+    /// [`join_multicast_v4`](UdpSocket::join_multicast_v4).
+    pub fn leave_multicast_v4(&self, multiaddr: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
+        self.source.leave_multicast_v4(&multiaddr, &interface)
+    }
+
+    /// Joins the IPv6 multicast group `multiaddr` on the interface with
+    /// index `interface` (0: the OS picks one).
+    pub fn join_multicast_v6(&self, multiaddr: &Ipv6Addr, interface: u32) -> io::Result<()> {
+        self.source.join_multicast_v6(multiaddr, interface)
+    }
+
+    /// Leaves an IPv6 multicast group joined with
+    /// [`join_multicast_v6`](UdpSocket::join_multicast_v6).
+    pub fn leave_multicast_v6(&self, multiaddr: &Ipv6Addr, interface: u32) -> io::Result<()> {
+        self.source.leave_multicast_v6(multiaddr, interface)
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), if any: for example
+    /// "connection refused" after sending to a port nobody listens on.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.source.take_error()
+    }
+}

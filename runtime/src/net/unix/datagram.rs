@@ -1,0 +1,185 @@
+//! `UnixDatagram`: datagrams between Unix-domain sockets.
+
+use std::io;
+use std::net::Shutdown;
+use std::os::unix::net::SocketAddr;
+use std::path::Path;
+
+use eddy_registration::{Direction, Interest};
+
+use crate::net::IoSource;
+
+/// A Unix-domain datagram socket.
+///
+/// As with UDP, every receive takes exactly one datagram and truncates it
+/// to the buffer; unlike UDP, delivery is reliable and ordered, and a send
+/// waits (instead of dropping) while the receiver's queue is full. All
+/// methods take `&self`.
+///
+/// ```no_run
+/// # eddy::run(async {
+/// let (a, b) = eddy::net::UnixDatagram::pair()?;
+/// a.send(b"ping").await?;
+/// let mut buf = [0; 16];
+/// let len = b.recv(&mut buf).await?;
+/// assert_eq!(&buf[..len], b"ping");
+/// # Ok::<(), std::io::Error>(())
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct UnixDatagram {
+    /// The registered mio socket.
+    source: IoSource<mio::net::UnixDatagram>,
+}
+
+impl UnixDatagram {
+    /// Creates a socket bound to a new socket file at `path` (`AddrInUse`
+    /// if it exists). Dropping the socket does not remove the file.
+    ///
+    /// Fails outside a runtime.
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
+        UnixDatagram::from_mio(mio::net::UnixDatagram::bind(path)?)
+    }
+
+    /// Creates a socket bound to no path: it can send, and receive replies
+    /// only on a connection set up with [`connect`](UnixDatagram::connect)
+    /// (a peer cannot address it otherwise).
+    ///
+    /// Fails outside a runtime.
+    pub fn unbound() -> io::Result<UnixDatagram> {
+        UnixDatagram::from_mio(mio::net::UnixDatagram::unbound()?)
+    }
+
+    /// Creates a connected pair of unnamed sockets.
+    ///
+    /// Fails outside a runtime.
+    pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
+        let (a, b) = mio::net::UnixDatagram::pair()?;
+        Ok((UnixDatagram::from_mio(a)?, UnixDatagram::from_mio(b)?))
+    }
+
+    /// Wraps a std socket (it is switched to non-blocking mode).
+    ///
+    /// Fails outside a runtime.
+    pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
+        socket.set_nonblocking(true)?;
+        UnixDatagram::from_mio(mio::net::UnixDatagram::from_std(socket))
+    }
+
+    fn from_mio(socket: mio::net::UnixDatagram) -> io::Result<UnixDatagram> {
+        Ok(UnixDatagram {
+            source: IoSource::new(socket, Interest::READABLE.add(Interest::WRITABLE))?,
+        })
+    }
+
+    /// Deregisters the socket and returns it as a std socket, still in
+    /// non-blocking mode.
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixDatagram> {
+        Ok(self.source.into_inner()?.into())
+    }
+
+    /// Sets the default peer to the socket at `path`:
+    /// [`send`](UnixDatagram::send) goes there, and only its datagrams are
+    /// received.
+    pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        self.source.connect(path)
+    }
+
+    /// Sends `buf` as one datagram to the connected peer.
+    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        std::future::poll_fn(|cx| {
+            self.source
+                .poll_io(cx, Direction::Write, || self.source.send(buf))
+        })
+        .await
+    }
+
+    /// Receives one datagram into `buf`, returning its length (truncated to
+    /// `buf.len()`).
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        // `poll_io`, not `poll_read_stream`: a short datagram does not mean
+        // the queue is empty (see `UdpSocket::recv`).
+        std::future::poll_fn(|cx| {
+            self.source
+                .poll_io(cx, Direction::Read, || self.source.recv(buf))
+        })
+        .await
+    }
+
+    /// Sends `buf` as one datagram to the socket at `path`.
+    pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
+        let path = path.as_ref();
+        std::future::poll_fn(|cx| {
+            self.source
+                .poll_io(cx, Direction::Write, || self.source.send_to(buf, path))
+        })
+        .await
+    }
+
+    /// Receives one datagram into `buf`, returning its length (truncated to
+    /// `buf.len()`) and the sender's address (unnamed if it is not bound).
+    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        std::future::poll_fn(|cx| {
+            self.source
+                .poll_io(cx, Direction::Read, || self.source.recv_from(buf))
+        })
+        .await
+    }
+
+    /// Sends to the connected peer now if the socket is known to be
+    /// writable, else `WouldBlock`.
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.source
+            .try_io(Interest::WRITABLE, || self.source.send(buf))
+    }
+
+    /// Receives now if a datagram is known to be queued, else `WouldBlock`.
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.source
+            .try_io(Interest::READABLE, || self.source.recv(buf))
+    }
+
+    /// Sends to the socket at `path` now if this socket is known to be
+    /// writable, else `WouldBlock`.
+    pub fn try_send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
+        self.source
+            .try_io(Interest::WRITABLE, || self.source.send_to(buf, path))
+    }
+
+    /// Receives now if a datagram is known to be queued, else `WouldBlock`.
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.source
+            .try_io(Interest::READABLE, || self.source.recv_from(buf))
+    }
+
+    /// Waits until a datagram may be queued (or the socket is in error).
+    pub async fn readable(&self) -> io::Result<()> {
+        self.source.ready(Interest::READABLE).await
+    }
+
+    /// Waits until the socket can send (or is in error).
+    pub async fn writable(&self) -> io::Result<()> {
+        self.source.ready(Interest::WRITABLE).await
+    }
+
+    /// Shuts down receiving, sending, or both.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.source.shutdown(how)
+    }
+
+    /// The local address (unnamed unless bound to a path).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.local_addr()
+    }
+
+    /// The connected peer's address (`NotConnected` before
+    /// [`connect`](UnixDatagram::connect)).
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.source.peer_addr()
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), if any.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.source.take_error()
+    }
+}

@@ -1,0 +1,100 @@
+//! `UnixListener`: accepting Unix-domain stream connections.
+
+use std::io;
+use std::os::unix::net::SocketAddr;
+use std::path::Path;
+use std::task::{Context, Poll};
+
+use eddy_registration::{Direction, Interest};
+
+use super::UnixStream;
+use crate::net::IoSource;
+use crate::net::accept_backoff::AcceptBackoff;
+
+/// A Unix-domain socket listening for connections.
+///
+/// Binding creates the socket file; dropping the listener does not remove
+/// it (as with std), so remove the path yourself when done.
+///
+/// ```no_run
+/// # eddy::run(async {
+/// let listener = eddy::net::UnixListener::bind("/tmp/eddy.sock")?;
+/// loop {
+///     let (stream, _peer) = listener.accept().await?;
+///     eddy::spawn(async move { /* serve `stream` */ drop(stream) });
+/// }
+/// # #[allow(unreachable_code)] Ok::<(), std::io::Error>(())
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct UnixListener {
+    /// The registered mio listener.
+    source: IoSource<mio::net::UnixListener>,
+    /// Skips per-connection accept errors, pauses after running out of
+    /// descriptors.
+    backoff: AcceptBackoff,
+}
+
+impl UnixListener {
+    /// Creates a socket file at `path` and listens on it. Fails with
+    /// `AddrInUse` if the file exists.
+    ///
+    /// Fails outside a runtime.
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
+        UnixListener::from_mio(mio::net::UnixListener::bind(path)?)
+    }
+
+    /// Wraps a std listener (it is switched to non-blocking mode).
+    ///
+    /// Fails outside a runtime.
+    pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
+        listener.set_nonblocking(true)?;
+        UnixListener::from_mio(mio::net::UnixListener::from_std(listener))
+    }
+
+    fn from_mio(listener: mio::net::UnixListener) -> io::Result<UnixListener> {
+        Ok(UnixListener {
+            source: IoSource::new(listener, Interest::READABLE)?,
+            backoff: AcceptBackoff::default(),
+        })
+    }
+
+    /// Deregisters the listener and returns it as a std listener, still in
+    /// non-blocking mode.
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
+        Ok(self.source.into_inner()?.into())
+    }
+
+    /// Accepts the next connection. The peer's address is usually unnamed:
+    /// a connecting socket rarely binds a path.
+    ///
+    /// Errors are handled as by
+    /// [`TcpListener::accept`](crate::net::TcpListener::accept): errors
+    /// about one connection are skipped; when out of descriptors or memory
+    /// the error is returned and the next call waits a moment first.
+    pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
+        self.backoff.wait_out().await;
+        std::future::poll_fn(|cx| self.poll_accept(cx)).await
+    }
+
+    /// Polls for the next connection (see [`accept`](UnixListener::accept)
+    /// for the error handling; the backoff applies to `accept` only).
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
+        let (stream, peer) = std::task::ready!(self.backoff.poll_accept(cx, |cx| {
+            self.source
+                .poll_io(cx, Direction::Read, || self.source.accept())
+        }))?;
+        let handle = self.source.registration().handle();
+        Poll::Ready(UnixStream::from_accepted(stream, handle).map(|s| (s, peer)))
+    }
+
+    /// The address the listener is bound to.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.local_addr()
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), if any.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.source.take_error()
+    }
+}

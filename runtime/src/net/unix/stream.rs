@@ -1,0 +1,243 @@
+//! `UnixStream`: a connected Unix-domain stream socket.
+
+use std::io;
+use std::net::Shutdown;
+use std::os::unix::net::SocketAddr;
+use std::path::Path;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use eddy_io_driver::Handle;
+use eddy_registration::Interest;
+
+use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+use crate::net::IoSource;
+
+/// A Unix-domain stream connection.
+///
+/// Read and write with the inherent async methods, or through the
+/// `futures-io` traits ([`AsyncRead`](futures_io::AsyncRead),
+/// [`AsyncWrite`](futures_io::AsyncWrite)).
+///
+/// ```no_run
+/// # eddy::run(async {
+/// let mut stream = eddy::net::UnixStream::connect("/tmp/eddy.sock").await?;
+/// stream.write_all(b"ping").await?;
+/// let mut reply = [0; 4];
+/// stream.read_exact(&mut reply).await?;
+/// # Ok::<(), std::io::Error>(())
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct UnixStream {
+    /// The registered mio stream.
+    source: IoSource<mio::net::UnixStream>,
+}
+
+impl UnixStream {
+    /// Connects to the socket at `path`.
+    ///
+    /// Linux connects Unix sockets at once or not at all: when the
+    /// listener's backlog is full the error is `WouldBlock`, which here
+    /// means "try again later", not "wait".
+    pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
+        let stream = UnixStream::from_mio(mio::net::UnixStream::connect(path)?)?;
+        // Other platforms may finish the connect asynchronously: it is
+        // done when the socket turns writable, and SO_ERROR tells whether
+        // it succeeded.
+        stream.source.ready(Interest::WRITABLE).await?;
+        match stream.source.take_error()? {
+            Some(error) => Err(error),
+            None => Ok(stream),
+        }
+    }
+
+    /// Creates a connected pair of unnamed sockets.
+    ///
+    /// Fails outside a runtime.
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        let (a, b) = mio::net::UnixStream::pair()?;
+        Ok((UnixStream::from_mio(a)?, UnixStream::from_mio(b)?))
+    }
+
+    fn from_mio(stream: mio::net::UnixStream) -> io::Result<UnixStream> {
+        Ok(UnixStream {
+            source: IoSource::new(stream, Interest::READABLE.add(Interest::WRITABLE))?,
+        })
+    }
+
+    pub(crate) fn from_accepted(
+        stream: mio::net::UnixStream,
+        handle: &Handle,
+    ) -> io::Result<UnixStream> {
+        Ok(UnixStream {
+            source: IoSource::with_handle(
+                stream,
+                Interest::READABLE.add(Interest::WRITABLE),
+                handle,
+            )?,
+        })
+    }
+
+    /// Wraps a connected std stream (switched to non-blocking mode).
+    ///
+    /// Fails outside a runtime.
+    pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        stream.set_nonblocking(true)?;
+        UnixStream::from_mio(mio::net::UnixStream::from_std(stream))
+    }
+
+    /// Deregisters the stream and returns it as a std stream, still in
+    /// non-blocking mode.
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
+        Ok(self.source.into_inner()?.into())
+    }
+
+    /// Reads some bytes into `buf`; `Ok(0)` means the peer closed its side
+    /// (or `buf` is empty).
+    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        std::future::poll_fn(|cx| self.poll_read_priv(cx, buf)).await
+    }
+
+    /// Reads exactly `buf.len()` bytes, or fails with `UnexpectedEof`.
+    pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
+        crate::io::util::read_exact(buf, |cx, buf| self.poll_read_priv(cx, buf)).await
+    }
+
+    /// Writes some bytes of `buf`, returning how many.
+    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        std::future::poll_fn(|cx| self.poll_write_priv(cx, buf)).await
+    }
+
+    /// Writes all of `buf`.
+    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        crate::io::util::write_all(buf, |cx, buf| self.poll_write_priv(cx, buf)).await
+    }
+
+    /// Reads now if the socket is known to be readable, else `WouldBlock`.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.source.try_io(Interest::READABLE, || {
+            io::Read::read(&mut &*self.source, buf)
+        })
+    }
+
+    /// Writes now if the socket is known to be writable, else `WouldBlock`.
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.source.try_io(Interest::WRITABLE, || {
+            io::Write::write(&mut &*self.source, buf)
+        })
+    }
+
+    /// Waits until the socket is readable (or closed, or in error).
+    pub async fn readable(&self) -> io::Result<()> {
+        self.source.ready(Interest::READABLE).await
+    }
+
+    /// Waits until the socket is writable (or closed, or in error).
+    pub async fn writable(&self) -> io::Result<()> {
+        self.source.ready(Interest::WRITABLE).await
+    }
+
+    /// Shuts down the read side, the write side, or both. After
+    /// `Shutdown::Write` the peer reads end-of-stream once it has read
+    /// everything sent before.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.source.shutdown(how)
+    }
+
+    /// Splits the stream into halves that borrow it, for use in one task.
+    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        super::split::split(self)
+    }
+
+    /// Splits the stream into owned halves that can move to different
+    /// tasks. Dropping the write half shuts down the write side.
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        super::split::into_split(self)
+    }
+
+    /// The local address (unnamed unless this side was bound to a path).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.local_addr()
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.source.peer_addr()
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), if any.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.source.take_error()
+    }
+
+    pub(crate) fn poll_read_priv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.source.poll_read_stream(cx, buf)
+    }
+
+    pub(crate) fn poll_write_priv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.source.poll_write_stream(cx, buf)
+    }
+
+    pub(crate) fn poll_write_vectored_priv(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.source.poll_write_vectored_stream(cx, bufs)
+    }
+
+    /// `poll_close`: shuts down the write side. A socket that is already
+    /// disconnected has nothing left to close, so `NotConnected` is success.
+    pub(crate) fn poll_shutdown_write(&self) -> Poll<io::Result<()>> {
+        match self.source.shutdown(Shutdown::Write) {
+            Err(error) if error.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
+            result => Poll::Ready(result),
+        }
+    }
+}
+
+impl futures_io::AsyncRead for UnixStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_priv(cx, buf)
+    }
+}
+
+impl futures_io::AsyncWrite for UnixStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_priv(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_vectored_priv(cx, bufs)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // Writes go straight to the kernel: there is nothing to flush.
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_shutdown_write()
+    }
+}
