@@ -20,18 +20,18 @@ pub(crate) mod sync {
 /// Shared ownership, locking and atomics (loom's model-checked versions).
 #[cfg(loom)]
 pub(crate) mod sync {
-    pub(crate) use loom::sync::{Arc, Mutex, MutexGuard};
+    pub(crate) use ::loom::sync::{Arc, Mutex, MutexGuard};
 
     /// Atomic integers and orderings.
     pub(crate) mod atomic {
-        pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering};
+        pub(crate) use ::loom::sync::atomic::{AtomicUsize, Ordering};
     }
 }
 
 /// Interior mutability with loom's closure-based access API.
 pub(crate) mod cell {
     #[cfg(loom)]
-    pub(crate) use loom::cell::UnsafeCell;
+    pub(crate) use ::loom::cell::UnsafeCell;
 
     /// `std::cell::UnsafeCell` behind loom's `with` / `with_mut` API, so call
     /// sites compile unchanged under the model (where loom checks that no

@@ -299,7 +299,7 @@ impl ScheduledIo {
 impl ScheduledIo {
     /// Whether nobody holds the waiters lock (tests check that wakers run
     /// after it is released).
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn waiters_lock_is_free(&self) -> bool {
         self.waiters.try_lock().is_ok()
     }
