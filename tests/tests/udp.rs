@@ -1,0 +1,326 @@
+//! `UdpSocket` end to end, over real sockets on 127.0.0.1.
+//!
+//! What is proved:
+//! * an echo round trip returns the exact bytes, and connected sockets
+//!   send and receive without naming the peer;
+//! * `recv_from` names the right sender, `peek_from` leaves the datagram
+//!   queued;
+//! * the datagram boundary: a datagram longer than the buffer is truncated
+//!   (Linux and the BSDs discard the rest of it) and the next receive gets
+//!   the next datagram whole;
+//! * readiness is not cleared after a datagram shorter than the buffer: a
+//!   hundred queued datagrams are all received (with the stream rule, the
+//!   second receive would wait forever for an edge that never comes);
+//! * `try_recv` on an empty socket is `WouldBlock`;
+//! * a socket that outlived its runtime fails with the shutdown error, and
+//!   creating one outside a runtime is an `io::Error`, not a panic.
+//!
+//! Every test is bounded by [`with_deadline`]; none asserts a duration.
+
+use std::io;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::Duration;
+
+use eddy::net::UdpSocket;
+use eddy_tests::with_deadline;
+
+/// A hang detector, never reached when things work.
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn run_bounded<F, Fut>(body: F) -> Fut::Output
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future,
+    Fut::Output: Send + 'static,
+{
+    with_deadline(LIMIT, move || eddy::run(body()))
+}
+
+async fn bind_local() -> UdpSocket {
+    UdpSocket::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0")
+}
+
+fn addr_of(socket: &UdpSocket) -> SocketAddr {
+    socket.local_addr().expect("local_addr")
+}
+
+/// Datagram `i` of a numbered series: distinct contents and lengths.
+fn numbered(i: u32) -> Vec<u8> {
+    let mut datagram = i.to_be_bytes().to_vec();
+    datagram.extend(std::iter::repeat_n(i as u8, (i % 17) as usize));
+    datagram
+}
+
+#[test]
+fn an_echo_round_trip_returns_the_exact_bytes() {
+    run_bounded(|| async {
+        let server = bind_local().await;
+        let server_addr = addr_of(&server);
+        let echo = eddy::spawn(async move {
+            let mut buf = vec![0u8; 65536];
+            loop {
+                let (len, peer) = server.recv_from(&mut buf).await.expect("recv_from");
+                if len == 0 {
+                    return;
+                }
+                server.send_to(&buf[..len], peer).await.expect("send_to");
+            }
+        });
+        let client = bind_local().await;
+        for len in [1usize, 7, 512, 1472, 8192, 60000] {
+            let sent: Vec<u8> = (0..len).map(|i| (i * 31 + len) as u8).collect();
+            client.send_to(&sent, server_addr).await.expect("send_to");
+            let mut got = vec![0u8; 65536];
+            let (n, from) = client.recv_from(&mut got).await.expect("recv_from");
+            assert_eq!(from, server_addr, "the reply comes from the server");
+            assert_eq!(&got[..n], &sent[..], "a {len}-byte datagram echoes exactly");
+        }
+        // An empty datagram is a real datagram: it tells the echo to stop.
+        client.send_to(&[], server_addr).await.expect("send empty");
+        echo.await.expect("echo task");
+    });
+}
+
+#[test]
+fn connected_sockets_send_and_recv_without_naming_the_peer() {
+    run_bounded(|| async {
+        let a = bind_local().await;
+        let b = bind_local().await;
+        a.connect(addr_of(&b)).await.expect("a connects to b");
+        b.connect(addr_of(&a)).await.expect("b connects to a");
+        assert_eq!(a.peer_addr().expect("peer_addr"), addr_of(&b));
+
+        assert_eq!(a.send(b"hello b").await.expect("send"), 7);
+        let mut buf = [0u8; 64];
+        let n = b.recv(&mut buf).await.expect("recv");
+        assert_eq!(&buf[..n], b"hello b");
+
+        b.send(b"hello a").await.expect("send back");
+        let n = a.recv(&mut buf).await.expect("recv back");
+        assert_eq!(&buf[..n], b"hello a");
+    });
+}
+
+#[test]
+fn an_unconnected_socket_has_no_peer_addr() {
+    run_bounded(|| async {
+        let socket = bind_local().await;
+        let error = socket.peer_addr().expect_err("not connected");
+        assert_eq!(error.kind(), io::ErrorKind::NotConnected);
+    });
+}
+
+#[test]
+fn recv_from_reports_each_senders_address() {
+    run_bounded(|| async {
+        let receiver = bind_local().await;
+        let first = bind_local().await;
+        let second = bind_local().await;
+        first
+            .send_to(b"one", addr_of(&receiver))
+            .await
+            .expect("send");
+        second
+            .send_to(b"two", addr_of(&receiver))
+            .await
+            .expect("send");
+        let mut buf = [0u8; 16];
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            let (n, from) = receiver.recv_from(&mut buf).await.expect("recv_from");
+            seen.push((buf[..n].to_vec(), from));
+        }
+        seen.sort();
+        assert_eq!(
+            seen,
+            vec![
+                (b"one".to_vec(), addr_of(&first)),
+                (b"two".to_vec(), addr_of(&second)),
+            ]
+        );
+    });
+}
+
+#[test]
+fn peek_from_leaves_the_datagram_for_the_next_receive() {
+    run_bounded(|| async {
+        let receiver = bind_local().await;
+        let sender = bind_local().await;
+        sender
+            .send_to(b"peekaboo", addr_of(&receiver))
+            .await
+            .expect("send");
+        let mut buf = [0u8; 16];
+        let (n, from) = receiver.peek_from(&mut buf).await.expect("peek_from");
+        assert_eq!((&buf[..n], from), (&b"peekaboo"[..], addr_of(&sender)));
+        let (n, from) = receiver.recv_from(&mut buf).await.expect("recv_from");
+        assert_eq!((&buf[..n], from), (&b"peekaboo"[..], addr_of(&sender)));
+    });
+}
+
+#[test]
+fn a_datagram_longer_than_the_buffer_is_truncated_and_the_next_arrives_whole() {
+    run_bounded(|| async {
+        let receiver = bind_local().await;
+        let sender = bind_local().await;
+        let long: Vec<u8> = (0..100u8).collect();
+        sender
+            .send_to(&long, addr_of(&receiver))
+            .await
+            .expect("send long");
+        sender
+            .send_to(b"next", addr_of(&receiver))
+            .await
+            .expect("send next");
+
+        let mut small = [0u8; 10];
+        let n = receiver.recv(&mut small).await.expect("recv long");
+        assert_eq!(
+            &small[..n],
+            &long[..10],
+            "the first ten bytes, the rest dropped"
+        );
+        // The tail of the long datagram is gone; the next receive gets the
+        // next datagram, whole, and does not wait.
+        let n = receiver.recv(&mut small).await.expect("recv next");
+        assert_eq!(&small[..n], b"next");
+    });
+}
+
+#[test]
+fn try_recv_on_an_empty_socket_would_block() {
+    run_bounded(|| async {
+        let socket = bind_local().await;
+        let mut buf = [0u8; 16];
+        let error = socket.try_recv(&mut buf).expect_err("nothing was sent");
+        assert_eq!(error.kind(), io::ErrorKind::WouldBlock);
+        let error = socket
+            .try_recv_from(&mut buf)
+            .expect_err("nothing was sent");
+        assert_eq!(error.kind(), io::ErrorKind::WouldBlock);
+    });
+}
+
+#[test]
+fn try_send_and_try_recv_move_a_datagram_once_ready() {
+    run_bounded(|| async {
+        let a = bind_local().await;
+        let b = bind_local().await;
+        a.connect(addr_of(&b)).await.expect("connect");
+        a.writable().await.expect("writable");
+        assert_eq!(a.try_send(b"now").expect("try_send"), 3);
+        b.readable().await.expect("readable");
+        let mut buf = [0u8; 16];
+        let (n, from) = b.try_recv_from(&mut buf).expect("try_recv_from");
+        assert_eq!((&buf[..n], from), (&b"now"[..], addr_of(&a)));
+        b.try_send_to(b"back", addr_of(&a)).expect("try_send_to");
+        a.readable().await.expect("readable");
+        let n = a.try_recv(&mut buf).expect("try_recv");
+        assert_eq!(&buf[..n], b"back");
+    });
+}
+
+#[test]
+fn a_hundred_queued_short_datagrams_are_all_received() {
+    run_bounded(|| async {
+        let receiver = bind_local().await;
+        let sender = bind_local().await;
+        // All hundred are in the receive queue before the first receive:
+        // loopback delivers during `send_to`. Each is far shorter than the
+        // buffer, which must not be taken as "the queue is empty".
+        for i in 0..100 {
+            sender
+                .send_to(&numbered(i), addr_of(&receiver))
+                .await
+                .expect("send_to");
+        }
+        let mut buf = [0u8; 1500];
+        for i in 0..100 {
+            let n = receiver.recv(&mut buf).await.expect("recv");
+            assert_eq!(&buf[..n], &numbered(i)[..], "datagram {i}");
+        }
+    });
+}
+
+#[test]
+fn two_tasks_share_one_socket_to_send_and_receive() {
+    run_bounded(|| async {
+        let socket = Rc::new(bind_local().await);
+        let peer = bind_local().await;
+        socket.connect(addr_of(&peer)).await.expect("connect");
+        let receiver = {
+            let socket = Rc::clone(&socket);
+            eddy::spawn(async move {
+                let mut buf = [0u8; 16];
+                let n = socket.recv(&mut buf).await.expect("recv");
+                buf[..n].to_vec()
+            })
+        };
+        socket.send(b"ping").await.expect("send");
+        let mut buf = [0u8; 16];
+        let (n, from) = peer.recv_from(&mut buf).await.expect("peer recv");
+        assert_eq!(&buf[..n], b"ping");
+        peer.send_to(b"pong", from).await.expect("peer reply");
+        assert_eq!(receiver.await.expect("receiver task"), b"pong");
+    });
+}
+
+#[test]
+fn socket_options_read_back_what_was_set() {
+    run_bounded(|| async {
+        let socket = bind_local().await;
+        socket.set_broadcast(true).expect("set_broadcast");
+        assert!(socket.broadcast().expect("broadcast"));
+        socket.set_ttl(42).expect("set_ttl");
+        assert_eq!(socket.ttl().expect("ttl"), 42);
+        assert!(socket.take_error().expect("take_error").is_none());
+    });
+}
+
+#[test]
+fn from_std_and_into_std_keep_the_same_socket() {
+    run_bounded(|| async {
+        let std_socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("std bind");
+        let addr = std_socket.local_addr().expect("local_addr");
+        let socket = UdpSocket::from_std(std_socket).expect("from_std");
+        assert_eq!(addr_of(&socket), addr);
+        let sender = bind_local().await;
+        sender.send_to(b"via eddy", addr).await.expect("send");
+        let mut buf = [0u8; 16];
+        let n = socket.recv(&mut buf).await.expect("recv");
+        assert_eq!(&buf[..n], b"via eddy");
+        let back = socket.into_std().expect("into_std");
+        assert_eq!(back.local_addr().expect("local_addr"), addr);
+    });
+}
+
+#[test]
+fn a_socket_that_outlived_its_runtime_fails_with_the_shutdown_error() {
+    with_deadline(LIMIT, || {
+        let runtime = eddy::Runtime::new().expect("runtime");
+        let socket = runtime.block_on(bind_local());
+        drop(runtime);
+
+        let mut buf = [0u8; 16];
+        let error = socket.try_recv(&mut buf).expect_err("the runtime is gone");
+        assert!(eddy::is_shutdown_error(&error), "try_recv: {error}");
+        // Waiting on it from another runtime ends at once instead of hanging.
+        let error = eddy::run(socket.recv_from(&mut buf)).expect_err("the runtime is gone");
+        assert!(eddy::is_shutdown_error(&error), "recv_from: {error}");
+        let error = eddy::run(socket.send_to(b"x", "127.0.0.1:9")).expect_err("gone");
+        assert!(eddy::is_shutdown_error(&error), "send_to: {error}");
+    });
+}
+
+#[test]
+fn creating_a_socket_outside_a_runtime_is_an_error_not_a_panic() {
+    let std_socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("std bind");
+    let error = UdpSocket::from_std(std_socket).expect_err("no runtime on this thread");
+    assert!(
+        error.to_string().contains("inside an eddy runtime"),
+        "unexpected error: {error}"
+    );
+}
