@@ -376,6 +376,98 @@ fn yield_now_in_a_loop_does_not_starve_a_timer() {
 }
 
 #[test]
+fn a_loop_over_expired_sleeps_lets_other_tasks_run() {
+    // Bounded: without the cooperative budget the looping task never yields
+    // and stops after this many iterations, failing the assertion below.
+    const GIVE_UP_AFTER: u64 = 1_000_000;
+    let other_ran_first = eddy::run(async {
+        let other_ran = Rc::new(Cell::new(false));
+        let looping = {
+            let other_ran = Rc::clone(&other_ran);
+            eddy::spawn(async move {
+                let mut rounds = 0u64;
+                while !other_ran.get() && rounds < GIVE_UP_AFTER {
+                    sleep(Duration::ZERO).await;
+                    rounds += 1;
+                }
+                other_ran.get()
+            })
+        };
+        let other = {
+            let other_ran = Rc::clone(&other_ran);
+            eddy::spawn(async move { other_ran.set(true) })
+        };
+        other.await.unwrap();
+        looping.await.unwrap()
+    });
+    assert!(other_ran_first);
+}
+
+#[test]
+fn timeout_fires_around_a_future_that_spends_its_whole_budget() {
+    // The inner future only ever completes expired sleeps, so each poll it
+    // runs until the cooperative budget is gone. The deadline must fire
+    // anyway. Bounded: if it never fires, the inner future gives up and
+    // returns Ok, failing the assertion.
+    const GIVE_UP_AFTER: u64 = 5_000_000;
+    let result = eddy::run(async {
+        eddy::spawn(timeout(ms(20), async {
+            let mut rounds = 0u64;
+            while rounds < GIVE_UP_AFTER {
+                sleep(Duration::ZERO).await;
+                rounds += 1;
+            }
+            rounds
+        }))
+        .await
+        .unwrap()
+    });
+    assert!(result.is_err(), "expected Elapsed, got {result:?}");
+}
+
+#[test]
+fn dropping_a_runtime_with_tasks_waiting_on_timers_frees_them() {
+    let runtime = eddy::Runtime::new().unwrap();
+    let handle = runtime.block_on(async {
+        for _ in 0..100 {
+            eddy::spawn(sleep(Duration::from_secs(3600)));
+            eddy::spawn(async {
+                let mut every = interval(Duration::from_secs(3600));
+                loop {
+                    every.tick().await;
+                }
+            });
+        }
+        // While this sleeps, every spawned task runs and registers its timer.
+        sleep(ms(1)).await;
+        assert_eq!(timers_live(), 200);
+        eddy::Handle::current()
+    });
+    drop(runtime);
+    assert!(handle.is_shutdown());
+    assert_eq!(handle.metrics().timers_live, 0);
+}
+
+#[test]
+fn a_sleep_dropped_after_its_runtime_is_gone_is_harmless() {
+    let runtime = eddy::Runtime::new().unwrap();
+    let mut pending = sleep(Duration::from_secs(3600));
+    assert!(runtime.block_on(poll_once(&mut pending)));
+    drop(runtime);
+    drop(pending); // no runtime on this thread: nothing to cancel, no panic
+    let other = eddy::Runtime::new().unwrap();
+    let mut pending = sleep(Duration::from_secs(3600));
+    assert!(other.block_on(poll_once(&mut pending)));
+    // Dropped inside a different runtime: its entry is not touched here.
+    let third = eddy::Runtime::new().unwrap();
+    third.block_on(async move {
+        drop(pending);
+        assert_eq!(timers_live(), 0);
+    });
+    assert_eq!(other.block_on(async { timers_live() }), 1);
+}
+
+#[test]
 fn timer_futures_are_send_and_sync() {
     fn send_sync<T: Send + Sync>() {}
     send_sync::<Sleep>();

@@ -26,7 +26,7 @@ const ON_TIME_SLACK: Duration = Duration::from_millis(5);
 /// Panics if `period` is zero: such an interval would always be ready and
 /// spin its task forever (tokio panics the same way).
 ///
-/// ```no_run
+/// ```
 /// use std::time::Duration;
 /// # eddy::run(async {
 /// let mut every = eddy::time::interval(Duration::from_millis(10));

@@ -29,8 +29,8 @@
 //!
 //! # Implementation
 //!
-//! [`Timers`](timers::Timers) is a `BTreeMap` keyed by
-//! [`TimerKey`](timer_key::TimerKey) = `(deadline, seq)`, the value being
+//! `Timers` (in `timers.rs`) is a `BTreeMap` keyed by
+//! `TimerKey` = `(deadline, seq)`, the value being
 //! the waker. The ordered key gives everything the runtime asks for in
 //! O(log n): insert, cancel (a remove, which frees the slot), the next
 //! deadline (the first key), and firing (pop the first key while it is due).

@@ -7,6 +7,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::timer_key::TimerKey;
+use crate::coop;
 use crate::runtime::context;
 
 /// Waits until `duration` has passed.
@@ -20,9 +21,9 @@ use crate::runtime::context;
 /// Polling the `Sleep` before its deadline on a thread that runs no eddy
 /// runtime panics with a message that says so.
 ///
-/// ```no_run
+/// ```
 /// # eddy::run(async {
-/// eddy::time::sleep(std::time::Duration::from_millis(100)).await;
+/// eddy::time::sleep(std::time::Duration::from_millis(10)).await;
 /// # });
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
@@ -58,7 +59,9 @@ pub(crate) fn far_future(now: Instant) -> Instant {
 ///
 /// `Sleep` is `Unpin`, `Send` and `Sync`. It may be polled from any task and
 /// even moved to another thread's runtime: it re-registers where it is
-/// polled. Dropping it cancels its timer and frees the entry.
+/// polled. Dropping it cancels its timer and frees the entry. Completing
+/// spends one unit of the task's cooperative budget, like a socket operation,
+/// so a task looping over already-expired sleeps still lets others run.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Sleep {
@@ -135,14 +138,36 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
-        if Instant::now() >= this.deadline {
+        self.get_mut().poll_deadline(cx, true)
+    }
+}
+
+impl Sleep {
+    /// `poll` without spending cooperative budget, for [`Timeout`]: an inner
+    /// future that used up the budget must not also stop its deadline from
+    /// firing, or a timeout around an always-ready socket would never elapse.
+    ///
+    /// [`Timeout`]: super::Timeout
+    pub(crate) fn poll_unbudgeted(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        self.poll_deadline(cx, false)
+    }
+
+    /// The body of `poll`. With `budgeted`, completing spends one unit of
+    /// the task's cooperative budget, so a loop over always-ready sleeps
+    /// (`sleep(ZERO)`, an `Interval` bursting through a long backlog) yields
+    /// to other tasks instead of starving them.
+    fn poll_deadline(&mut self, cx: &mut Context<'_>, budgeted: bool) -> Poll<()> {
+        if Instant::now() >= self.deadline {
+            if budgeted && coop::poll_proceed(cx).is_pending() {
+                // The task has been re-queued; we complete on its next poll.
+                return Poll::Pending;
+            }
             // Usually the runtime already fired (removed) our entry; cancel
             // covers a poll that got here first, so no entry outlives us.
-            this.deregister();
+            self.deregister();
             return Poll::Ready(());
         }
-        let still_registered_here = match this.entry {
+        let still_registered_here = match self.entry {
             Some((runtime, key)) if context::current_runtime_id() == Some(runtime) => {
                 context::with_timers(|timers| timers.update_waker(key, cx.waker()))
             }
@@ -154,11 +179,11 @@ impl Future for Sleep {
         // Not registered yet, registered in another runtime (this sleep
         // moved), or the entry is gone: register afresh. A stale entry in
         // another runtime just fires with a spurious wake.
-        // Panics outside a runtime, with a message that says so.
-        let key = context::with_timers(|timers| timers.insert(this.deadline, cx.waker()));
+        // `with_timers` panics outside a runtime, with a message that says so.
+        let key = context::with_timers(|timers| timers.insert(self.deadline, cx.waker()));
         let runtime = context::current_runtime_id()
             .expect("with_timers returned, so a runtime runs on this thread");
-        this.entry = Some((runtime, key));
+        self.entry = Some((runtime, key));
         Poll::Pending
     }
 }

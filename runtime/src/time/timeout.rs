@@ -17,7 +17,7 @@ use super::sleep::{Sleep, sleep, sleep_until};
 /// inner future. A future that is ready on its first poll wins even with a
 /// zero duration: the future is always polled before the deadline is checked.
 ///
-/// ```no_run
+/// ```
 /// use std::time::Duration;
 /// # eddy::run(async {
 /// let slow = eddy::time::sleep(Duration::from_secs(10));
@@ -100,7 +100,9 @@ impl<F: Future> Future for Timeout<F> {
         if let Poll::Ready(output) = value.poll(cx) {
             return Poll::Ready(Ok(output));
         }
-        match Pin::new(delay).poll(cx) {
+        // Unbudgeted: if the inner future just spent the task's whole
+        // cooperative budget, the deadline must still be able to fire.
+        match delay.poll_unbudgeted(cx) {
             Poll::Ready(()) => Poll::Ready(Err(Elapsed::new())),
             Poll::Pending => Poll::Pending,
         }
