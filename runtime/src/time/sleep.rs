@@ -88,7 +88,8 @@ impl Sleep {
         self.deadline
     }
 
-    /// Whether the deadline has passed (the next poll returns `Ready`).
+    /// Whether the deadline has passed: polling now completes the sleep
+    /// (unless the task has spent its cooperative budget, see above).
     pub fn is_elapsed(&self) -> bool {
         Instant::now() >= self.deadline
     }
