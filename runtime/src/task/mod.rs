@@ -12,6 +12,8 @@ mod header;
 mod join_error;
 mod join_handle;
 mod join_slot;
+#[cfg(all(test, loom))]
+mod loom_tests;
 mod runnable;
 mod spawn;
 mod state;
