@@ -1,6 +1,10 @@
-//! Helpers shared by the examples: command-line flags, nothing more.
+//! Helpers shared by the examples: command-line flags and a polite close,
+//! nothing more.
 
 use std::str::FromStr;
+use std::time::Duration;
+
+use eddy::net::TcpStream;
 
 /// Returns the value after `--name` on the command line, parsed, or
 /// `default` when the flag is absent. Exits with a usage message when the
@@ -18,4 +22,36 @@ pub fn flag<T: FromStr>(name: &str, default: T) -> T {
             std::process::exit(2);
         }
     }
+}
+
+/// How long [`close_after_reply`] waits for the peer to stop sending.
+const LINGER: Duration = Duration::from_secs(1);
+
+/// The most [`close_after_reply`] reads and throws away before giving up.
+const LINGER_BYTES: usize = 64 * 1024;
+
+/// Closes a connection after its last reply (an error reply, say) so the
+/// peer gets to read that reply.
+///
+/// Closing a socket whose receive buffer still holds unread bytes makes
+/// the kernel send a reset instead of a FIN, and a reset can destroy the
+/// reply still in flight: the client would see "connection reset" instead
+/// of the error message. So: shut down our write side (the peer reads
+/// end-of-stream after the reply), then read and discard what the peer
+/// still sends, for at most [`LINGER`] and [`LINGER_BYTES`].
+pub async fn close_after_reply(mut stream: TcpStream) {
+    if stream.shutdown(std::net::Shutdown::Write).is_err() {
+        return;
+    }
+    let drain = async {
+        let mut buf = [0u8; 4096];
+        let mut discarded = 0;
+        while discarded < LINGER_BYTES {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => discarded += n,
+            }
+        }
+    };
+    let _ = eddy::time::timeout(LINGER, drain).await;
 }

@@ -1,0 +1,177 @@
+//! A line-based chat room: every line a client sends goes to every other
+//! client, prefixed with the sender's address.
+//!
+//! ```sh
+//! cargo run --release --example chat                      # 127.0.0.1:7880
+//! cargo run --release --example chat -- --addr 0.0.0.0:7880
+//! ```
+//!
+//! Then open two or more terminals and run `nc 127.0.0.1 7880` in each:
+//! what you type in one shows up in the others. Ctrl-C stops the server.
+//!
+//! How it fits together: each client gets a bounded `async-channel` queue
+//! of lines to send it, and the room is a map from client id to the
+//! sending end of that queue. The room lives in an `Rc<RefCell<..>>`: every
+//! task runs on the one runtime thread, and no borrow is held across an
+//! `.await`. Each connection runs two loops at once, one reading the
+//! client's lines and broadcasting them, one writing the client's queue to
+//! its socket; when either ends (the client left, an I/O error, or the
+//! client is too slow to keep up) the connection ends and the room says so.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::rc::Rc;
+
+use async_channel::{Receiver, Sender, TrySendError};
+use eddy::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use eddy::net::{TcpListener, TcpStream};
+use eddy_examples::flag;
+use futures_lite::future;
+use futures_lite::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+
+/// How many lines may wait for a slow client before it is disconnected:
+/// one client that stops reading must not make the room buffer forever.
+const QUEUE: usize = 256;
+
+/// The longest line accepted, in bytes; a longer one ends the connection.
+const MAX_LINE: u64 = 4096;
+
+/// A line on its way to clients. `Rc<str>`: one allocation shared by every
+/// recipient's queue.
+type Line = Rc<str>;
+
+/// Everyone in the room.
+#[derive(Default)]
+struct Room {
+    /// Each client's queue of lines to send it, by client id.
+    members: RefCell<HashMap<u64, Sender<Line>>>,
+    /// The id the next client gets.
+    next_id: Cell<u64>,
+}
+
+impl Room {
+    /// Adds a client and returns its id and how many others are here.
+    fn join(&self, queue: Sender<Line>) -> (u64, usize) {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        let mut members = self.members.borrow_mut();
+        let others = members.len();
+        members.insert(id, queue);
+        (id, others)
+    }
+
+    fn leave(&self, id: u64) {
+        self.members.borrow_mut().remove(&id);
+    }
+
+    /// Queues `line` for every client but `from`. A client whose queue is
+    /// full is closed (its writer loop then ends the connection).
+    fn broadcast(&self, from: u64, line: &str) {
+        let line: Line = Rc::from(format!("{line}\n"));
+        for (&id, queue) in self.members.borrow().iter() {
+            if id == from {
+                continue;
+            }
+            if let Err(TrySendError::Full(_)) = queue.try_send(line.clone()) {
+                queue.close();
+            }
+        }
+    }
+}
+
+fn main() -> io::Result<()> {
+    let addr: String = flag("addr", "127.0.0.1:7880".to_string());
+    eddy::run(serve(addr))
+}
+
+async fn serve(addr: String) -> io::Result<()> {
+    let listener = TcpListener::bind(&addr).await?;
+    let local = listener.local_addr()?;
+    println!("listening on {local}");
+    println!(
+        "join from two terminals: nc {} {}",
+        local.ip(),
+        local.port()
+    );
+    let room = Rc::new(Room::default());
+
+    let accepting = async {
+        loop {
+            match listener.accept().await {
+                Ok((stream, peer)) => {
+                    eddy::spawn(client(stream, peer, room.clone()));
+                }
+                Err(error) => eprintln!("accept failed: {error}"),
+            }
+        }
+    };
+    future::or(accepting, eddy::signal::ctrl_c()).await?;
+    println!("chat: shutting down");
+    Ok(())
+}
+
+/// Runs one client from join to leave; its errors end only this client.
+async fn client(stream: TcpStream, peer: SocketAddr, room: Rc<Room>) {
+    let (reader, writer) = stream.into_split();
+    let (queue, lines) = async_channel::bounded(QUEUE);
+    let (id, others) = room.join(queue.clone());
+    // Our own queue was empty a moment ago, so this cannot be full.
+    let _ = queue.try_send(Rc::from(format!(
+        "* welcome {peer}, {others} other(s) here\n"
+    )));
+    drop(queue);
+    room.broadcast(id, &format!("* {peer} joined"));
+    println!("{peer} joined");
+
+    let outcome = future::or(
+        read_lines(reader, id, peer, &room),
+        write_lines(writer, lines),
+    )
+    .await;
+
+    room.leave(id);
+    room.broadcast(id, &format!("* {peer} left"));
+    match outcome {
+        Ok(()) => println!("{peer} left"),
+        Err(error) => println!("{peer} dropped: {error}"),
+    }
+}
+
+/// Broadcasts each line the client sends until it closes its side.
+async fn read_lines(
+    reader: OwnedReadHalf,
+    id: u64,
+    peer: SocketAddr,
+    room: &Room,
+) -> io::Result<()> {
+    let mut reader = BufReader::new(reader);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        // `take` bounds the line: without it a client that never sends a
+        // newline would make `read_line` buffer without limit.
+        let n = (&mut reader)
+            .take(MAX_LINE + 1)
+            .read_line(&mut line)
+            .await?;
+        if n == 0 {
+            return Ok(());
+        }
+        if n as u64 > MAX_LINE {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "line too long"));
+        }
+        let text = line.trim_end_matches(['\r', '\n']);
+        room.broadcast(id, &format!("{peer}: {text}"));
+    }
+}
+
+/// Writes the client's queue to its socket until the queue is closed (the
+/// client was too slow) or the socket fails.
+async fn write_lines(mut writer: OwnedWriteHalf, lines: Receiver<Line>) -> io::Result<()> {
+    while let Ok(line) = lines.recv().await {
+        writer.write_all(line.as_bytes()).await?;
+    }
+    Err(io::Error::other("too slow: its queue overflowed"))
+}
