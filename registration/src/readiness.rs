@@ -15,7 +15,7 @@ use crate::{Interest, ReadyEvent, ScheduledIo};
 ///
 /// Unlike `poll_readiness`, which has one waker slot per direction, any
 /// number of these futures can wait on one resource: each links its own
-/// [`Waiter`] node (stored inline, hence `!Unpin`) into the resource's waiters
+/// waiter node (stored inline, hence `!Unpin`) into the resource's waiters
 /// list. Dropping the future unlinks the node.
 pub struct Readiness<'a> {
     /// The resource waited on; the borrow guarantees it outlives the node.

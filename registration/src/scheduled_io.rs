@@ -136,9 +136,9 @@ impl ScheduledIo {
     /// Wakes every waiter whose interest intersects `ready`: the reader, the
     /// writer and matching `readiness` futures.
     ///
-    /// Wakers are taken out under the lock in batches of at most
-    /// [`crate::wake_list::BATCH`], then woken with the lock released: a
-    /// woken task may run at once, take this lock, or drop the resource.
+    /// Wakers are taken out under the lock in batches of at most 32, then
+    /// woken with the lock released: a woken task may run at once, take this
+    /// lock, or drop the resource.
     pub fn wake(&self, ready: Ready) {
         let mut batch = WakeList::new();
         let mut waiters = self.lock_waiters();
@@ -390,5 +390,24 @@ mod tests {
         let alias = u32::try_from((tick as usize) | (TICK_MAX + 1)).unwrap_or(u32::MAX);
         assert!(!io.set_readiness(Tick::Clear(alias), |_| Ready::EMPTY));
         assert!(io.ready_now(Interest::READABLE).ready.is_readable());
+    }
+
+    #[test]
+    fn a_poisoned_waiters_lock_is_still_used() {
+        let io = ScheduledIo::new();
+        let poisoned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _guard = io.lock_waiters();
+            panic!("a task panicked while holding the waiters lock");
+        }));
+        assert!(poisoned.is_err());
+        assert!(io.waiters.is_poisoned());
+
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(io.poll_readiness(&mut cx, Direction::Read).is_pending());
+        assert!(io.set_readiness(Tick::Set, |r| r | Ready::READABLE));
+        io.wake(Ready::READABLE);
+        assert!(io.poll_readiness(&mut cx, Direction::Read).is_ready());
+        io.shutdown();
+        io.clear_wakers();
     }
 }

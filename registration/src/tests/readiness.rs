@@ -171,3 +171,28 @@ fn readiness_futures_and_scheduled_io_can_cross_threads() {
     assert_send::<crate::Synced>();
     assert_sync::<crate::RegistrationSet>();
 }
+
+#[test]
+fn each_waiter_is_woken_only_by_readiness_in_its_interest_mask() {
+    let io = ScheduledIo::new();
+    let (prio, prio_waker) = CountingWaker::new();
+    let (err, err_waker) = CountingWaker::new();
+    let mut priority = pin!(io.readiness(Interest::PRIORITY));
+    let mut error = pin!(io.readiness(Interest::ERROR));
+    assert!(poll_once(priority.as_mut(), &prio_waker).is_pending());
+    assert!(poll_once(error.as_mut(), &err_waker).is_pending());
+
+    event_and_wake(&io, Ready::READABLE | Ready::WRITABLE);
+    assert_eq!((prio.wakes(), err.wakes()), (0, 0));
+
+    // A closed read half matters to a priority waiter (it must see EOF).
+    event_and_wake(&io, Ready::READ_CLOSED);
+    assert_eq!((prio.wakes(), err.wakes()), (1, 0));
+
+    event_and_wake(&io, Ready::ERROR);
+    assert_eq!((prio.wakes(), err.wakes()), (1, 1));
+    match poll_once(error.as_mut(), &err_waker) {
+        Poll::Ready(ev) => assert_eq!(ev.ready, Ready::ERROR),
+        Poll::Pending => panic!("error waiter pending after an error"),
+    }
+}

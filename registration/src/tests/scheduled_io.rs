@@ -202,7 +202,9 @@ fn wakers_run_after_the_waiters_lock_is_released() {
     /// On wake, polls the resource again: that takes the waiters lock, which
     /// would deadlock (or, with `try_lock`, fail) if `wake` still held it.
     struct Repoll {
+        /// The resource whose lock the wake checks.
         io: Arc<ScheduledIo>,
+        /// What the check found.
         lock_was_free: std::sync::atomic::AtomicBool,
     }
     impl std::task::Wake for Repoll {
