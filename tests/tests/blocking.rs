@@ -1,0 +1,365 @@
+//! `task::spawn_blocking`: values and panics come back through the handle,
+//! jobs run on pool threads concurrently with async tasks and with each
+//! other up to the thread limit, queued jobs can be aborted, running ones
+//! cannot, idle threads exit, and the runtime's drop does not wait for them.
+//!
+//! Concurrency is proved with rendezvous (a job that can only finish if an
+//! async task, or another job, runs at the same time) rather than with
+//! timing; every test runs under `with_deadline`, so a missing rendezvous
+//! fails instead of hanging.
+
+use std::future::pending;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, mpsc};
+use std::thread;
+use std::time::Duration;
+
+use eddy::task::{spawn_blocking, yield_now};
+use eddy::{Builder, Handle, Runtime};
+use eddy_tests::{Signal, panic_message, with_deadline};
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// How long a job waits for its rendezvous before giving up (a failure, not
+/// a hang). Generous: it only matters when the runtime is broken.
+const RENDEZVOUS: Duration = Duration::from_secs(10);
+
+#[test]
+fn spawn_blocking_returns_the_closures_value_from_a_pool_thread() {
+    with_deadline(LIMIT, || {
+        let runtime_thread = thread::current().id();
+        eddy::run(async move {
+            let (sum, thread_name, thread_id) = spawn_blocking(|| {
+                let me = thread::current();
+                (
+                    (1..=100u64).sum::<u64>(),
+                    me.name().map(str::to_owned),
+                    me.id(),
+                )
+            })
+            .await
+            .unwrap();
+            assert_eq!(sum, 5050);
+            assert_eq!(thread_name.as_deref(), Some("eddy-blocking"));
+            assert_ne!(
+                thread_id, runtime_thread,
+                "blocking code left the runtime thread"
+            );
+        });
+    });
+}
+
+#[test]
+fn a_panicking_blocking_closure_is_reported_through_its_handle() {
+    with_deadline(LIMIT, || {
+        eddy::run(async {
+            let error = spawn_blocking(|| -> u32 { panic!("blocking job {} failed", 3) })
+                .await
+                .unwrap_err();
+            assert!(error.is_panic());
+            assert_eq!(panic_message(&*error.into_panic()), "blocking job 3 failed");
+            // The pool and the runtime keep working.
+            assert_eq!(spawn_blocking(|| 9).await.unwrap(), 9);
+            assert_eq!(eddy::spawn(async { 10 }).await.unwrap(), 10);
+        });
+    });
+}
+
+#[test]
+fn spawn_blocking_runs_while_async_tasks_keep_running() {
+    with_deadline(LIMIT, || {
+        eddy::run(async {
+            // The job blocks until an async task, which only starts after
+            // the job did, sends it a message: both must run at once.
+            let (to_job, job_inbox) = mpsc::channel();
+            let job_started = Signal::new();
+            let job = spawn_blocking({
+                let job_started = job_started.clone();
+                move || {
+                    job_started.set();
+                    job_inbox.recv_timeout(RENDEZVOUS)
+                }
+            });
+            let ticks = Arc::new(AtomicUsize::new(0));
+            let task = eddy::spawn({
+                let ticks = Arc::clone(&ticks);
+                async move {
+                    job_started.wait().await;
+                    for _ in 0..10 {
+                        ticks.fetch_add(1, Ordering::SeqCst);
+                        yield_now().await;
+                    }
+                    to_job.send("from the async side").unwrap();
+                }
+            });
+            task.await.unwrap();
+            let received = job.await.unwrap();
+            assert_eq!(received, Ok("from the async side"));
+            assert_eq!(ticks.load(Ordering::SeqCst), 10);
+        });
+    });
+}
+
+#[test]
+fn blocking_jobs_run_in_parallel_up_to_the_thread_limit() {
+    const THREADS: usize = 4;
+    with_deadline(LIMIT, || {
+        let rt = Builder::new()
+            .max_blocking_threads(THREADS)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            // Each job waits for all the others: only possible if the pool
+            // runs THREADS of them at the same time.
+            let meet = Arc::new(Barrier::new(THREADS));
+            let jobs: Vec<_> = (0..THREADS)
+                .map(|i| {
+                    let meet = Arc::clone(&meet);
+                    spawn_blocking(move || {
+                        meet.wait();
+                        i
+                    })
+                })
+                .collect();
+            for (i, job) in jobs.into_iter().enumerate() {
+                assert_eq!(job.await.unwrap(), i);
+            }
+        });
+    });
+}
+
+#[test]
+fn many_blocking_jobs_all_complete_within_the_thread_limit() {
+    const THREADS: usize = 3;
+    const JOBS: u64 = 300;
+    with_deadline(LIMIT, || {
+        let rt = Builder::new()
+            .max_blocking_threads(THREADS)
+            .build()
+            .unwrap();
+        let handle = rt.handle();
+        let most_threads_seen = Arc::new(AtomicUsize::new(0));
+        let total = rt.block_on(async {
+            let jobs: Vec<_> = (0..JOBS)
+                .map(|i| {
+                    let handle = handle.clone();
+                    let most = Arc::clone(&most_threads_seen);
+                    spawn_blocking(move || {
+                        most.fetch_max(handle.metrics().blocking_threads, Ordering::SeqCst);
+                        i * 2
+                    })
+                })
+                .collect();
+            // Async tasks interleave with them meanwhile.
+            let side = eddy::spawn(async {
+                for _ in 0..50 {
+                    yield_now().await;
+                }
+            });
+            let mut total = 0;
+            for job in jobs {
+                total += job.await.unwrap();
+            }
+            side.await.unwrap();
+            total
+        });
+        assert_eq!(total, (0..JOBS).map(|i| i * 2).sum::<u64>());
+        let most = most_threads_seen.load(Ordering::SeqCst);
+        assert!((1..=THREADS).contains(&most), "saw {most} blocking threads");
+    });
+}
+
+#[test]
+fn aborting_a_queued_blocking_job_cancels_it_before_it_starts() {
+    with_deadline(LIMIT, || {
+        let rt = Builder::new().max_blocking_threads(1).build().unwrap();
+        rt.block_on(async {
+            let (release, released) = mpsc::channel::<()>();
+            let started = Signal::new();
+            let first = spawn_blocking({
+                let started = started.clone();
+                move || {
+                    started.set();
+                    released.recv_timeout(RENDEZVOUS).is_ok()
+                }
+            });
+            started.wait().await;
+            // The only thread is busy, so this one waits in the queue.
+            let ran = Arc::new(AtomicBool::new(false));
+            let queued = spawn_blocking({
+                let ran = Arc::clone(&ran);
+                move || ran.store(true, Ordering::SeqCst)
+            });
+            assert!(!queued.is_finished());
+            queued.abort();
+            assert!(queued.is_finished(), "a queued job is cancelled at once");
+            assert!(queued.await.unwrap_err().is_cancelled());
+            release.send(()).unwrap();
+            assert!(first.await.unwrap());
+            // The pool went on to the aborted job's slot and skipped it.
+            spawn_blocking(|| ()).await.unwrap();
+            assert!(!ran.load(Ordering::SeqCst));
+        });
+    });
+}
+
+#[test]
+fn aborting_a_running_blocking_job_lets_it_finish() {
+    with_deadline(LIMIT, || {
+        eddy::run(async {
+            let (release, released) = mpsc::channel::<()>();
+            let started = Signal::new();
+            let job = spawn_blocking({
+                let started = started.clone();
+                move || {
+                    started.set();
+                    released
+                        .recv_timeout(RENDEZVOUS)
+                        .map(|()| "finished anyway")
+                }
+            });
+            started.wait().await;
+            job.abort();
+            release.send(()).unwrap();
+            assert_eq!(job.await.unwrap(), Ok("finished anyway"));
+        });
+    });
+}
+
+#[test]
+fn a_detached_blocking_job_still_runs() {
+    with_deadline(LIMIT, || {
+        eddy::run(async {
+            let done = Signal::new();
+            drop(spawn_blocking({
+                let done = done.clone();
+                move || done.set()
+            }));
+            done.wait().await;
+        });
+    });
+}
+
+#[test]
+fn a_blocking_job_can_hand_work_back_to_the_runtime_through_a_handle() {
+    with_deadline(LIMIT, || {
+        eddy::run(async {
+            let handle = Handle::current();
+            let from_job = spawn_blocking(move || handle.spawn(async { 21 * 2 }))
+                .await
+                .unwrap();
+            assert_eq!(from_job.await.unwrap(), 42);
+        });
+    });
+}
+
+#[test]
+fn idle_blocking_threads_exit_after_their_keep_alive() {
+    with_deadline(LIMIT, || {
+        let rt = Builder::new()
+            .thread_keep_alive(Duration::from_millis(1))
+            .build()
+            .unwrap();
+        let handle = rt.handle();
+        rt.block_on(async {
+            let jobs: Vec<_> = (0..4).map(|i| spawn_blocking(move || i)).collect();
+            for job in jobs {
+                job.await.unwrap();
+            }
+        });
+        // Bounded wait for the idle threads to leave (a liveness check, not
+        // a timing assertion: the bound is orders of magnitude generous).
+        let mut waited = 0;
+        while handle.metrics().blocking_threads != 0 && waited < 10_000 {
+            thread::sleep(Duration::from_millis(1));
+            waited += 1;
+        }
+        assert_eq!(handle.metrics().blocking_threads, 0);
+    });
+}
+
+#[test]
+fn dropping_the_runtime_does_not_wait_for_a_running_blocking_job() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        let handle = rt.handle();
+        let (release, released) = mpsc::channel::<()>();
+        let started = Signal::new();
+        let mut job = None;
+        rt.block_on(async {
+            let started = started.clone();
+            job = Some(spawn_blocking(move || {
+                started.set();
+                released.recv_timeout(RENDEZVOUS).map(|()| 5)
+            }));
+            // And a parked task, which the shutdown simply drops.
+            drop(eddy::spawn(pending::<()>()));
+        });
+        let job = job.unwrap();
+        // If the drop waited for the job, this would hang: the job is only
+        // released below.
+        while !started.is_set() {
+            thread::sleep(Duration::from_millis(1));
+        }
+        drop(rt);
+        assert!(handle.is_shutdown());
+        assert_eq!(handle.metrics().tasks_alive, 0);
+        assert!(!job.is_finished(), "the job is still blocked");
+        release.send(()).unwrap();
+        // It finishes on its own and its handle still delivers the value.
+        let value = Runtime::new().unwrap().block_on(job).unwrap();
+        assert_eq!(value, Ok(5));
+        // With the runtime gone, the pool's threads leave once idle.
+        let mut waited = 0;
+        while handle.metrics().blocking_threads != 0 && waited < 10_000 {
+            thread::sleep(Duration::from_millis(1));
+            waited += 1;
+        }
+        assert_eq!(handle.metrics().blocking_threads, 0);
+    });
+}
+
+#[test]
+#[should_panic(expected = "outside an eddy runtime")]
+fn spawn_blocking_outside_a_runtime_panics_saying_so() {
+    drop(spawn_blocking(|| ()));
+}
+
+#[test]
+#[ignore = "bug: Pool::spawn counts an already-notified idle thread as free, so back-to-back jobs queue on one thread"]
+fn jobs_spawned_while_a_thread_is_idle_still_run_in_parallel() {
+    // Two jobs that can only finish together: with one idle thread and room
+    // for more, the pool must not queue both on that one thread. The race
+    // does not show every time, so the scenario is repeated.
+    const ROUNDS: usize = 20;
+    const GIVE_UP: Duration = Duration::from_secs(2);
+    fn meet(arrived: Arc<AtomicUsize>) -> impl FnOnce() -> bool + Send + 'static {
+        move || {
+            arrived.fetch_add(1, Ordering::SeqCst);
+            let mut waited = Duration::ZERO;
+            while arrived.load(Ordering::SeqCst) < 2 && waited < GIVE_UP {
+                thread::sleep(Duration::from_millis(1));
+                waited += Duration::from_millis(1);
+            }
+            arrived.load(Ordering::SeqCst) == 2
+        }
+    }
+    with_deadline(Duration::from_secs(60), || {
+        for round in 0..ROUNDS {
+            let rt = Builder::new().max_blocking_threads(2).build().unwrap();
+            rt.block_on(async {
+                // Leave exactly one pool thread alive, and let it go idle.
+                spawn_blocking(|| ()).await.unwrap();
+                thread::sleep(Duration::from_millis(5));
+                let arrived = Arc::new(AtomicUsize::new(0));
+                let first = spawn_blocking(meet(Arc::clone(&arrived)));
+                let second = spawn_blocking(meet(Arc::clone(&arrived)));
+                let met = first.await.unwrap() && second.await.unwrap();
+                assert!(
+                    met,
+                    "round {round}: the two jobs never ran at the same time"
+                );
+            });
+        }
+    });
+}
