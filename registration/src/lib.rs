@@ -90,6 +90,13 @@
 //! turn without the lock. [`Synced`] holds the list and queue; its owner
 //! keeps it in a mutex and every mutating call takes `&mut Synced`.
 //!
+//! **Where things live.** `ready.rs` / `interest.rs`: the bit sets.
+//! `scheduled_io.rs`: the readiness word and `wake`; `readiness.rs`,
+//! `waiter.rs`, `waiters.rs`, `wake_list.rs`: the waiting machinery.
+//! `registration_set.rs` / `synced.rs`: the registration lifecycle.
+//! `linked_list.rs`: the intrusive list. `ptr_expose.rs`: address tokens.
+//! `loom.rs`: the std/loom switch. `error.rs`: [`ShutdownError`].
+//!
 //! **Loom.** All synchronisation primitives come from the `loom` shim module;
 //! under `--cfg loom` they are loom's, and the `loom_tests` module explores
 //! the races that matter: deregister against release, set against clear,
