@@ -38,7 +38,13 @@ impl UnixDatagram {
     ///
     /// Fails outside a runtime.
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
-        UnixDatagram::from_mio(mio::net::UnixDatagram::bind(path)?)
+        let path = path.as_ref();
+        let socket = mio::net::UnixDatagram::bind(path)?;
+        // `bind` created the socket file; if registering fails (no runtime
+        // here), remove it again, or every retry would fail with AddrInUse.
+        UnixDatagram::from_mio(socket).inspect_err(|_| {
+            let _ = std::fs::remove_file(path);
+        })
     }
 
     /// Creates a socket bound to no path: it can send, and receive replies

@@ -41,7 +41,13 @@ impl UnixListener {
     ///
     /// Fails outside a runtime.
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
-        UnixListener::from_mio(mio::net::UnixListener::bind(path)?)
+        let path = path.as_ref();
+        let socket = mio::net::UnixListener::bind(path)?;
+        // `bind` created the socket file; if registering fails (no runtime
+        // here), remove it again, or every retry would fail with AddrInUse.
+        UnixListener::from_mio(socket).inspect_err(|_| {
+            let _ = std::fs::remove_file(path);
+        })
     }
 
     /// Wraps a std listener (it is switched to non-blocking mode).

@@ -1,0 +1,458 @@
+//! Unix-domain sockets end to end: `UnixListener`, `UnixStream` (and its
+//! halves) and `UnixDatagram`, over real sockets in a fresh directory under
+//! the system temp dir, removed afterwards.
+//!
+//! What is proved:
+//! * a stream echo through a listener returns the exact bytes, also
+//!   through `eddy::io::copy` (the `futures-io` traits);
+//! * `UnixStream::pair` carries bytes both ways; `shutdown(Write)` lets the
+//!   peer read every byte, then end-of-stream;
+//! * owned halves work from two tasks at once (a payload larger than the
+//!   socket buffers would deadlock otherwise), borrowed halves from one,
+//!   and `reunite` gives the stream back without half-closing it;
+//! * datagram pairs and bound sockets, with `recv_from` naming the sender,
+//!   and queued short datagrams are all received;
+//! * sockets that outlived their runtime fail with the shutdown error;
+//!   creating one outside a runtime is an `io::Error`, not a panic, and
+//!   leaves no socket file behind.
+//!
+//! Every test is bounded by [`with_deadline`]; none asserts a duration.
+#![cfg(unix)]
+
+use std::io;
+use std::net::Shutdown;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use eddy::net::unix::{OwnedReadHalf, ReuniteError};
+use eddy::net::{UnixDatagram, UnixListener, UnixStream};
+use eddy_tests::with_deadline;
+
+/// A hang detector, never reached when things work.
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn run_bounded<F, Fut>(body: F) -> Fut::Output
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future,
+    Fut::Output: Send + 'static,
+{
+    with_deadline(LIMIT, move || eddy::run(body()))
+}
+
+/// A fresh directory for one test's socket files, removed on drop (also
+/// when the test fails).
+struct TempDir {
+    /// The directory; unique per process and test.
+    path: PathBuf,
+}
+
+impl TempDir {
+    fn new() -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "eddy-unix-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&path).expect("create the test's temp dir");
+        TempDir { path }
+    }
+
+    fn join(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// `len` bytes that differ from position to position and from seed to seed.
+fn payload(seed: u8, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
+}
+
+/// Reads until end-of-stream.
+async fn read_to_eof(half: &mut OwnedReadHalf) -> io::Result<Vec<u8>> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match half.read(&mut buf).await? {
+            0 => return Ok(got),
+            n => got.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// Echoes everything `stream` sends until it half-closes, then closes.
+async fn echo(mut stream: UnixStream) -> io::Result<usize> {
+    let mut buf = [0u8; 8192];
+    let mut total = 0;
+    loop {
+        match stream.read(&mut buf).await? {
+            0 => return Ok(total),
+            n => {
+                stream.write_all(&buf[..n]).await?;
+                total += n;
+            }
+        }
+    }
+}
+
+/// Sends `sent` through an echo on the other end of `stream` from one task
+/// while reading the reply in another, then half-closes; returns the reply.
+async fn echo_through(stream: UnixStream, sent: Vec<u8>) -> Vec<u8> {
+    let (mut reader, mut writer) = stream.into_split();
+    let writing = eddy::spawn(async move {
+        writer.write_all(&sent).await.expect("write_all");
+        // Dropping the owned write half shuts the write side down.
+    });
+    let got = read_to_eof(&mut reader).await.expect("read the echo");
+    writing.await.expect("writer task");
+    got
+}
+
+#[test]
+fn a_stream_echo_through_a_listener_returns_the_exact_bytes() {
+    let dir = TempDir::new();
+    let path = dir.join("echo.sock");
+    run_bounded(move || async move {
+        let listener = UnixListener::bind(&path).expect("bind");
+        assert_eq!(
+            listener.local_addr().expect("local_addr").as_pathname(),
+            Some(path.as_path())
+        );
+        let server = eddy::spawn(async move {
+            let (stream, _peer) = listener.accept().await.expect("accept");
+            echo(stream).await.expect("echo")
+        });
+        let stream = UnixStream::connect(&path).await.expect("connect");
+        assert_eq!(
+            stream.peer_addr().expect("peer_addr").as_pathname(),
+            Some(path.as_path())
+        );
+        let sent = payload(1, 300_000);
+        let got = echo_through(stream, sent.clone()).await;
+        assert_eq!(got.len(), sent.len());
+        assert!(got == sent, "the echo differs from what was sent");
+        assert_eq!(server.await.expect("server task"), sent.len());
+    });
+}
+
+#[test]
+fn io_copy_echoes_through_the_futures_io_traits() {
+    run_bounded(|| async {
+        let (client, server) = UnixStream::pair().expect("pair");
+        let server = eddy::spawn(async move {
+            let (mut reader, mut writer) = server.into_split();
+            eddy::io::copy(&mut reader, &mut writer).await
+        });
+        let sent = payload(2, 100_000);
+        let got = echo_through(client, sent.clone()).await;
+        assert!(got == sent, "the echo differs from what was sent");
+        assert_eq!(
+            server.await.expect("task").expect("copy"),
+            sent.len() as u64
+        );
+    });
+}
+
+#[test]
+fn a_pair_carries_bytes_both_ways() {
+    run_bounded(|| async {
+        let (mut a, mut b) = UnixStream::pair().expect("pair");
+        a.write_all(b"from a").await.expect("write a");
+        b.write_all(b"from b").await.expect("write b");
+        let mut buf = [0u8; 6];
+        b.read_exact(&mut buf).await.expect("read b");
+        assert_eq!(&buf, b"from a");
+        a.read_exact(&mut buf).await.expect("read a");
+        assert_eq!(&buf, b"from b");
+        assert!(a.take_error().expect("take_error").is_none());
+    });
+}
+
+#[test]
+fn after_shutdown_write_the_peer_reads_every_byte_then_eof() {
+    run_bounded(|| async {
+        let (mut a, mut b) = UnixStream::pair().expect("pair");
+        let sent = payload(3, 50_000);
+        // Small enough to sit in the socket buffer: written before reading.
+        a.write_all(&sent).await.expect("write");
+        a.shutdown(Shutdown::Write).expect("shutdown");
+        let mut got = vec![0u8; sent.len()];
+        b.read_exact(&mut got).await.expect("every byte first");
+        assert!(got == sent, "the bytes before the shutdown differ");
+        let mut buf = [0u8; 16];
+        assert_eq!(b.read(&mut buf).await.expect("read at eof"), 0);
+        // Only the write side is shut: `a` still reads.
+        b.write_all(b"still open").await.expect("write back");
+        let mut back = [0u8; 10];
+        a.read_exact(&mut back).await.expect("read back");
+        assert_eq!(&back, b"still open");
+    });
+}
+
+#[test]
+fn owned_halves_read_and_write_from_two_tasks_at_once() {
+    run_bounded(|| async {
+        let (client, server) = UnixStream::pair().expect("pair");
+        let server = eddy::spawn(echo(server));
+        // Several times the socket buffers: unless the reader task runs while
+        // the writer task is blocked, the echo stalls and this deadlocks.
+        let sent = payload(4, 4 * 1024 * 1024);
+        let got = echo_through(client, sent.clone()).await;
+        assert_eq!(got.len(), sent.len());
+        assert!(got == sent, "the echo differs from what was sent");
+        assert_eq!(server.await.expect("task").expect("echo"), sent.len());
+    });
+}
+
+#[test]
+fn borrowed_halves_work_in_one_task() {
+    run_bounded(|| async {
+        let (mut a, mut b) = UnixStream::pair().expect("pair");
+        {
+            let (mut reader, mut writer) = a.split();
+            writer.write_all(b"ping").await.expect("write");
+            let mut buf = [0u8; 4];
+            b.read_exact(&mut buf).await.expect("peer read");
+            b.write_all(b"pong").await.expect("peer write");
+            reader.read_exact(&mut buf).await.expect("read");
+            assert_eq!(&buf, b"pong");
+        }
+        // The borrowed halves did not shut anything down.
+        a.write_all(b"after").await.expect("write after split");
+    });
+}
+
+#[test]
+fn reunite_gives_the_stream_back_without_half_closing_it() {
+    run_bounded(|| async {
+        let (first, mut first_peer) = UnixStream::pair().expect("pair");
+        let (second, _second_peer) = UnixStream::pair().expect("pair");
+        let (first_read, first_write) = first.into_split();
+        let (second_read, second_write) = second.into_split();
+
+        let refused: ReuniteError = first_read
+            .reunite(second_write)
+            .expect_err("halves of different streams");
+        assert!(refused.to_string().contains("not from the same stream"));
+        let (first_read, second_write) = (refused.0, refused.1);
+        let mut first = first_write.reunite(first_read).expect("same stream");
+        drop(second_write.reunite(second_read).expect("same stream"));
+
+        first
+            .write_all(b"whole")
+            .await
+            .expect("write after reunite");
+        let mut buf = [0u8; 5];
+        first_peer.read_exact(&mut buf).await.expect("peer read");
+        assert_eq!(&buf, b"whole");
+        // No end-of-stream was sent: the peer's next read waits for data.
+        let error = first_peer.try_read(&mut buf).expect_err("no EOF queued");
+        assert_eq!(error.kind(), io::ErrorKind::WouldBlock);
+    });
+}
+
+#[test]
+fn try_read_on_an_empty_stream_would_block_and_succeeds_once_readable() {
+    run_bounded(|| async {
+        let (a, b) = UnixStream::pair().expect("pair");
+        let mut buf = [0u8; 8];
+        let error = b.try_read(&mut buf).expect_err("nothing sent yet");
+        assert_eq!(error.kind(), io::ErrorKind::WouldBlock);
+        a.writable().await.expect("writable");
+        assert_eq!(a.try_write(b"tried").expect("try_write"), 5);
+        b.readable().await.expect("readable");
+        let n = b.try_read(&mut buf).expect("try_read");
+        assert_eq!(&buf[..n], b"tried");
+    });
+}
+
+#[test]
+fn binding_an_existing_path_fails_with_addr_in_use() {
+    let dir = TempDir::new();
+    let path = dir.join("taken.sock");
+    run_bounded(move || async move {
+        let _listener = UnixListener::bind(&path).expect("bind");
+        let error = UnixListener::bind(&path).expect_err("path taken");
+        assert_eq!(error.kind(), io::ErrorKind::AddrInUse);
+        let error = UnixDatagram::bind(&path).expect_err("path taken");
+        assert_eq!(error.kind(), io::ErrorKind::AddrInUse);
+    });
+}
+
+#[test]
+fn connecting_to_a_missing_path_fails() {
+    let dir = TempDir::new();
+    let path = dir.join("nobody.sock");
+    run_bounded(move || async move {
+        let error = UnixStream::connect(&path).await.expect_err("no listener");
+        assert_eq!(error.kind(), io::ErrorKind::NotFound);
+    });
+}
+
+#[test]
+fn a_datagram_pair_carries_datagrams_both_ways() {
+    run_bounded(|| async {
+        let (a, b) = UnixDatagram::pair().expect("pair");
+        assert_eq!(a.send(b"to b").await.expect("send"), 4);
+        b.send(b"to a!").await.expect("send back");
+        let mut buf = [0u8; 16];
+        let n = b.recv(&mut buf).await.expect("recv");
+        assert_eq!(&buf[..n], b"to b");
+        let n = a.recv(&mut buf).await.expect("recv back");
+        assert_eq!(&buf[..n], b"to a!");
+    });
+}
+
+#[test]
+fn bound_datagram_sockets_send_to_and_recv_from_name_each_other() {
+    let dir = TempDir::new();
+    let (server_path, client_path) = (dir.join("server.sock"), dir.join("client.sock"));
+    run_bounded(move || async move {
+        let server = UnixDatagram::bind(&server_path).expect("bind server");
+        let client = UnixDatagram::bind(&client_path).expect("bind client");
+        client
+            .send_to(b"question", &server_path)
+            .await
+            .expect("send_to");
+        let mut buf = [0u8; 16];
+        let (n, from) = server.recv_from(&mut buf).await.expect("recv_from");
+        assert_eq!(&buf[..n], b"question");
+        assert_eq!(from.as_pathname(), Some(client_path.as_path()));
+        let reply_to = from.as_pathname().expect("a named sender");
+        server.send_to(b"answer", reply_to).await.expect("reply");
+        let (n, from) = client.recv_from(&mut buf).await.expect("recv reply");
+        assert_eq!(&buf[..n], b"answer");
+        assert_eq!(from.as_pathname(), Some(server_path.as_path()));
+    });
+}
+
+#[test]
+fn an_unbound_datagram_socket_reaches_its_connected_peer_as_an_unnamed_sender() {
+    let dir = TempDir::new();
+    let server_path = dir.join("server.sock");
+    run_bounded(move || async move {
+        let server = UnixDatagram::bind(&server_path).expect("bind server");
+        let client = UnixDatagram::unbound().expect("unbound");
+        client.connect(&server_path).expect("connect");
+        assert_eq!(
+            client.peer_addr().expect("peer_addr").as_pathname(),
+            Some(server_path.as_path())
+        );
+        client.send(b"hi").await.expect("send");
+        let mut buf = [0u8; 16];
+        let (n, from) = server.recv_from(&mut buf).await.expect("recv_from");
+        assert_eq!(&buf[..n], b"hi");
+        assert!(from.is_unnamed(), "an unbound sender has no path");
+        // Nobody can address an unnamed socket: the server cannot reply
+        // unless the client binds a path.
+        let error = server
+            .send(b"x")
+            .await
+            .expect_err("server is not connected");
+        assert_eq!(error.kind(), io::ErrorKind::NotConnected);
+    });
+}
+
+#[test]
+fn a_hundred_queued_short_datagrams_are_all_received() {
+    run_bounded(|| async {
+        let (a, b) = UnixDatagram::pair().expect("pair");
+        for i in 0..100u8 {
+            a.send(&[i; 3]).await.expect("send");
+        }
+        let mut buf = [0u8; 64];
+        for i in 0..100u8 {
+            let n = b.recv(&mut buf).await.expect("recv");
+            assert_eq!(&buf[..n], &[i; 3], "datagram {i}");
+        }
+        let error = b.try_recv(&mut buf).expect_err("queue drained");
+        assert_eq!(error.kind(), io::ErrorKind::WouldBlock);
+    });
+}
+
+#[test]
+fn from_std_and_into_std_keep_the_same_sockets() {
+    run_bounded(|| async {
+        let (std_a, std_b) = std::os::unix::net::UnixStream::pair().expect("std pair");
+        let mut a = UnixStream::from_std(std_a).expect("from_std");
+        a.write_all(b"std").await.expect("write");
+        let mut b = UnixStream::from_std(std_b).expect("from_std");
+        let mut buf = [0u8; 3];
+        b.read_exact(&mut buf).await.expect("read");
+        assert_eq!(&buf, b"std");
+        drop(b.into_std().expect("into_std"));
+        let (std_a, std_b) = std::os::unix::net::UnixDatagram::pair().expect("std pair");
+        let a = UnixDatagram::from_std(std_a).expect("from_std");
+        drop(UnixDatagram::from_std(std_b).expect("from_std"));
+        drop(a.into_std().expect("into_std"));
+    });
+}
+
+#[test]
+fn sockets_that_outlived_their_runtime_fail_with_the_shutdown_error() {
+    let dir = TempDir::new();
+    let path = dir.join("orphan.sock");
+    with_deadline(LIMIT, move || {
+        let runtime = eddy::Runtime::new().expect("runtime");
+        let (listener, (mut stream, _peer), (datagram, _other)) = runtime.block_on(async {
+            let listener = UnixListener::bind(&path).expect("bind");
+            let pair = UnixStream::pair().expect("pair");
+            let datagrams = UnixDatagram::pair().expect("datagram pair");
+            (listener, pair, datagrams)
+        });
+        drop(runtime);
+
+        let mut buf = [0u8; 8];
+        let error = eddy::run(listener.accept()).expect_err("the runtime is gone");
+        assert!(eddy::is_shutdown_error(&error), "accept: {error}");
+        let error = eddy::run(stream.read(&mut buf)).expect_err("gone");
+        assert!(eddy::is_shutdown_error(&error), "read: {error}");
+        let error = eddy::run(stream.write_all(b"x")).expect_err("gone");
+        assert!(eddy::is_shutdown_error(&error), "write_all: {error}");
+        let error = stream.try_read(&mut buf).expect_err("gone");
+        assert!(eddy::is_shutdown_error(&error), "try_read: {error}");
+        let error = eddy::run(datagram.recv(&mut buf)).expect_err("gone");
+        assert!(eddy::is_shutdown_error(&error), "recv: {error}");
+    });
+}
+
+fn assert_no_runtime_error(result: io::Result<impl Sized>, what: &str) {
+    match result {
+        Ok(_) => panic!("{what} succeeded outside a runtime"),
+        Err(error) => assert!(
+            error.to_string().contains("inside an eddy runtime"),
+            "{what}: unexpected error: {error}"
+        ),
+    }
+}
+
+#[test]
+fn creating_sockets_outside_a_runtime_is_an_error_not_a_panic() {
+    let dir = TempDir::new();
+    let listener_path = dir.join("listener.sock");
+    let datagram_path = dir.join("datagram.sock");
+    assert_no_runtime_error(UnixStream::pair(), "UnixStream::pair");
+    assert_no_runtime_error(UnixDatagram::pair(), "UnixDatagram::pair");
+    assert_no_runtime_error(UnixDatagram::unbound(), "UnixDatagram::unbound");
+    assert_no_runtime_error(UnixListener::bind(&listener_path), "UnixListener::bind");
+    assert_no_runtime_error(UnixDatagram::bind(&datagram_path), "UnixDatagram::bind");
+    // The failed binds removed the socket files they had created.
+    assert!(
+        !Path::new(&listener_path).exists(),
+        "listener file left behind"
+    );
+    assert!(
+        !Path::new(&datagram_path).exists(),
+        "datagram file left behind"
+    );
+}
