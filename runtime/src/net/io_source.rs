@@ -60,6 +60,16 @@ impl<E: mio::event::Source> IoSource<E> {
         self.registration.poll_io(cx, direction, f)
     }
 
+    /// `poll_io` as a future, handing `f` the socket: the shape of every
+    /// datagram operation (`recv_from`, `send_to`, ...).
+    pub(crate) async fn async_io<R>(
+        &self,
+        direction: Direction,
+        mut f: impl FnMut(&E) -> io::Result<R>,
+    ) -> io::Result<R> {
+        std::future::poll_fn(|cx| self.poll_io(cx, direction, || f(self.io()))).await
+    }
+
     /// Reads from a byte stream into `buf`, clearing readiness after a short
     /// read (see `Registration::poll_read_into`).
     pub(crate) fn poll_read_stream(

@@ -76,55 +76,45 @@ impl UdpSocket {
     /// Sends `buf` as one datagram to the connected peer, returning how
     /// many bytes were sent.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        std::future::poll_fn(|cx| {
-            self.source
-                .poll_io(cx, Direction::Write, || self.source.send(buf))
-        })
-        .await
+        self.source
+            .async_io(Direction::Write, |socket| socket.send(buf))
+            .await
     }
 
     /// Receives one datagram from the connected peer into `buf`, returning
     /// its length (at most `buf.len()`: a longer datagram is truncated).
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        // `poll_io`, not `poll_read_stream`: a datagram shorter than `buf`
-        // says nothing about whether more datagrams are queued, so clearing
-        // readiness after it would strand them until the next packet.
-        std::future::poll_fn(|cx| {
-            self.source
-                .poll_io(cx, Direction::Read, || self.source.recv(buf))
-        })
-        .await
+        // `async_io` (plain `poll_io`), not `poll_read_stream`: a datagram
+        // shorter than `buf` says nothing about whether more are queued, so
+        // clearing readiness after it would strand them until the next one.
+        self.source
+            .async_io(Direction::Read, |socket| socket.recv(buf))
+            .await
     }
 
     /// Sends `buf` as one datagram to `target` (the first address it
     /// resolves to).
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
         let target = resolve(target)?[0];
-        std::future::poll_fn(|cx| {
-            self.source
-                .poll_io(cx, Direction::Write, || self.source.send_to(buf, target))
-        })
-        .await
+        self.source
+            .async_io(Direction::Write, |socket| socket.send_to(buf, target))
+            .await
     }
 
     /// Receives one datagram into `buf`, returning its length (truncated to
     /// `buf.len()`) and the sender's address.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        std::future::poll_fn(|cx| {
-            self.source
-                .poll_io(cx, Direction::Read, || self.source.recv_from(buf))
-        })
-        .await
+        self.source
+            .async_io(Direction::Read, |socket| socket.recv_from(buf))
+            .await
     }
 
     /// Like [`recv_from`](UdpSocket::recv_from), but the datagram stays
     /// queued: the next receive returns it again.
     pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        std::future::poll_fn(|cx| {
-            self.source
-                .poll_io(cx, Direction::Read, || self.source.peek_from(buf))
-        })
-        .await
+        self.source
+            .async_io(Direction::Read, |socket| socket.peek_from(buf))
+            .await
     }
 
     /// Sends to the connected peer now if the socket is known to be

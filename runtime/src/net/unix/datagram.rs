@@ -93,43 +93,35 @@ impl UnixDatagram {
 
     /// Sends `buf` as one datagram to the connected peer.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        std::future::poll_fn(|cx| {
-            self.source
-                .poll_io(cx, Direction::Write, || self.source.send(buf))
-        })
-        .await
+        self.source
+            .async_io(Direction::Write, |socket| socket.send(buf))
+            .await
     }
 
     /// Receives one datagram into `buf`, returning its length (truncated to
     /// `buf.len()`).
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        // `poll_io`, not `poll_read_stream`: a short datagram does not mean
+        // `async_io`, not `poll_read_stream`: a short datagram does not mean
         // the queue is empty (see `UdpSocket::recv`).
-        std::future::poll_fn(|cx| {
-            self.source
-                .poll_io(cx, Direction::Read, || self.source.recv(buf))
-        })
-        .await
+        self.source
+            .async_io(Direction::Read, |socket| socket.recv(buf))
+            .await
     }
 
     /// Sends `buf` as one datagram to the socket at `path`.
     pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
         let path = path.as_ref();
-        std::future::poll_fn(|cx| {
-            self.source
-                .poll_io(cx, Direction::Write, || self.source.send_to(buf, path))
-        })
-        .await
+        self.source
+            .async_io(Direction::Write, |socket| socket.send_to(buf, path))
+            .await
     }
 
     /// Receives one datagram into `buf`, returning its length (truncated to
     /// `buf.len()`) and the sender's address (unnamed if it is not bound).
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        std::future::poll_fn(|cx| {
-            self.source
-                .poll_io(cx, Direction::Read, || self.source.recv_from(buf))
-        })
-        .await
+        self.source
+            .async_io(Direction::Read, |socket| socket.recv_from(buf))
+            .await
     }
 
     /// Sends to the connected peer now if the socket is known to be
