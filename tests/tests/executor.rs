@@ -1274,3 +1274,23 @@ fn seeded_random_schedules_keep_every_task_invariant() {
         }
     });
 }
+
+#[test]
+#[ignore = "bug: coop::reset is never undone, so the budget a runtime poll leaves behind \
+            (here 0) stays in the thread-local and starves budgeted polls outside any runtime"]
+fn a_budget_spent_inside_block_on_does_not_leak_to_polls_outside_the_runtime() {
+    with_deadline(LIMIT, || {
+        let rt = Builder::new().budget(1).build().unwrap();
+        // The last poll of the main future spends the whole budget.
+        rt.block_on(eddy::time::sleep(Duration::ZERO));
+        drop(rt);
+        // Outside any runtime an elapsed sleep needs nothing: it is ready.
+        let mut elapsed = eddy::time::sleep(Duration::ZERO);
+        let poll = Pin::new(&mut elapsed)
+            .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+        assert!(
+            poll.is_ready(),
+            "a budget left at zero by the runtime starves polls outside it"
+        );
+    });
+}
