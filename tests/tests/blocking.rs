@@ -326,7 +326,6 @@ fn spawn_blocking_outside_a_runtime_panics_saying_so() {
 }
 
 #[test]
-#[ignore = "bug: Pool::spawn counts an already-notified idle thread as free, so back-to-back jobs queue on one thread"]
 fn jobs_spawned_while_a_thread_is_idle_still_run_in_parallel() {
     // Two jobs that can only finish together: with one idle thread and room
     // for more, the pool must not queue both on that one thread. The race

@@ -36,6 +36,11 @@ struct State {
     threads: usize,
     /// Workers waiting on `work_available`.
     idle: usize,
+    /// Notifications sent to idle workers that no worker has woken for yet.
+    /// Without it, two jobs spawned back to back both count the same idle
+    /// worker and the second queues behind the first instead of getting a
+    /// thread of its own.
+    notified: usize,
     /// Set when the runtime shuts down: workers finish the queue and exit.
     shutdown: bool,
 }
@@ -46,6 +51,7 @@ impl std::fmt::Debug for State {
             .field("queued", &self.queue.len())
             .field("threads", &self.threads)
             .field("idle", &self.idle)
+            .field("notified", &self.notified)
             .field("shutdown", &self.shutdown)
             .finish()
     }
@@ -71,7 +77,8 @@ impl Pool {
             return Err(eddy_registration::shutdown_error());
         }
         state.queue.push_back(job);
-        if state.idle > 0 {
+        if state.idle > state.notified {
+            state.notified += 1;
             drop(state);
             self.inner.work_available.notify_one();
             return Ok(());
@@ -137,6 +144,9 @@ impl Inner {
                 .unwrap_or_else(|e| e.into_inner());
             state = next;
             state.idle -= 1;
+            // Woken by a notification or not (a timeout racing one), this
+            // worker now looks at the queue, which is what was asked of it.
+            state.notified = state.notified.saturating_sub(1);
             if timeout.timed_out() && state.queue.is_empty() {
                 break;
             }
