@@ -1,14 +1,14 @@
 //! Counters that let users and tests see inside a running runtime.
 
-use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// A snapshot of a runtime's counters, from [`Handle::metrics`](crate::Handle::metrics).
 ///
-/// Counters (`*_spawned`, `polls`, ...) only grow; gauges (`*_alive`,
-/// `*_live`, ...) go up and down. After a runtime is dropped, its handle's
-/// snapshot shows zero live tasks, registrations and timers: the tests use
-/// that to prove shutdown leaks nothing.
+/// Counters (`tasks_spawned`, `polls`, ...) only grow; gauges
+/// (`tasks_alive`, `registrations_live`, ...) go up and down. After a
+/// runtime is dropped, its handle's snapshot shows zero live tasks,
+/// registrations and timers: the tests use that to prove shutdown leaks
+/// nothing.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Metrics {
@@ -22,11 +22,13 @@ pub struct Metrics {
     pub driver_turns: u64,
     /// I/O readiness events delivered to registrations.
     pub io_events: u64,
-    /// Sockets (and other sources) registered with the driver now.
+    /// Sockets (and other sources) registered with the driver now,
+    /// including those waiting to be released.
     pub registrations_live: usize,
     /// Deregistered sources the driver will release on its next turn.
     pub registrations_pending_release: usize,
-    /// Pending sleeps, timeouts and intervals.
+    /// Pending sleeps, timeouts and intervals (as of the last driver turn
+    /// when read from another thread).
     pub timers_live: usize,
     /// Tasks woken or spawned from other threads (through the remote queue).
     pub remote_wakes: u64,
@@ -34,22 +36,12 @@ pub struct Metrics {
     pub blocking_threads: usize,
 }
 
-/// The runtime thread's counters, bumped without atomics.
-#[derive(Debug, Default)]
-pub(crate) struct LocalCounters {
-    /// See [`Metrics::tasks_spawned`].
-    pub(crate) spawned: Cell<u64>,
-    /// See [`Metrics::polls`].
-    pub(crate) polls: Cell<u64>,
-    /// See [`Metrics::driver_turns`].
-    pub(crate) turns: Cell<u64>,
-    /// See [`Metrics::io_events`].
-    pub(crate) io_events: Cell<u64>,
-}
-
-/// Where the runtime publishes its counters for other threads. Written with
-/// plain `Relaxed` stores once per tick (no read-modify-write on the hot
-/// path); only `remote_wakes` is bumped by other threads.
+/// The runtime's live counters.
+///
+/// Every field but `remote_wakes` has a single writer, the runtime thread,
+/// which updates it with a relaxed load and store (`bump`): a plain `mov`
+/// on x86, no locked read-modify-write on the hot path. Other threads only
+/// read. `remote_wakes` is bumped by the waking threads themselves.
 #[derive(Debug, Default)]
 pub(crate) struct MetricsCell {
     /// See [`Metrics::tasks_spawned`].
@@ -62,42 +54,56 @@ pub(crate) struct MetricsCell {
     driver_turns: AtomicU64,
     /// See [`Metrics::io_events`].
     io_events: AtomicU64,
-    /// See [`Metrics::registrations_live`].
-    registrations_live: AtomicUsize,
-    /// See [`Metrics::registrations_pending_release`].
-    registrations_pending_release: AtomicUsize,
     /// See [`Metrics::timers_live`].
     timers_live: AtomicUsize,
     /// See [`Metrics::remote_wakes`].
     remote_wakes: AtomicU64,
 }
 
+/// Adds `n` to a counter that only the calling thread writes.
+fn bump(counter: &AtomicU64, n: u64) {
+    counter.store(counter.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+}
+
 impl MetricsCell {
-    pub(crate) fn publish(
-        &self,
-        local: &LocalCounters,
-        tasks_alive: usize,
-        timers_live: usize,
-        registrations_live: usize,
-        registrations_pending_release: usize,
-    ) {
-        let relaxed = Ordering::Relaxed;
-        self.tasks_spawned.store(local.spawned.get(), relaxed);
-        self.polls.store(local.polls.get(), relaxed);
-        self.driver_turns.store(local.turns.get(), relaxed);
-        self.io_events.store(local.io_events.get(), relaxed);
-        self.tasks_alive.store(tasks_alive, relaxed);
-        self.timers_live.store(timers_live, relaxed);
-        self.registrations_live.store(registrations_live, relaxed);
-        self.registrations_pending_release
-            .store(registrations_pending_release, relaxed);
+    /// A task was adopted (spawned locally or arrived from another thread).
+    pub(crate) fn task_spawned(&self) {
+        bump(&self.tasks_spawned, 1);
+        let alive = self.tasks_alive.load(Ordering::Relaxed);
+        self.tasks_alive.store(alive + 1, Ordering::Relaxed);
+    }
+
+    /// A task left the slab.
+    pub(crate) fn task_finished(&self) {
+        let alive = self.tasks_alive.load(Ordering::Relaxed);
+        self.tasks_alive
+            .store(alive.saturating_sub(1), Ordering::Relaxed);
+    }
+
+    pub(crate) fn polled(&self, polls: u64) {
+        bump(&self.polls, polls);
+    }
+
+    pub(crate) fn turned(&self, events: usize) {
+        bump(&self.driver_turns, 1);
+        bump(&self.io_events, events as u64);
+    }
+
+    pub(crate) fn set_timers_live(&self, timers: usize) {
+        self.timers_live.store(timers, Ordering::Relaxed);
     }
 
     pub(crate) fn count_remote_wake(&self) {
         self.remote_wakes.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn snapshot(&self, blocking_threads: usize) -> Metrics {
+    /// Reads everything, taking the gauges owned by other parts (driver,
+    /// blocking pool) from them directly.
+    pub(crate) fn snapshot(
+        &self,
+        driver: &eddy_io_driver::Handle,
+        blocking_threads: usize,
+    ) -> Metrics {
         let relaxed = Ordering::Relaxed;
         Metrics {
             tasks_spawned: self.tasks_spawned.load(relaxed),
@@ -105,8 +111,8 @@ impl MetricsCell {
             polls: self.polls.load(relaxed),
             driver_turns: self.driver_turns.load(relaxed),
             io_events: self.io_events.load(relaxed),
-            registrations_live: self.registrations_live.load(relaxed),
-            registrations_pending_release: self.registrations_pending_release.load(relaxed),
+            registrations_live: driver.num_registered(),
+            registrations_pending_release: driver.num_pending_release(),
             timers_live: self.timers_live.load(relaxed),
             remote_wakes: self.remote_wakes.load(relaxed),
             blocking_threads,

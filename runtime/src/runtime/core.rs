@@ -12,7 +12,6 @@ use slab::Slab;
 
 use super::{Config, MainWaker, Shared, context};
 use crate::coop;
-use crate::metrics::LocalCounters;
 use crate::task::{JoinHandle, RunOutcome, Runnable, TaskCell};
 use crate::time::timers::Timers;
 
@@ -36,14 +35,14 @@ pub(crate) struct Core {
     adopted: RefCell<Vec<Arc<dyn Runnable>>>,
     /// Pending sleeps and timeouts, ordered by deadline.
     timers: RefCell<Timers>,
+    /// Wakers of timers that just fired, kept to reuse its allocation.
+    fired: RefCell<Vec<Waker>>,
     /// The reactor. Only the loop borrows it, for one `turn` at a time.
     driver: RefCell<eddy_io_driver::Driver>,
     /// Event interval, budget and the other tunables.
     config: Config,
     /// Set when shutdown starts: spawns from then on are cancelled at once.
     shutting_down: Cell<bool>,
-    /// Plain counters, published to `Shared` once per tick.
-    counters: LocalCounters,
 }
 
 impl Core {
@@ -56,10 +55,10 @@ impl Core {
             deferred_spare: RefCell::new(Vec::new()),
             adopted: RefCell::new(Vec::new()),
             timers: RefCell::new(Timers::new()),
+            fired: RefCell::new(Vec::new()),
             driver: RefCell::new(driver),
             config,
             shutting_down: Cell::new(false),
-            counters: LocalCounters::default(),
         }
     }
 
@@ -84,7 +83,6 @@ impl Core {
             return JoinHandle::new(task);
         }
         self.adopt(task.clone());
-        self.counters.spawned.set(self.counters.spawned.get() + 1);
         JoinHandle::new(task)
     }
 
@@ -93,6 +91,7 @@ impl Core {
         let key = self.tasks.borrow_mut().insert(task.clone());
         task.header().set_key(key);
         self.queue.borrow_mut().push_back(task);
+        self.shared.metrics().task_spawned();
         crate::trace::task_spawned(key);
     }
 
@@ -137,7 +136,6 @@ impl Core {
             if main.take_notified() {
                 coop::reset(self.config.budget);
                 if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-                    self.publish_metrics();
                     return output;
                 }
             }
@@ -157,10 +155,12 @@ impl Core {
             self.run_task(task);
             polled += 1;
         }
-        self.counters
-            .polls
-            .set(self.counters.polls.get() + polled as u64);
-        self.adopt_remote();
+        if polled > 0 {
+            self.shared.metrics().polled(u64::from(polled));
+        }
+        if self.shared.has_remote() {
+            self.adopt_remote();
+        }
 
         let has_deferred = !self.deferred.borrow().is_empty();
         let has_work = main.is_notified() || !self.queue.borrow().is_empty();
@@ -185,6 +185,7 @@ impl Core {
         if outcome == RunOutcome::Finished {
             if let Some(key) = key {
                 let removed = self.tasks.borrow_mut().try_remove(key);
+                self.shared.metrics().task_finished();
                 crate::trace::task_finished(key);
                 drop(removed);
             }
@@ -202,7 +203,6 @@ impl Core {
                 // SAFETY: runtime thread; the task was never adopted.
                 unsafe { task.cancel() };
             } else {
-                self.counters.spawned.set(self.counters.spawned.get() + 1);
                 self.adopt(task);
             }
         }
@@ -220,10 +220,7 @@ impl Core {
         let turned = self.driver.borrow_mut().turn(timeout);
         match turned {
             Ok(stats) => {
-                self.counters.turns.set(self.counters.turns.get() + 1);
-                self.counters
-                    .io_events
-                    .set(self.counters.io_events.get() + stats.events as u64);
+                self.shared.metrics().turned(stats.events);
                 crate::trace::driver_turned(timeout, &stats);
             }
             // `turn` retries EINTR itself; anything else means the poller
@@ -231,14 +228,34 @@ impl Core {
             Err(error) => panic!("eddy: the I/O driver failed: {error}"),
         }
         if !self.timers.borrow().is_empty() {
-            let fired = self.timers.borrow_mut().fire_expired(Instant::now());
-            crate::trace::timers_fired(fired);
+            self.fire_timers();
         }
         self.wake_deferred();
         self.publish_metrics();
     }
 
+    /// Wakes every timer whose deadline passed. The wakers are taken out
+    /// first and woken after the timers' borrow ends, so a waker that
+    /// touches timers (a foreign one, say) cannot hit a borrow panic.
+    fn fire_timers(&self) {
+        let mut fired = self.fired.take();
+        self.timers
+            .borrow_mut()
+            .drain_expired(Instant::now(), &mut fired);
+        crate::trace::timers_fired(fired.len());
+        for waker in fired.drain(..) {
+            waker.wake();
+        }
+        // A burst of a million simultaneous deadlines must not pin a 16 MB
+        // buffer for the life of the runtime.
+        fired.shrink_to(1024);
+        *self.fired.borrow_mut() = fired;
+    }
+
     fn wake_deferred(&self) {
+        if self.deferred.borrow().is_empty() {
+            return;
+        }
         let mut batch = self.deferred_spare.take();
         std::mem::swap(&mut batch, &mut *self.deferred.borrow_mut());
         for waker in batch.drain(..) {
@@ -247,16 +264,12 @@ impl Core {
         *self.deferred_spare.borrow_mut() = batch;
     }
 
-    /// Copies the local counters where `Handle::metrics` reads them.
+    /// Publishes the one gauge that lives in a `RefCell` (the timer
+    /// count) for readers on other threads.
     pub(crate) fn publish_metrics(&self) {
-        let driver = self.shared.driver();
-        self.shared.metrics().publish(
-            &self.counters,
-            self.tasks.borrow().len(),
-            self.timers.borrow().len(),
-            driver.num_registered(),
-            driver.num_pending_release(),
-        );
+        self.shared
+            .metrics()
+            .set_timers_live(self.timers.borrow().len());
     }
 
     /// Drops every task, then shuts the driver down. Runs once, from
@@ -279,6 +292,7 @@ impl Core {
             for task in tasks {
                 // SAFETY: runtime thread.
                 unsafe { task.cancel() };
+                self.shared.metrics().task_finished();
             }
         }
         drop(std::mem::take(&mut *self.queue.borrow_mut()));

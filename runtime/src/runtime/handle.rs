@@ -85,7 +85,7 @@ impl Handle {
         });
         self.shared
             .metrics()
-            .snapshot(self.shared.blocking().num_threads())
+            .snapshot(self.shared.driver(), self.shared.blocking().num_threads())
     }
 
     /// Whether the runtime has shut down.

@@ -61,6 +61,12 @@ impl<T> RemoteQueue<T> {
         Ok(was_empty)
     }
 
+    /// Whether anything was pushed since the last `take_all` (a hint: the
+    /// caller still takes under the lock).
+    pub(crate) fn has_pending(&self) -> bool {
+        self.pending.load(Ordering::Acquire)
+    }
+
     /// Moves every queued item into `into` (which the runtime reuses, so a
     /// steady trickle of remote wakes allocates nothing).
     pub(crate) fn take_all(&self, into: &mut Vec<T>) {

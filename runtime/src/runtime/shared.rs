@@ -76,6 +76,11 @@ impl Shared {
         Ok(())
     }
 
+    /// Whether other threads queued anything since the last `take_remote`.
+    pub(crate) fn has_remote(&self) -> bool {
+        self.remote.has_pending()
+    }
+
     /// Moves every remotely queued task into `into` (the runtime thread's
     /// reusable buffer).
     pub(crate) fn take_remote(&self, into: &mut Vec<Arc<dyn Runnable>>) {

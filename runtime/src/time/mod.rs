@@ -19,7 +19,7 @@
 //!  runtime loop: run queue empty -> park for next_deadline() - now
 //!    |  (the driver turn returns early on I/O or a remote wake)
 //!    v
-//!  after every driver turn: Timers::fire_expired(Instant::now())
+//!  after every driver turn: Timers::drain_expired(Instant::now()), then wake
 //!    |  pops every entry with deadline <= now, then wakes them in order
 //!    v
 //!  the task runs again -> Sleep::poll sees now >= deadline -> Ready(())

@@ -3,7 +3,8 @@
 //! The runtime core owns one `Timers`. `Sleep` inserts an entry on its first
 //! pending poll, refreshes the waker on later polls and cancels on drop; the
 //! core asks [`Timers::next_deadline`] how long it may park and calls
-//! [`Timers::fire_expired`] after every driver turn.
+//! [`Timers::drain_expired`] after every driver turn, waking what it
+//! returns once its borrow of the timers has ended.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -11,13 +12,6 @@ use std::task::Waker;
 use std::time::Instant;
 
 use super::timer_key::TimerKey;
-
-/// How many slots of the scratch waker buffer survive a `fire_expired` call.
-///
-/// Without this cap, one burst of a million simultaneous deadlines would
-/// leave a 16 MB buffer pinned for the life of the runtime, which is exactly
-/// the "cancelled timers still hold memory" leak the tests look for.
-const SCRATCH_KEEP: usize = 1024;
 
 /// The pending timers of one runtime.
 ///
@@ -31,9 +25,6 @@ pub(crate) struct Timers {
     /// Sequence number of the next insert; only ever grows, so keys are
     /// unique for the life of the runtime (u64 cannot wrap in practice).
     next_seq: u64,
-    /// Wakers popped by `fire_expired`, kept between calls so firing does
-    /// not allocate in the steady state.
-    fired: Vec<Waker>,
 }
 
 impl Timers {
@@ -42,7 +33,6 @@ impl Timers {
         Timers {
             entries: BTreeMap::new(),
             next_seq: 0,
-            fired: Vec::new(),
         }
     }
 
@@ -100,29 +90,6 @@ impl Timers {
         self.entries.first_key_value().map(|(key, _)| key.deadline)
     }
 
-    /// Removes every timer whose deadline is at or before `now`, wakes them
-    /// in deadline order, and returns how many fired.
-    ///
-    /// All expired entries are popped before the first wake, so the map is
-    /// consistent while wakers run. A waker that needs to touch these timers
-    /// re-entrantly cannot do so through `&mut self`; a caller that keeps
-    /// `Timers` in a `RefCell` should use [`Timers::drain_expired`] and wake
-    /// after releasing the borrow.
-    pub(crate) fn fire_expired(&mut self, now: Instant) -> usize {
-        let mut fired = std::mem::take(&mut self.fired);
-        let count = self.drain_expired(now, &mut fired);
-        for waker in fired.drain(..) {
-            waker.wake();
-        }
-        if fired.capacity() > SCRATCH_KEEP {
-            fired.shrink_to(SCRATCH_KEEP);
-        }
-        // If a wake above panicked we never get here: the buffer is dropped
-        // during unwinding and the next call starts with a fresh one.
-        self.fired = fired;
-        count
-    }
-
     /// Removes every timer whose deadline is at or before `now` and appends
     /// their wakers to `out` in deadline order, without waking them.
     ///
@@ -175,6 +142,14 @@ mod tests {
     use std::task::Wake;
     use std::time::Duration;
 
+    /// Fires what is due the way the runtime does: drain, then wake.
+    fn fire(timers: &mut Timers, now: Instant) -> usize {
+        let mut fired = Vec::new();
+        let count = timers.drain_expired(now, &mut fired);
+        fired.into_iter().for_each(Waker::wake);
+        count
+    }
+
     /// A waker that records its label in a shared log each time it is woken.
     struct Recorder {
         /// Which timer this is, as written to the log.
@@ -209,12 +184,12 @@ mod tests {
         timers.insert(base + ms(10), &recorder(1, &log));
         timers.insert(base + ms(20), &recorder(2, &log));
 
-        assert_eq!(timers.fire_expired(base + ms(20)), 2);
+        assert_eq!(fire(&mut timers, base + ms(20)), 2);
         assert_eq!(*log.lock().unwrap(), vec![1, 2]);
         assert_eq!(timers.len(), 1);
 
-        assert_eq!(timers.fire_expired(base + ms(29)), 0);
-        assert_eq!(timers.fire_expired(base + ms(30)), 1);
+        assert_eq!(fire(&mut timers, base + ms(29)), 0);
+        assert_eq!(fire(&mut timers, base + ms(30)), 1);
         assert_eq!(*log.lock().unwrap(), vec![1, 2, 3]);
         assert_eq!(timers.len(), 0);
     }
@@ -227,7 +202,7 @@ mod tests {
         for label in 0..5 {
             timers.insert(at, &recorder(label, &log));
         }
-        assert_eq!(timers.fire_expired(at), 5);
+        assert_eq!(fire(&mut timers, at), 5);
         assert_eq!(*log.lock().unwrap(), vec![0, 1, 2, 3, 4]);
     }
 
@@ -256,7 +231,7 @@ mod tests {
         timers.insert(base, &recorder(8, &log));
         timers.cancel(key);
         assert_eq!(timers.len(), 1);
-        assert_eq!(timers.fire_expired(base), 1);
+        assert_eq!(fire(&mut timers, base), 1);
         assert_eq!(*log.lock().unwrap(), vec![8]);
     }
 
@@ -266,7 +241,7 @@ mod tests {
         let at = Instant::now();
         let mut timers = Timers::new();
         let fired = timers.insert(at, &recorder(1, &log));
-        assert_eq!(timers.fire_expired(at), 1);
+        assert_eq!(fire(&mut timers, at), 1);
         // A newer timer with the very same deadline must not be taken for
         // the fired one: the sequence number tells them apart.
         let newer = timers.insert(at, &recorder(2, &log));
@@ -275,7 +250,7 @@ mod tests {
         assert_eq!(timers.len(), 1);
         assert!(!timers.update_waker(fired, &recorder(3, &log)));
         assert_eq!(timers.reschedule(fired, at), None);
-        assert_eq!(timers.fire_expired(at), 1);
+        assert_eq!(fire(&mut timers, at), 1);
         assert_eq!(*log.lock().unwrap(), vec![1, 2]);
         timers.cancel(newer);
         assert!(timers.is_empty());
@@ -288,7 +263,7 @@ mod tests {
         let mut timers = Timers::new();
         let key = timers.insert(at, &recorder(1, &log));
         assert!(timers.update_waker(key, &recorder(2, &log)));
-        assert_eq!(timers.fire_expired(at), 1);
+        assert_eq!(fire(&mut timers, at), 1);
         assert_eq!(*log.lock().unwrap(), vec![2]);
     }
 
@@ -301,9 +276,9 @@ mod tests {
         let moved = timers.reschedule(key, base + ms(40)).unwrap();
         assert_eq!(moved.deadline, base + ms(40));
         assert_eq!(timers.len(), 1);
-        assert_eq!(timers.fire_expired(base + ms(39)), 0);
+        assert_eq!(fire(&mut timers, base + ms(39)), 0);
         timers.cancel(key); // the old key is stale and must not touch the moved timer
-        assert_eq!(timers.fire_expired(base + ms(40)), 1);
+        assert_eq!(fire(&mut timers, base + ms(40)), 1);
         assert_eq!(*log.lock().unwrap(), vec![1]);
     }
 
@@ -323,20 +298,6 @@ mod tests {
     }
 
     #[test]
-    fn a_burst_of_fired_timers_does_not_pin_its_scratch_buffer() {
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let at = Instant::now();
-        let waker = recorder(0, &log);
-        let mut timers = Timers::new();
-        for _ in 0..10_000 {
-            timers.insert(at, &waker);
-        }
-        assert_eq!(timers.fire_expired(at), 10_000);
-        assert_eq!(log.lock().unwrap().len(), 10_000);
-        assert!(timers.fired.capacity() <= SCRATCH_KEEP);
-    }
-
-    #[test]
     fn a_million_timers_cancelled_leave_none_behind() {
         let log = Arc::new(Mutex::new(Vec::new()));
         let waker = recorder(0, &log);
@@ -352,7 +313,7 @@ mod tests {
         }
         assert_eq!(timers.len(), 0);
         assert_eq!(timers.next_deadline(), None);
-        assert_eq!(timers.fire_expired(base + Duration::from_secs(10)), 0);
+        assert_eq!(fire(&mut timers, base + Duration::from_secs(10)), 0);
         assert!(log.lock().unwrap().is_empty());
     }
 }
