@@ -1,0 +1,924 @@
+//! TCP end to end over real sockets on 127.0.0.1 (ephemeral ports only).
+//!
+//! What is proved here, one test each:
+//!
+//! * an echo server with a task per connection returns the exact bytes to
+//!   500 concurrent clients sending payloads of 1 B to 64 KiB;
+//! * half-close: the server reads to end-of-stream, then writes everything
+//!   back and closes; the client reads exactly what it sent, then EOF;
+//! * a peer that resets ends only its own connection (with an error or
+//!   EOF), and the server keeps serving others;
+//! * writing to a vanished peer returns `EPIPE`/`ECONNRESET` instead of
+//!   killing the process with `SIGPIPE` (in a child with `SIGPIPE` at its
+//!   default action, so the runtime cannot lean on Rust's start-up code);
+//! * owned halves in two tasks, borrowed halves in one, `reunite`;
+//! * `futures-io` interoperability: `eddy::io::copy` and `futures-util`'s
+//!   extension traits drive eddy's streams;
+//! * connecting to a closed port is `ConnectionRefused`;
+//! * sockets that escaped a dropped runtime fail with the shutdown error;
+//! * `accept` under a full descriptor table keeps the listener alive
+//!   without spinning (in a child with a tiny `RLIMIT_NOFILE`);
+//! * 1,000 connections leave no registration behind.
+//!
+//! Every test is bounded: the body runs under [`with_deadline`], children
+//! are killed by a guard, waits are `timeout`s. None asserts how fast
+//! anything is; the only resource assertion (CPU time while the descriptor
+//! table is full) compares CPU time against wall time, which holds however
+//! slow the machine is.
+
+#![cfg(unix)]
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::rc::Rc;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use eddy::net::tcp::{OwnedReadHalf, ReuniteError};
+use eddy::net::{TcpListener, TcpStream};
+use eddy::task::JoinError;
+use eddy::time::{sleep, timeout};
+use eddy_tests::with_deadline;
+use futures_util::io::{AsyncReadExt, AsyncWriteExt, Cursor};
+
+/// A hang detector, never reached when things work.
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// Names the role a re-executed test binary plays (see [`spawn_child`]).
+const CHILD_ROLE: &str = "EDDY_TCP_TEST_CHILD";
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// Runs the future `body` builds on a fresh runtime, failing the test if it
+/// has not finished within [`LIMIT`].
+fn run_bounded<F, Fut>(body: F) -> Fut::Output
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future,
+    Fut::Output: Send + 'static,
+{
+    with_deadline(LIMIT, move || eddy::run(body()))
+}
+
+/// Waits (polling every couple of milliseconds) until `done` holds; fails
+/// the test with `what` if it never does.
+async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let waited = timeout(LIMIT / 2, async {
+        while !done() {
+            sleep(ms(2)).await;
+        }
+    })
+    .await;
+    assert!(waited.is_ok(), "gave up waiting until {what}");
+}
+
+/// `len` pseudo-random bytes from `seed` (splitmix64): distinct payloads
+/// for distinct seeds, so a byte delivered to the wrong client shows.
+fn payload(seed: u64, len: usize) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
+    let mut next = move || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let mut bytes = Vec::with_capacity(len + 8);
+    while bytes.len() < len {
+        bytes.extend_from_slice(&next().to_le_bytes());
+    }
+    bytes.truncate(len);
+    bytes
+}
+
+/// Compares without dumping megabytes into the failure message.
+fn assert_same_bytes(got: &[u8], sent: &[u8], who: &str) {
+    if got != sent {
+        let first_difference = got.iter().zip(sent).position(|(a, b)| a != b);
+        panic!(
+            "{who}: got {} bytes back for {} sent; first differing byte at {:?}",
+            got.len(),
+            sent.len(),
+            first_difference
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The in-process server
+// ---------------------------------------------------------------------------
+
+/// How one connection's task ended: its serve function's result, or the
+/// task's panic.
+type Outcome = Result<io::Result<u64>, JoinError>;
+
+/// A listener on an ephemeral port whose accept loop runs in its own task
+/// and spawns one task per connection.
+struct Server {
+    /// Where clients connect.
+    addr: SocketAddr,
+    /// Each finished connection's outcome, in the order they finished.
+    outcomes: Rc<RefCell<Vec<Outcome>>>,
+}
+
+impl Server {
+    /// Binds and starts accepting; each connection is handed to `serve`.
+    async fn start<F, Fut>(serve: F) -> Server
+    where
+        F: Fn(TcpStream) -> Fut + 'static,
+        Fut: Future<Output = io::Result<u64>> + 'static,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("local_addr");
+        let outcomes = Rc::new(RefCell::new(Vec::new()));
+        let record = outcomes.clone();
+        eddy::spawn(async move {
+            loop {
+                match listener.accept().await {
+                    Ok((stream, _peer)) => {
+                        let connection = eddy::spawn(serve(stream));
+                        let record = record.clone();
+                        // A second task watches the first so a panic is
+                        // recorded too, not just a returned result.
+                        eddy::spawn(async move {
+                            let outcome = connection.await;
+                            record.borrow_mut().push(outcome);
+                        });
+                    }
+                    // `accept` backs off by itself after resource errors.
+                    Err(error) => eprintln!("test server: accept failed: {error}"),
+                }
+            }
+        });
+        Server { addr, outcomes }
+    }
+
+    fn finished(&self) -> usize {
+        self.outcomes.borrow().len()
+    }
+}
+
+/// Echoes as it reads; returns the bytes echoed once the peer closes.
+async fn echo(mut stream: TcpStream) -> io::Result<u64> {
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut echoed = 0;
+    loop {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(echoed);
+        }
+        stream.write_all(&buf[..n]).await?;
+        echoed += n as u64;
+    }
+}
+
+/// Reads an owned read half to end-of-stream.
+async fn read_to_eof(half: &mut OwnedReadHalf) -> io::Result<Vec<u8>> {
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 32 * 1024];
+    loop {
+        match half.read(&mut buf).await? {
+            0 => return Ok(got),
+            n => got.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// Connects to `addr` and runs [`echo_over`].
+async fn echo_through(addr: SocketAddr, sent: Vec<u8>) -> io::Result<Vec<u8>> {
+    echo_over(TcpStream::connect(addr).await?, sent).await
+}
+
+/// Sends `sent` from one task while this one reads the echo to EOF.
+async fn echo_over(stream: TcpStream, sent: Vec<u8>) -> io::Result<Vec<u8>> {
+    let (mut reader, mut writer) = stream.into_split();
+    let writing = eddy::spawn(async move {
+        writer.write_all(&sent).await
+        // Dropping the owned write half shuts the write side down: the
+        // server sees EOF after the last byte and closes.
+    });
+    let got = read_to_eof(&mut reader).await?;
+    writing.await.map_err(io::Error::from)??;
+    Ok(got)
+}
+
+// ---------------------------------------------------------------------------
+// Descriptor limits and CPU time
+// ---------------------------------------------------------------------------
+
+fn nofile_limit() -> libc::rlimit {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes the `rlimit` we lend it.
+    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+    assert_eq!(rc, 0, "getrlimit: {}", io::Error::last_os_error());
+    limit
+}
+
+fn set_nofile_soft_limit(soft: libc::rlim_t) {
+    let limit = libc::rlimit {
+        rlim_cur: soft,
+        rlim_max: nofile_limit().rlim_max,
+    };
+    // SAFETY: setrlimit only reads the `rlimit` we lend it; lowering or
+    // raising the soft limit up to the hard limit needs no privilege.
+    let rc = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
+    assert_eq!(rc, 0, "setrlimit: {}", io::Error::last_os_error());
+}
+
+/// Makes sure this process may open `needed` descriptors (the default soft
+/// limit is often 1024), raising the soft limit up to the hard one.
+fn ensure_fd_limit(needed: u64) {
+    let limit = nofile_limit();
+    if limit.rlim_cur >= needed {
+        return;
+    }
+    assert!(
+        limit.rlim_max >= needed,
+        "this test needs {needed} descriptors; the hard RLIMIT_NOFILE is {}",
+        limit.rlim_max
+    );
+    set_nofile_soft_limit(limit.rlim_max);
+}
+
+/// User plus system CPU time of the whole process.
+///
+/// `getrusage` rather than reading `/proc/self/stat`: opening that file
+/// needs a descriptor, and the caller measures while the table is full.
+fn process_cpu_time() -> Duration {
+    // SAFETY: all-zero bytes are a valid `rusage` (plain integers).
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage only writes the `rusage` we lend it.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    assert_eq!(rc, 0, "getrusage: {}", io::Error::last_os_error());
+    let micros = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+    Duration::from_micros(micros(usage.ru_utime) + micros(usage.ru_stime))
+}
+
+// ---------------------------------------------------------------------------
+// Child processes: the test binary re-executed in a role
+// ---------------------------------------------------------------------------
+
+/// The role this process was started in, if it is a child.
+fn child_role() -> Option<String> {
+    std::env::var(CHILD_ROLE).ok()
+}
+
+/// A child process that is killed (and reaped) however the test ends, with
+/// its stdout delivered line by line over a channel so every read of it is
+/// bounded.
+struct ChildGuard {
+    /// The process; `None` once reaped.
+    child: Option<Child>,
+    /// The child's stdin; dropping it sends EOF.
+    stdin: Option<ChildStdin>,
+    /// Lines the reader thread got from the child's stdout.
+    lines: mpsc::Receiver<String>,
+}
+
+/// Re-executes this test binary running only `test` (which must check
+/// [`child_role`] first thing) with the environment selecting `role`.
+fn spawn_child(test: &str, role: &str) -> ChildGuard {
+    let exe = std::env::current_exe().expect("current_exe");
+    let mut child = Command::new(exe)
+        .args(["--exact", test, "--nocapture", "--test-threads", "1"])
+        .env(CHILD_ROLE, role)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("could not re-execute the test binary");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (send, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            // Let the child's output show up in the test's output too.
+            println!("child: {line}");
+            if send.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    ChildGuard {
+        stdin: child.stdin.take(),
+        child: Some(child),
+        lines,
+    }
+}
+
+impl ChildGuard {
+    /// What follows `prefix` on the first line that holds it, skipping the
+    /// test harness's own output.
+    fn expect_line(&self, prefix: &str) -> String {
+        let deadline = Instant::now() + LIMIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    // Not `strip_prefix`: the harness's "test NAME ... "
+                    // has no newline, so the child's first line follows it.
+                    if let Some(at) = line.find(prefix) {
+                        return line[at + prefix.len()..].to_string();
+                    }
+                }
+                Err(error) => panic!("the child never printed {prefix:?}: {error:?}"),
+            }
+        }
+    }
+
+    fn say(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin still open");
+        writeln!(stdin, "{line}").expect("write to the child's stdin");
+        stdin.flush().expect("flush the child's stdin");
+    }
+
+    /// Waits for the child to exit (bounded by [`LIMIT`]).
+    fn wait(&mut self) -> ExitStatus {
+        let child = self.child.as_mut().expect("not reaped yet");
+        let deadline = Instant::now() + LIMIT;
+        loop {
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                self.child = None;
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the child did not exit");
+            std::thread::sleep(ms(10));
+        }
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn assert_child_succeeded(status: ExitStatus) {
+    use std::os::unix::process::ExitStatusExt;
+    assert!(
+        status.success(),
+        "the child failed: {status:?} (signal {:?}); its output is above",
+        status.signal()
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Echo under load
+// ---------------------------------------------------------------------------
+
+/// Clients for the load tests: a client socket and a server socket each.
+const CLIENTS: usize = 500;
+
+/// Client `i`'s payload size: the extremes first, then pseudo-random sizes
+/// in between.
+fn client_size(i: usize) -> usize {
+    match i {
+        0 => 1,
+        1 => 64 * 1024,
+        _ => {
+            let random = u64::from_le_bytes(payload(!(i as u64), 8).try_into().unwrap());
+            1 + (random % (64 * 1024)) as usize
+        }
+    }
+}
+
+/// Runs [`CLIENTS`] clients at once against an echo server and checks
+/// every byte. With `burst`, every client connects in the same tick, before
+/// the server's accept loop runs again; otherwise connects are awaited one
+/// by one (letting the accept loop keep up) and only then do all clients
+/// transfer at once.
+async fn echo_to_many_clients(burst: bool) {
+    let server = Server::start(echo).await;
+    let clients: Vec<_> = if burst {
+        (0..CLIENTS)
+            .map(|i| {
+                let sent = payload(i as u64, client_size(i));
+                eddy::spawn(echo_through(server.addr, sent))
+            })
+            .collect()
+    } else {
+        let mut streams = Vec::with_capacity(CLIENTS);
+        for i in 0..CLIENTS {
+            let stream = TcpStream::connect(server.addr).await;
+            streams.push(stream.unwrap_or_else(|e| panic!("client {i}: connect: {e}")));
+        }
+        (streams.into_iter().enumerate())
+            .map(|(i, stream)| {
+                let sent = payload(i as u64, client_size(i));
+                eddy::spawn(echo_over(stream, sent))
+            })
+            .collect()
+    };
+    for (i, client) in clients.into_iter().enumerate() {
+        let got = client
+            .await
+            .expect("client task")
+            .unwrap_or_else(|e| panic!("client {i}: {e}"));
+        let sent = payload(i as u64, client_size(i));
+        assert_same_bytes(&got, &sent, &format!("client {i}"));
+    }
+    wait_until("every server connection ended", || {
+        server.finished() == CLIENTS
+    })
+    .await;
+    let echoed: u64 = (server.outcomes.borrow_mut().drain(..))
+        .map(|outcome| outcome.expect("no panic").expect("no error"))
+        .sum();
+    assert_eq!(echoed, (0..CLIENTS).map(|i| client_size(i) as u64).sum());
+}
+
+#[test]
+fn echo_server_returns_the_exact_bytes_to_500_concurrent_clients() {
+    ensure_fd_limit(2 * CLIENTS as u64 + 100);
+    run_bounded(|| echo_to_many_clients(false));
+}
+
+#[test]
+#[ignore = "bug: TcpListener::bind listens with mio's backlog of 128; a burst of 500 \
+            connects made before the accept loop runs gets the connections past the \
+            ~129th reset by the kernel (ECONNRESET in the client, never accepted)"]
+fn a_burst_of_500_connects_before_the_first_accept_is_served_without_resets() {
+    ensure_fd_limit(2 * CLIENTS as u64 + 100);
+    run_bounded(|| echo_to_many_clients(true));
+}
+
+// ---------------------------------------------------------------------------
+// Closing: half-close, reset, vanished peers, refused connects
+// ---------------------------------------------------------------------------
+
+/// Reads to end-of-stream, then writes everything back and closes: the
+/// server only answers after the client's half-close.
+async fn echo_after_eof(mut stream: TcpStream) -> io::Result<u64> {
+    let mut all = Vec::new();
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        match stream.read(&mut buf).await? {
+            0 => break,
+            n => all.extend_from_slice(&buf[..n]),
+        }
+    }
+    stream.write_all(&all).await?;
+    Ok(all.len() as u64)
+}
+
+#[test]
+fn after_a_half_close_the_client_reads_every_byte_back_then_eof() {
+    run_bounded(|| async {
+        let server = Server::start(echo_after_eof).await;
+        let sent = payload(7, 256 * 1024);
+        let mut stream = TcpStream::connect(server.addr).await.expect("connect");
+        stream.write_all(&sent).await.expect("write");
+        stream.shutdown(Shutdown::Write).expect("shutdown(Write)");
+
+        let mut got = Vec::new();
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            match stream.read(&mut buf).await.expect("read") {
+                0 => break,
+                n => got.extend_from_slice(&buf[..n]),
+            }
+        }
+        assert_same_bytes(&got, &sent, "half-closed client");
+        assert_eq!(stream.read(&mut buf).await.expect("read"), 0, "EOF stays");
+
+        wait_until("the server connection ended", || server.finished() == 1).await;
+        let outcome = server.outcomes.borrow_mut().remove(0);
+        assert_eq!(
+            outcome.expect("no panic").expect("no error"),
+            sent.len() as u64
+        );
+    });
+}
+
+#[test]
+fn a_peer_reset_ends_only_its_own_connection_and_the_server_keeps_serving() {
+    run_bounded(|| async {
+        let server = Server::start(echo).await;
+
+        let mut doomed = TcpStream::connect(server.addr).await.expect("connect");
+        doomed.write_all(b"before the reset").await.expect("write");
+        let mut back = [0u8; 16];
+        doomed.read_exact(&mut back).await.expect("echo");
+        // The server's task has echoed and is parked in `read` now. A zero
+        // linger turns the close into a reset.
+        doomed.set_linger(Some(Duration::ZERO)).expect("linger");
+        drop(doomed);
+
+        wait_until("the reset connection's task ended", || {
+            server.finished() == 1
+        })
+        .await;
+        match server.outcomes.borrow_mut().remove(0) {
+            Err(panic) => panic!("the connection's task panicked: {panic}"),
+            Ok(Ok(echoed)) => assert_eq!(echoed, 16, "EOF after the echoed bytes"),
+            Ok(Err(error)) => assert_eq!(
+                error.kind(),
+                io::ErrorKind::ConnectionReset,
+                "unexpected error: {error}"
+            ),
+        }
+
+        let sent = payload(11, 10_000);
+        let got = echo_through(server.addr, sent.clone())
+            .await
+            .expect("the server still serves");
+        assert_same_bytes(&got, &sent, "client after the reset");
+    });
+}
+
+#[test]
+fn writing_to_a_vanished_peer_fails_with_epipe_or_econnreset_instead_of_sigpipe() {
+    const TEST: &str =
+        "writing_to_a_vanished_peer_fails_with_epipe_or_econnreset_instead_of_sigpipe";
+    if child_role().as_deref() == Some("vanished_peer") {
+        return write_until_the_vanished_peer_fails();
+    }
+    let mut child = spawn_child(TEST, "vanished_peer");
+    child.expect_line("write failed as expected: ");
+    assert_child_succeeded(child.wait());
+}
+
+/// The child's side: with `SIGPIPE` back at its default action (Rust's
+/// start-up code ignores it, which would hide a missing `MSG_NOSIGNAL`), a
+/// write to a closed connection must come back as an error.
+fn write_until_the_vanished_peer_fails() {
+    // SAFETY: setting a signal's disposition to SIG_DFL installs no
+    // handler; nothing else in this child depends on SIGPIPE.
+    let previous = unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    assert_ne!(previous, libc::SIG_ERR, "signal(SIGPIPE, SIG_DFL) failed");
+    let error = run_bounded(|| async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let peer = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .expect("connect");
+        let (mut stream, _) = listener.accept().await.expect("accept");
+        drop(peer);
+        // The first writes may still be accepted by the kernel; the peer
+        // answers them with a reset, and a later write reports it.
+        let chunk = vec![0x5Au8; 64 * 1024];
+        for _ in 0..10_000 {
+            if let Err(error) = stream.write(&chunk).await {
+                return error;
+            }
+        }
+        panic!("10,000 writes to a closed connection all succeeded");
+    });
+    assert!(
+        matches!(
+            error.kind(),
+            io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+        ),
+        "unexpected error: {error}"
+    );
+    println!("write failed as expected: {error}");
+}
+
+#[test]
+fn connecting_to_a_closed_port_is_refused() {
+    run_bounded(|| async {
+        // Bind and drop to find a port nobody listens on.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("bind");
+        let error = TcpStream::connect(closed)
+            .await
+            .expect_err("nobody listens there");
+        assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused, "{error}");
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Halves
+// ---------------------------------------------------------------------------
+
+#[test]
+fn owned_halves_in_two_tasks_carry_a_mebibyte_through_an_echo_server() {
+    run_bounded(|| async {
+        let server = Server::start(echo).await;
+        let sent = payload(21, 1024 * 1024);
+        let stream = TcpStream::connect(server.addr).await.expect("connect");
+        let (mut reader, mut writer) = stream.into_split();
+
+        let to_send = sent.clone();
+        let writing = eddy::spawn(async move {
+            // Many small writes, so reads and writes interleave.
+            for chunk in to_send.chunks(4096) {
+                writer.write_all(chunk).await?;
+            }
+            writer.shutdown()
+        });
+        let reading = eddy::spawn(async move { read_to_eof(&mut reader).await });
+
+        writing.await.expect("writer task").expect("write");
+        let got = reading.await.expect("reader task").expect("read");
+        assert_same_bytes(&got, &sent, "owned halves");
+    });
+}
+
+#[test]
+fn borrowed_halves_read_and_write_at_once_in_one_task() {
+    run_bounded(|| async {
+        let server = Server::start(echo).await;
+        let sent = payload(22, 1024 * 1024);
+        let mut stream = TcpStream::connect(server.addr).await.expect("connect");
+        let mut got = vec![0u8; sent.len()];
+        {
+            // Spelled out: with futures-util's `AsyncReadExt` in scope,
+            // `stream.split()` would pick its by-value `split` instead.
+            let (mut reader, mut writer) = TcpStream::split(&mut stream);
+            // A mebibyte does not fit in the socket buffers: unless the read
+            // runs while the write is blocked, this deadlocks.
+            let (written, read) =
+                futures_util::future::join(writer.write_all(&sent), reader.read_exact(&mut got))
+                    .await;
+            written.expect("write");
+            read.expect("read");
+        }
+        assert_same_bytes(&got, &sent, "borrowed halves");
+        // The stream is whole again after the borrow and still works.
+        stream.write_all(b"whole").await.expect("write");
+        let mut back = [0u8; 5];
+        stream.read_exact(&mut back).await.expect("read");
+        assert_eq!(&back, b"whole");
+    });
+}
+
+#[test]
+fn reunited_halves_make_a_stream_that_is_not_half_closed() {
+    run_bounded(|| async {
+        let server = Server::start(echo).await;
+        let first = TcpStream::connect(server.addr).await.expect("connect");
+        let second = TcpStream::connect(server.addr).await.expect("connect");
+        let (first_read, first_write) = first.into_split();
+        let (second_read, second_write) = second.into_split();
+
+        // Halves of different streams are handed back, not merged.
+        let refused: ReuniteError = first_read
+            .reunite(second_write)
+            .expect_err("halves of different streams");
+        let (first_read, second_write) = (refused.0, refused.1);
+        let mut first = first_read.reunite(first_write).expect("same stream");
+        let mut second = second_write.reunite(second_read).expect("same stream");
+
+        // Reuniting dropped the write half without shutting the socket's
+        // write side down, so both streams still echo.
+        for (stream, text) in [(&mut first, b"first!"), (&mut second, b"second")] {
+            stream.write_all(text).await.expect("write after reunite");
+            let mut back = [0u8; 6];
+            stream.read_exact(&mut back).await.expect("read");
+            assert_eq!(&back, text);
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------
+// futures-io interoperability
+// ---------------------------------------------------------------------------
+
+/// Echoes with `eddy::io::copy` from the stream's read half into its write
+/// half, then closes through `AsyncWrite::poll_close`.
+async fn copy_echo(stream: TcpStream) -> io::Result<u64> {
+    let (mut reader, mut writer) = stream.into_split();
+    let copied = eddy::io::copy(&mut reader, &mut writer).await?;
+    writer.close().await?;
+    Ok(copied)
+}
+
+#[test]
+fn io_copy_and_futures_util_drive_eddy_streams_through_futures_io() {
+    run_bounded(|| async {
+        let server = Server::start(copy_echo).await;
+        let sent = payload(31, 300 * 1024);
+        let mut stream = TcpStream::connect(server.addr).await.expect("connect");
+        let (mut reader, mut writer) = TcpStream::split(&mut stream);
+        // The client side uses only futures-util's extension traits, and
+        // copies the echo into a writer that is not eddy's.
+        let mut received = Cursor::new(Vec::new());
+        let (sending, receiving) = futures_util::future::join(
+            async {
+                writer.write_all(&sent).await?;
+                writer.flush().await?;
+                writer.close().await
+            },
+            eddy::io::copy(&mut reader, &mut received),
+        )
+        .await;
+        sending.expect("send");
+        assert_eq!(receiving.expect("copy"), sent.len() as u64);
+        assert_same_bytes(received.get_ref(), &sent, "copy echo");
+
+        let mut rest = Vec::new();
+        let n = AsyncReadExt::read_to_end(&mut stream, &mut rest)
+            .await
+            .expect("read_to_end");
+        assert_eq!(n, 0, "nothing after EOF");
+
+        wait_until("the server connection ended", || server.finished() == 1).await;
+        let outcome = server.outcomes.borrow_mut().remove(0);
+        assert_eq!(
+            outcome.expect("no panic").expect("no error"),
+            sent.len() as u64
+        );
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Runtime shutdown and registrations
+// ---------------------------------------------------------------------------
+
+#[test]
+fn sockets_that_escaped_a_dropped_runtime_fail_with_the_shutdown_error() {
+    with_deadline(LIMIT, || {
+        // The peer is std, so it lives on whichever runtime comes and goes.
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = std_listener.local_addr().unwrap();
+
+        let first = eddy::Runtime::new().expect("runtime");
+        let (stream, listener) = first.block_on(async move {
+            let stream = TcpStream::connect(addr).await.expect("connect");
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            (stream, listener)
+        });
+        // Kept open and silent: without the shutdown error, a read on
+        // `stream` would wait forever.
+        let (_peer, _) = std_listener.accept().expect("accept");
+        drop(first);
+
+        let second = eddy::Runtime::new().expect("runtime");
+        second.block_on(async move {
+            let mut stream = stream;
+            let mut buf = [0u8; 16];
+            let error = stream.read(&mut buf).await.expect_err("read");
+            assert!(eddy::is_shutdown_error(&error), "read: {error}");
+            let error = stream.readable().await.expect_err("readable");
+            assert!(eddy::is_shutdown_error(&error), "readable: {error}");
+            let error = stream.write_all(b"hello").await.expect_err("write");
+            assert!(eddy::is_shutdown_error(&error), "write: {error}");
+            let error = listener.accept().await.expect_err("accept");
+            assert!(eddy::is_shutdown_error(&error), "accept: {error}");
+            // Dropping them here, under a runtime they never knew, is fine.
+        });
+    });
+}
+
+#[test]
+fn registrations_return_to_their_baseline_after_1000_connections() {
+    run_bounded(|| async {
+        let live = || eddy::Handle::current().metrics().registrations_live;
+        let server = Server::start(echo).await;
+        let baseline = live();
+        for i in 0..1000u64 {
+            let mut stream = TcpStream::connect(server.addr).await.expect("connect");
+            let sent = payload(i, 32);
+            stream.write_all(&sent).await.expect("write");
+            let mut back = [0u8; 32];
+            stream.read_exact(&mut back).await.expect("read");
+            assert_eq!(back[..], sent[..], "connection {i}");
+        }
+        wait_until("every server connection ended", || {
+            server.finished() == 1000
+        })
+        .await;
+        let settled = timeout(LIMIT / 2, async {
+            while live() != baseline {
+                sleep(ms(2)).await;
+            }
+        })
+        .await;
+        assert!(
+            settled.is_ok(),
+            "registrations_live stayed at {} (baseline {baseline})",
+            live()
+        );
+    });
+}
+
+// ---------------------------------------------------------------------------
+// accept with a full descriptor table
+// ---------------------------------------------------------------------------
+
+/// The child's descriptor limit: a few for stdio and the runtime, the rest
+/// filled by accepted connections long before the parent's 100 are in.
+const CHILD_NOFILE: u64 = 64;
+/// Connections the parent opens to fill the child's table.
+const FILLERS: usize = 100;
+/// Connections the parent opens after freeing the table.
+const LATECOMERS: usize = 5;
+
+#[test]
+fn accept_under_a_full_descriptor_table_keeps_the_listener_alive() {
+    const TEST: &str = "accept_under_a_full_descriptor_table_keeps_the_listener_alive";
+    if child_role().as_deref() == Some("full_table") {
+        return accept_with_a_tiny_descriptor_table();
+    }
+    let mut child = spawn_child(TEST, "full_table");
+    let addr: SocketAddr = child
+        .expect_line("listening on ")
+        .parse()
+        .expect("an address");
+
+    // The kernel completes these handshakes whether or not the child can
+    // accept them: the excess waits in the listen backlog.
+    let fillers: Vec<std::net::TcpStream> = (0..FILLERS)
+        .map(|_| std::net::TcpStream::connect_timeout(&addr, LIMIT).expect("connect"))
+        .collect();
+    child.expect_line("table full and the accept loop idles: ");
+
+    drop(fillers);
+    for i in 0..LATECOMERS {
+        let mut stream = std::net::TcpStream::connect_timeout(&addr, LIMIT).expect("connect");
+        stream.set_read_timeout(Some(LIMIT)).unwrap();
+        let sent = payload(100 + i as u64, 1000);
+        stream.write_all(&sent).expect("write");
+        let mut back = vec![0u8; sent.len()];
+        stream
+            .read_exact(&mut back)
+            .expect("the child serves new connections");
+        assert_same_bytes(&back, &sent, "latecomer");
+    }
+    child.say("done");
+    assert_child_succeeded(child.wait());
+}
+
+/// What the child's accept loop has seen.
+#[derive(Default)]
+struct AcceptStats {
+    /// Connections accepted.
+    accepted: Cell<usize>,
+    /// `accept` calls that failed with `EMFILE`.
+    emfile: Cell<u64>,
+    /// Any other accept error (none is expected).
+    other_errors: RefCell<Vec<String>>,
+}
+
+/// The child's side: accept with at most [`CHILD_NOFILE`] descriptors.
+fn accept_with_a_tiny_descriptor_table() {
+    set_nofile_soft_limit(CHILD_NOFILE);
+    run_bounded(|| async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        println!("listening on {}", listener.local_addr().unwrap());
+        let stats = Rc::new(AcceptStats::default());
+        let seen = stats.clone();
+        let accepting = eddy::spawn(async move {
+            loop {
+                match listener.accept().await {
+                    Ok((stream, _)) => {
+                        seen.accepted.set(seen.accepted.get() + 1);
+                        eddy::spawn(echo(stream));
+                    }
+                    Err(error) if error.raw_os_error() == Some(libc::EMFILE) => {
+                        seen.emfile.set(seen.emfile.get() + 1);
+                    }
+                    Err(error) => seen.other_errors.borrow_mut().push(error.to_string()),
+                }
+            }
+        });
+
+        wait_until("accept hit EMFILE", || stats.emfile.get() > 0).await;
+        let (cpu_before, wall_before, emfile_before) =
+            (process_cpu_time(), Instant::now(), stats.emfile.get());
+        sleep(Duration::from_secs(1)).await;
+        let cpu = process_cpu_time() - cpu_before;
+        let wall = wall_before.elapsed();
+        let emfile = stats.emfile.get() - emfile_before;
+        assert!(
+            cpu < wall / 2,
+            "the accept loop spins: {cpu:?} of CPU in {wall:?} with the table full"
+        );
+        assert!(emfile > 0, "the accept loop stopped retrying");
+        assert!(!accepting.is_finished(), "the accept loop ended");
+        println!(
+            "table full and the accept loop idles: {} accepted, {emfile} EMFILE in {wall:?}, {cpu:?} of CPU",
+            stats.accepted.get()
+        );
+
+        // The parent closes its connections (freeing the table as the echo
+        // tasks see EOF), has new ones served, then says "done".
+        let line = eddy::task::spawn_blocking(|| {
+            let mut line = String::new();
+            io::stdin().read_line(&mut line).map(|_| line)
+        })
+        .await
+        .expect("stdin task")
+        .expect("read stdin");
+        assert_eq!(line.trim(), "done");
+        assert!(
+            stats.accepted.get() >= FILLERS + LATECOMERS,
+            "accepted only {} connections",
+            stats.accepted.get()
+        );
+        assert!(!accepting.is_finished(), "the accept loop ended");
+        assert_eq!(*stats.other_errors.borrow(), Vec::<String>::new());
+    });
+}
