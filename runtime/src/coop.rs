@@ -21,6 +21,13 @@ pub(crate) fn reset(budget: u32) {
     BUDGET.with(|b| b.set(budget));
 }
 
+/// Lifts the budget when a runtime stops running on this thread. Without
+/// it, the budget the last poll left behind (perhaps zero) would starve
+/// polls made later outside any runtime, which nothing ever resets.
+pub(crate) fn lift() {
+    BUDGET.with(|b| b.set(u32::MAX));
+}
+
 /// Spends one unit, or re-queues the task and returns `Pending` when the
 /// budget is used up.
 pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {

@@ -1276,8 +1276,6 @@ fn seeded_random_schedules_keep_every_task_invariant() {
 }
 
 #[test]
-#[ignore = "bug: coop::reset is never undone, so the budget a runtime poll leaves behind \
-            (here 0) stays in the thread-local and starves budgeted polls outside any runtime"]
 fn a_budget_spent_inside_block_on_does_not_leak_to_polls_outside_the_runtime() {
     with_deadline(LIMIT, || {
         let rt = Builder::new().budget(1).build().unwrap();

@@ -445,9 +445,6 @@ fn echo_server_returns_the_exact_bytes_to_500_concurrent_clients() {
 }
 
 #[test]
-#[ignore = "bug: TcpListener::bind listens with mio's backlog of 128; a burst of 500 \
-            connects made before the accept loop runs gets the connections past the \
-            ~129th reset by the kernel (ECONNRESET in the client, never accepted)"]
 fn a_burst_of_500_connects_before_the_first_accept_is_served_without_resets() {
     ensure_fd_limit(2 * CLIENTS as u64 + 100);
     run_bounded(|| echo_to_many_clients(true));

@@ -44,6 +44,7 @@ pub(crate) fn enter(core: &Core) -> EnterGuard<'_> {
 impl Drop for EnterGuard<'_> {
     fn drop(&mut self) {
         CURRENT.with(|current| current.set(self.previous));
+        crate::coop::lift();
     }
 }
 

@@ -33,13 +33,14 @@ pub struct TcpListener {
 }
 
 impl TcpListener {
-    /// Binds to `addr` (with `SO_REUSEADDR`, as servers expect), trying
-    /// each resolved address until one works.
+    /// Binds to `addr` (with `SO_REUSEADDR`, as servers expect) and listens
+    /// with a backlog of 1024, trying each resolved address until one works.
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
         let addrs = resolve(addr)?;
-        each_addr(addrs, |addr| async move {
-            TcpListener::from_mio(mio::net::TcpListener::bind(addr)?)
-        })
+        each_addr(
+            addrs,
+            |addr| async move { TcpListener::from_mio(listen(addr)?) },
+        )
         .await
     }
 
@@ -101,4 +102,26 @@ impl TcpListener {
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
         self.source.set_ttl(ttl)
     }
+}
+
+/// How many connections the kernel may queue before `accept` takes them
+/// (capped by `net.core.somaxconn`). mio's `bind` asks for 128, which a
+/// burst of connects made before the accept loop runs (a load test's
+/// start) overflows: the kernel then resets the extra connections.
+const BACKLOG: i32 = 1024;
+
+/// A non-blocking listening socket with [`BACKLOG`] and `SO_REUSEADDR`
+/// (so a restarted server can bind while old connections sit in
+/// `TIME_WAIT`).
+fn listen(addr: SocketAddr) -> io::Result<mio::net::TcpListener> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )?;
+    socket.set_nonblocking(true)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(BACKLOG)?;
+    Ok(mio::net::TcpListener::from_std(socket.into()))
 }
