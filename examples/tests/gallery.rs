@@ -7,7 +7,7 @@
 //! Every wait is bounded by a generous hang guard ([`PATIENCE`]); no test
 //! asserts anything about how long something took.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -230,4 +230,186 @@ fn chat_tells_the_room_when_a_client_leaves() {
     assert_eq!(alice.line(), format!("* {bob_name} joined\n"));
     drop(bob);
     assert_eq!(alice.line(), format!("* {bob_name} left\n"));
+}
+
+// ---------------------------------------------------------- mini_redis
+
+/// A command as a RESP array of bulk strings, the way real clients send it.
+fn resp(args: &[&str]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for arg in args {
+        out.extend_from_slice(format!("${}\r\n{arg}\r\n", arg.len()).as_bytes());
+    }
+    out
+}
+
+/// A RESP client that reads replies as short strings: `+PONG`, `:3`,
+/// `-ERR ...`, `$value` or `$nil` for bulk strings, `*N` for arrays (their
+/// elements follow as separate replies).
+struct Redis {
+    /// Replies from the server.
+    reader: BufReader<TcpStream>,
+    /// The same socket, for writing.
+    writer: TcpStream,
+}
+
+impl Redis {
+    fn connect(addr: SocketAddr) -> Redis {
+        let stream = connect(addr);
+        Redis {
+            writer: stream.try_clone().unwrap(),
+            reader: BufReader::new(stream),
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).unwrap();
+    }
+
+    /// Sends one command and returns its reply.
+    fn call(&mut self, args: &[&str]) -> String {
+        self.send(&resp(args));
+        self.reply()
+    }
+
+    fn reply(&mut self) -> String {
+        let mut line = String::new();
+        self.reader.read_line(&mut line).expect("read a reply");
+        assert!(line.ends_with("\r\n"), "truncated reply line {line:?}");
+        line.truncate(line.len() - 2);
+        if let Some(len) = line.strip_prefix('$') {
+            let Ok(len) = len.parse::<usize>() else {
+                return "$nil".to_string();
+            };
+            let mut body = vec![0; len + 2];
+            self.reader
+                .read_exact(&mut body)
+                .expect("read a bulk string");
+            assert_eq!(&body[len..], b"\r\n");
+            body.truncate(len);
+            return format!("${}", String::from_utf8(body).unwrap());
+        }
+        line
+    }
+
+    /// Asserts the server closed the connection (after its last reply).
+    fn assert_closed(&mut self) {
+        let mut rest = Vec::new();
+        self.reader
+            .read_to_end(&mut rest)
+            .expect("read to end-of-stream");
+        assert_eq!(String::from_utf8_lossy(&rest), "");
+    }
+}
+
+#[test]
+fn mini_redis_answers_ping_echo_set_and_get() {
+    let (_server, addr) = Example::serve("mini_redis", &[]);
+    let mut redis = Redis::connect(addr);
+    assert_eq!(redis.call(&["PING"]), "+PONG");
+    assert_eq!(redis.call(&["ping", "hi"]), "$hi");
+    assert_eq!(redis.call(&["ECHO", "hello world"]), "$hello world");
+    assert_eq!(redis.call(&["GET", "greeting"]), "$nil");
+    assert_eq!(redis.call(&["SET", "greeting", "hello"]), "+OK");
+    assert_eq!(redis.call(&["GET", "greeting"]), "$hello");
+    // Another connection sees the same key space.
+    assert_eq!(Redis::connect(addr).call(&["GET", "greeting"]), "$hello");
+}
+
+#[test]
+fn mini_redis_forgets_a_key_after_its_px_expiry() {
+    let (_server, addr) = Example::serve("mini_redis", &[]);
+    let mut redis = Redis::connect(addr);
+    assert_eq!(redis.call(&["SET", "short", "lived", "PX", "50"]), "+OK");
+    let deadline = Instant::now() + PATIENCE;
+    while redis.call(&["GET", "short"]) != "$nil" {
+        assert!(Instant::now() < deadline, "the key never expired");
+        thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(redis.call(&["EXISTS", "short"]), ":0");
+    // A key with a long EX is still there.
+    assert_eq!(redis.call(&["SET", "long", "lived", "EX", "1000"]), "+OK");
+    assert_eq!(redis.call(&["GET", "long"]), "$lived");
+    assert!(
+        redis
+            .call(&["SET", "bad", "x", "EX", "0"])
+            .starts_with("-ERR")
+    );
+}
+
+#[test]
+fn mini_redis_counts_keys_in_del_and_exists() {
+    let (_server, addr) = Example::serve("mini_redis", &[]);
+    let mut redis = Redis::connect(addr);
+    redis.call(&["SET", "a", "1"]);
+    redis.call(&["SET", "b", "2"]);
+    assert_eq!(redis.call(&["EXISTS", "a", "b", "missing"]), ":2");
+    assert_eq!(redis.call(&["DEL", "a", "missing"]), ":1");
+    assert_eq!(redis.call(&["EXISTS", "a", "b"]), ":1");
+    assert_eq!(redis.call(&["DEL", "a"]), ":0");
+}
+
+#[test]
+fn mini_redis_incr_counts_from_zero_and_refuses_a_non_integer() {
+    let (_server, addr) = Example::serve("mini_redis", &[]);
+    let mut redis = Redis::connect(addr);
+    assert_eq!(redis.call(&["INCR", "visits"]), ":1");
+    assert_eq!(redis.call(&["INCR", "visits"]), ":2");
+    redis.call(&["SET", "name", "eddy"]);
+    assert_eq!(
+        redis.call(&["INCR", "name"]),
+        "-ERR value is not an integer or out of range"
+    );
+    // The error leaves the value and the connection alone.
+    assert_eq!(redis.call(&["GET", "name"]), "$eddy");
+    assert!(
+        redis
+            .call(&["NOSUCHCOMMAND"])
+            .starts_with("-ERR unknown command")
+    );
+    assert!(
+        redis
+            .call(&["GET"])
+            .starts_with("-ERR wrong number of arguments")
+    );
+}
+
+#[test]
+fn mini_redis_answers_pipelined_commands_in_order() {
+    let (_server, addr) = Example::serve("mini_redis", &[]);
+    let mut redis = Redis::connect(addr);
+    let commands: [&[&str]; 7] = [
+        &["SET", "k", "10"],
+        &["INCR", "k"],
+        &["GET", "k"],
+        &["PING"],
+        &["DEL", "k"],
+        &["GET", "k"],
+        &["ECHO", "last"],
+    ];
+    // All in one write, plus an inline command, as `nc` users would type.
+    let mut batch: Vec<u8> = commands.iter().flat_map(|args| resp(args)).collect();
+    batch.extend_from_slice(b"EXISTS k\r\n");
+    redis.send(&batch);
+    let expected = ["+OK", ":11", "$11", "+PONG", ":1", "$nil", "$last", ":0"];
+    for want in expected {
+        assert_eq!(redis.reply(), want);
+    }
+}
+
+#[test]
+fn mini_redis_replies_err_to_malformed_input_then_closes_and_keeps_serving() {
+    let (_server, addr) = Example::serve("mini_redis", &[]);
+    for garbage in [&b"*x\r\n"[..], b"*1\r\n:5\r\n", b"*1\r\n$3\r\nGETXX\r\n"] {
+        let mut redis = Redis::connect(addr);
+        // The command before the garbage is still answered, in order.
+        let mut input = resp(&["PING"]);
+        input.extend_from_slice(garbage);
+        redis.send(&input);
+        assert_eq!(redis.reply(), "+PONG");
+        let error = redis.reply();
+        assert!(error.starts_with("-ERR Protocol error"), "{error:?}");
+        redis.assert_closed();
+    }
+    assert_eq!(Redis::connect(addr).call(&["PING"]), "+PONG");
 }
