@@ -40,6 +40,13 @@ impl WakeList {
         self.len += 1;
     }
 
+    /// Adds `waker` if there is one; the caller checks `can_push` first.
+    pub(crate) fn extend(&mut self, waker: Option<Waker>) {
+        if let Some(waker) = waker {
+            self.push(waker);
+        }
+    }
+
     /// Wakes and removes every collected waker. Call with no lock held.
     pub(crate) fn wake_all(&mut self) {
         let len = std::mem::replace(&mut self.len, 0);
