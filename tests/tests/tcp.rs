@@ -292,15 +292,22 @@ fn spawn_child(test: &str, role: &str) -> ChildGuard {
         .env(CHILD_ROLE, role)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("could not re-execute the test binary");
+    // Threads spawned by a test inherit its output capture: the child's
+    // output shows only when the test fails.
+    let stderr = child.stderr.take().expect("piped stderr");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            eprintln!("child (stderr): {line}");
+        }
+    });
     let stdout = child.stdout.take().expect("piped stdout");
     let (send, lines) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
-            // Let the child's output show up in the test's output too.
             println!("child: {line}");
             if send.send(line).is_err() {
                 break;
