@@ -882,6 +882,23 @@ struct Ledger {
     completed: Vec<AtomicU32>,
 }
 
+impl Ledger {
+    fn new(ids: usize) -> Ledger {
+        Ledger {
+            dropped: (0..ids).map(|_| AtomicU32::new(0)).collect(),
+            completed: (0..ids).map(|_| AtomicU32::new(0)).collect(),
+        }
+    }
+
+    fn dropped(&self, id: usize) -> u32 {
+        self.dropped[id].load(Ordering::SeqCst)
+    }
+
+    fn completed(&self, id: usize) -> u32 {
+        self.completed[id].load(Ordering::SeqCst)
+    }
+}
+
 /// Counts the drop of the future it is moved into (even one never polled).
 struct DropCount {
     ledger: Arc<Ledger>,
@@ -927,25 +944,53 @@ fn stress_task(
     })
 }
 
-/// What the helper thread does for the runtime thread.
-enum Command {
-    /// `Handle::spawn` this future and send the handle back.
-    Spawn(Pin<Box<dyn Future<Output = usize> + Send>>),
-    /// Set this signal: a wake from another thread.
-    Wake(Signal),
-}
-
 /// A task the stress test spawned and has not joined yet.
 struct Tracked {
     id: usize,
     kind: Kind,
     handle: JoinHandle<usize>,
     signal: Signal,
-    /// `abort` was called while the task had not finished: it must end
-    /// cancelled.
+    /// `abort` was called on the runtime thread while the task had not
+    /// finished: it must end cancelled.
     aborted_while_pending: bool,
+    /// The helper thread aborted it while the runtime ran: it may end
+    /// either way, but exactly once.
+    abort_raced: bool,
     /// Spawned through `Handle::spawn` on the helper thread.
     remote: bool,
+}
+
+/// What the helper thread does for the runtime thread, concurrently with it
+/// unless a reply is awaited.
+enum Command {
+    /// `Handle::spawn` this future and send the handle back.
+    Spawn(Pin<Box<dyn Future<Output = usize> + Send>>),
+    /// Set this signal: a wake from another thread.
+    Wake(Signal),
+    /// Abort this task from the helper thread and send it back.
+    Abort(Tracked),
+    /// Drop this handle on the helper thread: the task is detached.
+    Detach(Tracked),
+}
+
+/// The helper thread's side of the conversation.
+fn helper_thread(
+    handle: Handle,
+    commands: mpsc::Receiver<Command>,
+    spawned: mpsc::Sender<JoinHandle<usize>>,
+    returned: mpsc::Sender<Tracked>,
+) {
+    for command in commands {
+        match command {
+            Command::Spawn(future) => spawned.send(handle.spawn(future)).unwrap(),
+            Command::Wake(signal) => signal.set(),
+            Command::Abort(task) => {
+                task.handle.abort();
+                returned.send(task).unwrap();
+            }
+            Command::Detach(task) => drop(task.handle),
+        }
+    }
 }
 
 /// The stress test's model of the runtime.
@@ -953,14 +998,24 @@ struct World {
     seed: u64,
     rng: XorShift,
     ledger: Arc<Ledger>,
+    /// Handles the runtime thread holds.
     tracked: Vec<Tracked>,
+    /// Tasks lent to the helper thread for an abort, not yet returned.
+    lent: usize,
+    /// Tasks whose handle the helper dropped, with their wake signal.
+    detached: Vec<(usize, Signal)>,
     /// Ids handed out so far (= tasks spawned).
     next_id: usize,
+    /// Per id: spawned through the helper thread.
+    remote: Vec<bool>,
+    /// Ids whose future was alive at the last check.
+    unfinished: Vec<usize>,
     local_spawned: u64,
     /// Which ids were joined already: each must be joined exactly once.
     joined: Vec<bool>,
     commands: mpsc::Sender<Command>,
-    replies: mpsc::Receiver<JoinHandle<usize>>,
+    spawned: mpsc::Receiver<JoinHandle<usize>>,
+    returned: mpsc::Receiver<Tracked>,
 }
 
 impl World {
@@ -978,12 +1033,14 @@ impl World {
     fn spawn(&mut self, remote: bool) {
         let id = self.next_id;
         self.next_id += 1;
+        self.remote.push(remote);
+        self.unfinished.push(id);
         let kind = self.random_kind();
         let signal = Signal::new();
         let future = stress_task(id, kind, Arc::clone(&self.ledger), signal.clone());
         let handle = if remote {
             self.commands.send(Command::Spawn(future)).unwrap();
-            self.replies.recv().unwrap()
+            self.spawned.recv().unwrap()
         } else {
             self.local_spawned += 1;
             eddy::spawn(future)
@@ -994,6 +1051,7 @@ impl World {
             handle,
             signal,
             aborted_while_pending: false,
+            abort_raced: false,
             remote,
         });
     }
@@ -1006,18 +1064,46 @@ impl World {
         }
     }
 
+    fn take_back_returned(&mut self) {
+        while let Ok(task) = self.returned.try_recv() {
+            self.lent -= 1;
+            self.tracked.push(task);
+        }
+    }
+
     async fn step(&mut self) {
+        self.take_back_returned();
         match self.rng.below(100) {
-            0..=29 => self.spawn(false),
-            30..=39 => self.spawn(true),
-            40..=51 => {
+            0..=27 => self.spawn(false),
+            28..=37 => self.spawn(true),
+            38..=47 => {
                 if let Some(i) = self.pick() {
                     let task = &mut self.tracked[i];
                     task.aborted_while_pending |= !task.handle.is_finished();
                     task.handle.abort();
                 }
             }
-            52..=63 => {
+            48..=50 => {
+                if let Some(i) = self.pick() {
+                    let mut task = self.tracked.swap_remove(i);
+                    task.abort_raced = true;
+                    self.lent += 1;
+                    self.commands.send(Command::Abort(task)).unwrap();
+                }
+            }
+            51..=52 => {
+                // Detach a task that can end by itself.
+                if let Some(i) = self.pick()
+                    && self.tracked[i].kind != Kind::Forever
+                {
+                    let task = self.tracked.swap_remove(i);
+                    assert!(!self.joined[task.id]);
+                    self.joined[task.id] = true; // nobody will ever join it
+                    self.detached.push((task.id, task.signal.clone()));
+                    self.commands.send(Command::Detach(task)).unwrap();
+                }
+            }
+            53..=63 => {
                 if let Some(i) = self.pick() {
                     // Possibly a late wake of a finished task: harmless.
                     let signal = self.tracked[i].signal.clone();
@@ -1054,7 +1140,7 @@ impl World {
         let (seed, id) = (self.seed, task.id);
         assert!(!self.joined[id], "seed {seed:#x}: task {id} joined twice");
         self.joined[id] = true;
-        let completed = self.ledger.completed[id].load(Ordering::SeqCst);
+        let completed = self.ledger.completed(id);
         match outcome {
             Ok(value) => {
                 assert_eq!(value, id, "seed {seed:#x}");
@@ -1069,7 +1155,7 @@ impl World {
             }
             Err(error) if error.is_cancelled() => {
                 assert!(
-                    task.aborted_while_pending || cancel_allowed,
+                    task.aborted_while_pending || task.abort_raced || cancel_allowed,
                     "seed {seed:#x}: task {id} ({:?}, remote: {}) cancelled without abort",
                     task.kind,
                     task.remote
@@ -1084,22 +1170,30 @@ impl World {
             }
         }
         assert_eq!(
-            self.ledger.dropped[id].load(Ordering::SeqCst),
+            self.ledger.dropped(id),
             1,
             "seed {seed:#x}: task {id}'s future must be dropped exactly once"
         );
     }
 
-    /// The invariants that hold between any two steps.
-    fn check_invariants(&self, step: usize) {
+    /// The invariants that hold between any two steps. Only tasks whose
+    /// future was still alive at the last check are rescanned (the final
+    /// check of the round covers every id), which keeps a step O(live tasks).
+    fn check_invariants(&mut self, step: usize) {
         let seed = self.seed;
+        let ledger = Arc::clone(&self.ledger);
+        self.unfinished.retain(|&id| {
+            let (dropped, completed) = (ledger.dropped(id), ledger.completed(id));
+            assert!(
+                dropped <= 1 && completed <= dropped,
+                "seed {seed:#x} step {step}: task {id} dropped {dropped}, completed {completed}"
+            );
+            dropped == 0
+        });
         for task in &self.tracked {
-            let dropped = self.ledger.dropped[task.id].load(Ordering::SeqCst);
-            let completed = self.ledger.completed[task.id].load(Ordering::SeqCst);
-            assert!(dropped <= 1 && completed <= 1, "seed {seed:#x} step {step}");
             assert_eq!(
                 task.handle.is_finished(),
-                dropped == 1,
+                ledger.dropped(task.id) == 1,
                 "seed {seed:#x} step {step}: task {} ({:?}, remote: {}): \
                  finished must mean its future is gone, and only then",
                 task.id,
@@ -1107,20 +1201,18 @@ impl World {
                 task.remote
             );
         }
+        // Every local task is in the slab until its future is gone; a
+        // remote one only once the runtime adopted it.
         let metrics = Handle::current().metrics();
-        let pending_local = self
-            .tracked
+        let at_most = self.unfinished.len();
+        let at_least = self
+            .unfinished
             .iter()
-            .filter(|t| !t.remote && !t.handle.is_finished())
-            .count();
-        let pending_all = self
-            .tracked
-            .iter()
-            .filter(|t| !t.handle.is_finished())
+            .filter(|&&id| !self.remote[id])
             .count();
         assert!(
-            (pending_local..=pending_all).contains(&metrics.tasks_alive),
-            "seed {seed:#x} step {step}: tasks_alive {} outside {pending_local}..={pending_all}",
+            (at_least..=at_most).contains(&metrics.tasks_alive),
+            "seed {seed:#x} step {step}: tasks_alive {} outside {at_least}..={at_most}",
             metrics.tasks_alive
         );
         assert!(
@@ -1132,9 +1224,19 @@ impl World {
         );
     }
 
+    /// Takes back every lent task, blocking for the helper.
+    fn take_back_all_lent(&mut self) {
+        while self.lent > 0 {
+            let task = self.returned.recv().unwrap();
+            self.lent -= 1;
+            self.tracked.push(task);
+        }
+    }
+
     /// Lets every task end (abort the endless ones, wake the waiting ones)
     /// and joins them all.
     async fn finish(&mut self) {
+        self.take_back_all_lent();
         for task in &mut self.tracked {
             match task.kind {
                 Kind::Forever => {
@@ -1145,10 +1247,22 @@ impl World {
                 _ => {}
             }
         }
+        for (_, signal) in &self.detached {
+            signal.set();
+        }
         while let Some(mut task) = self.tracked.pop() {
             let outcome = (&mut task.handle).await;
             self.check_outcome(&task, outcome, false);
         }
+        // Detached tasks run to the end although nobody joins them.
+        let ledger = Arc::clone(&self.ledger);
+        let ids: Vec<usize> = self.detached.iter().map(|(id, _)| *id).collect();
+        let all_ended = yield_until(|| ids.iter().all(|&id| ledger.dropped(id) == 1), 10_000);
+        assert!(
+            all_ended.await,
+            "seed {:#x}: a detached task never ended",
+            self.seed
+        );
     }
 }
 
@@ -1156,34 +1270,30 @@ impl World {
 /// then either a clean finish or a drop with tasks still alive.
 fn stress_round(seed: u64, drop_with_tasks_alive: bool) {
     const STEPS: usize = 4_000;
-    let ledger = Arc::new(Ledger {
-        dropped: (0..STEPS).map(|_| AtomicU32::new(0)).collect(),
-        completed: (0..STEPS).map(|_| AtomicU32::new(0)).collect(),
-    });
+    let ledger = Arc::new(Ledger::new(STEPS));
     let rt = Runtime::new().unwrap();
     let (commands, command_rx) = mpsc::channel();
-    let (reply_tx, replies) = mpsc::channel();
+    let (spawned_tx, spawned) = mpsc::channel();
+    let (returned_tx, returned) = mpsc::channel();
     let helper = {
         let handle = rt.handle();
-        thread::spawn(move || {
-            for command in command_rx {
-                match command {
-                    Command::Spawn(future) => reply_tx.send(handle.spawn(future)).unwrap(),
-                    Command::Wake(signal) => signal.set(),
-                }
-            }
-        })
+        thread::spawn(move || helper_thread(handle, command_rx, spawned_tx, returned_tx))
     };
     let world = World {
         seed,
         rng: XorShift(seed),
         ledger: Arc::clone(&ledger),
         tracked: Vec::new(),
+        lent: 0,
+        detached: Vec::new(),
         next_id: 0,
+        remote: Vec::new(),
+        unfinished: Vec::new(),
         local_spawned: 0,
         joined: vec![false; STEPS],
         commands,
-        replies,
+        spawned,
+        returned,
     };
     let mut world = rt.block_on(async move {
         let mut world = world;
@@ -1198,6 +1308,7 @@ fn stress_round(seed: u64, drop_with_tasks_alive: bool) {
     });
     let handle = rt.handle();
     if drop_with_tasks_alive {
+        world.take_back_all_lent();
         let finished_before_drop: Vec<bool> = world
             .tracked
             .iter()
@@ -1237,14 +1348,10 @@ fn stress_round(seed: u64, drop_with_tasks_alive: bool) {
     assert_eq!(metrics.timers_live, 0, "seed {seed:#x}: {metrics:?}");
     assert!(
         world.joined[..world.next_id].iter().all(|&j| j),
-        "seed {seed:#x}"
+        "seed {seed:#x}: a handle was never joined"
     );
     for id in 0..world.next_id {
-        assert_eq!(
-            ledger.dropped[id].load(Ordering::SeqCst),
-            1,
-            "seed {seed:#x}: task {id}"
-        );
+        assert_eq!(ledger.dropped(id), 1, "seed {seed:#x}: task {id}");
     }
     if !drop_with_tasks_alive {
         assert_eq!(
