@@ -413,3 +413,157 @@ fn mini_redis_replies_err_to_malformed_input_then_closes_and_keeps_serving() {
     }
     assert_eq!(Redis::connect(addr).call(&["PING"]), "+PONG");
 }
+
+// ---------------------------------------------------------- http_hello
+
+/// An HTTP response as the tests see it.
+#[derive(Debug)]
+struct Response {
+    /// E.g. `HTTP/1.1 200 OK`.
+    status: String,
+    /// Header lines, `Name: value`.
+    headers: Vec<String>,
+    /// Exactly `Content-Length` bytes.
+    body: String,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+    }
+}
+
+/// Reads one response (head, then a `Content-Length` body).
+fn read_response(reader: &mut BufReader<TcpStream>) -> Response {
+    let mut head = Vec::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("read a head line");
+        assert!(line.ends_with("\r\n"), "truncated head line {line:?}");
+        if line == "\r\n" {
+            break;
+        }
+        head.push(line.trim_end().to_string());
+    }
+    let status = head.remove(0);
+    let mut response = Response {
+        status,
+        headers: head,
+        body: String::new(),
+    };
+    let len: usize = response
+        .header("content-length")
+        .expect("every response has a Content-Length")
+        .parse()
+        .unwrap();
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body).expect("read the body");
+    response.body = String::from_utf8(body).unwrap();
+    response
+}
+
+/// A connection to the HTTP example: the writing socket and a reader.
+fn http_connect(addr: SocketAddr) -> (TcpStream, BufReader<TcpStream>) {
+    let stream = connect(addr);
+    (stream.try_clone().unwrap(), BufReader::new(stream))
+}
+
+/// Asserts the server has closed the connection.
+fn assert_http_closed(reader: &mut BufReader<TcpStream>) {
+    let mut rest = Vec::new();
+    reader
+        .read_to_end(&mut rest)
+        .expect("read to end-of-stream");
+    assert_eq!(String::from_utf8_lossy(&rest), "");
+}
+
+const GET_ROOT: &str = "GET / HTTP/1.1\r\nHost: test\r\n\r\n";
+
+#[test]
+fn http_hello_answers_get_root_with_hello_world() {
+    let (_server, addr) = Example::serve("http_hello", &[]);
+    let (mut writer, mut reader) = http_connect(addr);
+    writer
+        .write_all(b"GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let response = read_response(&mut reader);
+    assert_eq!(response.status, "HTTP/1.1 200 OK");
+    assert_eq!(response.body, "Hello, world!\n");
+    assert_eq!(response.header("connection"), Some("close"));
+    assert_http_closed(&mut reader);
+}
+
+#[test]
+fn http_hello_keeps_the_connection_alive_between_requests() {
+    let (_server, addr) = Example::serve("http_hello", &[]);
+    let (mut writer, mut reader) = http_connect(addr);
+    for _ in 0..2 {
+        writer.write_all(GET_ROOT.as_bytes()).unwrap();
+        let response = read_response(&mut reader);
+        assert_eq!(response.status, "HTTP/1.1 200 OK");
+        assert_eq!(response.header("connection"), Some("keep-alive"));
+        assert_eq!(response.body, "Hello, world!\n");
+    }
+    let missing = "GET /missing HTTP/1.1\r\nHost: test\r\n\r\n";
+    writer.write_all(missing.as_bytes()).unwrap();
+    assert_eq!(read_response(&mut reader).status, "HTTP/1.1 404 Not Found");
+}
+
+#[test]
+fn http_hello_answers_pipelined_requests_in_order() {
+    let (_server, addr) = Example::serve("http_hello", &[]);
+    let (mut writer, mut reader) = http_connect(addr);
+    let batch = [
+        GET_ROOT,
+        "GET /missing HTTP/1.1\r\nHost: test\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n\r\nhello",
+        "GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n",
+    ]
+    .concat();
+    writer.write_all(batch.as_bytes()).unwrap();
+    let statuses = [
+        "200 OK",
+        "404 Not Found",
+        "405 Method Not Allowed",
+        "200 OK",
+    ];
+    for status in statuses {
+        assert_eq!(
+            read_response(&mut reader).status,
+            format!("HTTP/1.1 {status}")
+        );
+    }
+    assert_http_closed(&mut reader);
+}
+
+#[test]
+fn http_hello_answers_malformed_requests_with_400_and_keeps_serving() {
+    let (_server, addr) = Example::serve("http_hello", &[]);
+    let malformed = [
+        "NOT A REQUEST\r\n\r\n",
+        "GET / HTTP/9.9\r\n\r\n",
+        "GET / HTTP/1.1\r\nno colon here\r\n\r\n",
+        "GET / HTTP/1.1\r\nContent-Length: lots\r\n\r\n",
+    ];
+    for request in malformed {
+        let (mut writer, mut reader) = http_connect(addr);
+        // A good request first: it is answered before the bad one.
+        writer
+            .write_all(format!("{GET_ROOT}{request}").as_bytes())
+            .unwrap();
+        assert_eq!(read_response(&mut reader).status, "HTTP/1.1 200 OK");
+        let response = read_response(&mut reader);
+        assert_eq!(
+            response.status, "HTTP/1.1 400 Bad Request",
+            "for {request:?}"
+        );
+        assert_eq!(response.header("connection"), Some("close"));
+        assert_http_closed(&mut reader);
+    }
+    let (mut writer, mut reader) = http_connect(addr);
+    writer.write_all(GET_ROOT.as_bytes()).unwrap();
+    assert_eq!(read_response(&mut reader).body, "Hello, world!\n");
+}
