@@ -12,7 +12,7 @@
 mod accept_backoff;
 mod addr;
 mod io_source;
-mod split;
+pub mod split;
 pub mod tcp;
 mod udp;
 #[cfg(unix)]

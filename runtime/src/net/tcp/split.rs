@@ -3,7 +3,8 @@
 //!
 //! [`TcpStream::split`] lends both halves for use inside one task;
 //! [`TcpStream::into_split`] gives owned halves that can move to different
-//! tasks. See `net/split.rs` for how the halves share the socket.
+//! tasks. See [`net::split`](crate::net::split) for how the halves share
+//! the socket.
 
 use std::future::Future;
 use std::io;
