@@ -3,7 +3,9 @@
 //! What is proved here, one test each:
 //!
 //! * an echo server with a task per connection returns the exact bytes to
-//!   500 concurrent clients sending payloads of 1 B to 64 KiB;
+//!   500 concurrent clients sending payloads of 1 B to 64 KiB, also when
+//!   all 500 connect in one burst before the first `accept` (the listen
+//!   backlog must hold them, or the kernel resets the excess);
 //! * half-close: the server reads to end-of-stream, then writes everything
 //!   back and closes; the client reads exactly what it sent, then EOF;
 //! * a peer that resets ends only its own connection (with an error or
@@ -15,7 +17,8 @@
 //! * `futures-io` interoperability: `eddy::io::copy` and `futures-util`'s
 //!   extension traits drive eddy's streams;
 //! * connecting to a closed port is `ConnectionRefused`;
-//! * sockets that escaped a dropped runtime fail with the shutdown error;
+//! * sockets that escaped a dropped runtime fail with the shutdown error
+//!   (and close cleanly when dropped outside any runtime);
 //! * `accept` under a full descriptor table keeps the listener alive
 //!   without spinning (in a child with a tiny `RLIMIT_NOFILE`);
 //! * 1,000 connections leave no registration behind.
@@ -749,15 +752,24 @@ fn sockets_that_escaped_a_dropped_runtime_fail_with_the_shutdown_error() {
         let addr = std_listener.local_addr().unwrap();
 
         let first = eddy::Runtime::new().expect("runtime");
-        let (stream, listener) = first.block_on(async move {
+        let (stream, orphan, listener) = first.block_on(async move {
             let stream = TcpStream::connect(addr).await.expect("connect");
+            let orphan = TcpStream::connect(addr).await.expect("connect");
             let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-            (stream, listener)
+            (stream, orphan, listener)
         });
         // Kept open and silent: without the shutdown error, a read on
         // `stream` would wait forever.
         let (_peer, _) = std_listener.accept().expect("accept");
+        let (mut orphan_peer, _) = std_listener.accept().expect("accept");
         drop(first);
+
+        // Dropping an escaped socket outside any runtime neither panics
+        // nor leaves it open: its peer reads end-of-stream.
+        drop(orphan);
+        orphan_peer.set_read_timeout(Some(LIMIT)).unwrap();
+        let n = orphan_peer.read(&mut [0u8; 1]).expect("read");
+        assert_eq!(n, 0, "the dropped socket's peer sees EOF");
 
         let second = eddy::Runtime::new().expect("runtime");
         second.block_on(async move {
