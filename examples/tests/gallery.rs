@@ -7,8 +7,8 @@
 //! Every wait is bounded by a generous hang guard ([`PATIENCE`]); no test
 //! asserts anything about how long something took.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -566,4 +566,70 @@ fn http_hello_answers_malformed_requests_with_400_and_keeps_serving() {
     let (mut writer, mut reader) = http_connect(addr);
     writer.write_all(GET_ROOT.as_bytes()).unwrap();
     assert_eq!(read_response(&mut reader).body, "Hello, world!\n");
+}
+
+// --------------------------------------------------------------- proxy
+
+/// A std echo server on a free port: echoes each connection until the
+/// client half-closes, then half-closes back. Runs until the test ends.
+fn std_echo_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            thread::spawn(move || {
+                let mut reader = stream.try_clone().unwrap();
+                let _ = io::copy(&mut reader, &mut stream);
+                let _ = stream.shutdown(Shutdown::Write);
+            });
+        }
+    });
+    addr
+}
+
+#[test]
+fn proxy_copies_bytes_exactly_both_ways_and_passes_the_half_close_on() {
+    let upstream = std_echo_server().to_string();
+    let (_proxy, addr) = Example::serve("proxy", &["--to", &upstream]);
+    // Every byte value, and more than one copy buffer's worth.
+    let payload: Vec<u8> = (0..200_000u32).map(|i| (i * 7 + i / 256) as u8).collect();
+
+    let mut client = connect(addr);
+    let mut writer = client.try_clone().unwrap();
+    let sent = payload.clone();
+    // Write from another thread: the echo comes back while we still send.
+    let sending = thread::spawn(move || {
+        writer.write_all(&sent).unwrap();
+        // Our half-close must reach the echo server through the proxy, or
+        // it never half-closes back and the read below never ends.
+        writer.shutdown(Shutdown::Write).unwrap();
+    });
+    let mut echoed = Vec::new();
+    client
+        .read_to_end(&mut echoed)
+        .expect("read to end-of-stream");
+    sending.join().unwrap();
+    assert_eq!(echoed.len(), payload.len());
+    assert!(echoed == payload, "the echoed bytes differ");
+}
+
+#[test]
+fn proxy_keeps_serving_when_the_upstream_is_unreachable() {
+    // A port nobody listens on: bind one, note it, close it.
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let (mut proxy, addr) = Example::serve("proxy", &["--to", &closed.to_string()]);
+    // Twice: the first failure must not stop the proxy from serving.
+    for _ in 0..2 {
+        let mut client = connect(addr);
+        let mut rest = Vec::new();
+        // The proxy drops the client: end-of-stream (or a reset), no hang.
+        let _ = client.read_to_end(&mut rest);
+        assert!(rest.is_empty());
+        let line = proxy.line_starting("127.0.0.1:");
+        assert!(line.contains("could not reach"), "{line:?}");
+    }
 }

@@ -1,0 +1,89 @@
+//! A TCP proxy: every connection accepted on `--listen` is joined to a new
+//! connection to `--to`, bytes copied both ways.
+//!
+//! ```sh
+//! cargo run --release --example echo                     # 127.0.0.1:7878
+//! cargo run --release --example proxy                    # 127.0.0.1:7881 -> 127.0.0.1:7878
+//! cargo run --release --example proxy -- --listen 127.0.0.1:8000 --to 127.0.0.1:8080
+//! ```
+//!
+//! Then `nc 127.0.0.1 7881`: what you type goes through the proxy to the
+//! echo server and back. (`--addr` works as another name for `--listen`.)
+//! Ctrl-C stops it.
+//!
+//! How it works: both streams are split into owned halves and two
+//! `eddy::io::copy` loops run at once, client -> server and server ->
+//! client. When one side finishes sending (end-of-stream), the copy in that
+//! direction ends and shuts down the write side of the other connection,
+//! so the half-close travels through the proxy: a client that sends a
+//! request and then `shutdown(Write)` still gets the whole answer. An
+//! error in either direction ends both.
+
+use std::io;
+use std::net::SocketAddr;
+
+use eddy::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use eddy::net::{TcpListener, TcpStream};
+use eddy_examples::flag;
+use futures_lite::future;
+
+fn main() -> io::Result<()> {
+    let listen: String = flag("listen", flag("addr", "127.0.0.1:7881".to_string()));
+    let to: String = flag("to", "127.0.0.1:7878".to_string());
+    eddy::run(serve(listen, to))
+}
+
+async fn serve(listen: String, to: String) -> io::Result<()> {
+    let listener = TcpListener::bind(&listen).await?;
+    let local = listener.local_addr()?;
+    println!("listening on {local}, forwarding to {to}");
+    println!(
+        "try: nc {} {}   (with a server on {to})",
+        local.ip(),
+        local.port()
+    );
+    let accepting = async {
+        loop {
+            match listener.accept().await {
+                Ok((client, peer)) => {
+                    eddy::spawn(proxy(client, peer, to.clone()));
+                }
+                Err(error) => eprintln!("accept failed: {error}"),
+            }
+        }
+    };
+    future::or(accepting, eddy::signal::ctrl_c()).await?;
+    println!("proxy: shutting down");
+    Ok(())
+}
+
+/// Proxies one connection; its errors end only this connection.
+async fn proxy(client: TcpStream, peer: SocketAddr, to: String) {
+    let server = match TcpStream::connect(&to).await {
+        Ok(server) => server,
+        Err(error) => {
+            println!("{peer}: could not reach {to}: {error}");
+            return;
+        }
+    };
+    let (from_client, to_client) = client.into_split();
+    let (from_server, to_server) = server.into_split();
+    // `try_zip` drops the other direction as soon as one fails: a reset
+    // client must not leave the server side copying forever.
+    let outcome = future::try_zip(
+        forward(from_client, to_server),
+        forward(from_server, to_client),
+    )
+    .await;
+    match outcome {
+        Ok((up, down)) => println!("{peer}: closed, {up} bytes up, {down} bytes down"),
+        Err(error) => println!("{peer}: ended by error: {error}"),
+    }
+}
+
+/// Copies one direction until end-of-stream, then passes the end on.
+async fn forward(mut from: OwnedReadHalf, mut to: OwnedWriteHalf) -> io::Result<u64> {
+    let copied = eddy::io::copy(&mut from, &mut to).await?;
+    to.shutdown()?;
+    Ok(copied)
+}
