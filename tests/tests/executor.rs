@@ -592,6 +592,84 @@ fn wakes_on_the_runtime_thread_never_go_through_the_remote_queue() {
     });
 }
 
+#[test]
+fn a_join_handle_moved_to_another_task_wakes_its_new_owner() {
+    with_deadline(LIMIT, || {
+        eddy::run(async {
+            let signal = Signal::new();
+            let mut target = eddy::spawn({
+                let signal = signal.clone();
+                async move {
+                    signal.wait().await;
+                    "target done"
+                }
+            });
+            // First polled (and its waker stored) by this task...
+            assert!(poll_once(&mut target).await.is_none());
+            // ...then awaited by another one, which must be the one woken.
+            let new_owner = eddy::spawn(async move { target.await.unwrap() });
+            yield_now().await;
+            signal.set();
+            assert_eq!(new_owner.await.unwrap(), "target done");
+        });
+    });
+}
+
+#[test]
+fn tasks_on_two_runtimes_can_spawn_on_and_await_each_other() {
+    const ROUND_TRIPS: u32 = 500;
+    with_deadline(LIMIT, || {
+        // Runtime B lives on its own thread until told to stop.
+        let (b_handle_tx, b_handle_rx) = mpsc::channel();
+        let stop_b = Signal::new();
+        let b_thread = {
+            let stop_b = stop_b.clone();
+            thread::spawn(move || {
+                let rt = Runtime::new().unwrap();
+                b_handle_tx.send(rt.handle()).unwrap();
+                rt.block_on(stop_b.wait());
+                rt.handle().metrics().tasks_spawned
+            })
+        };
+        let b = b_handle_rx.recv().unwrap();
+        let total = eddy::run(async move {
+            let a = Handle::current();
+            let mut total = 0;
+            for i in 0..ROUND_TRIPS {
+                // A task on B that itself spawns back onto A and awaits it:
+                // every await crosses threads in both directions.
+                let a = a.clone();
+                let on_b = b.spawn(async move { a.spawn(async move { i + 1 }).await.unwrap() * 2 });
+                total += on_b.await.unwrap();
+            }
+            total
+        });
+        stop_b.set();
+        assert_eq!(total, (1..=ROUND_TRIPS).map(|i| i * 2).sum::<u32>());
+        assert_eq!(b_thread.join().unwrap(), u64::from(ROUND_TRIPS));
+    });
+}
+
+#[test]
+fn handles_join_handles_and_errors_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Handle>();
+    send_sync::<JoinHandle<u32>>();
+    send_sync::<JoinError>();
+    send_sync::<eddy::Metrics>();
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        let parked = rt.spawn(pending::<()>());
+        drop(rt);
+        // The runtime is gone: the handle resolves cancelled, and the error
+        // converts to an io::Error that keeps its message.
+        let error = Runtime::new().unwrap().block_on(parked).unwrap_err();
+        let io_error = std::io::Error::from(error);
+        assert_eq!(io_error.kind(), std::io::ErrorKind::Other);
+        assert_eq!(io_error.to_string(), "task was cancelled");
+    });
+}
+
 // ---------------------------------------------------------------------------
 // Fairness
 // ---------------------------------------------------------------------------
