@@ -5,6 +5,8 @@
 //! cargo run --release --example echo -- --addr 0.0.0.0:9000
 //! ```
 //!
+//! Watch the event loop with `RUST_LOG=eddy=trace cargo run --example echo`.
+//!
 //! Try it with `nc 127.0.0.1 7878`, or load it with
 //! `cargo run --release --example echo_client`. Ctrl-C stops accepting,
 //! gives live connections up to one second to finish, prints a summary
@@ -37,6 +39,7 @@ struct Stats {
 }
 
 fn main() -> io::Result<()> {
+    eddy_examples::init_tracing();
     let addr: String = flag("addr", "127.0.0.1:7878".to_string());
     eddy::run(serve(addr))
 }

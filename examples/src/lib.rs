@@ -55,3 +55,34 @@ pub async fn close_after_reply(mut stream: TcpStream) {
     };
     let _ = eddy::time::timeout(LINGER, drain).await;
 }
+
+/// Prints eddy's event-loop journal when `RUST_LOG` is set, for example
+/// `RUST_LOG=eddy=trace` (every turn, event, wake and poll) or
+/// `RUST_LOG=eddy::registration=trace,eddy::runtime=debug`. Without
+/// `RUST_LOG` no subscriber is installed and each trace point costs one
+/// branch. The filter syntax is `tracing-subscriber`'s `Targets`.
+#[cfg(feature = "trace")]
+pub fn init_tracing() {
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::prelude::*;
+
+    let Ok(filter) = std::env::var("RUST_LOG") else {
+        return;
+    };
+    let targets: Targets = filter.parse().unwrap_or_else(|error| {
+        eprintln!("RUST_LOG={filter:?} is not a valid filter ({error}); tracing stays off");
+        Targets::new()
+    });
+    let journal = tracing_subscriber::fmt::layer()
+        .compact()
+        .with_target(true)
+        .with_writer(std::io::stderr);
+    tracing_subscriber::registry()
+        .with(journal)
+        .with(targets)
+        .init();
+}
+
+/// Without the `trace` feature there is no journal to print.
+#[cfg(not(feature = "trace"))]
+pub fn init_tracing() {}

@@ -90,6 +90,8 @@ impl Driver {
             ..TurnStats::default()
         };
         self.tick = self.tick.wrapping_add(1);
+        crate::trace::released(stats.released);
+        crate::trace::polling(timeout);
 
         match self.poll.poll(&mut self.events, timeout) {
             Ok(()) => {}
@@ -114,6 +116,7 @@ impl Driver {
             // before it is queued for release, so no event of this poll can
             // name a released `ScheduledIo`.
             let io = unsafe { ptr_expose::from_exposed(token.0) };
+            crate::trace::event(token.0, ready);
             io.set_readiness(Tick::Set, |current| current | ready);
             io.wake(ready);
             stats.events += 1;
@@ -137,6 +140,7 @@ impl Driver {
         }
         self.is_shutdown = true;
         let live = self.handle.inner.registrations.shutdown();
+        crate::trace::drained(live.len());
         for io in &live {
             io.shutdown();
         }

@@ -87,6 +87,7 @@ impl Handle {
             unsafe { self.inner.registrations.remove_unregistered(&io) };
             return Err(err);
         }
+        crate::trace::registered(token.0, interest);
         Ok(io)
     }
 
@@ -119,6 +120,7 @@ impl Handle {
     /// `Registration`'s `Drop`, which has no source to deregister.
     pub(crate) fn forget(&self, io: &Arc<ScheduledIo>) {
         let notify = self.inner.registrations.deregister(io);
+        crate::trace::deregistered(io.token());
         // Stored wakers may own the task that owns this registration; keeping
         // them would let waker -> task -> registration -> waker cycles outlive
         // the socket.

@@ -124,6 +124,7 @@ mod mio_interest;
 mod ready_from_mio;
 mod registration;
 mod synced_set;
+mod trace;
 mod turn_stats;
 
 pub use driver::Driver;

@@ -16,6 +16,23 @@ pub(crate) fn task_spawned(key: usize) {
     let _ = key;
 }
 
+/// The task in slot `key` (`None`: not adopted yet) was woken, from the
+/// runtime's own thread or from another one.
+#[inline(always)]
+pub(crate) fn task_woken(key: Option<usize>, remote: bool) {
+    #[cfg(feature = "trace")]
+    tracing::trace!(target: "eddy::task", ?key, remote, "woken");
+    let _ = (key, remote);
+}
+
+/// The task in slot `key` is about to be polled.
+#[inline(always)]
+pub(crate) fn task_polled(key: Option<usize>) {
+    #[cfg(feature = "trace")]
+    tracing::trace!(target: "eddy::task", ?key, "poll");
+    let _ = key;
+}
+
 /// The task in slot `key` finished (or was aborted) and left the slab.
 #[inline(always)]
 pub(crate) fn task_finished(key: usize) {

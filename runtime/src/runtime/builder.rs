@@ -7,6 +7,10 @@ use super::{Config, Runtime};
 
 /// Configures and builds a [`Runtime`].
 ///
+/// Tracing has no switch here: compile with the `trace` feature and choose
+/// what to see with the `tracing` subscriber's filter (for example
+/// `RUST_LOG=eddy=trace`), the switch every `tracing` user already knows.
+///
 /// ```
 /// let rt = eddy::Builder::new().event_interval(31).build().unwrap();
 /// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
@@ -62,13 +66,6 @@ impl Builder {
     /// How long an idle blocking thread lingers before exiting (default 10s).
     pub fn thread_keep_alive(mut self, keep_alive: Duration) -> Builder {
         self.config.blocking_keep_alive = keep_alive;
-        self
-    }
-
-    /// Turns the `trace` feature's events on or off for this runtime
-    /// (default on; without the feature there are none to turn on).
-    pub fn trace(mut self, enabled: bool) -> Builder {
-        self.config.trace = enabled;
         self
     }
 

@@ -17,8 +17,6 @@ pub(crate) struct Config {
     pub(crate) max_blocking_threads: usize,
     /// How long an idle blocking thread waits for work before it exits.
     pub(crate) blocking_keep_alive: Duration,
-    /// Whether the `trace` feature's events are emitted (when compiled in).
-    pub(crate) trace: bool,
 }
 
 impl Default for Config {
@@ -29,7 +27,6 @@ impl Default for Config {
             events_capacity: 1024,
             max_blocking_threads: 64,
             blocking_keep_alive: Duration::from_secs(10),
-            trace: true,
         }
     }
 }

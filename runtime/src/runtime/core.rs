@@ -179,6 +179,7 @@ impl Core {
     /// Polls one task and forgets it if it finished.
     fn run_task(&self, task: Arc<dyn Runnable>) {
         let key = task.header().key();
+        crate::trace::task_polled(key);
         coop::reset(self.config.budget);
         // SAFETY: `&Core` is only reachable on the runtime thread.
         let outcome = unsafe { task.run() };

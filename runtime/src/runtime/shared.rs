@@ -57,7 +57,10 @@ impl Shared {
     /// Queues a woken task: on the local queue when called on the runtime's
     /// own thread (no lock), otherwise on the remote queue.
     pub(crate) fn schedule(&self, task: Arc<dyn Runnable>) {
-        if let Err(task) = context::push_local(self, task) {
+        let key = task.header().key();
+        let local = context::push_local(self, task);
+        crate::trace::task_woken(key, local.is_err());
+        if let Err(task) = local {
             // A closed runtime already dropped every future, so a late wake
             // has nothing left to run: dropping the `Arc` is all there is.
             let _ = self.push_remote(task);
