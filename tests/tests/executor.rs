@@ -561,6 +561,34 @@ fn handle_spawn_from_another_thread_wakes_a_parked_runtime() {
     });
 }
 
+/// A future that, `times` times, has another thread wake it *during* its
+/// own poll (the thread is joined before the poll returns `Pending`), so a
+/// runtime that forgets a wake arriving mid-poll never polls it again.
+async fn woken_mid_poll_from_another_thread(times: u32) -> u32 {
+    let mut polls = 0;
+    poll_fn(|cx| {
+        polls += 1;
+        if polls > times {
+            return Poll::Ready(polls - 1);
+        }
+        let waker = cx.waker().clone();
+        thread::spawn(move || waker.wake()).join().unwrap();
+        Poll::Pending
+    })
+    .await
+}
+
+#[test]
+fn a_wake_from_another_thread_during_a_poll_is_not_lost() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        let task = rt.spawn(woken_mid_poll_from_another_thread(100));
+        assert_eq!(rt.block_on(task).unwrap(), 100);
+        // The block_on future itself, too.
+        assert_eq!(rt.block_on(woken_mid_poll_from_another_thread(100)), 100);
+    });
+}
+
 #[test]
 fn wakes_on_the_runtime_thread_never_go_through_the_remote_queue() {
     with_deadline(LIMIT, || {
@@ -752,6 +780,60 @@ fn two_tasks_that_are_always_ready_interleave_round_robin() {
             assert_eq!(order.len(), 600);
             assert_alternates(&order);
         }
+    });
+}
+
+#[test]
+fn a_task_that_is_always_ready_does_not_starve_remote_wakes_or_timers() {
+    // Bounded like the yield_now test above; the spinner wakes itself
+    // directly (no yield_now), so only the event interval lets the driver,
+    // the remote queue and the timers in.
+    const GIVE_UP_AFTER: u64 = 2_000_000;
+    with_deadline(Duration::from_secs(60), || {
+        let rt = Runtime::new().unwrap();
+        let spinner_won = rt.block_on(async {
+            let stop = Rc::new(Cell::new(false));
+            let spinner = eddy::spawn({
+                let stop = Rc::clone(&stop);
+                async move {
+                    let mut spins = 0u64;
+                    while !stop.get() && spins < GIVE_UP_AFTER {
+                        let mut woke = false;
+                        poll_fn(|cx| {
+                            if woke {
+                                return Poll::Ready(());
+                            }
+                            woke = true;
+                            cx.waker().wake_by_ref();
+                            Poll::Pending
+                        })
+                        .await;
+                        spins += 1;
+                    }
+                    spins >= GIVE_UP_AFTER
+                }
+            });
+            let woken = Signal::new();
+            let waiter = eddy::spawn({
+                let woken = woken.clone();
+                async move {
+                    woken.wait().await;
+                    eddy::time::sleep(Duration::from_millis(5)).await;
+                    stop.set(true);
+                }
+            });
+            let other_thread = thread::spawn(move || {
+                thread::sleep(Duration::from_millis(5));
+                woken.set();
+            });
+            waiter.await.unwrap();
+            other_thread.join().unwrap();
+            spinner.await.unwrap()
+        });
+        assert!(
+            !spinner_won,
+            "the always-ready task starved the wake or the timer"
+        );
     });
 }
 
@@ -1475,5 +1557,40 @@ fn a_budget_spent_inside_block_on_does_not_leak_to_polls_outside_the_runtime() {
             poll.is_ready(),
             "a budget left at zero by the runtime starves polls outside it"
         );
+    });
+}
+
+#[test]
+#[should_panic(expected = "event_interval must be at least 1")]
+fn a_zero_event_interval_is_refused() {
+    let _ = Builder::new().event_interval(0);
+}
+
+#[test]
+#[should_panic(expected = "budget must be at least 1")]
+fn a_zero_budget_is_refused() {
+    let _ = Builder::new().budget(0);
+}
+
+#[test]
+fn every_builder_setting_yields_a_working_runtime() {
+    with_deadline(LIMIT, || {
+        let rt = Builder::new()
+            .event_interval(1)
+            .budget(1)
+            .events_capacity(0)
+            .max_blocking_threads(0)
+            .thread_keep_alive(Duration::ZERO)
+            .build()
+            .unwrap();
+        let value = rt.block_on(async {
+            let task = eddy::spawn(async {
+                yield_now().await;
+                eddy::time::sleep(Duration::from_millis(1)).await;
+                eddy::task::spawn_blocking(|| 6).await.unwrap()
+            });
+            task.await.unwrap() * 7
+        });
+        assert_eq!(value, 42);
     });
 }
