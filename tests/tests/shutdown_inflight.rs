@@ -450,7 +450,9 @@ fn dropping_the_runtime_with_everything_in_flight_returns_and_escaped_handles_fa
                 scope.spawn(|| {
                     for waker in &wakers {
                         waker.wake_by_ref();
-                        waker.clone().wake();
+                        // A clone woken by value, as a channel would.
+                        let copy = waker.clone();
+                        copy.wake();
                     }
                 });
             }
