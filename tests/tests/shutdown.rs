@@ -645,3 +645,41 @@ fn dropping_a_runtime_inside_another_runtimes_task_restores_the_outer_context() 
         });
     });
 }
+
+#[test]
+fn a_runtime_dropped_at_thread_exit_shuts_down_cleanly() {
+    thread_local! {
+        static KEPT: RefCell<Option<(Runtime, Vec<JoinHandle<()>>)>> = const { RefCell::new(None) };
+    }
+    with_deadline(LIMIT, || {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let handle = {
+            let drops = Arc::clone(&drops);
+            thread::spawn(move || {
+                let rt = Runtime::new().unwrap();
+                let mut handles = Vec::new();
+                for i in 0..5 {
+                    let guard = CountDrop(Arc::clone(&drops));
+                    handles.push(rt.spawn(async move {
+                        let _guard = guard;
+                        if i % 2 == 0 {
+                            pending::<()>().await;
+                        } else {
+                            eddy::time::sleep(Duration::from_secs(3600)).await;
+                        }
+                    }));
+                }
+                rt.block_on(yield_now());
+                let handle = rt.handle();
+                // The runtime (and the handles) die with the thread's locals.
+                KEPT.with(|kept| *kept.borrow_mut() = Some((rt, handles)));
+                handle
+            })
+            .join()
+            .expect("the thread exited cleanly")
+        };
+        assert_eq!(drops.load(Ordering::SeqCst), 5);
+        assert!(handle.is_shutdown());
+        assert_nothing_left(handle.metrics());
+    });
+}
