@@ -3,6 +3,7 @@
 
 use std::io;
 use std::ops::Deref;
+use std::os::fd::AsFd;
 use std::task::{Context, Poll, ready};
 
 use eddy_io_driver::{Handle, Registration};
@@ -86,32 +87,42 @@ impl<E: mio::event::Source> IoSource<E> {
             .poll_read_into(cx, buf, |buf| io::Read::read(&mut &*io, buf))
     }
 
-    /// Writes `buf` to a byte stream.
+    /// Writes `buf` to a byte stream (see [`send_no_sigpipe`]).
     pub(crate) fn poll_write_stream(
         &self,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>>
     where
-        for<'a> &'a E: io::Write,
+        E: AsFd,
     {
         let io = self.io();
-        self.poll_io(cx, Direction::Write, || io::Write::write(&mut &*io, buf))
+        self.poll_io(cx, Direction::Write, || send_no_sigpipe(io, buf))
     }
 
-    /// Writes `bufs` to a byte stream with one `writev`.
+    /// Writes `bufs` to a byte stream with one `sendmsg` (see
+    /// [`send_no_sigpipe`]).
     pub(crate) fn poll_write_vectored_stream(
         &self,
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>>
     where
-        for<'a> &'a E: io::Write,
+        E: AsFd,
     {
         let io = self.io();
         self.poll_io(cx, Direction::Write, || {
-            io::Write::write_vectored(&mut &*io, bufs)
+            socket2::SockRef::from(io).send_vectored_with_flags(bufs, NO_SIGPIPE)
         })
+    }
+
+    /// Writes `buf` to a byte stream now if it is known to be writable,
+    /// else `WouldBlock` (see [`send_no_sigpipe`]).
+    pub(crate) fn try_write_stream(&self, buf: &[u8]) -> io::Result<usize>
+    where
+        E: AsFd,
+    {
+        self.try_io(Interest::WRITABLE, || send_no_sigpipe(self.io(), buf))
     }
 
     /// Runs `f` now if `interest` is ready, else `WouldBlock` (`try_*`).
@@ -140,6 +151,23 @@ impl<E: mio::event::Source> IoSource<E> {
         self.registration.deregister(&mut io)?;
         Ok(io)
     }
+}
+
+/// `send(2)` flags that turn a write to a vanished peer into an `EPIPE`
+/// error instead of a `SIGPIPE`, which kills a process that has not
+/// ignored it (Rust's `main` ignores it; a host program embedding eddy may
+/// not). Apple systems have no such flag; mio sets `SO_NOSIGPIPE` on the
+/// sockets it creates there instead.
+#[cfg(not(target_vendor = "apple"))]
+const NO_SIGPIPE: libc::c_int = libc::MSG_NOSIGNAL;
+#[cfg(target_vendor = "apple")]
+const NO_SIGPIPE: libc::c_int = 0;
+
+/// Writes with `send(2)` and [`NO_SIGPIPE`]. Plain `write(2)` and
+/// `writev(2)`, which std uses for `UnixStream` writes and for every
+/// vectored write, raise `SIGPIPE`.
+fn send_no_sigpipe(io: &impl AsFd, buf: &[u8]) -> io::Result<usize> {
+    socket2::SockRef::from(io).send_with_flags(buf, NO_SIGPIPE)
 }
 
 impl<E: mio::event::Source> Deref for IoSource<E> {

@@ -123,9 +123,7 @@ impl UnixStream {
 
     /// Writes now if the socket is known to be writable, else `WouldBlock`.
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.source.try_io(Interest::WRITABLE, || {
-            io::Write::write(&mut &*self.source, buf)
-        })
+        self.source.try_write_stream(buf)
     }
 
     /// Waits until the socket is readable (or closed, or in error).
