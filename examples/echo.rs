@@ -18,6 +18,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use eddy::net::{TcpListener, TcpStream};
+use eddy::signal::unix::{SignalKind, signal};
 use eddy_examples::flag;
 use futures_lite::future;
 
@@ -46,6 +47,9 @@ fn main() -> io::Result<()> {
 
 async fn serve(addr: String) -> io::Result<()> {
     let listener = TcpListener::bind(&addr).await?;
+    // Listen for Ctrl-C before announcing the address: a SIGINT sent as soon
+    // as the line appears must stop the server cleanly, not kill it.
+    let mut interrupt = signal(SignalKind::interrupt())?;
     println!("listening on {}", listener.local_addr()?);
     let stats = Rc::new(Stats::default());
 
@@ -62,7 +66,10 @@ async fn serve(addr: String) -> io::Result<()> {
             }
         }
     };
-    let interrupted = async { eddy::signal::ctrl_c().await };
+    let interrupted = async {
+        interrupt.recv().await;
+        Ok::<(), io::Error>(())
+    };
     future::or(accepting, interrupted).await?;
     drop(listener);
 
