@@ -20,13 +20,24 @@ use std::time::{Duration, Instant};
 /// hanging. Only a hang guard: passing tests finish far sooner.
 const PATIENCE: Duration = Duration::from_secs(30);
 
+/// The examples these tests drive (and build: only these, so that a
+/// half-edited example elsewhere in the package cannot fail them).
+const GALLERY: &[&str] = &[
+    "chat",
+    "mini_redis",
+    "http_hello",
+    "proxy",
+    "timers",
+    "embed",
+];
+
 /// The path of example `name`, built if it is missing or stale.
 ///
 /// `cargo test` alone builds the package's examples first, but
 /// `cargo test --test gallery` does not, and neither rebuilds an example
-/// that changed since: so the first call runs `cargo build --examples` for
-/// this package (a no-op when everything is fresh), with the profile and
-/// target directory this test binary was built with.
+/// that changed since: so the first call runs `cargo build --example ...`
+/// for the [`GALLERY`] (a no-op when everything is fresh), with the
+/// profile and target directory this test binary was built with.
 fn example_path(name: &str) -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     let profile_dir = BUILT.get_or_init(|| {
@@ -39,13 +50,10 @@ fn example_path(name: &str) -> PathBuf {
             .to_path_buf();
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut build = Command::new(cargo);
-        build.args([
-            "build",
-            "--quiet",
-            "--examples",
-            "-p",
-            env!("CARGO_PKG_NAME"),
-        ]);
+        build.args(["build", "--quiet", "-p", env!("CARGO_PKG_NAME")]);
+        for example in GALLERY {
+            build.args(["--example", example]);
+        }
         if profile_dir.file_name().is_some_and(|dir| dir == "release") {
             build.arg("--release");
         }
@@ -55,8 +63,11 @@ fn example_path(name: &str) -> PathBuf {
         let status = build
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
-            .expect("run cargo build --examples");
-        assert!(status.success(), "cargo build --examples failed: {status}");
+            .expect("run cargo build");
+        assert!(
+            status.success(),
+            "building the gallery examples failed: {status}"
+        );
         profile_dir
     });
     profile_dir
@@ -138,6 +149,27 @@ impl Example {
                 ),
             }
         }
+    }
+
+    /// Waits for the process to exit on its own and returns everything it
+    /// printed; panics unless it exits with status 0.
+    fn finish(mut self) -> Vec<String> {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stdout.recv_timeout(left) {
+                Ok(line) => self.seen.push(line),
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(e) => panic!("example did not exit ({e}); saw {:#?}", self.seen),
+            }
+        }
+        let status = self.child.wait().expect("wait");
+        assert!(
+            status.success(),
+            "exit status {status}; saw {:#?}",
+            self.seen
+        );
+        std::mem::take(&mut self.seen)
     }
 }
 
@@ -632,4 +664,43 @@ fn proxy_keeps_serving_when_the_upstream_is_unreachable() {
         let line = proxy.line_starting("127.0.0.1:");
         assert!(line.contains("could not reach"), "{line:?}");
     }
+}
+
+// ------------------------------------------------------ timers, embed
+
+#[test]
+fn timers_runs_sleep_timeout_interval_and_each_missed_tick_behavior() {
+    let output = Example::start("timers", &[]).finish();
+    for prefix in [
+        "sleep: asked for 50 ms",
+        "timeout: got \"quick answer\"",
+        "timeout: gave up on a future that never finishes",
+        "interval: tick 4 scheduled at",
+        "Burst: stalled until",
+        "Delay: stalled until",
+        "Skip: stalled until",
+        "timers: done",
+    ] {
+        assert!(
+            output.iter().any(|line| line.starts_with(prefix)),
+            "no line starting with {prefix:?} in {output:#?}"
+        );
+    }
+}
+
+#[test]
+fn embed_runs_every_job_on_the_runtime_thread_and_stops_cleanly() {
+    let output = Example::start("embed", &["--jobs", "7"]).finish();
+    for job in 1..=7 {
+        let answer = format!("job {job} -> {} (after", job * job);
+        assert!(
+            output.iter().any(|line| line.starts_with(&answer)),
+            "no {answer:?} in {output:#?}"
+        );
+    }
+    let last = output.last().expect("some output");
+    assert_eq!(
+        last, "embed: runtime stopped cleanly (0 tasks alive of 7 spawned)",
+        "in {output:#?}"
+    );
 }
