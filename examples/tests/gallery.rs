@@ -29,6 +29,7 @@ const GALLERY: &[&str] = &[
     "proxy",
     "timers",
     "embed",
+    "inspect",
 ];
 
 /// The path of example `name`, built if it is missing or stale.
@@ -186,6 +187,13 @@ fn connect(addr: SocketAddr) -> TcpStream {
     stream.set_read_timeout(Some(PATIENCE)).unwrap();
     stream.set_write_timeout(Some(PATIENCE)).unwrap();
     stream
+}
+
+/// Reads exactly `n` bytes.
+fn read_n(stream: &mut TcpStream, n: usize) -> Vec<u8> {
+    let mut buf = vec![0; n];
+    stream.read_exact(&mut buf).expect("read_exact");
+    buf
 }
 
 // ---------------------------------------------------------------- chat
@@ -703,4 +711,41 @@ fn embed_runs_every_job_on_the_runtime_thread_and_stops_cleanly() {
         last, "embed: runtime stopped cleanly (0 tasks alive of 7 spawned)",
         "in {output:#?}"
     );
+}
+
+// ------------------------------------------------------------- inspect
+
+/// The number after `label ` in a metrics line.
+fn metric(line: &str, label: &str) -> u64 {
+    let after = line
+        .split(" | ")
+        .find_map(|field| field.trim_start_matches("metrics: ").strip_prefix(label))
+        .unwrap_or_else(|| panic!("no {label:?} in {line:?}"));
+    after.trim().split(' ').next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn inspect_echoes_and_its_metrics_lines_count_the_live_connection() {
+    let (mut server, addr) = Example::serve("inspect", &["--every-ms", "50"]);
+    let idle = server.line_starting("metrics: ");
+    let idle_registrations = metric(&idle, "registrations");
+
+    let mut client = connect(addr);
+    client.write_all(b"ping").unwrap();
+    assert_eq!(read_n(&mut client, 4), b"ping");
+    // The connection is registered until it closes, so some later line
+    // must count it (and the polls that served it).
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        assert!(Instant::now() < deadline, "no line counted the connection");
+        let line = server.line_starting("metrics: ");
+        if metric(&line, "registrations") > idle_registrations {
+            assert!(metric(&line, "polls") > metric(&idle, "polls"), "{line:?}");
+            assert!(
+                metric(&line, "tasks") >= 2,
+                "printer + connection: {line:?}"
+            );
+            break;
+        }
+    }
 }
