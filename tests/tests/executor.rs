@@ -1627,3 +1627,47 @@ fn a_detached_task_whose_output_panics_on_drop_does_not_take_the_runtime_down() 
         );
     });
 }
+
+#[test]
+fn aborting_a_task_whose_future_panics_on_drop_reports_the_panic() {
+    struct PanicOnDrop;
+    impl Drop for PanicOnDrop {
+        fn drop(&mut self) {
+            panic!("the future's drop panics on purpose");
+        }
+    }
+    with_deadline(LIMIT, || {
+        eddy::run(async {
+            let bomb = PanicOnDrop;
+            let task = eddy::spawn(async move {
+                let _bomb = bomb;
+                pending::<()>().await;
+            });
+            yield_now().await;
+            task.abort();
+            let error = task.await.unwrap_err();
+            assert!(error.is_panic(), "{error:?}");
+            let message = panic_message(&*error.into_panic());
+            assert_eq!(message, "the future's drop panics on purpose");
+            assert_eq!(Handle::current().metrics().tasks_alive, 0);
+            assert_eq!(eddy::spawn(async { 5 }).await.unwrap(), 5);
+        });
+    });
+}
+
+#[test]
+fn yield_now_outside_a_runtime_wakes_at_once() {
+    struct CountWakes(AtomicUsize);
+    impl std::task::Wake for CountWakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let wakes = Arc::new(CountWakes(AtomicUsize::new(0)));
+    let waker = std::task::Waker::from(Arc::clone(&wakes));
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut yielding = std::pin::pin!(yield_now());
+    assert!(yielding.as_mut().poll(&mut cx).is_pending());
+    assert_eq!(wakes.0.load(Ordering::SeqCst), 1, "woken before returning");
+    assert!(yielding.as_mut().poll(&mut cx).is_ready());
+}
