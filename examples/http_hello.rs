@@ -69,7 +69,9 @@ async fn serve(addr: String) -> io::Result<()> {
 
 /// Serves one connection; its errors end only this connection.
 async fn connection(mut stream: TcpStream) {
-    // Keep-alive is the common case, so replies go out unbatched by Nagle.
+    // Responses are already batched, one write per read. Nagle's algorithm
+    // would hold a small one back while the previous one is unacknowledged
+    // (and the client delays its ACK), adding latency to keep-alive.
     let _ = stream.set_nodelay(true);
     if let Ok(true) = serve_requests(&mut stream).await {
         close_after_reply(stream).await;

@@ -116,6 +116,9 @@ async fn serve(addr: String) -> io::Result<()> {
 
 /// Serves one connection; its errors end only this connection.
 async fn connection(mut stream: TcpStream, db: Db) {
+    // Replies are already batched, one write per read; Nagle's algorithm
+    // would only delay them (Redis turns it off too).
+    let _ = stream.set_nodelay(true);
     if let Ok(Close::Politely) = serve_commands(&mut stream, &db).await {
         close_after_reply(stream).await;
     }
@@ -129,6 +132,8 @@ enum Close {
     Politely,
 }
 
+/// Reads, runs and answers commands until the client closes, QUITs or
+/// sends something unparseable.
 async fn serve_commands(stream: &mut TcpStream, db: &Db) -> io::Result<Close> {
     let mut input: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut replies: Vec<u8> = Vec::with_capacity(READ_CHUNK);
@@ -171,8 +176,9 @@ async fn serve_commands(stream: &mut TcpStream, db: &Db) -> io::Result<Close> {
 
 // ------------------------------------------------------------- parsing
 
-/// Parses one command from the front of `buf`. Accepts RESP arrays of bulk strings (what clients send) and
-/// inline commands (`PING\r\n`, handy with `nc`).
+/// Parses one command from the front of `buf`. Accepts RESP arrays of bulk
+/// strings (what clients send) and inline commands (`PING\r\n`, handy with
+/// `nc`).
 fn parse_command(buf: &[u8]) -> Parsed {
     match buf.first() {
         None => Ok(None),
@@ -263,6 +269,12 @@ impl Store {
         }
         self.map.get_mut(key)
     }
+
+    /// Removes `key`; returns whether it was live (an expired key counts as
+    /// already gone, as in Redis).
+    fn remove(&mut self, key: &[u8]) -> bool {
+        self.live(key).is_some() && self.map.remove(key).is_some()
+    }
 }
 
 /// Runs one command and appends its reply; returns whether the connection
@@ -294,11 +306,7 @@ fn execute(args: &[Vec<u8>], store: &mut Store, out: &mut Vec<u8>) -> bool {
         "SET" => set(rest, store, out),
         "GET" => write_bulk(out, store.live(&rest[0]).map(|entry| &entry.value[..])),
         "DEL" => {
-            let removed = rest.iter().filter(|key| {
-                let live = store.live(key).is_some();
-                store.map.remove(&key[..]);
-                live
-            });
+            let removed = rest.iter().filter(|key| store.remove(key));
             write_integer(out, removed.count() as i64);
         }
         "EXISTS" => {
