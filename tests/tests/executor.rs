@@ -1671,3 +1671,15 @@ fn yield_now_outside_a_runtime_wakes_at_once() {
     assert_eq!(wakes.0.load(Ordering::SeqCst), 1, "woken before returning");
     assert!(yielding.as_mut().poll(&mut cx).is_ready());
 }
+
+#[test]
+#[should_panic(expected = "JoinHandle polled after it completed")]
+fn polling_a_join_handle_again_after_it_completed_panics() {
+    with_deadline(LIMIT, || {
+        eddy::run(async {
+            let mut task = eddy::spawn(async { 1 });
+            assert_eq!((&mut task).await.unwrap(), 1);
+            let _ = poll_once(&mut task).await;
+        });
+    });
+}
