@@ -70,6 +70,8 @@ mod trace;
 pub use metrics::Metrics;
 pub use runtime::{Builder, Handle, Runtime};
 pub use task::spawn;
+#[cfg(feature = "macros")]
+pub use eddy_macros::{main, test};
 
 use std::future::Future;
 

@@ -1,0 +1,226 @@
+//! `#[eddy::main]` and `#[eddy::test]`: write `async fn main` and
+//! `async fn` tests, and have each run on a fresh eddy runtime.
+//!
+//! Use them through the `eddy` crate with its `macros` feature (off by
+//! default, so a plain build of eddy compiles no proc-macro crate):
+//!
+//! ```toml
+//! [dependencies]
+//! eddy = { version = "0.1", features = ["macros"] }
+//! ```
+//!
+//! ```
+//! #[eddy::main]
+//! async fn main() {
+//!     let task = eddy::spawn(async { 6 * 7 });
+//!     assert_eq!(task.await.unwrap(), 42);
+//! }
+//! ```
+//!
+//! # How data flows
+//!
+//! The compiler hands each macro the tokens of the function it decorates.
+//! `AsyncFn::parse` splits them into the part before `fn` (attributes,
+//! visibility, qualifiers), the signature after it (name, generics,
+//! parameters, return type, `where` clause) and the body, and checks the
+//! `async` keyword is there. `AsyncFn::into_blocking` glues them back
+//! together as an ordinary `fn` whose body hands the old body, now an
+//! `async move` block, to `eddy::Runtime::new()?.block_on`. Anything the
+//! macro rejects comes back as a `compile_error!` pointing at the offending
+//! token, followed by a stand-in for the function so the one clear error is
+//! not followed by a cascade of others.
+//!
+//! # Implementation
+//!
+//! The crate has no dependencies: no `syn`, no `quote`. The rewrite only
+//! needs to find four landmarks at the top level of the token stream (the
+//! `async` keyword, the `fn` keyword, the `->` after the parameters and the
+//! final `{ ... }` group); everything else is passed through verbatim,
+//! spans and all, so error messages about the user's code still point at
+//! the user's code. Parsing
+//! the whole function into a syntax tree would cost every user of the
+//! `macros` feature the build time of syn for nothing.
+//!
+//! The return type is read once, to annotate the body's value with it
+//! (`let output: RET = BODY;` inside the `async move` block), so a body of
+//! the wrong type is reported at the value and `?` in the body knows the
+//! error type to convert into from the start; `async fn main() -> Result<(),
+//! E>` works as a synchronous `main` does. Generated paths are absolute
+//! (`::eddy::Runtime`, `::core::prelude::v1::test`) so a local item named
+//! `eddy` or `test` cannot capture them.
+//!
+//! | file          | role                                                       |
+//! |---------------|------------------------------------------------------------|
+//! | `lib.rs`      | the two attribute entry points, argument checks, stand-ins |
+//! | `async_fn.rs` | `AsyncFn`: split an `async fn`, rebuild it blocking        |
+//! | `error.rs`    | `Error`: a message and a span, emitted as `compile_error!` |
+
+use proc_macro::{Ident, TokenStream, TokenTree};
+
+mod async_fn;
+mod error;
+
+use async_fn::AsyncFn;
+use error::Error;
+
+/// Runs an `async fn main` on a new eddy runtime.
+///
+/// The function becomes a plain `fn` with the same name, attributes and
+/// return type whose body is
+/// `eddy::Runtime::new().expect(..).block_on(async move { BODY })`. Returning
+/// a `Result` works as it does for a synchronous `main`.
+///
+/// ```no_run
+/// use std::error::Error;
+///
+/// #[eddy::main]
+/// async fn main() -> Result<(), Box<dyn Error>> {
+///     let listener = eddy::net::TcpListener::bind("127.0.0.1:7878").await?;
+///     loop {
+///         let (mut stream, _peer) = listener.accept().await?;
+///         eddy::spawn(async move {
+///             let _ = stream.write_all(b"hello from eddy\n").await;
+///         });
+///     }
+/// }
+/// ```
+///
+/// # Panics
+///
+/// The generated `main` panics if the runtime cannot be created (the OS
+/// refused an epoll instance: out of file descriptors).
+///
+/// # Compile errors
+///
+/// The function must be `async`, and take no parameters and no generic
+/// parameters, like any `main`. The attribute takes no arguments.
+///
+/// ```compile_fail
+/// #[eddy::main]
+/// fn main() {} // error: the `async` keyword is missing
+/// ```
+///
+/// ```compile_fail
+/// #[eddy::main]
+/// async fn main(port: u16) {} // error: `main` takes no parameters
+/// ```
+///
+/// ```compile_fail
+/// #[eddy::main(threads = 4)] // error: takes no arguments
+/// async fn main() {}
+/// ```
+#[proc_macro_attribute]
+pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand(Flavor::Main, args, item)
+}
+
+/// Runs an `async fn` test on its own new eddy runtime.
+///
+/// The function becomes a `#[test]` function that builds a runtime, runs the
+/// body on it with `block_on` and drops the runtime, so every test starts
+/// from a clean slate. Other attributes (`#[should_panic]`, `#[ignore]`)
+/// and a `Result` return type work as they do on `#[test]`.
+///
+/// ```
+/// #[eddy::test]
+/// async fn sleeps_then_answers() -> std::io::Result<()> {
+///     eddy::time::sleep(std::time::Duration::from_millis(1)).await;
+///     let answer = eddy::spawn(async { 42 }).await.map_err(std::io::Error::other)?;
+///     assert_eq!(answer, 42);
+///     Ok(())
+/// }
+/// ```
+///
+/// # Panics
+///
+/// The test panics (fails) if the runtime cannot be created.
+///
+/// # Compile errors
+///
+/// The function must be `async`; the attribute takes no arguments.
+///
+/// ```compile_fail
+/// #[eddy::test]
+/// fn not_async() {} // error: the `async` keyword is missing
+/// ```
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand(Flavor::Test, args, item)
+}
+
+/// Which attribute is expanding: they differ in the checks they make and
+/// in whether `#[test]` is added.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Flavor {
+    /// `#[eddy::main]`: no parameters, no generics.
+    Main,
+    /// `#[eddy::test]`: gains `#[test]`.
+    Test,
+}
+
+impl Flavor {
+    /// The attribute as users write it, for error messages.
+    fn name(self) -> &'static str {
+        match self {
+            Flavor::Main => "eddy::main",
+            Flavor::Test => "eddy::test",
+        }
+    }
+}
+
+/// Both attributes: validate, rewrite, or report what is wrong.
+fn expand(flavor: Flavor, args: TokenStream, item: TokenStream) -> TokenStream {
+    let rewritten = reject_args(flavor, args)
+        .and_then(|()| AsyncFn::parse(flavor, item.clone()))
+        .map(|function| function.into_blocking(flavor));
+    match rewritten {
+        Ok(tokens) => tokens,
+        Err(error) => {
+            let mut tokens = error.into_compile_error();
+            tokens.extend(stand_in(flavor, item));
+            tokens
+        }
+    }
+}
+
+/// What follows a rejection's `compile_error!`, so that the one clear error
+/// is not buried under others. A test's item is kept as written: a name
+/// defined, nothing else to complain about. For `main` an `async fn main`
+/// (rejected by the compiler) or no `main` at all ("`main` function not
+/// found") would each add an error, so an empty `fn NAME() {}` stands in.
+fn stand_in(flavor: Flavor, item: TokenStream) -> TokenStream {
+    if flavor == Flavor::Test {
+        return item;
+    }
+    let mut tokens = item.clone().into_iter();
+    let name = tokens
+        .by_ref()
+        .find(|token| matches!(token, TokenTree::Ident(ident) if ident.to_string() == "fn"))
+        .and_then(|_| match tokens.next() {
+            Some(TokenTree::Ident(name)) => Some(name),
+            _ => None,
+        });
+    let Some(name) = name else {
+        return item;
+    };
+    let mut stand_in: TokenStream = [TokenTree::Ident(Ident::new("fn", name.span())), name.into()]
+        .into_iter()
+        .collect();
+    stand_in.extend(
+        ["()".parse::<TokenStream>(), "{}".parse()]
+            .into_iter()
+            .flatten(),
+    );
+    stand_in
+}
+
+/// Neither attribute takes arguments; say so rather than ignore them.
+fn reject_args(flavor: Flavor, args: TokenStream) -> Result<(), Error> {
+    match args.into_iter().next() {
+        None => Ok(()),
+        Some(first) => Err(Error::new(
+            first.span(),
+            format!("#[{}] takes no arguments", flavor.name()),
+        )),
+    }
+}
