@@ -13,46 +13,97 @@
 //! * [`Runtime`], [`Builder`], [`Handle`], [`run`]: start a runtime and reach it.
 //! * [`spawn`] (no `Send` bound), [`task::spawn_blocking`], [`task::yield_now`],
 //!   [`task::JoinHandle`].
+//! * [`net`]: TCP, UDP, Unix sockets; [`io`]: `futures-io` traits, `copy`.
 //! * [`time`]: `sleep`, `timeout`, `interval`.
+//! * `signal` (Unix): `ctrl_c` and any other signal as a stream.
 //! * [`Metrics`]: what the runtime is doing, from any thread.
+//!
+//! # How data flows
+//!
+//! This crate is the top of three. Below it, `eddy-io-driver` turns epoll
+//! (or kqueue) events into readiness, and `eddy-registration` keeps that
+//! readiness, one `ScheduledIo` per socket. Everything here runs on the
+//! thread that called [`Runtime::block_on`] (or [`run`]):
+//!
+//! ```text
+//!  Core::block_on(main future)
+//!   loop {
+//!     poll the main future, if its MainWaker fired
+//!     Core::tick:
+//!       poll up to event_interval tasks from the run queue
+//!         a task reads a socket: IoSource -> Registration -> ScheduledIo
+//!           ready:   the syscall runs
+//!           not yet: the task's waker is stored in the ScheduledIo; Pending
+//!       adopt the remote queue (tasks woken or spawned on other threads)
+//!       Core::turn:
+//!         Driver::turn(timeout): epoll_wait, then for each event
+//!           ScheduledIo: set readiness, wake --> task pushed on the run queue
+//!         fire due timers; wake what yield_now deferred
+//!   }
+//! ```
+//!
+//! One TCP read, end to end: the task calls `read`; the socket spends one
+//! unit of the task's budget and asks its `Registration` for read
+//! readiness; if the readiness word has none, the task's waker is stored in
+//! the `ScheduledIo` and the read returns `Pending`; the task's poll ends,
+//! and the runtime, out of ready tasks, blocks in the driver (until an
+//! event, a cross-thread wake or the next timer deadline); epoll reports
+//! the socket; the driver sets the readiness bits and wakes the stored
+//! waker; the task is queued, polled again, and this time the `read`
+//! syscall returns data. A read shorter than the buffer clears the
+//! readiness at once, so the next read waits for the driver instead of
+//! making a syscall that could only say `WouldBlock`.
+//!
+//! `docs/ARCHITECTURE.md`, at the root of the repository, follows one
+//! connection of the echo example through all three crates, file by file
+//! and function by function, down to the close and the shutdown.
 //!
 //! # Implementation
 //!
-//! Three crates, each a layer:
+//! **The loop.** The executor lives on one thread. Its `Core` (in the
+//! private `runtime` module) holds a run queue of ready tasks, a slab of
+//! every live task, the timers and the driver. One *tick* of its loop polls
+//! up to `event_interval` (61 by default) ready tasks, adopts tasks woken
+//! from other threads, and then turns the driver: without blocking if work
+//! is left, or blocking until the next timer deadline (or a socket event,
+//! or a cross-thread wake) if there is none. Turning at least every
+//! `event_interval` polls is what keeps a busy run queue from starving
+//! sockets and timers.
 //!
-//! * `eddy-registration` keeps one `ScheduledIo` per socket: a readiness
-//!   word and the wakers of the tasks waiting on it, plus the set of all of
-//!   them.
-//! * `eddy-io-driver` is the reactor: one `turn` asks epoll (or kqueue)
-//!   through `mio` which sockets are ready, finds each one's `ScheduledIo`
-//!   from the event's token (the `ScheduledIo`'s address), records the
-//!   readiness and wakes the waiters.
-//! * this crate is the executor and everything users touch.
+//! **Tasks and wakers.** A task is a single `Arc` holding its state word,
+//! its future and its join slot; its waker *is* that `Arc`, so a wake
+//! needs no lookup. Waking on the runtime thread pushes the task on the
+//! local queue with no lock; waking from another thread pushes it on a
+//! mutex-protected remote queue and unparks the driver through
+//! `mio::Waker`, but only when that queue was empty, so a burst of remote
+//! wakes costs one unpark and none is lost. A `NOTIFIED` bit makes a task
+//! queue at most once however often it is woken; the runtime clears it
+//! *before* polling, so a wake that arrives during the poll queues the task
+//! again instead of being lost.
 //!
-//! The executor lives on one thread. Its [`Core`](runtime) holds a run
-//! queue of ready tasks, a slab of every live task, the timers and the
-//! driver. One *tick* of its loop polls up to `event_interval` ready tasks,
-//! adopts tasks woken from other threads, and then turns the driver:
-//! without blocking if work is left, or blocking until the next timer
-//! deadline (or a socket event, or a cross-thread wake) if there is none.
-//! After each turn it fires due timers and wakes tasks that yielded.
+//! **Fairness.** Each poll gets a budget (128 by default) of socket
+//! operations (and completed sleeps); an operation attempted with the
+//! budget spent re-queues the task and returns `Pending`, so a socket that
+//! is always ready cannot monopolise the thread. The budget is a
+//! thread-local, lifted when the thread leaves the runtime so that polls
+//! made later outside it are not starved.
 //!
-//! A task is a single `Arc` holding its future; its waker *is* that `Arc`.
-//! Waking on the runtime thread pushes the task on the local queue with no
-//! lock; waking from another thread pushes it on a mutex-protected remote
-//! queue and unparks the driver through `mio::Waker`. A state bit makes a
-//! task queue at most once however often it is woken.
+//! **Sockets.** Every socket type wraps an `IoSource`: the non-blocking mio
+//! socket plus its `Registration` with the driver. Listeners bind with a
+//! backlog of 1024 (a connect burst overflows mio's 128), and `accept`
+//! pauses briefly after running out of descriptors instead of spinning on a
+//! listener that stays readable. Dropping a socket removes it from epoll
+//! *before* closing the fd (a duplicated fd would otherwise keep reporting
+//! events for freed state) and queues its registration; the driver frees it
+//! at the start of a later turn.
 //!
-//! A socket read goes: the task calls `read`; the socket asks its
-//! `Registration` for read readiness; if the readiness word has none, the
-//! task's waker is stored in the `ScheduledIo` and the read returns
-//! `Pending`; the task's poll ends, and the runtime, out of ready tasks,
-//! blocks in the driver; epoll reports the socket; the driver sets the
-//! readiness bits and wakes the stored waker; the task is queued, polled
-//! again, and this time the `read` syscall returns data.
-//!
-//! `docs/ARCHITECTURE.md` follows one connection through all of this, file
-//! by file.
+//! **Shutdown** drains before it tears down: dropping the [`Runtime`]
+//! refuses new spawns, drops every task's future on this thread (so their
+//! sockets deregister and their timers cancel), drains the remote queue,
+//! shuts the driver down (every registration gets its shutdown bit and its
+//! waiters are woken), and only then drops the `mio::Poll`. Sockets that
+//! escaped the runtime fail from then on with an error that
+//! [`is_shutdown_error`] recognises.
 
 mod blocking;
 mod coop;
