@@ -5,15 +5,29 @@
 //! portable API, into readiness bits on `ScheduledIo`s from the
 //! `eddy-registration` crate, and wakes the tasks parked on them.
 //!
+//! # How data flows
+//!
+//! In the life of one TCP connection this crate is the middle layer: the
+//! runtime's socket types register here when they are created, wait here
+//! for readiness before each `read` or `write`, and deregister here when
+//! they are dropped; the runtime's loop calls [`Driver::turn`] whenever it
+//! has no task left to run. (The repository's `docs/ARCHITECTURE.md`
+//! follows one connection of the echo example through all three crates.)
+//!
 //! ```text
-//!  socket type (eddy::net)            runtime thread
-//!   | Registration::new                 | Driver::turn(timeout)
-//!   v                                   v
-//!  Handle::add_source ---------> mio::Registry / mio::Poll (epoll, kqueue)
+//!  socket type (eddy::net)             runtime thread
+//!   | Registration::new                  | Driver::turn(timeout)
+//!   v                                    v
+//!  Handle::add_source ----------> mio::Registry / mio::Poll (epoll, kqueue)
 //!   | allocate from the set              | events: (token, readiness)
 //!   | register(fd, Token(address))       v
-//!   v                            token -> &ScheduledIo -> set_readiness, wake
-//!  Registration::poll_read_ready ----> ScheduledIo <----------'
+//!   v                            token -> &ScheduledIo: set_readiness, wake
+//!  Registration::poll_read_into /                        |
+//!   poll_io ------ poll_readiness ----> ScheduledIo <----'
+//!   | on drop
+//!   v
+//!  Registration::deregister -> Handle::deregister_source:
+//!   epoll_ctl(DEL), queue for release --> freed at the start of a later turn
 //! ```
 //!
 //! * [`Driver`] is owned by the runtime thread. It holds the `mio::Poll`,
@@ -95,7 +109,10 @@
 //! event. This saves the `read` that would only return `WouldBlock`, so an
 //! echo round trip costs one `read`, one `write` and at most one
 //! `epoll_wait` (see `SYSCALLS.md`). A zero-byte read is end-of-stream and
-//! keeps its readiness.
+//! keeps its readiness. Writes go through [`Registration::poll_io`], which
+//! clears write readiness only on `WouldBlock`: a socket whose send buffer
+//! never fills keeps `WRITABLE` from its first event on, and its writes
+//! never wait for the driver.
 //!
 //! **Shutdown.** [`Driver::shutdown`] (idempotent, also run on drop) takes
 //! every registration out of the set under the lock, after releasing what
