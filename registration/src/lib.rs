@@ -9,13 +9,22 @@
 //!
 //! # How data flows
 //!
+//! In the life of one TCP connection this crate is the bottom layer: the
+//! socket's `ScheduledIo` is allocated when the connection is accepted, its
+//! readiness word is set by every driver event and read by every `read` and
+//! `write`, and it is queued for release when the socket is dropped. (The
+//! repository's `docs/ARCHITECTURE.md` follows one connection of the echo
+//! example through all three crates, file by file.)
+//!
 //! ```text
 //!  mio event (token) --driver--> ptr_expose::from_exposed(token) -> &ScheduledIo
 //!      set_readiness(Tick::Set, |r| r | ready); wake(ready)
 //!                                   |
 //!                                   v
 //!  task: poll_readiness / readiness(interest) -> ReadyEvent { tick, ready }
-//!        try the I/O; on WouldBlock: clear_readiness(event), wait again
+//!        try the I/O; on WouldBlock (or, for a stream, a short read):
+//!        clear_readiness(event), which the tick refuses if an event came
+//!        in meanwhile; then wait again
 //! ```
 //!
 //! # The life of a registration
@@ -45,8 +54,10 @@
 //! # Why release is deferred
 //!
 //! A single `mio::Poll::poll` returns a batch of events. While the driver
-//! dispatches that batch, a woken task may drop its socket and deregister it;
-//! an event for the same token can still be waiting later in the batch. If
+//! dispatches that batch, a socket may be dropped and deregistered (by
+//! another thread, or by a woken task under an executor that polls on
+//! wake); an event for the same token can still be waiting later in the
+//! batch. If
 //! `deregister` freed the `ScheduledIo` at once, the driver would then turn
 //! that token into a reference to freed (or reused) memory. Deferring the
 //! unlink to the *next* turn, after the fd left mio, guarantees no event can
@@ -73,17 +84,19 @@
 //! each with its own interest). Pollers store their waker under the lock and
 //! then *re-check* readiness under the same lock; `wake` takes the lock after
 //! setting readiness, so one of the two always sees the other and no wake-up
-//! is lost. `wake` collects matching wakers into a fixed batch of 32, drops
-//! the lock, and only then wakes them: a woken task may run inline, take the
-//! same lock, or drop the resource. Large waiter lists are handled batch by
-//! batch.
+//! is lost. `wake` takes the matching wakers out, drops the lock, and only
+//! then wakes them: a woken task may run inline, take the same lock, or drop
+//! the resource. With no [`Readiness`] future linked (one task per socket,
+//! the common case) that is at most the reader and the writer, woken
+//! directly; otherwise wakers are collected in fixed batches of 32, and a
+//! large waiter list is handled batch by batch.
 //!
-//! **Intrusive lists.** Both the registration list and the waiters lists are
-//! intrusive lists (`linked_list.rs`) whose nodes embed their own links, so linking never
-//! allocates and unlinking by address is O(1). The registration list owns
-//! `Arc`s (turned into raw pointers while linked); the waiters list holds
-//! plain addresses of nodes pinned inside futures, which unlink themselves
-//! on drop.
+//! **Intrusive lists.** Both the registration list and the waiters lists
+//! are intrusive lists (`linked_list.rs`) whose nodes embed their own
+//! links, so linking never allocates and unlinking by address is O(1). The
+//! registration list owns `Arc`s (turned into raw pointers while linked);
+//! the waiters list holds plain addresses of nodes pinned inside futures,
+//! which unlink themselves on drop.
 //!
 //! **Split state.** [`RegistrationSet`] holds only the pending-release
 //! counter, padded to its own cache line, so the driver can check it every
