@@ -1596,8 +1596,6 @@ fn every_builder_setting_yields_a_working_runtime() {
 }
 
 #[test]
-#[ignore = "bug: JoinSlot::complete drops a detached task's output outside catch_unwind, \
-            so its panic unwinds out of block_on and leaves the finished task in the slab"]
 fn a_detached_task_whose_output_panics_on_drop_does_not_take_the_runtime_down() {
     struct PanicOnDrop;
     impl Drop for PanicOnDrop {

@@ -1,6 +1,7 @@
 //! Where a finished task leaves its outcome for its `JoinHandle`.
 
 use crate::loom::sync::{Mutex, MutexGuard};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::task::{Context, Poll, Waker};
 
 use super::JoinError;
@@ -52,7 +53,11 @@ impl<T> JoinSlot<T> {
         let mut inner = self.lock();
         if inner.handle_dropped {
             drop(inner);
-            drop(outcome);
+            // Nobody will read it, and a panic in its `Drop` must not unwind
+            // into the runtime's loop (it would escape `block_on` and leave
+            // the finished task in the slab). The handle is gone, so there
+            // is nobody to report it to either.
+            let _ = catch_unwind(AssertUnwindSafe(|| drop(outcome)));
             return;
         }
         inner.output = Some(outcome);
