@@ -38,7 +38,7 @@ const LINGER_BYTES: usize = 64 * 1024;
 /// reply still in flight: the client would see "connection reset" instead
 /// of the error message. So: shut down our write side (the peer reads
 /// end-of-stream after the reply), then read and discard what the peer
-/// still sends, for at most [`LINGER`] and [`LINGER_BYTES`].
+/// still sends, for at most `LINGER` and `LINGER_BYTES`.
 pub async fn close_after_reply(mut stream: TcpStream) {
     if stream.shutdown(std::net::Shutdown::Write).is_err() {
         return;

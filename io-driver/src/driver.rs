@@ -20,9 +20,9 @@ pub struct Driver {
     events: mio::Events,
     /// Shared with every socket; holds the registration set.
     handle: Handle,
-    /// How many turns have polled, for tracing and debugging. (Readiness
-    /// ticks live in each `ScheduledIo`; this is only the driver's clock.)
-    tick: u64,
+    /// How many turns have polled, for tracing and debugging. (Not to be
+    /// confused with the readiness tick each `ScheduledIo` keeps.)
+    turns: u64,
     /// Set by the first [`Driver::shutdown`]; afterwards `turn` refuses to
     /// poll, because events could name `ScheduledIo`s that the set no longer
     /// owns and that may already be freed.
@@ -54,7 +54,7 @@ impl Driver {
         Ok(Driver {
             events: mio::Events::with_capacity(events_capacity),
             handle,
-            tick: 0,
+            turns: 0,
             is_shutdown: false,
             poll,
         })
@@ -67,7 +67,7 @@ impl Driver {
 
     /// How many turns have polled so far.
     pub fn turns(&self) -> u64 {
-        self.tick
+        self.turns
     }
 
     /// Runs one turn: release pending deregistrations, wait for events for at
@@ -89,7 +89,7 @@ impl Driver {
             released: self.handle.inner.registrations.release_if_needed(),
             ..TurnStats::default()
         };
-        self.tick = self.tick.wrapping_add(1);
+        self.turns = self.turns.wrapping_add(1);
         crate::trace::released(stats.released);
         crate::trace::polling(timeout);
 
@@ -159,7 +159,7 @@ impl fmt::Debug for Driver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Driver")
             .field("events_capacity", &self.events.capacity())
-            .field("tick", &self.tick)
+            .field("turns", &self.turns)
             .field("is_shutdown", &self.is_shutdown)
             .field("handle", &self.handle)
             .finish_non_exhaustive()

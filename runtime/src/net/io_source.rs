@@ -81,6 +81,11 @@ impl<E: mio::event::Source> IoSource<E> {
     where
         for<'a> &'a E: io::Read,
     {
+        if buf.is_empty() {
+            // Like std: reading into nothing reads nothing, at once, instead
+            // of waiting for readiness that would change nothing.
+            return Poll::Ready(Ok(0));
+        }
         ready!(coop::poll_proceed(cx));
         let io = self.io();
         self.registration

@@ -1,6 +1,6 @@
 //! Networking: TCP, UDP and Unix-domain sockets driven by the runtime.
 //!
-//! Every socket type is a thin shell around [`IoSource`]: a non-blocking
+//! Every socket type is a thin shell around `IoSource`: a non-blocking
 //! `mio` socket plus its registration with the runtime's I/O driver. An
 //! operation tries the syscall first; on `WouldBlock` it clears the
 //! socket's readiness and parks the task's waker in the socket's

@@ -27,7 +27,7 @@ pub(crate) struct Core {
     queue: RefCell<VecDeque<Arc<dyn Runnable>>>,
     /// Every live task, so shutdown can drop them all.
     tasks: RefCell<Slab<Arc<dyn Runnable>>>,
-    /// Wakers to wake after the next driver turn (`yield_now`, budget).
+    /// Wakers to wake after the next driver turn (`yield_now`).
     deferred: RefCell<Vec<Waker>>,
     /// The last `deferred` batch, kept to reuse its allocation.
     deferred_spare: RefCell<Vec<Waker>>,
@@ -224,7 +224,8 @@ impl Core {
                 self.shared.metrics().turned(stats.events);
                 crate::trace::driver_turned(timeout, &stats);
             }
-            // `turn` retries EINTR itself; anything else means the poller
+            // A signal interrupting the wait (EINTR) comes back as a turn
+            // with no events, not an error; an error here means the poller
             // fd is unusable and no progress is possible.
             Err(error) => panic!("eddy: the I/O driver failed: {error}"),
         }

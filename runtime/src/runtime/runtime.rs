@@ -25,7 +25,7 @@ use crate::task::JoinHandle;
 /// refused; every task's future is dropped (on this thread, inside the
 /// runtime, so its sockets deregister); the remote queue is drained; the I/O
 /// driver marks every registration shut down and wakes its waiters; and only
-/// then is the epoll/kqueue instance closed. Sockets and timers that
+/// then is the driver's `mio::Poll` dropped. Sockets and timers that
 /// escaped get a clear "runtime has shut down" error from then on.
 ///
 /// A `Runtime` is neither `Send` nor `Sync`: its tasks need not be `Send`,

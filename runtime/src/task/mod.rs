@@ -1,8 +1,8 @@
 //! Tasks: spawning, waking, joining.
 //!
-//! A task is one `Arc` allocation ([`cell::TaskCell`]) holding a small
-//! [`Header`] (state word, slab key, owning runtime), the future, and the
-//! [`JoinSlot`] its outcome is left in. The runtime keeps every live task in
+//! A task is one `Arc` allocation (`cell::TaskCell`) holding a small
+//! `Header` (state word, slab key, owning runtime), the future, and the
+//! `JoinSlot` its outcome is left in. The runtime keeps every live task in
 //! a slab (so shutdown can find and drop them all) and queues `Arc`s of the
 //! ready ones. A waker is that same `Arc`, built by `futures-task`, so waking
 //! costs one state check and one queue push: no lookup, no extra allocation.
