@@ -3,8 +3,8 @@
 
 use proc_macro::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
 
-use crate::Flavor;
 use crate::error::Error;
+use crate::flavor::Flavor;
 
 /// An `async fn` cut into the pieces the rewrite moves around. Every token
 /// is the user's own, spans included, except the `async` keyword, dropped.

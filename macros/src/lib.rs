@@ -54,14 +54,17 @@
 //! | `lib.rs`      | the two attribute entry points, argument checks, stand-ins |
 //! | `async_fn.rs` | `AsyncFn`: split an `async fn`, rebuild it blocking        |
 //! | `error.rs`    | `Error`: a message and a span, emitted as `compile_error!` |
+//! | `flavor.rs`   | `Flavor`: which attribute, and what that changes           |
 
 use proc_macro::{Ident, TokenStream, TokenTree};
 
 mod async_fn;
 mod error;
+mod flavor;
 
 use async_fn::AsyncFn;
 use error::Error;
+use flavor::Flavor;
 
 /// Runs an `async fn main` on a new eddy runtime.
 ///
@@ -106,6 +109,11 @@ use error::Error;
 /// ```
 ///
 /// ```compile_fail
+/// #[eddy::main]
+/// async fn main<T>() {} // error: `main` takes no generic parameters
+/// ```
+///
+/// ```compile_fail
 /// #[eddy::main(threads = 4)] // error: takes no arguments
 /// async fn main() {}
 /// ```
@@ -146,26 +154,6 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(Flavor::Test, args, item)
-}
-
-/// Which attribute is expanding: they differ in the checks they make and
-/// in whether `#[test]` is added.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Flavor {
-    /// `#[eddy::main]`: no parameters, no generics.
-    Main,
-    /// `#[eddy::test]`: gains `#[test]`.
-    Test,
-}
-
-impl Flavor {
-    /// The attribute as users write it, for error messages.
-    fn name(self) -> &'static str {
-        match self {
-            Flavor::Main => "eddy::main",
-            Flavor::Test => "eddy::test",
-        }
-    }
 }
 
 /// Both attributes: validate, rewrite, or report what is wrong.
