@@ -118,11 +118,11 @@ pub mod task;
 pub mod time;
 mod trace;
 
+#[cfg(feature = "macros")]
+pub use eddy_macros::{main, test};
 pub use metrics::Metrics;
 pub use runtime::{Builder, Handle, Runtime};
 pub use task::spawn;
-#[cfg(feature = "macros")]
-pub use eddy_macros::{main, test};
 
 use std::future::Future;
 
