@@ -106,7 +106,7 @@ impl Driver {
                 continue;
             }
             let ready = ready_from_event(event);
-            // SAFETY: every token other than WAKER_TOKEN was produced by
+            // Every token other than WAKER_TOKEN was produced by
             // `Handle::add_source` from `ScheduledIo::token()`, the exposed
             // address of an `Arc<ScheduledIo>` allocated by the registration
             // set. The set keeps a strong reference until `release`, which
@@ -115,6 +115,7 @@ impl Driver {
             // removed from the OS poller (explicitly, or by its fd closing)
             // before it is queued for release, so no event of this poll can
             // name a released `ScheduledIo`.
+            // SAFETY: so `token.0` is the address of a live `ScheduledIo`.
             let io = unsafe { ptr_expose::from_exposed(token.0) };
             crate::trace::event(token.0, ready);
             io.set_readiness(Tick::Set, |current| current | ready);

@@ -75,10 +75,10 @@ impl SyncedSet {
         if self.set.is_shutdown(&synced) {
             return;
         }
-        // SAFETY: the caller guarantees `io` came from `allocate` on this set
-        // and was neither deregistered nor removed since; the set is not shut
-        // down (checked above under the same lock), so `io` is still linked in
-        // `synced`'s registration list.
+        // The caller guarantees `io` came from `allocate` on this set and was
+        // neither deregistered nor removed since, and the set is not shut down
+        // (checked above under the same lock).
+        // SAFETY: so `io` is still linked in `synced`'s registration list.
         unsafe { self.set.remove(&mut synced, io) };
         self.num_registered.fetch_sub(1, Ordering::Relaxed);
     }

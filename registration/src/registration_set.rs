@@ -93,11 +93,11 @@ impl RegistrationSet {
         let mut pending = std::mem::take(&mut synced.pending_release);
         let mut released = 0;
         for io in pending.drain(..) {
-            // SAFETY: everything in `pending_release` came from `allocate` on
-            // this set, so it is linked in this set's list, or was already
-            // unlinked from it (deregistered twice), which `remove` tolerates.
-            // After `shutdown` the queue is empty, so nothing here was
-            // unlinked by `shutdown`.
+            // Everything in `pending_release` came from `allocate` on this
+            // set, and after `shutdown` the queue is empty, so nothing here
+            // was unlinked by `shutdown`.
+            // SAFETY: `io` is linked in this set's list, or was already
+            // unlinked from it (deregistered twice), which `unlink` tolerates.
             if unsafe { self.unlink(synced, &io) } {
                 released += 1;
             }

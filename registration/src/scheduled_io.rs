@@ -348,9 +348,10 @@ impl fmt::Debug for ScheduledIo {
     }
 }
 
-// SAFETY: `as_raw` and `from_raw` are `Arc::as_ptr` / `Arc::from_raw` on the
-// same allocation (and `push_front` forgets the handle, transferring one
-// strong count into the list); an `Arc`'s value never moves; and
+// `as_raw` and `from_raw` are `Arc::as_ptr` / `Arc::from_raw` on the same
+// allocation (and `push_front` forgets the handle, transferring one strong
+// count into the list), and an `Arc`'s value never moves.
+// SAFETY: so the list's raw pointers stay valid and own one count each, and
 // `linked_list_pointers` is used only by the one registration list.
 unsafe impl Link for Arc<ScheduledIo> {
     type Handle = Arc<ScheduledIo>;

@@ -71,10 +71,10 @@ impl fmt::Debug for Waiter {
     }
 }
 
+// The handle is a plain address that owns nothing, so `from_raw` may hand
+// it out any number of times.
 // SAFETY: a `Waiter` lives in a pinned `Readiness` future that unlinks it in
-// `Drop` before its memory goes away, and `pointers` is the field used by the
-// one waiters list it may be in. The handle is a plain address that owns
-// nothing, so `from_raw` may hand it out any number of times.
+// `Drop` before its memory goes away; `pointers` serves one list only.
 unsafe impl Link for Waiter {
     type Handle = NonNull<Waiter>;
     type Target = Waiter;

@@ -18,10 +18,11 @@ pub(crate) struct Waiters {
     pub(crate) writer: Option<Waker>,
 }
 
-// SAFETY: `Waiters` is only reached through `ScheduledIo`'s mutex. The
-// `Waiter` nodes its list points to are touched only under that same lock
-// (their mutable state) or are immutable (their interest), and the wakers they
-// hold are `Send`; so whichever thread holds the lock may use them.
+// `Waiters` is only reached through `ScheduledIo`'s mutex. The `Waiter`
+// nodes its list points to are touched only under that same lock (their
+// mutable state) or are immutable (their interest).
+// SAFETY: so, the wakers they hold being `Send`, whichever thread holds the
+// lock may use them.
 unsafe impl Send for Waiters {}
 
 impl fmt::Debug for Waiters {

@@ -56,11 +56,11 @@ pub(super) fn install(signum: i32) -> io::Result<()> {
     if installed[index] {
         return Ok(());
     }
-    // SAFETY: the action only calls `slots::deliver`, which is
-    // async-signal-safe (atomics and a non-blocking write(2), no
-    // allocation, locks or panics), and captures only a `Copy` integer.
     // `signum` is not in signal-hook-registry's FORBIDDEN list (checked by
     // `validate`), so `register` does not panic.
+    // SAFETY: the action only calls `slots::deliver`, which is
+    // async-signal-safe (atomics and a non-blocking write(2), no allocation,
+    // locks or panics), and captures only a `Copy` integer.
     unsafe { signal_hook_registry::register(signum, move || slots::deliver(signum)) }?;
     installed[index] = true;
     Ok(())

@@ -96,12 +96,12 @@ pub(super) fn deliver(signum: i32) {
         if fd == EMPTY {
             continue;
         }
+        // write(2) is async-signal-safe, and the fd is non-blocking, so it
+        // returns at once (its error, EAGAIN on a full pipe, is deliberately
+        // ignored: a full pipe already means "wake up").
         // SAFETY: `fd` was published by `claim` and is not closed before
-        // `release` has seen `IN_FLIGHT` drop to zero, which cannot happen
-        // before our decrement below; the buffer is one valid byte. write(2)
-        // is async-signal-safe, and the fd is non-blocking, so it returns
-        // at once (its error, EAGAIN on a full pipe, is deliberately
-        // ignored).
+        // `release` sees `IN_FLIGHT` drop to zero, which cannot happen before
+        // our decrement below; the buffer is one valid byte.
         unsafe {
             libc::write(fd, (&raw const byte).cast(), 1);
         }

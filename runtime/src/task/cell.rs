@@ -28,14 +28,15 @@ pub(crate) struct TaskCell<F: Future> {
     slot: JoinSlot<F::Output>,
 }
 
-// SAFETY: the cell is shared with wakers and the join handle on any thread,
-// but those only touch `header` (atomics and an `Arc`) and `slot` (a mutex).
+// The cell is shared with wakers and the join handle on any thread, but
+// those only touch `header` (atomics and an `Arc`) and `slot` (a mutex).
 // `future` is touched only through `Runnable::run` and `Runnable::cancel`,
 // whose contracts restrict them to the owning runtime's thread, and the
 // runtime drops every future before it lets go of the task (at completion or
 // at shutdown), so the last `Arc`, wherever it is released, drops `None`.
-// `F::Output` is only dropped by `JoinSlot` on the completing thread or the
-// handle's thread, and `JoinHandle<T>` is `Send` only when `T` is.
+// SAFETY: as above; and `F::Output` is only dropped by `JoinSlot` on the
+// completing thread or the handle's, and `JoinHandle<T>` is `Send` only
+// when `T` is.
 unsafe impl<F: Future> Send for TaskCell<F> {}
 // SAFETY: see the `Send` impl above: shared access never reaches `future`.
 unsafe impl<F: Future> Sync for TaskCell<F> {}
@@ -57,10 +58,10 @@ impl<F: Future> TaskCell<F> {
     /// Runtime thread only, and no reference into the future may be live.
     unsafe fn drop_future(&self) -> Option<Box<dyn std::any::Any + Send>> {
         let slot = self.future.get();
-        // SAFETY: the caller guarantees exclusive access on the owning
-        // thread. Dropping in place keeps the pinning promise (the future is
-        // never moved), and writing `None` afterwards, even after a panic
-        // in `drop`, means it can never be dropped twice.
+        // Dropping in place keeps the pinning promise (the future is never
+        // moved), and writing `None` afterwards, even after a panic in
+        // `drop`, means it can never be dropped twice.
+        // SAFETY: the caller guarantees exclusive access on the owning thread.
         unsafe {
             let result = catch_unwind(AssertUnwindSafe(|| ptr::drop_in_place(slot)));
             ptr::write(slot, None);

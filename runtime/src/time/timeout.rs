@@ -82,15 +82,14 @@ impl<F: Future> Future for Timeout<F> {
     type Output = Result<F::Output, Elapsed>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: pin projection by hand. `value` is structurally pinned and
-        // `delay` is not. This is sound because: we only ever expose `value`
-        // as `Pin<&mut F>` through a pinned `Timeout`; `Timeout` has no
-        // `Drop` impl (which could move `value` out of a pinned self); it
-        // is `Unpin` only through the auto trait, i.e. only when `F: Unpin`;
-        // and the by-value or `&mut self` accessors (`into_inner`,
-        // `get_mut`) cannot be reached from a `Pin<&mut Timeout<F>>` unless
-        // `F: Unpin`. `delay` is `Unpin`, so handing out `&mut Sleep` moves
-        // nothing that was promised to stay put.
+        // Pin projection by hand: `value` is structurally pinned and `delay`
+        // is not. `Timeout` has no `Drop` impl (which could move `value` out
+        // of a pinned self); it is `Unpin` only through the auto trait, i.e.
+        // only when `F: Unpin`; and the by-value or `&mut self` accessors
+        // (`into_inner`, `get_mut`) cannot be reached from a
+        // `Pin<&mut Timeout<F>>` unless `F: Unpin`.
+        // SAFETY: so `value` is only ever exposed pinned, and `delay` is
+        // `Unpin`: handing out `&mut Sleep` moves nothing promised to stay.
         let (value, delay) = unsafe {
             let this = self.get_unchecked_mut();
             (Pin::new_unchecked(&mut this.value), &mut this.delay)
