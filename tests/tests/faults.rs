@@ -410,8 +410,6 @@ fn run_child(test: &str, role: &str) -> std::process::Output {
 }
 
 #[test]
-#[ignore = "bug: TcpStream::poll_write_vectored calls writev(2) (runtime/src/net/io_source.rs, \
-            poll_write_vectored_stream), which raises SIGPIPE; it needs sendmsg with MSG_NOSIGNAL"]
 fn a_vectored_write_to_a_vanished_peer_is_an_error_even_with_sigpipe_at_its_default() {
     const TEST: &str =
         "a_vectored_write_to_a_vanished_peer_is_an_error_even_with_sigpipe_at_its_default";
@@ -439,8 +437,9 @@ fn a_vectored_write_to_a_vanished_peer_is_an_error_even_with_sigpipe_at_its_defa
 }
 
 /// The child's side: with `SIGPIPE` at its default action (Rust's start-up
-/// code ignores it, which would hide the problem), `writev` on a connection
-/// the peer closed must come back as an error.
+/// code ignores it, which would hide the problem), a vectored write on a
+/// connection the peer closed must come back as an error. (It once went
+/// through `writev(2)`, which has no `MSG_NOSIGNAL` and killed the process.)
 fn vectored_write_until_the_vanished_peer_fails() {
     // SAFETY: restoring a signal's default disposition installs no handler;
     // nothing else in this child process depends on SIGPIPE.
