@@ -10,7 +10,7 @@
 //!   side gets there first;
 //! * completion racing the handle being polled: a `Pending` poll is always
 //!   followed by a wake (no lost wake-up), and the output reaches the handle
-//!   exactly once;
+//!   exactly once, also when the handle moved to a new task in between;
 //! * `abort` (`request_cancel` + the wake it triggers) racing the runtime
 //!   running the task: exactly one outcome is recorded, and an abort that
 //!   lands while the task is pending is never lost.
@@ -140,6 +140,47 @@ fn loom_completion_racing_handle_poll_never_loses_the_wake_and_delivers_once() {
         // The handle's Drop finds nothing left to drop a second time.
         slot.drop_handle();
         assert_eq!(drops.load(Ordering::SeqCst), 1);
+    });
+}
+
+#[test]
+fn loom_a_handle_moved_to_a_new_task_wakes_the_new_one() {
+    // The handle is polled by one task, then moved to another and polled
+    // there (a new waker) while the task completes: the wake must reach the
+    // waker of the latest poll, or the new owner would wait forever.
+    loom::model(|| {
+        let state = Arc::new(State::new_notified());
+        let slot = Arc::new(JoinSlot::<u32>::new());
+        let task = {
+            let (state, slot) = (state.clone(), slot.clone());
+            loom::thread::spawn(move || {
+                state.transition_to_running();
+                assert!(finish(&state, &slot, Ok(5)));
+            })
+        };
+        let (_first, first_waker) = flag_waker();
+        let (second, second_waker) = flag_waker();
+        let outcome = match slot.poll(&mut Context::from_waker(&first_waker)) {
+            Poll::Ready(outcome) => outcome,
+            Poll::Pending => {
+                let mut cx = Context::from_waker(&second_waker);
+                match slot.poll(&mut cx) {
+                    Poll::Ready(outcome) => outcome,
+                    Poll::Pending => {
+                        while !second.woken.load(Ordering::SeqCst) {
+                            loom::thread::yield_now();
+                        }
+                        match slot.poll(&mut cx) {
+                            Poll::Ready(outcome) => outcome,
+                            Poll::Pending => panic!("the new owner was woken too early"),
+                        }
+                    }
+                }
+            }
+        };
+        task.join().unwrap();
+        assert_eq!(outcome.unwrap(), 5);
+        slot.drop_handle();
     });
 }
 
