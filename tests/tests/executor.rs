@@ -1681,3 +1681,54 @@ fn polling_a_join_handle_again_after_it_completed_panics() {
         });
     });
 }
+
+/// Returns `Pending` once after waking itself: what `futures_lite`'s
+/// `yield_now` does, and what a future whose coop budget ran out does.
+async fn wake_self_once() {
+    let mut yielded = false;
+    poll_fn(|cx| {
+        if yielded {
+            return Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+    .await;
+}
+
+#[test]
+fn a_block_on_future_that_keeps_waking_itself_does_not_starve_timers() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        rt.block_on(async {
+            let sleeper = eddy::spawn(eddy::time::sleep(Duration::from_millis(10)));
+            // The main future is always ready again at once; the driver must
+            // still turn every event_interval polls so the timer fires.
+            while !sleeper.is_finished() {
+                wake_self_once().await;
+            }
+        });
+    });
+}
+
+#[test]
+fn a_task_ping_ponging_with_the_block_on_future_does_not_starve_timers() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        rt.block_on(async {
+            let sleeper = eddy::spawn(eddy::time::sleep(Duration::from_millis(10)));
+            // A task that wakes itself forever, alongside a main future that
+            // does the same: neither yields to the driver on its own.
+            let spinner = eddy::spawn(async {
+                loop {
+                    wake_self_once().await;
+                }
+            });
+            while !sleeper.is_finished() {
+                wake_self_once().await;
+            }
+            spinner.abort();
+        });
+    });
+}

@@ -43,6 +43,9 @@ pub(crate) struct Core {
     config: Config,
     /// Set when shutdown starts: spawns from then on are cancelled at once.
     shutting_down: Cell<bool>,
+    /// Polls (tasks and the `block_on` future) since the driver last
+    /// turned; at `event_interval` the loop turns it without blocking.
+    polls_since_turn: Cell<u32>,
 }
 
 impl Core {
@@ -59,6 +62,7 @@ impl Core {
             driver: RefCell::new(driver),
             config,
             shutting_down: Cell::new(false),
+            polls_since_turn: Cell::new(0),
         }
     }
 
@@ -135,6 +139,12 @@ impl Core {
         loop {
             if main.take_notified() {
                 coop::reset(self.config.budget);
+                // The main future's polls count toward the event interval
+                // like any task's: a main future that keeps re-waking itself
+                // (a yield loop, a spent coop budget, a ping-pong with a
+                // task) must not keep the driver from turning, or timers
+                // and sockets would starve.
+                self.polls_since_turn.set(self.polls_since_turn.get() + 1);
                 if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                     return output;
                 }
@@ -147,13 +157,15 @@ impl Core {
     /// ones, and turn the driver when the interval is used up or there is
     /// nothing else to do.
     fn tick(&self, main: &MainWaker) {
-        let mut polled = 0;
-        while polled < self.config.event_interval {
+        let interval = self.config.event_interval;
+        let mut polled: u32 = 0;
+        while self.polls_since_turn.get() < interval {
             let Some(task) = self.queue.borrow_mut().pop_front() else {
                 break;
             };
             self.run_task(task);
             polled += 1;
+            self.polls_since_turn.set(self.polls_since_turn.get() + 1);
         }
         if polled > 0 {
             self.shared.metrics().polled(u64::from(polled));
@@ -164,7 +176,7 @@ impl Core {
 
         let has_deferred = !self.deferred.borrow().is_empty();
         let has_work = main.is_notified() || !self.queue.borrow().is_empty();
-        if has_work && !has_deferred && polled < self.config.event_interval {
+        if has_work && !has_deferred && self.polls_since_turn.get() < interval {
             // Work is waiting and the driver was turned recently enough.
             return;
         }
@@ -218,6 +230,7 @@ impl Core {
 
     /// Turns the driver, then fires due timers and deferred wakers.
     fn turn(&self, timeout: Option<Duration>) {
+        self.polls_since_turn.set(0);
         let turned = self.driver.borrow_mut().turn(timeout);
         match turned {
             Ok(stats) => {
