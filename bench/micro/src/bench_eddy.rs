@@ -9,10 +9,13 @@ use std::pin::Pin;
 use std::task::Poll;
 use std::time::Duration;
 
-use crate::{Bench, SPAWN_BATCH, timer_offset};
+use crate::{Bench, SPAWN_BATCH, churn_socket, timer_offset};
 
 /// Runs `bench` with `n` operations.
 pub(crate) fn run(bench: Bench, n: u64, delay: Duration) -> io::Result<()> {
+    if bench == Bench::RegChurn {
+        return reg_churn(n);
+    }
     let rt = eddy::Runtime::new()?;
     rt.block_on(async move {
         match bench {
@@ -76,7 +79,29 @@ pub(crate) fn run(bench: Bench, n: u64, delay: Duration) -> io::Result<()> {
                     eddy::task::yield_now().await;
                 }
             }
+            Bench::RegChurn => unreachable!("handled before the runtime starts"),
         }
     });
+    Ok(())
+}
+
+/// Turns of the driver between releases in `reg_churn`: a runtime turns its
+/// driver between task polls, which is when deregistered entries are freed.
+const TURN_EVERY: u64 = 64;
+
+/// Registers and deregisters one socket `n` times straight on the driver,
+/// turning it (zero timeout) every `TURN_EVERY` operations to release.
+fn reg_churn(n: u64) -> io::Result<()> {
+    let mut driver = eddy_io_driver::Driver::new(1024)?;
+    let mut socket = mio::net::UdpSocket::from_std(churn_socket()?);
+    for i in 0..n {
+        let handle = driver.handle().clone();
+        let io = handle.add_source(&mut socket, eddy_registration::Interest::READABLE)?;
+        handle.deregister_source(&io, &mut socket)?;
+        if i % TURN_EVERY == TURN_EVERY - 1 {
+            driver.turn(Some(Duration::ZERO))?;
+        }
+    }
+    driver.turn(Some(Duration::ZERO))?;
     Ok(())
 }

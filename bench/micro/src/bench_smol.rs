@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use smol::{LocalExecutor, Timer};
 
-use crate::{Bench, SPAWN_BATCH, timer_offset};
+use crate::{Bench, SPAWN_BATCH, churn_socket, timer_offset};
 
 /// Runs `bench` with `n` operations.
-pub(crate) fn run(bench: Bench, n: u64, delay: Duration) {
+pub(crate) fn run(bench: Bench, n: u64, delay: Duration) -> std::io::Result<()> {
     let ex = LocalExecutor::new();
     smol::block_on(ex.run(async {
         match bench {
@@ -74,6 +74,14 @@ pub(crate) fn run(bench: Bench, n: u64, delay: Duration) {
                     smol::future::yield_now().await;
                 }
             }
+            Bench::RegChurn => {
+                let mut socket = churn_socket()?;
+                for _ in 0..n {
+                    let registered = smol::Async::new(socket)?;
+                    socket = registered.into_inner()?;
+                }
+            }
         }
-    }));
+        Ok(())
+    }))
 }

@@ -6,12 +6,13 @@ use std::pin::Pin;
 use std::task::Poll;
 use std::time::Duration;
 
-use crate::{Bench, SPAWN_BATCH, timer_offset};
+use crate::{Bench, SPAWN_BATCH, churn_socket, timer_offset};
 
 /// Runs `bench` with `n` operations.
 pub(crate) fn run(bench: Bench, n: u64, delay: Duration) -> io::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
+        .enable_io()
         .build()?;
     rt.block_on(async move {
         match bench {
@@ -76,7 +77,14 @@ pub(crate) fn run(bench: Bench, n: u64, delay: Duration) -> io::Result<()> {
                     tokio::task::yield_now().await;
                 }
             }
+            Bench::RegChurn => {
+                let mut socket = churn_socket()?;
+                for _ in 0..n {
+                    let registered = tokio::net::UdpSocket::from_std(socket)?;
+                    socket = registered.into_std()?;
+                }
+            }
         }
-    });
-    Ok(())
+        Ok::<(), io::Error>(())
+    })
 }

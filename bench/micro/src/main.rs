@@ -6,15 +6,17 @@
 //! | `pingpong` | one round trip between two spawned tasks over two `async-channel` channels of capacity 1 |
 //! | `timers`   | one sleep registered (polled once); half are then cancelled (dropped), half awaited until they fire |
 //! | `yield`    | one `yield_now().await` in a single task                  |
+//! | `regchurn` | register one UDP socket with the reactor and deregister it (tokio `from_std`/`into_std`, smol `Async::new`/`into_inner`, mio `register`/`deregister`, eddy `Handle::add_source`/`deregister_source`) |
 //!
 //! Each run prints `RESULT rt=.. bench=.. n=.. cpu_ns_per_op=.. wall_ns_per_op=..`.
 //! CPU time (the process clock) is the headline: the timer benchmark sleeps
 //! until its deadline, which wall time would count. Under callgrind the
 //! runner subtracts an `--n 0` run, so setup and teardown cancel out.
 //!
-//! Usage: `micro --rt tokio|smol|eddy --bench spawn|pingpong|timers|yield [--n N] [--timer-delay-ms MS]`
-//! (`eddy` needs the `eddy` cargo feature).
+//! Usage: `micro --rt tokio|smol|mio|eddy --bench spawn|pingpong|timers|yield|regchurn [--n N] [--timer-delay-ms MS]`
+//! (`eddy` needs the `eddy` cargo feature; `mio` runs only `regchurn`).
 
+mod bench_mio;
 mod bench_smol;
 mod bench_tokio;
 // EDDY: the eddy variants, compiled only with `--features eddy`.
@@ -38,6 +40,8 @@ pub(crate) enum Bench {
     Timers,
     /// `yield_now` in a loop.
     Yield,
+    /// Register and deregister one socket.
+    RegChurn,
 }
 
 fn main() {
@@ -49,7 +53,7 @@ fn main() {
 
 /// Parses arguments, runs one benchmark, prints its result.
 fn run() -> io::Result<()> {
-    let usage = "usage: micro --rt tokio|smol|eddy --bench spawn|pingpong|timers|yield [--n N] [--timer-delay-ms MS]";
+    let usage = "usage: micro --rt tokio|smol|mio|eddy --bench spawn|pingpong|timers|yield|regchurn [--n N] [--timer-delay-ms MS]";
     let bad = |m: String| io::Error::new(io::ErrorKind::InvalidInput, format!("{m}\n{usage}"));
     let mut rt = None;
     let mut bench = None;
@@ -68,6 +72,7 @@ fn run() -> io::Result<()> {
                     "pingpong" => Bench::PingPong,
                     "timers" => Bench::Timers,
                     "yield" => Bench::Yield,
+                    "regchurn" => Bench::RegChurn,
                     _ => return Err(bad(format!("unknown bench {value:?}"))),
                 })
             }
@@ -93,7 +98,8 @@ fn run() -> io::Result<()> {
     let wall0 = Instant::now();
     match rt.as_str() {
         "tokio" => bench_tokio::run(bench, n, delay)?,
-        "smol" => bench_smol::run(bench, n, delay),
+        "smol" => bench_smol::run(bench, n, delay)?,
+        "mio" => bench_mio::run(bench, n)?,
         #[cfg(feature = "eddy")]
         "eddy" => bench_eddy::run(bench, n, delay)?,
         #[cfg(not(feature = "eddy"))]
@@ -124,6 +130,13 @@ fn process_cpu_ns() -> u64 {
         return 0;
     }
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// The socket the registration-churn benchmark registers over and over.
+pub(crate) fn churn_socket() -> io::Result<std::net::UdpSocket> {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    socket.set_nonblocking(true)?;
+    Ok(socket)
 }
 
 /// Deadline offsets for the timer benchmark: `delay` plus up to 1 ms of
