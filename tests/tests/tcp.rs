@@ -938,3 +938,29 @@ fn accept_with_a_tiny_descriptor_table() {
         assert_eq!(*stats.other_errors.borrow(), Vec::<String>::new());
     });
 }
+
+#[test]
+fn tasks_sharing_a_listener_are_each_woken_for_a_connection() {
+    run_bounded(|| async {
+        let listener = Rc::new(TcpListener::bind("127.0.0.1:0").await.unwrap());
+        let addr = listener.local_addr().unwrap();
+        // Two tasks wait in `accept` on the same listener before any client
+        // connects: each must get a connection, none may sleep through it.
+        let acceptors: Vec<_> = (0..2)
+            .map(|_| {
+                let listener = listener.clone();
+                eddy::spawn(async move { listener.accept().await.map(|(_, peer)| peer) })
+            })
+            .collect();
+        sleep(Duration::from_millis(20)).await;
+        let _a = TcpStream::connect(addr).await.unwrap();
+        let _b = TcpStream::connect(addr).await.unwrap();
+        for acceptor in acceptors {
+            let accepted = timeout(Duration::from_secs(10), acceptor).await;
+            accepted
+                .expect("an acceptor slept through its connection")
+                .unwrap()
+                .unwrap();
+        }
+    });
+}

@@ -324,3 +324,35 @@ fn creating_a_socket_outside_a_runtime_is_an_error_not_a_panic() {
         "unexpected error: {error}"
     );
 }
+
+#[test]
+fn tasks_sharing_a_socket_are_each_woken_for_a_datagram() {
+    run_bounded(|| async {
+        let server = Rc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+        let addr = server.local_addr().unwrap();
+        // Two tasks wait in `recv_from` on one socket before anything is
+        // sent: each must receive one datagram.
+        let receivers: Vec<_> = (0..2)
+            .map(|_| {
+                let server = server.clone();
+                eddy::spawn(async move {
+                    let mut buf = [0u8; 16];
+                    server.recv_from(&mut buf).await.map(|(n, _)| n)
+                })
+            })
+            .collect();
+        eddy::time::sleep(Duration::from_millis(20)).await;
+        let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        client.send_to(b"one", addr).await.unwrap();
+        eddy::time::sleep(Duration::from_millis(20)).await;
+        client.send_to(b"two", addr).await.unwrap();
+        for receiver in receivers {
+            let received = eddy::time::timeout(Duration::from_secs(10), receiver).await;
+            let n = received
+                .expect("a receiver slept through its datagram")
+                .unwrap()
+                .unwrap();
+            assert_eq!(n, 3);
+        }
+    });
+}

@@ -59,6 +59,26 @@ impl AcceptBackoff {
         }
     }
 
+    /// [`poll_accept`](AcceptBackoff::poll_accept) for `async` callers:
+    /// `raw_accept` is one `accept(2)` behind readiness, as a future.
+    pub(crate) async fn accept<T, F>(&self, mut raw_accept: impl FnMut() -> F) -> io::Result<T>
+    where
+        F: std::future::Future<Output = io::Result<T>>,
+    {
+        loop {
+            match raw_accept().await {
+                Err(error) if is_connection_error(&error) => continue,
+                Err(error) => {
+                    if is_resource_exhaustion(&error) {
+                        self.start();
+                    }
+                    return Err(error);
+                }
+                accepted => return accepted,
+            }
+        }
+    }
+
     fn start(&self) {
         *self.until.lock().unwrap_or_else(|e| e.into_inner()) =
             Some(Instant::now() + RESOURCE_BACKOFF);

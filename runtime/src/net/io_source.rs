@@ -61,14 +61,31 @@ impl<E: mio::event::Source> IoSource<E> {
         self.registration.poll_io(cx, direction, f)
     }
 
-    /// `poll_io` as a future, handing `f` the socket: the shape of every
-    /// datagram operation (`recv_from`, `send_to`, ...).
+    /// Waits for `direction` readiness and runs `f` on the socket, retrying
+    /// after `WouldBlock`: the shape of every `&self` operation (`accept`,
+    /// `recv_from`, `send_to`, `peek`, ...).
+    ///
+    /// It waits in the socket's list of waiters, not in its single reader
+    /// or writer slot the `poll_*` functions use: several tasks may share a
+    /// listener or a UDP socket and wait in `accept` or `recv` at once, and
+    /// each must be woken. With the slot, the second task's waker would
+    /// replace the first's, and the first would sleep through every event.
     pub(crate) async fn async_io<R>(
         &self,
         direction: Direction,
         mut f: impl FnMut(&E) -> io::Result<R>,
     ) -> io::Result<R> {
-        std::future::poll_fn(|cx| self.poll_io(cx, direction, || f(self.io()))).await
+        let interest = direction.interest();
+        loop {
+            std::future::poll_fn(coop::poll_proceed).await;
+            let event = self.registration.readiness(interest).await?;
+            match f(self.io()) {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    self.registration.clear_readiness(event);
+                }
+                result => return result,
+            }
+        }
     }
 
     /// Reads from a byte stream into `buf`, clearing readiness after a short

@@ -72,13 +72,24 @@ impl TcpListener {
     /// (`EMFILE`, `ENFILE`) or memory, the error is returned and the next
     /// call waits a moment first, so a plain `loop { accept }` neither spins
     /// nor dies and picks up again once descriptors free up.
+    ///
+    /// Any number of tasks may wait in `accept` on one listener (through an
+    /// `Rc` or `Arc`); each connection goes to one of them.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         self.backoff.wait_out().await;
-        std::future::poll_fn(|cx| self.poll_accept(cx)).await
+        let accept_one = || {
+            self.source
+                .async_io(Direction::Read, |listener| listener.accept())
+        };
+        let (stream, peer) = self.backoff.accept(accept_one).await?;
+        let handle = self.source.registration().handle();
+        Ok((TcpStream::from_accepted(stream, handle)?, peer))
     }
 
     /// Polls for the next connection (see [`accept`](TcpListener::accept)
-    /// for the error handling; the backoff applies to `accept` only).
+    /// for the error handling; the backoff applies to `accept` only). Like
+    /// every `poll_*` function it remembers only the latest caller's waker:
+    /// tasks sharing a listener should use `accept`.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let (stream, peer) = std::task::ready!(self.backoff.poll_accept(cx, |cx| {
             self.source

@@ -120,11 +120,9 @@ impl TcpStream {
 
     /// Reads into `buf` without removing the bytes from the socket.
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        std::future::poll_fn(|cx| {
-            self.source
-                .poll_io(cx, Direction::Read, || self.source.peek(buf))
-        })
-        .await
+        self.source
+            .async_io(Direction::Read, |stream| stream.peek(buf))
+            .await
     }
 
     /// Reads now if the socket is known to be readable, else `WouldBlock`.

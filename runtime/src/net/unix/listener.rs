@@ -80,7 +80,13 @@ impl UnixListener {
     /// the error is returned and the next call waits a moment first.
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         self.backoff.wait_out().await;
-        std::future::poll_fn(|cx| self.poll_accept(cx)).await
+        let accept_one = || {
+            self.source
+                .async_io(Direction::Read, |listener| listener.accept())
+        };
+        let (stream, peer) = self.backoff.accept(accept_one).await?;
+        let handle = self.source.registration().handle();
+        Ok((UnixStream::from_accepted(stream, handle)?, peer))
     }
 
     /// Polls for the next connection (see [`accept`](UnixListener::accept)
