@@ -438,8 +438,15 @@ fn dropping_a_runtime_with_tasks_waiting_on_timers_frees_them() {
                 }
             });
         }
-        // While this sleeps, every spawned task runs and registers its timer.
-        sleep(ms(1)).await;
+        // Yield until every spawned task has run and registered its timer
+        // (how many ticks that takes depends on the event interval, not on
+        // the clock, so no sleep here).
+        for _ in 0..1000 {
+            if timers_live() == 200 {
+                break;
+            }
+            eddy::task::yield_now().await;
+        }
         assert_eq!(timers_live(), 200);
         eddy::Handle::current()
     });

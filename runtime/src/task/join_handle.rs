@@ -59,6 +59,11 @@ impl<T> JoinHandle<T> {
     }
 }
 
+// The handle never pins its output: it only moves `T` out of the slot by
+// value. Without this, a `!Unpin` output would make the handle `!Unpin` and
+// force callers to box it before polling.
+impl<T> Unpin for JoinHandle<T> {}
+
 impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
