@@ -100,12 +100,17 @@ impl Handle {
     /// driver is unparked when this was the deregistration that made a
     /// release worthwhile.
     ///
-    /// `io` must be the value [`Handle::add_source`] returned for `source`,
-    /// and `source` must be the very source it was registered with (or that
-    /// source's fd must already be closed). Deregistering some other source
-    /// would leave the real one in the OS poller, and its first event after
-    /// the next turn's release would name a freed `ScheduledIo`.
-    pub fn deregister_source(
+    /// An `io` this driver did not allocate is left alone (only the OS call
+    /// is made): its own set keeps it until it is deregistered there.
+    ///
+    /// # Safety
+    ///
+    /// `source` must be the source [`Handle::add_source`] registered under
+    /// `io`, or that source's fd must already be closed and never have been
+    /// duplicated. Deregistering some other source would leave the real one
+    /// in the OS poller, and its first event after the next turn's release
+    /// would name a freed `ScheduledIo`: a use-after-free in the driver.
+    pub unsafe fn deregister_source(
         &self,
         io: &Arc<ScheduledIo>,
         source: &mut impl mio::event::Source,
@@ -115,10 +120,9 @@ impl Handle {
         os_result
     }
 
-    /// The clean-up half of deregistration, without telling the OS: queue for
-    /// release, drop wakers, unpark if the set asks for it. Also used by
-    /// `Registration`'s `Drop`, which has no source to deregister.
-    pub(crate) fn forget(&self, io: &Arc<ScheduledIo>) {
+    /// The clean-up half of deregistration, after telling the OS: queue for
+    /// release, drop wakers, unpark if the set asks for it.
+    fn forget(&self, io: &Arc<ScheduledIo>) {
         let notify = self.inner.registrations.deregister(io);
         crate::trace::deregistered(io.token());
         // Stored wakers may own the task that owns this registration; keeping

@@ -125,11 +125,13 @@
 //! with it. Handles stay valid: they own a clone of the registry and the
 //! waker.
 //!
-//! **Dropping a registration.** A `Registration` dropped without
-//! `deregister` still queues its `ScheduledIo` for release and clears its
-//! wakers, so a waker that owns the task that owns the socket cannot keep
-//! itself alive through the driver. It relies on the socket closing its fd
-//! right after; see [`Registration`].
+//! **Dropping a registration.** Deregistering takes the source, and is
+//! `unsafe`: given the wrong source, the real one would stay in the OS
+//! poller after its `ScheduledIo` is released, and its next event would
+//! name freed memory. A `Registration` dropped without `deregister` clears
+//! its wakers (so a waker that owns the task that owns the socket cannot
+//! keep itself alive through the driver) but stays registered until
+//! shutdown, since its source may still be open; see [`Registration`].
 //!
 //! **Portability.** Only mio's portable API is used; priority interest maps
 //! to `mio::Interest::PRIORITY` on Linux/Android and to readable elsewhere.

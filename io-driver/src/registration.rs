@@ -14,13 +14,14 @@ use crate::loom::Arc;
 ///
 /// # Dropping
 ///
-/// Dropping a `Registration` that was not [`deregister`](Registration::deregister)ed
-/// queues its `ScheduledIo` for release without telling the OS, on the
-/// assumption that the source's fd is closed right after (closing an fd
-/// removes it from epoll/kqueue). A socket type must therefore drop (close)
-/// its source before the driver can turn again, and must not have duplicated
-/// the fd; the robust pattern is to call `deregister` in the socket's own
-/// `Drop`, which costs one `epoll_ctl` and removes the assumption.
+/// Call [`deregister`](Registration::deregister) before dropping, with the
+/// source: that removes it from the OS poller and lets the driver release
+/// the `ScheduledIo` on its next turn. A `Registration` dropped without it
+/// only drops its stored wakers; its `ScheduledIo` stays registered until
+/// the driver shuts down. Releasing it instead would be unsound: the source
+/// may still be open (or its fd duplicated), and its next event would carry
+/// the address of a freed `ScheduledIo`. Keeping it costs about a hundred
+/// bytes per forgotten registration; eddy's sockets always deregister.
 pub struct Registration {
     /// Used to deregister, and to wake the driver when a release is due.
     handle: Handle,
@@ -181,7 +182,13 @@ impl Registration {
     /// release. The clean-up happens even if the OS call fails; its error is
     /// returned. Calling it twice returns a `NotFound` error the second time
     /// and does nothing else.
-    pub fn deregister(&mut self, source: &mut impl mio::event::Source) -> io::Result<()> {
+    ///
+    /// # Safety
+    ///
+    /// `source` must be the source this registration was created with, or
+    /// that source's fd must already be closed and never have been
+    /// duplicated (see [`Handle::deregister_source`]).
+    pub unsafe fn deregister(&mut self, source: &mut impl mio::event::Source) -> io::Result<()> {
         if self.deregistered {
             return Err(io::Error::new(
                 io::ErrorKind::NotFound,
@@ -189,18 +196,19 @@ impl Registration {
             ));
         }
         self.deregistered = true;
-        self.handle.deregister_source(&self.shared, source)
+        // SAFETY: forwarded from this function's contract.
+        unsafe { self.handle.deregister_source(&self.shared, source) }
     }
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
         if !self.deregistered {
-            // See the type docs: the source's fd is about to close, which
-            // removes it from the OS poller. Without this the ScheduledIo
-            // (and any waker stored in it) would stay in the set until
-            // shutdown.
-            self.handle.forget(&self.shared);
+            // See the type docs: without the source we cannot know it left
+            // the OS poller, so the `ScheduledIo` stays registered (sound)
+            // and only the wakers go, so that no waker -> task -> socket ->
+            // waker cycle outlives the socket.
+            self.shared.clear_wakers();
         }
     }
 }

@@ -42,7 +42,8 @@ fn a_thousand_deregistered_sources_are_released_by_one_turn() {
         let io = handle.add_source(&mut socket, Interest::READABLE).unwrap();
         // One reference here, one in the set.
         assert_eq!(Arc::strong_count(&io), 2);
-        handle.deregister_source(&io, &mut socket).unwrap();
+        // SAFETY: `socket` is the source registered under `io`.
+        unsafe { handle.deregister_source(&io, &mut socket) }.unwrap();
         ios.push(io);
     }
     assert_eq!(handle.num_registered(), 1000);
@@ -59,22 +60,47 @@ fn a_thousand_deregistered_sources_are_released_by_one_turn() {
 }
 
 #[test]
-fn a_thousand_dropped_registrations_are_released_by_one_turn() {
+fn a_thousand_deregistered_registrations_are_released_by_one_turn() {
     let mut driver = driver();
     for _ in 0..1000 {
         let mut socket = udp();
-        let reg = Registration::new(&mut socket, Interest::READABLE, driver.handle()).unwrap();
+        let mut reg = Registration::new(&mut socket, Interest::READABLE, driver.handle()).unwrap();
+        // SAFETY: `socket` is the source `reg` was created with.
+        unsafe { reg.deregister(&mut socket) }.unwrap();
         drop(reg);
         drop(socket);
     }
     assert_eq!(driver.handle().num_registered(), 1000);
-    assert_eq!(
-        driver
-            .turn(Some(std::time::Duration::ZERO))
-            .unwrap()
-            .released,
-        1000
-    );
+    let stats = driver.turn(Some(std::time::Duration::ZERO)).unwrap();
+    assert_eq!(stats.released, 1000);
+    assert_eq!(driver.handle().num_registered(), 0);
+}
+
+#[test]
+fn a_registration_dropped_without_deregister_stays_registered_until_shutdown() {
+    let mut driver = driver();
+    let mut socket = udp();
+    let reg = Registration::new(&mut socket, Interest::READABLE, driver.handle()).unwrap();
+    drop(reg);
+    // The source is still open and still in epoll: its events must keep
+    // landing in a live ScheduledIo, so nothing may have been released.
+    let addr = socket.local_addr().unwrap();
+    let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sender.send_to(b"still here", addr).unwrap();
+    let mut events = 0;
+    for _ in 0..100 {
+        let stats = driver
+            .turn(Some(std::time::Duration::from_millis(10)))
+            .unwrap();
+        assert_eq!(stats.released, 0);
+        events += stats.events;
+        if events > 0 {
+            break;
+        }
+    }
+    assert_eq!(events, 1, "the open source's event was not delivered");
+    assert_eq!(driver.handle().num_registered(), 1);
+    driver.shutdown();
     assert_eq!(driver.handle().num_registered(), 0);
 }
 
@@ -88,7 +114,9 @@ fn deregister_source_cleans_up_even_when_the_os_call_fails() {
     // left to deregister. A never-registered socket stands in for it.
     drop(socket);
     let mut stand_in = udp();
-    assert!(handle.deregister_source(&io, &mut stand_in).is_err());
+    // SAFETY: the registered source's fd is closed (and was never
+    // duplicated), which the contract allows in place of the source itself.
+    assert!(unsafe { handle.deregister_source(&io, &mut stand_in) }.is_err());
 
     assert_eq!(handle.num_pending_release(), 1);
     assert_eq!(
@@ -127,8 +155,10 @@ fn deregistering_a_registration_twice_is_a_not_found_error() {
     let driver = driver();
     let mut socket = udp();
     let mut reg = Registration::new(&mut socket, Interest::READABLE, driver.handle()).unwrap();
-    reg.deregister(&mut socket).unwrap();
-    let err = reg.deregister(&mut socket).unwrap_err();
+    // SAFETY: `socket` is the source `reg` was created with.
+    unsafe { reg.deregister(&mut socket) }.unwrap();
+    // SAFETY: as above.
+    let err = unsafe { reg.deregister(&mut socket) }.unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::NotFound);
     drop(reg);
     assert_eq!(
@@ -161,7 +191,8 @@ fn the_sixteenth_pending_deregistration_unparks_the_driver_and_the_fifteenth_doe
         .collect();
 
     for (io, s) in ios.iter().zip(&mut sockets).take(NOTIFY_AFTER - 1) {
-        handle.deregister_source(io, s).unwrap();
+        // SAFETY: `s` is the source registered under `io`.
+        unsafe { handle.deregister_source(io, s) }.unwrap();
     }
     let stats = driver.turn(Some(std::time::Duration::ZERO)).unwrap();
     assert!(
@@ -176,7 +207,8 @@ fn the_sixteenth_pending_deregistration_unparks_the_driver_and_the_fifteenth_doe
         .skip(NOTIFY_AFTER - 1)
         .take(NOTIFY_AFTER)
     {
-        handle.deregister_source(io, s).unwrap();
+        // SAFETY: `s` is the source registered under `io`.
+        unsafe { handle.deregister_source(io, s) }.unwrap();
     }
     let stats = driver.turn(Some(std::time::Duration::ZERO)).unwrap();
     assert!(
@@ -204,7 +236,8 @@ fn deregistrations_on_another_thread_wake_a_blocked_turn_which_then_releases_the
         let ios = ios.clone();
         thread::spawn(move || {
             for (io, s) in ios.iter().zip(&mut sockets) {
-                handle.deregister_source(io, s).unwrap();
+                // SAFETY: `s` is the source registered under `io`.
+                unsafe { handle.deregister_source(io, s) }.unwrap();
             }
         })
     };

@@ -103,7 +103,8 @@ fn shutting_down_twice_and_then_dropping_is_harmless() {
     drop(driver);
     // The handle outlives the driver: deregistration still works, does not
     // touch the (already emptied) set, and unpark is a no-op.
-    reg.deregister(&mut socket).unwrap();
+    // SAFETY: `socket` is the source `reg` was created with.
+    unsafe { reg.deregister(&mut socket) }.unwrap();
     handle.unpark();
     assert_eq!(handle.num_pending_release(), 0);
 }
@@ -141,7 +142,8 @@ fn shutdown_releases_pending_deregistrations() {
     let handle = driver.handle().clone();
     let mut socket = udp();
     let io = handle.add_source(&mut socket, Interest::READABLE).unwrap();
-    handle.deregister_source(&io, &mut socket).unwrap();
+    // SAFETY: `socket` is the source registered under `io`.
+    unsafe { handle.deregister_source(&io, &mut socket) }.unwrap();
     assert_eq!(handle.num_pending_release(), 1);
     driver.shutdown();
     assert_eq!(handle.num_pending_release(), 0);

@@ -26,15 +26,35 @@ pub struct RegistrationSet {
     /// the lock when nothing waits for release. Padded to its own cache line:
     /// it is written by deregistering threads and read every driver turn.
     num_pending_release: CachePadded<AtomicUsize>,
+    /// Unique per set (from a process-wide counter, never 0): stamped on
+    /// every `ScheduledIo` it allocates and on its `Synced`, so a resource
+    /// or a `Synced` from another set is recognised and refused.
+    id: u64,
 }
+
+/// The next set id. A plain std atomic even under loom: ids only need to
+/// be unique, and no model races on creating sets.
+static NEXT_SET_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl RegistrationSet {
     /// An empty set and its lock-protected half.
     pub fn new() -> (RegistrationSet, Synced) {
+        let id = NEXT_SET_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let set = RegistrationSet {
             num_pending_release: CachePadded::new(AtomicUsize::new(0)),
+            id,
         };
-        (set, Synced::new())
+        (set, Synced::new(id))
+    }
+
+    /// Refuses a `Synced` that belongs to another set: mixing them up would
+    /// link and unlink nodes of one intrusive list through another, which is
+    /// memory corruption, so this is a panic rather than an error.
+    fn check(&self, synced: &Synced) {
+        assert_eq!(
+            synced.set_id, self.id,
+            "RegistrationSet used with the Synced of another set"
+        );
     }
 
     /// Whether `shutdown` ran.
@@ -59,10 +79,11 @@ impl RegistrationSet {
     /// ran: the driver will not deliver events any more, so a registration
     /// would wait forever.
     pub fn allocate(&self, synced: &mut Synced) -> io::Result<Arc<ScheduledIo>> {
+        self.check(synced);
         if synced.is_shutdown {
             return Err(error::shutdown_error());
         }
-        let io = Arc::new(ScheduledIo::new());
+        let io = Arc::new(ScheduledIo::owned_by(self.id));
         synced.registrations.push_front(io.clone());
         Ok(io)
     }
@@ -75,8 +96,13 @@ impl RegistrationSet {
     /// guard, not a shortcut: `shutdown` already unlinked every entry, so
     /// queueing `io` would make `release` unlink a node that is no longer
     /// in the list.
+    ///
+    /// A resource this set did not allocate is refused the same way (nothing
+    /// queued, `false`): releasing it would unlink it from another set's
+    /// list while only this set's lock is held.
     pub fn deregister(&self, synced: &mut Synced, io: &Arc<ScheduledIo>) -> bool {
-        if synced.is_shutdown {
+        self.check(synced);
+        if synced.is_shutdown || io.owner() != self.id {
             return false;
         }
         synced.pending_release.push(io.clone());
@@ -90,6 +116,7 @@ impl RegistrationSet {
     /// event of the coming poll can name a released address. Returns how many
     /// were unlinked.
     pub fn release(&self, synced: &mut Synced) -> usize {
+        self.check(synced);
         let mut pending = std::mem::take(&mut synced.pending_release);
         let mut released = 0;
         for io in pending.drain(..) {
@@ -117,6 +144,7 @@ impl RegistrationSet {
     /// a `ScheduledIo` from another set corrupts both lists. The caller must
     /// also ensure no event can still name `io`'s address.
     pub unsafe fn remove(&self, synced: &mut Synced, io: &Arc<ScheduledIo>) {
+        self.check(synced);
         // SAFETY: forwarded from this function's contract.
         unsafe { self.unlink(synced, io) };
     }
@@ -139,6 +167,7 @@ impl RegistrationSet {
     /// a second call returns nothing. Also forgets the release queue: its
     /// entries are still listed, so they are among those returned.
     pub fn shutdown(&self, synced: &mut Synced) -> Vec<Arc<ScheduledIo>> {
+        self.check(synced);
         if synced.is_shutdown {
             return Vec::new();
         }

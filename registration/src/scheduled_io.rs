@@ -82,16 +82,31 @@ pub struct ScheduledIo {
     /// Everyone waiting for readiness. A mutex (not atomics) because a waker
     /// must be stored and the readiness re-checked as one step.
     waiters: Mutex<Waiters>,
+    /// The id of the `RegistrationSet` whose list holds this resource (0:
+    /// none). `deregister` checks it, so a resource from another set can
+    /// never be queued for release and unlinked from the wrong list.
+    owner: u64,
 }
 
 impl ScheduledIo {
     /// A resource with no readiness, tick 0, not shut down, no waiter.
     pub fn new() -> ScheduledIo {
+        ScheduledIo::owned_by(0)
+    }
+
+    /// A fresh resource for the set with id `owner`.
+    pub(crate) fn owned_by(owner: u64) -> ScheduledIo {
         ScheduledIo {
             linked_list_pointers: Pointers::new(),
             readiness: AtomicUsize::new(0),
             waiters: Mutex::new(Waiters::default()),
+            owner,
         }
+    }
+
+    /// The id of the set that allocated this resource (0 for none).
+    pub(crate) fn owner(&self) -> u64 {
+        self.owner
     }
 
     /// The token to register with mio: this resource's exposed address

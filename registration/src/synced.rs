@@ -20,15 +20,22 @@ pub struct Synced {
     pub(crate) registrations: LinkedList<Arc<ScheduledIo>, ScheduledIo>,
     /// Deregistered resources still linked, unlinked by the next `release`.
     pub(crate) pending_release: Vec<Arc<ScheduledIo>>,
+    /// The id of the `RegistrationSet` created with it. Not in the seed's
+    /// struct: there the set is private to the driver and can only ever be
+    /// used with its own `Synced`. As a public API, a set handed another
+    /// set's `Synced` must be refused, or `release` would unlink nodes of
+    /// one list through another.
+    pub(crate) set_id: u64,
 }
 
 impl Synced {
     /// Empty, not shut down.
-    pub(crate) fn new() -> Synced {
+    pub(crate) fn new(set_id: u64) -> Synced {
         Synced {
             is_shutdown: false,
             registrations: LinkedList::new(),
             pending_release: Vec::new(),
+            set_id,
         }
     }
 

@@ -97,7 +97,8 @@ fn reg_churn(n: u64) -> io::Result<()> {
     for i in 0..n {
         let handle = driver.handle().clone();
         let io = handle.add_source(&mut socket, eddy_registration::Interest::READABLE)?;
-        handle.deregister_source(&io, &mut socket)?;
+        // SAFETY: `socket` is the source just registered under `io`.
+        unsafe { handle.deregister_source(&io, &mut socket) }?;
         if i % TURN_EVERY == TURN_EVERY - 1 {
             driver.turn(Some(Duration::ZERO))?;
         }

@@ -158,3 +158,25 @@ fn dropping_synced_gives_back_the_list_references() {
     assert_eq!(Arc::strong_count(&a), 1);
     assert_eq!(Arc::strong_count(&b), 1);
 }
+
+#[test]
+fn deregistering_a_resource_of_another_set_is_refused_and_releases_nothing() {
+    let (a, mut synced_a) = RegistrationSet::new();
+    let (b, mut synced_b) = RegistrationSet::new();
+    let foreign = b.allocate(&mut synced_b).unwrap();
+    assert!(!a.deregister(&mut synced_a, &foreign));
+    assert_eq!(a.num_pending_release(), 0);
+    assert_eq!(a.release(&mut synced_a), 0);
+    // Still linked in its own set, which can release it normally.
+    b.deregister(&mut synced_b, &foreign);
+    assert_eq!(b.release(&mut synced_b), 1);
+    assert_eq!(Arc::strong_count(&foreign), 1);
+}
+
+#[test]
+#[should_panic(expected = "Synced of another set")]
+fn a_set_refuses_the_synced_of_another_set() {
+    let (a, _synced_a) = RegistrationSet::new();
+    let (_b, mut synced_b) = RegistrationSet::new();
+    let _ = a.allocate(&mut synced_b);
+}

@@ -170,7 +170,8 @@ impl<E: mio::event::Source> IoSource<E> {
     /// Deregisters and hands back the socket (for `into_std`).
     pub(crate) fn into_inner(mut self) -> io::Result<E> {
         let mut io = self.io.take().expect("socket present until into_inner");
-        self.registration.deregister(&mut io)?;
+        // SAFETY: `io` is the socket `registration` was created with.
+        unsafe { self.registration.deregister(&mut io)? };
         Ok(io)
     }
 }
@@ -209,7 +210,8 @@ impl<E: mio::event::Source> Drop for IoSource<E> {
             // it after close, with a token whose `ScheduledIo` may already
             // have been released. The error, if any, has nowhere to go: the
             // registration is released either way.
-            let _ = self.registration.deregister(&mut io);
+            // SAFETY: `io` is the socket `registration` was created with.
+            let _ = unsafe { self.registration.deregister(&mut io) };
         }
     }
 }

@@ -54,7 +54,8 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
         Err(err) => {
             // Best effort: the pipe closes right after, which removes it
             // from the poller anyway.
-            let _ = registration.deregister(&mut receiver);
+            // SAFETY: `receiver` is the pipe `registration` was created with.
+            let _ = unsafe { registration.deregister(&mut receiver) };
             return Err(err);
         }
     };
@@ -152,6 +153,7 @@ impl Drop for Signal {
         // close it (a closed fd number can be reused by any other file).
         slots::release(self.signum, self.slot);
         // The only error is "the driver is gone", which needs no clean-up.
-        let _ = self.registration.deregister(&mut self.receiver);
+        // SAFETY: `receiver` is the pipe `registration` was created with.
+        let _ = unsafe { self.registration.deregister(&mut self.receiver) };
     }
 }
