@@ -28,6 +28,11 @@ use crate::task::JoinHandle;
 /// then is the driver's `mio::Poll` dropped. Sockets and timers that
 /// escaped get a clear "runtime has shut down" error from then on.
 ///
+/// The drop does not wait for `spawn_blocking` jobs (tokio's does): a job
+/// already running finishes on its pool thread, jobs still queued run
+/// after it, and their results go nowhere. Await their handles before
+/// dropping the runtime if the work must be done.
+///
 /// A `Runtime` is neither `Send` nor `Sync`: its tasks need not be `Send`,
 /// so it stays on the thread that made it. Use [`Handle`] to reach it from
 /// other threads.

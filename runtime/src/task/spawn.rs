@@ -50,6 +50,8 @@ where
 /// The pool starts threads on demand (at most
 /// [`Builder::max_blocking_threads`](crate::Builder::max_blocking_threads))
 /// and retires them when idle. A panic in `f` is reported through the handle.
+/// Dropping the runtime does not wait for blocking jobs (see
+/// [`Runtime`](crate::Runtime)).
 ///
 /// ```
 /// eddy::run(async {
