@@ -5,7 +5,8 @@
 //! cargo run --release --example echo -- --addr 0.0.0.0:9000
 //! ```
 //!
-//! Watch the event loop with `RUST_LOG=eddy=trace cargo run --example echo`.
+//! Watch the event loop with
+//! `RUST_LOG=eddy=trace cargo run --example echo --features trace`.
 //!
 //! Try it with `nc 127.0.0.1 7878`, or load it with
 //! `cargo run --release --example echo_client`. Ctrl-C stops accepting,

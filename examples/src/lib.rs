@@ -83,6 +83,14 @@ pub fn init_tracing() {
         .init();
 }
 
-/// Without the `trace` feature there is no journal to print.
+/// Without the `trace` feature there is no journal to print; say how to
+/// get one if `RUST_LOG` asks for it.
 #[cfg(not(feature = "trace"))]
-pub fn init_tracing() {}
+pub fn init_tracing() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        eprintln!(
+            "RUST_LOG is set, but this build has no event-loop journal: \
+             add `--features trace` to the cargo command"
+        );
+    }
+}
