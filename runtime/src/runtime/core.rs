@@ -3,6 +3,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -258,9 +259,7 @@ impl Core {
             .borrow_mut()
             .drain_expired(Instant::now(), &mut fired);
         crate::trace::timers_fired(fired.len());
-        for waker in fired.drain(..) {
-            waker.wake();
-        }
+        wake_all(&mut fired);
         // A burst of a million simultaneous deadlines must not pin a 16 MB
         // buffer for the life of the runtime.
         fired.shrink_to(1024);
@@ -273,9 +272,7 @@ impl Core {
         }
         let mut batch = self.deferred_spare.take();
         std::mem::swap(&mut batch, &mut *self.deferred.borrow_mut());
-        for waker in batch.drain(..) {
-            waker.wake();
-        }
+        wake_all(&mut batch);
         *self.deferred_spare.borrow_mut() = batch;
     }
 
@@ -325,5 +322,21 @@ impl Core {
         self.driver.borrow_mut().shutdown();
         self.shared.blocking().shutdown();
         self.publish_metrics();
+    }
+}
+
+/// Wakes every waker in `batch`, leaving it empty. A waker that panics
+/// (a foreign one; eddy's never do) does not stop the others, whose timers
+/// or yields were already taken out and would otherwise never be woken;
+/// the first panic is resumed once all are woken.
+fn wake_all(batch: &mut Vec<Waker>) {
+    let mut first_panic = None;
+    for waker in batch.drain(..) {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+            first_panic.get_or_insert(payload);
+        }
+    }
+    if let Some(payload) = first_panic {
+        resume_unwind(payload);
     }
 }
