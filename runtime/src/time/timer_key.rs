@@ -1,22 +1,17 @@
 //! [`TimerKey`]: the name of one pending timer inside [`Timers`](super::timers::Timers).
 
-use std::time::Instant;
-
 /// Names one entry of [`Timers`](super::timers::Timers).
 ///
-/// The key *is* the entry's position in the ordered map: its deadline first,
-/// then a sequence number. Because the sequence number is never reused, a key
-/// whose timer already fired (or was cancelled) can never name a newer timer,
-/// so `cancel` and `update_waker` on a stale key simply find nothing.
-///
-/// The derived `Ord` compares `deadline` before `seq` (field order matters):
-/// that is what makes the map iterate timers in deadline order, and timers
-/// with equal deadlines in the order they were inserted.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+/// `index` says where the entry lives (its slab slot); `seq` says which
+/// timer it is. Slab slots are reused once a timer fires or is cancelled,
+/// but sequence numbers never are, so a stale key finds a slot that is
+/// empty or holds a different `seq`: `cancel`, `update_waker` and
+/// `reschedule` on it are harmless misses, never hits on a newer timer.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub(crate) struct TimerKey {
-    /// When the timer fires; first, so map order is deadline order.
-    pub(crate) deadline: Instant,
-    /// Insertion counter; tells apart equal deadlines and makes a fired key
-    /// impossible to confuse with a later timer.
+    /// Slab slot of the entry: makes every lookup O(1).
+    pub(crate) index: u32,
+    /// Insertion counter of the timer; must match the entry's for the key
+    /// to be live (u64 cannot wrap in practice).
     pub(crate) seq: u64,
 }

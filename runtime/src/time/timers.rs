@@ -1,4 +1,5 @@
-//! [`Timers`]: every pending timer of one runtime, ordered by deadline.
+//! [`Timers`]: every pending timer of one runtime, in a hierarchical
+//! timing wheel.
 //!
 //! The runtime core owns one `Timers`. `Sleep` inserts an entry on its first
 //! pending poll, refreshes the waker on later polls and cancels on drop; the
@@ -6,45 +7,86 @@
 //! [`Timers::drain_expired`] after every driver turn, waking what it
 //! returns once its borrow of the timers has ended.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::task::Waker;
 use std::time::Instant;
 
+use slab::Slab;
+
 use super::timer_key::TimerKey;
+use super::wheel::{Clock, Entry, NIL, Slots};
+
+/// Slab capacity (entries) kept when the last timer goes: enough for a
+/// busy runtime's steady state, small enough (64 KiB) to not matter.
+const KEEP_CAPACITY: usize = 1024;
 
 /// The pending timers of one runtime.
 ///
-/// An ordered map from `(deadline, seq)` to the waker to wake. Insert, cancel
-/// and waker updates are O(log n); finding the next deadline is O(log n) (the
-/// leftmost leaf); firing k expired timers is O(k log n). Removing an entry
-/// frees its slot: a million cancelled timers leave nothing behind.
+/// Entries live in a slab; six levels of 64 slot lists ([`Slots`]) sort
+/// them by millisecond tick. Insert, cancel, reschedule and waker updates
+/// are O(1); finding the next deadline is a scan of six `u64`s; firing
+/// sorts each due millisecond's entries by exact deadline, so timers fire
+/// in `(deadline, insertion)` order, up to one millisecond late, never
+/// early. When the last timer goes, a large slab is freed.
 pub(crate) struct Timers {
-    /// Every pending timer, iterated in deadline order (see [`TimerKey`]).
-    entries: BTreeMap<TimerKey, Waker>,
-    /// Sequence number of the next insert; only ever grows, so keys are
-    /// unique for the life of the runtime (u64 cannot wrap in practice).
+    /// Every pending timer; [`TimerKey::index`] is its slot here.
+    entries: Slab<Entry>,
+    /// The wheel's slot lists, threaded through `entries`.
+    slots: Slots,
+    /// Converts deadlines and the present to millisecond ticks.
+    clock: Clock,
+    /// Every tick up to and including this one has been drained: entries
+    /// in the wheel are due after it (or at it, if inserted already due).
+    elapsed: u64,
+    /// Sequence number of the next insert or reschedule; only ever grows,
+    /// so keys are unique for the life of the runtime (u64 cannot wrap in
+    /// practice).
     next_seq: u64,
+    /// Scratch for sorting one due millisecond by exact deadline; kept to
+    /// reuse its allocation, trimmed after a burst.
+    firing: Vec<(Instant, u64, u32)>,
 }
 
 impl Timers {
-    /// An empty set of timers.
+    /// An empty set of timers whose millisecond ticks count from now.
     pub(crate) fn new() -> Timers {
+        Timers::starting_at(Instant::now())
+    }
+
+    /// An empty set of timers whose tick 0 begins at `start`; tests use it
+    /// to put deadlines exactly on tick boundaries.
+    pub(crate) fn starting_at(start: Instant) -> Timers {
         Timers {
-            entries: BTreeMap::new(),
+            entries: Slab::new(),
+            slots: Slots::new(),
+            clock: Clock::new(start),
+            elapsed: 0,
             next_seq: 0,
+            firing: Vec::new(),
         }
     }
 
     /// Adds a timer that wakes `waker` once `deadline` has passed.
     pub(crate) fn insert(&mut self, deadline: Instant, waker: &Waker) -> TimerKey {
-        let key = TimerKey {
+        let seq = self.take_seq();
+        let tick = self.clock.deadline_tick(deadline);
+        let index = self.entries.insert(Entry {
             deadline,
-            seq: self.next_seq,
-        };
-        self.next_seq += 1;
-        self.entries.insert(key, waker.clone());
-        key
+            seq,
+            tick,
+            waker: waker.clone(),
+            prev: NIL,
+            next: NIL,
+            list: 0,
+        });
+        // Four billion live timers would need 256 GiB of entries first.
+        let index = u32::try_from(index)
+            .ok()
+            .filter(|&index| index != NIL)
+            .expect("eddy: more than 4 billion pending timers");
+        self.slots
+            .link(Slots::place(tick, self.elapsed), index, &mut self.entries);
+        TimerKey { index, seq }
     }
 
     /// Replaces the waker of a pending timer.
@@ -54,14 +96,14 @@ impl Timers {
     /// increment). Returns `false` when the key no longer names a pending
     /// timer (it fired or was cancelled): the caller must insert anew.
     pub(crate) fn update_waker(&mut self, key: TimerKey, waker: &Waker) -> bool {
-        match self.entries.get_mut(&key) {
-            Some(stored) => {
-                if !stored.will_wake(waker) {
-                    *stored = waker.clone();
+        match self.entries.get_mut(key.index as usize) {
+            Some(entry) if entry.seq == key.seq => {
+                if !entry.waker.will_wake(waker) {
+                    entry.waker = waker.clone();
                 }
                 true
             }
-            None => false,
+            _ => false,
         }
     }
 
@@ -69,42 +111,81 @@ impl Timers {
     ///
     /// Returns the new key, or `None` when `key` had already fired or been
     /// cancelled (its waker was already woken or dropped; nothing to move).
+    /// The old key goes stale: the timer now sorts as if newly inserted.
     pub(crate) fn reschedule(&mut self, key: TimerKey, deadline: Instant) -> Option<TimerKey> {
-        let waker = self.entries.remove(&key)?;
-        let new_key = TimerKey {
-            deadline,
-            seq: self.next_seq,
-        };
-        self.next_seq += 1;
-        self.entries.insert(new_key, waker);
-        Some(new_key)
+        if !self.is_live(key) {
+            return None;
+        }
+        self.slots.unlink(key.index, &mut self.entries);
+        let seq = self.take_seq();
+        let tick = self.clock.deadline_tick(deadline);
+        let entry = &mut self.entries[key.index as usize];
+        entry.deadline = deadline;
+        entry.seq = seq;
+        entry.tick = tick;
+        self.slots.link(
+            Slots::place(tick, self.elapsed),
+            key.index,
+            &mut self.entries,
+        );
+        Some(TimerKey {
+            index: key.index,
+            seq,
+        })
     }
 
     /// Removes a timer and frees its entry. Harmless when it already fired.
     pub(crate) fn cancel(&mut self, key: TimerKey) {
-        self.entries.remove(&key);
+        if !self.is_live(key) {
+            return;
+        }
+        self.slots.unlink(key.index, &mut self.entries);
+        self.entries.remove(key.index as usize);
+        self.release_if_empty();
     }
 
-    /// The earliest pending deadline: the runtime parks at most until then.
+    /// When the runtime must next call [`drain_expired`](Self::drain_expired):
+    /// the parking limit.
+    ///
+    /// Never later than the moment the earliest timer becomes due (its
+    /// deadline rounded up to the millisecond). It may be earlier: a slot
+    /// above level 0 reports its first tick, when its entries must move
+    /// down; that drain fires nothing and the runtime parks again. Right
+    /// after a drain it is always after that drain's `now` (the runtime
+    /// never spins), unless a timer already due was inserted since.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.entries.first_key_value().map(|(key, _)| key.deadline)
+        let next = self.slots.next_expiration(self.elapsed)?;
+        Some(self.clock.instant_at(next.tick))
     }
 
-    /// Removes every timer whose deadline is at or before `now` and appends
-    /// their wakers to `out` in deadline order, without waking them.
+    /// Removes every timer due by `now` (deadline rounded up to the
+    /// millisecond, at or before `now`) and appends their wakers to `out`
+    /// in `(deadline, insertion)` order, without waking them.
     ///
     /// Returns how many were removed. Lets the runtime wake outside whatever
-    /// borrow guards its `Timers`.
+    /// borrow guards its `Timers`. `now` must not go backwards (it is
+    /// `Instant::now()`); an earlier `now` than last time fires nothing new.
     pub(crate) fn drain_expired(&mut self, now: Instant, out: &mut Vec<Waker>) -> usize {
-        let mut count = 0;
-        while let Some(entry) = self.entries.first_entry() {
-            if entry.key().deadline > now {
+        let before = out.len();
+        let now_tick = self.clock.now_tick(now);
+        while let Some(next) = self.slots.next_expiration(self.elapsed) {
+            if next.tick > now_tick {
                 break;
             }
-            out.push(entry.remove());
-            count += 1;
+            debug_assert!(next.tick >= self.elapsed, "the wheel ran backwards");
+            self.elapsed = next.tick;
+            let head = self.slots.take(next.list);
+            if next.fires() {
+                self.fire(head, out);
+            } else {
+                self.cascade(head);
+            }
         }
-        count
+        // Nothing left is due by `now_tick`, so every entry still stands in
+        // the same slot relative to it.
+        self.elapsed = self.elapsed.max(now_tick);
+        self.release_if_empty();
+        out.len() - before
     }
 
     /// How many timers are pending.
@@ -115,6 +196,68 @@ impl Timers {
     /// Whether no timer is pending (lets the runtime skip the clock read).
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Whether `key` names a pending timer (not a fired or cancelled one
+    /// whose slab slot may since hold another).
+    fn is_live(&self, key: TimerKey) -> bool {
+        self.entries
+            .get(key.index as usize)
+            .is_some_and(|entry| entry.seq == key.seq)
+    }
+
+    /// The next sequence number.
+    fn take_seq(&mut self) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        seq
+    }
+
+    /// Frees every entry of the level-0 list starting at `head` (all due),
+    /// pushing their wakers to `out` sorted by `(deadline, seq)`.
+    fn fire(&mut self, head: u32, out: &mut Vec<Waker>) {
+        let mut index = head;
+        while index != NIL {
+            let entry = &self.entries[index as usize];
+            self.firing.push((entry.deadline, entry.seq, index));
+            index = entry.next;
+        }
+        // Keys are unique (seq is), so the order is exact. The stable sort
+        // is chosen for speed: a slot holds a few runs already in deadline
+        // order (timers set a fixed delay ahead arrive in order), which it
+        // merges instead of partitioning; one run costs one linear pass.
+        self.firing.sort();
+        out.reserve(self.firing.len());
+        for &(_, _, index) in &self.firing {
+            out.push(self.entries.remove(index as usize).waker);
+        }
+        self.firing.clear();
+        // A burst of a million timers in one millisecond must not pin
+        // 32 MB of scratch for the life of the runtime.
+        self.firing.shrink_to(KEEP_CAPACITY);
+    }
+
+    /// Places every entry of the list starting at `head` again, relative to
+    /// the new `elapsed`: each lands on a lower level (or the wheel, for
+    /// the overflow).
+    fn cascade(&mut self, head: u32) {
+        let mut index = head;
+        while index != NIL {
+            let entry = &self.entries[index as usize];
+            let (next, tick) = (entry.next, entry.tick);
+            self.slots
+                .link(Slots::place(tick, self.elapsed), index, &mut self.entries);
+            index = next;
+        }
+    }
+
+    /// Frees a large slab once no timer is left. A slab never shrinks while
+    /// in use (keys are indices, so entries cannot move); this is what makes
+    /// a burst of a million timers cost nothing once they are gone.
+    fn release_if_empty(&mut self) {
+        if self.entries.is_empty() && self.entries.capacity() > KEEP_CAPACITY {
+            self.entries = Slab::new();
+        }
     }
 }
 
@@ -130,6 +273,7 @@ impl fmt::Debug for Timers {
         f.debug_struct("Timers")
             .field("len", &self.entries.len())
             .field("next_deadline", &self.next_deadline())
+            .field("elapsed_ms", &self.elapsed)
             .field("next_seq", &self.next_seq)
             .finish()
     }
@@ -179,7 +323,7 @@ mod tests {
     fn fire_expired_wakes_only_due_timers_in_deadline_order() {
         let log = Arc::new(Mutex::new(Vec::new()));
         let base = Instant::now();
-        let mut timers = Timers::new();
+        let mut timers = Timers::starting_at(base);
         timers.insert(base + ms(30), &recorder(3, &log));
         timers.insert(base + ms(10), &recorder(1, &log));
         timers.insert(base + ms(20), &recorder(2, &log));
@@ -198,7 +342,7 @@ mod tests {
     fn equal_deadlines_fire_in_insertion_order() {
         let log = Arc::new(Mutex::new(Vec::new()));
         let at = Instant::now();
-        let mut timers = Timers::new();
+        let mut timers = Timers::starting_at(at);
         for label in 0..5 {
             timers.insert(at, &recorder(label, &log));
         }
@@ -210,7 +354,7 @@ mod tests {
     fn next_deadline_is_the_earliest_pending_one() {
         let log = Arc::new(Mutex::new(Vec::new()));
         let base = Instant::now();
-        let mut timers = Timers::new();
+        let mut timers = Timers::starting_at(base);
         assert_eq!(timers.next_deadline(), None);
         let late = timers.insert(base + ms(50), &recorder(0, &log));
         assert_eq!(timers.next_deadline(), Some(base + ms(50)));
@@ -226,7 +370,7 @@ mod tests {
     fn cancelled_timer_never_wakes() {
         let log = Arc::new(Mutex::new(Vec::new()));
         let base = Instant::now();
-        let mut timers = Timers::new();
+        let mut timers = Timers::starting_at(base);
         let key = timers.insert(base, &recorder(7, &log));
         timers.insert(base, &recorder(8, &log));
         timers.cancel(key);
@@ -239,11 +383,12 @@ mod tests {
     fn cancel_after_fire_is_harmless_and_spares_newer_timers() {
         let log = Arc::new(Mutex::new(Vec::new()));
         let at = Instant::now();
-        let mut timers = Timers::new();
+        let mut timers = Timers::starting_at(at);
         let fired = timers.insert(at, &recorder(1, &log));
         assert_eq!(fire(&mut timers, at), 1);
-        // A newer timer with the very same deadline must not be taken for
-        // the fired one: the sequence number tells them apart.
+        // A newer timer with the very same deadline reuses the fired one's
+        // slab slot; it must not be taken for it: the sequence number tells
+        // them apart.
         let newer = timers.insert(at, &recorder(2, &log));
         timers.cancel(fired);
         timers.cancel(fired);
@@ -260,7 +405,7 @@ mod tests {
     fn update_waker_replaces_the_waker_that_fires() {
         let log = Arc::new(Mutex::new(Vec::new()));
         let at = Instant::now();
-        let mut timers = Timers::new();
+        let mut timers = Timers::starting_at(at);
         let key = timers.insert(at, &recorder(1, &log));
         assert!(timers.update_waker(key, &recorder(2, &log)));
         assert_eq!(fire(&mut timers, at), 1);
@@ -271,10 +416,11 @@ mod tests {
     fn reschedule_moves_deadline_and_keeps_waker() {
         let log = Arc::new(Mutex::new(Vec::new()));
         let base = Instant::now();
-        let mut timers = Timers::new();
+        let mut timers = Timers::starting_at(base);
         let key = timers.insert(base + ms(10), &recorder(1, &log));
         let moved = timers.reschedule(key, base + ms(40)).unwrap();
-        assert_eq!(moved.deadline, base + ms(40));
+        assert_ne!(moved, key);
+        assert_eq!(timers.next_deadline(), Some(base + ms(40)));
         assert_eq!(timers.len(), 1);
         assert_eq!(fire(&mut timers, base + ms(39)), 0);
         timers.cancel(key); // the old key is stale and must not touch the moved timer
@@ -286,7 +432,7 @@ mod tests {
     fn drain_expired_hands_back_wakers_without_waking() {
         let log = Arc::new(Mutex::new(Vec::new()));
         let at = Instant::now();
-        let mut timers = Timers::new();
+        let mut timers = Timers::starting_at(at);
         timers.insert(at, &recorder(1, &log));
         timers.insert(at + ms(1), &recorder(2, &log));
         let mut out = Vec::new();
@@ -302,7 +448,7 @@ mod tests {
         let log = Arc::new(Mutex::new(Vec::new()));
         let waker = recorder(0, &log);
         let base = Instant::now();
-        let mut timers = Timers::new();
+        let mut timers = Timers::starting_at(base);
         // Spread deadlines so the map has a real shape, not one long run.
         let keys: Vec<TimerKey> = (0..1_000_000u64)
             .map(|i| timers.insert(base + Duration::from_micros((i * 7919) % 1_000_003), &waker))
@@ -313,7 +459,70 @@ mod tests {
         }
         assert_eq!(timers.len(), 0);
         assert_eq!(timers.next_deadline(), None);
+        // The slab cannot shrink while keys point into it, but once the
+        // last timer is gone its memory is given back.
+        assert!(timers.entries.capacity() <= KEEP_CAPACITY);
         assert_eq!(fire(&mut timers, base + Duration::from_secs(10)), 0);
         assert!(log.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_deadline_inside_a_millisecond_fires_at_its_end_never_before() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let base = Instant::now();
+        let mut timers = Timers::starting_at(base);
+        timers.insert(base + Duration::from_micros(10_500), &recorder(1, &log));
+        assert_eq!(timers.next_deadline(), Some(base + ms(11)));
+        assert_eq!(fire(&mut timers, base + Duration::from_micros(10_499)), 0);
+        // Past the deadline but inside its millisecond: rounding the
+        // deadline down instead of up would fire it before 10.5 ms.
+        assert_eq!(fire(&mut timers, base + Duration::from_micros(10_999)), 0);
+        assert_eq!(fire(&mut timers, base + ms(11)), 1);
+        assert_eq!(*log.lock().unwrap(), vec![1]);
+    }
+
+    #[test]
+    fn a_deadline_already_past_fires_at_the_next_drain() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let base = Instant::now();
+        let mut timers = Timers::starting_at(base);
+        assert_eq!(fire(&mut timers, base + ms(500)), 0);
+        timers.insert(base + ms(100), &recorder(1, &log));
+        timers.insert(base, &recorder(2, &log));
+        // Due already: the runtime must not park at all.
+        assert!(timers.next_deadline().unwrap() <= base + ms(500));
+        assert_eq!(fire(&mut timers, base + ms(500)), 2);
+        assert_eq!(*log.lock().unwrap(), vec![2, 1]);
+    }
+
+    #[test]
+    fn far_deadlines_fire_on_time_after_a_few_early_wakeups() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let base = Instant::now();
+        let mut timers = Timers::starting_at(base);
+        let year = Duration::from_secs(365 * 24 * 3600);
+        // Level 1, level 3, level 5, the overflow list, and what
+        // `sleep(Duration::MAX)` asks for.
+        let deadlines = [ms(100), ms(1_000_000), year, year * 3, year * 30];
+        for (label, &after) in deadlines.iter().enumerate() {
+            timers.insert(
+                base + after + Duration::from_micros(300),
+                &recorder(label as u32, &log),
+            );
+        }
+        // Park until next_deadline and drain, the way the runtime does.
+        let mut wakeups = 0;
+        while let Some(next) = timers.next_deadline() {
+            let fired_before = log.lock().unwrap().len();
+            fire(&mut timers, next);
+            for &label in &log.lock().unwrap()[fired_before..] {
+                let deadline = base + deadlines[label as usize] + Duration::from_micros(300);
+                assert!(deadline <= next, "timer {label} fired early");
+                assert!(next - deadline < ms(1), "timer {label} fired late");
+            }
+            wakeups += 1;
+            assert!(wakeups < 100, "the wheel keeps waking without firing");
+        }
+        assert_eq!(*log.lock().unwrap(), vec![0, 1, 2, 3, 4]);
     }
 }

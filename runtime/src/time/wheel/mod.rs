@@ -1,0 +1,15 @@
+//! The pieces of the hierarchical timing wheel behind
+//! [`Timers`](super::timers::Timers); see the "Implementation" section of
+//! the `time` module for how they fit together.
+
+mod clock;
+mod entry;
+mod list;
+#[cfg(test)]
+mod model_test;
+mod slots;
+
+pub(crate) use clock::Clock;
+pub(crate) use entry::Entry;
+pub(crate) use list::NIL;
+pub(crate) use slots::Slots;
