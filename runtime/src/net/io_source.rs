@@ -17,8 +17,11 @@ use crate::runtime::context;
 ///
 /// Every I/O attempt first spends one unit of the task's cooperative
 /// budget, so a socket that is always ready cannot starve other tasks.
+// `pub` (in a private module) only because the sealed `SplitStream` trait
+// hands it out; nothing outside the crate can name it.
+#[allow(unreachable_pub)]
 #[derive(Debug)]
-pub(crate) struct IoSource<E: mio::event::Source> {
+pub struct IoSource<E: mio::event::Source> {
     /// The socket; `None` only while `into_inner` takes it out.
     io: Option<E>,
     /// Where the driver records this socket's readiness.
@@ -96,7 +99,7 @@ impl<E: mio::event::Source> IoSource<E> {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>>
     where
-        for<'a> &'a E: io::Read,
+        E: AsFd,
     {
         if buf.is_empty() {
             // Like std: reading into nothing reads nothing, at once, instead
@@ -104,9 +107,22 @@ impl<E: mio::event::Source> IoSource<E> {
             return Poll::Ready(Ok(0));
         }
         ready!(coop::poll_proceed(cx));
-        let io = self.io();
+        let socket = socket2::SockRef::from(self.io());
         self.registration
-            .poll_read_into(cx, buf, |buf| io::Read::read(&mut &*io, buf))
+            .poll_read_into(cx, buf, |buf| io::Read::read(&mut &*socket, buf))
+    }
+
+    /// `poll_close` of a byte stream: shuts down the write side. A socket
+    /// that is already disconnected has nothing left to close, so
+    /// `NotConnected` counts as success.
+    pub(crate) fn poll_shutdown_write(&self) -> Poll<io::Result<()>>
+    where
+        E: AsFd,
+    {
+        match socket2::SockRef::from(self.io()).shutdown(std::net::Shutdown::Write) {
+            Err(error) if error.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
+            result => Poll::Ready(result),
+        }
     }
 
     /// Writes `buf` to a byte stream (see [`send_no_sigpipe`]).

@@ -35,43 +35,123 @@ pub(crate) use sealed::SplitStream;
 
 mod sealed {
     use super::*;
+    use crate::net::IoSource;
 
-    /// What the halves need from their stream.
+    /// What the halves (and `futures-io`'s traits) need from a byte stream:
+    /// its registered socket. Everything else is provided once, here, for
+    /// TCP and Unix streams alike.
     ///
     /// Public only so that the halves' public methods may name it in their
     /// bounds; it lives in a private module, so nothing outside eddy can
     /// implement or call it.
     #[allow(unreachable_pub)]
     pub trait SplitStream: fmt::Debug {
+        /// The mio stream type inside.
+        type Socket: mio::event::Source + std::os::fd::AsFd;
         /// The stream's socket address type.
         type Addr;
 
-        /// Reads into `buf` (the stream's `read`, as a poll function).
-        fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
-
-        /// Writes from `buf` (the stream's `write`, as a poll function).
-        fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>;
-
-        /// `poll_close`: shuts down the write side, treating an already
-        /// disconnected socket as closed.
-        fn poll_shutdown_write(&self) -> Poll<io::Result<()>>;
-
-        /// Shuts down the write side, reporting every error.
-        fn shutdown_write(&self) -> io::Result<()>;
-
-        /// Waits until the stream is readable (the stream's `readable`).
-        fn readable(&self) -> impl Future<Output = io::Result<()>> + '_;
-
-        /// Waits until the stream is writable (the stream's `writable`).
-        fn writable(&self) -> impl Future<Output = io::Result<()>> + '_;
+        /// The registered socket.
+        fn source(&self) -> &IoSource<Self::Socket>;
 
         /// The local address.
         fn local_addr(&self) -> io::Result<Self::Addr>;
 
         /// The peer's address.
         fn peer_addr(&self) -> io::Result<Self::Addr>;
+
+        /// Reads into `buf` (the stream's `read`, as a poll function).
+        fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+            self.source().poll_read_stream(cx, buf)
+        }
+
+        /// Writes from `buf` (the stream's `write`, as a poll function).
+        fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+            self.source().poll_write_stream(cx, buf)
+        }
+
+        /// Writes `bufs` with one `sendmsg`.
+        fn poll_write_vectored_priv(
+            &self,
+            cx: &mut Context<'_>,
+            bufs: &[io::IoSlice<'_>],
+        ) -> Poll<io::Result<usize>> {
+            self.source().poll_write_vectored_stream(cx, bufs)
+        }
+
+        /// `poll_close`: shuts down the write side, treating an already
+        /// disconnected socket as closed.
+        fn poll_shutdown_write(&self) -> Poll<io::Result<()>> {
+            self.source().poll_shutdown_write()
+        }
+
+        /// Shuts down the write side, reporting every error.
+        fn shutdown_write(&self) -> io::Result<()> {
+            socket2::SockRef::from(&**self.source()).shutdown(std::net::Shutdown::Write)
+        }
+
+        /// Waits until the stream is readable (the stream's `readable`).
+        fn readable(&self) -> impl Future<Output = io::Result<()>> + '_ {
+            self.source().ready(eddy_registration::Interest::READABLE)
+        }
+
+        /// Waits until the stream is writable (the stream's `writable`).
+        fn writable(&self) -> impl Future<Output = io::Result<()>> + '_ {
+            self.source().ready(eddy_registration::Interest::WRITABLE)
+        }
     }
 }
+
+/// Implements `futures-io`'s `AsyncRead` and `AsyncWrite` for a stream type
+/// through its [`SplitStream`] impl. A macro only because the traits are
+/// foreign: one blanket impl over every `SplitStream` is not allowed.
+macro_rules! impl_futures_io {
+    ($stream:ty) => {
+        impl futures_io::AsyncRead for $stream {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::net::split::SplitStream::poll_read_priv(&*self, cx, buf)
+            }
+        }
+
+        impl futures_io::AsyncWrite for $stream {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::net::split::SplitStream::poll_write_priv(&*self, cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::net::split::SplitStream::poll_write_vectored_priv(&*self, cx, bufs)
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                // Writes go straight to the kernel: there is nothing to flush.
+                std::task::Poll::Ready(Ok(()))
+            }
+
+            fn poll_close(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                $crate::net::split::SplitStream::poll_shutdown_write(&*self)
+            }
+        }
+    };
+}
+pub(crate) use impl_futures_io;
 
 /// The read half of a borrowed `split`.
 #[derive(Debug)]

@@ -6,13 +6,10 @@
 //! tasks. See [`net::split`](crate::net::split) for how the halves share
 //! the socket.
 
-use std::future::Future;
 use std::io;
-use std::net::{Shutdown, SocketAddr};
-use std::task::{Context, Poll};
 
 use super::TcpStream;
-use crate::net::split::{self as generic, SplitStream};
+use crate::net::split as generic;
 
 pub(super) use generic::{into_split, split};
 
@@ -32,42 +29,6 @@ pub type OwnedWriteHalf = generic::OwnedWriteHalf<TcpStream>;
 /// The error `reunite` returns when the halves came from different
 /// `TcpStream`s; it hands both back in `.0` and `.1`.
 pub type ReuniteError = generic::ReuniteError<TcpStream>;
-
-impl SplitStream for TcpStream {
-    type Addr = SocketAddr;
-
-    fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        TcpStream::poll_read_priv(self, cx, buf)
-    }
-
-    fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        TcpStream::poll_write_priv(self, cx, buf)
-    }
-
-    fn poll_shutdown_write(&self) -> Poll<io::Result<()>> {
-        TcpStream::poll_shutdown_write(self)
-    }
-
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.shutdown(Shutdown::Write)
-    }
-
-    fn readable(&self) -> impl Future<Output = io::Result<()>> + '_ {
-        TcpStream::readable(self)
-    }
-
-    fn writable(&self) -> impl Future<Output = io::Result<()>> + '_ {
-        TcpStream::writable(self)
-    }
-
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        TcpStream::local_addr(self)
-    }
-
-    fn peer_addr(&self) -> io::Result<SocketAddr> {
-        TcpStream::peer_addr(self)
-    }
-}
 
 impl ReadHalf<'_> {
     /// See [`TcpStream::peek`].

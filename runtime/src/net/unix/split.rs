@@ -6,14 +6,8 @@
 //! tasks. See [`net::split`](crate::net::split) for how the halves share
 //! the socket.
 
-use std::future::Future;
-use std::io;
-use std::net::Shutdown;
-use std::os::unix::net::SocketAddr;
-use std::task::{Context, Poll};
-
 use super::UnixStream;
-use crate::net::split::{self as generic, SplitStream};
+use crate::net::split as generic;
 
 pub(super) use generic::{into_split, split};
 
@@ -33,39 +27,3 @@ pub type OwnedWriteHalf = generic::OwnedWriteHalf<UnixStream>;
 /// The error `reunite` returns when the halves came from different
 /// `UnixStream`s; it hands both back in `.0` and `.1`.
 pub type ReuniteError = generic::ReuniteError<UnixStream>;
-
-impl SplitStream for UnixStream {
-    type Addr = SocketAddr;
-
-    fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        UnixStream::poll_read_priv(self, cx, buf)
-    }
-
-    fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        UnixStream::poll_write_priv(self, cx, buf)
-    }
-
-    fn poll_shutdown_write(&self) -> Poll<io::Result<()>> {
-        UnixStream::poll_shutdown_write(self)
-    }
-
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.shutdown(Shutdown::Write)
-    }
-
-    fn readable(&self) -> impl Future<Output = io::Result<()>> + '_ {
-        UnixStream::readable(self)
-    }
-
-    fn writable(&self) -> impl Future<Output = io::Result<()>> + '_ {
-        UnixStream::writable(self)
-    }
-
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        UnixStream::local_addr(self)
-    }
-
-    fn peer_addr(&self) -> io::Result<SocketAddr> {
-        UnixStream::peer_addr(self)
-    }
-}

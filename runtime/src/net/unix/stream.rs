@@ -4,14 +4,13 @@ use std::io;
 use std::net::Shutdown;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use eddy_io_driver::Handle;
 use eddy_registration::Interest;
 
 use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::net::IoSource;
+use crate::net::split::{SplitStream, impl_futures_io};
 
 /// A Unix-domain stream connection.
 ///
@@ -168,74 +167,23 @@ impl UnixStream {
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.source.take_error()
     }
+}
 
-    pub(crate) fn poll_read_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.source.poll_read_stream(cx, buf)
+impl SplitStream for UnixStream {
+    type Socket = mio::net::UnixStream;
+    type Addr = SocketAddr;
+
+    fn source(&self) -> &IoSource<mio::net::UnixStream> {
+        &self.source
     }
 
-    pub(crate) fn poll_write_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.source.poll_write_stream(cx, buf)
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        UnixStream::local_addr(self)
     }
 
-    pub(crate) fn poll_write_vectored_priv(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.source.poll_write_vectored_stream(cx, bufs)
-    }
-
-    /// `poll_close`: shuts down the write side. A socket that is already
-    /// disconnected has nothing left to close, so `NotConnected` is success.
-    pub(crate) fn poll_shutdown_write(&self) -> Poll<io::Result<()>> {
-        match self.source.shutdown(Shutdown::Write) {
-            Err(error) if error.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
-            result => Poll::Ready(result),
-        }
+    fn peer_addr(&self) -> io::Result<SocketAddr> {
+        UnixStream::peer_addr(self)
     }
 }
 
-impl futures_io::AsyncRead for UnixStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_read_priv(cx, buf)
-    }
-}
-
-impl futures_io::AsyncWrite for UnixStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_priv(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_vectored_priv(cx, bufs)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        // Writes go straight to the kernel: there is nothing to flush.
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_shutdown_write()
-    }
-}
+impl_futures_io!(UnixStream);
