@@ -50,7 +50,8 @@
 //! when its timers are due, above it is when the slot must move down, an
 //! early wake-up that fires nothing. `drain_expired(now)` walks busy slots
 //! up to `now`'s tick (rounded *down*): a level-0 slot fires whole, sorted
-//! by `(deadline, seq)` so order stays exact within a millisecond; a
+//! by `(deadline, seq)` so order stays exact within a millisecond (a
+//! linear counting sort for big slots, `wheel/due_order.rs`); a
 //! higher slot cascades, each entry landing on a lower level. So a timer
 //! fires at most one millisecond after its deadline, never before it, in
 //! deadline-then-insertion order. Deadlines already past go to the current

@@ -14,7 +14,7 @@ use std::time::Instant;
 use slab::Slab;
 
 use super::timer_key::TimerKey;
-use super::wheel::{Clock, Entry, NIL, Slots};
+use super::wheel::{Clock, Due, Entry, NIL, Slots, sort_due};
 
 /// Slab capacity (entries) kept when the last timer goes: enough for a
 /// busy runtime's steady state, small enough (64 KiB) to not matter.
@@ -42,9 +42,12 @@ pub(crate) struct Timers {
     /// so keys are unique for the life of the runtime (u64 cannot wrap in
     /// practice).
     next_seq: u64,
-    /// Scratch for sorting one due millisecond by exact deadline; kept to
-    /// reuse its allocation, trimmed after a burst.
-    firing: Vec<(Instant, u64, u32)>,
+    /// Scratch for sorting one due millisecond by exact deadline: `(sort
+    /// key, seq, slab index)` (see `fire`). Kept to reuse its allocation,
+    /// trimmed after a burst.
+    firing: Vec<Due>,
+    /// Second buffer for the counting sort (see `sort_due`), kept likewise.
+    sort_spare: Vec<Due>,
 }
 
 impl Timers {
@@ -63,6 +66,7 @@ impl Timers {
             elapsed: 0,
             next_seq: 0,
             firing: Vec::new(),
+            sort_spare: Vec::new(),
         }
     }
 
@@ -176,7 +180,7 @@ impl Timers {
             self.elapsed = next.tick;
             let head = self.slots.take(next.list);
             if next.fires() {
-                self.fire(head, out);
+                self.fire(head, next.tick, out);
             } else {
                 self.cascade(head);
             }
@@ -213,28 +217,36 @@ impl Timers {
         seq
     }
 
-    /// Frees every entry of the level-0 list starting at `head` (all due),
-    /// pushing their wakers to `out` sorted by `(deadline, seq)`.
-    fn fire(&mut self, head: u32, out: &mut Vec<Waker>) {
+    /// Frees every entry of the level-0 list starting at `head`, the slot
+    /// of `tick` (all due), pushing their wakers to `out` sorted by
+    /// `(deadline, seq)`.
+    fn fire(&mut self, head: u32, tick: u64, out: &mut Vec<Waker>) {
+        // Every deadline in the slot is at or before the tick's start, so
+        // "how long before it" is exact and never negative, even for a
+        // deadline from before the wheel existed; as a `u64` of nanoseconds
+        // it sorts several times faster than an `Instant`. The larger that
+        // distance, the earlier the deadline: the key counts down from MAX.
+        let end = self.clock.instant_at(tick);
         let mut index = head;
         while index != NIL {
             let entry = &self.entries[index as usize];
-            self.firing.push((entry.deadline, entry.seq, index));
+            let before = end.saturating_duration_since(entry.deadline).as_nanos();
+            let key = u64::MAX - u64::try_from(before).unwrap_or(u64::MAX);
+            self.firing.push((key, entry.seq, index));
             index = entry.next;
         }
-        // Keys are unique (seq is), so the order is exact. The stable sort
-        // is chosen for speed: a slot holds a few runs already in deadline
-        // order (timers set a fixed delay ahead arrive in order), which it
-        // merges instead of partitioning; one run costs one linear pass.
-        self.firing.sort();
+        // Keys are unique (seq is), so the order is exact.
+        sort_due(&mut self.firing, &mut self.sort_spare);
         out.reserve(self.firing.len());
         for &(_, _, index) in &self.firing {
             out.push(self.entries.remove(index as usize).waker);
         }
         self.firing.clear();
+        self.sort_spare.clear();
         // A burst of a million timers in one millisecond must not pin
-        // 32 MB of scratch for the life of the runtime.
+        // 48 MB of scratch for the life of the runtime.
         self.firing.shrink_to(KEEP_CAPACITY);
+        self.sort_spare.shrink_to(KEEP_CAPACITY);
     }
 
     /// Places every entry of the list starting at `head` again, relative to
@@ -524,5 +536,22 @@ mod tests {
             assert!(wakeups < 100, "the wheel keeps waking without firing");
         }
         assert_eq!(*log.lock().unwrap(), vec![0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn thousands_of_timers_in_one_millisecond_fire_in_exact_deadline_order() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let base = Instant::now();
+        let mut timers = Timers::starting_at(base);
+        // Enough to take the counting sort; offsets repeat, so many ties
+        // must fall back on insertion order.
+        let offset = |label: u32| Duration::from_nanos(u64::from(label * 7_919 % 1_000) * 997);
+        for label in 0..5_000u32 {
+            timers.insert(base + ms(40) + offset(label), &recorder(label, &log));
+        }
+        assert_eq!(fire(&mut timers, base + ms(41)), 5_000);
+        let mut expected: Vec<u32> = (0..5_000).collect();
+        expected.sort_by_key(|&label| (offset(label), label));
+        assert_eq!(*log.lock().unwrap(), expected);
     }
 }

@@ -1,0 +1,115 @@
+//! [`sort_due`]: puts the entries of one due millisecond in firing order.
+//!
+//! A millisecond slot can hold many thousands of timers (a burst of
+//! sleeps set a moment apart), and a comparison sort of them costs more
+//! than everything else the wheel does for a timer. Within one slot the
+//! sort keys (nanoseconds before the slot's end) span less than 2^20, so
+//! two counting passes of 10 bits each sort them in linear time.
+
+/// One due timer: `(key, seq, slab index)`; smaller key fires first, then
+/// smaller `seq`.
+pub(crate) type Due = (u64, u64, u32);
+
+/// Bits of the key one counting pass sorts by.
+const DIGIT_BITS: u32 = 10;
+/// Buckets per counting pass.
+const BUCKETS: usize = 1 << DIGIT_BITS;
+/// Below this many items a comparison sort is cheaper than two passes
+/// over `BUCKETS` counters.
+const MIN_COUNTING: usize = 256;
+
+/// Sorts `items` by `(key, seq)`, using `spare` as scratch.
+///
+/// Counting sort is stable, so it orders equal keys by `seq` only if they
+/// arrive in `seq` order; a slot list does (entries are appended as they
+/// are inserted, and a cascade moves a whole list into empty lower slots
+/// in order), but that is checked, not trusted: out-of-order input, keys
+/// spanning more than two passes can sort (the "already due" slot, which
+/// mixes old deadlines) and short inputs take `sort_unstable` instead.
+pub(crate) fn sort_due(items: &mut Vec<Due>, spare: &mut Vec<Due>) {
+    let in_seq_order = items.windows(2).all(|pair| pair[0].1 < pair[1].1);
+    let low = items.iter().map(|item| item.0).min().unwrap_or(0);
+    let high = items.iter().map(|item| item.0).max().unwrap_or(0);
+    if items.len() < MIN_COUNTING || !in_seq_order || high - low >= 1 << (2 * DIGIT_BITS) {
+        items.sort_unstable();
+        return;
+    }
+    // Least significant digit first: after the second (stable) pass the
+    // order is by the whole offset, equal offsets still in `seq` order.
+    for shift in [0, DIGIT_BITS] {
+        let digit = |item: &Due| ((item.0 - low) >> shift) as usize % BUCKETS;
+        let mut starts = [0usize; BUCKETS];
+        for item in items.iter() {
+            starts[digit(item)] += 1;
+        }
+        let mut next = 0;
+        for start in starts.iter_mut() {
+            let count = *start;
+            *start = next;
+            next += count;
+        }
+        spare.clear();
+        spare.resize(items.len(), (0, 0, 0));
+        for item in items.iter() {
+            let bucket = &mut starts[digit(item)];
+            spare[*bucket] = *item;
+            *bucket += 1;
+        }
+        std::mem::swap(items, spare);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic pseudo-random numbers (xorshift64).
+    fn numbers(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
+    fn check(items: Vec<Due>) {
+        let mut expected = items.clone();
+        expected.sort_unstable();
+        let mut sorted = items;
+        sort_due(&mut sorted, &mut Vec::new());
+        assert_eq!(sorted, expected);
+    }
+
+    #[test]
+    fn counting_sort_matches_a_comparison_sort_with_ties_and_runs() {
+        let mut next = numbers(0x1234_5678_9abc_def1);
+        for len in [0, 1, 2, 255, 256, 257, 1_000, 5_000, 50_000] {
+            // One millisecond of keys near the top of the range (keys count
+            // down from u64::MAX), with many ties and repeating runs.
+            let base = u64::MAX - 1_000_000;
+            let items: Vec<Due> = (0..len as u64)
+                .map(|seq| {
+                    let key = match seq % 3 {
+                        0 => base + next() % 1_000_000,
+                        1 => base + (seq % 1000) * 997,
+                        _ => base + next() % 8,
+                    };
+                    (key, seq, seq as u32)
+                })
+                .collect();
+            check(items);
+        }
+    }
+
+    #[test]
+    fn wide_or_out_of_order_input_still_sorts_exactly() {
+        let mut next = numbers(42);
+        let wide: Vec<Due> = (0..3_000u64).map(|seq| (next(), seq, seq as u32)).collect();
+        check(wide);
+        let shuffled: Vec<Due> = (0..3_000u64)
+            .map(|i| (u64::MAX - next() % 16, next(), i as u32))
+            .collect();
+        check(shuffled);
+    }
+}
