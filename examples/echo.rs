@@ -53,7 +53,9 @@ async fn serve(addr: String, report_sizes: bool) -> io::Result<()> {
     // Listen for Ctrl-C before announcing the address: a SIGINT sent as soon
     // as the line appears must stop the server cleanly, not kill it.
     let mut interrupt = signal(SignalKind::interrupt())?;
-    println!("listening on {}", listener.local_addr()?);
+    let bound = listener.local_addr()?;
+    println!("listening on {bound}");
+    println!("try: cargo run --release --example echo_client -- --addr {bound}   (Ctrl-C to stop)");
     let stats = Rc::new(Stats::default());
 
     // Accept until Ctrl-C. A failed accept (out of descriptors, say) is
