@@ -154,8 +154,19 @@ impl<E: mio::event::Source> IoSource<E> {
         })
     }
 
+    /// Reads from a byte stream into `buf` now if it is known to be
+    /// readable, else `WouldBlock` (the streams' `try_read`).
+    pub(crate) fn try_read_stream(&self, buf: &mut [u8]) -> io::Result<usize>
+    where
+        E: AsFd,
+    {
+        let socket = socket2::SockRef::from(self.io());
+        self.try_io(Interest::READABLE, || io::Read::read(&mut &*socket, buf))
+    }
+
     /// Writes `buf` to a byte stream now if it is known to be writable,
-    /// else `WouldBlock` (see [`send_no_sigpipe`]).
+    /// else `WouldBlock` (the streams' `try_write`; see
+    /// [`send_no_sigpipe`]).
     pub(crate) fn try_write_stream(&self, buf: &[u8]) -> io::Result<usize>
     where
         E: AsFd,

@@ -126,16 +126,12 @@ impl TcpStream {
 
     /// Reads now if the socket is known to be readable, else `WouldBlock`.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.source.try_io(Interest::READABLE, || {
-            io::Read::read(&mut &*self.source, buf)
-        })
+        self.source.try_read_stream(buf)
     }
 
     /// Writes now if the socket is known to be writable, else `WouldBlock`.
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.source.try_io(Interest::WRITABLE, || {
-            io::Write::write(&mut &*self.source, buf)
-        })
+        self.source.try_write_stream(buf)
     }
 
     /// Waits until the socket is readable (or closed, or in error).

@@ -115,9 +115,7 @@ impl UnixStream {
 
     /// Reads now if the socket is known to be readable, else `WouldBlock`.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.source.try_io(Interest::READABLE, || {
-            io::Read::read(&mut &*self.source, buf)
-        })
+        self.source.try_read_stream(buf)
     }
 
     /// Writes now if the socket is known to be writable, else `WouldBlock`.
