@@ -1,5 +1,5 @@
-//! What a listener does with an `accept` error, shared by TCP and Unix
-//! listeners.
+//! How a listener accepts, shared by TCP and Unix listeners: one
+//! `accept(2)` behind readiness, and what to do with its errors.
 
 use std::io;
 use std::sync::Mutex;
@@ -7,14 +7,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
+use eddy_registration::Direction;
+
+use crate::net::IoSource;
+
 /// How long `accept` pauses after the process ran out of descriptors or
 /// memory. Long enough not to spin a core on a listener that stays readable
 /// while the table is full, short enough to resume promptly once
 /// descriptors free up.
 const RESOURCE_BACKOFF: Duration = Duration::from_millis(50);
 
-/// A listener's accept error policy: skip errors about one connection,
-/// return resource exhaustion and pause the next `accept` a moment.
+/// A listener's accept loop and its error policy: skip errors about one
+/// connection, return resource exhaustion and pause the next `accept` a
+/// moment.
 #[derive(Debug, Default)]
 pub(crate) struct AcceptBackoff {
     /// Whether `until` holds a deadline: a load on every accept, the mutex
@@ -25,8 +30,53 @@ pub(crate) struct AcceptBackoff {
 }
 
 impl AcceptBackoff {
+    /// A listener's `accept`: sleeps out a pause started by an earlier
+    /// exhaustion error, then runs `accept_one` (one `accept(2)`) on
+    /// `listener` behind read readiness until it yields a connection or an
+    /// error worth returning.
+    ///
+    /// It waits through `async_io`, so any number of tasks may wait in
+    /// `accept` on one listener and each is woken.
+    pub(crate) async fn accept<L, T>(
+        &self,
+        listener: &IoSource<L>,
+        accept_one: impl Fn(&L) -> io::Result<T>,
+    ) -> io::Result<T>
+    where
+        L: mio::event::Source,
+    {
+        self.wait_out().await;
+        loop {
+            let result = listener.async_io(Direction::Read, &accept_one).await;
+            if let Some(result) = self.judge(result) {
+                return result;
+            }
+        }
+    }
+
+    /// A listener's `poll_accept`: [`accept`](AcceptBackoff::accept)
+    /// through `poll_io`, so only the latest caller's waker is kept, and
+    /// without waiting out a pause (the listeners document the backoff as
+    /// applying to `accept` only).
+    pub(crate) fn poll_accept<L, T>(
+        &self,
+        cx: &mut Context<'_>,
+        listener: &IoSource<L>,
+        accept_one: impl Fn(&L) -> io::Result<T>,
+    ) -> Poll<io::Result<T>>
+    where
+        L: mio::event::Source,
+    {
+        loop {
+            let result = ready!(listener.poll_io(cx, Direction::Read, || accept_one(listener)));
+            if let Some(result) = self.judge(result) {
+                return Poll::Ready(result);
+            }
+        }
+    }
+
     /// Sleeps out a pause started by an earlier exhaustion error, if any.
-    pub(crate) async fn wait_out(&self) {
+    async fn wait_out(&self) {
         if !self.backing_off.load(Ordering::Acquire) {
             return;
         }
@@ -37,45 +87,19 @@ impl AcceptBackoff {
         }
     }
 
-    /// Polls `poll_raw_accept` (one `accept(2)` behind readiness) until it
-    /// yields a connection or an error worth returning: errors about one
-    /// connection are skipped, running out of resources starts a pause.
-    pub(crate) fn poll_accept<T>(
-        &self,
-        cx: &mut Context<'_>,
-        mut poll_raw_accept: impl FnMut(&mut Context<'_>) -> Poll<io::Result<T>>,
-    ) -> Poll<io::Result<T>> {
-        loop {
-            match ready!(poll_raw_accept(cx)) {
-                Err(error) if is_connection_error(&error) => continue,
-                Err(error) => {
-                    if is_resource_exhaustion(&error) {
-                        self.start();
-                    }
-                    return Poll::Ready(Err(error));
+    /// Applies the policy to one `accept(2)` result: `None` (try again) for
+    /// an error about that one connection; otherwise the result to return,
+    /// starting a pause first if the error was resource exhaustion.
+    fn judge<T>(&self, result: io::Result<T>) -> Option<io::Result<T>> {
+        match result {
+            Err(error) if is_connection_error(&error) => None,
+            Err(error) => {
+                if is_resource_exhaustion(&error) {
+                    self.start();
                 }
-                accepted => return Poll::Ready(accepted),
+                Some(Err(error))
             }
-        }
-    }
-
-    /// [`poll_accept`](AcceptBackoff::poll_accept) for `async` callers:
-    /// `raw_accept` is one `accept(2)` behind readiness, as a future.
-    pub(crate) async fn accept<T, F>(&self, mut raw_accept: impl FnMut() -> F) -> io::Result<T>
-    where
-        F: std::future::Future<Output = io::Result<T>>,
-    {
-        loop {
-            match raw_accept().await {
-                Err(error) if is_connection_error(&error) => continue,
-                Err(error) => {
-                    if is_resource_exhaustion(&error) {
-                        self.start();
-                    }
-                    return Err(error);
-                }
-                accepted => return accepted,
-            }
+            accepted => Some(accepted),
         }
     }
 

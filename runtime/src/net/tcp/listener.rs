@@ -4,7 +4,7 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::task::{Context, Poll};
 
-use eddy_registration::{Direction, Interest};
+use eddy_registration::Interest;
 
 use super::TcpStream;
 use crate::net::IoSource;
@@ -76,12 +76,10 @@ impl TcpListener {
     /// Any number of tasks may wait in `accept` on one listener (through an
     /// `Rc` or `Arc`); each connection goes to one of them.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        self.backoff.wait_out().await;
-        let accept_one = || {
-            self.source
-                .async_io(Direction::Read, |listener| listener.accept())
-        };
-        let (stream, peer) = self.backoff.accept(accept_one).await?;
+        let (stream, peer) = self
+            .backoff
+            .accept(&self.source, |listener| listener.accept())
+            .await?;
         let handle = self.source.registration().handle();
         Ok((TcpStream::from_accepted(stream, handle)?, peer))
     }
@@ -91,10 +89,10 @@ impl TcpListener {
     /// every `poll_*` function it remembers only the latest caller's waker:
     /// tasks sharing a listener should use `accept`.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        let (stream, peer) = std::task::ready!(self.backoff.poll_accept(cx, |cx| {
-            self.source
-                .poll_io(cx, Direction::Read, || self.source.accept())
-        }))?;
+        let accepted = self
+            .backoff
+            .poll_accept(cx, &self.source, |listener| listener.accept());
+        let (stream, peer) = std::task::ready!(accepted)?;
         let handle = self.source.registration().handle();
         Poll::Ready(TcpStream::from_accepted(stream, handle).map(|s| (s, peer)))
     }

@@ -5,7 +5,7 @@ use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::task::{Context, Poll};
 
-use eddy_registration::{Direction, Interest};
+use eddy_registration::Interest;
 
 use super::UnixStream;
 use crate::net::IoSource;
@@ -79,12 +79,10 @@ impl UnixListener {
     /// about one connection are skipped; when out of descriptors or memory
     /// the error is returned and the next call waits a moment first.
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        self.backoff.wait_out().await;
-        let accept_one = || {
-            self.source
-                .async_io(Direction::Read, |listener| listener.accept())
-        };
-        let (stream, peer) = self.backoff.accept(accept_one).await?;
+        let (stream, peer) = self
+            .backoff
+            .accept(&self.source, |listener| listener.accept())
+            .await?;
         let handle = self.source.registration().handle();
         Ok((UnixStream::from_accepted(stream, handle)?, peer))
     }
@@ -92,10 +90,10 @@ impl UnixListener {
     /// Polls for the next connection (see [`accept`](UnixListener::accept)
     /// for the error handling; the backoff applies to `accept` only).
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
-        let (stream, peer) = std::task::ready!(self.backoff.poll_accept(cx, |cx| {
-            self.source
-                .poll_io(cx, Direction::Read, || self.source.accept())
-        }))?;
+        let accepted = self
+            .backoff
+            .poll_accept(cx, &self.source, |listener| listener.accept());
+        let (stream, peer) = std::task::ready!(accepted)?;
         let handle = self.source.registration().handle();
         Poll::Ready(UnixStream::from_accepted(stream, handle).map(|s| (s, peer)))
     }
