@@ -1,7 +1,9 @@
 //! Helpers shared by the integration tests in `tests/tests/`.
 //!
-//! The tests prove runtime behaviour end to end, so the helpers must not
-//! depend on the runtime they test: each one is plain `std`.
+//! The tests prove runtime behaviour end to end, so most helpers do not
+//! depend on the runtime they test and are plain `std`. The few that do
+//! (such as [`run_bounded`]) use only eddy's public API, exactly as a test
+//! would, and exist so that one piece of test logic lives in one place.
 //!
 //! * [`with_deadline`] runs a test body on its own thread and fails the test
 //!   (instead of hanging CI) if the body does not finish in time. A panic in
@@ -13,6 +15,8 @@
 //!   runtime from another thread without relying on the runtime's own
 //!   channels.
 //! * [`panic_message`] reads the text out of a panic payload.
+//! * [`run_bounded`] runs a future on a fresh runtime under
+//!   [`with_deadline`]: the frame of most socket tests.
 //!
 //! # Implementation
 //!
@@ -27,8 +31,10 @@
 
 mod deadline;
 mod panic_message;
+mod run_bounded;
 mod signal;
 
 pub use deadline::with_deadline;
 pub use panic_message::panic_message;
+pub use run_bounded::run_bounded;
 pub use signal::{Signal, Wait};

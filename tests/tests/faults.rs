@@ -22,7 +22,7 @@
 //! descriptors, resident memory) are not disturbed by a sibling test.
 
 use std::cell::{Cell, RefCell};
-use std::future::{Future, poll_fn};
+use std::future::poll_fn;
 use std::io::{self, IoSlice};
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -35,7 +35,7 @@ use eddy::Handle;
 use eddy::io::AsyncWrite;
 use eddy::net::{TcpListener, TcpStream};
 use eddy::task::JoinHandle;
-use eddy_tests::with_deadline;
+use eddy_tests::run_bounded;
 
 /// Hang detector, not a performance bound: the machine is shared.
 const LIMIT: Duration = Duration::from_secs(180);
@@ -52,17 +52,6 @@ fn serial() -> MutexGuard<'static, ()> {
     // A test that failed while holding the lock poisons it; the next test
     // is still meaningful.
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Runs `body` on a fresh runtime, on its own thread, failing the test if
-/// it hangs.
-fn run_bounded<F, Fut>(body: F) -> Fut::Output
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: Future,
-    Fut::Output: Send + 'static,
-{
-    with_deadline(LIMIT, move || eddy::run(body()))
 }
 
 /// Sleeps a millisecond at a time until `done()` holds. The deadline around
@@ -251,7 +240,7 @@ async fn steady_client(addr: SocketAddr, seed: u64, stop: Rc<Cell<bool>>) -> io:
 #[test]
 fn bursts_of_peers_resetting_mid_stream_end_only_their_own_connections() {
     let _serial = serial();
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local_addr");
         let log = Rc::new(ServerLog::default());
@@ -336,7 +325,7 @@ async fn serve_large_response(stream: &mut TcpStream, seed: u64, len: u64) -> io
 #[test]
 fn peers_vanishing_while_the_server_writes_a_large_response_become_write_errors() {
     let _serial = serial();
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         const RESPONSE: u64 = 64 << 20;
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local_addr");
@@ -445,7 +434,7 @@ fn vectored_write_until_the_vanished_peer_fails() {
     // nothing else in this child process depends on SIGPIPE.
     let previous = unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     assert_ne!(previous, libc::SIG_ERR, "signal(SIGPIPE, SIG_DFL) failed");
-    let errors = run_bounded(|| async {
+    let errors = run_bounded(LIMIT, || async {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let peer = TcpStream::connect(listener.local_addr().expect("local_addr"))
             .await
@@ -529,7 +518,7 @@ async fn pipelined_then_half_closed(addr: SocketAddr, seed: u64, len: u64) -> io
 #[test]
 fn half_closed_peers_get_every_pipelined_byte_back_then_the_server_closes() {
     let _serial = serial();
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local_addr");
         let log = Rc::new(ServerLog::default());
@@ -563,7 +552,7 @@ fn half_closed_peers_get_every_pipelined_byte_back_then_the_server_closes() {
 #[test]
 fn a_reader_that_stops_reading_parks_the_writer_with_bounded_memory_and_loses_nothing() {
     let _serial = serial();
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         const TOTAL: u64 = 64 << 20;
         const BOUND: u64 = 16 << 20;
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -659,7 +648,7 @@ fn ten_thousand_connect_echo_close_cycles_return_fds_and_registrations_to_baseli
     const CYCLES: u64 = 10_000;
     let _serial = serial();
     let fds_without_runtime = open_fds();
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local_addr");
         let log = Rc::new(ServerLog::default());

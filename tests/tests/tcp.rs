@@ -44,7 +44,7 @@ use eddy::net::tcp::{OwnedReadHalf, ReuniteError};
 use eddy::net::{TcpListener, TcpStream};
 use eddy::task::JoinError;
 use eddy::time::{sleep, timeout};
-use eddy_tests::with_deadline;
+use eddy_tests::{run_bounded, with_deadline};
 use futures_util::io::{AsyncReadExt, AsyncWriteExt, Cursor};
 
 /// A hang detector, never reached when things work.
@@ -55,17 +55,6 @@ const CHILD_ROLE: &str = "EDDY_TCP_TEST_CHILD";
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
-}
-
-/// Runs the future `body` builds on a fresh runtime, failing the test if it
-/// has not finished within [`LIMIT`].
-fn run_bounded<F, Fut>(body: F) -> Fut::Output
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: Future,
-    Fut::Output: Send + 'static,
-{
-    with_deadline(LIMIT, move || eddy::run(body()))
 }
 
 /// Waits (polling every couple of milliseconds) until `done` holds; fails
@@ -451,13 +440,13 @@ async fn echo_to_many_clients(burst: bool) {
 #[test]
 fn echo_server_returns_the_exact_bytes_to_500_concurrent_clients() {
     ensure_fd_limit(2 * CLIENTS as u64 + 100);
-    run_bounded(|| echo_to_many_clients(false));
+    run_bounded(LIMIT, || echo_to_many_clients(false));
 }
 
 #[test]
 fn a_burst_of_500_connects_before_the_first_accept_is_served_without_resets() {
     ensure_fd_limit(2 * CLIENTS as u64 + 100);
-    run_bounded(|| echo_to_many_clients(true));
+    run_bounded(LIMIT, || echo_to_many_clients(true));
 }
 
 // ---------------------------------------------------------------------------
@@ -481,7 +470,7 @@ async fn echo_after_eof(mut stream: TcpStream) -> io::Result<u64> {
 
 #[test]
 fn after_a_half_close_the_client_reads_every_byte_back_then_eof() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let server = Server::start(echo_after_eof).await;
         let sent = payload(7, 256 * 1024);
         let mut stream = TcpStream::connect(server.addr).await.expect("connect");
@@ -510,7 +499,7 @@ fn after_a_half_close_the_client_reads_every_byte_back_then_eof() {
 
 #[test]
 fn a_peer_reset_ends_only_its_own_connection_and_the_server_keeps_serving() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let server = Server::start(echo).await;
 
         let mut doomed = TcpStream::connect(server.addr).await.expect("connect");
@@ -564,7 +553,7 @@ fn write_until_the_vanished_peer_fails() {
     // handler; nothing else in this child depends on SIGPIPE.
     let previous = unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     assert_ne!(previous, libc::SIG_ERR, "signal(SIGPIPE, SIG_DFL) failed");
-    let error = run_bounded(|| async {
+    let error = run_bounded(LIMIT, || async {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let peer = TcpStream::connect(listener.local_addr().unwrap())
             .await
@@ -593,7 +582,7 @@ fn write_until_the_vanished_peer_fails() {
 
 #[test]
 fn connecting_to_a_closed_port_is_refused() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         // Bind and drop to find a port nobody listens on.
         let closed = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -611,7 +600,7 @@ fn connecting_to_a_closed_port_is_refused() {
 
 #[test]
 fn owned_halves_in_two_tasks_carry_a_mebibyte_through_an_echo_server() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let server = Server::start(echo).await;
         let sent = payload(21, 1024 * 1024);
         let stream = TcpStream::connect(server.addr).await.expect("connect");
@@ -635,7 +624,7 @@ fn owned_halves_in_two_tasks_carry_a_mebibyte_through_an_echo_server() {
 
 #[test]
 fn borrowed_halves_read_and_write_at_once_in_one_task() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let server = Server::start(echo).await;
         let sent = payload(22, 1024 * 1024);
         let mut stream = TcpStream::connect(server.addr).await.expect("connect");
@@ -663,7 +652,7 @@ fn borrowed_halves_read_and_write_at_once_in_one_task() {
 
 #[test]
 fn reunited_halves_make_a_stream_that_is_not_half_closed() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let server = Server::start(echo).await;
         let first = TcpStream::connect(server.addr).await.expect("connect");
         let second = TcpStream::connect(server.addr).await.expect("connect");
@@ -704,7 +693,7 @@ async fn copy_echo(stream: TcpStream) -> io::Result<u64> {
 
 #[test]
 fn io_copy_and_futures_util_drive_eddy_streams_through_futures_io() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let server = Server::start(copy_echo).await;
         let sent = payload(31, 300 * 1024);
         let mut stream = TcpStream::connect(server.addr).await.expect("connect");
@@ -790,7 +779,7 @@ fn sockets_that_escaped_a_dropped_runtime_fail_with_the_shutdown_error() {
 
 #[test]
 fn registrations_return_to_their_baseline_after_1000_connections() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let live = || eddy::Handle::current().metrics().registrations_live;
         let server = Server::start(echo).await;
         let baseline = live();
@@ -881,7 +870,7 @@ struct AcceptStats {
 /// The child's side: accept with at most [`CHILD_NOFILE`] descriptors.
 fn accept_with_a_tiny_descriptor_table() {
     set_nofile_soft_limit(CHILD_NOFILE);
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         println!("listening on {}", listener.local_addr().unwrap());
         let stats = Rc::new(AcceptStats::default());
@@ -941,7 +930,7 @@ fn accept_with_a_tiny_descriptor_table() {
 
 #[test]
 fn tasks_sharing_a_listener_are_each_woken_for_a_connection() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let listener = Rc::new(TcpListener::bind("127.0.0.1:0").await.unwrap());
         let addr = listener.local_addr().unwrap();
         // Two tasks wait in `accept` on the same listener before any client

@@ -23,19 +23,10 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use eddy::net::UdpSocket;
-use eddy_tests::with_deadline;
+use eddy_tests::{run_bounded, with_deadline};
 
 /// A hang detector, never reached when things work.
 const LIMIT: Duration = Duration::from_secs(30);
-
-fn run_bounded<F, Fut>(body: F) -> Fut::Output
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: std::future::Future,
-    Fut::Output: Send + 'static,
-{
-    with_deadline(LIMIT, move || eddy::run(body()))
-}
 
 async fn bind_local() -> UdpSocket {
     UdpSocket::bind("127.0.0.1:0")
@@ -56,7 +47,7 @@ fn numbered(i: u32) -> Vec<u8> {
 
 #[test]
 fn an_echo_round_trip_returns_the_exact_bytes() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let server = bind_local().await;
         let server_addr = addr_of(&server);
         let echo = eddy::spawn(async move {
@@ -86,7 +77,7 @@ fn an_echo_round_trip_returns_the_exact_bytes() {
 
 #[test]
 fn connected_sockets_send_and_recv_without_naming_the_peer() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let a = bind_local().await;
         let b = bind_local().await;
         a.connect(addr_of(&b)).await.expect("a connects to b");
@@ -106,7 +97,7 @@ fn connected_sockets_send_and_recv_without_naming_the_peer() {
 
 #[test]
 fn an_unconnected_socket_has_no_peer_addr() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let socket = bind_local().await;
         let error = socket.peer_addr().expect_err("not connected");
         assert_eq!(error.kind(), io::ErrorKind::NotConnected);
@@ -115,7 +106,7 @@ fn an_unconnected_socket_has_no_peer_addr() {
 
 #[test]
 fn recv_from_reports_each_senders_address() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let receiver = bind_local().await;
         let first = bind_local().await;
         let second = bind_local().await;
@@ -146,7 +137,7 @@ fn recv_from_reports_each_senders_address() {
 
 #[test]
 fn peek_from_leaves_the_datagram_for_the_next_receive() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let receiver = bind_local().await;
         let sender = bind_local().await;
         sender
@@ -163,7 +154,7 @@ fn peek_from_leaves_the_datagram_for_the_next_receive() {
 
 #[test]
 fn a_datagram_longer_than_the_buffer_is_truncated_and_the_next_arrives_whole() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let receiver = bind_local().await;
         let sender = bind_local().await;
         let long: Vec<u8> = (0..100u8).collect();
@@ -192,7 +183,7 @@ fn a_datagram_longer_than_the_buffer_is_truncated_and_the_next_arrives_whole() {
 
 #[test]
 fn try_recv_on_an_empty_socket_would_block() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let socket = bind_local().await;
         let mut buf = [0u8; 16];
         let error = socket.try_recv(&mut buf).expect_err("nothing was sent");
@@ -206,7 +197,7 @@ fn try_recv_on_an_empty_socket_would_block() {
 
 #[test]
 fn try_send_and_try_recv_move_a_datagram_once_ready() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let a = bind_local().await;
         let b = bind_local().await;
         a.connect(addr_of(&b)).await.expect("connect");
@@ -225,7 +216,7 @@ fn try_send_and_try_recv_move_a_datagram_once_ready() {
 
 #[test]
 fn a_hundred_queued_short_datagrams_are_all_received() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let receiver = bind_local().await;
         let sender = bind_local().await;
         // All hundred are in the receive queue before the first receive:
@@ -247,7 +238,7 @@ fn a_hundred_queued_short_datagrams_are_all_received() {
 
 #[test]
 fn two_tasks_share_one_socket_to_send_and_receive() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let socket = Rc::new(bind_local().await);
         let peer = bind_local().await;
         socket.connect(addr_of(&peer)).await.expect("connect");
@@ -270,7 +261,7 @@ fn two_tasks_share_one_socket_to_send_and_receive() {
 
 #[test]
 fn socket_options_read_back_what_was_set() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let socket = bind_local().await;
         socket.set_broadcast(true).expect("set_broadcast");
         assert!(socket.broadcast().expect("broadcast"));
@@ -282,7 +273,7 @@ fn socket_options_read_back_what_was_set() {
 
 #[test]
 fn from_std_and_into_std_keep_the_same_socket() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let std_socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("std bind");
         let addr = std_socket.local_addr().expect("local_addr");
         let socket = UdpSocket::from_std(std_socket).expect("from_std");
@@ -327,7 +318,7 @@ fn creating_a_socket_outside_a_runtime_is_an_error_not_a_panic() {
 
 #[test]
 fn tasks_sharing_a_socket_are_each_woken_for_a_datagram() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let server = Rc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
         let addr = server.local_addr().unwrap();
         // Two tasks wait in `recv_from` on one socket before anything is

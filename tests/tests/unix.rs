@@ -33,22 +33,13 @@ use std::time::Duration;
 use eddy::io::AsyncWrite;
 use eddy::net::unix::{OwnedReadHalf, ReuniteError};
 use eddy::net::{UnixDatagram, UnixListener, UnixStream};
-use eddy_tests::with_deadline;
+use eddy_tests::{run_bounded, with_deadline};
 
 /// A hang detector, never reached when things work.
 const LIMIT: Duration = Duration::from_secs(30);
 
 /// Names the role a re-executed test binary plays (see [`run_child`]).
 const CHILD_ROLE: &str = "EDDY_UNIX_TEST_CHILD";
-
-fn run_bounded<F, Fut>(body: F) -> Fut::Output
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: std::future::Future,
-    Fut::Output: Send + 'static,
-{
-    with_deadline(LIMIT, move || eddy::run(body()))
-}
 
 /// A fresh directory for one test's socket files, removed on drop (also
 /// when the test fails).
@@ -131,7 +122,7 @@ async fn echo_through(stream: UnixStream, sent: Vec<u8>) -> Vec<u8> {
 fn a_stream_echo_through_a_listener_returns_the_exact_bytes() {
     let dir = TempDir::new();
     let path = dir.join("echo.sock");
-    run_bounded(move || async move {
+    run_bounded(LIMIT, move || async move {
         let listener = UnixListener::bind(&path).expect("bind");
         assert_eq!(
             listener.local_addr().expect("local_addr").as_pathname(),
@@ -156,7 +147,7 @@ fn a_stream_echo_through_a_listener_returns_the_exact_bytes() {
 
 #[test]
 fn io_copy_echoes_through_the_futures_io_traits() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let (client, server) = UnixStream::pair().expect("pair");
         let server = eddy::spawn(async move {
             let (mut reader, mut writer) = server.into_split();
@@ -174,7 +165,7 @@ fn io_copy_echoes_through_the_futures_io_traits() {
 
 #[test]
 fn a_pair_carries_bytes_both_ways() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let (mut a, mut b) = UnixStream::pair().expect("pair");
         a.write_all(b"from a").await.expect("write a");
         b.write_all(b"from b").await.expect("write b");
@@ -189,7 +180,7 @@ fn a_pair_carries_bytes_both_ways() {
 
 #[test]
 fn after_shutdown_write_the_peer_reads_every_byte_then_eof() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let (mut a, mut b) = UnixStream::pair().expect("pair");
         let sent = payload(3, 50_000);
         // Small enough to sit in the socket buffer: written before reading.
@@ -210,7 +201,7 @@ fn after_shutdown_write_the_peer_reads_every_byte_then_eof() {
 
 #[test]
 fn owned_halves_read_and_write_from_two_tasks_at_once() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let (client, server) = UnixStream::pair().expect("pair");
         let server = eddy::spawn(echo(server));
         // Several times the socket buffers: unless the reader task runs while
@@ -225,7 +216,7 @@ fn owned_halves_read_and_write_from_two_tasks_at_once() {
 
 #[test]
 fn borrowed_halves_work_in_one_task() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let (mut a, mut b) = UnixStream::pair().expect("pair");
         {
             let (mut reader, mut writer) = a.split();
@@ -243,7 +234,7 @@ fn borrowed_halves_work_in_one_task() {
 
 #[test]
 fn reunite_gives_the_stream_back_without_half_closing_it() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let (first, mut first_peer) = UnixStream::pair().expect("pair");
         let (second, _second_peer) = UnixStream::pair().expect("pair");
         let (first_read, first_write) = first.into_split();
@@ -272,7 +263,7 @@ fn reunite_gives_the_stream_back_without_half_closing_it() {
 
 #[test]
 fn try_read_on_an_empty_stream_would_block_and_succeeds_once_readable() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let (a, b) = UnixStream::pair().expect("pair");
         let mut buf = [0u8; 8];
         let error = b.try_read(&mut buf).expect_err("nothing sent yet");
@@ -328,7 +319,7 @@ fn write_to_a_vanished_peer() {
     // nothing else in this child process depends on SIGPIPE.
     let previous = unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     assert_ne!(previous, libc::SIG_ERR, "signal(SIGPIPE, SIG_DFL) failed");
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let (mut stream, peer) = UnixStream::pair().expect("pair");
         drop(peer);
         let error = stream
@@ -349,7 +340,7 @@ fn write_to_a_vanished_peer() {
 fn binding_an_existing_path_fails_with_addr_in_use() {
     let dir = TempDir::new();
     let path = dir.join("taken.sock");
-    run_bounded(move || async move {
+    run_bounded(LIMIT, move || async move {
         let _listener = UnixListener::bind(&path).expect("bind");
         let error = UnixListener::bind(&path).expect_err("path taken");
         assert_eq!(error.kind(), io::ErrorKind::AddrInUse);
@@ -362,7 +353,7 @@ fn binding_an_existing_path_fails_with_addr_in_use() {
 fn connecting_to_a_missing_path_fails() {
     let dir = TempDir::new();
     let path = dir.join("nobody.sock");
-    run_bounded(move || async move {
+    run_bounded(LIMIT, move || async move {
         let error = UnixStream::connect(&path).await.expect_err("no listener");
         assert_eq!(error.kind(), io::ErrorKind::NotFound);
     });
@@ -370,7 +361,7 @@ fn connecting_to_a_missing_path_fails() {
 
 #[test]
 fn a_datagram_pair_carries_datagrams_both_ways() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let (a, b) = UnixDatagram::pair().expect("pair");
         assert_eq!(a.send(b"to b").await.expect("send"), 4);
         b.send(b"to a!").await.expect("send back");
@@ -386,7 +377,7 @@ fn a_datagram_pair_carries_datagrams_both_ways() {
 fn bound_datagram_sockets_send_to_and_recv_from_name_each_other() {
     let dir = TempDir::new();
     let (server_path, client_path) = (dir.join("server.sock"), dir.join("client.sock"));
-    run_bounded(move || async move {
+    run_bounded(LIMIT, move || async move {
         let server = UnixDatagram::bind(&server_path).expect("bind server");
         let client = UnixDatagram::bind(&client_path).expect("bind client");
         client
@@ -409,7 +400,7 @@ fn bound_datagram_sockets_send_to_and_recv_from_name_each_other() {
 fn an_unbound_datagram_socket_reaches_its_connected_peer_as_an_unnamed_sender() {
     let dir = TempDir::new();
     let server_path = dir.join("server.sock");
-    run_bounded(move || async move {
+    run_bounded(LIMIT, move || async move {
         let server = UnixDatagram::bind(&server_path).expect("bind server");
         let client = UnixDatagram::unbound().expect("unbound");
         client.connect(&server_path).expect("connect");
@@ -434,7 +425,7 @@ fn an_unbound_datagram_socket_reaches_its_connected_peer_as_an_unnamed_sender() 
 
 #[test]
 fn a_hundred_queued_short_datagrams_are_all_received() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let (a, b) = UnixDatagram::pair().expect("pair");
         for i in 0..100u8 {
             a.send(&[i; 3]).await.expect("send");
@@ -451,7 +442,7 @@ fn a_hundred_queued_short_datagrams_are_all_received() {
 
 #[test]
 fn from_std_and_into_std_keep_the_same_sockets() {
-    run_bounded(|| async {
+    run_bounded(LIMIT, || async {
         let (std_a, std_b) = std::os::unix::net::UnixStream::pair().expect("std pair");
         let mut a = UnixStream::from_std(std_a).expect("from_std");
         a.write_all(b"std").await.expect("write");
