@@ -15,6 +15,8 @@
 //!   runtime from another thread without relying on the runtime's own
 //!   channels.
 //! * [`panic_message`] reads the text out of a panic payload.
+//! * [`wake_self_once`] yields once while staying ready: the building block
+//!   of tasks that never leave the run queue.
 //! * [`run_bounded`] runs a future on a fresh runtime under
 //!   [`with_deadline`]: the frame of most socket tests.
 //!
@@ -33,8 +35,10 @@ mod deadline;
 mod panic_message;
 mod run_bounded;
 mod signal;
+mod wake_self_once;
 
 pub use deadline::with_deadline;
 pub use panic_message::panic_message;
 pub use run_bounded::run_bounded;
 pub use signal::{Signal, Wait};
+pub use wake_self_once::wake_self_once;

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use eddy::task::{JoinError, JoinHandle, yield_now};
 use eddy::{Builder, Handle, Runtime};
-use eddy_tests::{Signal, panic_message, with_deadline};
+use eddy_tests::{Signal, panic_message, wake_self_once, with_deadline};
 
 /// Generous hang detector for ordinary tests.
 const LIMIT: Duration = Duration::from_secs(30);
@@ -743,18 +743,6 @@ fn two_tasks_yielding_in_a_loop_interleave_round_robin() {
 fn two_tasks_that_are_always_ready_interleave_round_robin() {
     // Each task wakes itself before returning Pending, so it is ready again
     // at once: the shape of a task whose socket never runs dry.
-    async fn ready_again() {
-        let mut woke = false;
-        poll_fn(|cx| {
-            if woke {
-                return Poll::Ready(());
-            }
-            woke = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        })
-        .await;
-    }
     with_deadline(LIMIT, || {
         for event_interval in [1, 2, 61] {
             let rt = Builder::new()
@@ -768,7 +756,7 @@ fn two_tasks_that_are_always_ready_interleave_round_robin() {
                     eddy::spawn(async move {
                         for _ in 0..300 {
                             order.borrow_mut().push(id);
-                            ready_again().await;
+                            wake_self_once().await;
                         }
                     })
                 };
@@ -798,16 +786,7 @@ fn a_task_that_is_always_ready_does_not_starve_remote_wakes_or_timers() {
                 async move {
                     let mut spins = 0u64;
                     while !stop.get() && spins < GIVE_UP_AFTER {
-                        let mut woke = false;
-                        poll_fn(|cx| {
-                            if woke {
-                                return Poll::Ready(());
-                            }
-                            woke = true;
-                            cx.waker().wake_by_ref();
-                            Poll::Pending
-                        })
-                        .await;
+                        wake_self_once().await;
                         spins += 1;
                     }
                     spins >= GIVE_UP_AFTER
@@ -1680,21 +1659,6 @@ fn polling_a_join_handle_again_after_it_completed_panics() {
             let _ = poll_once(&mut task).await;
         });
     });
-}
-
-/// Returns `Pending` once after waking itself: what `futures_lite`'s
-/// `yield_now` does, and what a future whose coop budget ran out does.
-async fn wake_self_once() {
-    let mut yielded = false;
-    poll_fn(|cx| {
-        if yielded {
-            return Poll::Ready(());
-        }
-        yielded = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    })
-    .await;
 }
 
 #[test]

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use eddy::task::{JoinHandle, yield_now};
 use eddy::{Handle, Metrics, Runtime};
-use eddy_tests::{Signal, panic_message, with_deadline};
+use eddy_tests::{Signal, panic_message, wake_self_once, with_deadline};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -103,16 +103,7 @@ fn dropping_the_runtime_with_pending_parked_and_sleeping_tasks_returns_and_leaks
                     Poll::Ready(())
                 })
                 .await;
-                let mut woke = false;
-                poll_fn(|cx| {
-                    if woke {
-                        return Poll::Ready(());
-                    }
-                    woke = true;
-                    cx.waker().wake_by_ref();
-                    Poll::Pending
-                })
-                .await;
+                wake_self_once().await;
             }
         }));
         let yielder = guard();
