@@ -273,6 +273,29 @@ fn chat_tells_the_room_when_a_client_leaves() {
     assert_eq!(alice.line(), format!("* {bob_name} left\n"));
 }
 
+#[test]
+fn chat_drops_a_client_that_sends_an_overlong_line_and_keeps_the_room_open() {
+    let (_server, addr) = Example::serve("chat", &[]);
+    let mut alice = ChatClient::join(addr);
+    let mut mallory = ChatClient::join(addr);
+    let mallory_name = mallory.name.clone();
+    assert_eq!(alice.line(), format!("* {mallory_name} joined\n"));
+    // A 64 KiB "line" with no newline: more than the server buffers.
+    mallory.say(&"x".repeat(64 * 1024));
+    // The server ends that connection (read returns EOF or a reset)...
+    let mut rest = String::new();
+    let ended = mallory.reader.read_line(&mut rest).map(|n| n == 0);
+    assert!(
+        ended.unwrap_or(true),
+        "the server kept an overlong line: {rest:?}"
+    );
+    // ...tells the room, broadcasts nothing of it, and still serves others.
+    assert_eq!(alice.line(), format!("* {mallory_name} left\n"));
+    let mut bob = ChatClient::join(addr);
+    bob.say("still here");
+    assert_eq!(alice.message(), format!("{}: still here\n", bob.name));
+}
+
 // ---------------------------------------------------------- mini_redis
 
 /// A command as a RESP array of bulk strings, the way real clients send it.
