@@ -84,7 +84,8 @@ impl UdpSocket {
     /// Receives one datagram from the connected peer into `buf`, returning
     /// its length (at most `buf.len()`: a longer datagram is truncated).
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        // `async_io` (plain `poll_io`), not `poll_read_stream`: a datagram
+        // `async_io` (clears readiness only on `WouldBlock`), not
+        // `poll_read_stream`: a datagram
         // shorter than `buf` says nothing about whether more are queued, so
         // clearing readiness after it would strand them until the next one.
         self.source
