@@ -85,9 +85,9 @@ impl UdpSocket {
     /// its length (at most `buf.len()`: a longer datagram is truncated).
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         // `async_io` (clears readiness only on `WouldBlock`), not
-        // `poll_read_stream`: a datagram
-        // shorter than `buf` says nothing about whether more are queued, so
-        // clearing readiness after it would strand them until the next one.
+        // `poll_read_stream`: a datagram shorter than `buf` says nothing
+        // about whether more are queued, so clearing readiness after it
+        // would strand them until the next one arrives.
         self.source
             .async_io(Direction::Read, |socket| socket.recv(buf))
             .await
