@@ -709,66 +709,49 @@ fn assert_alternates(order: &[char]) {
     }
 }
 
+/// Under each of a few event intervals, spawns two tasks that each record
+/// their id and then await `step()`, `rounds` times, and asserts that both
+/// ran every round and took turns from start to end.
+fn assert_two_tasks_interleave<Fut>(rounds: usize, step: fn() -> Fut)
+where
+    Fut: Future<Output = ()> + 'static,
+{
+    for event_interval in [1, 2, 61] {
+        let rt = Builder::new()
+            .event_interval(event_interval)
+            .build()
+            .unwrap();
+        let order = rt.block_on(async {
+            let order = Rc::new(RefCell::new(Vec::new()));
+            let stepper = |id: char| {
+                let order = Rc::clone(&order);
+                eddy::spawn(async move {
+                    for _ in 0..rounds {
+                        order.borrow_mut().push(id);
+                        step().await;
+                    }
+                })
+            };
+            let (a, b) = (stepper('a'), stepper('b'));
+            a.await.unwrap();
+            b.await.unwrap();
+            order.take()
+        });
+        assert_eq!(order.len(), 2 * rounds);
+        assert_alternates(&order);
+    }
+}
+
 #[test]
 fn two_tasks_yielding_in_a_loop_interleave_round_robin() {
-    with_deadline(LIMIT, || {
-        for event_interval in [1, 2, 61] {
-            let rt = Builder::new()
-                .event_interval(event_interval)
-                .build()
-                .unwrap();
-            let order = rt.block_on(async {
-                let order = Rc::new(RefCell::new(Vec::new()));
-                let yielder = |id: char| {
-                    let order = Rc::clone(&order);
-                    eddy::spawn(async move {
-                        for _ in 0..100 {
-                            order.borrow_mut().push(id);
-                            yield_now().await;
-                        }
-                    })
-                };
-                let (a, b) = (yielder('a'), yielder('b'));
-                a.await.unwrap();
-                b.await.unwrap();
-                order.take()
-            });
-            assert_eq!(order.len(), 200);
-            assert_alternates(&order);
-        }
-    });
+    with_deadline(LIMIT, || assert_two_tasks_interleave(100, yield_now));
 }
 
 #[test]
 fn two_tasks_that_are_always_ready_interleave_round_robin() {
     // Each task wakes itself before returning Pending, so it is ready again
     // at once: the shape of a task whose socket never runs dry.
-    with_deadline(LIMIT, || {
-        for event_interval in [1, 2, 61] {
-            let rt = Builder::new()
-                .event_interval(event_interval)
-                .build()
-                .unwrap();
-            let order = rt.block_on(async {
-                let order = Rc::new(RefCell::new(Vec::new()));
-                let spinner = |id: char| {
-                    let order = Rc::clone(&order);
-                    eddy::spawn(async move {
-                        for _ in 0..300 {
-                            order.borrow_mut().push(id);
-                            wake_self_once().await;
-                        }
-                    })
-                };
-                let (a, b) = (spinner('a'), spinner('b'));
-                a.await.unwrap();
-                b.await.unwrap();
-                order.take()
-            });
-            assert_eq!(order.len(), 600);
-            assert_alternates(&order);
-        }
-    });
+    with_deadline(LIMIT, || assert_two_tasks_interleave(300, wake_self_once));
 }
 
 #[test]
