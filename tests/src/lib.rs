@@ -17,6 +17,9 @@
 //! * [`panic_message`] reads the text out of a panic payload.
 //! * [`wake_self_once`] yields once while staying ready: the building block
 //!   of tasks that never leave the run queue.
+//! * [`child_process`] re-executes the test binary as a child that plays a
+//!   role (`SIGPIPE` at its default action, a tiny descriptor table), and
+//!   checks how it ended.
 //! * [`run_bounded`] runs a future on a fresh runtime under
 //!   [`with_deadline`]: the frame of most socket tests.
 //!
@@ -31,6 +34,8 @@
 //! and wakes it after unlocking, so a waker that re-enters the signal
 //! cannot deadlock.
 
+#[cfg(unix)]
+pub mod child_process;
 mod deadline;
 mod panic_message;
 mod run_bounded;

@@ -26,7 +26,6 @@ use std::future::poll_fn;
 use std::io::{self, IoSlice};
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::process::Command;
 use std::rc::Rc;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -35,14 +34,13 @@ use eddy::Handle;
 use eddy::io::AsyncWrite;
 use eddy::net::{TcpListener, TcpStream};
 use eddy::task::JoinHandle;
+use eddy_tests::child_process::{
+    assert_child_survived_sigpipe, child_role, restore_default_sigpipe, run_child,
+};
 use eddy_tests::run_bounded;
 
 /// Hang detector, not a performance bound: the machine is shared.
 const LIMIT: Duration = Duration::from_secs(180);
-
-/// The environment variable that tells a re-executed test binary which
-/// child role to play.
-const CHILD_ROLE: &str = "EDDY_FAULTS_CHILD_ROLE";
 
 /// One test at a time in this file: descriptor counts and resident memory
 /// are process-wide.
@@ -376,28 +374,6 @@ fn peers_vanishing_while_the_server_writes_a_large_response_become_write_errors(
     });
 }
 
-/// Which child role this process plays, if it was re-executed by a test.
-fn child_role() -> Option<String> {
-    std::env::var(CHILD_ROLE).ok()
-}
-
-/// Re-runs this test binary for just `test` with `role` set, and returns
-/// its exit status and output.
-fn run_child(test: &str, role: &str) -> std::process::Output {
-    let exe = std::env::current_exe().expect("current_exe");
-    Command::new(exe)
-        .args([
-            test,
-            "--exact",
-            "--include-ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ROLE, role)
-        .output()
-        .expect("could not start the child test process")
-}
-
 #[test]
 fn a_vectored_write_to_a_vanished_peer_is_an_error_even_with_sigpipe_at_its_default() {
     const TEST: &str =
@@ -407,22 +383,7 @@ fn a_vectored_write_to_a_vanished_peer_is_an_error_even_with_sigpipe_at_its_defa
     }
     let _serial = serial();
     let output = run_child(TEST, "vectored_sigpipe");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    {
-        use std::os::unix::process::ExitStatusExt;
-        assert_ne!(
-            output.status.signal(),
-            Some(libc::SIGPIPE),
-            "the child was killed by SIGPIPE: a vectored write to a vanished peer raised \
-             the signal instead of returning EPIPE\nstdout:\n{stdout}\nstderr:\n{stderr}"
-        );
-    }
-    assert!(
-        output.status.success() && stdout.contains("vectored write failed as expected"),
-        "child failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        output.status
-    );
+    assert_child_survived_sigpipe(&output, "vectored write failed as expected");
 }
 
 /// The child's side: with `SIGPIPE` at its default action (Rust's start-up
@@ -430,10 +391,7 @@ fn a_vectored_write_to_a_vanished_peer_is_an_error_even_with_sigpipe_at_its_defa
 /// connection the peer closed must come back as an error. (It once went
 /// through `writev(2)`, which has no `MSG_NOSIGNAL` and killed the process.)
 fn vectored_write_until_the_vanished_peer_fails() {
-    // SAFETY: restoring a signal's default disposition installs no handler;
-    // nothing else in this child process depends on SIGPIPE.
-    let previous = unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
-    assert_ne!(previous, libc::SIG_ERR, "signal(SIGPIPE, SIG_DFL) failed");
+    restore_default_sigpipe();
     let errors = run_bounded(LIMIT, || async {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let peer = TcpStream::connect(listener.local_addr().expect("local_addr"))

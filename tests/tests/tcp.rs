@@ -35,7 +35,7 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, ExitStatus, Stdio};
 use std::rc::Rc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -44,14 +44,12 @@ use eddy::net::tcp::{OwnedReadHalf, ReuniteError};
 use eddy::net::{TcpListener, TcpStream};
 use eddy::task::JoinError;
 use eddy::time::{sleep, timeout};
+use eddy_tests::child_process::{child_command, child_role, restore_default_sigpipe};
 use eddy_tests::{run_bounded, with_deadline};
 use futures_util::io::{AsyncReadExt, AsyncWriteExt, Cursor};
 
 /// A hang detector, never reached when things work.
 const LIMIT: Duration = Duration::from_secs(60);
-
-/// Names the role a re-executed test binary plays (see [`spawn_child`]).
-const CHILD_ROLE: &str = "EDDY_TCP_TEST_CHILD";
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -258,11 +256,6 @@ fn process_cpu_time() -> Duration {
 // Child processes: the test binary re-executed in a role
 // ---------------------------------------------------------------------------
 
-/// The role this process was started in, if it is a child.
-fn child_role() -> Option<String> {
-    std::env::var(CHILD_ROLE).ok()
-}
-
 /// A child process that is killed (and reaped) however the test ends, with
 /// its stdout delivered line by line over a channel so every read of it is
 /// bounded.
@@ -278,10 +271,7 @@ struct ChildGuard {
 /// Re-executes this test binary running only `test` (which must check
 /// [`child_role`] first thing) with the environment selecting `role`.
 fn spawn_child(test: &str, role: &str) -> ChildGuard {
-    let exe = std::env::current_exe().expect("current_exe");
-    let mut child = Command::new(exe)
-        .args(["--exact", test, "--nocapture", "--test-threads", "1"])
-        .env(CHILD_ROLE, role)
+    let mut child = child_command(test, role)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -549,10 +539,7 @@ fn writing_to_a_vanished_peer_fails_with_epipe_or_econnreset_instead_of_sigpipe(
 /// start-up code ignores it, which would hide a missing `MSG_NOSIGNAL`), a
 /// write to a closed connection must come back as an error.
 fn write_until_the_vanished_peer_fails() {
-    // SAFETY: setting a signal's disposition to SIG_DFL installs no
-    // handler; nothing else in this child depends on SIGPIPE.
-    let previous = unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
-    assert_ne!(previous, libc::SIG_ERR, "signal(SIGPIPE, SIG_DFL) failed");
+    restore_default_sigpipe();
     let error = run_bounded(LIMIT, || async {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let peer = TcpStream::connect(listener.local_addr().unwrap())

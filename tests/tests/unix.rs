@@ -26,20 +26,19 @@ use std::io::{self, IoSlice};
 use std::net::Shutdown;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use eddy::io::AsyncWrite;
 use eddy::net::unix::{OwnedReadHalf, ReuniteError};
 use eddy::net::{UnixDatagram, UnixListener, UnixStream};
+use eddy_tests::child_process::{
+    assert_child_survived_sigpipe, child_role, restore_default_sigpipe, run_child,
+};
 use eddy_tests::{run_bounded, with_deadline};
 
 /// A hang detector, never reached when things work.
 const LIMIT: Duration = Duration::from_secs(30);
-
-/// Names the role a re-executed test binary plays (see [`run_child`]).
-const CHILD_ROLE: &str = "EDDY_UNIX_TEST_CHILD";
 
 /// A fresh directory for one test's socket files, removed on drop (also
 /// when the test fails).
@@ -276,49 +275,21 @@ fn try_read_on_an_empty_stream_would_block_and_succeeds_once_readable() {
     });
 }
 
-/// Re-runs this test binary for just `test` with the child role set, and
-/// returns its exit status and output.
-fn run_child(test: &str) -> std::process::Output {
-    let exe = std::env::current_exe().expect("current_exe");
-    Command::new(exe)
-        .args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ROLE, "1")
-        .output()
-        .expect("could not start the child test process")
-}
-
 #[test]
 fn writing_to_a_vanished_peer_is_an_error_even_with_sigpipe_at_its_default() {
     const TEST: &str = "writing_to_a_vanished_peer_is_an_error_even_with_sigpipe_at_its_default";
-    if std::env::var_os(CHILD_ROLE).is_some() {
+    if child_role().as_deref() == Some("vanished_peer") {
         return write_to_a_vanished_peer();
     }
-    let output = run_child(TEST);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    {
-        use std::os::unix::process::ExitStatusExt;
-        assert_ne!(
-            output.status.signal(),
-            Some(libc::SIGPIPE),
-            "the child was killed by SIGPIPE\nstdout:\n{stdout}\nstderr:\n{stderr}"
-        );
-    }
-    assert!(
-        output.status.success() && stdout.contains("both writes failed with EPIPE"),
-        "child failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        output.status
-    );
+    let output = run_child(TEST, "vanished_peer");
+    assert_child_survived_sigpipe(&output, "both writes failed with EPIPE");
 }
 
 /// The child's side: with `SIGPIPE` at its default action (Rust's start-up
 /// code ignores it, which would hide the problem), a plain and a vectored
 /// write to a stream whose peer is closed must come back as `EPIPE`.
 fn write_to_a_vanished_peer() {
-    // SAFETY: restoring a signal's default disposition installs no handler;
-    // nothing else in this child process depends on SIGPIPE.
-    let previous = unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
-    assert_ne!(previous, libc::SIG_ERR, "signal(SIGPIPE, SIG_DFL) failed");
+    restore_default_sigpipe();
     run_bounded(LIMIT, || async {
         let (mut stream, peer) = UnixStream::pair().expect("pair");
         drop(peer);
