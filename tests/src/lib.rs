@@ -20,6 +20,8 @@
 //! * [`child_process`] re-executes the test binary as a child that plays a
 //!   role (`SIGPIPE` at its default action, a tiny descriptor table), and
 //!   checks how it ended.
+//! * [`spin_until`] is a busy loop with a bound: the spinner of the
+//!   starvation tests.
 //! * [`run_bounded`] runs a future on a fresh runtime under
 //!   [`with_deadline`]: the frame of most socket tests.
 //!
@@ -40,10 +42,12 @@ mod deadline;
 mod panic_message;
 mod run_bounded;
 mod signal;
+mod spin_until;
 mod wake_self_once;
 
 pub use deadline::with_deadline;
 pub use panic_message::panic_message;
 pub use run_bounded::run_bounded;
 pub use signal::{Signal, Wait};
+pub use spin_until::spin_until;
 pub use wake_self_once::wake_self_once;

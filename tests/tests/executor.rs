@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use eddy::task::{JoinError, JoinHandle, yield_now};
 use eddy::{Builder, Handle, Runtime};
-use eddy_tests::{Signal, panic_message, wake_self_once, with_deadline};
+use eddy_tests::{Signal, panic_message, spin_until, wake_self_once, with_deadline};
 
 /// Generous hang detector for ordinary tests.
 const LIMIT: Duration = Duration::from_secs(30);
@@ -762,19 +762,9 @@ fn a_task_that_is_always_ready_does_not_starve_remote_wakes_or_timers() {
     const GIVE_UP_AFTER: u64 = 2_000_000;
     with_deadline(Duration::from_secs(60), || {
         let rt = Runtime::new().unwrap();
-        let spinner_won = rt.block_on(async {
+        let spinner_stopped = rt.block_on(async {
             let stop = Rc::new(Cell::new(false));
-            let spinner = eddy::spawn({
-                let stop = Rc::clone(&stop);
-                async move {
-                    let mut spins = 0u64;
-                    while !stop.get() && spins < GIVE_UP_AFTER {
-                        wake_self_once().await;
-                        spins += 1;
-                    }
-                    spins >= GIVE_UP_AFTER
-                }
-            });
+            let spinner = eddy::spawn(spin_until(Rc::clone(&stop), GIVE_UP_AFTER, wake_self_once));
             let woken = Signal::new();
             let waiter = eddy::spawn({
                 let woken = woken.clone();
@@ -793,7 +783,7 @@ fn a_task_that_is_always_ready_does_not_starve_remote_wakes_or_timers() {
             spinner.await.unwrap()
         });
         assert!(
-            !spinner_won,
+            spinner_stopped,
             "the always-ready task starved the wake or the timer"
         );
     });
@@ -807,19 +797,9 @@ fn yield_now_in_a_loop_does_not_starve_wakes_and_spawns_from_other_threads() {
     with_deadline(Duration::from_secs(60), || {
         let rt = Runtime::new().unwrap();
         let handle = rt.handle();
-        let spinner_won = rt.block_on(async move {
+        let spinner_stopped = rt.block_on(async move {
             let stop = Rc::new(Cell::new(false));
-            let spinner = eddy::spawn({
-                let stop = Rc::clone(&stop);
-                async move {
-                    let mut spins = 0u64;
-                    while !stop.get() && spins < GIVE_UP_AFTER {
-                        yield_now().await;
-                        spins += 1;
-                    }
-                    spins >= GIVE_UP_AFTER
-                }
-            });
+            let spinner = eddy::spawn(spin_until(Rc::clone(&stop), GIVE_UP_AFTER, yield_now));
             let woken = Signal::new();
             let remotely_spawned_ran = Signal::new();
             let waiter = eddy::spawn({
@@ -837,12 +817,12 @@ fn yield_now_in_a_loop_does_not_starve_wakes_and_spawns_from_other_threads() {
                 handle.spawn(async move { remotely_spawned_ran.set() })
             });
             waiter.await.unwrap();
-            let spinner_won = spinner.await.unwrap();
+            let spinner_stopped = spinner.await.unwrap();
             other_thread.join().unwrap().await.unwrap();
-            spinner_won
+            spinner_stopped
         });
         assert!(
-            !spinner_won,
+            spinner_stopped,
             "the spinning task starved the remote wake and spawn"
         );
     });

@@ -16,6 +16,7 @@ use eddy::time::{
     Elapsed, Interval, MissedTickBehavior, Sleep, Timeout, interval, interval_at, sleep,
     sleep_until, timeout, timeout_at,
 };
+use eddy_tests::spin_until;
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -354,17 +355,11 @@ fn yield_now_in_a_loop_does_not_starve_a_timer() {
     const GIVE_UP_AFTER: u64 = 2_000_000;
     let fired_first = eddy::run(async {
         let done = Rc::new(Cell::new(false));
-        let spinner = {
-            let done = Rc::clone(&done);
-            eddy::spawn(async move {
-                let mut spins = 0u64;
-                while !done.get() && spins < GIVE_UP_AFTER {
-                    eddy::task::yield_now().await;
-                    spins += 1;
-                }
-                spins < GIVE_UP_AFTER
-            })
-        };
+        let spinner = eddy::spawn(spin_until(
+            Rc::clone(&done),
+            GIVE_UP_AFTER,
+            eddy::task::yield_now,
+        ));
         sleep(ms(20)).await;
         done.set(true);
         spinner.await.unwrap()
