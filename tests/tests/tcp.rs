@@ -151,6 +151,14 @@ impl Server {
     fn finished(&self) -> usize {
         self.outcomes.borrow().len()
     }
+
+    /// Waits until the one connection made so far has ended, and asserts it
+    /// ended without a panic or an error after serving `bytes` bytes.
+    async fn assert_one_connection_served(&self, bytes: u64) {
+        wait_until("the server connection ended", || self.finished() == 1).await;
+        let outcome = self.outcomes.borrow_mut().remove(0);
+        assert_eq!(outcome.expect("no panic").expect("no error"), bytes);
+    }
 }
 
 /// Echoes as it reads; returns the bytes echoed once the peer closes.
@@ -478,12 +486,7 @@ fn after_a_half_close_the_client_reads_every_byte_back_then_eof() {
         assert_same_bytes(&got, &sent, "half-closed client");
         assert_eq!(stream.read(&mut buf).await.expect("read"), 0, "EOF stays");
 
-        wait_until("the server connection ended", || server.finished() == 1).await;
-        let outcome = server.outcomes.borrow_mut().remove(0);
-        assert_eq!(
-            outcome.expect("no panic").expect("no error"),
-            sent.len() as u64
-        );
+        server.assert_one_connection_served(sent.len() as u64).await;
     });
 }
 
@@ -707,12 +710,7 @@ fn io_copy_and_futures_util_drive_eddy_streams_through_futures_io() {
             .expect("read_to_end");
         assert_eq!(n, 0, "nothing after EOF");
 
-        wait_until("the server connection ended", || server.finished() == 1).await;
-        let outcome = server.outcomes.borrow_mut().remove(0);
-        assert_eq!(
-            outcome.expect("no panic").expect("no error"),
-            sent.len() as u64
-        );
+        server.assert_one_connection_served(sent.len() as u64).await;
     });
 }
 
