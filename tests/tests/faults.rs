@@ -163,38 +163,60 @@ fn spawn_echo_server(listener: TcpListener, log: Rc<ServerLog>) -> JoinHandle<()
     })
 }
 
-/// Sends `len` pattern bytes through the echo server at `addr` while
-/// reading them back, then half-closes and reads to end-of-stream. Returns
-/// how many bytes came back (all checked against the pattern).
-async fn echo_through(addr: SocketAddr, seed: u64, len: u64) -> io::Result<u64> {
+/// Connects to the echo server at `addr`, sends `len` pattern bytes as a
+/// pipeline of messages whose sizes `next_size` picks (each cut to what is
+/// left), then half-closes; meanwhile reads everything back to end-of-stream
+/// `read_size` bytes at a time, checking each byte against the pattern
+/// (`who` names the client in a mismatch). The two directions run
+/// concurrently, so neither side's buffers fill up and stall the other.
+/// Returns how many bytes came back.
+async fn send_half_close_and_read_back(
+    addr: SocketAddr,
+    seed: u64,
+    len: u64,
+    mut next_size: impl FnMut() -> u64 + 'static,
+    read_size: usize,
+    who: &str,
+) -> io::Result<u64> {
     let stream = TcpStream::connect(addr).await?;
     let (mut reader, mut writer) = stream.into_split();
     let sending = eddy::spawn(async move {
-        let mut chunk = vec![0u8; 32 * 1024];
+        let mut message = Vec::new();
         let mut sent = 0;
         while sent < len {
-            let n = chunk.len().min((len - sent) as usize);
-            fill(&mut chunk[..n], seed, sent);
-            writer.write_all(&chunk[..n]).await?;
-            sent += n as u64;
+            let size = next_size().min(len - sent) as usize;
+            message.resize(size, 0);
+            fill(&mut message, seed, sent);
+            writer.write_all(&message).await?;
+            sent += size as u64;
         }
+        // The FIN: everything above must come back before the server's.
         writer.shutdown()?;
         // Keep the half alive until the reader is done: dropping it is a
-        // second shutdown, harmless but not what this test is about.
+        // second shutdown, harmless but not what these tests are about.
         Ok::<_, io::Error>(writer)
     });
-    let mut buf = vec![0u8; 32 * 1024];
+    let mut buf = vec![0u8; read_size];
     let mut received = 0;
     loop {
         let n = reader.read(&mut buf).await?;
         if n == 0 {
             break;
         }
-        check(&buf[..n], seed, received, "echo_through");
+        check(&buf[..n], seed, received, who);
         received += n as u64;
     }
     drop(sending.await.map_err(io::Error::from)??);
     Ok(received)
+}
+
+/// Sends `len` pattern bytes through the echo server at `addr` in 32 KiB
+/// chunks while reading them back, then half-closes and reads to
+/// end-of-stream. Returns how many bytes came back (all checked against the
+/// pattern).
+async fn echo_through(addr: SocketAddr, seed: u64, len: u64) -> io::Result<u64> {
+    const CHUNK: u64 = 32 * 1024;
+    send_half_close_and_read_back(addr, seed, len, || CHUNK, 32 * 1024, "echo_through").await
 }
 
 // ---------------------------------------------------------------------------
@@ -439,38 +461,12 @@ fn xorshift(state: &mut u64) -> u64 {
     *state
 }
 
-/// Sends `len` bytes as a pipeline of odd-sized messages, half-closes, and
-/// reads everything back to end-of-stream (concurrently, so neither side's
-/// buffers fill up and stall the other).
+/// Sends `len` bytes as a pipeline of odd-sized messages (1 B to 64 KiB),
+/// half-closes, and reads everything back to end-of-stream.
 async fn pipelined_then_half_closed(addr: SocketAddr, seed: u64, len: u64) -> io::Result<u64> {
-    let stream = TcpStream::connect(addr).await?;
-    let (mut reader, mut writer) = stream.into_split();
-    let sending = eddy::spawn(async move {
-        let mut sizes = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        let mut message = vec![0u8; 64 * 1024];
-        let mut sent = 0;
-        while sent < len {
-            let size = (xorshift(&mut sizes) % 65_536 + 1).min(len - sent) as usize;
-            fill(&mut message[..size], seed, sent);
-            writer.write_all(&message[..size]).await?;
-            sent += size as u64;
-        }
-        // The FIN: everything above must come back before the server's.
-        writer.shutdown()?;
-        Ok::<_, io::Error>(writer)
-    });
-    let mut buf = vec![0u8; 24 * 1024];
-    let mut received = 0;
-    loop {
-        let n = reader.read(&mut buf).await?;
-        if n == 0 {
-            break;
-        }
-        check(&buf[..n], seed, received, "half-closed peer");
-        received += n as u64;
-    }
-    drop(sending.await.map_err(io::Error::from)??);
-    Ok(received)
+    let mut sizes = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let next_size = move || xorshift(&mut sizes) % 65_536 + 1;
+    send_half_close_and_read_back(addr, seed, len, next_size, 24 * 1024, "half-closed peer").await
 }
 
 #[test]
