@@ -253,6 +253,18 @@ fn a_blocking_job_can_hand_work_back_to_the_runtime_through_a_handle() {
     });
 }
 
+/// Waits for the blocking pool's idle threads to leave, then asserts none
+/// is left. The wait is bounded (a liveness check, not a timing assertion:
+/// the bound is orders of magnitude generous).
+fn assert_idle_blocking_threads_leave(handle: &Handle) {
+    let mut waited = 0;
+    while handle.metrics().blocking_threads != 0 && waited < 10_000 {
+        thread::sleep(Duration::from_millis(1));
+        waited += 1;
+    }
+    assert_eq!(handle.metrics().blocking_threads, 0);
+}
+
 #[test]
 fn idle_blocking_threads_exit_after_their_keep_alive() {
     with_deadline(LIMIT, || {
@@ -267,14 +279,7 @@ fn idle_blocking_threads_exit_after_their_keep_alive() {
                 job.await.unwrap();
             }
         });
-        // Bounded wait for the idle threads to leave (a liveness check, not
-        // a timing assertion: the bound is orders of magnitude generous).
-        let mut waited = 0;
-        while handle.metrics().blocking_threads != 0 && waited < 10_000 {
-            thread::sleep(Duration::from_millis(1));
-            waited += 1;
-        }
-        assert_eq!(handle.metrics().blocking_threads, 0);
+        assert_idle_blocking_threads_leave(&handle);
     });
 }
 
@@ -310,12 +315,7 @@ fn dropping_the_runtime_does_not_wait_for_a_running_blocking_job() {
         let value = Runtime::new().unwrap().block_on(job).unwrap();
         assert_eq!(value, Ok(5));
         // With the runtime gone, the pool's threads leave once idle.
-        let mut waited = 0;
-        while handle.metrics().blocking_threads != 0 && waited < 10_000 {
-            thread::sleep(Duration::from_millis(1));
-            waited += 1;
-        }
-        assert_eq!(handle.metrics().blocking_threads, 0);
+        assert_idle_blocking_threads_leave(&handle);
     });
 }
 
