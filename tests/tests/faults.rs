@@ -138,10 +138,17 @@ async fn echo(mut stream: TcpStream) -> io::Result<u64> {
     }
 }
 
-/// Accepts forever, serving each connection with [`echo`] in its own task
-/// and recording how each one ended.
-fn spawn_echo_server(listener: TcpListener, log: Rc<ServerLog>) -> JoinHandle<()> {
-    eddy::spawn(async move {
+/// Binds an ephemeral port on 127.0.0.1 and spawns a task that accepts
+/// forever, serving each connection with [`echo`] in its own task and
+/// recording how each one ended. Returns the address, the log and the
+/// accept loop's task (which the test aborts at the end).
+async fn start_echo_server() -> (SocketAddr, Rc<ServerLog>, JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("local_addr");
+    let log = Rc::new(ServerLog::default());
+    let record = log.clone();
+    let server = eddy::spawn(async move {
+        let log = record;
         loop {
             match listener.accept().await {
                 Ok((stream, _)) => {
@@ -160,7 +167,8 @@ fn spawn_echo_server(listener: TcpListener, log: Rc<ServerLog>) -> JoinHandle<()
                 Err(error) => log.accept_errors.borrow_mut().push(error),
             }
         }
-    })
+    });
+    (addr, log, server)
 }
 
 /// Connects to the echo server at `addr`, sends `len` pattern bytes as a
@@ -261,10 +269,7 @@ async fn steady_client(addr: SocketAddr, seed: u64, stop: Rc<Cell<bool>>) -> io:
 fn bursts_of_peers_resetting_mid_stream_end_only_their_own_connections() {
     let _serial = serial();
     run_bounded(LIMIT, || async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("local_addr");
-        let log = Rc::new(ServerLog::default());
-        let server = spawn_echo_server(listener, log.clone());
+        let (addr, log, server) = start_echo_server().await;
 
         let stop = Rc::new(Cell::new(false));
         let steady: Vec<_> = (0..4)
@@ -473,10 +478,7 @@ async fn pipelined_then_half_closed(addr: SocketAddr, seed: u64, len: u64) -> io
 fn half_closed_peers_get_every_pipelined_byte_back_then_the_server_closes() {
     let _serial = serial();
     run_bounded(LIMIT, || async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("local_addr");
-        let log = Rc::new(ServerLog::default());
-        let server = spawn_echo_server(listener, log.clone());
+        let (addr, log, server) = start_echo_server().await;
         let clients: Vec<_> = (0..8u64)
             .map(|seed| {
                 let len = (2 << 20) + seed * 12_345;
@@ -603,10 +605,7 @@ fn ten_thousand_connect_echo_close_cycles_return_fds_and_registrations_to_baseli
     let _serial = serial();
     let fds_without_runtime = open_fds();
     run_bounded(LIMIT, || async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("local_addr");
-        let log = Rc::new(ServerLog::default());
-        let server = spawn_echo_server(listener, log.clone());
+        let (addr, log, server) = start_echo_server().await;
         // Let the server task register its listener and the driver settle.
         for _ in 0..3 {
             eddy::time::sleep(Duration::from_millis(1)).await;
