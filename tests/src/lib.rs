@@ -22,6 +22,7 @@
 //!   checks how it ended.
 //! * [`spin_until`] is a busy loop with a bound: the spinner of the
 //!   starvation tests.
+//! * [`tcp_echo`] is the connection handler of the TCP echo servers.
 //! * [`run_bounded`] runs a future on a fresh runtime under
 //!   [`with_deadline`]: the frame of most socket tests.
 //!
@@ -43,6 +44,7 @@ mod panic_message;
 mod run_bounded;
 mod signal;
 mod spin_until;
+mod tcp_echo;
 mod wake_self_once;
 
 pub use deadline::with_deadline;
@@ -50,4 +52,5 @@ pub use panic_message::panic_message;
 pub use run_bounded::run_bounded;
 pub use signal::{Signal, Wait};
 pub use spin_until::spin_until;
+pub use tcp_echo::tcp_echo;
 pub use wake_self_once::wake_self_once;

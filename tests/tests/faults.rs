@@ -37,7 +37,7 @@ use eddy::task::JoinHandle;
 use eddy_tests::child_process::{
     assert_child_survived_sigpipe, child_role, restore_default_sigpipe, run_child,
 };
-use eddy_tests::run_bounded;
+use eddy_tests::{run_bounded, tcp_echo};
 
 /// Hang detector, not a performance bound: the machine is shared.
 const LIMIT: Duration = Duration::from_secs(180);
@@ -124,22 +124,8 @@ struct ServerLog {
     accept_errors: RefCell<Vec<io::Error>>,
 }
 
-/// Echoes until end-of-stream; returns the byte count.
-async fn echo(mut stream: TcpStream) -> io::Result<u64> {
-    let mut buf = vec![0u8; 16 * 1024];
-    let mut total = 0;
-    loop {
-        let n = stream.read(&mut buf).await?;
-        if n == 0 {
-            return Ok(total);
-        }
-        stream.write_all(&buf[..n]).await?;
-        total += n as u64;
-    }
-}
-
 /// Binds an ephemeral port on 127.0.0.1 and spawns a task that accepts
-/// forever, serving each connection with [`echo`] in its own task and
+/// forever, serving each connection with [`tcp_echo`] in its own task and
 /// recording how each one ended. Returns the address, the log and the
 /// accept loop's task (which the test aborts at the end).
 async fn start_echo_server() -> (SocketAddr, Rc<ServerLog>, JoinHandle<()>) {
@@ -156,7 +142,7 @@ async fn start_echo_server() -> (SocketAddr, Rc<ServerLog>, JoinHandle<()>) {
                     log.live.set(log.live.get() + 1);
                     let log = log.clone();
                     eddy::spawn(async move {
-                        let outcome = echo(stream).await;
+                        let outcome = tcp_echo(stream).await;
                         log.live.set(log.live.get() - 1);
                         match outcome {
                             Ok(_) => log.clean.set(log.clean.get() + 1),

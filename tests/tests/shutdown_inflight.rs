@@ -34,7 +34,7 @@ use eddy::io::{AsyncRead, AsyncWrite};
 use eddy::net::{TcpListener, TcpStream};
 use eddy::task::{JoinError, JoinHandle, yield_now};
 use eddy::{Handle, Metrics, Runtime};
-use eddy_tests::{Signal, panic_message, with_deadline};
+use eddy_tests::{Signal, panic_message, tcp_echo, with_deadline};
 
 /// Hang detector, not a performance bound.
 const LIMIT: Duration = Duration::from_secs(120);
@@ -94,18 +94,6 @@ struct PanicOnDrop;
 impl Drop for PanicOnDrop {
     fn drop(&mut self) {
         panic!("PanicOnDrop: dropped");
-    }
-}
-
-/// Echoes until end-of-stream or an error.
-async fn echo(mut stream: TcpStream) -> io::Result<()> {
-    let mut buf = [0u8; 4096];
-    loop {
-        let n = stream.read(&mut buf).await?;
-        if n == 0 {
-            return Ok(());
-        }
-        stream.write_all(&buf[..n]).await?;
     }
 }
 
@@ -212,7 +200,7 @@ async fn everything_in_flight(
     eddy::spawn(async move {
         loop {
             let (stream, _) = listener.accept().await.expect("accept");
-            eddy::spawn(echo(stream));
+            eddy::spawn(tcp_echo(stream));
         }
     });
     let counters: Vec<Rc<Cell<u64>>> = (0..6).map(|_| Rc::new(Cell::new(0))).collect();

@@ -45,7 +45,7 @@ use eddy::net::{TcpListener, TcpStream};
 use eddy::task::JoinError;
 use eddy::time::{sleep, timeout};
 use eddy_tests::child_process::{child_command, child_role, restore_default_sigpipe};
-use eddy_tests::{run_bounded, with_deadline};
+use eddy_tests::{run_bounded, tcp_echo, with_deadline};
 use futures_util::io::{AsyncReadExt, AsyncWriteExt, Cursor};
 
 /// A hang detector, never reached when things work.
@@ -158,20 +158,6 @@ impl Server {
         wait_until("the server connection ended", || self.finished() == 1).await;
         let outcome = self.outcomes.borrow_mut().remove(0);
         assert_eq!(outcome.expect("no panic").expect("no error"), bytes);
-    }
-}
-
-/// Echoes as it reads; returns the bytes echoed once the peer closes.
-async fn echo(mut stream: TcpStream) -> io::Result<u64> {
-    let mut buf = vec![0u8; 16 * 1024];
-    let mut echoed = 0;
-    loop {
-        let n = stream.read(&mut buf).await?;
-        if n == 0 {
-            return Ok(echoed);
-        }
-        stream.write_all(&buf[..n]).await?;
-        echoed += n as u64;
     }
 }
 
@@ -396,7 +382,7 @@ fn client_size(i: usize) -> usize {
 /// by one (letting the accept loop keep up) and only then do all clients
 /// transfer at once.
 async fn echo_to_many_clients(burst: bool) {
-    let server = Server::start(echo).await;
+    let server = Server::start(tcp_echo).await;
     let clients: Vec<_> = if burst {
         (0..CLIENTS)
             .map(|i| {
@@ -493,7 +479,7 @@ fn after_a_half_close_the_client_reads_every_byte_back_then_eof() {
 #[test]
 fn a_peer_reset_ends_only_its_own_connection_and_the_server_keeps_serving() {
     run_bounded(LIMIT, || async {
-        let server = Server::start(echo).await;
+        let server = Server::start(tcp_echo).await;
 
         let mut doomed = TcpStream::connect(server.addr).await.expect("connect");
         doomed.write_all(b"before the reset").await.expect("write");
@@ -591,7 +577,7 @@ fn connecting_to_a_closed_port_is_refused() {
 #[test]
 fn owned_halves_in_two_tasks_carry_a_mebibyte_through_an_echo_server() {
     run_bounded(LIMIT, || async {
-        let server = Server::start(echo).await;
+        let server = Server::start(tcp_echo).await;
         let sent = payload(21, 1024 * 1024);
         let stream = TcpStream::connect(server.addr).await.expect("connect");
         let (mut reader, mut writer) = stream.into_split();
@@ -615,7 +601,7 @@ fn owned_halves_in_two_tasks_carry_a_mebibyte_through_an_echo_server() {
 #[test]
 fn borrowed_halves_read_and_write_at_once_in_one_task() {
     run_bounded(LIMIT, || async {
-        let server = Server::start(echo).await;
+        let server = Server::start(tcp_echo).await;
         let sent = payload(22, 1024 * 1024);
         let mut stream = TcpStream::connect(server.addr).await.expect("connect");
         let mut got = vec![0u8; sent.len()];
@@ -643,7 +629,7 @@ fn borrowed_halves_read_and_write_at_once_in_one_task() {
 #[test]
 fn reunited_halves_make_a_stream_that_is_not_half_closed() {
     run_bounded(LIMIT, || async {
-        let server = Server::start(echo).await;
+        let server = Server::start(tcp_echo).await;
         let first = TcpStream::connect(server.addr).await.expect("connect");
         let second = TcpStream::connect(server.addr).await.expect("connect");
         let (first_read, first_write) = first.into_split();
@@ -766,7 +752,7 @@ fn sockets_that_escaped_a_dropped_runtime_fail_with_the_shutdown_error() {
 fn registrations_return_to_their_baseline_after_1000_connections() {
     run_bounded(LIMIT, || async {
         let live = || eddy::Handle::current().metrics().registrations_live;
-        let server = Server::start(echo).await;
+        let server = Server::start(tcp_echo).await;
         let baseline = live();
         for i in 0..1000u64 {
             let mut stream = TcpStream::connect(server.addr).await.expect("connect");
@@ -865,7 +851,7 @@ fn accept_with_a_tiny_descriptor_table() {
                 match listener.accept().await {
                     Ok((stream, _)) => {
                         seen.accepted.set(seen.accepted.get() + 1);
-                        eddy::spawn(echo(stream));
+                        eddy::spawn(tcp_echo(stream));
                     }
                     Err(error) if error.raw_os_error() == Some(libc::EMFILE) => {
                         seen.emfile.set(seen.emfile.get() + 1);
