@@ -23,6 +23,7 @@
 //! * [`spin_until`] is a busy loop with a bound: the spinner of the
 //!   starvation tests.
 //! * [`tcp_echo`] is the connection handler of the TCP echo servers.
+//! * [`XorShift`] is the seeded randomness of the stress tests.
 //! * [`run_bounded`] runs a future on a fresh runtime under
 //!   [`with_deadline`]: the frame of most socket tests.
 //!
@@ -46,6 +47,7 @@ mod signal;
 mod spin_until;
 mod tcp_echo;
 mod wake_self_once;
+mod xorshift;
 
 pub use deadline::with_deadline;
 pub use panic_message::panic_message;
@@ -54,3 +56,4 @@ pub use signal::{Signal, Wait};
 pub use spin_until::spin_until;
 pub use tcp_echo::tcp_echo;
 pub use wake_self_once::wake_self_once;
+pub use xorshift::XorShift;

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use eddy::task::{JoinError, JoinHandle, yield_now};
 use eddy::{Builder, Handle, Runtime};
-use eddy_tests::{Signal, panic_message, spin_until, wake_self_once, with_deadline};
+use eddy_tests::{Signal, XorShift, panic_message, spin_until, wake_self_once, with_deadline};
 
 /// Generous hang detector for ordinary tests.
 const LIMIT: Duration = Duration::from_secs(30);
@@ -947,24 +947,6 @@ fn eddy_run_inside_a_task_is_a_task_panic_and_the_runtime_survives() {
 // Seeded random stress
 // ---------------------------------------------------------------------------
 
-/// A xorshift64 generator: deterministic from its seed, no dependencies.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 /// What a stress task does before it returns its id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
@@ -1162,7 +1144,7 @@ impl World {
         if self.tracked.is_empty() {
             None
         } else {
-            Some(self.rng.below(self.tracked.len() as u64) as usize)
+            Some(self.rng.index(self.tracked.len()))
         }
     }
 

@@ -37,7 +37,7 @@ use eddy::task::JoinHandle;
 use eddy_tests::child_process::{
     assert_child_survived_sigpipe, child_role, restore_default_sigpipe, run_child,
 };
-use eddy_tests::{run_bounded, tcp_echo};
+use eddy_tests::{XorShift, run_bounded, tcp_echo};
 
 /// Hang detector, not a performance bound: the machine is shared.
 const LIMIT: Duration = Duration::from_secs(180);
@@ -444,19 +444,12 @@ fn vectored_write_until_the_vanished_peer_fails() {
 // Half-closed peers
 // ---------------------------------------------------------------------------
 
-/// xorshift64: a reproducible stream of message sizes.
-fn xorshift(state: &mut u64) -> u64 {
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    *state
-}
-
 /// Sends `len` bytes as a pipeline of odd-sized messages (1 B to 64 KiB),
 /// half-closes, and reads everything back to end-of-stream.
 async fn pipelined_then_half_closed(addr: SocketAddr, seed: u64, len: u64) -> io::Result<u64> {
-    let mut sizes = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let next_size = move || xorshift(&mut sizes) % 65_536 + 1;
+    // A reproducible stream of message sizes.
+    let mut sizes = XorShift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let next_size = move || sizes.below(65_536) + 1;
     send_half_close_and_read_back(addr, seed, len, next_size, 24 * 1024, "half-closed peer").await
 }
 

@@ -34,7 +34,7 @@ use eddy::io::{AsyncRead, AsyncWrite};
 use eddy::net::{TcpListener, TcpStream};
 use eddy::task::{JoinError, JoinHandle, yield_now};
 use eddy::{Handle, Metrics, Runtime};
-use eddy_tests::{Signal, panic_message, tcp_echo, with_deadline};
+use eddy_tests::{Signal, XorShift, panic_message, tcp_echo, with_deadline};
 
 /// Hang detector, not a performance bound.
 const LIMIT: Duration = Duration::from_secs(120);
@@ -456,23 +456,6 @@ fn dropping_the_runtime_with_everything_in_flight_returns_and_escaped_handles_fa
 // Seeded random walk
 // ---------------------------------------------------------------------------
 
-/// xorshift64: the whole source of randomness, so a seed replays exactly.
-#[derive(Debug)]
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 /// A task's life as its own future reports it.
 const ALIVE: u8 = 0;
 /// The future ran to the end.
@@ -554,7 +537,7 @@ struct Tracked {
 
 /// The random walk's state.
 struct Walk {
-    rng: Rng,
+    rng: XorShift,
     tasks: Vec<Tracked>,
     /// Open pairs held by the walk: (client end, server end unless a reader
     /// task owns it).
@@ -598,7 +581,7 @@ impl Walk {
         if candidates.is_empty() {
             None
         } else {
-            Some(candidates[self.rng.below(candidates.len())])
+            Some(candidates[self.rng.index(candidates.len())])
         }
     }
 
@@ -612,7 +595,7 @@ impl Walk {
             }
             1 => {
                 let (id, life) = self.new_life();
-                let ms = self.rng.below(3) as u64;
+                let ms = self.rng.below(3);
                 let task = eddy::spawn(tracked(
                     id,
                     life.clone(),
@@ -656,7 +639,7 @@ impl Walk {
             6 | 7 => self.open_pair().await,
             8 => {
                 if !self.pairs.is_empty() {
-                    let i = self.rng.below(self.pairs.len());
+                    let i = self.rng.index(self.pairs.len());
                     drop(self.pairs.swap_remove(i));
                 }
             }
@@ -771,7 +754,7 @@ fn random_walk(seed: u64, steps: usize) {
             let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
             let addr = listener.local_addr().expect("local_addr");
             let mut walk = Walk {
-                rng: Rng(seed),
+                rng: XorShift(seed),
                 tasks: Vec::new(),
                 pairs: Vec::new(),
                 open: Rc::new(Cell::new(0)),
