@@ -24,6 +24,7 @@
 //!   starvation tests.
 //! * [`tcp_echo`] is the connection handler of the TCP echo servers.
 //! * [`XorShift`] is the seeded randomness of the stress tests.
+//! * [`wait_until`] polls a condition from inside a runtime.
 //! * [`run_bounded`] runs a future on a fresh runtime under
 //!   [`with_deadline`]: the frame of most socket tests.
 //!
@@ -46,6 +47,7 @@ mod run_bounded;
 mod signal;
 mod spin_until;
 mod tcp_echo;
+mod wait_until;
 mod wake_self_once;
 mod xorshift;
 
@@ -55,5 +57,6 @@ pub use run_bounded::run_bounded;
 pub use signal::{Signal, Wait};
 pub use spin_until::spin_until;
 pub use tcp_echo::tcp_echo;
+pub use wait_until::wait_until;
 pub use wake_self_once::wake_self_once;
 pub use xorshift::XorShift;

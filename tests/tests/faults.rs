@@ -37,7 +37,7 @@ use eddy::task::JoinHandle;
 use eddy_tests::child_process::{
     assert_child_survived_sigpipe, child_role, restore_default_sigpipe, run_child,
 };
-use eddy_tests::{XorShift, run_bounded, tcp_echo};
+use eddy_tests::{XorShift, run_bounded, tcp_echo, wait_until};
 
 /// Hang detector, not a performance bound: the machine is shared.
 const LIMIT: Duration = Duration::from_secs(180);
@@ -50,15 +50,6 @@ fn serial() -> MutexGuard<'static, ()> {
     // A test that failed while holding the lock poisons it; the next test
     // is still meaningful.
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Sleeps a millisecond at a time until `done()` holds. The deadline around
-/// the test is the bound; each sleep is also a driver turn, which releases
-/// deregistered sockets.
-async fn wait_until(mut done: impl FnMut() -> bool) {
-    while !done() {
-        eddy::time::sleep(Duration::from_millis(1)).await;
-    }
 }
 
 /// The byte at `offset` of stream number `seed`: cheap to recompute on

@@ -34,21 +34,13 @@ use eddy::io::{AsyncRead, AsyncWrite};
 use eddy::net::{TcpListener, TcpStream};
 use eddy::task::{JoinError, JoinHandle, yield_now};
 use eddy::{Handle, Metrics, Runtime};
-use eddy_tests::{Signal, XorShift, panic_message, tcp_echo, with_deadline};
+use eddy_tests::{Signal, XorShift, panic_message, tcp_echo, wait_until, with_deadline};
 
 /// Hang detector, not a performance bound.
 const LIMIT: Duration = Duration::from_secs(120);
 
 /// Far enough away that no timer of these tests fires on its own.
 const AN_HOUR: Duration = Duration::from_secs(3600);
-
-/// Sleeps a millisecond at a time until `done()` holds; the test deadline
-/// is the bound.
-async fn wait_until(mut done: impl FnMut() -> bool) {
-    while !done() {
-        eddy::time::sleep(Duration::from_millis(1)).await;
-    }
-}
 
 /// Sets its flag when dropped.
 struct SetOnDrop(Arc<AtomicBool>);

@@ -45,7 +45,7 @@ use eddy::net::{TcpListener, TcpStream};
 use eddy::task::JoinError;
 use eddy::time::{sleep, timeout};
 use eddy_tests::child_process::{child_command, child_role, restore_default_sigpipe};
-use eddy_tests::{run_bounded, tcp_echo, with_deadline};
+use eddy_tests::{run_bounded, tcp_echo, wait_until, with_deadline};
 use futures_util::io::{AsyncReadExt, AsyncWriteExt, Cursor};
 
 /// A hang detector, never reached when things work.
@@ -55,15 +55,10 @@ fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
-/// Waits (polling every couple of milliseconds) until `done` holds; fails
-/// the test with `what` if it never does.
-async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let waited = timeout(LIMIT / 2, async {
-        while !done() {
-            sleep(ms(2)).await;
-        }
-    })
-    .await;
+/// Waits until `done` holds; fails the test with `what` if it still does
+/// not after half the test's [`LIMIT`].
+async fn wait_bounded(what: &str, done: impl FnMut() -> bool) {
+    let waited = timeout(LIMIT / 2, wait_until(done)).await;
     assert!(waited.is_ok(), "gave up waiting until {what}");
 }
 
@@ -155,7 +150,7 @@ impl Server {
     /// Waits until the one connection made so far has ended, and asserts it
     /// ended without a panic or an error after serving `bytes` bytes.
     async fn assert_one_connection_served(&self, bytes: u64) {
-        wait_until("the server connection ended", || self.finished() == 1).await;
+        wait_bounded("the server connection ended", || self.finished() == 1).await;
         let outcome = self.outcomes.borrow_mut().remove(0);
         assert_eq!(outcome.expect("no panic").expect("no error"), bytes);
     }
@@ -411,7 +406,7 @@ async fn echo_to_many_clients(burst: bool) {
         let sent = payload(i as u64, client_size(i));
         assert_same_bytes(&got, &sent, &format!("client {i}"));
     }
-    wait_until("every server connection ended", || {
+    wait_bounded("every server connection ended", || {
         server.finished() == CLIENTS
     })
     .await;
@@ -490,7 +485,7 @@ fn a_peer_reset_ends_only_its_own_connection_and_the_server_keeps_serving() {
         doomed.set_linger(Some(Duration::ZERO)).expect("linger");
         drop(doomed);
 
-        wait_until("the reset connection's task ended", || {
+        wait_bounded("the reset connection's task ended", || {
             server.finished() == 1
         })
         .await;
@@ -762,16 +757,11 @@ fn registrations_return_to_their_baseline_after_1000_connections() {
             stream.read_exact(&mut back).await.expect("read");
             assert_eq!(back[..], sent[..], "connection {i}");
         }
-        wait_until("every server connection ended", || {
+        wait_bounded("every server connection ended", || {
             server.finished() == 1000
         })
         .await;
-        let settled = timeout(LIMIT / 2, async {
-            while live() != baseline {
-                sleep(ms(2)).await;
-            }
-        })
-        .await;
+        let settled = timeout(LIMIT / 2, wait_until(|| live() == baseline)).await;
         assert!(
             settled.is_ok(),
             "registrations_live stayed at {} (baseline {baseline})",
@@ -861,7 +851,7 @@ fn accept_with_a_tiny_descriptor_table() {
             }
         });
 
-        wait_until("accept hit EMFILE", || stats.emfile.get() > 0).await;
+        wait_bounded("accept hit EMFILE", || stats.emfile.get() > 0).await;
         let (cpu_before, wall_before, emfile_before) =
             (process_cpu_time(), Instant::now(), stats.emfile.get());
         sleep(Duration::from_secs(1)).await;
