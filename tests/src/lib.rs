@@ -25,6 +25,8 @@
 //! * [`tcp_echo`] is the connection handler of the TCP echo servers.
 //! * [`XorShift`] is the seeded randomness of the stress tests.
 //! * [`wait_until`] polls a condition from inside a runtime.
+//! * [`assert_no_runtime_error`] checks the error a socket constructor
+//!   returns outside any runtime.
 //! * [`run_bounded`] runs a future on a fresh runtime under
 //!   [`with_deadline`]: the frame of most socket tests.
 //!
@@ -42,6 +44,7 @@
 #[cfg(unix)]
 pub mod child_process;
 mod deadline;
+mod no_runtime_error;
 mod panic_message;
 mod run_bounded;
 mod signal;
@@ -52,6 +55,7 @@ mod wake_self_once;
 mod xorshift;
 
 pub use deadline::with_deadline;
+pub use no_runtime_error::assert_no_runtime_error;
 pub use panic_message::panic_message;
 pub use run_bounded::run_bounded;
 pub use signal::{Signal, Wait};

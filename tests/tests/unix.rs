@@ -35,7 +35,7 @@ use eddy::net::{UnixDatagram, UnixListener, UnixStream};
 use eddy_tests::child_process::{
     assert_child_survived_sigpipe, child_role, restore_default_sigpipe, run_child,
 };
-use eddy_tests::{run_bounded, with_deadline};
+use eddy_tests::{assert_no_runtime_error, run_bounded, with_deadline};
 
 /// A hang detector, never reached when things work.
 const LIMIT: Duration = Duration::from_secs(30);
@@ -455,16 +455,6 @@ fn sockets_that_outlived_their_runtime_fail_with_the_shutdown_error() {
         let error = eddy::run(datagram.recv(&mut buf)).expect_err("gone");
         assert!(eddy::is_shutdown_error(&error), "recv: {error}");
     });
-}
-
-fn assert_no_runtime_error(result: io::Result<impl Sized>, what: &str) {
-    match result {
-        Ok(_) => panic!("{what} succeeded outside a runtime"),
-        Err(error) => assert!(
-            error.to_string().contains("inside an eddy runtime"),
-            "{what}: unexpected error: {error}"
-        ),
-    }
 }
 
 #[test]
