@@ -15,6 +15,7 @@
 //!   runtime from another thread without relying on the runtime's own
 //!   channels.
 //! * [`panic_message`] reads the text out of a panic payload.
+//! * [`DropFlag`] and [`CountDrop`] report their own drop.
 //! * [`wake_self_once`] yields once while staying ready: the building block
 //!   of tasks that never leave the run queue.
 //! * [`child_process`] re-executes the test binary as a child that plays a
@@ -44,6 +45,7 @@
 #[cfg(unix)]
 pub mod child_process;
 mod deadline;
+mod drop_probes;
 mod no_runtime_error;
 mod panic_message;
 mod run_bounded;
@@ -55,6 +57,7 @@ mod wake_self_once;
 mod xorshift;
 
 pub use deadline::with_deadline;
+pub use drop_probes::{CountDrop, DropFlag};
 pub use no_runtime_error::assert_no_runtime_error;
 pub use panic_message::panic_message;
 pub use run_bounded::run_bounded;

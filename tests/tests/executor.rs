@@ -25,19 +25,12 @@ use std::time::Duration;
 
 use eddy::task::{JoinError, JoinHandle, yield_now};
 use eddy::{Builder, Handle, Runtime};
-use eddy_tests::{Signal, XorShift, panic_message, spin_until, wake_self_once, with_deadline};
+use eddy_tests::{
+    CountDrop, DropFlag, Signal, XorShift, panic_message, spin_until, wake_self_once, with_deadline,
+};
 
 /// Generous hang detector for ordinary tests.
 const LIMIT: Duration = Duration::from_secs(30);
-
-/// Sets its flag when dropped: proves a future (or an output) was dropped.
-struct DropFlag(Rc<Cell<bool>>);
-
-impl Drop for DropFlag {
-    fn drop(&mut self) {
-        self.0.set(true);
-    }
-}
 
 /// Yields until `done()` holds, at most `max_yields` times. Returns whether
 /// it held, so a broken runtime fails an assertion instead of spinning.
@@ -288,12 +281,6 @@ fn abort_from_another_thread_cancels_a_parked_task() {
             let parked = eddy::spawn({
                 let dropped = Arc::clone(&dropped);
                 async move {
-                    struct CountDrop(Arc<AtomicUsize>);
-                    impl Drop for CountDrop {
-                        fn drop(&mut self) {
-                            self.0.fetch_add(1, Ordering::SeqCst);
-                        }
-                    }
                     let _guard = CountDrop(dropped);
                     pending::<u8>().await
                 }

@@ -19,18 +19,9 @@ use std::time::Duration;
 
 use eddy::task::{JoinHandle, yield_now};
 use eddy::{Handle, Metrics, Runtime};
-use eddy_tests::{Signal, panic_message, wake_self_once, with_deadline};
+use eddy_tests::{CountDrop, DropFlag, Signal, panic_message, wake_self_once, with_deadline};
 
 const LIMIT: Duration = Duration::from_secs(30);
-
-/// Counts its own drop; `Send`, so it fits remote tasks too.
-struct CountDrop(Arc<AtomicUsize>);
-
-impl Drop for CountDrop {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
 
 /// Asserts the snapshot of a runtime that shut down cleanly.
 fn assert_nothing_left(metrics: Metrics) {
@@ -608,19 +599,13 @@ fn dropping_the_runtime_while_other_threads_keep_spawning_drops_every_future_onc
 
 #[test]
 fn dropping_a_runtime_inside_another_runtimes_task_restores_the_outer_context() {
-    struct Flag(Rc<Cell<bool>>);
-    impl Drop for Flag {
-        fn drop(&mut self) {
-            self.0.set(true);
-        }
-    }
     with_deadline(LIMIT, || {
         eddy::run(async {
             let outer = Handle::current().metrics().tasks_spawned;
             let inner = Runtime::new().unwrap();
             let inner_handle = inner.handle();
             let dropped = Rc::new(Cell::new(false));
-            let flag = Flag(Rc::clone(&dropped));
+            let flag = DropFlag(Rc::clone(&dropped));
             // Never polled: the inner runtime never runs.
             let parked = inner.spawn(async move {
                 let _flag = flag;

@@ -34,7 +34,7 @@ use eddy::io::{AsyncRead, AsyncWrite};
 use eddy::net::{TcpListener, TcpStream};
 use eddy::task::{JoinError, JoinHandle, yield_now};
 use eddy::{Handle, Metrics, Runtime};
-use eddy_tests::{Signal, XorShift, panic_message, tcp_echo, wait_until, with_deadline};
+use eddy_tests::{CountDrop, Signal, XorShift, panic_message, tcp_echo, wait_until, with_deadline};
 
 /// Hang detector, not a performance bound.
 const LIMIT: Duration = Duration::from_secs(120);
@@ -48,15 +48,6 @@ struct SetOnDrop(Arc<AtomicBool>);
 impl Drop for SetOnDrop {
     fn drop(&mut self) {
         self.0.store(true, Ordering::SeqCst);
-    }
-}
-
-/// Counts its drops; `Send`, for futures spawned from other threads.
-struct CountDrop(Arc<AtomicUsize>);
-
-impl Drop for CountDrop {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
     }
 }
 

@@ -16,7 +16,7 @@ use eddy::time::{
     Elapsed, Interval, MissedTickBehavior, Sleep, Timeout, interval, interval_at, sleep,
     sleep_until, timeout, timeout_at,
 };
-use eddy_tests::spin_until;
+use eddy_tests::{DropFlag, spin_until};
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -85,15 +85,6 @@ fn sleep_inside_a_spawned_task_completes() {
         value
     });
     assert!(value >= ms(20));
-}
-
-/// Sets its flag when dropped, to prove a future was cancelled.
-struct DropFlag(Rc<Cell<bool>>);
-
-impl Drop for DropFlag {
-    fn drop(&mut self) {
-        self.0.set(true);
-    }
 }
 
 #[test]
