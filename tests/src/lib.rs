@@ -1,9 +1,11 @@
 //! Helpers shared by the integration tests in `tests/tests/`.
 //!
 //! The tests prove runtime behaviour end to end, so most helpers do not
-//! depend on the runtime they test and are plain `std`. The few that do
-//! (such as [`run_bounded`]) use only eddy's public API, exactly as a test
-//! would, and exist so that one piece of test logic lives in one place.
+//! depend on the runtime they test and are plain `std`. The few that do use
+//! only eddy's public API, exactly as a test would. Each exists so that one
+//! piece of test logic lives in one place.
+//!
+//! Plain `std`:
 //!
 //! * [`with_deadline`] runs a test body on its own thread and fails the test
 //!   (instead of hanging CI) if the body does not finish in time. A panic in
@@ -17,19 +19,21 @@
 //! * [`panic_message`] reads the text out of a panic payload.
 //! * [`DropFlag`] and [`CountDrop`] report their own drop.
 //! * [`wake_self_once`] yields once while staying ready: the building block
-//!   of tasks that never leave the run queue.
+//!   of tasks that never leave the run queue; [`spin_until`] loops on such a
+//!   step with a bound, the spinner of the starvation tests.
+//! * [`XorShift`] is the seeded randomness of the stress tests.
 //! * [`child_process`] re-executes the test binary as a child that plays a
 //!   role (`SIGPIPE` at its default action, a tiny descriptor table), and
 //!   checks how it ended.
-//! * [`spin_until`] is a busy loop with a bound: the spinner of the
-//!   starvation tests.
-//! * [`tcp_echo`] is the connection handler of the TCP echo servers.
-//! * [`XorShift`] is the seeded randomness of the stress tests.
-//! * [`wait_until`] polls a condition from inside a runtime.
-//! * [`assert_no_runtime_error`] checks the error a socket constructor
-//!   returns outside any runtime.
+//!
+//! On eddy's public API:
+//!
 //! * [`run_bounded`] runs a future on a fresh runtime under
 //!   [`with_deadline`]: the frame of most socket tests.
+//! * [`wait_until`] polls a condition from inside a runtime.
+//! * [`tcp_echo`] is the connection handler of the TCP echo servers.
+//! * [`assert_no_runtime_error`] checks the error a socket constructor
+//!   returns outside any runtime.
 //!
 //! # Implementation
 //!
@@ -40,7 +44,9 @@
 //! and the process exits at the end of the run. `Signal` is a mutex around
 //! a flag and the waiter's waker; `set` takes the waker out under the lock
 //! and wakes it after unlocking, so a waker that re-enters the signal
-//! cannot deadlock.
+//! cannot deadlock. A child process is told its role by one environment
+//! variable, [`child_process::CHILD_ROLE`], and runs only the test that
+//! started it, so one name serves every test binary.
 
 #[cfg(unix)]
 pub mod child_process;
