@@ -31,7 +31,8 @@
 //! * [`run_bounded`] runs a future on a fresh runtime under
 //!   [`with_deadline`]: the frame of most socket tests.
 //! * [`wait_until`] polls a condition from inside a runtime.
-//! * [`tcp_echo`] is the connection handler of the TCP echo servers.
+//! * [`tcp_echo`] is the connection handler of the TCP echo servers;
+//!   [`tcp_pair`] connects a client to a listener and accepts it.
 //! * [`assert_no_runtime_error`] checks the error a socket constructor
 //!   returns outside any runtime.
 //!
@@ -58,6 +59,7 @@ mod run_bounded;
 mod signal;
 mod spin_until;
 mod tcp_echo;
+mod tcp_pair;
 mod wait_until;
 mod wake_self_once;
 mod xorshift;
@@ -70,6 +72,7 @@ pub use run_bounded::run_bounded;
 pub use signal::{Signal, Wait};
 pub use spin_until::spin_until;
 pub use tcp_echo::tcp_echo;
+pub use tcp_pair::tcp_pair;
 pub use wait_until::wait_until;
 pub use wake_self_once::wake_self_once;
 pub use xorshift::XorShift;

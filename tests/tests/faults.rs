@@ -37,7 +37,7 @@ use eddy::task::JoinHandle;
 use eddy_tests::child_process::{
     assert_child_survived_sigpipe, child_role, restore_default_sigpipe, run_child,
 };
-use eddy_tests::{XorShift, run_bounded, tcp_echo, wait_until};
+use eddy_tests::{XorShift, run_bounded, tcp_echo, tcp_pair, wait_until};
 
 /// Hang detector, not a performance bound: the machine is shared.
 const LIMIT: Duration = Duration::from_secs(180);
@@ -330,15 +330,13 @@ fn peers_vanishing_while_the_server_writes_a_large_response_become_write_errors(
     run_bounded(LIMIT, || async {
         const RESPONSE: u64 = 64 << 20;
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("local_addr");
         let ways = [
             Vanish::CloseAfterReading,
             Vanish::ResetAfterReading,
             Vanish::CloseAtOnce,
         ];
         for (seed, way) in (0u64..).zip(ways) {
-            let mut client = TcpStream::connect(addr).await.expect("connect");
-            let (mut served, _) = listener.accept().await.expect("accept");
+            let (mut client, mut served) = tcp_pair(&listener).await;
             let server =
                 eddy::spawn(async move { serve_large_response(&mut served, seed, RESPONSE).await });
             client.write_all(b"?").await.expect("request");
@@ -364,8 +362,7 @@ fn peers_vanishing_while_the_server_writes_a_large_response_become_write_errors(
             );
         }
         // The listener still works for a well-behaved client.
-        let mut client = TcpStream::connect(addr).await.expect("connect");
-        let (mut served, _) = listener.accept().await.expect("accept");
+        let (mut client, mut served) = tcp_pair(&listener).await;
         let server =
             eddy::spawn(async move { serve_large_response(&mut served, 7, 1 << 20).await });
         client.write_all(b"?").await.expect("request");
@@ -398,10 +395,7 @@ fn vectored_write_until_the_vanished_peer_fails() {
     restore_default_sigpipe();
     let errors = run_bounded(LIMIT, || async {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let peer = TcpStream::connect(listener.local_addr().expect("local_addr"))
-            .await
-            .expect("connect");
-        let (mut stream, _) = listener.accept().await.expect("accept");
+        let (peer, mut stream) = tcp_pair(&listener).await;
         drop(peer);
         let head = vec![0x11u8; 16 * 1024];
         let tail = vec![0x22u8; 48 * 1024];
@@ -482,10 +476,7 @@ fn a_reader_that_stops_reading_parks_the_writer_with_bounded_memory_and_loses_no
         const TOTAL: u64 = 64 << 20;
         const BOUND: u64 = 16 << 20;
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let mut client = TcpStream::connect(listener.local_addr().expect("local_addr"))
-            .await
-            .expect("connect");
-        let (mut served, _) = listener.accept().await.expect("accept");
+        let (mut client, mut served) = tcp_pair(&listener).await;
         let before = resident_anonymous_bytes();
 
         // The writer records how many bytes it had written the last time a

@@ -21,7 +21,6 @@
 use std::cell::{Cell, RefCell};
 use std::future::{Future, pending, poll_fn};
 use std::io;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
@@ -34,7 +33,9 @@ use eddy::io::{AsyncRead, AsyncWrite};
 use eddy::net::{TcpListener, TcpStream};
 use eddy::task::{JoinError, JoinHandle, yield_now};
 use eddy::{Handle, Metrics, Runtime};
-use eddy_tests::{CountDrop, Signal, XorShift, panic_message, tcp_echo, wait_until, with_deadline};
+use eddy_tests::{
+    CountDrop, Signal, XorShift, panic_message, tcp_echo, tcp_pair, wait_until, with_deadline,
+};
 
 /// Hang detector, not a performance bound.
 const LIMIT: Duration = Duration::from_secs(120);
@@ -92,13 +93,6 @@ async fn echo_forever(mut stream: TcpStream, round_trips: Rc<Cell<u64>>) -> io::
     }
 }
 
-/// A connected pair on the listener's port: (client end, server end).
-async fn pair(listener: &TcpListener, addr: SocketAddr) -> (TcpStream, TcpStream) {
-    let client = TcpStream::connect(addr).await.expect("connect");
-    let (server, _) = listener.accept().await.expect("accept");
-    (client, server)
-}
-
 /// Everything that escapes the runtime in the in-flight test.
 struct Escaped {
     /// The client end of a live echo connection.
@@ -130,7 +124,7 @@ async fn everything_in_flight(
 
     // Parked reader: nobody ever writes to its socket; the peer end lives
     // in a task that waits forever, so it is dropped by the shutdown too.
-    let (silent_peer, read_end) = pair(&listener, addr).await;
+    let (silent_peer, read_end) = tcp_pair(&listener).await;
     eddy::spawn(async move {
         let _peer = silent_peer;
         pending::<()>().await;
@@ -152,7 +146,7 @@ async fn everything_in_flight(
 
     // Parked writer: its peer never reads, so it parks once the kernel's
     // buffers are full.
-    let (deaf_peer, write_end) = pair(&listener, addr).await;
+    let (deaf_peer, write_end) = tcp_pair(&listener).await;
     eddy::spawn(async move {
         let _peer = deaf_peer;
         pending::<()>().await;
@@ -529,7 +523,6 @@ struct Walk {
     next_id: u64,
     resolved: usize,
     listener: TcpListener,
-    addr: SocketAddr,
     handle: Handle,
 }
 
@@ -634,7 +627,7 @@ impl Walk {
     /// Connects a loopback pair; half the time a reader task owns the
     /// server end and reads until the client end closes.
     async fn open_pair(&mut self) {
-        let (client, server) = pair(&self.listener, self.addr).await;
+        let (client, server) = tcp_pair(&self.listener).await;
         let client = Counted::new(client, &self.open);
         let server = Counted::new(server, &self.open);
         if self.rng.below(2) == 0 {
@@ -735,7 +728,6 @@ fn random_walk(seed: u64, steps: usize) {
         let handle = rt.handle();
         rt.block_on(async move {
             let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-            let addr = listener.local_addr().expect("local_addr");
             let mut walk = Walk {
                 rng: XorShift(seed),
                 tasks: Vec::new(),
@@ -744,7 +736,6 @@ fn random_walk(seed: u64, steps: usize) {
                 next_id: 0,
                 resolved: 0,
                 listener,
-                addr,
                 handle: Handle::current(),
             };
             for step in 0..steps {

@@ -45,7 +45,7 @@ use eddy::net::{TcpListener, TcpStream};
 use eddy::task::JoinError;
 use eddy::time::{sleep, timeout};
 use eddy_tests::child_process::{child_command, child_role, restore_default_sigpipe};
-use eddy_tests::{run_bounded, tcp_echo, wait_until, with_deadline};
+use eddy_tests::{run_bounded, tcp_echo, tcp_pair, wait_until, with_deadline};
 use futures_util::io::{AsyncReadExt, AsyncWriteExt, Cursor};
 
 /// A hang detector, never reached when things work.
@@ -526,10 +526,7 @@ fn write_until_the_vanished_peer_fails() {
     restore_default_sigpipe();
     let error = run_bounded(LIMIT, || async {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let peer = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .expect("connect");
-        let (mut stream, _) = listener.accept().await.expect("accept");
+        let (peer, mut stream) = tcp_pair(&listener).await;
         drop(peer);
         // The first writes may still be accepted by the kernel; the peer
         // answers them with a reset, and a later write reports it.
