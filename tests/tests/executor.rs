@@ -471,6 +471,17 @@ fn handle_spawn_from_eight_threads_runs_all_eighty_thousand_tasks() {
     });
 }
 
+/// On a thread outside the runtime: blocks until a task awaits `signal`
+/// (its waker is stored), then naps long enough for the runtime to be
+/// parked in epoll, so that what the caller does next is a remote wake of a
+/// sleeping runtime.
+fn wait_until_parked_on(signal: &Signal) {
+    while !signal.has_waiter() {
+        thread::sleep(Duration::from_millis(1));
+    }
+    thread::sleep(Duration::from_millis(2));
+}
+
 #[test]
 fn a_parked_task_is_resumed_by_a_wake_from_another_thread() {
     with_deadline(LIMIT, || {
@@ -487,12 +498,7 @@ fn a_parked_task_is_resumed_by_a_wake_from_another_thread() {
             let waker_thread = {
                 let signal = signal.clone();
                 thread::spawn(move || {
-                    // Wake only once the task stored its waker, after a nap
-                    // long enough for the runtime to be parked in epoll.
-                    while !signal.has_waiter() {
-                        thread::sleep(Duration::from_millis(1));
-                    }
-                    thread::sleep(Duration::from_millis(2));
+                    wait_until_parked_on(&signal);
                     signal.set();
                 })
             };
@@ -511,10 +517,7 @@ fn the_block_on_future_is_resumed_by_a_wake_from_another_thread() {
         let waker_thread = {
             let signal = signal.clone();
             thread::spawn(move || {
-                while !signal.has_waiter() {
-                    thread::sleep(Duration::from_millis(1));
-                }
-                thread::sleep(Duration::from_millis(2));
+                wait_until_parked_on(&signal);
                 signal.set();
             })
         };
@@ -532,10 +535,7 @@ fn handle_spawn_from_another_thread_wakes_a_parked_runtime() {
         let spawner = {
             let signal = signal.clone();
             thread::spawn(move || {
-                while !signal.has_waiter() {
-                    thread::sleep(Duration::from_millis(1));
-                }
-                thread::sleep(Duration::from_millis(2));
+                wait_until_parked_on(&signal);
                 handle.spawn(async move {
                     signal.set();
                     "ran on the runtime"
