@@ -911,3 +911,14 @@ fn tasks_sharing_a_listener_are_each_woken_for_a_connection() {
         }
     });
 }
+
+#[test]
+fn a_listener_built_from_a_datagram_socket_is_refused_instead_of_spinning() {
+    use std::os::fd::OwnedFd;
+    run_bounded(LIMIT, || async {
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let not_a_listener = std::net::TcpListener::from(OwnedFd::from(udp));
+        let err = TcpListener::from_std(not_a_listener).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    });
+}

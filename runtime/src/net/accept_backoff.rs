@@ -80,10 +80,19 @@ impl AcceptBackoff {
         if !self.backing_off.load(Ordering::Acquire) {
             return;
         }
-        let until = self.until.lock().unwrap_or_else(|e| e.into_inner()).take();
-        self.backing_off.store(false, Ordering::Release);
-        if let Some(until) = until {
-            crate::time::sleep_until(until).await;
+        let until = *self.until.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(until) = until else {
+            return;
+        };
+        crate::time::sleep_until(until).await;
+        // Clear the pause only once it has been waited out, and only if no
+        // newer one started meanwhile: an `accept` dropped mid-pause (the
+        // losing side of a select) must not cancel the pause for the next
+        // call or for other tasks sharing the listener.
+        let mut pending = self.until.lock().unwrap_or_else(|e| e.into_inner());
+        if *pending == Some(until) {
+            *pending = None;
+            self.backing_off.store(false, Ordering::Release);
         }
     }
 
@@ -139,4 +148,18 @@ fn is_resource_exhaustion(error: &io::Error) -> bool {
         error.raw_os_error(),
         Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
     )
+}
+
+/// Refuses a socket that is not a stream socket: `accept(2)` on a datagram
+/// socket fails with `EOPNOTSUPP` forever, which the accept loop would take
+/// for a per-connection error and retry at full speed.
+pub(crate) fn check_stream_socket(socket: &impl std::os::fd::AsFd) -> io::Result<()> {
+    if socket2::SockRef::from(socket).r#type()? == socket2::Type::STREAM {
+        Ok(())
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a listener needs a stream socket (SOCK_STREAM)",
+        ))
+    }
 }

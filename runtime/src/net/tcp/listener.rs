@@ -48,6 +48,7 @@ impl TcpListener {
     ///
     /// Fails outside a runtime.
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        crate::net::accept_backoff::check_stream_socket(&listener)?;
         listener.set_nonblocking(true)?;
         TcpListener::from_mio(mio::net::TcpListener::from_std(listener))
     }

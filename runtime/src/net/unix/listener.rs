@@ -54,6 +54,7 @@ impl UnixListener {
     ///
     /// Fails outside a runtime.
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
+        crate::net::accept_backoff::check_stream_socket(&listener)?;
         listener.set_nonblocking(true)?;
         UnixListener::from_mio(mio::net::UnixListener::from_std(listener))
     }
