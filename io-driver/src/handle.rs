@@ -110,6 +110,11 @@ impl Handle {
     /// duplicated. Deregistering some other source would leave the real one
     /// in the OS poller, and its first event after the next turn's release
     /// would name a freed `ScheduledIo`: a use-after-free in the driver.
+    ///
+    /// In the closed-fd case the stand-in must not be registered with this
+    /// driver itself (its fd number may be the closed one's, reused): the OS
+    /// call would then remove *its* registration, and its tasks would never
+    /// hear from it again.
     pub unsafe fn deregister_source(
         &self,
         io: &Arc<ScheduledIo>,

@@ -98,8 +98,12 @@ impl Sleep {
     /// completed: a completed sleep becomes pending again if the new
     /// deadline is in the future.
     ///
-    /// A task already waiting on this sleep keeps waiting and is woken at
-    /// the new deadline; there is no need to poll again first.
+    /// Called on the thread of the runtime that polls the sleep, a task
+    /// already waiting on it keeps waiting and is woken at the new deadline;
+    /// there is no need to poll again first. Called from anywhere else (the
+    /// sleep shared across threads behind a lock), the new deadline takes
+    /// effect at the sleep's next poll: the waiting task is still woken at
+    /// the old deadline, or earlier by anything else that wakes it.
     pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
         let this = self.get_mut();
         this.deadline = deadline;
