@@ -89,6 +89,7 @@ fn main() -> io::Result<()> {
 async fn serve(addr: String) -> io::Result<()> {
     let listener = TcpListener::bind(&addr).await?;
     let local = listener.local_addr()?;
+    let interrupted = eddy_examples::ctrl_c()?;
     println!("listening on {local}");
     println!(
         "join from two terminals: nc {} {}",
@@ -107,7 +108,7 @@ async fn serve(addr: String) -> io::Result<()> {
             }
         }
     };
-    future::or(accepting, eddy::signal::ctrl_c()).await?;
+    future::or(accepting, interrupted).await?;
     println!("chat: shutting down");
     Ok(())
 }

@@ -19,7 +19,6 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use eddy::net::{TcpListener, TcpStream};
-use eddy::signal::unix::{SignalKind, signal};
 use eddy_examples::flag;
 use futures_lite::future;
 
@@ -52,7 +51,7 @@ async fn serve(addr: String, report_sizes: bool) -> io::Result<()> {
     let listener = TcpListener::bind(&addr).await?;
     // Listen for Ctrl-C before announcing the address: a SIGINT sent as soon
     // as the line appears must stop the server cleanly, not kill it.
-    let mut interrupt = signal(SignalKind::interrupt())?;
+    let interrupted = eddy_examples::ctrl_c()?;
     let bound = listener.local_addr()?;
     println!("listening on {bound}");
     println!("try: cargo run --release --example echo_client -- --addr {bound}   (Ctrl-C to stop)");
@@ -76,10 +75,6 @@ async fn serve(addr: String, report_sizes: bool) -> io::Result<()> {
                 Err(error) => eprintln!("accept failed: {error}"),
             }
         }
-    };
-    let interrupted = async {
-        interrupt.recv().await;
-        Ok::<(), io::Error>(())
     };
     future::or(accepting, interrupted).await?;
     drop(listener);

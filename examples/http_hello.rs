@@ -50,6 +50,7 @@ fn main() -> io::Result<()> {
 async fn serve(addr: String) -> io::Result<()> {
     let listener = TcpListener::bind(&addr).await?;
     let local = listener.local_addr()?;
+    let interrupted = eddy_examples::ctrl_c()?;
     println!("listening on {local}");
     println!("try: curl -v http://{local}/   or   wrk -t1 -c64 -d5s http://{local}/");
     let accepting = async {
@@ -62,7 +63,7 @@ async fn serve(addr: String) -> io::Result<()> {
             }
         }
     };
-    future::or(accepting, eddy::signal::ctrl_c()).await?;
+    future::or(accepting, interrupted).await?;
     println!("http_hello: shutting down");
     Ok(())
 }

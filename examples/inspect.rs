@@ -43,6 +43,7 @@ fn main() -> io::Result<()> {
 async fn serve(addr: String, every: Duration) -> io::Result<()> {
     let listener = TcpListener::bind(&addr).await?;
     let local = listener.local_addr()?;
+    let interrupted = eddy_examples::ctrl_c()?;
     println!("listening on {local}");
     println!(
         "try: nc {} {}   and watch the counters below",
@@ -61,7 +62,7 @@ async fn serve(addr: String, every: Duration) -> io::Result<()> {
             }
         }
     };
-    future::or(accepting, eddy::signal::ctrl_c()).await?;
+    future::or(accepting, interrupted).await?;
     println!("inspect: shutting down");
     Ok(())
 }

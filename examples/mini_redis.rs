@@ -90,6 +90,7 @@ fn main() -> io::Result<()> {
 async fn serve(addr: String) -> io::Result<()> {
     let listener = TcpListener::bind(&addr).await?;
     let local = listener.local_addr()?;
+    let interrupted = eddy_examples::ctrl_c()?;
     println!("listening on {local}");
     println!(
         "try: redis-cli -h {} -p {} ping   (or redis-benchmark -h {} -p {} -t ping,set,get,incr -P 16 -q)",
@@ -109,7 +110,7 @@ async fn serve(addr: String) -> io::Result<()> {
             }
         }
     };
-    future::or(accepting, eddy::signal::ctrl_c()).await?;
+    future::or(accepting, interrupted).await?;
     println!("mini_redis: shutting down ({} keys)", db.borrow().map.len());
     Ok(())
 }

@@ -36,6 +36,7 @@ fn main() -> io::Result<()> {
 async fn serve(listen: String, to: String) -> io::Result<()> {
     let listener = TcpListener::bind(&listen).await?;
     let local = listener.local_addr()?;
+    let interrupted = eddy_examples::ctrl_c()?;
     println!("listening on {local}, forwarding to {to}");
     println!(
         "try: nc {} {}   (with a server on {to})",
@@ -52,7 +53,7 @@ async fn serve(listen: String, to: String) -> io::Result<()> {
             }
         }
     };
-    future::or(accepting, eddy::signal::ctrl_c()).await?;
+    future::or(accepting, interrupted).await?;
     println!("proxy: shutting down");
     Ok(())
 }

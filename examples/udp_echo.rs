@@ -31,6 +31,7 @@ fn main() -> io::Result<()> {
 async fn serve(addr: String) -> io::Result<()> {
     let socket = UdpSocket::bind(&addr).await?;
     let local = socket.local_addr()?;
+    let interrupted = eddy_examples::ctrl_c()?;
     println!("listening on {local}");
     println!(
         "try: nc -u {} {}   (each line is one datagram)",
@@ -51,7 +52,7 @@ async fn serve(addr: String) -> io::Result<()> {
             }
         }
     };
-    future::or(echoing, eddy::signal::ctrl_c()).await?;
+    future::or(echoing, interrupted).await?;
     println!("udp_echo: {} datagrams echoed", echoed.get());
     Ok(())
 }

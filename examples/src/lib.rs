@@ -94,3 +94,19 @@ pub fn init_tracing() {
         );
     }
 }
+
+/// Starts listening for Ctrl-C (SIGINT) now and returns a future that
+/// completes at the next one.
+///
+/// Call it before printing `listening on ...`: `eddy::signal::ctrl_c()`
+/// installs its handler only when first polled, so a SIGINT sent as soon as
+/// the address appears could otherwise still kill the process instead of
+/// stopping it cleanly.
+pub fn ctrl_c() -> std::io::Result<impl std::future::Future<Output = std::io::Result<()>>> {
+    use eddy::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        interrupt.recv().await;
+        Ok(())
+    })
+}
