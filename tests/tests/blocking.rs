@@ -362,3 +362,32 @@ fn jobs_spawned_while_a_thread_is_idle_still_run_in_parallel() {
         }
     });
 }
+
+#[test]
+fn a_queued_job_whose_captures_panic_when_dropped_after_abort_does_not_lose_a_pool_thread() {
+    struct PanicsOnDrop;
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            panic!("this capture panics when dropped");
+        }
+    }
+    with_deadline(Duration::from_secs(60), || {
+        let rt = Builder::new().max_blocking_threads(1).build().unwrap();
+        rt.block_on(async {
+            // The only thread is busy until released...
+            let (release, released) = std::sync::mpsc::channel::<()>();
+            let first = spawn_blocking(move || released.recv().is_ok());
+            // ...so this one waits in the queue, and is aborted there.
+            let capture = PanicsOnDrop;
+            let second = spawn_blocking(move || drop(capture));
+            second.abort();
+            assert!(second.await.unwrap_err().is_cancelled());
+            release.send(()).unwrap();
+            assert!(first.await.unwrap());
+            // The worker dropped the aborted job (and its panicking capture)
+            // and must still be there, counted, for the next job.
+            let third = spawn_blocking(|| 7);
+            assert_eq!(third.await.unwrap(), 7);
+        });
+    });
+}

@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 use std::io;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -130,7 +131,12 @@ impl Inner {
         loop {
             if let Some(job) = state.queue.pop_front() {
                 drop(state);
-                job();
+                // A job catches its own closure's panic, but dropping an
+                // aborted job's captures, or waking the handle's waker, may
+                // panic too. Unwinding out of here would kill the thread
+                // without counting it out, and the pool would wait forever
+                // for a thread that no longer exists.
+                let _ = catch_unwind(AssertUnwindSafe(job));
                 state = self.lock();
                 continue;
             }
