@@ -54,7 +54,9 @@ pub async fn serve(listener: TcpListener, builder: http1::Builder) -> io::Result
         };
         // Responses are written whole; Nagle's algorithm would only hold a
         // pipelined client's second response back waiting for an ACK.
-        stream.set_nodelay(true)?;
+        // Best effort: some systems refuse it on a socket the peer already
+        // reset, and one such connection must not stop the server.
+        let _ = stream.set_nodelay(true);
         let connection = builder.serve_connection(EddyIo::new(stream), service_fn(hello));
         eddy::spawn(async move {
             if let Err(error) = connection.await {

@@ -264,7 +264,9 @@ fn return_type(signature: &[TokenTree]) -> Option<TokenStream> {
         .cloned()
         .collect();
     let first = output.clone().into_iter().next()?;
-    if is_ident(&first, "impl") {
+    // `impl Trait` cannot annotate a `let`, and `!` can only on nightly:
+    // both take the unannotated path.
+    if is_ident(&first, "impl") || is_punct(&first, '!') {
         return None;
     }
     Some(output)

@@ -47,7 +47,9 @@
 //! error type to convert into from the start; `async fn main() -> Result<(),
 //! E>` works as a synchronous `main` does. Generated paths are absolute
 //! (`::eddy::Runtime`, `::core::prelude::v1::test`) so a local item named
-//! `eddy` or `test` cannot capture them.
+//! `eddy` or `test` cannot capture them. The flip side: a crate that renames
+//! the dependency (`my_eddy = { package = "eddy", .. }`) cannot use the
+//! attributes, which take no `crate = ..` argument (yet).
 //!
 //! | file          | role                                                       |
 //! |---------------|------------------------------------------------------------|
@@ -71,7 +73,17 @@ use flavor::Flavor;
 /// The function becomes a plain `fn` with the same name, attributes and
 /// return type whose body is
 /// `eddy::Runtime::new().expect(..).block_on(async move { BODY })`. Returning
-/// a `Result` works as it does for a synchronous `main`.
+/// a `Result` works as it does for a synchronous `main`, and so does a
+/// server's `-> !`:
+///
+/// ```no_run
+/// #[eddy::main]
+/// async fn main() -> ! {
+///     loop {
+///         eddy::time::sleep(std::time::Duration::from_secs(60)).await;
+///     }
+/// }
+/// ```
 ///
 /// ```no_run
 /// use std::error::Error;
