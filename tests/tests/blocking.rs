@@ -391,3 +391,25 @@ fn a_queued_job_whose_captures_panic_when_dropped_after_abort_does_not_lose_a_po
         });
     });
 }
+
+#[test]
+fn aborting_a_queued_job_drops_its_captures_at_once() {
+    with_deadline(Duration::from_secs(60), || {
+        let rt = Builder::new().max_blocking_threads(1).build().unwrap();
+        rt.block_on(async {
+            let (release, released) = mpsc::channel::<()>();
+            let busy = spawn_blocking(move || released.recv().is_ok());
+            // Queued behind `busy`; its capture is what we watch.
+            let capture = Arc::new(());
+            let held = Arc::clone(&capture);
+            let queued = spawn_blocking(move || drop(held));
+            assert_eq!(Arc::strong_count(&capture), 2);
+            queued.abort();
+            assert!(queued.await.unwrap_err().is_cancelled());
+            // The pool's only thread is still busy, yet the capture is gone.
+            assert_eq!(Arc::strong_count(&capture), 1);
+            release.send(()).unwrap();
+            assert!(busy.await.unwrap());
+        });
+    });
+}

@@ -1,9 +1,14 @@
 //! One `spawn_blocking` call, as its `JoinHandle` sees it.
 
-use std::sync::Arc;
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 
-use crate::task::{JoinSlot, JoinTarget};
+use crate::task::{JoinError, JoinSlot, JoinTarget};
+
+/// The closure `spawn_blocking` was given.
+type Work<T> = Box<dyn FnOnce() -> T + Send>;
 
 /// Not started yet: `abort` can still cancel it.
 const QUEUED: u8 = 0;
@@ -13,33 +18,56 @@ const RUNNING: u8 = 1;
 const DONE: u8 = 2;
 
 /// The shared state of a blocking job.
-#[derive(Debug)]
 pub(crate) struct BlockingJob<T> {
     /// `QUEUED`, `RUNNING` or `DONE`, moved forward by compare-exchange so a
     /// racing `abort` and start agree on who wins.
     stage: AtomicU8,
+    /// The closure until a pool thread takes it to run, or `abort` takes it
+    /// to drop: an aborted job must not keep its captures (sockets, locks,
+    /// senders) alive until a thread reaches it in the queue.
+    work: Mutex<Option<Work<T>>>,
     /// Where the outcome waits for the handle.
     slot: JoinSlot<T>,
 }
 
 impl<T> BlockingJob<T> {
-    pub(crate) fn new() -> BlockingJob<T> {
+    pub(crate) fn new(work: Work<T>) -> BlockingJob<T> {
         BlockingJob {
             stage: AtomicU8::new(QUEUED),
+            work: Mutex::new(Some(work)),
             slot: JoinSlot::new(),
         }
     }
 
-    /// Claims the job for a pool thread. `false` if it was aborted first.
-    pub(crate) fn start(&self) -> bool {
-        self.stage
-            .compare_exchange(QUEUED, RUNNING, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
+    /// Takes the closure out (once).
+    fn take_work(&self) -> Option<Work<T>> {
+        self.work.lock().unwrap_or_else(|e| e.into_inner()).take()
     }
 
-    pub(crate) fn finish(&self, outcome: Result<T, crate::task::JoinError>) {
+    /// Runs the job on a pool thread, unless it was aborted first; a panic
+    /// in the closure becomes the handle's `JoinError`.
+    pub(crate) fn run(&self) {
+        let claimed = self
+            .stage
+            .compare_exchange(QUEUED, RUNNING, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok();
+        if let (true, Some(work)) = (claimed, self.take_work()) {
+            let outcome = catch_unwind(AssertUnwindSafe(work)).map_err(JoinError::panic);
+            self.finish(outcome);
+        }
+    }
+
+    pub(crate) fn finish(&self, outcome: Result<T, JoinError>) {
         self.stage.store(DONE, Ordering::Release);
         self.slot.complete(outcome);
+    }
+}
+
+impl<T> fmt::Debug for BlockingJob<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BlockingJob")
+            .field("stage", &self.stage)
+            .finish_non_exhaustive()
     }
 }
 
@@ -54,7 +82,11 @@ impl<T: Send> JoinTarget<T> for BlockingJob<T> {
             .compare_exchange(QUEUED, DONE, Ordering::AcqRel, Ordering::Acquire)
             .is_ok();
         if aborted {
-            self.slot.complete(Err(crate::task::JoinError::cancelled()));
+            // Dropped here, on the aborting thread; a panicking capture is
+            // the closure's problem, not the caller's.
+            let work = self.take_work();
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(work)));
+            self.slot.complete(Err(JoinError::cancelled()));
         }
     }
 

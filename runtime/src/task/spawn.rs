@@ -1,10 +1,9 @@
 //! The free functions users spawn with.
 
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use super::{JoinError, JoinHandle};
+use super::{JoinHandle, JoinTarget};
 use crate::blocking::BlockingJob;
 use crate::runtime::context;
 
@@ -72,16 +71,13 @@ where
     let Some(pool) = context::with_core(|core| core.shared().blocking().clone()) else {
         panic!("eddy::task::spawn_blocking called outside an eddy runtime");
     };
-    let job = Arc::new(BlockingJob::new());
+    let job = Arc::new(BlockingJob::new(Box::new(f)));
     let runner = job.clone();
-    let queued = pool.spawn(Box::new(move || {
-        if runner.start() {
-            let outcome = catch_unwind(AssertUnwindSafe(f)).map_err(JoinError::panic);
-            runner.finish(outcome);
-        }
-    }));
+    let queued = pool.spawn(Box::new(move || runner.run()));
     if queued.is_err() {
-        job.finish(Err(JoinError::cancelled()));
+        // The pool refused it (shut down, or no thread could start): the
+        // job never runs, so drop its closure now and report it cancelled.
+        JoinTarget::abort(job.clone());
     }
     JoinHandle::new(job)
 }
