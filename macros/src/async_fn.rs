@@ -129,7 +129,7 @@ impl AsyncFn {
     ///         .block_on(async move { let output: RET = BODY; .. output })
     /// }
     /// ```
-    pub(crate) fn into_blocking(self, flavor: Flavor) -> TokenStream {
+    pub(crate) fn into_blocking(self, flavor: Flavor, eddy: &str) -> TokenStream {
         let mut output = TokenStream::new();
         if flavor == Flavor::Test {
             // The absolute path: a user's own `test` attribute in scope
@@ -143,7 +143,7 @@ impl AsyncFn {
         let body_span = self.body.span();
         let future = body_future(self.body, self.output);
         let mut new_body = parse(&format!(
-            "::eddy::Runtime::new().expect(\"#[{}]: could not create the eddy runtime\").block_on",
+            "{eddy}::Runtime::new().expect(\"#[{}]: could not create the eddy runtime\").block_on",
             flavor.name()
         ));
         new_body.extend([TokenTree::Group(Group::new(Delimiter::Parenthesis, future))]);

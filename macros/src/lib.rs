@@ -47,9 +47,9 @@
 //! error type to convert into from the start; `async fn main() -> Result<(),
 //! E>` works as a synchronous `main` does. Generated paths are absolute
 //! (`::eddy::Runtime`, `::core::prelude::v1::test`) so a local item named
-//! `eddy` or `test` cannot capture them. The flip side: a crate that renames
-//! the dependency (`my_eddy = { package = "eddy", .. }`) cannot use the
-//! attributes, which take no `crate = ..` argument (yet).
+//! `eddy` or `test` cannot capture them; a crate that renames the
+//! dependency (`my_eddy = { package = "eddy", .. }`) says so with
+//! `#[my_eddy::main(crate = "my_eddy")]`.
 //!
 //! | file          | role                                                       |
 //! |---------------|------------------------------------------------------------|
@@ -108,7 +108,9 @@ use flavor::Flavor;
 /// # Compile errors
 ///
 /// The function must be `async`, and take no parameters and no generic
-/// parameters, like any `main`. The attribute takes no arguments.
+/// parameters, like any `main`. The only argument is `crate = "path"`, for
+/// a crate that renamed its eddy dependency: `#[my_eddy::main(crate =
+/// "my_eddy")]`.
 ///
 /// ```compile_fail
 /// #[eddy::main]
@@ -126,7 +128,7 @@ use flavor::Flavor;
 /// ```
 ///
 /// ```compile_fail
-/// #[eddy::main(threads = 4)] // error: takes no arguments
+/// #[eddy::main(threads = 4)] // error: only `crate = "path"` is accepted
 /// async fn main() {}
 /// ```
 #[proc_macro_attribute]
@@ -157,7 +159,8 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// # Compile errors
 ///
-/// The function must be `async`; the attribute takes no arguments.
+/// The function must be `async`; the only argument is `crate = "path"`
+/// (see [`macro@main`]).
 ///
 /// ```compile_fail
 /// #[eddy::test]
@@ -170,9 +173,9 @@ pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Both attributes: validate, rewrite, or report what is wrong.
 fn expand(flavor: Flavor, args: TokenStream, item: TokenStream) -> TokenStream {
-    let rewritten = reject_args(flavor, args)
-        .and_then(|()| AsyncFn::parse(flavor, item.clone()))
-        .map(|function| function.into_blocking(flavor));
+    let rewritten = crate_path(flavor, args).and_then(|eddy| {
+        AsyncFn::parse(flavor, item.clone()).map(|function| function.into_blocking(flavor, &eddy))
+    });
     match rewritten {
         Ok(tokens) => tokens,
         Err(error) => {
@@ -214,13 +217,49 @@ fn stand_in(flavor: Flavor, item: TokenStream) -> TokenStream {
     stand_in
 }
 
-/// Neither attribute takes arguments; say so rather than ignore them.
-fn reject_args(flavor: Flavor, args: TokenStream) -> Result<(), Error> {
-    match args.into_iter().next() {
-        None => Ok(()),
-        Some(first) => Err(Error::new(
+/// The path to the eddy crate: `::eddy`, or what `crate = "path"` names
+/// (for a crate that renamed the dependency, as tokio's attributes allow).
+/// Any other argument is an error, rather than silently ignored.
+fn crate_path(flavor: Flavor, args: TokenStream) -> Result<String, Error> {
+    let args: Vec<TokenTree> = args.into_iter().collect();
+    let Some(first) = args.first() else {
+        return Ok("::eddy".to_owned());
+    };
+    let usage = || {
+        Error::new(
             first.span(),
-            format!("#[{}] takes no arguments", flavor.name()),
-        )),
+            format!(
+                "#[{}] takes no arguments but `crate = \"path\"` (the path to eddy)",
+                flavor.name()
+            ),
+        )
+    };
+    let [
+        TokenTree::Ident(key),
+        TokenTree::Punct(eq),
+        TokenTree::Literal(value),
+    ] = &args[..]
+    else {
+        return Err(usage());
+    };
+    if key.to_string() != "crate" || eq.as_char() != '=' {
+        return Err(usage());
     }
+    let path = value.to_string();
+    let path = path
+        .strip_prefix('"')
+        .and_then(|path| path.strip_suffix('"'))
+        .filter(|path| {
+            !path.is_empty()
+                && path
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == ':')
+        })
+        .ok_or_else(|| {
+            Error::new(
+                value.span(),
+                "`crate` must be a path in quotes, such as \"::my_eddy\"",
+            )
+        })?;
+    Ok(path.to_owned())
 }

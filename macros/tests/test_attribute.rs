@@ -65,3 +65,10 @@ async fn locals_live_across_awaits() {
     eddy::task::yield_now().await;
     assert_eq!(first, "a");
 }
+
+#[eddy::test(crate = "::eddy")]
+async fn the_crate_argument_names_the_path_to_eddy() {
+    // A crate that renamed its eddy dependency passes that name; here the
+    // usual one, spelled out, proves the argument is taken and used.
+    assert_eq!(eddy::spawn(async { 2 + 2 }).await.unwrap(), 4);
+}
