@@ -27,6 +27,16 @@ fn model(f: impl Fn() + Sync + Send + 'static) {
     builder.check(f);
 }
 
+/// What `Driver::turn` does for one event, on another thread: set the
+/// readiness (bumping the tick), then wake whoever waits for it.
+fn driver_event(io: &Arc<ScheduledIo>, ready: Ready) -> thread::JoinHandle<()> {
+    let io = io.clone();
+    thread::spawn(move || {
+        io.set_readiness(Tick::Set, |r| r | ready);
+        io.wake(ready);
+    })
+}
+
 /// Asserts the counter agrees with the queue; call with the lock held.
 fn assert_counter_matches(set: &RegistrationSet, synced: &crate::Synced) {
     assert_eq!(set.num_pending_release(), synced.pending_release.len());
@@ -113,13 +123,7 @@ fn loom_set_readiness_races_clear_readiness() {
 fn loom_poll_readiness_races_wake_without_losing_the_wakeup() {
     model(|| {
         let io = Arc::new(ScheduledIo::new());
-        let driver = {
-            let io = io.clone();
-            thread::spawn(move || {
-                io.set_readiness(Tick::Set, |r| r | Ready::READABLE);
-                io.wake(Ready::READABLE);
-            })
-        };
+        let driver = driver_event(&io, Ready::READABLE);
         let event = block_on(poll_fn(|cx| io.poll_readiness(cx, Direction::Read)));
         assert!(event.ready.is_readable());
         driver.join().unwrap();
@@ -130,13 +134,7 @@ fn loom_poll_readiness_races_wake_without_losing_the_wakeup() {
 fn loom_readiness_future_races_wake_without_losing_the_wakeup() {
     model(|| {
         let io = Arc::new(ScheduledIo::new());
-        let driver = {
-            let io = io.clone();
-            thread::spawn(move || {
-                io.set_readiness(Tick::Set, |r| r | Ready::WRITABLE);
-                io.wake(Ready::WRITABLE);
-            })
-        };
+        let driver = driver_event(&io, Ready::WRITABLE);
         let event = block_on(io.readiness(Interest::WRITABLE));
         assert!(event.ready.is_writable());
         driver.join().unwrap();
@@ -176,13 +174,7 @@ fn loom_shutdown_races_a_readiness_future() {
 fn loom_dropping_a_readiness_future_races_wake() {
     model(|| {
         let io = Arc::new(ScheduledIo::new());
-        let driver = {
-            let io = io.clone();
-            thread::spawn(move || {
-                io.set_readiness(Tick::Set, |r| r | Ready::READABLE);
-                io.wake(Ready::READABLE);
-            })
-        };
+        let driver = driver_event(&io, Ready::READABLE);
         {
             let mut fut = pin!(io.readiness(Interest::READABLE));
             let _ = fut.as_mut().poll(&mut Context::from_waker(Waker::noop()));

@@ -221,6 +221,18 @@ fn loom_handle_polled_and_dropped_on_another_thread_while_the_task_completes() {
     });
 }
 
+/// The handle's side once the task is complete: the outcome is there on
+/// the first poll; then the handle is dropped.
+fn take_outcome(slot: &JoinSlot<u32>) -> Result<u32, JoinError> {
+    let (_flag, waker) = flag_waker();
+    let outcome = match slot.poll(&mut Context::from_waker(&waker)) {
+        Poll::Ready(outcome) => outcome,
+        Poll::Pending => panic!("the handle of a complete task is pending"),
+    };
+    slot.drop_handle();
+    outcome
+}
+
 /// The runtime's side of one run of a task whose future finishes on the
 /// first poll, as `TaskCell::run` does it. Returns whether it recorded an
 /// outcome.
@@ -272,14 +284,11 @@ fn loom_abort_racing_completion_records_exactly_one_outcome() {
         assert_eq!(outcomes, 1, "exactly one outcome");
         assert!(state.is_complete());
 
-        let (_flag, waker) = flag_waker();
-        let mut cx = Context::from_waker(&waker);
-        match slot.poll(&mut cx) {
-            Poll::Ready(Ok(7)) => {}
-            Poll::Ready(Err(error)) => assert!(error.is_cancelled()),
+        match take_outcome(&slot) {
+            Ok(7) => {}
+            Err(error) => assert!(error.is_cancelled()),
             other => panic!("unexpected join result {other:?}"),
         }
-        slot.drop_handle();
     });
 }
 
@@ -313,13 +322,10 @@ fn loom_abort_of_a_pending_task_is_never_lost() {
         }
         assert!(state.is_complete());
 
-        let (_flag, waker) = flag_waker();
-        let mut cx = Context::from_waker(&waker);
-        match slot.poll(&mut cx) {
-            Poll::Ready(Err(error)) => assert!(error.is_cancelled()),
+        match take_outcome(&slot) {
+            Err(error) => assert!(error.is_cancelled()),
             other => panic!("expected a cancelled JoinError, got {other:?}"),
         }
-        slot.drop_handle();
     });
 }
 
