@@ -120,6 +120,7 @@ pub mod net;
 mod runtime;
 #[cfg(unix)]
 pub mod signal;
+mod sys;
 pub mod task;
 pub mod time;
 mod trace;

@@ -2,6 +2,7 @@
 //! `accept(2)` behind readiness, and what to do with its errors.
 
 use std::io;
+use std::os::fd::AsFd;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, ready};
@@ -153,8 +154,8 @@ fn is_resource_exhaustion(error: &io::Error) -> bool {
 /// Refuses a socket that is not a stream socket: `accept(2)` on a datagram
 /// socket fails with `EOPNOTSUPP` forever, which the accept loop would take
 /// for a per-connection error and retry at full speed.
-pub(crate) fn check_stream_socket(socket: &impl std::os::fd::AsFd) -> io::Result<()> {
-    if socket2::SockRef::from(socket).r#type()? == socket2::Type::STREAM {
+pub(crate) fn check_stream_socket(socket: &impl AsFd) -> io::Result<()> {
+    if crate::sys::is_stream_socket(socket.as_fd())? {
         Ok(())
     } else {
         Err(io::Error::new(

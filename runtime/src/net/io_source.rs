@@ -11,6 +11,7 @@ use eddy_registration::{Direction, Interest};
 
 use crate::coop;
 use crate::runtime::context;
+use crate::sys;
 
 /// Owns a non-blocking mio socket and its registration, and turns "try the
 /// syscall, wait for readiness on `WouldBlock`" into `poll_*` functions.
@@ -107,9 +108,9 @@ impl<E: mio::event::Source> IoSource<E> {
             return Poll::Ready(Ok(0));
         }
         ready!(coop::poll_proceed(cx));
-        let socket = socket2::SockRef::from(self.io());
+        let fd = self.io().as_fd();
         self.registration
-            .poll_read_into(cx, buf, |buf| io::Read::read(&mut &*socket, buf))
+            .poll_read_into(cx, buf, |buf| sys::recv(fd, buf))
     }
 
     /// `poll_close` of a byte stream: shuts down the write side. A socket
@@ -119,13 +120,13 @@ impl<E: mio::event::Source> IoSource<E> {
     where
         E: AsFd,
     {
-        match socket2::SockRef::from(self.io()).shutdown(std::net::Shutdown::Write) {
+        match sys::shutdown_write(self.io().as_fd()) {
             Err(error) if error.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
             result => Poll::Ready(result),
         }
     }
 
-    /// Writes `buf` to a byte stream (see [`send_no_sigpipe`]).
+    /// Writes `buf` to a byte stream (`send` without `SIGPIPE`).
     pub(crate) fn poll_write_stream(
         &self,
         cx: &mut Context<'_>,
@@ -134,12 +135,12 @@ impl<E: mio::event::Source> IoSource<E> {
     where
         E: AsFd,
     {
-        let io = self.io();
-        self.poll_io(cx, Direction::Write, || send_no_sigpipe(io, buf))
+        let fd = self.io().as_fd();
+        self.poll_io(cx, Direction::Write, || sys::send(fd, buf))
     }
 
-    /// Writes `bufs` to a byte stream with one `sendmsg` (see
-    /// [`send_no_sigpipe`]).
+    /// Writes `bufs` to a byte stream with one `sendmsg` (without
+    /// `SIGPIPE`).
     pub(crate) fn poll_write_vectored_stream(
         &self,
         cx: &mut Context<'_>,
@@ -148,10 +149,8 @@ impl<E: mio::event::Source> IoSource<E> {
     where
         E: AsFd,
     {
-        let io = self.io();
-        self.poll_io(cx, Direction::Write, || {
-            socket2::SockRef::from(io).send_vectored_with_flags(bufs, NO_SIGPIPE)
-        })
+        let fd = self.io().as_fd();
+        self.poll_io(cx, Direction::Write, || sys::send_vectored(fd, bufs))
     }
 
     /// Reads from a byte stream into `buf` now if it is known to be
@@ -160,18 +159,19 @@ impl<E: mio::event::Source> IoSource<E> {
     where
         E: AsFd,
     {
-        let socket = socket2::SockRef::from(self.io());
-        self.try_io(Interest::READABLE, || io::Read::read(&mut &*socket, buf))
+        let fd = self.io().as_fd();
+        self.try_io(Interest::READABLE, || sys::recv(fd, buf))
     }
 
     /// Writes `buf` to a byte stream now if it is known to be writable,
-    /// else `WouldBlock` (the streams' `try_write`; see
-    /// [`send_no_sigpipe`]).
+    /// else `WouldBlock` (the streams' `try_write`; `send` without
+    /// `SIGPIPE`).
     pub(crate) fn try_write_stream(&self, buf: &[u8]) -> io::Result<usize>
     where
         E: AsFd,
     {
-        self.try_io(Interest::WRITABLE, || send_no_sigpipe(self.io(), buf))
+        let fd = self.io().as_fd();
+        self.try_io(Interest::WRITABLE, || sys::send(fd, buf))
     }
 
     /// Runs `f` now if `interest` is ready, else `WouldBlock` (`try_*`).
@@ -201,23 +201,6 @@ impl<E: mio::event::Source> IoSource<E> {
         unsafe { self.registration.deregister(&mut io)? };
         Ok(io)
     }
-}
-
-/// `send(2)` flags that turn a write to a vanished peer into an `EPIPE`
-/// error instead of a `SIGPIPE`, which kills a process that has not
-/// ignored it (Rust's `main` ignores it; a host program embedding eddy may
-/// not). Apple systems have no such flag; mio sets `SO_NOSIGPIPE` on the
-/// sockets it creates there instead.
-#[cfg(not(target_vendor = "apple"))]
-const NO_SIGPIPE: libc::c_int = libc::MSG_NOSIGNAL;
-#[cfg(target_vendor = "apple")]
-const NO_SIGPIPE: libc::c_int = 0;
-
-/// Writes with `send(2)` and [`NO_SIGPIPE`]. Plain `write(2)` and
-/// `writev(2)`, which std uses for `UnixStream` writes and for every
-/// vectored write, raise `SIGPIPE`.
-fn send_no_sigpipe(io: &impl AsFd, buf: &[u8]) -> io::Result<usize> {
-    socket2::SockRef::from(io).send_with_flags(buf, NO_SIGPIPE)
 }
 
 impl<E: mio::event::Source> Deref for IoSource<E> {

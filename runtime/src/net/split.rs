@@ -87,7 +87,7 @@ mod sealed {
 
         /// Shuts down the write side, reporting every error.
         fn shutdown_write(&self) -> io::Result<()> {
-            socket2::SockRef::from(&**self.source()).shutdown(std::net::Shutdown::Write)
+            crate::sys::shutdown_write(std::os::fd::AsFd::as_fd(&**self.source()))
         }
 
         /// Waits until the stream is readable (the stream's `readable`).

@@ -2,6 +2,7 @@
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::os::fd::AsFd;
 use std::task::{Context, Poll};
 
 use eddy_registration::Interest;
@@ -115,23 +116,19 @@ impl TcpListener {
 }
 
 /// How many connections the kernel may queue before `accept` takes them
-/// (capped by `net.core.somaxconn`). mio's `bind` asks for 128, which a
+/// (capped by `net.core.somaxconn`). std's `bind` asks for 128, which a
 /// burst of connects made before the accept loop runs (a load test's
 /// start) overflows: the kernel then resets the extra connections.
 const BACKLOG: i32 = 1024;
 
 /// A non-blocking listening socket with [`BACKLOG`] and `SO_REUSEADDR`
-/// (so a restarted server can bind while old connections sit in
-/// `TIME_WAIT`).
+/// (which std's `bind` sets on Unix, so a restarted server can bind while
+/// old connections sit in `TIME_WAIT`). Calling `listen` a second time is
+/// how a socket's backlog is changed; nothing can connect in between that
+/// the first backlog would not hold.
 fn listen(addr: SocketAddr) -> io::Result<mio::net::TcpListener> {
-    let socket = socket2::Socket::new(
-        socket2::Domain::for_address(addr),
-        socket2::Type::STREAM,
-        Some(socket2::Protocol::TCP),
-    )?;
-    socket.set_nonblocking(true)?;
-    socket.set_reuse_address(true)?;
-    socket.bind(&addr.into())?;
-    socket.listen(BACKLOG)?;
-    Ok(mio::net::TcpListener::from_std(socket.into()))
+    let listener = std::net::TcpListener::bind(addr)?;
+    crate::sys::listen(listener.as_fd(), BACKLOG)?;
+    listener.set_nonblocking(true)?;
+    Ok(mio::net::TcpListener::from_std(listener))
 }

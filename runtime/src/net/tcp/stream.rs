@@ -2,6 +2,7 @@
 
 use std::io;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::os::fd::AsFd;
 use std::time::Duration;
 
 use eddy_io_driver::Handle;
@@ -184,7 +185,7 @@ impl TcpStream {
 
     /// Sets `SO_LINGER`. `Some(Duration::ZERO)` makes close send a reset.
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
-        socket2::SockRef::from(&*self.source).set_linger(linger)
+        crate::sys::set_linger(self.source.as_fd(), linger)
     }
 
     /// The IP time-to-live.

@@ -1,0 +1,132 @@
+//! The socket calls eddy makes itself, each one `libc` call behind
+//! [`syscall!`]: every `unsafe` the networking code needs lives here.
+//!
+//! Why not `socket2`? eddy used it for exactly these calls, and it cost two
+//! things the benchmarks count: it sat on the critical path of a cold build
+//! (about 1.1 s of the echo example's 6.3 s), and its wrappers added some 40
+//! instructions to every echo round trip. What is left is one thin function
+//! per call, each checked by the socket tests.
+
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::time::Duration;
+
+/// Calls `libc::$fn($args)` and turns a `-1` into the thread's `errno` as
+/// an `io::Error`. Every caller writes the `unsafe` block (and its
+/// `// SAFETY:` comment) around it, naming what makes its arguments valid.
+macro_rules! syscall {
+    ($fn:ident ( $($arg:expr),* $(,)? )) => {{
+        let result = libc::$fn($($arg),*);
+        if result == -1 {
+            Err(std::io::Error::last_os_error())
+        } else {
+            Ok(result)
+        }
+    }};
+}
+
+/// `send(2)` flags that turn a write to a vanished peer into an `EPIPE`
+/// error instead of a `SIGPIPE`, which kills a process that has not
+/// ignored it (Rust's `main` ignores it; a host program embedding eddy may
+/// not). Apple systems have no such flag; mio sets `SO_NOSIGPIPE` on the
+/// sockets it creates there instead.
+#[cfg(not(target_vendor = "apple"))]
+const NO_SIGPIPE: libc::c_int = libc::MSG_NOSIGNAL;
+#[cfg(target_vendor = "apple")]
+const NO_SIGPIPE: libc::c_int = 0;
+
+/// `recv(2)` into `buf`: the read of every stream socket.
+#[inline]
+pub(crate) fn recv(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the whole
+    // call, and `fd` is a descriptor borrowed for it.
+    let n = unsafe { syscall!(recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0)) }?;
+    // `recv` returns at most `buf.len()`, never a negative count but -1.
+    Ok(n as usize)
+}
+
+/// `send(2)` of `buf` without `SIGPIPE` (see [`NO_SIGPIPE`]). Plain
+/// `write(2)`, which std uses for `UnixStream`, raises it.
+#[inline]
+pub(crate) fn send(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is valid for reads of `buf.len()` bytes for the whole
+    // call, and `fd` is a descriptor borrowed for it.
+    let n = unsafe {
+        syscall!(send(
+            fd.as_raw_fd(),
+            buf.as_ptr().cast(),
+            buf.len(),
+            NO_SIGPIPE
+        ))
+    }?;
+    Ok(n as usize)
+}
+
+/// `sendmsg(2)` of `bufs` in one call, without `SIGPIPE` (std's vectored
+/// write is `writev(2)`, which raises it).
+pub(crate) fn send_vectored(fd: BorrowedFd<'_>, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+    // SAFETY: `msghdr` is plain data; all zeroes is "no address, no
+    // control data", which is what we send.
+    let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
+    // `IoSlice` is guaranteed to be ABI-compatible with `iovec` on Unix.
+    message.msg_iov = bufs.as_ptr().cast_mut().cast();
+    // `msg_iovlen`'s type differs between platforms; the kernel caps the
+    // count at `IOV_MAX` and fails with `EMSGSIZE` beyond it.
+    message.msg_iovlen = bufs.len() as _;
+    // SAFETY: `message` points at `bufs`, valid for reads for the whole
+    // call, and `fd` is a descriptor borrowed for it.
+    let n = unsafe { syscall!(sendmsg(fd.as_raw_fd(), &message, NO_SIGPIPE)) }?;
+    Ok(n as usize)
+}
+
+/// `shutdown(2)` of the write side.
+pub(crate) fn shutdown_write(fd: BorrowedFd<'_>) -> io::Result<()> {
+    // SAFETY: `fd` is a descriptor borrowed for the call.
+    unsafe { syscall!(shutdown(fd.as_raw_fd(), libc::SHUT_WR)) }.map(drop)
+}
+
+/// Sets `SO_LINGER`: `None` turns it off; `Some(d)` makes `close` wait up
+/// to `d` (whole seconds) for unsent data, and `Some(0)` makes it reset
+/// the connection at once.
+pub(crate) fn set_linger(fd: BorrowedFd<'_>, linger: Option<Duration>) -> io::Result<()> {
+    let value = libc::linger {
+        l_onoff: libc::c_int::from(linger.is_some()),
+        l_linger: linger.map_or(0, |d| d.as_secs().try_into().unwrap_or(libc::c_int::MAX)),
+    };
+    // SAFETY: `value` is a `linger`, the type `SO_LINGER` takes, and the
+    // length passed is its size; `fd` is borrowed for the call.
+    unsafe {
+        syscall!(setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&raw const value).cast(),
+            size_of::<libc::linger>() as libc::socklen_t,
+        ))
+    }
+    .map(drop)
+}
+
+/// Whether `fd` is a stream socket (`SO_TYPE` is `SOCK_STREAM`).
+pub(crate) fn is_stream_socket(fd: BorrowedFd<'_>) -> io::Result<bool> {
+    let mut kind: libc::c_int = 0;
+    let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `kind` and `len` are valid for writes, and `len` holds the
+    // size of `kind`, the type `SO_TYPE` returns; `fd` is borrowed.
+    unsafe {
+        syscall!(getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_TYPE,
+            (&raw mut kind).cast(),
+            &mut len,
+        ))
+    }?;
+    Ok(kind == libc::SOCK_STREAM)
+}
+
+/// `listen(2)` again on a listening socket, to change its backlog.
+pub(crate) fn listen(fd: BorrowedFd<'_>, backlog: i32) -> io::Result<()> {
+    // SAFETY: `fd` is a descriptor borrowed for the call.
+    unsafe { syscall!(listen(fd.as_raw_fd(), backlog)) }.map(drop)
+}
