@@ -60,12 +60,14 @@ impl Registration {
 
     /// Polls for read readiness (readable, read-closed or error). Returns the
     /// shutdown error once the driver has shut down.
+    #[inline]
     pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<ReadyEvent>> {
         self.poll_ready(cx, Direction::Read)
     }
 
     /// Polls for write readiness (writable, write-closed or error). Returns
     /// the shutdown error once the driver has shut down.
+    #[inline]
     pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<ReadyEvent>> {
         self.poll_ready(cx, Direction::Write)
     }
@@ -73,6 +75,7 @@ impl Registration {
     /// The one place a `ReadyEvent` becomes an `io::Result`: the shutdown
     /// bit turns into an error, so no caller waits forever on a driver that
     /// is gone.
+    #[inline]
     fn poll_ready(
         &self,
         cx: &mut Context<'_>,
@@ -97,12 +100,14 @@ impl Registration {
     /// Clears the readiness in `event`, unless the driver delivered a newer
     /// event since `event` was observed (then the clear is ignored, so that
     /// the newer readiness is not lost). Closed bits are never cleared.
+    #[inline]
     pub fn clear_readiness(&self, event: ReadyEvent) {
         self.shared.clear_readiness(event);
     }
 
     /// Waits for `direction`, runs `f`; on `WouldBlock` clears that readiness
     /// and waits again. Any other result (success or error) is returned.
+    #[inline]
     pub fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
@@ -129,6 +134,7 @@ impl Registration {
     ///
     /// Only for stream sockets: a datagram smaller than the buffer says
     /// nothing about whether more datagrams are queued; use `poll_io` there.
+    #[inline]
     pub fn poll_read_into(
         &self,
         cx: &mut Context<'_>,

@@ -29,7 +29,8 @@ pub(crate) fn lift() {
 }
 
 /// Spends one unit, or re-queues the task and returns `Pending` when the
-/// budget is used up.
+/// budget is used up. Inlined: it runs before every I/O call.
+#[inline]
 pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     BUDGET.with(|b| match b.get() {
         0 => {
