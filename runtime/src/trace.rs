@@ -16,20 +16,25 @@ pub(crate) fn task_spawned(key: usize) {
     let _ = key;
 }
 
-/// The task in slot `key` (`None`: not adopted yet) was woken, from the
-/// runtime's own thread or from another one.
+/// The task in slot `key()` (`None`: not adopted yet) was woken, from the
+/// runtime's own thread or from another one. The key is read only with the
+/// feature: it is an atomic load on the wake path, which the compiler may
+/// not drop on its own.
 #[inline(always)]
-pub(crate) fn task_woken(key: Option<usize>, remote: bool) {
+pub(crate) fn task_woken(key: impl FnOnce() -> Option<usize>, remote: bool) {
     #[cfg(feature = "trace")]
-    tracing::trace!(target: "eddy::task", ?key, remote, "woken");
+    tracing::trace!(target: "eddy::task", key = ?key(), remote, "woken");
+    #[cfg(not(feature = "trace"))]
     let _ = (key, remote);
 }
 
-/// The task in slot `key` is about to be polled.
+/// The task in slot `key()` is about to be polled (the key is read only
+/// with the feature, as for [`task_woken`]).
 #[inline(always)]
-pub(crate) fn task_polled(key: Option<usize>) {
+pub(crate) fn task_polled(key: impl FnOnce() -> Option<usize>) {
     #[cfg(feature = "trace")]
-    tracing::trace!(target: "eddy::task", ?key, "poll");
+    tracing::trace!(target: "eddy::task", key = ?key(), "poll");
+    #[cfg(not(feature = "trace"))]
     let _ = key;
 }
 

@@ -62,18 +62,16 @@ pub(crate) fn is_inside_runtime() -> bool {
 }
 
 /// Pushes `task` on this thread's local run queue if this thread runs the
-/// runtime `shared` belongs to; otherwise gives the task back.
-pub(crate) fn push_local(
-    shared: &Shared,
-    task: Arc<dyn Runnable>,
-) -> Result<(), Arc<dyn Runnable>> {
+/// task's runtime; otherwise gives the task back.
+pub(crate) fn push_local<T: Runnable + 'static>(task: Arc<T>) -> Result<(), Arc<dyn Runnable>> {
     let Ok(Some(core)) = CURRENT.try_with(Cell::get) else {
         return Err(task);
     };
     // SAFETY: as in `with_core`: a pointer in `CURRENT` is backed by a live
     // `EnterGuard` on this thread.
     let core = unsafe { core.as_ref() };
-    if ptr::eq(core.shared(), shared) {
+    if ptr::eq(core.shared(), &*task.header().shared) {
+        crate::trace::task_woken(|| task.header().key(), false);
         core.push_local(task)
     } else {
         Err(task)

@@ -191,18 +191,14 @@ impl Core {
 
     /// Polls one task and forgets it if it finished.
     fn run_task(&self, task: Arc<dyn Runnable>) {
-        let key = task.header().key();
-        crate::trace::task_polled(key);
         coop::reset(self.config.budget);
         // SAFETY: `&Core` is only reachable on the runtime thread.
         let outcome = unsafe { task.run() };
-        if outcome == RunOutcome::Finished {
-            if let Some(key) = key {
-                let removed = self.tasks.borrow_mut().try_remove(key);
-                self.shared.metrics().task_finished();
-                crate::trace::task_finished(key);
-                drop(removed);
-            }
+        if let RunOutcome::Finished(Some(key)) = outcome {
+            let removed = self.tasks.borrow_mut().try_remove(key);
+            self.shared.metrics().task_finished();
+            crate::trace::task_finished(key);
+            drop(removed);
         }
     }
 

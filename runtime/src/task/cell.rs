@@ -83,6 +83,7 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
     }
 
     unsafe fn run(self: Arc<Self>) -> RunOutcome {
+        crate::trace::task_polled(|| self.header.key());
         let snapshot = self.header.state.transition_to_running();
         if snapshot.is_complete() {
             return RunOutcome::AlreadyComplete;
@@ -90,7 +91,7 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
         if snapshot.is_cancelled() {
             // SAFETY: forwarded from this method's contract.
             unsafe { self.cancel() };
-            return RunOutcome::Finished;
+            return RunOutcome::Finished(self.header.key());
         }
         // SAFETY: runtime thread only (this method's contract), and nothing
         // else holds a reference into the cell while we poll.
@@ -114,7 +115,7 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
             (Ok(_value), Some(payload)) => self.finish(Err(JoinError::panic(payload))),
             (outcome, _) => self.finish(outcome),
         }
-        RunOutcome::Finished
+        RunOutcome::Finished(self.header.key())
     }
 
     unsafe fn cancel(&self) {
@@ -133,14 +134,13 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
 impl<F: Future + 'static> ArcWake for TaskCell<F> {
     fn wake_by_ref(arc_self: &Arc<Self>) {
         if arc_self.header.state.transition_to_notified() {
-            arc_self.header.shared.schedule(arc_self.clone());
+            Shared::schedule(arc_self.clone());
         }
     }
 
     fn wake(self: Arc<Self>) {
         if self.header.state.transition_to_notified() {
-            let shared = self.header.shared.clone();
-            shared.schedule(self);
+            Shared::schedule(self);
         }
     }
 }

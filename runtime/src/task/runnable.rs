@@ -32,8 +32,10 @@ pub(crate) enum RunOutcome {
     /// The future is still pending; a waker holds the way back.
     Pending,
     /// The future finished, panicked or was aborted during this run: the
-    /// runtime removes the task from its slab.
-    Finished,
+    /// runtime removes the task from its slab, at this key (`None`: the
+    /// task was never given one). The key comes back here so the loop
+    /// does not have to ask the type-erased task for it on every poll.
+    Finished(Option<usize>),
     /// The task had already completed before this run (a stale queue entry).
     AlreadyComplete,
 }
