@@ -206,37 +206,37 @@ pub(crate) fn into_split<S: SplitStream>(stream: S) -> (OwnedReadHalf<S>, OwnedW
 
 impl<S: SplitStream> ReadHalf<'_, S> {
     /// Reads some bytes into `buf`; `Ok(0)` means the peer closed its side.
-    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        std::future::poll_fn(|cx| self.stream.poll_read_priv(cx, buf)).await
+    pub fn read(&mut self, buf: &mut [u8]) -> impl Future<Output = io::Result<usize>> {
+        std::future::poll_fn(move |cx| self.stream.poll_read_priv(cx, buf))
     }
 
     /// Reads exactly `buf.len()` bytes, or fails with `UnexpectedEof`.
-    pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
-        crate::io::util::read_exact(buf, |cx, buf| self.stream.poll_read_priv(cx, buf)).await
+    pub fn read_exact(&mut self, buf: &mut [u8]) -> impl Future<Output = io::Result<()>> {
+        crate::io::util::read_exact(buf, move |cx, buf| self.stream.poll_read_priv(cx, buf))
     }
 }
 
 impl<S: SplitStream> WriteHalf<'_, S> {
     /// Writes some bytes of `buf`, returning how many.
-    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        std::future::poll_fn(|cx| self.stream.poll_write_priv(cx, buf)).await
+    pub fn write(&mut self, buf: &[u8]) -> impl Future<Output = io::Result<usize>> {
+        std::future::poll_fn(move |cx| self.stream.poll_write_priv(cx, buf))
     }
 
     /// Writes all of `buf`.
-    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        crate::io::util::write_all(buf, |cx, buf| self.stream.poll_write_priv(cx, buf)).await
+    pub fn write_all(&mut self, buf: &[u8]) -> impl Future<Output = io::Result<()>> {
+        crate::io::util::write_all(buf, move |cx, buf| self.stream.poll_write_priv(cx, buf))
     }
 }
 
 impl<S: SplitStream> OwnedReadHalf<S> {
     /// Reads some bytes into `buf`; `Ok(0)` means the peer closed its side.
-    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        std::future::poll_fn(|cx| self.stream.poll_read_priv(cx, buf)).await
+    pub fn read(&mut self, buf: &mut [u8]) -> impl Future<Output = io::Result<usize>> {
+        std::future::poll_fn(move |cx| self.stream.poll_read_priv(cx, buf))
     }
 
     /// Reads exactly `buf.len()` bytes, or fails with `UnexpectedEof`.
-    pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
-        crate::io::util::read_exact(buf, |cx, buf| self.stream.poll_read_priv(cx, buf)).await
+    pub fn read_exact(&mut self, buf: &mut [u8]) -> impl Future<Output = io::Result<()>> {
+        crate::io::util::read_exact(buf, move |cx, buf| self.stream.poll_read_priv(cx, buf))
     }
 
     /// Waits until the stream is readable (or closed, or in error).
@@ -269,13 +269,13 @@ impl<S: SplitStream> OwnedReadHalf<S> {
 
 impl<S: SplitStream> OwnedWriteHalf<S> {
     /// Writes some bytes of `buf`, returning how many.
-    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        std::future::poll_fn(|cx| self.stream.poll_write_priv(cx, buf)).await
+    pub fn write(&mut self, buf: &[u8]) -> impl Future<Output = io::Result<usize>> {
+        std::future::poll_fn(move |cx| self.stream.poll_write_priv(cx, buf))
     }
 
     /// Writes all of `buf`.
-    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        crate::io::util::write_all(buf, |cx, buf| self.stream.poll_write_priv(cx, buf)).await
+    pub fn write_all(&mut self, buf: &[u8]) -> impl Future<Output = io::Result<()>> {
+        crate::io::util::write_all(buf, move |cx, buf| self.stream.poll_write_priv(cx, buf))
     }
 
     /// Waits until the stream is writable (or closed, or in error).

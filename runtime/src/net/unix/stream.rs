@@ -94,23 +94,23 @@ impl UnixStream {
 
     /// Reads some bytes into `buf`; `Ok(0)` means the peer closed its side
     /// (or `buf` is empty).
-    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        std::future::poll_fn(|cx| self.poll_read_priv(cx, buf)).await
+    pub fn read(&mut self, buf: &mut [u8]) -> impl Future<Output = io::Result<usize>> {
+        std::future::poll_fn(move |cx| self.poll_read_priv(cx, buf))
     }
 
     /// Reads exactly `buf.len()` bytes, or fails with `UnexpectedEof`.
-    pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
-        crate::io::util::read_exact(buf, |cx, buf| self.poll_read_priv(cx, buf)).await
+    pub fn read_exact(&mut self, buf: &mut [u8]) -> impl Future<Output = io::Result<()>> {
+        crate::io::util::read_exact(buf, move |cx, buf| self.poll_read_priv(cx, buf))
     }
 
     /// Writes some bytes of `buf`, returning how many.
-    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        std::future::poll_fn(|cx| self.poll_write_priv(cx, buf)).await
+    pub fn write(&mut self, buf: &[u8]) -> impl Future<Output = io::Result<usize>> {
+        std::future::poll_fn(move |cx| self.poll_write_priv(cx, buf))
     }
 
     /// Writes all of `buf`.
-    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        crate::io::util::write_all(buf, |cx, buf| self.poll_write_priv(cx, buf)).await
+    pub fn write_all(&mut self, buf: &[u8]) -> impl Future<Output = io::Result<()>> {
+        crate::io::util::write_all(buf, move |cx, buf| self.poll_write_priv(cx, buf))
     }
 
     /// Reads now if the socket is known to be readable, else `WouldBlock`.
