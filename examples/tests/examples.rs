@@ -1,12 +1,14 @@
 //! The `echo`, `echo_client` and `hello` examples, run as a user runs them:
 //! as processes, talked to over loopback with plain std sockets.
 //!
-//! `cargo test -p eddy-examples` builds the package's examples before its
-//! tests, into `target/<profile>/examples/`, next to this test binary's
-//! `target/<profile>/deps/`. Every child is killed by a guard however the
-//! test ends, and every wait is bounded by [`PATIENCE`], a hang guard that
-//! passing tests never come near; nothing here asserts how long anything
-//! took.
+//! The binaries live in `target/<profile>/examples/`, next to this test
+//! binary's `target/<profile>/deps/`. `echo` is a package of its own
+//! (eddy-echo, so that its cold build compiles eddy and nothing else), which
+//! `cargo test -p eddy-examples` does not build: the first test to need an
+//! example runs `cargo build` for all three (a no-op when they are fresh).
+//! Every child is killed by a guard however the test ends, and every wait is
+//! bounded by [`PATIENCE`], a hang guard that passing tests never come near;
+//! nothing here asserts how long anything took.
 
 #![cfg(unix)]
 
@@ -14,6 +16,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -21,19 +24,53 @@ use std::time::{Duration, Instant};
 /// hanging.
 const PATIENCE: Duration = Duration::from_secs(30);
 
-/// The built example `name`.
+/// The examples these tests run, with the package each belongs to.
+const EXAMPLES: &[(&str, &str)] = &[
+    ("eddy-echo", "echo"),
+    ("eddy-examples", "echo_client"),
+    ("eddy-examples", "hello"),
+];
+
+/// The built example `name`, built (once per test binary) if missing or
+/// stale.
+///
+/// Builds with this test binary's own profile and target directory, so a
+/// `cargo test --release` runs release examples.
 fn example(name: &str) -> PathBuf {
-    // target/<profile>/deps/examples-HASH -> target/<profile>/examples/NAME
-    let exe = std::env::current_exe().expect("current_exe");
-    let path = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("the test binary lives in target/<profile>/deps")
+    static PROFILE_DIR: OnceLock<PathBuf> = OnceLock::new();
+    let profile_dir = PROFILE_DIR.get_or_init(|| {
+        // target/<profile>/deps/examples-HASH -> target/<profile>
+        let exe = std::env::current_exe().expect("current_exe");
+        let profile_dir = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .expect("the test binary lives in target/<profile>/deps")
+            .to_path_buf();
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut build = Command::new(cargo);
+        build.args(["build", "--quiet"]);
+        for (package, example) in EXAMPLES {
+            build.args(["-p", package, "--example", example]);
+        }
+        if profile_dir.file_name().is_some_and(|dir| dir == "release") {
+            build.arg("--release");
+        }
+        if let Some(target) = profile_dir.parent() {
+            build.env("CARGO_TARGET_DIR", target);
+        }
+        let status = build
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "building the examples failed: {status}");
+        profile_dir
+    });
+    let path = profile_dir
         .join("examples")
-        .join(name);
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     assert!(
         path.exists(),
-        "{} is missing: `cargo test -p eddy-examples` builds it (`--test` alone does not)",
+        "{} is missing after the build",
         path.display()
     );
     path

@@ -12,6 +12,11 @@
 //! `cargo run --release --example echo_client`. Ctrl-C stops accepting,
 //! gives live connections up to one second to finish, prints a summary
 //! and exits with status 0.
+//!
+//! This example is a package of its own (`examples/echo/`) whose only
+//! dependency is eddy, so it uses none of the other examples' helpers: the
+//! benchmarks time its cold build and weigh its binary against other
+//! runtimes' echo servers.
 
 use std::cell::Cell;
 use std::io;
@@ -19,8 +24,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use eddy::net::{TcpListener, TcpStream};
-use eddy_examples::flag;
-use futures_lite::future;
+use eddy::signal::unix::{SignalKind, signal};
 
 /// How long live connections may keep going after Ctrl-C.
 const GRACE: Duration = Duration::from_secs(1);
@@ -40,18 +44,37 @@ struct Stats {
 }
 
 fn main() -> io::Result<()> {
+    #[cfg(feature = "trace")]
     eddy_examples::init_tracing();
-    let addr: String = flag("addr", "127.0.0.1:7878".to_string());
+    let addr = flag("addr")?.unwrap_or_else(|| "127.0.0.1:7878".to_string());
     // `--report-sizes true` prints the size of one connection's future.
-    let report_sizes: bool = flag("report-sizes", false);
+    let report_sizes = match flag("report-sizes")?.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(io::Error::other("--report-sizes takes true or false")),
+    };
     eddy::run(serve(addr, report_sizes))
+}
+
+/// The value after `--name` on the command line: `None` when the flag is
+/// absent, an error when it has no value.
+fn flag(name: &str) -> io::Result<Option<String>> {
+    let flag = format!("--{name}");
+    let mut args = std::env::args().skip_while(|arg| *arg != flag);
+    match (args.next(), args.next()) {
+        (None, _) => Ok(None),
+        (Some(_), Some(value)) => Ok(Some(value)),
+        (Some(_), None) => Err(io::Error::other(format!("{flag} needs a value"))),
+    }
 }
 
 async fn serve(addr: String, report_sizes: bool) -> io::Result<()> {
     let listener = TcpListener::bind(&addr).await?;
     // Listen for Ctrl-C before announcing the address: a SIGINT sent as soon
     // as the line appears must stop the server cleanly, not kill it.
-    let interrupted = eddy_examples::ctrl_c()?;
+    // (`eddy::signal::ctrl_c()` would install its handler only when first
+    // polled, which is too late for that.)
+    let mut interrupts = signal(SignalKind::interrupt())?;
     let bound = listener.local_addr()?;
     println!("listening on {bound}");
     println!("try: cargo run --release --example echo_client -- --addr {bound}   (Ctrl-C to stop)");
@@ -59,25 +82,31 @@ async fn serve(addr: String, report_sizes: bool) -> io::Result<()> {
 
     // Accept until Ctrl-C. A failed accept (out of descriptors, say) is
     // reported and the loop goes on: `accept` itself backs off.
-    let accepting = async {
-        loop {
-            match listener.accept().await {
-                Ok((stream, _peer)) => {
-                    stats.accepted.set(stats.accepted.get() + 1);
-                    let connection = echo(stream, stats.clone());
-                    if report_sizes && stats.accepted.get() == 1 {
-                        // For the benchmarks' memory figure: RSS per idle
-                        // connection minus this is the runtime's own share.
-                        println!("conn_future_bytes={}", std::mem::size_of_val(&connection));
+    let accepting = eddy::spawn({
+        let stats = stats.clone();
+        async move {
+            loop {
+                match listener.accept().await {
+                    Ok((stream, _peer)) => {
+                        stats.accepted.set(stats.accepted.get() + 1);
+                        let connection = echo(stream, stats.clone());
+                        if report_sizes && stats.accepted.get() == 1 {
+                            // For the benchmarks' memory figure: RSS per idle
+                            // connection minus this is the runtime's own share.
+                            println!("conn_future_bytes={}", std::mem::size_of_val(&connection));
+                        }
+                        eddy::spawn(connection);
                     }
-                    eddy::spawn(connection);
+                    Err(error) => eprintln!("accept failed: {error}"),
                 }
-                Err(error) => eprintln!("accept failed: {error}"),
             }
         }
-    };
-    future::or(accepting, interrupted).await?;
-    drop(listener);
+    });
+    interrupts.recv().await;
+    // Stop accepting. Awaiting the aborted task waits until its future, and
+    // with it the listening socket, is dropped.
+    accepting.abort();
+    let _ = accepting.await;
 
     let deadline = Instant::now() + GRACE;
     while stats.live.get() > 0 && Instant::now() < deadline {
