@@ -64,11 +64,14 @@ impl RegistrationSet {
 
     /// Whether some deregistered resources wait for `release`: a cheap hint
     /// read without the lock (`Acquire` pairs with `deregister`'s `Release`).
+    /// Inlined: the driver asks at the start of every turn.
+    #[inline]
     pub fn needs_release(&self) -> bool {
         self.num_pending_release() != 0
     }
 
     /// How many deregistered resources wait for `release`.
+    #[inline]
     pub fn num_pending_release(&self) -> usize {
         self.num_pending_release.load(Ordering::Acquire)
     }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::ptr::NonNull;
 use std::sync::PoisonError;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use crate::linked_list::{Link, Pointers};
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
@@ -170,20 +170,34 @@ impl ScheduledIo {
         // The common case, a socket served by one task: no `readiness`
         // futures are linked, so at most two wakers, woken without building
         // a batch (which costs more than the wake itself on an echo).
-        if waiters.list.is_empty() {
-            drop(waiters);
-            if let Some(waker) = reader {
-                waker.wake();
-            }
-            if let Some(waker) = writer {
-                waker.wake();
-            }
+        if !waiters.list.is_empty() {
+            self.wake_linked(waiters, ready, [reader, writer]);
             return;
         }
+        drop(waiters);
+        if let Some(waker) = reader {
+            waker.wake();
+        }
+        if let Some(waker) = writer {
+            waker.wake();
+        }
+    }
 
+    /// The rest of `wake` when `readiness` futures are linked: wakes every
+    /// one whose interest intersects `ready`, and the reader and writer
+    /// `wake` took out. Out of line, so that its 32-waker batch does not
+    /// weigh on the common path above.
+    #[inline(never)]
+    fn wake_linked<'a>(
+        &'a self,
+        mut waiters: MutexGuard<'a, Waiters>,
+        ready: Ready,
+        slots: [Option<Waker>; 2],
+    ) {
         let mut batch = WakeList::new();
-        batch.extend(reader);
-        batch.extend(writer);
+        for waker in slots {
+            batch.extend(waker);
+        }
         loop {
             let mut drain = waiters
                 .list

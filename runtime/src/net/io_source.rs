@@ -3,7 +3,7 @@
 
 use std::io;
 use std::ops::Deref;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::task::{Context, Poll, ready};
 
 use eddy_io_driver::{Handle, Registration};
@@ -25,13 +25,19 @@ use crate::sys;
 pub struct IoSource<E: mio::event::Source> {
     /// The socket; `None` only while `into_inner` takes it out.
     io: Option<E>,
+    /// `io`'s descriptor, read once: mio's `as_fd` is an out-of-line call,
+    /// and every read and write needs the descriptor.
+    fd: RawFd,
     /// Where the driver records this socket's readiness.
     registration: Registration,
 }
 
 impl<E: mio::event::Source> IoSource<E> {
     /// Registers `io` with the runtime running on this thread.
-    pub(crate) fn new(io: E, interest: Interest) -> io::Result<IoSource<E>> {
+    pub(crate) fn new(io: E, interest: Interest) -> io::Result<IoSource<E>>
+    where
+        E: AsRawFd,
+    {
         IoSource::with_handle(io, interest, &context::io_handle()?)
     }
 
@@ -41,9 +47,13 @@ impl<E: mio::event::Source> IoSource<E> {
         mut io: E,
         interest: Interest,
         handle: &Handle,
-    ) -> io::Result<IoSource<E>> {
+    ) -> io::Result<IoSource<E>>
+    where
+        E: AsRawFd,
+    {
         let registration = Registration::new(&mut io, interest, handle)?;
         Ok(IoSource {
+            fd: io.as_raw_fd(),
             io: Some(io),
             registration,
         })
@@ -108,7 +118,7 @@ impl<E: mio::event::Source> IoSource<E> {
             return Poll::Ready(Ok(0));
         }
         ready!(coop::poll_proceed(cx));
-        let fd = self.io().as_fd();
+        let fd = self.fd();
         self.registration
             .poll_read_into(cx, buf, |buf| sys::recv(fd, buf))
     }
@@ -120,7 +130,7 @@ impl<E: mio::event::Source> IoSource<E> {
     where
         E: AsFd,
     {
-        match sys::shutdown_write(self.io().as_fd()) {
+        match sys::shutdown_write(self.fd()) {
             Err(error) if error.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
             result => Poll::Ready(result),
         }
@@ -135,7 +145,7 @@ impl<E: mio::event::Source> IoSource<E> {
     where
         E: AsFd,
     {
-        let fd = self.io().as_fd();
+        let fd = self.fd();
         self.poll_io(cx, Direction::Write, || sys::send(fd, buf))
     }
 
@@ -149,7 +159,7 @@ impl<E: mio::event::Source> IoSource<E> {
     where
         E: AsFd,
     {
-        let fd = self.io().as_fd();
+        let fd = self.fd();
         self.poll_io(cx, Direction::Write, || sys::send_vectored(fd, bufs))
     }
 
@@ -159,7 +169,7 @@ impl<E: mio::event::Source> IoSource<E> {
     where
         E: AsFd,
     {
-        let fd = self.io().as_fd();
+        let fd = self.fd();
         self.try_io(Interest::READABLE, || sys::recv(fd, buf))
     }
 
@@ -170,7 +180,7 @@ impl<E: mio::event::Source> IoSource<E> {
     where
         E: AsFd,
     {
-        let fd = self.io().as_fd();
+        let fd = self.fd();
         self.try_io(Interest::WRITABLE, || sys::send(fd, buf))
     }
 
@@ -186,6 +196,14 @@ impl<E: mio::event::Source> IoSource<E> {
     /// Waits until any readiness in `interest` is set.
     pub(crate) async fn ready(&self, interest: Interest) -> io::Result<()> {
         self.registration.readiness(interest).await.map(drop)
+    }
+
+    /// The socket's descriptor, borrowed for as long as `self` is.
+    fn fd(&self) -> BorrowedFd<'_> {
+        // SAFETY: `fd` belongs to `io`, which `self` owns and which stays
+        // open while `self` is borrowed (only `into_inner`, which consumes
+        // `self`, takes it out).
+        unsafe { BorrowedFd::borrow_raw(self.fd) }
     }
 
     fn io(&self) -> &E {

@@ -103,6 +103,7 @@ impl Core {
     /// The local fast path of a wake. Fails only if the queue is borrowed,
     /// which the loop never does across user code; the caller then falls
     /// back to the remote queue.
+    #[inline]
     pub(crate) fn push_local(&self, task: Arc<dyn Runnable>) -> Result<(), Arc<dyn Runnable>> {
         match self.queue.try_borrow_mut() {
             Ok(mut queue) => {
@@ -159,17 +160,20 @@ impl Core {
     /// nothing else to do.
     fn tick(&self, main: &MainWaker) {
         let interval = self.config.event_interval;
-        let mut polled: u32 = 0;
-        while self.polls_since_turn.get() < interval {
+        // Kept in a local while tasks run (nothing they can reach reads it),
+        // and written back once.
+        let start = self.polls_since_turn.get();
+        let mut polls = start;
+        while polls < interval {
             let Some(task) = self.queue.borrow_mut().pop_front() else {
                 break;
             };
+            polls += 1;
             self.run_task(task);
-            polled += 1;
-            self.polls_since_turn.set(self.polls_since_turn.get() + 1);
         }
-        if polled > 0 {
-            self.shared.metrics().polled(u64::from(polled));
+        self.polls_since_turn.set(polls);
+        if polls > start {
+            self.shared.metrics().polled(u64::from(polls - start));
         }
         if self.shared.has_remote() {
             self.adopt_remote();
@@ -177,16 +181,11 @@ impl Core {
 
         let has_deferred = !self.deferred.borrow().is_empty();
         let has_work = main.is_notified() || !self.queue.borrow().is_empty();
-        if has_work && !has_deferred && self.polls_since_turn.get() < interval {
+        if has_work && !has_deferred && polls < interval {
             // Work is waiting and the driver was turned recently enough.
             return;
         }
-        let timeout = if has_work || has_deferred {
-            Some(Duration::ZERO)
-        } else {
-            self.park_timeout()
-        };
-        self.turn(timeout);
+        self.turn(has_work || has_deferred);
     }
 
     /// Polls one task and forgets it if it finished.
@@ -219,15 +218,19 @@ impl Core {
         *self.adopted.borrow_mut() = adopted;
     }
 
-    /// How long the driver may block: until the next timer, or forever.
-    fn park_timeout(&self) -> Option<Duration> {
-        let deadline = self.timers.borrow().next_deadline()?;
-        Some(deadline.saturating_duration_since(Instant::now()))
-    }
-
-    /// Turns the driver, then fires due timers and deferred wakers.
-    fn turn(&self, timeout: Option<Duration>) {
+    /// Turns the driver, then fires due timers and deferred wakers. With
+    /// `has_work` the turn only collects events (zero timeout); otherwise it
+    /// blocks until the next timer is due, or forever if there is none.
+    fn turn(&self, has_work: bool) {
         self.polls_since_turn.set(0);
+        let timeout = if has_work {
+            Some(Duration::ZERO)
+        } else {
+            self.timers
+                .borrow()
+                .next_deadline()
+                .map(|deadline| deadline.saturating_duration_since(Instant::now()))
+        };
         let turned = self.driver.borrow_mut().turn(timeout);
         match turned {
             Ok(stats) => {
@@ -239,27 +242,34 @@ impl Core {
             // fd is unusable and no progress is possible.
             Err(error) => panic!("eddy: the I/O driver failed: {error}"),
         }
-        if !self.timers.borrow().is_empty() {
-            self.fire_timers();
+        // One look at the timers serves both the firing and the gauge: a
+        // server with none pays a single borrow per turn.
+        let mut timers_live = self.timers.borrow().len();
+        if timers_live > 0 {
+            timers_live = self.fire_timers();
         }
+        self.shared.metrics().set_timers_live(timers_live);
         self.wake_deferred();
-        self.publish_metrics();
     }
 
     /// Wakes every timer whose deadline passed. The wakers are taken out
     /// first and woken after the timers' borrow ends, so a waker that
     /// touches timers (a foreign one, say) cannot hit a borrow panic.
-    fn fire_timers(&self) {
+    /// Returns how many timers are still pending.
+    fn fire_timers(&self) -> usize {
         let mut fired = self.fired.take();
-        self.timers
-            .borrow_mut()
-            .drain_expired(Instant::now(), &mut fired);
+        let live = {
+            let mut timers = self.timers.borrow_mut();
+            timers.drain_expired(Instant::now(), &mut fired);
+            timers.len()
+        };
         crate::trace::timers_fired(fired.len());
         wake_all(&mut fired);
         // A burst of a million simultaneous deadlines must not pin a 16 MB
         // buffer for the life of the runtime.
         fired.shrink_to(1024);
         *self.fired.borrow_mut() = fired;
+        live
     }
 
     fn wake_deferred(&self) {

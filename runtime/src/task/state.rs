@@ -40,6 +40,7 @@ impl State {
 
     /// Marks the task as queued. Returns `true` when the caller must push it
     /// on a run queue: it was neither queued already nor complete.
+    #[inline]
     pub(crate) fn transition_to_notified(&self) -> bool {
         // A plain load first: a task that is woken repeatedly (or after it
         // finished) costs no read-modify-write.
@@ -53,6 +54,7 @@ impl State {
 
     /// Called by the runtime right before it polls the task. Returns the
     /// state seen, so the caller can check `is_cancelled`.
+    #[inline]
     pub(crate) fn transition_to_running(&self) -> Snapshot {
         Snapshot(self.word.fetch_and(!NOTIFIED, Ordering::AcqRel))
     }
