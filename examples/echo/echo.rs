@@ -19,8 +19,12 @@
 //! runtimes' echo servers.
 
 use std::cell::Cell;
+use std::convert::Infallible;
+use std::future::{Future, poll_fn};
 use std::io;
+use std::pin::pin;
 use std::rc::Rc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use eddy::net::{TcpListener, TcpStream};
@@ -82,31 +86,25 @@ async fn serve(addr: String, report_sizes: bool) -> io::Result<()> {
 
     // Accept until Ctrl-C. A failed accept (out of descriptors, say) is
     // reported and the loop goes on: `accept` itself backs off.
-    let accepting = eddy::spawn({
-        let stats = stats.clone();
-        async move {
-            loop {
-                match listener.accept().await {
-                    Ok((stream, _peer)) => {
-                        stats.accepted.set(stats.accepted.get() + 1);
-                        let connection = echo(stream, stats.clone());
-                        if report_sizes && stats.accepted.get() == 1 {
-                            // For the benchmarks' memory figure: RSS per idle
-                            // connection minus this is the runtime's own share.
-                            println!("conn_future_bytes={}", std::mem::size_of_val(&connection));
-                        }
-                        eddy::spawn(connection);
+    let accepting = async {
+        loop {
+            match listener.accept().await {
+                Ok((stream, _peer)) => {
+                    stats.accepted.set(stats.accepted.get() + 1);
+                    let connection = echo(stream, stats.clone());
+                    if report_sizes && stats.accepted.get() == 1 {
+                        // For the benchmarks' memory figure: RSS per idle
+                        // connection minus this is the runtime's own share.
+                        println!("conn_future_bytes={}", std::mem::size_of_val(&connection));
                     }
-                    Err(error) => eprintln!("accept failed: {error}"),
+                    eddy::spawn(connection);
                 }
+                Err(error) => eprintln!("accept failed: {error}"),
             }
         }
-    });
-    interrupts.recv().await;
-    // Stop accepting. Awaiting the aborted task waits until its future, and
-    // with it the listening socket, is dropped.
-    accepting.abort();
-    let _ = accepting.await;
+    };
+    until(interrupts.recv(), accepting).await;
+    drop(listener);
 
     let deadline = Instant::now() + GRACE;
     while stats.live.get() > 0 && Instant::now() < deadline {
@@ -120,6 +118,23 @@ async fn serve(addr: String, report_sizes: bool) -> io::Result<()> {
         stats.live.get(),
     );
     Ok(())
+}
+
+/// Polls `stop` and `work` together until `stop` completes, then drops
+/// `work`: a two-future `select` for a loop that never ends on its own.
+/// (Spawning the loop and aborting its task would do too, at the price of a
+/// second task type in the binary: 11 KB.)
+async fn until<T>(stop: impl Future<Output = T>, work: impl Future<Output = Infallible>) -> T {
+    let (mut stop, mut work) = (pin!(stop), pin!(work));
+    poll_fn(|cx| {
+        if let Poll::Ready(value) = stop.as_mut().poll(cx) {
+            return Poll::Ready(value);
+        }
+        // `work` never completes: its output type has no values.
+        let _ = work.as_mut().poll(cx);
+        Poll::Pending
+    })
+    .await
 }
 
 /// Serves one connection; its errors end only this connection.
