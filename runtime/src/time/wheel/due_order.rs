@@ -5,6 +5,12 @@
 //! than everything else the wheel does for a timer. Within one slot the
 //! sort keys (nanoseconds before the slot's end) span less than 2^20, so
 //! two counting passes of 10 bits each sort them in linear time.
+//!
+//! Everything else (short slots, the rare wide or out-of-order one) takes a
+//! hand-written heapsort rather than `sort_unstable`: the standard library's
+//! pattern-defeating quicksort is about 6 KB of machine code in every
+//! program with a timer, for slots that are short or rare; heapsort is a
+//! few hundred bytes and still O(n log n) on any input.
 
 /// One due timer: `(key, seq, slab index)`; smaller key fires first, then
 /// smaller `seq`.
@@ -25,13 +31,13 @@ const MIN_COUNTING: usize = 256;
 /// are inserted, and a cascade moves a whole list into empty lower slots
 /// in order), but that is checked, not trusted: out-of-order input, keys
 /// spanning more than two passes can sort (the "already due" slot, which
-/// mixes old deadlines) and short inputs take `sort_unstable` instead.
+/// mixes old deadlines) and short inputs take [`heap_sort`] instead.
 pub(crate) fn sort_due(items: &mut Vec<Due>, spare: &mut Vec<Due>) {
     let in_seq_order = items.windows(2).all(|pair| pair[0].1 < pair[1].1);
     let low = items.iter().map(|item| item.0).min().unwrap_or(0);
     let high = items.iter().map(|item| item.0).max().unwrap_or(0);
     if items.len() < MIN_COUNTING || !in_seq_order || high - low >= 1 << (2 * DIGIT_BITS) {
-        items.sort_unstable();
+        heap_sort(items);
         return;
     }
     // Least significant digit first: after the second (stable) pass the
@@ -56,6 +62,40 @@ pub(crate) fn sort_due(items: &mut Vec<Due>, spare: &mut Vec<Due>) {
             *bucket += 1;
         }
         std::mem::swap(items, spare);
+    }
+}
+
+/// Sorts `items` ascending by `(key, seq)` (`seq` is unique, so the slab
+/// index never decides): heapsort, O(n log n) on every input, no
+/// allocation, and small code.
+fn heap_sort(items: &mut [Due]) {
+    // Arrange a max-heap, then move its top (the largest) behind the
+    // shrinking heap until the heap is empty.
+    for root in (0..items.len() / 2).rev() {
+        sift_down(items, root);
+    }
+    for end in (1..items.len()).rev() {
+        items.swap(0, end);
+        sift_down(&mut items[..end], 0);
+    }
+}
+
+/// Moves `items[root]` down the max-heap `items` until it is no smaller
+/// than its children.
+fn sift_down(items: &mut [Due], mut root: usize) {
+    loop {
+        let mut child = 2 * root + 1;
+        if child >= items.len() {
+            return;
+        }
+        if child + 1 < items.len() && items[child] < items[child + 1] {
+            child += 1;
+        }
+        if items[root] >= items[child] {
+            return;
+        }
+        items.swap(root, child);
+        root = child;
     }
 }
 
@@ -98,6 +138,17 @@ mod tests {
                     (key, seq, seq as u32)
                 })
                 .collect();
+            check(items);
+        }
+    }
+
+    #[test]
+    fn short_slots_sort_exactly_by_key_then_seq_at_every_length() {
+        let mut next = numbers(7);
+        for len in 0..64u64 {
+            // Few distinct keys (many ties) and shuffled sequence numbers,
+            // so both halves of the order are exercised.
+            let items: Vec<Due> = (0..len).map(|i| (next() % 5, next(), i as u32)).collect();
             check(items);
         }
     }
