@@ -63,13 +63,16 @@ fn main() -> io::Result<()> {
 /// The value after `--name` on the command line: `None` when the flag is
 /// absent, an error when it has no value.
 fn flag(name: &str) -> io::Result<Option<String>> {
-    let flag = format!("--{name}");
-    let mut args = std::env::args().skip_while(|arg| *arg != flag);
-    match (args.next(), args.next()) {
-        (None, _) => Ok(None),
-        (Some(_), Some(value)) => Ok(Some(value)),
-        (Some(_), None) => Err(io::Error::other(format!("{flag} needs a value"))),
+    let mut args = std::env::args();
+    while let Some(arg) = args.next() {
+        if arg.strip_prefix("--") == Some(name) {
+            return match args.next() {
+                Some(value) => Ok(Some(value)),
+                None => Err(io::Error::other(format!("--{name} needs a value"))),
+            };
+        }
     }
+    Ok(None)
 }
 
 async fn serve(addr: String, report_sizes: bool) -> io::Result<()> {
