@@ -14,6 +14,7 @@
 //!   killing the process with `SIGPIPE` (in a child with `SIGPIPE` at its
 //!   default action, so the runtime cannot lean on Rust's start-up code);
 //! * owned halves in two tasks, borrowed halves in one, `reunite`;
+//! * `read_exact` on a stream that ends early is `UnexpectedEof`;
 //! * `futures-io` interoperability: `eddy::io::copy` and `futures-util`'s
 //!   extension traits drive eddy's streams;
 //! * connecting to a closed port is `ConnectionRefused`;
@@ -615,6 +616,24 @@ fn borrowed_halves_read_and_write_at_once_in_one_task() {
         let mut back = [0u8; 5];
         stream.read_exact(&mut back).await.expect("read");
         assert_eq!(&back, b"whole");
+    });
+}
+
+#[test]
+fn read_exact_fails_with_unexpected_eof_when_the_peer_closes_early() {
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let (mut client, mut server) = tcp_pair(&listener).await;
+        client.write_all(b"ten bytes!").await.expect("write");
+        drop(client);
+        let mut buf = [0u8; 16];
+        let err = server
+            .read_exact(&mut buf)
+            .await
+            .expect_err("the stream ended after 10 of the 16 bytes");
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        // What did arrive was delivered, in order, before the error.
+        assert_eq!(&buf[..10], b"ten bytes!");
     });
 }
 
