@@ -154,6 +154,7 @@ impl ScheduledIo {
     /// Wakers are taken out under the lock in batches of at most 32, then
     /// woken with the lock released: a woken task may run at once, take this
     /// lock, or drop the resource.
+    #[inline]
     pub fn wake(&self, ready: Ready) {
         let mut waiters = self.lock_waiters();
         let reader = if ready.intersects(Direction::Read.mask()) {
