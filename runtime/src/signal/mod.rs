@@ -9,8 +9,8 @@
 //!
 //! ```text
 //!  kill(pid, SIGUSR1)
-//!    |  the kernel interrupts some thread and runs eddy's handler
-//!    |  (handler.rs), which calls slots::deliver(SIGUSR1)
+//!    |  the kernel interrupts some thread and runs signal-hook-registry's
+//!    |  handler, which calls ours: slots::deliver(SIGUSR1)
 //!    v
 //!  deliver: for every occupied slot of SIGUSR1, write(fd, 1 byte)
 //!    |  (non-blocking; a full pipe already means "wake up")
@@ -43,23 +43,18 @@
 //! waits until no handler is in flight (a counter the handler raises
 //! around its loop) before it closes anything.
 //!
-//! The process-level handler for a signal number is installed with
-//! `sigaction(2)` the first time anyone listens for it (`install.rs`) and
-//! stays installed for the life of the process, like tokio's: from then on
-//! the signal's default action (for SIGINT, terminating the process) no
-//! longer runs, even when no listener is left. A handler that some other
-//! library installed before eddy's still runs, after eddy's, on every
-//! delivery. Deliveries that arrive while a signal has no listener are
-//! dropped.
+//! The process-level handler for a signal number is installed through
+//! `signal-hook-registry` the first time anyone listens for it
+//! (`install.rs`) and stays installed for the life of the process, like
+//! tokio's: from then on the signal's default action (for SIGINT,
+//! terminating the process) no longer runs, even when no listener is left.
+//! Deliveries that arrive while a signal has no listener are dropped.
 //!
 //! Several deliveries between two polls coalesce into one `recv`: the kernel
 //! coalesces pending signals anyway, so counting them would promise more
 //! than the OS does.
 
 mod ctrl_c;
-mod handler;
-#[cfg(test)]
-mod handler_tests;
 mod install;
 mod slots;
 pub mod unix;
