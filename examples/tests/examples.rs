@@ -12,11 +12,12 @@
 
 #![cfg(unix)]
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::OnceLock;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -31,49 +32,9 @@ const EXAMPLES: &[(&str, &str)] = &[
     ("eddy-examples", "hello"),
 ];
 
-/// The built example `name`, built (once per test binary) if missing or
-/// stale.
-///
-/// Builds with this test binary's own profile and target directory, so a
-/// `cargo test --release` runs release examples.
+/// The built example `name` (see [`support::example_path`]).
 fn example(name: &str) -> PathBuf {
-    static PROFILE_DIR: OnceLock<PathBuf> = OnceLock::new();
-    let profile_dir = PROFILE_DIR.get_or_init(|| {
-        // target/<profile>/deps/examples-HASH -> target/<profile>
-        let exe = std::env::current_exe().expect("current_exe");
-        let profile_dir = exe
-            .parent()
-            .and_then(|deps| deps.parent())
-            .expect("the test binary lives in target/<profile>/deps")
-            .to_path_buf();
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut build = Command::new(cargo);
-        build.args(["build", "--quiet"]);
-        for (package, example) in EXAMPLES {
-            build.args(["-p", package, "--example", example]);
-        }
-        if profile_dir.file_name().is_some_and(|dir| dir == "release") {
-            build.arg("--release");
-        }
-        if let Some(target) = profile_dir.parent() {
-            build.env("CARGO_TARGET_DIR", target);
-        }
-        let status = build
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("run cargo build");
-        assert!(status.success(), "building the examples failed: {status}");
-        profile_dir
-    });
-    let path = profile_dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} is missing after the build",
-        path.display()
-    );
-    path
+    support::example_path(EXAMPLES, name)
 }
 
 /// An example running as a child process. Its stdout arrives line by line

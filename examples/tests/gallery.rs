@@ -7,11 +7,12 @@
 //! Every wait is bounded by a generous hang guard ([`PATIENCE`]); no test
 //! asserts anything about how long something took.
 
+mod support;
+
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -33,48 +34,13 @@ const GALLERY: &[&str] = &[
     "udp_echo",
 ];
 
-/// The path of example `name`, built if it is missing or stale.
-///
-/// `cargo test` alone builds the package's examples first, but
-/// `cargo test --test gallery` does not, and neither rebuilds an example
-/// that changed since: so the first call runs `cargo build --example ...`
-/// for the [`GALLERY`] (a no-op when everything is fresh), with the
-/// profile and target directory this test binary was built with.
+/// The path of example `name` (see [`support::example_path`]).
 fn example_path(name: &str) -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    let profile_dir = BUILT.get_or_init(|| {
-        // target/<profile>/deps/gallery-HASH -> target/<profile>
-        let exe = std::env::current_exe().expect("current_exe");
-        let profile_dir = exe
-            .parent()
-            .and_then(|deps| deps.parent())
-            .expect("the test binary lives in target/<profile>/deps")
-            .to_path_buf();
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut build = Command::new(cargo);
-        build.args(["build", "--quiet", "-p", env!("CARGO_PKG_NAME")]);
-        for example in GALLERY {
-            build.args(["--example", example]);
-        }
-        if profile_dir.file_name().is_some_and(|dir| dir == "release") {
-            build.arg("--release");
-        }
-        if let Some(target) = profile_dir.parent() {
-            build.env("CARGO_TARGET_DIR", target);
-        }
-        let status = build
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("run cargo build");
-        assert!(
-            status.success(),
-            "building the gallery examples failed: {status}"
-        );
-        profile_dir
-    });
-    profile_dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+    let gallery: Vec<(&str, &str)> = GALLERY
+        .iter()
+        .map(|example| (env!("CARGO_PKG_NAME"), *example))
+        .collect();
+    support::example_path(&gallery, name)
 }
 
 /// A running example. Dropping it kills the process, so a failing test

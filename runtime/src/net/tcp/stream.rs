@@ -11,7 +11,7 @@ use eddy_registration::{Direction, Interest};
 use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::net::IoSource;
 use crate::net::addr::{each_addr, resolve};
-use crate::net::split::{SplitStream, impl_futures_io};
+use crate::net::split::{SplitStream, impl_futures_io, impl_stream_io};
 
 /// A TCP connection.
 ///
@@ -95,27 +95,6 @@ impl TcpStream {
     /// non-blocking mode.
     pub fn into_std(self) -> io::Result<std::net::TcpStream> {
         Ok(self.source.into_inner()?.into())
-    }
-
-    /// Reads some bytes into `buf`; `Ok(0)` means the peer closed its side
-    /// (or `buf` is empty).
-    pub fn read(&mut self, buf: &mut [u8]) -> impl Future<Output = io::Result<usize>> {
-        std::future::poll_fn(move |cx| self.poll_read_priv(cx, buf))
-    }
-
-    /// Reads exactly `buf.len()` bytes, or fails with `UnexpectedEof`.
-    pub fn read_exact(&mut self, buf: &mut [u8]) -> impl Future<Output = io::Result<()>> {
-        crate::io::util::read_exact(buf, move |cx, buf| self.poll_read_priv(cx, buf))
-    }
-
-    /// Writes some bytes of `buf`, returning how many.
-    pub fn write(&mut self, buf: &[u8]) -> impl Future<Output = io::Result<usize>> {
-        std::future::poll_fn(move |cx| self.poll_write_priv(cx, buf))
-    }
-
-    /// Writes all of `buf`.
-    pub fn write_all(&mut self, buf: &[u8]) -> impl Future<Output = io::Result<()>> {
-        crate::io::util::write_all(buf, move |cx, buf| self.poll_write_priv(cx, buf))
     }
 
     /// Reads into `buf` without removing the bytes from the socket.
@@ -222,3 +201,4 @@ impl SplitStream for TcpStream {
 }
 
 impl_futures_io!(TcpStream);
+impl_stream_io!(TcpStream);

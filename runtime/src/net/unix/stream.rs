@@ -10,7 +10,7 @@ use eddy_registration::Interest;
 
 use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::net::IoSource;
-use crate::net::split::{SplitStream, impl_futures_io};
+use crate::net::split::{SplitStream, impl_futures_io, impl_stream_io};
 
 /// A Unix-domain stream connection.
 ///
@@ -92,27 +92,6 @@ impl UnixStream {
         Ok(self.source.into_inner()?.into())
     }
 
-    /// Reads some bytes into `buf`; `Ok(0)` means the peer closed its side
-    /// (or `buf` is empty).
-    pub fn read(&mut self, buf: &mut [u8]) -> impl Future<Output = io::Result<usize>> {
-        std::future::poll_fn(move |cx| self.poll_read_priv(cx, buf))
-    }
-
-    /// Reads exactly `buf.len()` bytes, or fails with `UnexpectedEof`.
-    pub fn read_exact(&mut self, buf: &mut [u8]) -> impl Future<Output = io::Result<()>> {
-        crate::io::util::read_exact(buf, move |cx, buf| self.poll_read_priv(cx, buf))
-    }
-
-    /// Writes some bytes of `buf`, returning how many.
-    pub fn write(&mut self, buf: &[u8]) -> impl Future<Output = io::Result<usize>> {
-        std::future::poll_fn(move |cx| self.poll_write_priv(cx, buf))
-    }
-
-    /// Writes all of `buf`.
-    pub fn write_all(&mut self, buf: &[u8]) -> impl Future<Output = io::Result<()>> {
-        crate::io::util::write_all(buf, move |cx, buf| self.poll_write_priv(cx, buf))
-    }
-
     /// Reads now if the socket is known to be readable, else `WouldBlock`.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.source.try_read_stream(buf)
@@ -185,3 +164,4 @@ impl SplitStream for UnixStream {
 }
 
 impl_futures_io!(UnixStream);
+impl_stream_io!(UnixStream);
