@@ -35,6 +35,14 @@ const NO_SIGPIPE: libc::c_int = libc::MSG_NOSIGNAL;
 #[cfg(target_vendor = "apple")]
 const NO_SIGPIPE: libc::c_int = 0;
 
+/// The `SO_LINGER` that counts in seconds. Apple's plain `SO_LINGER`
+/// counts in clock ticks, so `Some(1 s)` would linger a hundredth of that;
+/// `SO_LINGER_SEC` is the one that takes seconds there.
+#[cfg(not(target_vendor = "apple"))]
+const SO_LINGER_SECONDS: libc::c_int = libc::SO_LINGER;
+#[cfg(target_vendor = "apple")]
+const SO_LINGER_SECONDS: libc::c_int = libc::SO_LINGER_SEC;
+
 /// `recv(2)` into `buf`: the read of every stream socket.
 #[inline]
 pub(crate) fn recv(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
@@ -99,7 +107,7 @@ pub(crate) fn set_linger(fd: BorrowedFd<'_>, linger: Option<Duration>) -> io::Re
         syscall!(setsockopt(
             fd.as_raw_fd(),
             libc::SOL_SOCKET,
-            libc::SO_LINGER,
+            SO_LINGER_SECONDS,
             (&raw const value).cast(),
             size_of::<libc::linger>() as libc::socklen_t,
         ))
