@@ -43,6 +43,13 @@ const SO_LINGER_SECONDS: libc::c_int = libc::SO_LINGER;
 #[cfg(target_vendor = "apple")]
 const SO_LINGER_SECONDS: libc::c_int = libc::SO_LINGER_SEC;
 
+/// The most slices one `sendmsg(2)` accepts (`IOV_MAX`, which Linux's
+/// headers call `UIO_MAXIOV`); std's `write_vectored` caps at it too.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const MAX_IOV: usize = libc::UIO_MAXIOV as usize;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const MAX_IOV: usize = libc::IOV_MAX as usize;
+
 /// `recv(2)` into `buf`: the read of every stream socket.
 #[inline]
 pub(crate) fn recv(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
@@ -70,17 +77,19 @@ pub(crate) fn send(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
     Ok(n as usize)
 }
 
-/// `sendmsg(2)` of `bufs` in one call, without `SIGPIPE` (std's vectored
-/// write is `writev(2)`, which raises it).
+/// `sendmsg(2)` of `bufs` (at most the first [`MAX_IOV`]) in one call,
+/// without `SIGPIPE` (std's vectored write is `writev(2)`, which raises it).
 pub(crate) fn send_vectored(fd: BorrowedFd<'_>, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
     // SAFETY: `msghdr` is plain data; all zeroes is "no address, no
     // control data", which is what we send.
     let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
     // `IoSlice` is guaranteed to be ABI-compatible with `iovec` on Unix.
     message.msg_iov = bufs.as_ptr().cast_mut().cast();
-    // `msg_iovlen`'s type differs between platforms; the kernel caps the
-    // count at `IOV_MAX` and fails with `EMSGSIZE` beyond it.
-    message.msg_iovlen = bufs.len() as _;
+    // Only the first `MAX_IOV` slices: the kernel fails a longer array with
+    // `EMSGSIZE` instead of writing a prefix, and a vectored write may
+    // write less than it was given. The cap also makes the cast lossless
+    // where `msg_iovlen` is a `c_int` (Apple, musl) rather than a `size_t`.
+    message.msg_iovlen = bufs.len().min(MAX_IOV) as _;
     // SAFETY: `message` points at `bufs`, valid for reads for the whole
     // call, and `fd` is a descriptor borrowed for it.
     let n = unsafe { syscall!(sendmsg(fd.as_raw_fd(), &message, NO_SIGPIPE)) }?;

@@ -16,7 +16,8 @@
 //! * owned halves in two tasks, borrowed halves in one, `reunite`;
 //! * `read_exact` on a stream that ends early is `UnexpectedEof`;
 //! * `futures-io` interoperability: `eddy::io::copy` and `futures-util`'s
-//!   extension traits drive eddy's streams;
+//!   extension traits drive eddy's streams, and a vectored write of more
+//!   slices than `IOV_MAX` writes a prefix instead of failing;
 //! * connecting to a closed port is `ConnectionRefused`;
 //! * sockets that escaped a dropped runtime fail with the shutdown error
 //!   (and close cleanly when dropped outside any runtime);
@@ -708,6 +709,29 @@ fn io_copy_and_futures_util_drive_eddy_streams_through_futures_io() {
         assert_eq!(n, 0, "nothing after EOF");
 
         server.assert_one_connection_served(sent.len() as u64).await;
+    });
+}
+
+#[test]
+fn a_vectored_write_of_more_slices_than_iov_max_writes_a_prefix_instead_of_failing() {
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let (mut client, mut server) = tcp_pair(&listener).await;
+        // 4096 one-byte slices: four times `IOV_MAX` (1024 on Linux and the
+        // BSDs), few enough bytes for an empty loopback socket buffer.
+        let sent = payload(41, 4096);
+        let slices: Vec<io::IoSlice<'_>> = sent.chunks(1).map(io::IoSlice::new).collect();
+        let n = AsyncWriteExt::write_vectored(&mut client, &slices)
+            .await
+            .expect("a vectored write of many slices writes what it can, like std's");
+        assert!(
+            n > 0 && n <= sent.len(),
+            "wrote {n} of {} bytes",
+            sent.len()
+        );
+        let mut got = vec![0u8; n];
+        server.read_exact(&mut got).await.expect("read");
+        assert_same_bytes(&got, &sent[..n], "the written prefix");
     });
 }
 
