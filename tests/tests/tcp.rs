@@ -19,6 +19,8 @@
 //!   extension traits drive eddy's streams, and a vectored write of more
 //!   slices than `IOV_MAX` writes a prefix instead of failing;
 //! * connecting to a closed port is `ConnectionRefused`;
+//! * `set_linger` takes whole seconds (on Apple systems too, whose plain
+//!   `SO_LINGER` counts clock ticks) and `None` turns lingering off;
 //! * sockets that escaped a dropped runtime fail with the shutdown error
 //!   (and close cleanly when dropped outside any runtime);
 //! * `accept` under a full descriptor table keeps the listener alive
@@ -561,6 +563,56 @@ fn connecting_to_a_closed_port_is_refused() {
             .await
             .expect_err("nobody listens there");
         assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused, "{error}");
+    });
+}
+
+/// The linger interval the kernel holds for `stream`, in seconds, read
+/// with the option that counts seconds on this system (Apple's plain
+/// `SO_LINGER` counts clock ticks; `SO_LINGER_SEC` counts seconds).
+fn linger_seconds(stream: &std::net::TcpStream) -> Option<i32> {
+    use std::os::fd::AsRawFd;
+    #[cfg(target_vendor = "apple")]
+    let option = libc::SO_LINGER_SEC;
+    #[cfg(not(target_vendor = "apple"))]
+    let option = libc::SO_LINGER;
+    let mut value = libc::linger {
+        l_onoff: 0,
+        l_linger: 0,
+    };
+    let mut len = std::mem::size_of::<libc::linger>() as libc::socklen_t;
+    // SAFETY: `value` and `len` are valid for writes and `len` holds the
+    // size of `value`, the type this option returns; the fd is open for
+    // the call (borrowed from `stream`).
+    let result = unsafe {
+        libc::getsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            option,
+            (&raw mut value).cast(),
+            &mut len,
+        )
+    };
+    assert_eq!(result, 0, "getsockopt: {}", io::Error::last_os_error());
+    (value.l_onoff != 0).then_some(value.l_linger)
+}
+
+#[test]
+fn set_linger_takes_whole_seconds_and_none_turns_it_off() {
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let (client, _server) = tcp_pair(&listener).await;
+        client
+            .set_linger(Some(Duration::from_secs(5)))
+            .expect("linger");
+        // Read back through the std stream (eddy's exposes no fd). Seconds,
+        // not clock ticks: a plain `SO_LINGER` on Apple systems would store
+        // 5 ticks, which reads back here as 0.
+        let client = client.into_std().expect("into_std");
+        assert_eq!(linger_seconds(&client), Some(5));
+        let client = TcpStream::from_std(client).expect("from_std");
+        client.set_linger(None).expect("linger off");
+        let client = client.into_std().expect("into_std");
+        assert_eq!(linger_seconds(&client), None);
     });
 }
 
