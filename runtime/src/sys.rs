@@ -28,8 +28,9 @@ macro_rules! syscall {
 /// `send(2)` flags that turn a write to a vanished peer into an `EPIPE`
 /// error instead of a `SIGPIPE`, which kills a process that has not
 /// ignored it (Rust's `main` ignores it; a host program embedding eddy may
-/// not). Apple systems have no such flag; mio sets `SO_NOSIGPIPE` on the
-/// sockets it creates there instead.
+/// not). Apple systems have no such flag; [`prevent_sigpipe`] sets the
+/// socket option `SO_NOSIGPIPE` there instead, on every socket eddy
+/// registers.
 #[cfg(not(target_vendor = "apple"))]
 const NO_SIGPIPE: libc::c_int = libc::MSG_NOSIGNAL;
 #[cfg(target_vendor = "apple")]
@@ -50,12 +51,22 @@ const MAX_IOV: usize = libc::UIO_MAXIOV as usize;
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 const MAX_IOV: usize = libc::IOV_MAX as usize;
 
+/// The most bytes one `recv` or `send` is asked to move. Apple's calls fail
+/// with `EINVAL` above `INT_MAX`; elsewhere a count must fit an `isize`.
+/// A call may always move less than it was given, so capping is invisible
+/// to callers (std caps its reads and writes the same way).
+#[cfg(target_vendor = "apple")]
+const MAX_BUF_LEN: usize = libc::c_int::MAX as usize - 1;
+#[cfg(not(target_vendor = "apple"))]
+const MAX_BUF_LEN: usize = isize::MAX as usize;
+
 /// `recv(2)` into `buf`: the read of every stream socket.
 #[inline]
 pub(crate) fn recv(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
-    // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the whole
-    // call, and `fd` is a descriptor borrowed for it.
-    let n = unsafe { syscall!(recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0)) }?;
+    let len = buf.len().min(MAX_BUF_LEN);
+    // SAFETY: `buf` is valid for writes of `len <= buf.len()` bytes for the
+    // whole call, and `fd` is a descriptor borrowed for it.
+    let n = unsafe { syscall!(recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), len, 0)) }?;
     // `recv` returns at most `buf.len()`, never a negative count but -1.
     Ok(n as usize)
 }
@@ -64,16 +75,10 @@ pub(crate) fn recv(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
 /// `write(2)`, which std uses for `UnixStream`, raises it.
 #[inline]
 pub(crate) fn send(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
-    // SAFETY: `buf` is valid for reads of `buf.len()` bytes for the whole
-    // call, and `fd` is a descriptor borrowed for it.
-    let n = unsafe {
-        syscall!(send(
-            fd.as_raw_fd(),
-            buf.as_ptr().cast(),
-            buf.len(),
-            NO_SIGPIPE
-        ))
-    }?;
+    let len = buf.len().min(MAX_BUF_LEN);
+    // SAFETY: `buf` is valid for reads of `len <= buf.len()` bytes for the
+    // whole call, and `fd` is a descriptor borrowed for it.
+    let n = unsafe { syscall!(send(fd.as_raw_fd(), buf.as_ptr().cast(), len, NO_SIGPIPE)) }?;
     Ok(n as usize)
 }
 
@@ -103,12 +108,14 @@ pub(crate) fn shutdown_write(fd: BorrowedFd<'_>) -> io::Result<()> {
 }
 
 /// Sets `SO_LINGER`: `None` turns it off; `Some(d)` makes `close` wait up
-/// to `d` (whole seconds) for unsent data, and `Some(0)` makes it reset
-/// the connection at once.
+/// to `d` for unsent data, and `Some(Duration::ZERO)` makes it reset the
+/// connection at once. The kernel counts whole seconds, so a non-zero `d`
+/// is rounded *up*: truncating `Some(500 ms)` to zero would turn a request
+/// to wait into a reset that throws the unsent data away.
 pub(crate) fn set_linger(fd: BorrowedFd<'_>, linger: Option<Duration>) -> io::Result<()> {
     let value = libc::linger {
         l_onoff: libc::c_int::from(linger.is_some()),
-        l_linger: linger.map_or(0, |d| d.as_secs().try_into().unwrap_or(libc::c_int::MAX)),
+        l_linger: linger.map_or(0, whole_seconds_up),
     };
     // SAFETY: `value` is a `linger`, the type `SO_LINGER` takes, and the
     // length passed is its size; `fd` is borrowed for the call.
@@ -122,6 +129,42 @@ pub(crate) fn set_linger(fd: BorrowedFd<'_>, linger: Option<Duration>) -> io::Re
         ))
     }
     .map(drop)
+}
+
+/// `d` in whole seconds, rounded up, saturating at `c_int::MAX`.
+fn whole_seconds_up(d: Duration) -> libc::c_int {
+    let seconds = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+    seconds.try_into().unwrap_or(libc::c_int::MAX)
+}
+
+/// Makes a write to a vanished peer an `EPIPE` error, never a `SIGPIPE`,
+/// for every later `send` on `fd`. Apple systems have no per-call flag
+/// (`NO_SIGPIPE` is 0 there) but a per-socket option, `SO_NOSIGPIPE`,
+/// which mio sets on the sockets it creates but not on accepted ones, and
+/// std's sockets handed to `from_std` may come from anywhere. Elsewhere
+/// `send` passes `MSG_NOSIGNAL`, so there is nothing to do.
+#[cfg(target_vendor = "apple")]
+pub(crate) fn prevent_sigpipe(fd: BorrowedFd<'_>) -> io::Result<()> {
+    let on: libc::c_int = 1;
+    // SAFETY: `on` is a `c_int`, the type `SO_NOSIGPIPE` takes, and the
+    // length passed is its size; `fd` is borrowed for the call.
+    unsafe {
+        syscall!(setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_NOSIGPIPE,
+            (&raw const on).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        ))
+    }
+    .map(drop)
+}
+
+/// See the Apple version: `MSG_NOSIGNAL` on every `send` covers it here.
+#[cfg(not(target_vendor = "apple"))]
+#[inline]
+pub(crate) fn prevent_sigpipe(_fd: BorrowedFd<'_>) -> io::Result<()> {
+    Ok(())
 }
 
 /// Whether `fd` is a stream socket (`SO_TYPE` is `SOCK_STREAM`).

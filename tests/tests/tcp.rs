@@ -616,6 +616,26 @@ fn set_linger_takes_whole_seconds_and_none_turns_it_off() {
     });
 }
 
+#[test]
+fn a_sub_second_linger_rounds_up_instead_of_becoming_a_reset() {
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let (client, _server) = tcp_pair(&listener).await;
+        // Truncated to whole seconds this would be 0: close would reset the
+        // connection and drop unsent data instead of waiting for it.
+        client
+            .set_linger(Some(Duration::from_millis(500)))
+            .expect("linger");
+        let client = client.into_std().expect("into_std");
+        assert_eq!(linger_seconds(&client), Some(1));
+        // Zero stays zero: that is how a caller asks for the reset.
+        let client = TcpStream::from_std(client).expect("from_std");
+        client.set_linger(Some(Duration::ZERO)).expect("linger 0");
+        let client = client.into_std().expect("into_std");
+        assert_eq!(linger_seconds(&client), Some(0));
+    });
+}
+
 // ---------------------------------------------------------------------------
 // Halves
 // ---------------------------------------------------------------------------

@@ -36,7 +36,7 @@ impl<E: mio::event::Source> IoSource<E> {
     /// Registers `io` with the runtime running on this thread.
     pub(crate) fn new(io: E, interest: Interest) -> io::Result<IoSource<E>>
     where
-        E: AsRawFd,
+        E: AsFd,
     {
         IoSource::with_handle(io, interest, &context::io_handle()?)
     }
@@ -49,11 +49,13 @@ impl<E: mio::event::Source> IoSource<E> {
         handle: &Handle,
     ) -> io::Result<IoSource<E>>
     where
-        E: AsRawFd,
+        E: AsFd,
     {
+        sys::prevent_sigpipe(io.as_fd())?;
+        let fd = io.as_fd().as_raw_fd();
         let registration = Registration::new(&mut io, interest, handle)?;
         Ok(IoSource {
-            fd: io.as_raw_fd(),
+            fd,
             io: Some(io),
             registration,
         })

@@ -165,6 +165,8 @@ macro_rules! impl_stream_io {
         impl $stream {
             /// Reads some bytes into `buf`; `Ok(0)` means the peer closed its
             /// side (or `buf` is empty).
+            ///
+            /// Cancel safe: dropped before it completes, it has read nothing.
             pub fn read(
                 &mut self,
                 buf: &mut [u8],
@@ -175,6 +177,9 @@ macro_rules! impl_stream_io {
             }
 
             /// Reads exactly `buf.len()` bytes, or fails with `UnexpectedEof`.
+            ///
+            /// Not cancel safe: dropped before it completes, it may have read
+            /// some bytes into `buf`, and how many is lost with it.
             pub fn read_exact(
                 &mut self,
                 buf: &mut [u8],
@@ -185,6 +190,9 @@ macro_rules! impl_stream_io {
             }
 
             /// Writes some bytes of `buf`, returning how many.
+            ///
+            /// Cancel safe: dropped before it completes, it has written
+            /// nothing.
             pub fn write(
                 &mut self,
                 buf: &[u8],
@@ -195,6 +203,10 @@ macro_rules! impl_stream_io {
             }
 
             /// Writes all of `buf`.
+            ///
+            /// Not cancel safe: dropped before it completes, it may have
+            /// written a prefix of `buf`, and how long a prefix is lost with
+            /// it.
             pub fn write_all(
                 &mut self,
                 buf: &[u8],
@@ -261,11 +273,16 @@ pub(crate) fn into_split<S: SplitStream>(stream: S) -> (OwnedReadHalf<S>, OwnedW
 
 impl<S: SplitStream> ReadHalf<'_, S> {
     /// Reads some bytes into `buf`; `Ok(0)` means the peer closed its side.
+    ///
+    /// Cancel safe: dropped before it completes, it has read nothing.
     pub fn read(&mut self, buf: &mut [u8]) -> impl Future<Output = io::Result<usize>> {
         std::future::poll_fn(move |cx| self.stream.poll_read_priv(cx, buf))
     }
 
     /// Reads exactly `buf.len()` bytes, or fails with `UnexpectedEof`.
+    ///
+    /// Not cancel safe: dropped midway, it may have read some bytes into
+    /// `buf`, and how many is lost with it.
     pub fn read_exact(&mut self, buf: &mut [u8]) -> impl Future<Output = io::Result<()>> {
         crate::io::util::read_exact(buf, move |cx, buf| self.stream.poll_read_priv(cx, buf))
     }
@@ -273,11 +290,16 @@ impl<S: SplitStream> ReadHalf<'_, S> {
 
 impl<S: SplitStream> WriteHalf<'_, S> {
     /// Writes some bytes of `buf`, returning how many.
+    ///
+    /// Cancel safe: dropped before it completes, it has written nothing.
     pub fn write(&mut self, buf: &[u8]) -> impl Future<Output = io::Result<usize>> {
         std::future::poll_fn(move |cx| self.stream.poll_write_priv(cx, buf))
     }
 
     /// Writes all of `buf`.
+    ///
+    /// Not cancel safe: dropped midway, it may have written a prefix of
+    /// `buf`, and how long a prefix is lost with it.
     pub fn write_all(&mut self, buf: &[u8]) -> impl Future<Output = io::Result<()>> {
         crate::io::util::write_all(buf, move |cx, buf| self.stream.poll_write_priv(cx, buf))
     }
@@ -285,11 +307,16 @@ impl<S: SplitStream> WriteHalf<'_, S> {
 
 impl<S: SplitStream> OwnedReadHalf<S> {
     /// Reads some bytes into `buf`; `Ok(0)` means the peer closed its side.
+    ///
+    /// Cancel safe: dropped before it completes, it has read nothing.
     pub fn read(&mut self, buf: &mut [u8]) -> impl Future<Output = io::Result<usize>> {
         std::future::poll_fn(move |cx| self.stream.poll_read_priv(cx, buf))
     }
 
     /// Reads exactly `buf.len()` bytes, or fails with `UnexpectedEof`.
+    ///
+    /// Not cancel safe: dropped midway, it may have read some bytes into
+    /// `buf`, and how many is lost with it.
     pub fn read_exact(&mut self, buf: &mut [u8]) -> impl Future<Output = io::Result<()>> {
         crate::io::util::read_exact(buf, move |cx, buf| self.stream.poll_read_priv(cx, buf))
     }
@@ -324,11 +351,16 @@ impl<S: SplitStream> OwnedReadHalf<S> {
 
 impl<S: SplitStream> OwnedWriteHalf<S> {
     /// Writes some bytes of `buf`, returning how many.
+    ///
+    /// Cancel safe: dropped before it completes, it has written nothing.
     pub fn write(&mut self, buf: &[u8]) -> impl Future<Output = io::Result<usize>> {
         std::future::poll_fn(move |cx| self.stream.poll_write_priv(cx, buf))
     }
 
     /// Writes all of `buf`.
+    ///
+    /// Not cancel safe: dropped midway, it may have written a prefix of
+    /// `buf`, and how long a prefix is lost with it.
     pub fn write_all(&mut self, buf: &[u8]) -> impl Future<Output = io::Result<()>> {
         crate::io::util::write_all(buf, move |cx, buf| self.stream.poll_write_priv(cx, buf))
     }
