@@ -218,7 +218,7 @@ fn set_nofile_soft_limit(soft: libc::rlim_t) {
 
 /// Makes sure this process may open `needed` descriptors (the default soft
 /// limit is often 1024), raising the soft limit up to the hard one.
-fn ensure_fd_limit(needed: u64) {
+fn ensure_fd_limit(needed: libc::rlim_t) {
     let limit = nofile_limit();
     if limit.rlim_cur >= needed {
         return;
@@ -422,13 +422,13 @@ async fn echo_to_many_clients(burst: bool) {
 
 #[test]
 fn echo_server_returns_the_exact_bytes_to_500_concurrent_clients() {
-    ensure_fd_limit(2 * CLIENTS as u64 + 100);
+    ensure_fd_limit(2 * CLIENTS as libc::rlim_t + 100);
     run_bounded(LIMIT, || echo_to_many_clients(false));
 }
 
 #[test]
 fn a_burst_of_500_connects_before_the_first_accept_is_served_without_resets() {
-    ensure_fd_limit(2 * CLIENTS as u64 + 100);
+    ensure_fd_limit(2 * CLIENTS as libc::rlim_t + 100);
     run_bounded(LIMIT, || echo_to_many_clients(true));
 }
 
@@ -888,7 +888,7 @@ fn registrations_return_to_their_baseline_after_1000_connections() {
 
 /// The child's descriptor limit: a few for stdio and the runtime, the rest
 /// filled by accepted connections long before the parent's 100 are in.
-const CHILD_NOFILE: u64 = 64;
+const CHILD_NOFILE: libc::rlim_t = 64;
 /// Connections the parent opens to fill the child's table.
 const FILLERS: usize = 100;
 /// Connections the parent opens after freeing the table.

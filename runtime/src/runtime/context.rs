@@ -71,7 +71,6 @@ pub(crate) fn push_local<T: Runnable + 'static>(task: Arc<T>) -> Result<(), Arc<
     // `EnterGuard` on this thread.
     let core = unsafe { core.as_ref() };
     if ptr::eq(core.shared(), &*task.header().shared) {
-        crate::trace::task_woken(|| task.header().key(), false);
         core.push_local(task)
     } else {
         Err(task)

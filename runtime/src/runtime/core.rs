@@ -107,6 +107,7 @@ impl Core {
     pub(crate) fn push_local(&self, task: Arc<dyn Runnable>) -> Result<(), Arc<dyn Runnable>> {
         match self.queue.try_borrow_mut() {
             Ok(mut queue) => {
+                crate::trace::task_woken(|| task.header().key(), false);
                 queue.push_back(task);
                 Ok(())
             }
