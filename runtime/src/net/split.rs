@@ -153,16 +153,50 @@ macro_rules! impl_futures_io {
 }
 pub(crate) use impl_futures_io;
 
-/// The async byte-stream methods of a whole stream type (`read`,
-/// `read_exact`, `write`, `write_all`), written once through its
-/// [`SplitStream`] impl. A macro because they are inherent methods of each
-/// public type, where users look for them. Each returns its `poll_fn` or a
-/// hand-written future rather than being an `async fn`: these are on every
-/// echo round trip, and the generated state machines cost ~40 instructions
-/// there (callgrind).
+/// The byte-stream methods every whole stream type has (`read`,
+/// `read_exact`, `write`, `write_all`, `try_read`, `try_write`, `readable`,
+/// `writable`, `shutdown`), written once through its [`SplitStream`] impl
+/// and its `IoSource`. A macro because they are inherent methods of each
+/// public type, where users look for them. `read` and friends return their
+/// `poll_fn` or a hand-written future rather than being `async fn`s: they
+/// are on every echo round trip, and the generated state machines cost ~40
+/// instructions there (callgrind).
 macro_rules! impl_stream_io {
     ($stream:ty) => {
         impl $stream {
+            /// Reads now if the socket is known to be readable, else
+            /// `WouldBlock`.
+            pub fn try_read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+                self.source.try_read_stream(buf)
+            }
+
+            /// Writes now if the socket is known to be writable, else
+            /// `WouldBlock`.
+            pub fn try_write(&self, buf: &[u8]) -> std::io::Result<usize> {
+                self.source.try_write_stream(buf)
+            }
+
+            /// Waits until the socket is readable (or closed, or in error).
+            pub async fn readable(&self) -> std::io::Result<()> {
+                self.source
+                    .ready(eddy_registration::Interest::READABLE)
+                    .await
+            }
+
+            /// Waits until the socket is writable (or closed, or in error).
+            pub async fn writable(&self) -> std::io::Result<()> {
+                self.source
+                    .ready(eddy_registration::Interest::WRITABLE)
+                    .await
+            }
+
+            /// Shuts down the read side, the write side, or both. After
+            /// `Shutdown::Write` the peer reads end-of-stream once it has
+            /// read everything sent before.
+            pub fn shutdown(&self, how: std::net::Shutdown) -> std::io::Result<()> {
+                self.source.shutdown(how)
+            }
+
             /// Reads some bytes into `buf`; `Ok(0)` means the peer closed its
             /// side (or `buf` is empty).
             ///

@@ -1,7 +1,7 @@
 //! `TcpStream`: a connected TCP socket.
 
 use std::io;
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::AsFd;
 use std::time::Duration;
 
@@ -102,33 +102,6 @@ impl TcpStream {
         self.source
             .async_io(Direction::Read, |stream| stream.peek(buf))
             .await
-    }
-
-    /// Reads now if the socket is known to be readable, else `WouldBlock`.
-    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.source.try_read_stream(buf)
-    }
-
-    /// Writes now if the socket is known to be writable, else `WouldBlock`.
-    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.source.try_write_stream(buf)
-    }
-
-    /// Waits until the socket is readable (or closed, or in error).
-    pub async fn readable(&self) -> io::Result<()> {
-        self.source.ready(Interest::READABLE).await
-    }
-
-    /// Waits until the socket is writable (or closed, or in error).
-    pub async fn writable(&self) -> io::Result<()> {
-        self.source.ready(Interest::WRITABLE).await
-    }
-
-    /// Shuts down the read side, the write side, or both. After
-    /// `Shutdown::Write` the peer reads end-of-stream once it has read
-    /// everything sent before.
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.source.shutdown(how)
     }
 
     /// Splits the stream into halves that borrow it, for use in one task.

@@ -1,7 +1,6 @@
 //! `UnixStream`: a connected Unix-domain stream socket.
 
 use std::io;
-use std::net::Shutdown;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
@@ -90,33 +89,6 @@ impl UnixStream {
     /// non-blocking mode.
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
         Ok(self.source.into_inner()?.into())
-    }
-
-    /// Reads now if the socket is known to be readable, else `WouldBlock`.
-    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.source.try_read_stream(buf)
-    }
-
-    /// Writes now if the socket is known to be writable, else `WouldBlock`.
-    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.source.try_write_stream(buf)
-    }
-
-    /// Waits until the socket is readable (or closed, or in error).
-    pub async fn readable(&self) -> io::Result<()> {
-        self.source.ready(Interest::READABLE).await
-    }
-
-    /// Waits until the socket is writable (or closed, or in error).
-    pub async fn writable(&self) -> io::Result<()> {
-        self.source.ready(Interest::WRITABLE).await
-    }
-
-    /// Shuts down the read side, the write side, or both. After
-    /// `Shutdown::Write` the peer reads end-of-stream once it has read
-    /// everything sent before.
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.source.shutdown(how)
     }
 
     /// Splits the stream into halves that borrow it, for use in one task.
