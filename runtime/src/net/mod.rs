@@ -11,6 +11,7 @@
 
 mod accept_backoff;
 mod addr;
+mod datagram_io;
 mod io_source;
 pub mod split;
 pub mod tcp;

@@ -155,7 +155,7 @@ pub(crate) use impl_futures_io;
 
 /// The byte-stream methods every whole stream type has (`read`,
 /// `read_exact`, `write`, `write_all`, `try_read`, `try_write`, `readable`,
-/// `writable`, `shutdown`), written once through its [`SplitStream`] impl
+/// `writable`, `shutdown`, `take_error`), written once through its [`SplitStream`] impl
 /// and its `IoSource`. A macro because they are inherent methods of each
 /// public type, where users look for them. `read` and friends return their
 /// `poll_fn` or a hand-written future rather than being `async fn`s: they
@@ -195,6 +195,11 @@ macro_rules! impl_stream_io {
             /// read everything sent before.
             pub fn shutdown(&self, how: std::net::Shutdown) -> std::io::Result<()> {
                 self.source.shutdown(how)
+            }
+
+            /// Takes the pending socket error (`SO_ERROR`), if any.
+            pub fn take_error(&self) -> std::io::Result<Option<std::io::Error>> {
+                self.source.take_error()
             }
 
             /// Reads some bytes into `buf`; `Ok(0)` means the peer closed its

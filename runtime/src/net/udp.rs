@@ -7,6 +7,7 @@ use eddy_registration::{Direction, Interest};
 
 use crate::net::IoSource;
 use crate::net::addr::{each_addr, resolve};
+use crate::net::datagram_io::impl_datagram_io;
 
 /// A UDP socket.
 ///
@@ -73,26 +74,6 @@ impl UdpSocket {
         each_addr(addrs, |addr| async move { self.source.connect(addr) }).await
     }
 
-    /// Sends `buf` as one datagram to the connected peer, returning how
-    /// many bytes were sent.
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.source
-            .async_io(Direction::Write, |socket| socket.send(buf))
-            .await
-    }
-
-    /// Receives one datagram from the connected peer into `buf`, returning
-    /// its length (at most `buf.len()`: a longer datagram is truncated).
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        // `async_io` (clears readiness only on `WouldBlock`), not
-        // `poll_read_stream`: a datagram shorter than `buf` says nothing
-        // about whether more are queued, so clearing readiness after it
-        // would strand them until the next one arrives.
-        self.source
-            .async_io(Direction::Read, |socket| socket.recv(buf))
-            .await
-    }
-
     /// Sends `buf` as one datagram to `target` (the first address it
     /// resolves to).
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
@@ -118,20 +99,6 @@ impl UdpSocket {
             .await
     }
 
-    /// Sends to the connected peer now if the socket is known to be
-    /// writable, else `WouldBlock`.
-    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.source
-            .try_io(Interest::WRITABLE, || self.source.send(buf))
-    }
-
-    /// Receives from the connected peer now if a datagram is known to be
-    /// queued, else `WouldBlock`.
-    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.source
-            .try_io(Interest::READABLE, || self.source.recv(buf))
-    }
-
     /// Sends to `target` now if the socket is known to be writable, else
     /// `WouldBlock`.
     pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
@@ -143,16 +110,6 @@ impl UdpSocket {
     pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.source
             .try_io(Interest::READABLE, || self.source.recv_from(buf))
-    }
-
-    /// Waits until a datagram may be queued (or the socket is in error).
-    pub async fn readable(&self) -> io::Result<()> {
-        self.source.ready(Interest::READABLE).await
-    }
-
-    /// Waits until the socket can send (or is in error).
-    pub async fn writable(&self) -> io::Result<()> {
-        self.source.ready(Interest::WRITABLE).await
     }
 
     /// The local address.
@@ -230,10 +187,6 @@ impl UdpSocket {
     pub fn leave_multicast_v6(&self, multiaddr: &Ipv6Addr, interface: u32) -> io::Result<()> {
         self.source.leave_multicast_v6(multiaddr, interface)
     }
-
-    /// Takes the pending socket error (`SO_ERROR`), if any: for example
-    /// "connection refused" after sending to a port nobody listens on.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.source.take_error()
-    }
 }
+
+impl_datagram_io!(UdpSocket);

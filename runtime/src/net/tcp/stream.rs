@@ -149,11 +149,6 @@ impl TcpStream {
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
         self.source.set_ttl(ttl)
     }
-
-    /// Takes the pending socket error (`SO_ERROR`), if any.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.source.take_error()
-    }
 }
 
 impl SplitStream for TcpStream {

@@ -8,6 +8,7 @@ use std::path::Path;
 use eddy_registration::{Direction, Interest};
 
 use crate::net::IoSource;
+use crate::net::datagram_io::impl_datagram_io;
 
 /// A Unix-domain datagram socket.
 ///
@@ -91,23 +92,6 @@ impl UnixDatagram {
         self.source.connect(path)
     }
 
-    /// Sends `buf` as one datagram to the connected peer.
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.source
-            .async_io(Direction::Write, |socket| socket.send(buf))
-            .await
-    }
-
-    /// Receives one datagram into `buf`, returning its length (truncated to
-    /// `buf.len()`).
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        // `async_io`, not `poll_read_stream`: a short datagram does not mean
-        // the queue is empty (see `UdpSocket::recv`).
-        self.source
-            .async_io(Direction::Read, |socket| socket.recv(buf))
-            .await
-    }
-
     /// Sends `buf` as one datagram to the socket at `path`.
     pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
         let path = path.as_ref();
@@ -124,19 +108,6 @@ impl UnixDatagram {
             .await
     }
 
-    /// Sends to the connected peer now if the socket is known to be
-    /// writable, else `WouldBlock`.
-    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.source
-            .try_io(Interest::WRITABLE, || self.source.send(buf))
-    }
-
-    /// Receives now if a datagram is known to be queued, else `WouldBlock`.
-    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.source
-            .try_io(Interest::READABLE, || self.source.recv(buf))
-    }
-
     /// Sends to the socket at `path` now if this socket is known to be
     /// writable, else `WouldBlock`.
     pub fn try_send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
@@ -148,16 +119,6 @@ impl UnixDatagram {
     pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.source
             .try_io(Interest::READABLE, || self.source.recv_from(buf))
-    }
-
-    /// Waits until a datagram may be queued (or the socket is in error).
-    pub async fn readable(&self) -> io::Result<()> {
-        self.source.ready(Interest::READABLE).await
-    }
-
-    /// Waits until the socket can send (or is in error).
-    pub async fn writable(&self) -> io::Result<()> {
-        self.source.ready(Interest::WRITABLE).await
     }
 
     /// Shuts down receiving, sending, or both.
@@ -175,9 +136,6 @@ impl UnixDatagram {
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.source.peer_addr()
     }
-
-    /// Takes the pending socket error (`SO_ERROR`), if any.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.source.take_error()
-    }
 }
+
+impl_datagram_io!(UnixDatagram);

@@ -111,11 +111,6 @@ impl UnixStream {
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.source.peer_addr()
     }
-
-    /// Takes the pending socket error (`SO_ERROR`), if any.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.source.take_error()
-    }
 }
 
 impl SplitStream for UnixStream {

@@ -1,0 +1,81 @@
+//! [`impl_datagram_io!`]: the methods every datagram socket has.
+
+/// The connected-peer and readiness methods of a datagram socket type
+/// (`send`, `recv`, `try_send`, `try_recv`, `readable`, `writable`,
+/// `take_error`), written once for `UdpSocket` and `UnixDatagram` through
+/// their `IoSource`. A macro because they are inherent methods of each
+/// public type, where users look for them; what differs between the two
+/// (addresses, `send_to`, `recv_from`) stays in each type's file.
+///
+/// Receives go through `async_io`, which clears readiness only on
+/// `WouldBlock`, not through the streams' short-read rule: a datagram
+/// shorter than the buffer says nothing about whether more are queued, so
+/// clearing readiness after it would strand them until the next one
+/// arrives.
+macro_rules! impl_datagram_io {
+    ($socket:ty) => {
+        impl $socket {
+            /// Sends `buf` as one datagram to the connected peer, returning
+            /// how many bytes were sent.
+            pub async fn send(&self, buf: &[u8]) -> std::io::Result<usize> {
+                self.source
+                    .async_io(eddy_registration::Direction::Write, |socket| {
+                        socket.send(buf)
+                    })
+                    .await
+            }
+
+            /// Receives one datagram from the connected peer into `buf`,
+            /// returning its length (at most `buf.len()`: a longer datagram
+            /// is truncated).
+            pub async fn recv(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+                self.source
+                    .async_io(eddy_registration::Direction::Read, |socket| {
+                        socket.recv(buf)
+                    })
+                    .await
+            }
+
+            /// Sends to the connected peer now if the socket is known to be
+            /// writable, else `WouldBlock`.
+            pub fn try_send(&self, buf: &[u8]) -> std::io::Result<usize> {
+                self.source
+                    .try_io(eddy_registration::Interest::WRITABLE, || {
+                        self.source.send(buf)
+                    })
+            }
+
+            /// Receives from the connected peer now if a datagram is known
+            /// to be queued, else `WouldBlock`.
+            pub fn try_recv(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+                self.source
+                    .try_io(eddy_registration::Interest::READABLE, || {
+                        self.source.recv(buf)
+                    })
+            }
+
+            /// Waits until a datagram may be queued (or the socket is in
+            /// error).
+            pub async fn readable(&self) -> std::io::Result<()> {
+                self.source
+                    .ready(eddy_registration::Interest::READABLE)
+                    .await
+            }
+
+            /// Waits until the socket can send (or is in error).
+            pub async fn writable(&self) -> std::io::Result<()> {
+                self.source
+                    .ready(eddy_registration::Interest::WRITABLE)
+                    .await
+            }
+
+            /// Takes the pending socket error (`SO_ERROR`), if any: for
+            /// example "connection refused" after a datagram was sent to a
+            /// peer nobody listens at.
+            pub fn take_error(&self) -> std::io::Result<Option<std::io::Error>> {
+                self.source.take_error()
+            }
+        }
+    };
+}
+pub(crate) use impl_datagram_io;
