@@ -62,6 +62,24 @@ fn flag_waker() -> (StdArc<FlagWaker>, Waker) {
     (flag, waker)
 }
 
+/// Waits for `flag`'s wake the way a parked runtime would, spinning with
+/// loom yields (had the wake been lost, the loop would never end and loom
+/// would report it), then polls `slot` again: a wake promises the outcome
+/// is there.
+fn poll_after_wake<T>(
+    slot: &JoinSlot<T>,
+    cx: &mut Context<'_>,
+    flag: &FlagWaker,
+) -> Result<T, JoinError> {
+    while !flag.woken.load(Ordering::SeqCst) {
+        loom::thread::yield_now();
+    }
+    match slot.poll(cx) {
+        Poll::Ready(outcome) => outcome,
+        Poll::Pending => panic!("woken, but the outcome is not in the slot"),
+    }
+}
+
 /// The task side of completion, as `TaskCell::finish` does it: only the
 /// first caller past `transition_to_complete` hands over an outcome.
 /// Returns whether this call was that one.
@@ -120,18 +138,7 @@ fn loom_completion_racing_handle_poll_never_loses_the_wake_and_delivers_once() {
         let mut cx = Context::from_waker(&waker);
         let outcome = match slot.poll(&mut cx) {
             Poll::Ready(outcome) => outcome,
-            Poll::Pending => {
-                // Wait for the wake the way a parked runtime would: spin
-                // (with loom yields) until the flag is set. Had the wake been
-                // lost, this loop would never end and loom would report it.
-                while !flag.woken.load(Ordering::SeqCst) {
-                    loom::thread::yield_now();
-                }
-                match slot.poll(&mut cx) {
-                    Poll::Ready(outcome) => outcome,
-                    Poll::Pending => panic!("woken, but the outcome is not in the slot"),
-                }
-            }
+            Poll::Pending => poll_after_wake(&slot, &mut cx, &flag),
         };
         task.join().unwrap();
         assert!(outcome.is_ok());
@@ -166,15 +173,7 @@ fn loom_a_handle_moved_to_a_new_task_wakes_the_new_one() {
                 let mut cx = Context::from_waker(&second_waker);
                 match slot.poll(&mut cx) {
                     Poll::Ready(outcome) => outcome,
-                    Poll::Pending => {
-                        while !second.woken.load(Ordering::SeqCst) {
-                            loom::thread::yield_now();
-                        }
-                        match slot.poll(&mut cx) {
-                            Poll::Ready(outcome) => outcome,
-                            Poll::Pending => panic!("the new owner was woken too early"),
-                        }
-                    }
+                    Poll::Pending => poll_after_wake(&slot, &mut cx, &second),
                 }
             }
         };
