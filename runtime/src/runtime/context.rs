@@ -50,10 +50,29 @@ impl Drop for EnterGuard<'_> {
 
 /// Runs `f` with this thread's runtime core, if a runtime is running here.
 pub(crate) fn with_core<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
+    // SAFETY: the reference is only lent to `f` and ends with this call.
+    unsafe { current_core() }.map(f)
+}
+
+/// This thread's runtime core, if a runtime is running here: the one place
+/// the pointer in `CURRENT` becomes a reference.
+///
+/// [`with_core`] is the safe way in. `spawn` uses this directly, because
+/// moving a future into `with_core`'s closure copies it, and a server's
+/// connection future is mostly its buffer.
+///
+/// # Safety
+///
+/// The reference must not outlive the caller's own call: not stored, not
+/// held across an `.await`. The core lives as long as the `EnterGuard` that
+/// published it, and that guard sits in a frame (`block_on`, `shutdown`)
+/// beneath every call made while it is set, so any one call is covered.
+#[inline]
+pub(crate) unsafe fn current_core<'a>() -> Option<&'a Core> {
     let core = CURRENT.try_with(Cell::get).ok().flatten()?;
-    // SAFETY: `CURRENT` only holds a pointer while an `EnterGuard` borrowing
-    // that core is alive on this thread, so the core outlives this call.
-    Some(f(unsafe { core.as_ref() }))
+    // SAFETY: a pointer in `CURRENT` is backed by a live `EnterGuard` on
+    // this thread, which outlives the caller's call (see above).
+    Some(unsafe { core.as_ref() })
 }
 
 /// Whether a runtime is running on this thread.
@@ -63,6 +82,7 @@ pub(crate) fn is_inside_runtime() -> bool {
 
 /// Pushes `task` on this thread's local run queue if this thread runs the
 /// task's runtime; otherwise gives the task back.
+#[inline]
 pub(crate) fn push_local<T: Runnable + 'static>(task: Arc<T>) -> Result<(), Arc<dyn Runnable>> {
     let Ok(Some(core)) = CURRENT.try_with(Cell::get) else {
         return Err(task);

@@ -80,7 +80,16 @@ impl Core {
     where
         F: Future + 'static,
     {
-        let task = Arc::new(TaskCell::new(future, self.shared.clone()));
+        // Allocated before `future` moves: see `TaskCell::allocate`.
+        let cell = TaskCell::allocate();
+        self.spawn_task(TaskCell::init(cell, future, self.shared.clone()))
+    }
+
+    /// Queues a task built for this runtime (see [`TaskCell::allocate`]).
+    pub(crate) fn spawn_task<F>(&self, task: Arc<TaskCell<F>>) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+    {
         if self.shutting_down.get() {
             // SAFETY: we are on the runtime thread (`&Core` is only reachable
             // there), and the task was never published.

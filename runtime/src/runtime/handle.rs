@@ -54,19 +54,22 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        if context::is_current(&self.shared) {
-            return context::with_core(|core| core.spawn(future))
-                .expect("is_current implies a runtime on this thread");
+        // Allocated before `future` moves, as in `crate::spawn`.
+        let cell = TaskCell::allocate();
+        let task = TaskCell::init(cell, future, self.shared.clone());
+        // SAFETY: `core` is used only in this call.
+        match unsafe { context::current_core() } {
+            Some(core) if std::ptr::eq(core.shared(), &*self.shared) => core.spawn_task(task),
+            _ => self.spawn_remote(task),
         }
-        self.spawn_remote(future)
     }
 
-    fn spawn_remote<F>(&self, future: F) -> JoinHandle<F::Output>
+    /// Queues `task` for the runtime from another thread.
+    fn spawn_remote<F>(&self, task: Arc<TaskCell<F>>) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let task = Arc::new(TaskCell::new(future, self.shared.clone()));
         if let Err(refused) = self.shared.push_remote(task.clone()) {
             // SAFETY: `F: Send`, so dropping the future on this thread is
             // sound, and the runtime never saw the task.

@@ -3,6 +3,7 @@
 
 use std::cell::UnsafeCell;
 use std::future::Future;
+use std::mem::MaybeUninit;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::ptr;
@@ -42,11 +43,43 @@ unsafe impl<F: Future> Send for TaskCell<F> {}
 unsafe impl<F: Future> Sync for TaskCell<F> {}
 
 impl<F: Future> TaskCell<F> {
-    pub(crate) fn new(future: F, shared: Arc<Shared>) -> TaskCell<F> {
-        TaskCell {
-            header: Header::new(shared),
-            future: UnsafeCell::new(Some(future)),
-            slot: JoinSlot::new(),
+    /// The memory for a task, not yet initialised: [`TaskCell::init`]
+    /// fills it.
+    ///
+    /// Every spawn allocates before the future is touched, then fills the
+    /// allocation. `Arc::new(TaskCell { .. })` built the cell on the stack
+    /// and copied it into the heap, and every move of the future on the way
+    /// (into a closure, into a function that then allocates) was one more
+    /// copy, because the compiler does not merge copies across the call
+    /// into the allocator: an echo connection's future, mostly its 4 KiB
+    /// buffer, was copied three times per spawn, now twice (the caller
+    /// still moves it into `spawn`).
+    #[inline]
+    pub(crate) fn allocate() -> Arc<MaybeUninit<TaskCell<F>>> {
+        Arc::new(MaybeUninit::uninit())
+    }
+
+    /// Moves `future` into `cell` (from [`TaskCell::allocate`]) and returns
+    /// the task. Nothing here can unwind, which would oblige the compiler
+    /// to keep a copy of the future to drop.
+    #[inline(always)]
+    pub(crate) fn init(
+        cell: Arc<MaybeUninit<TaskCell<F>>>,
+        future: F,
+        shared: Arc<Shared>,
+    ) -> Arc<TaskCell<F>> {
+        let ptr = Arc::into_raw(cell).cast_mut().cast::<TaskCell<F>>();
+        // SAFETY: `ptr` comes from `into_raw` on the only handle to a fresh,
+        // uninitialised allocation, so nothing else reads or writes it. Each
+        // field is written exactly once, through `&raw mut`, so no reference
+        // to uninitialised memory is made, and `from_raw` takes back the
+        // strong count `into_raw` kept, as the now initialised type (the
+        // same layout: `MaybeUninit<T>` is `repr(transparent)`).
+        unsafe {
+            (&raw mut (*ptr).header).write(Header::new(shared));
+            (&raw mut (*ptr).future).write(UnsafeCell::new(Some(future)));
+            (&raw mut (*ptr).slot).write(JoinSlot::new());
+            Arc::from_raw(ptr)
         }
     }
 

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use super::{JoinHandle, JoinTarget};
+use super::{JoinHandle, JoinTarget, TaskCell};
 use crate::blocking::BlockingJob;
 use crate::runtime::context;
 
@@ -34,13 +34,19 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    match context::with_core(|core| core.spawn(future)) {
-        Some(handle) => handle,
-        None => panic!(
+    // Allocated before `future` moves, and filled here rather than in a
+    // closure or a helper taking the future: each move would be a copy (see
+    // `TaskCell::allocate`).
+    let cell = TaskCell::allocate();
+    // SAFETY: `core` is used only in this call.
+    let Some(core) = (unsafe { context::current_core() }) else {
+        panic!(
             "eddy::spawn called outside an eddy runtime: call it inside `block_on` or a task, \
              or use `Handle::spawn` from other threads"
-        ),
-    }
+        )
+    };
+    let task = TaskCell::init(cell, future, core.shared_arc().clone());
+    core.spawn_task(task)
 }
 
 /// Runs blocking code (file I/O, CPU-heavy work, a blocking library) on a
