@@ -62,6 +62,11 @@ impl<F: Future> TaskCell<F> {
     /// Moves `future` into `cell` (from [`TaskCell::allocate`]) and returns
     /// the task. Nothing here can unwind, which would oblige the compiler
     /// to keep a copy of the future to drop.
+    ///
+    /// The fields are written through `&raw mut`, so no reference to
+    /// uninitialised memory is ever made, and `from_raw` takes back the
+    /// strong count `into_raw` kept, as the initialised type (`MaybeUninit<T>`
+    /// has `T`'s layout).
     #[inline(always)]
     pub(crate) fn init(
         cell: Arc<MaybeUninit<TaskCell<F>>>,
@@ -69,12 +74,8 @@ impl<F: Future> TaskCell<F> {
         shared: Arc<Shared>,
     ) -> Arc<TaskCell<F>> {
         let ptr = Arc::into_raw(cell).cast_mut().cast::<TaskCell<F>>();
-        // SAFETY: `ptr` comes from `into_raw` on the only handle to a fresh,
-        // uninitialised allocation, so nothing else reads or writes it. Each
-        // field is written exactly once, through `&raw mut`, so no reference
-        // to uninitialised memory is made, and `from_raw` takes back the
-        // strong count `into_raw` kept, as the now initialised type (the
-        // same layout: `MaybeUninit<T>` is `repr(transparent)`).
+        // SAFETY: `ptr` is the only handle to a fresh, uninitialised
+        // allocation; each field is written exactly once before `from_raw`.
         unsafe {
             (&raw mut (*ptr).header).write(Header::new(shared));
             (&raw mut (*ptr).future).write(UnsafeCell::new(Some(future)));
