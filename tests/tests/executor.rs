@@ -890,6 +890,102 @@ fn eddy_spawn_outside_a_runtime_panics_saying_so() {
 }
 
 #[test]
+fn eddy_spawn_outside_a_runtime_drops_the_future_exactly_once() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let probe = CountDrop(Arc::clone(&drops));
+    // A big future, like a connection's with its buffer: the task memory
+    // is allocated before the runtime is looked up, and must be given back
+    // without running the (never written) future's destructor.
+    let future = async move {
+        let buffer = [0u8; 4096];
+        let _probe = &probe;
+        yield_now().await;
+        buffer.len()
+    };
+    let outcome = catch_unwind(AssertUnwindSafe(|| drop(eddy::spawn(future))));
+    let payload = outcome.expect_err("spawn outside a runtime must panic");
+    let message = panic_message(&*payload);
+    assert!(message.contains("outside an eddy runtime"), "{message}");
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        1,
+        "the future's state dropped once"
+    );
+}
+
+#[test]
+fn handle_spawn_on_the_runtimes_own_thread_skips_the_remote_queue() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        let handle = rt.handle();
+        let remote_before = handle.metrics().remote_wakes;
+        let value = rt.block_on(async {
+            let handle = Handle::current();
+            let big = [7u8; 4096];
+            handle.spawn(async move { big[4095] }).await.unwrap()
+        });
+        assert_eq!(value, 7);
+        assert_eq!(
+            handle.metrics().remote_wakes,
+            remote_before,
+            "a same-thread Handle::spawn went through the remote queue"
+        );
+    });
+}
+
+#[test]
+fn handle_spawn_onto_another_runtime_from_inside_one_lands_there() {
+    with_deadline(LIMIT, || {
+        let (to_b, from_a) = mpsc::channel::<Handle>();
+        let (done_tx, done_rx) = mpsc::channel::<()>();
+        let runtime_b = thread::spawn(move || {
+            let rt = Runtime::new().unwrap();
+            to_b.send(rt.handle()).unwrap();
+            // Turn until runtime A's spawn has run here, then report how
+            // many tasks B saw.
+            let spawned_here = rt.block_on(async {
+                for _ in 0..100_000 {
+                    if done_rx.try_recv().is_ok() {
+                        break;
+                    }
+                    eddy::time::sleep(Duration::from_millis(1)).await;
+                }
+                Handle::current().metrics().tasks_spawned
+            });
+            (spawned_here, rt.handle().metrics().remote_wakes)
+        });
+        let handle_b = from_a.recv().unwrap();
+        let rt_a = Runtime::new().unwrap();
+        let spawned_in_a = rt_a.handle().metrics().tasks_spawned;
+        let ran_on = rt_a.block_on(async move {
+            // Inside runtime A, spawn onto B: the task must run on B's
+            // thread, not on this one.
+            handle_b
+                .spawn(async { thread::current().id() })
+                .await
+                .unwrap()
+        });
+        done_tx.send(()).unwrap();
+        let (spawned_in_b, remote_wakes_b) = runtime_b.join().unwrap();
+        assert_ne!(
+            ran_on,
+            thread::current().id(),
+            "the task ran on runtime A's thread"
+        );
+        assert_eq!(
+            rt_a.handle().metrics().tasks_spawned,
+            spawned_in_a,
+            "A adopted B's task"
+        );
+        assert!(spawned_in_b >= 1, "B never adopted the task");
+        assert!(
+            remote_wakes_b >= 1,
+            "the spawn did not go through B's remote queue"
+        );
+    });
+}
+
+#[test]
 #[should_panic(expected = "outside an eddy runtime")]
 fn handle_current_outside_a_runtime_panics_saying_so() {
     drop(Handle::current());

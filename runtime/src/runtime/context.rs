@@ -9,7 +9,7 @@
 use std::cell::Cell;
 use std::io;
 use std::marker::PhantomData;
-use std::ptr::{self, NonNull};
+use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::Waker;
 
@@ -33,6 +33,10 @@ pub(crate) struct EnterGuard<'a> {
 }
 
 /// Makes `core` this thread's runtime until the guard is dropped.
+///
+/// Guards are locals of `Core::block_on` and `Core::shutdown`, dropped in
+/// the reverse order they were made and never forgotten: that is what lets
+/// `current_core` lend out `&Core` for the length of a call.
 pub(crate) fn enter(core: &Core) -> EnterGuard<'_> {
     let previous = CURRENT.with(|current| current.replace(Some(NonNull::from(core))));
     EnterGuard {
@@ -57,21 +61,23 @@ pub(crate) fn with_core<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
 /// This thread's runtime core, if a runtime is running here: the one place
 /// the pointer in `CURRENT` becomes a reference.
 ///
-/// [`with_core`] is the safe way in. `spawn` uses this directly, because
-/// moving a future into `with_core`'s closure copies it, and a server's
-/// connection future is mostly its buffer.
+/// [`with_core`] is the safe way in. `spawn` calls this directly: moving
+/// its future into `with_core`'s closure, or past that closure's call,
+/// costs copies of the future, and a server's connection future is mostly
+/// its buffer.
 ///
 /// # Safety
 ///
-/// The reference must not outlive the caller's own call: not stored, not
-/// held across an `.await`. The core lives as long as the `EnterGuard` that
-/// published it, and that guard sits in a frame (`block_on`, `shutdown`)
-/// beneath every call made while it is set, so any one call is covered.
+/// The reference must not be used after the `EnterGuard` that is current
+/// now is dropped. Not keeping it beyond the caller's own call (not
+/// storing it, not holding it across an `.await`) is enough: that guard is
+/// a local of a frame (`block_on`, `shutdown`) beneath every call made
+/// while it is set (see [`enter`]).
 #[inline]
 pub(crate) unsafe fn current_core<'a>() -> Option<&'a Core> {
     let core = CURRENT.try_with(Cell::get).ok().flatten()?;
-    // SAFETY: a pointer in `CURRENT` is backed by a live `EnterGuard` on
-    // this thread, which outlives the caller's call (see above).
+    // SAFETY: a pointer in `CURRENT` is backed by the live `EnterGuard` that
+    // set it, which outlives the caller's use (see above).
     Some(unsafe { core.as_ref() })
 }
 
@@ -84,22 +90,16 @@ pub(crate) fn is_inside_runtime() -> bool {
 /// task's runtime; otherwise gives the task back.
 #[inline]
 pub(crate) fn push_local<T: Runnable + 'static>(task: Arc<T>) -> Result<(), Arc<dyn Runnable>> {
-    let Ok(Some(core)) = CURRENT.try_with(Cell::get) else {
-        return Err(task);
-    };
-    // SAFETY: as in `with_core`: a pointer in `CURRENT` is backed by a live
-    // `EnterGuard` on this thread.
-    let core = unsafe { core.as_ref() };
-    if ptr::eq(core.shared(), &*task.header().shared) {
-        core.push_local(task)
-    } else {
-        Err(task)
+    // SAFETY: the reference is used only in this call.
+    match unsafe { current_core() } {
+        Some(core) if core.runs(&task.header().shared) => core.push_local(task),
+        _ => Err(task),
     }
 }
 
 /// Whether this thread is running the runtime `shared` belongs to.
 pub(crate) fn is_current(shared: &Shared) -> bool {
-    with_core(|core| ptr::eq(core.shared(), shared)).unwrap_or(false)
+    with_core(|core| core.runs(shared)).unwrap_or(false)
 }
 
 /// Wakes `waker` after the runtime's next driver turn (see `yield_now`).

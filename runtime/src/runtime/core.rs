@@ -13,7 +13,7 @@ use slab::Slab;
 
 use super::{Config, MainWaker, Shared, context};
 use crate::coop;
-use crate::task::{JoinHandle, RunOutcome, Runnable, TaskCell};
+use crate::task::{JoinHandle, RunOutcome, Runnable, TaskCell, UninitTask};
 use crate::time::timers::Timers;
 
 /// Everything the runtime thread owns. Interior mutability (`Cell`,
@@ -71,6 +71,12 @@ impl Core {
         &self.shared
     }
 
+    /// Whether this core runs the runtime `shared` belongs to.
+    #[inline]
+    pub(crate) fn runs(&self, shared: &Shared) -> bool {
+        std::ptr::eq(&*self.shared, shared)
+    }
+
     pub(crate) fn shared_arc(&self) -> &Arc<Shared> {
         &self.shared
     }
@@ -80,16 +86,27 @@ impl Core {
     where
         F: Future + 'static,
     {
-        // Allocated before `future` moves: see `TaskCell::allocate`.
-        let cell = TaskCell::allocate();
-        self.spawn_task(TaskCell::init(cell, future, self.shared.clone()))
+        let task = TaskCell::init(UninitTask::allocate(), future, self.shared.clone());
+        // SAFETY: built just now, for this runtime, and published nowhere.
+        unsafe { self.spawn_task(task) }
     }
 
-    /// Queues a task built for this runtime (see [`TaskCell::allocate`]).
-    pub(crate) fn spawn_task<F>(&self, task: Arc<TaskCell<F>>) -> JoinHandle<F::Output>
+    /// Adopts a task that `eddy::spawn` or `Handle::spawn` built (they make
+    /// the task themselves so that its future is copied as few times as
+    /// possible; see `UninitTask`).
+    ///
+    /// # Safety
+    ///
+    /// `task` must have been built for this runtime (its header's `Shared`
+    /// is this core's: wakes go to that runtime's queues, and a `!Send`
+    /// future must never be polled on another thread) and published
+    /// nowhere yet (no queue, no waker), so that cancelling it here is the
+    /// only thing that can happen to it.
+    pub(crate) unsafe fn spawn_task<F>(&self, task: Arc<TaskCell<F>>) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
     {
+        debug_assert!(self.runs(&task.header().shared));
         if self.shutting_down.get() {
             // SAFETY: we are on the runtime thread (`&Core` is only reachable
             // there), and the task was never published.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::{Shared, context};
 use crate::Metrics;
-use crate::task::{JoinHandle, TaskCell};
+use crate::task::{JoinHandle, TaskCell, UninitTask};
 
 /// A cheap, cloneable, `Send + Sync` reference to a runtime: spawn `Send`
 /// tasks on it from any thread, and read its metrics.
@@ -55,13 +55,14 @@ impl Handle {
         F::Output: Send + 'static,
     {
         // Allocated before `future` moves, as in `crate::spawn`.
-        let cell = TaskCell::allocate();
-        let task = TaskCell::init(cell, future, self.shared.clone());
-        // SAFETY: `core` is used only in this call.
-        match unsafe { context::current_core() } {
-            Some(core) if std::ptr::eq(core.shared(), &*self.shared) => core.spawn_task(task),
-            _ => self.spawn_remote(task),
+        let task = TaskCell::init(UninitTask::allocate(), future, self.shared.clone());
+        if !context::is_current(&self.shared) {
+            return self.spawn_remote(task);
         }
+        // SAFETY: built just now, for this runtime, which runs on this
+        // thread; published nowhere.
+        context::with_core(|core| unsafe { core.spawn_task(task) })
+            .expect("is_current implies a runtime on this thread")
     }
 
     /// Queues `task` for the runtime from another thread.

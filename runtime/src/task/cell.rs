@@ -3,7 +3,6 @@
 
 use std::cell::UnsafeCell;
 use std::future::Future;
-use std::mem::MaybeUninit;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::ptr;
@@ -12,7 +11,7 @@ use std::task::{Context, Poll};
 
 use futures_task::{ArcWake, waker_ref};
 
-use super::{Header, JoinError, JoinSlot, JoinTarget, RunOutcome, Runnable};
+use super::{Header, JoinError, JoinSlot, JoinTarget, RunOutcome, Runnable, UninitTask};
 use crate::runtime::Shared;
 
 /// A task. The run queue, the slab, every waker and the `JoinHandle` hold
@@ -43,45 +42,27 @@ unsafe impl<F: Future> Send for TaskCell<F> {}
 unsafe impl<F: Future> Sync for TaskCell<F> {}
 
 impl<F: Future> TaskCell<F> {
-    /// The memory for a task, not yet initialised: [`TaskCell::init`]
-    /// fills it.
+    /// Moves `future` into `task`'s allocation and returns the task.
+    /// Nothing here can unwind in a std build, which would oblige the
+    /// compiler to keep a copy of the future to drop.
     ///
-    /// Every spawn allocates before the future is touched, then fills the
-    /// allocation. `Arc::new(TaskCell { .. })` built the cell on the stack
-    /// and copied it into the heap, and every move of the future on the way
-    /// (into a closure, into a function that then allocates) was one more
-    /// copy, because the compiler does not merge copies across the call
-    /// into the allocator: an echo connection's future, mostly its 4 KiB
-    /// buffer, was copied three times per spawn, now twice (the caller
-    /// still moves it into `spawn`).
-    #[inline]
-    pub(crate) fn allocate() -> Arc<MaybeUninit<TaskCell<F>>> {
-        Arc::new(MaybeUninit::uninit())
-    }
-
-    /// Moves `future` into `cell` (from [`TaskCell::allocate`]) and returns
-    /// the task. Nothing here can unwind, which would oblige the compiler
-    /// to keep a copy of the future to drop.
-    ///
-    /// The fields are written through `&raw mut`, so no reference to
-    /// uninitialised memory is ever made, and `from_raw` takes back the
-    /// strong count `into_raw` kept, as the initialised type (`MaybeUninit<T>`
-    /// has `T`'s layout).
+    /// `task.ptr` came from the unique `&mut` that `allocate` got from
+    /// `Arc::get_mut`, and nothing has touched the allocation since: an
+    /// `UninitTask` is its only handle and cannot be cloned. Each field is
+    /// written through `&raw mut`, so no reference to uninitialised memory
+    /// is made.
     #[inline(always)]
-    pub(crate) fn init(
-        cell: Arc<MaybeUninit<TaskCell<F>>>,
-        future: F,
-        shared: Arc<Shared>,
-    ) -> Arc<TaskCell<F>> {
-        let ptr = Arc::into_raw(cell).cast_mut().cast::<TaskCell<F>>();
-        // SAFETY: `ptr` is the only handle to a fresh, uninitialised
-        // allocation; each field is written exactly once before `from_raw`.
+    pub(crate) fn init(task: UninitTask<F>, future: F, shared: Arc<Shared>) -> Arc<TaskCell<F>> {
+        let ptr = task.ptr.as_ptr();
+        // SAFETY: `ptr` is the unique pointer to the cell (see above); each
+        // field is written exactly once.
         unsafe {
             (&raw mut (*ptr).header).write(Header::new(shared));
             (&raw mut (*ptr).future).write(UnsafeCell::new(Some(future)));
             (&raw mut (*ptr).slot).write(JoinSlot::new());
-            Arc::from_raw(ptr)
         }
+        // SAFETY: all three fields were written above.
+        unsafe { task.cell.assume_init() }
     }
 
     /// Drops the future in place and leaves `None` behind, even if the

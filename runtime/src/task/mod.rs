@@ -17,6 +17,7 @@ mod loom_tests;
 mod runnable;
 mod spawn;
 mod state;
+mod uninit_task;
 mod yield_now;
 
 pub(crate) use cell::TaskCell;
@@ -28,4 +29,5 @@ pub(crate) use join_slot::JoinSlot;
 pub(crate) use runnable::{RunOutcome, Runnable};
 pub use spawn::{spawn, spawn_blocking};
 pub(crate) use state::State;
+pub(crate) use uninit_task::UninitTask;
 pub use yield_now::yield_now;

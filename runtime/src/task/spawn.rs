@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use super::{JoinHandle, JoinTarget, TaskCell};
+use super::{JoinHandle, JoinTarget, TaskCell, UninitTask};
 use crate::blocking::BlockingJob;
 use crate::runtime::context;
 
@@ -34,10 +34,10 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    // Allocated before `future` moves, and filled here rather than in a
-    // closure or a helper taking the future: each move would be a copy (see
-    // `TaskCell::allocate`).
-    let cell = TaskCell::allocate();
+    // Allocated before `future` moves, and filled here, not in a closure or
+    // a helper taking the future: each move would be a copy (see
+    // `UninitTask`).
+    let task = UninitTask::allocate();
     // SAFETY: `core` is used only in this call.
     let Some(core) = (unsafe { context::current_core() }) else {
         panic!(
@@ -45,8 +45,10 @@ where
              or use `Handle::spawn` from other threads"
         )
     };
-    let task = TaskCell::init(cell, future, core.shared_arc().clone());
-    core.spawn_task(task)
+    let task = TaskCell::init(task, future, core.shared_arc().clone());
+    // SAFETY: built just now, for the runtime of this thread, and published
+    // nowhere.
+    unsafe { core.spawn_task(task) }
 }
 
 /// Runs blocking code (file I/O, CPU-heavy work, a blocking library) on a
