@@ -18,8 +18,10 @@ enum Repr {
     /// Aborted, or dropped by a runtime shutdown.
     Cancelled,
     /// The panic payload. The `Mutex` only makes `JoinError` `Sync`; the
-    /// payload is `Send` but not necessarily `Sync`.
-    Panic(Mutex<Box<dyn Any + Send + 'static>>),
+    /// payload is `Send` but not necessarily `Sync`. Boxed, so that a
+    /// `JoinError` is one pointer: every task's join slot has room for one,
+    /// and panics are rare enough to pay an allocation.
+    Panic(Box<Mutex<Box<dyn Any + Send + 'static>>>),
 }
 
 impl JoinError {
@@ -31,7 +33,7 @@ impl JoinError {
 
     pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> JoinError {
         JoinError {
-            repr: Repr::Panic(Mutex::new(payload)),
+            repr: Repr::Panic(Box::new(Mutex::new(payload))),
         }
     }
 
