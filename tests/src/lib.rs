@@ -22,6 +22,9 @@
 //!   of tasks that never leave the run queue; [`spin_until`] loops on such a
 //!   step with a bound, the spinner of the starvation tests.
 //! * [`XorShift`] is the seeded randomness of the stress tests.
+//! * [`block_on_parked`] polls a future on a plain thread with no runtime
+//!   (parking between wakes): how a socket moved off its runtime's thread
+//!   is driven.
 //! * [`child_process`] re-executes the test binary as a child that plays a
 //!   role (`SIGPIPE` at its default action, a tiny descriptor table), and
 //!   checks how it ended.
@@ -49,6 +52,7 @@
 //! variable, [`child_process::CHILD_ROLE`], and runs only the test that
 //! started it, so one name serves every test binary.
 
+mod block_on_parked;
 #[cfg(unix)]
 pub mod child_process;
 mod deadline;
@@ -64,6 +68,7 @@ mod wait_until;
 mod wake_self_once;
 mod xorshift;
 
+pub use block_on_parked::block_on_parked;
 pub use deadline::with_deadline;
 pub use drop_probes::{CountDrop, DropFlag};
 pub use no_runtime_error::assert_no_runtime_error;

@@ -24,7 +24,9 @@
 //! * sockets that escaped a dropped runtime fail with the shutdown error
 //!   (and close cleanly when dropped outside any runtime);
 //! * `accept` under a full descriptor table keeps the listener alive
-//!   without spinning (in a child with a tiny `RLIMIT_NOFILE`);
+//!   without spinning (in a child with a tiny `RLIMIT_NOFILE`), and an
+//!   `accept` driven on a plain thread, off the runtime, gets `EMFILE`
+//!   again instead of panicking on the backoff's timer;
 //! * 1,000 connections leave no registration behind.
 //!
 //! Every test is bounded: the body runs under [`with_deadline`], children
@@ -49,7 +51,7 @@ use eddy::net::{TcpListener, TcpStream};
 use eddy::task::JoinError;
 use eddy::time::{sleep, timeout};
 use eddy_tests::child_process::{child_command, child_role, restore_default_sigpipe};
-use eddy_tests::{run_bounded, tcp_echo, tcp_pair, wait_until, with_deadline};
+use eddy_tests::{block_on_parked, run_bounded, tcp_echo, tcp_pair, wait_until, with_deadline};
 use futures_util::io::{AsyncReadExt, AsyncWriteExt, Cursor};
 
 /// A hang detector, never reached when things work.
@@ -999,6 +1001,75 @@ fn accept_with_a_tiny_descriptor_table() {
         assert!(!accepting.is_finished(), "the accept loop ended");
         assert_eq!(*stats.other_errors.borrow(), Vec::<String>::new());
     });
+}
+
+/// Connections the parent opens for the off-runtime accept test.
+const OFF_RUNTIME_CLIENTS: usize = 3;
+
+#[test]
+fn accept_off_the_runtime_thread_returns_exhaustion_errors_instead_of_panicking() {
+    const TEST: &str =
+        "accept_off_the_runtime_thread_returns_exhaustion_errors_instead_of_panicking";
+    if child_role().as_deref() == Some("off_runtime_accept") {
+        return accept_off_the_runtime_with_a_full_table();
+    }
+    let mut child = spawn_child(TEST, "off_runtime_accept");
+    let addr: SocketAddr = child
+        .expect_line("listening on ")
+        .parse()
+        .expect("an address");
+    // Completed by the kernel, waiting in the backlog for the child.
+    let _clients: Vec<std::net::TcpStream> = (0..OFF_RUNTIME_CLIENTS)
+        .map(|_| std::net::TcpStream::connect_timeout(&addr, LIMIT).expect("connect"))
+        .collect();
+    child.say("connected");
+    child.expect_line("accept off the runtime survived a full table");
+    assert_child_succeeded(child.wait());
+}
+
+/// The child's side: the listener's runtime turns on a thread of its own
+/// while this thread drives `accept` with no runtime, fills its descriptor
+/// table, and accepts again. The second `accept` after `EMFILE` used to
+/// sleep out the backoff pause on an eddy timer, which panics off a
+/// runtime thread.
+fn accept_off_the_runtime_with_a_full_table() {
+    set_nofile_soft_limit(CHILD_NOFILE);
+    let (send_listener, listener) = mpsc::channel();
+    let stop = eddy_tests::Signal::new();
+    let stop_runtime = stop.clone();
+    let runtime = std::thread::spawn(move || {
+        run_bounded(LIMIT, move || async move {
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            send_listener.send(listener).expect("send the listener");
+            // Keeps the driver turning until the test is done.
+            stop_runtime.wait().await;
+        })
+    });
+    let listener = listener.recv().expect("the listener");
+    println!("listening on {}", listener.local_addr().unwrap());
+    let mut line = String::new();
+    io::stdin().read_line(&mut line).expect("read stdin");
+    assert_eq!(line.trim(), "connected");
+
+    let (first, _) = block_on_parked(listener.accept()).expect("accept before the table fills");
+    let mut hogs = Vec::new();
+    while let Ok(file) = std::fs::File::open("/dev/null") {
+        hogs.push(file);
+    }
+    for attempt in ["first", "second"] {
+        let error = block_on_parked(listener.accept()).expect_err("the table is full");
+        assert_eq!(
+            error.raw_os_error(),
+            Some(libc::EMFILE),
+            "{attempt} accept with a full table: {error}"
+        );
+    }
+    drop(hogs);
+    let (second, _) = block_on_parked(listener.accept()).expect("accept after the table drained");
+    println!("accept off the runtime survived a full table");
+    drop((first, second, listener));
+    stop.set();
+    runtime.join().expect("the runtime thread");
 }
 
 #[test]

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use eddy_registration::Direction;
 
 use crate::net::IoSource;
+use crate::runtime::context;
 
 /// How long `accept` pauses after the process ran out of descriptors or
 /// memory. Long enough not to spin a core on a listener that stays readable
@@ -77,8 +78,14 @@ impl AcceptBackoff {
     }
 
     /// Sleeps out a pause started by an earlier exhaustion error, if any.
+    ///
+    /// Only inside an eddy runtime: the pause is a timer, and a timer
+    /// polled on a thread without one panics. A listener is `Send`, so its
+    /// `accept` may run on a plain thread or under another executor; there
+    /// it skips the pause and, like tokio's, returns the exhaustion error
+    /// again at once, leaving the waiting to the caller's loop.
     async fn wait_out(&self) {
-        if !self.backing_off.load(Ordering::Acquire) {
+        if !self.backing_off.load(Ordering::Acquire) || !context::is_inside_runtime() {
             return;
         }
         let until = *self.until.lock().unwrap_or_else(|e| e.into_inner());

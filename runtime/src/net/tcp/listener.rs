@@ -73,7 +73,9 @@ impl TcpListener {
     /// accepted) are skipped. When the process is out of descriptors
     /// (`EMFILE`, `ENFILE`) or memory, the error is returned and the next
     /// call waits a moment first, so a plain `loop { accept }` neither spins
-    /// nor dies and picks up again once descriptors free up.
+    /// nor dies and picks up again once descriptors free up. (The wait is an
+    /// eddy timer: an `accept` polled off the runtime's thread, by another
+    /// executor, skips it and returns the error again at once.)
     ///
     /// Any number of tasks may wait in `accept` on one listener (through an
     /// `Rc` or `Arc`); each connection goes to one of them.
