@@ -99,10 +99,20 @@ impl Registration {
 
     /// Clears the readiness in `event`, unless the driver delivered a newer
     /// event since `event` was observed (then the clear is ignored, so that
-    /// the newer readiness is not lost). Closed bits are never cleared.
+    /// the newer readiness is not lost). Closed bits are kept: for a read
+    /// that drained a stream (see `ScheduledIo::clear_readiness`).
     #[inline]
     pub fn clear_readiness(&self, event: ReadyEvent) {
         self.shared.clear_readiness(event);
+    }
+
+    /// Clears everything in `event`, closed bits included (with the same
+    /// tick check): for after an operation returned `WouldBlock`, which
+    /// proves nothing in that direction can be acted on now (see
+    /// `ScheduledIo::clear_would_block`).
+    #[inline]
+    pub fn clear_would_block(&self, event: ReadyEvent) {
+        self.shared.clear_would_block(event);
     }
 
     /// Waits for `direction`, runs `f`; on `WouldBlock` clears that readiness
@@ -117,7 +127,9 @@ impl Registration {
         loop {
             let event = ready!(self.poll_ready(cx, direction))?;
             match f() {
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(event),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    self.clear_would_block(event)
+                }
                 result => return Poll::Ready(result),
             }
         }
@@ -148,7 +160,9 @@ impl Registration {
                     self.clear_readiness(event);
                     return Poll::Ready(Ok(n));
                 }
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(event),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    self.clear_would_block(event)
+                }
                 result => return Poll::Ready(result),
             }
         }
@@ -177,7 +191,7 @@ impl Registration {
         }
         match f() {
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                self.clear_readiness(event);
+                self.clear_would_block(event);
                 Err(err)
             }
             result => result,

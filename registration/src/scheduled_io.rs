@@ -285,16 +285,42 @@ impl ScheduledIo {
 
     /// Clears the readiness `event` reported, unless the driver reported new
     /// readiness since (the tick moved on), in which case nothing is cleared.
+    /// For a read that drained the socket (a short read).
     ///
-    /// `READ_CLOSED` and `WRITE_CLOSED` are never cleared: a closed half stays
-    /// closed, and no further event would ever set them again.
+    /// `READ_CLOSED` and `WRITE_CLOSED` are not cleared: at a stream's end
+    /// the closed bit stays, so every later read sees the EOF at once, and
+    /// no further event would ever set it again.
     #[inline]
     pub fn clear_readiness(&self, event: ReadyEvent) {
-        let clear = event.ready - (Ready::READ_CLOSED | Ready::WRITE_CLOSED);
-        if clear.is_empty() {
+        self.clear(
+            event,
+            event.ready - (Ready::READ_CLOSED | Ready::WRITE_CLOSED),
+        );
+    }
+
+    /// Clears everything `event` reported, closed bits included, unless the
+    /// tick moved on (as [`clear_readiness`](ScheduledIo::clear_readiness)).
+    /// For after the syscall said `WouldBlock`.
+    ///
+    /// `WouldBlock` proves that nothing in this direction can be acted on
+    /// now, whatever the closed bits say. A stream never gets here with one
+    /// set (at its end a read returns 0 and a write `EPIPE`), but a datagram
+    /// socket whose read side is shut down reports `READ_CLOSED` on every
+    /// event while `recv` says `EAGAIN`. Kept, that bit made every wait
+    /// return at once and a `recv` loop spun a core; cleared, the wait lasts
+    /// until the next event, which a datagram arriving later still brings.
+    #[inline]
+    pub fn clear_would_block(&self, event: ReadyEvent) {
+        self.clear(event, event.ready);
+    }
+
+    /// Removes `bits` if the tick is still `event`'s.
+    #[inline]
+    fn clear(&self, event: ReadyEvent, bits: Ready) {
+        if bits.is_empty() {
             return;
         }
-        self.set_readiness(Tick::Clear(event.tick), |current| current - clear);
+        self.set_readiness(Tick::Clear(event.tick), |current| current - bits);
     }
 
     /// A future that completes when any readiness in `interest` is set (or

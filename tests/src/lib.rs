@@ -25,6 +25,8 @@
 //! * [`block_on_parked`] polls a future on a plain thread with no runtime
 //!   (parking between wakes): how a socket moved off its runtime's thread
 //!   is driven.
+//! * [`count_polls`] counts a future's polls: how a test tells a task that
+//!   waits from one that spins without measuring time.
 //! * [`child_process`] re-executes the test binary as a child that plays a
 //!   role (`SIGPIPE` at its default action, a tiny descriptor table), and
 //!   checks how it ended.
@@ -55,6 +57,7 @@
 mod block_on_parked;
 #[cfg(unix)]
 pub mod child_process;
+mod count_polls;
 mod deadline;
 mod drop_probes;
 mod no_runtime_error;
@@ -69,6 +72,7 @@ mod wake_self_once;
 mod xorshift;
 
 pub use block_on_parked::block_on_parked;
+pub use count_polls::count_polls;
 pub use deadline::with_deadline;
 pub use drop_probes::{CountDrop, DropFlag};
 pub use no_runtime_error::assert_no_runtime_error;

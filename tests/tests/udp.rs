@@ -12,18 +12,23 @@
 //!   hundred queued datagrams are all received (with the stream rule, the
 //!   second receive would wait forever for an edge that never comes);
 //! * `try_recv` on an empty socket is `WouldBlock`;
+//! * a receive on a socket whose read side is shut down waits (Linux keeps
+//!   reporting it read-closed while `recv` says `EAGAIN`) instead of
+//!   spinning, and still gets a datagram sent later;
 //! * a socket that outlived its runtime fails with the shutdown error, and
 //!   creating one outside a runtime is an `io::Error`, not a panic.
 //!
 //! Every test is bounded by [`with_deadline`]; none asserts a duration.
 
+use std::cell::Cell;
 use std::io;
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::rc::Rc;
 use std::time::Duration;
 
 use eddy::net::UdpSocket;
-use eddy_tests::{assert_no_runtime_error, run_bounded, with_deadline};
+use eddy_tests::{assert_no_runtime_error, count_polls, run_bounded, with_deadline};
 
 /// A hang detector, never reached when things work.
 const LIMIT: Duration = Duration::from_secs(30);
@@ -341,5 +346,45 @@ fn tasks_sharing_a_socket_are_each_woken_for_a_datagram() {
                 .unwrap();
             assert_eq!(n, 3);
         }
+    });
+}
+
+#[test]
+fn a_receive_after_shutting_the_read_side_waits_without_spinning_and_gets_later_datagrams() {
+    run_bounded(LIMIT, || async {
+        let sender = bind_local().await;
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        // Linux shuts down only a connected datagram socket.
+        socket.connect(addr_of(&sender)).expect("connect");
+        // SAFETY: shutdown(2) on a descriptor the socket owns; it changes
+        // no memory.
+        let rc = unsafe { libc::shutdown(socket.as_raw_fd(), libc::SHUT_RD) };
+        assert_eq!(rc, 0, "shutdown: {}", io::Error::last_os_error());
+        let receiver = UdpSocket::from_std(socket).expect("from_std");
+        let receiver_addr = addr_of(&receiver);
+
+        let polls = Rc::new(Cell::new(0));
+        let receiving = eddy::spawn(count_polls(polls.clone(), async move {
+            let mut buf = [0u8; 64];
+            let len = receiver.recv(&mut buf).await?;
+            io::Result::Ok(buf[..len].to_vec())
+        }));
+        // However long this takes, a receive that waits is polled once in
+        // it; one that spins (the read-closed bit kept after `EAGAIN`) is
+        // polled after every spent budget.
+        eddy::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            polls.get() <= 2,
+            "the receive was polled {} times with nothing to receive",
+            polls.get()
+        );
+
+        // UDP still queues datagrams after SHUT_RD: the wait must end.
+        sender
+            .send_to(b"later", receiver_addr)
+            .await
+            .expect("send_to");
+        let got = receiving.await.expect("task").expect("recv");
+        assert_eq!(got, b"later");
     });
 }

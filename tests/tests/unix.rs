@@ -13,7 +13,10 @@
 //! * writing to a stream whose peer is gone is an `EPIPE` error even with
 //!   `SIGPIPE` at its default, deadly action (checked in a child process);
 //! * datagram pairs and bound sockets, with `recv_from` naming the sender,
-//!   and queued short datagrams are all received;
+//!   and queued short datagrams are all received; a datagram socket whose
+//!   read side is shut down waits in `recv` and `readable` instead of
+//!   spinning (Linux keeps reporting it read-closed while `recv` says
+//!   `EAGAIN`);
 //! * sockets that outlived their runtime fail with the shutdown error;
 //!   creating one outside a runtime is an `io::Error`, not a panic, and
 //!   leaves no socket file behind.
@@ -21,11 +24,13 @@
 //! Every test is bounded by [`with_deadline`]; none asserts a duration.
 #![cfg(unix)]
 
+use std::cell::Cell;
 use std::future::poll_fn;
 use std::io::{self, IoSlice};
 use std::net::Shutdown;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -35,7 +40,7 @@ use eddy::net::{UnixDatagram, UnixListener, UnixStream};
 use eddy_tests::child_process::{
     assert_child_survived_sigpipe, child_role, restore_default_sigpipe, run_child,
 };
-use eddy_tests::{assert_no_runtime_error, run_bounded, with_deadline};
+use eddy_tests::{assert_no_runtime_error, count_polls, run_bounded, with_deadline};
 
 /// A hang detector, never reached when things work.
 const LIMIT: Duration = Duration::from_secs(30);
@@ -341,6 +346,45 @@ fn a_datagram_pair_carries_datagrams_both_ways() {
         assert_eq!(&buf[..n], b"to b");
         let n = a.recv(&mut buf).await.expect("recv back");
         assert_eq!(&buf[..n], b"to a!");
+    });
+}
+
+/// Spawns `future` and reports how often it was polled over 100 ms in
+/// which nothing happened to it: once if it waits, after every spent
+/// budget if it spins. The task is aborted afterwards.
+async fn polls_while_idle<F: std::future::Future + 'static>(future: F) -> u64 {
+    let polls = Rc::new(Cell::new(0));
+    let task = eddy::spawn(count_polls(polls.clone(), future));
+    eddy::time::sleep(Duration::from_millis(100)).await;
+    assert!(!task.is_finished(), "nothing could have completed it");
+    task.abort();
+    polls.get()
+}
+
+#[test]
+fn a_datagram_socket_with_its_read_side_shut_down_waits_instead_of_spinning() {
+    run_bounded(LIMIT, || async {
+        let (_peer, socket) = UnixDatagram::pair().expect("pair");
+        socket.shutdown(Shutdown::Read).expect("shutdown");
+        let socket = Rc::new(socket);
+
+        let receiver = socket.clone();
+        let polls = polls_while_idle(async move { receiver.recv(&mut [0u8; 16]).await }).await;
+        assert!(
+            polls <= 2,
+            "recv was polled {polls} times with nothing to receive"
+        );
+
+        // The other way to wait: `readable`, then `try_recv` until
+        // `WouldBlock`, then `readable` again, which must now wait.
+        let error = socket.try_recv(&mut [0u8; 16]).expect_err("nothing queued");
+        assert_eq!(error.kind(), io::ErrorKind::WouldBlock);
+        let waiter = socket.clone();
+        let polls = polls_while_idle(async move { waiter.readable().await }).await;
+        assert!(
+            polls <= 2,
+            "readable was polled {polls} times after WouldBlock"
+        );
     });
 }
 

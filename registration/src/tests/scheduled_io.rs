@@ -97,6 +97,30 @@ fn clear_never_clears_closed_bits() {
 }
 
 #[test]
+fn clear_would_block_clears_closed_bits_too() {
+    let io = ScheduledIo::new();
+    event(&io, Ready::READABLE | Ready::READ_CLOSED | Ready::WRITABLE);
+    let seen = io.ready_now(Interest::READABLE);
+    io.clear_would_block(seen);
+    let left = io.ready_now(Interest::READABLE | Interest::WRITABLE).ready;
+    // The read direction is empty, so a reader waits for the next event;
+    // the other direction is untouched.
+    assert_eq!(left, Ready::WRITABLE);
+    assert!(poll(&io, Direction::Read, std::task::Waker::noop()).is_pending());
+}
+
+#[test]
+fn clear_would_block_after_a_newer_event_clears_nothing() {
+    let io = ScheduledIo::new();
+    event(&io, Ready::READ_CLOSED);
+    let stale = io.ready_now(Interest::READABLE);
+    event(&io, Ready::READABLE);
+    io.clear_would_block(stale);
+    let left = io.ready_now(Interest::READABLE).ready;
+    assert_eq!(left, Ready::READABLE | Ready::READ_CLOSED);
+}
+
+#[test]
 fn poll_completes_at_once_when_the_direction_is_ready() {
     let io = ScheduledIo::new();
     event(&io, Ready::WRITABLE);

@@ -97,7 +97,7 @@ impl<E: mio::event::Source> IoSource<E> {
             let event = self.registration.readiness(interest).await?;
             match f(self.io()) {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                    self.registration.clear_readiness(event);
+                    self.registration.clear_would_block(event);
                 }
                 result => return result,
             }

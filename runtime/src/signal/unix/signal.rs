@@ -118,7 +118,7 @@ impl Signal {
                     // right. A byte written after that is a new edge the
                     // driver reports on its next turn (and a newer tick
                     // makes this clear a no-op), so it is not lost.
-                    self.registration.clear_readiness(event);
+                    self.registration.clear_would_block(event);
                     if delivered {
                         return Poll::Ready(Some(()));
                     }
