@@ -4,7 +4,7 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
-use eddy_registration::{Tick, ptr_expose, shutdown_error};
+use eddy_registration::{FirstPanic, Tick, ptr_expose, shutdown_error};
 
 use crate::handle::{Handle, WAKER_TOKEN};
 use crate::ready_from_mio::ready_from_event;
@@ -99,6 +99,9 @@ impl Driver {
             Err(err) => return Err(err),
         }
 
+        // A waker that panics must not cost the events after it their
+        // wake-up: edge-triggered epoll never reports them again.
+        let mut panics = FirstPanic::new();
         for event in self.events.iter() {
             let token = event.token();
             if token == WAKER_TOKEN {
@@ -119,9 +122,10 @@ impl Driver {
             let io = unsafe { ptr_expose::from_exposed(token.0) };
             crate::trace::event(token.0, ready);
             io.set_readiness(Tick::Set, |current| current | ready);
-            io.wake(ready);
+            panics.run(|| io.wake(ready));
             stats.events += 1;
         }
+        panics.resume();
         Ok(stats)
     }
 
@@ -142,9 +146,13 @@ impl Driver {
         self.is_shutdown = true;
         let live = self.handle.inner.registrations.shutdown();
         crate::trace::drained(live.len());
+        // Every resource gets its shutdown bit and its waiters woken, even
+        // if one of their wakers panics: a task left waiting would hang.
+        let mut panics = FirstPanic::new();
         for io in &live {
-            io.shutdown();
+            panics.run(|| io.shutdown());
         }
+        panics.resume();
     }
 }
 

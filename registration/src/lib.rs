@@ -117,6 +117,7 @@
 
 mod direction;
 pub mod error;
+mod first_panic;
 mod interest;
 mod linked_list;
 mod loom;
@@ -139,6 +140,7 @@ mod tests;
 
 pub use direction::Direction;
 pub use error::{ShutdownError, is_shutdown_error, shutdown_error};
+pub use first_panic::FirstPanic;
 pub use interest::Interest;
 pub use readiness::Readiness;
 pub use ready::Ready;

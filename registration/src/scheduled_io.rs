@@ -11,7 +11,7 @@ use crate::loom::sync::{Arc, Mutex, MutexGuard};
 use crate::readiness::Readiness;
 use crate::waiters::Waiters;
 use crate::wake_list::WakeList;
-use crate::{Direction, Interest, Ready, ReadyEvent, Tick, ptr_expose};
+use crate::{Direction, FirstPanic, Interest, Ready, ReadyEvent, Tick, ptr_expose};
 
 // The readiness word.
 //
@@ -153,7 +153,9 @@ impl ScheduledIo {
     ///
     /// Wakers are taken out under the lock in batches of at most 32, then
     /// woken with the lock released: a woken task may run at once, take this
-    /// lock, or drop the resource.
+    /// lock, or drop the resource. Every matching waiter is woken even if a
+    /// waker panics; the first panic is re-raised at the end (see
+    /// [`FirstPanic`]).
     #[inline]
     pub fn wake(&self, ready: Ready) {
         let mut waiters = self.lock_waiters();
@@ -171,17 +173,19 @@ impl ScheduledIo {
         // The common case, a socket served by one task: no `readiness`
         // futures are linked, so at most two wakers, woken without building
         // a batch (which costs more than the wake itself on an echo).
+        let mut panics = FirstPanic::new();
         if !waiters.list.is_empty() {
-            self.wake_linked(waiters, ready, [reader, writer]);
-            return;
+            self.wake_linked(waiters, ready, [reader, writer], &mut panics);
+        } else {
+            drop(waiters);
+            if let Some(waker) = reader {
+                panics.run(|| waker.wake());
+            }
+            if let Some(waker) = writer {
+                panics.run(|| waker.wake());
+            }
         }
-        drop(waiters);
-        if let Some(waker) = reader {
-            waker.wake();
-        }
-        if let Some(waker) = writer {
-            waker.wake();
-        }
+        panics.resume();
     }
 
     /// The rest of `wake` when `readiness` futures are linked: wakes every
@@ -194,6 +198,7 @@ impl ScheduledIo {
         mut waiters: MutexGuard<'a, Waiters>,
         ready: Ready,
         slots: [Option<Waker>; 2],
+        panics: &mut FirstPanic,
     ) {
         let mut batch = WakeList::new();
         for waker in slots {
@@ -228,12 +233,12 @@ impl ScheduledIo {
             // The batch is full: wake it without the lock, then continue from
             // the head (the list may have changed meanwhile).
             drop(waiters);
-            batch.wake_all();
+            batch.wake_all(panics);
             waiters = self.lock_waiters();
         }
 
         drop(waiters);
-        batch.wake_all();
+        batch.wake_all(panics);
     }
 
     /// Polls for readiness in `direction`.

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::task::Waker;
 
+use crate::FirstPanic;
+
 /// How many wakers are collected before the lock is released to wake them.
 /// Bounds both the stack space and how long the waiters lock is held.
 pub(crate) const BATCH: usize = 32;
@@ -47,12 +49,13 @@ impl WakeList {
         }
     }
 
-    /// Wakes and removes every collected waker. Call with no lock held.
-    pub(crate) fn wake_all(&mut self) {
+    /// Wakes and removes every collected waker, each one even if another
+    /// panics (the first panic is kept in `panics`). Call with no lock held.
+    pub(crate) fn wake_all(&mut self, panics: &mut FirstPanic) {
         let len = std::mem::replace(&mut self.len, 0);
         for slot in &mut self.wakers[..len] {
             if let Some(waker) = slot.take() {
-                waker.wake();
+                panics.run(|| waker.wake());
             }
         }
     }

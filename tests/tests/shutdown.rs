@@ -659,3 +659,45 @@ fn a_runtime_dropped_at_thread_exit_shuts_down_cleanly() {
         assert_nothing_left(handle.metrics());
     });
 }
+
+/// Panics when woken: the waker of some foreign executor's future that
+/// awaits a `JoinHandle`.
+struct PanickingWaker;
+
+impl std::task::Wake for PanickingWaker {
+    fn wake(self: Arc<Self>) {
+        panic!("the join handle's waker panics");
+    }
+}
+
+#[test]
+fn a_join_handle_waker_that_panics_during_shutdown_does_not_stop_the_shutdown() {
+    with_deadline(LIMIT, || {
+        let runtime = Runtime::new().unwrap();
+        // Slab order: `watched` is cancelled first, `other` after it.
+        let mut watched = runtime.spawn(pending::<()>());
+        let other = runtime.spawn(pending::<()>());
+        let doomed = Waker::from(Arc::new(PanickingWaker));
+        let mut cx = std::task::Context::from_waker(&doomed);
+        assert!(std::pin::Pin::new(&mut watched).poll(&mut cx).is_pending());
+        let handle = runtime.handle();
+
+        let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            drop(runtime);
+        }));
+        let payload = dropped.expect_err("the waker's panic comes out of the drop");
+        assert_eq!(panic_message(&*payload), "the join handle's waker panics");
+        // Before the fix the panic left shutdown after the first task: the
+        // others were never cancelled (their handles pending forever, their
+        // futures dropped by whichever thread let go last) and the remote
+        // queue stayed open.
+        assert!(other.is_finished(), "the second task was never cancelled");
+        assert!(
+            handle.is_shutdown(),
+            "shutdown stopped before closing the runtime"
+        );
+        let late = handle.spawn(async { 1 });
+        assert!(late.is_finished(), "a spawn after shutdown was accepted");
+        drop(watched);
+    });
+}

@@ -253,3 +253,33 @@ fn wakers_run_after_the_waiters_lock_is_released() {
             .load(std::sync::atomic::Ordering::SeqCst)
     );
 }
+
+/// Panics when woken.
+struct PanickingWaker;
+
+impl std::task::Wake for PanickingWaker {
+    fn wake(self: Arc<Self>) {
+        std::panic::panic_any("panicking waker");
+    }
+}
+
+#[test]
+fn a_panicking_reader_waker_still_lets_the_writer_and_the_linked_waiters_wake() {
+    use std::future::Future;
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    let io = ScheduledIo::new();
+    let doomed = std::task::Waker::from(Arc::new(PanickingWaker));
+    assert!(poll(&io, Direction::Read, &doomed).is_pending());
+    let (writer, writer_waker) = CountingWaker::new();
+    assert!(poll(&io, Direction::Write, &writer_waker).is_pending());
+    let (linked, linked_waker) = CountingWaker::new();
+    let mut readiness = std::pin::pin!(io.readiness(Interest::READABLE));
+    let mut cx = Context::from_waker(&linked_waker);
+    assert!(readiness.as_mut().poll(&mut cx).is_pending());
+
+    let woke = catch_unwind(AssertUnwindSafe(|| io.wake(Ready::ERROR)));
+    assert!(woke.is_err(), "the reader's panic comes out of wake");
+    assert_eq!(writer.wakes(), 1, "the writer lost its wake-up");
+    assert_eq!(linked.wakes(), 1, "the linked waiter lost its wake-up");
+}

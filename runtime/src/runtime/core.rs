@@ -3,11 +3,11 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use eddy_registration::FirstPanic;
 use futures_task::waker_ref;
 use slab::Slab;
 
@@ -324,6 +324,13 @@ impl Core {
             return;
         }
         let _guard = context::enter(self);
+        // Cancelling a task tells its `JoinHandle`, whose waker is foreign
+        // code and may panic. Every step below must still run: a task left
+        // uncancelled would have its future dropped by whichever thread
+        // lets go of its last `Arc` (unsound for a `!Send` future), and a
+        // remote queue left open would accept spawns that never run. The
+        // first panic is re-raised at the end.
+        let mut panics = FirstPanic::new();
         crate::trace::shutdown_step("dropping tasks");
         // (1) and (2): spawns are now refused; drop every task's future on
         // this thread, inside the context, so sockets deregister and timers
@@ -336,7 +343,7 @@ impl Core {
             }
             for task in tasks {
                 // SAFETY: runtime thread.
-                unsafe { task.cancel() };
+                panics.run(|| unsafe { task.cancel() });
                 self.shared.metrics().task_finished();
             }
         }
@@ -345,16 +352,17 @@ impl Core {
         crate::trace::shutdown_step("draining the remote queue");
         for task in self.shared.close_remote() {
             // SAFETY: runtime thread.
-            unsafe { task.cancel() };
+            panics.run(|| unsafe { task.cancel() });
         }
         drop(self.timers.take());
         drop(std::mem::take(&mut *self.deferred.borrow_mut()));
         // (4): every registration gets its shutdown bit and its waiters
         // woken, before (5) the `mio::Poll` is dropped with the core.
         crate::trace::shutdown_step("shutting down the I/O driver");
-        self.driver.borrow_mut().shutdown();
+        panics.run(|| self.driver.borrow_mut().shutdown());
         self.shared.blocking().shutdown();
         self.publish_metrics();
+        panics.resume();
     }
 }
 
@@ -363,13 +371,9 @@ impl Core {
 /// or yields were already taken out and would otherwise never be woken;
 /// the first panic is resumed once all are woken.
 fn wake_all(batch: &mut Vec<Waker>) {
-    let mut first_panic = None;
+    let mut panics = FirstPanic::new();
     for waker in batch.drain(..) {
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
-            first_panic.get_or_insert(payload);
-        }
+        panics.run(|| waker.wake());
     }
-    if let Some(payload) = first_panic {
-        resume_unwind(payload);
-    }
+    panics.resume();
 }

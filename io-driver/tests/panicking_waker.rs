@@ -1,0 +1,113 @@
+//! A waker that panics (foreign code: another executor's, a test's) costs
+//! nobody else their wake-up, in a turn or in shutdown.
+// These need a real OS poller; loom builds (`--cfg loom`) only run the lib's loom models.
+#![cfg(not(loom))]
+
+mod support;
+
+use std::io::Write;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::task::{Context, Wake, Waker};
+
+use eddy_io_driver::{Driver, Registration};
+use eddy_registration::{Interest, is_shutdown_error};
+use support::drive::SAFETY_NET;
+use support::flag_waker::FlagWaker;
+use support::net::tcp_pair;
+
+/// Panics when woken, with a payload the tests recognise.
+struct PanickingWaker;
+
+impl Wake for PanickingWaker {
+    fn wake(self: Arc<Self>) {
+        std::panic::panic_any("panicking waker");
+    }
+}
+
+fn panicking_waker() -> Waker {
+    Waker::from(Arc::new(PanickingWaker))
+}
+
+fn payload_text(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload.downcast_ref::<&str>().copied().unwrap_or("?")
+}
+
+#[test]
+fn a_panicking_waker_does_not_cost_the_other_events_of_its_turn_their_wake_up() {
+    let mut driver = Driver::new(Driver::DEFAULT_EVENTS_CAPACITY).expect("driver");
+    let (mut client_a, mut server_a) = tcp_pair();
+    let (mut client_b, mut server_b) = tcp_pair();
+    let reg_a = Registration::new(&mut server_a, Interest::READABLE, driver.handle()).unwrap();
+    let reg_b = Registration::new(&mut server_b, Interest::READABLE, driver.handle()).unwrap();
+
+    let doomed = panicking_waker();
+    assert!(
+        reg_a
+            .poll_read_ready(&mut Context::from_waker(&doomed))
+            .is_pending()
+    );
+    let (flag_b, waker_b) = FlagWaker::new();
+    assert!(
+        reg_b
+            .poll_read_ready(&mut Context::from_waker(&waker_b))
+            .is_pending()
+    );
+
+    // Both sockets are readable before the turn, so one `epoll_wait`
+    // returns both events, A's first (epoll reports in readiness order).
+    client_a.write_all(b"a").unwrap();
+    client_b.write_all(b"b").unwrap();
+    let turned = catch_unwind(AssertUnwindSafe(|| driver.turn(Some(SAFETY_NET))));
+    let payload = turned.expect_err("A's waker panicked, and the turn says so");
+    assert_eq!(payload_text(&*payload), "panicking waker");
+
+    // Before the fix the panic unwound out of the turn before B's event was
+    // dispatched, and edge-triggered epoll never reported it again.
+    assert!(flag_b.take_woken(), "B's waker was not woken by the turn");
+    let mut cx = Context::from_waker(&waker_b);
+    assert!(
+        reg_b.poll_read_ready(&mut cx).is_ready(),
+        "B is not readable"
+    );
+    drop((client_a, client_b));
+}
+
+#[test]
+fn shutdown_wakes_every_waiter_even_when_one_waker_panics() {
+    let mut driver = Driver::new(Driver::DEFAULT_EVENTS_CAPACITY).expect("driver");
+    let (_clients, mut servers): (Vec<_>, Vec<_>) = (0..3).map(|_| tcp_pair()).unzip();
+    let regs: Vec<Registration> = servers
+        .iter_mut()
+        .map(|server| Registration::new(server, Interest::READABLE, driver.handle()).unwrap())
+        .collect();
+    let doomed = panicking_waker();
+    let mut flags = Vec::new();
+    for (i, reg) in regs.iter().enumerate() {
+        let waker = if i == 1 {
+            doomed.clone()
+        } else {
+            let (flag, waker) = FlagWaker::new();
+            flags.push(flag);
+            waker
+        };
+        assert!(
+            reg.poll_read_ready(&mut Context::from_waker(&waker))
+                .is_pending()
+        );
+    }
+
+    let shut = catch_unwind(AssertUnwindSafe(|| driver.shutdown()));
+    let payload = shut.expect_err("the panicking waker's panic comes out of shutdown");
+    assert_eq!(payload_text(&*payload), "panicking waker");
+    for flag in &flags {
+        assert!(flag.take_woken(), "a waiter was left asleep by shutdown");
+    }
+    let (_flag, waker) = FlagWaker::new();
+    for reg in &regs {
+        match reg.poll_read_ready(&mut Context::from_waker(&waker)) {
+            std::task::Poll::Ready(Err(error)) => assert!(is_shutdown_error(&error), "{error}"),
+            other => panic!("expected the shutdown error, got {other:?}"),
+        }
+    }
+}
