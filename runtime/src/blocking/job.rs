@@ -89,8 +89,4 @@ impl<T: Send> JoinTarget<T> for BlockingJob<T> {
             self.slot.complete(Err(JoinError::cancelled()));
         }
     }
-
-    fn is_finished(&self) -> bool {
-        self.stage.load(Ordering::Acquire) == DONE
-    }
 }

@@ -126,10 +126,19 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
         };
         // SAFETY: as above; the `Pin` borrow ended with the poll.
         let drop_panic = unsafe { self.drop_future() };
-        match (outcome, drop_panic) {
-            (Ok(_value), Some(payload)) => self.finish(Err(JoinError::panic(payload))),
-            (outcome, _) => self.finish(outcome),
-        }
+        let outcome = match (outcome, drop_panic) {
+            (Ok(value), Some(payload)) => {
+                // The future returned a value, then panicked while being
+                // dropped: the task reports that panic and the value goes.
+                // Its own `Drop` may panic too, and that second panic has
+                // nowhere to go: unwinding into the loop would leave the
+                // finished task in the slab and end `block_on`.
+                let _ = catch_unwind(AssertUnwindSafe(move || drop(value)));
+                Err(JoinError::panic(payload))
+            }
+            (outcome, _) => outcome,
+        };
+        self.finish(outcome);
         RunOutcome::Finished(self.header.key())
     }
 
@@ -169,10 +178,6 @@ impl<F: Future + 'static> JoinTarget<F::Output> for TaskCell<F> {
         if self.header.state.request_cancel() {
             ArcWake::wake(self);
         }
-    }
-
-    fn is_finished(&self) -> bool {
-        self.header.state.is_complete()
     }
 }
 

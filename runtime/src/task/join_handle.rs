@@ -16,8 +16,6 @@ pub(crate) trait JoinTarget<T>: Send + Sync {
     fn slot(&self) -> &JoinSlot<T>;
     /// Asks the work to stop (a no-op once it finished).
     fn abort(self: Arc<Self>);
-    /// Whether the work has ended.
-    fn is_finished(&self) -> bool;
 }
 
 /// An owned permission to wait for a spawned task's result.
@@ -53,9 +51,16 @@ impl<T> JoinHandle<T> {
         self.target.clone().abort();
     }
 
-    /// Whether the task has ended (finished, panicked or been cancelled).
+    /// Whether the task has ended (finished, panicked or been cancelled)
+    /// and its outcome is in: once this returns `true`, awaiting the handle
+    /// completes at once.
+    ///
+    /// It reads the slot the outcome is left in, not the task's state: the
+    /// runtime marks a task complete a moment before it stores the output,
+    /// and a caller on another thread that saw the mark, then polled the
+    /// handle once, found it still pending.
     pub fn is_finished(&self) -> bool {
-        self.target.is_finished()
+        self.target.slot().has_outcome()
     }
 }
 

@@ -68,6 +68,13 @@ impl<T> JoinSlot<T> {
         }
     }
 
+    /// Whether the outcome has been stored (and perhaps already taken by
+    /// the handle): `JoinHandle::is_finished`.
+    pub(crate) fn has_outcome(&self) -> bool {
+        let inner = self.lock();
+        inner.output.is_some() || inner.taken
+    }
+
     /// The handle's poll.
     ///
     /// # Panics
