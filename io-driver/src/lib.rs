@@ -104,9 +104,10 @@
 //! readiness survives and the task reads again.
 //!
 //! **Short reads.** [`Registration::poll_read_into`] clears read readiness
-//! when a stream read returns fewer bytes than asked for: the socket is
+//! when a TCP read returns fewer bytes than asked for: the socket is
 //! drained, and with edge-triggered polling the next data brings a new
-//! event. This saves the `read` that would only return `WouldBlock`, so an
+//! event (eddy's Unix streams do without it: the kernel ends their reads
+//! early at a message carrying descriptors). This saves the `read` that would only return `WouldBlock`, so an
 //! echo round trip costs one `read`, one `write` and at most one
 //! `epoll_wait` (see `SYSCALLS.md`). A zero-byte read is end-of-stream and
 //! keeps its readiness. Writes go through [`Registration::poll_io`], which

@@ -144,8 +144,10 @@ impl Registration {
     /// return `WouldBlock`. A read of 0 bytes is end-of-stream and keeps its
     /// readiness, so every later read sees the EOF immediately.
     ///
-    /// Only for stream sockets: a datagram smaller than the buffer says
-    /// nothing about whether more datagrams are queued; use `poll_io` there.
+    /// Only for stream sockets whose reads stop only when drained (TCP): a
+    /// datagram smaller than the buffer says nothing about whether more
+    /// datagrams are queued, and a Unix-stream read stops early at a
+    /// message carrying descriptors; use `poll_io` there.
     #[inline]
     pub fn poll_read_into(
         &self,

@@ -10,6 +10,9 @@
 //! * owned halves work from two tasks at once (a payload larger than the
 //!   socket buffers would deadlock otherwise), borrowed halves from one,
 //!   and `reunite` gives the stream back without half-closing it;
+//! * bytes queued behind a message that carries a descriptor
+//!   (`SCM_RIGHTS`, where the kernel ends a read early) are read without
+//!   the peer sending more: Unix streams do without TCP's short-read rule;
 //! * writing to a stream whose peer is gone is an `EPIPE` error even with
 //!   `SIGPIPE` at its default, deadly action (checked in a child process);
 //! * datagram pairs and bound sockets, with `recv_from` naming the sender,
@@ -26,8 +29,9 @@
 
 use std::cell::Cell;
 use std::future::poll_fn;
-use std::io::{self, IoSlice};
+use std::io::{self, IoSlice, Write};
 use std::net::Shutdown;
+use std::os::fd::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::rc::Rc;
@@ -164,6 +168,70 @@ fn io_copy_echoes_through_the_futures_io_traits() {
             server.await.expect("task").expect("copy"),
             sent.len() as u64
         );
+    });
+}
+
+/// Sends `data` on `socket` with the descriptor `fd` attached
+/// (`SCM_RIGHTS`), as fd-passing protocols (Wayland, D-Bus) do.
+fn send_with_descriptor(socket: &std::os::unix::net::UnixStream, data: &[u8], fd: RawFd) {
+    let mut iov = libc::iovec {
+        iov_base: data.as_ptr() as *mut libc::c_void,
+        iov_len: data.len(),
+    };
+    // `u64`s, so the buffer is aligned for a `cmsghdr`; 64 bytes hold one
+    // header and one descriptor (`CMSG_SPACE(4)` is 24 on Linux).
+    let mut control = [0u64; 8];
+    // SAFETY: all-zero bytes are a valid `msghdr` (null pointers, zero
+    // lengths).
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    // SAFETY: `CMSG_SPACE` only computes a size.
+    msg.msg_controllen = unsafe { libc::CMSG_SPACE(size_of::<RawFd>() as u32) } as _;
+    // SAFETY: `msg_control` points at `control`, large and aligned enough
+    // for the one header `CMSG_FIRSTHDR` returns and its data.
+    unsafe {
+        let header = libc::CMSG_FIRSTHDR(&msg);
+        (*header).cmsg_level = libc::SOL_SOCKET;
+        (*header).cmsg_type = libc::SCM_RIGHTS;
+        (*header).cmsg_len = libc::CMSG_LEN(size_of::<RawFd>() as u32) as _;
+        std::ptr::write_unaligned(libc::CMSG_DATA(header).cast::<RawFd>(), fd);
+    }
+    // SAFETY: every pointer in `msg` is to a live local for the whole call.
+    let sent = unsafe { libc::sendmsg(socket.as_raw_fd(), &msg, 0) };
+    assert_eq!(
+        sent,
+        data.len() as isize,
+        "sendmsg: {}",
+        io::Error::last_os_error()
+    );
+}
+
+#[test]
+fn bytes_queued_behind_a_message_carrying_a_descriptor_are_read_without_more_data() {
+    run_bounded(LIMIT, || async {
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair().expect("pair");
+        let passed = std::fs::File::open("/dev/null").expect("open /dev/null");
+        // Both messages are queued before eddy reads: the kernel ends the
+        // first read after "fd:", and nothing new arrives afterwards.
+        send_with_descriptor(&theirs, b"fd:", passed.as_raw_fd());
+        (&theirs).write_all(b"data").expect("write");
+        let mut stream = UnixStream::from_std(ours).expect("from_std");
+        let mut got = Vec::new();
+        let mut buf = [0u8; 64];
+        while got.len() < 7 {
+            // A hang detector: the peer stays open and silent, so a read
+            // that waits for another event would wait forever.
+            let n = eddy::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+                .await
+                .expect("the bytes behind the descriptor were never read")
+                .expect("read");
+            assert!(n > 0, "unexpected end of stream");
+            got.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(got, b"fd:data");
+        drop(theirs);
     });
 }
 

@@ -125,6 +125,28 @@ impl<E: mio::event::Source> IoSource<E> {
             .poll_read_into(cx, buf, |buf| sys::recv(fd, buf))
     }
 
+    /// Reads from a byte stream into `buf`, clearing readiness only after
+    /// `WouldBlock`, never after a short read: for Unix streams, whose
+    /// reads the kernel ends early at a message that carries descriptors
+    /// (`SCM_RIGHTS`) or, with `SO_PASSCRED`, at a change of writer. Data
+    /// queued behind such a stop brings no new event, so a short read there
+    /// proves nothing, and clearing after it left that data unread until
+    /// the peer sent more (a peer waiting for a reply never would).
+    pub(crate) fn poll_read_stream_to_would_block(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>>
+    where
+        E: AsFd,
+    {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let fd = self.fd();
+        self.poll_io(cx, Direction::Read, || sys::recv(fd, buf))
+    }
+
     /// `poll_close` of a byte stream: shuts down the write side. A socket
     /// that is already disconnected has nothing left to close, so
     /// `NotConnected` counts as success.

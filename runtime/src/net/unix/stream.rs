@@ -128,6 +128,18 @@ impl SplitStream for UnixStream {
     fn peer_addr(&self) -> io::Result<SocketAddr> {
         UnixStream::peer_addr(self)
     }
+
+    /// Without the short-read rule of TCP streams: a Unix-stream read that
+    /// stops at a message carrying descriptors says nothing about what is
+    /// queued behind it (see `IoSource::poll_read_stream_to_would_block`).
+    /// It costs one `recv` that says `WouldBlock` per burst of reads.
+    fn poll_read_priv(
+        &self,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut [u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        self.source.poll_read_stream_to_would_block(cx, buf)
+    }
 }
 
 impl_futures_io!(UnixStream);
