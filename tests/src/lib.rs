@@ -38,6 +38,8 @@
 //! * [`wait_until`] polls a condition from inside a runtime.
 //! * [`tcp_echo`] is the connection handler of the TCP echo servers;
 //!   [`tcp_pair`] connects a client to a listener and accepts it.
+//! * [`socket_type`] asks the kernel what kind of socket a descriptor is,
+//!   to prove an `AsFd` impl lends the socket itself;
 //! * [`assert_no_runtime_error`] checks the error a socket constructor
 //!   returns outside any runtime.
 //!
@@ -64,6 +66,8 @@ mod no_runtime_error;
 mod panic_message;
 mod run_bounded;
 mod signal;
+#[cfg(unix)]
+mod socket_type;
 mod spin_until;
 mod tcp_echo;
 mod tcp_pair;
@@ -79,6 +83,8 @@ pub use no_runtime_error::assert_no_runtime_error;
 pub use panic_message::panic_message;
 pub use run_bounded::run_bounded;
 pub use signal::{Signal, Wait};
+#[cfg(unix)]
+pub use socket_type::socket_type;
 pub use spin_until::spin_until;
 pub use tcp_echo::tcp_echo;
 pub use tcp_pair::tcp_pair;

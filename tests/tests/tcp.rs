@@ -27,6 +27,8 @@
 //!   without spinning (in a child with a tiny `RLIMIT_NOFILE`), and an
 //!   `accept` driven on a plain thread, off the runtime, gets `EMFILE`
 //!   again instead of panicking on the backoff's timer;
+//! * every TCP and UDP socket type lends its own descriptor (`AsFd`,
+//!   `AsRawFd`), and an option set through it is the socket's own;
 //! * 1,000 connections leave no registration behind.
 //!
 //! Every test is bounded: the body runs under [`with_deadline`], children
@@ -51,7 +53,9 @@ use eddy::net::{TcpListener, TcpStream};
 use eddy::task::JoinError;
 use eddy::time::{sleep, timeout};
 use eddy_tests::child_process::{child_command, child_role, restore_default_sigpipe};
-use eddy_tests::{block_on_parked, run_bounded, tcp_echo, tcp_pair, wait_until, with_deadline};
+use eddy_tests::{
+    block_on_parked, run_bounded, socket_type, tcp_echo, tcp_pair, wait_until, with_deadline,
+};
 use futures_util::io::{AsyncReadExt, AsyncWriteExt, Cursor};
 
 /// A hang detector, never reached when things work.
@@ -1106,5 +1110,37 @@ fn a_listener_built_from_a_datagram_socket_is_refused_instead_of_spinning() {
         let not_a_listener = std::net::TcpListener::from(OwnedFd::from(udp));
         let err = TcpListener::from_std(not_a_listener).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    });
+}
+
+#[test]
+fn every_tcp_and_udp_socket_lends_its_own_descriptor() {
+    use std::os::fd::{AsFd, AsRawFd};
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (client, _server) = tcp_pair(&listener).await;
+        let udp = eddy::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        assert_eq!(socket_type(&listener), libc::SOCK_STREAM);
+        assert_eq!(socket_type(&client), libc::SOCK_STREAM);
+        assert_eq!(socket_type(&udp), libc::SOCK_DGRAM);
+        assert_eq!(client.as_fd().as_raw_fd(), client.as_raw_fd());
+
+        // An option set through the lent descriptor is the stream's own.
+        for on in [true, false] {
+            let value = libc::c_int::from(on);
+            // SAFETY: setsockopt reads `size_of::<c_int>()` bytes from
+            // `value`, which lives across the call.
+            let rc = unsafe {
+                libc::setsockopt(
+                    client.as_raw_fd(),
+                    libc::IPPROTO_TCP,
+                    libc::TCP_NODELAY,
+                    (&raw const value).cast(),
+                    size_of::<libc::c_int>() as libc::socklen_t,
+                )
+            };
+            assert_eq!(rc, 0, "setsockopt: {}", io::Error::last_os_error());
+            assert_eq!(client.nodelay().unwrap(), on);
+        }
     });
 }

@@ -20,6 +20,7 @@
 //!   read side is shut down waits in `recv` and `readable` instead of
 //!   spinning (Linux keeps reporting it read-closed while `recv` says
 //!   `EAGAIN`);
+//! * every Unix socket type lends its own descriptor (`AsFd`);
 //! * sockets that outlived their runtime fail with the shutdown error;
 //!   creating one outside a runtime is an `io::Error`, not a panic, and
 //!   leaves no socket file behind.
@@ -44,7 +45,7 @@ use eddy::net::{UnixDatagram, UnixListener, UnixStream};
 use eddy_tests::child_process::{
     assert_child_survived_sigpipe, child_role, restore_default_sigpipe, run_child,
 };
-use eddy_tests::{assert_no_runtime_error, count_polls, run_bounded, with_deadline};
+use eddy_tests::{assert_no_runtime_error, count_polls, run_bounded, socket_type, with_deadline};
 
 /// A hang detector, never reached when things work.
 const LIMIT: Duration = Duration::from_secs(30);
@@ -452,6 +453,23 @@ fn a_datagram_socket_with_its_read_side_shut_down_waits_instead_of_spinning() {
         assert!(
             polls <= 2,
             "readable was polled {polls} times after WouldBlock"
+        );
+    });
+}
+
+#[test]
+fn every_unix_socket_lends_its_own_descriptor() {
+    run_bounded(LIMIT, || async {
+        let dir = TempDir::new();
+        let listener = UnixListener::bind(dir.join("sock")).expect("bind");
+        let (stream, _peer) = UnixStream::pair().expect("pair");
+        let (datagram, _other) = UnixDatagram::pair().expect("pair");
+        assert_eq!(socket_type(&listener), libc::SOCK_STREAM);
+        assert_eq!(socket_type(&stream), libc::SOCK_STREAM);
+        assert_eq!(socket_type(&datagram), libc::SOCK_DGRAM);
+        assert_eq!(
+            stream.as_raw_fd(),
+            std::os::fd::AsFd::as_fd(&stream).as_raw_fd()
         );
     });
 }

@@ -245,6 +245,18 @@ impl<E: mio::event::Source> IoSource<E> {
     }
 }
 
+impl<E: mio::event::Source> AsFd for IoSource<E> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd()
+    }
+}
+
+impl<E: mio::event::Source> AsRawFd for IoSource<E> {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd
+    }
+}
+
 impl<E: mio::event::Source> Deref for IoSource<E> {
     type Target = E;
 

@@ -8,9 +8,14 @@
 //! created inside a runtime (they register with the one running on this
 //! thread); once that runtime shuts down, every operation on them fails
 //! with an error that [`crate::is_shutdown_error`] recognises.
+//!
+//! Every socket type implements `AsFd` and `AsRawFd`, for the socket
+//! options eddy does not wrap (`socket2::SockRef::from(&stream)` takes any
+//! `AsFd`).
 
 mod accept_backoff;
 mod addr;
+mod as_fd;
 mod datagram_io;
 mod io_source;
 pub mod split;

@@ -7,6 +7,7 @@ use eddy_registration::{Direction, Interest};
 
 use crate::net::IoSource;
 use crate::net::addr::{each_addr, resolve};
+use crate::net::as_fd::impl_as_fd;
 use crate::net::datagram_io::impl_datagram_io;
 
 /// A UDP socket.
@@ -190,3 +191,5 @@ impl UdpSocket {
 }
 
 impl_datagram_io!(UdpSocket);
+
+impl_as_fd!(UdpSocket);

@@ -11,6 +11,7 @@ use super::TcpStream;
 use crate::net::IoSource;
 use crate::net::accept_backoff::AcceptBackoff;
 use crate::net::addr::{each_addr, resolve};
+use crate::net::as_fd::impl_as_fd;
 
 /// A TCP socket listening for connections.
 ///
@@ -116,6 +117,8 @@ impl TcpListener {
         self.source.set_ttl(ttl)
     }
 }
+
+impl_as_fd!(TcpListener);
 
 /// How many connections the kernel may queue before `accept` takes them
 /// (capped by `net.core.somaxconn`). std's `bind` asks for 128, which a

@@ -11,6 +11,7 @@ use eddy_registration::{Direction, Interest};
 use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::net::IoSource;
 use crate::net::addr::{each_addr, resolve};
+use crate::net::as_fd::impl_as_fd;
 use crate::net::split::{SplitStream, impl_futures_io, impl_stream_io};
 
 /// A TCP connection.
@@ -170,3 +171,5 @@ impl SplitStream for TcpStream {
 
 impl_futures_io!(TcpStream);
 impl_stream_io!(TcpStream);
+
+impl_as_fd!(TcpStream);

@@ -8,6 +8,7 @@ use std::path::Path;
 use eddy_registration::{Direction, Interest};
 
 use crate::net::IoSource;
+use crate::net::as_fd::impl_as_fd;
 use crate::net::datagram_io::impl_datagram_io;
 
 /// A Unix-domain datagram socket.
@@ -139,3 +140,5 @@ impl UnixDatagram {
 }
 
 impl_datagram_io!(UnixDatagram);
+
+impl_as_fd!(UnixDatagram);

@@ -10,6 +10,7 @@ use eddy_registration::Interest;
 use super::UnixStream;
 use crate::net::IoSource;
 use crate::net::accept_backoff::AcceptBackoff;
+use crate::net::as_fd::impl_as_fd;
 
 /// A Unix-domain socket listening for connections.
 ///
@@ -109,3 +110,5 @@ impl UnixListener {
         self.source.take_error()
     }
 }
+
+impl_as_fd!(UnixListener);

@@ -9,6 +9,7 @@ use eddy_registration::Interest;
 
 use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::net::IoSource;
+use crate::net::as_fd::impl_as_fd;
 use crate::net::split::{SplitStream, impl_futures_io, impl_stream_io};
 
 /// A Unix-domain stream connection.
@@ -144,3 +145,5 @@ impl SplitStream for UnixStream {
 
 impl_futures_io!(UnixStream);
 impl_stream_io!(UnixStream);
+
+impl_as_fd!(UnixStream);
