@@ -16,7 +16,8 @@
 //!   [`wait`](Signal::wait)s for it. It is how the tests wake a parked
 //!   runtime from another thread without relying on the runtime's own
 //!   channels.
-//! * [`panic_message`] reads the text out of a panic payload.
+//! * [`panic_message`] reads the text out of a panic payload;
+//!   [`panicking_waker`] makes a waker that panics when woken.
 //! * [`DropFlag`] and [`CountDrop`] report their own drop.
 //! * [`wake_self_once`] yields once while staying ready: the building block
 //!   of tasks that never leave the run queue; [`spin_until`] loops on such a
@@ -64,6 +65,7 @@ mod deadline;
 mod drop_probes;
 mod no_runtime_error;
 mod panic_message;
+mod panicking_waker;
 mod run_bounded;
 mod signal;
 #[cfg(unix)]
@@ -81,6 +83,7 @@ pub use deadline::with_deadline;
 pub use drop_probes::{CountDrop, DropFlag};
 pub use no_runtime_error::assert_no_runtime_error;
 pub use panic_message::panic_message;
+pub use panicking_waker::panicking_waker;
 pub use run_bounded::run_bounded;
 pub use signal::{Signal, Wait};
 #[cfg(unix)]

@@ -26,7 +26,8 @@ use std::time::Duration;
 use eddy::task::{JoinError, JoinHandle, yield_now};
 use eddy::{Builder, Handle, Runtime};
 use eddy_tests::{
-    CountDrop, DropFlag, Signal, XorShift, panic_message, spin_until, wake_self_once, with_deadline,
+    CountDrop, DropFlag, Signal, XorShift, panic_message, panicking_waker, spin_until,
+    wake_self_once, with_deadline,
 };
 
 /// Generous hang detector for ordinary tests.
@@ -379,6 +380,39 @@ fn a_future_and_output_that_both_panic_in_drop_end_as_one_panicked_task() {
             assert_eq!(panic_message(&*error.into_panic()), "the future's drop");
             assert_eq!(Handle::current().metrics().tasks_alive, 0);
         });
+    });
+}
+
+#[test]
+fn a_join_handle_waker_that_panics_when_its_task_finishes_leaves_no_task_behind() {
+    with_deadline(LIMIT, || {
+        let runtime = Runtime::new().unwrap();
+        let release = Signal::new();
+        let wait = release.clone();
+        let mut task = runtime.spawn(async move {
+            wait.wait().await;
+            7
+        });
+        // Some other executor's future awaits the handle, with a waker
+        // that panics.
+        let doomed = panicking_waker("the join handle's waker panics");
+        let mut cx = std::task::Context::from_waker(&doomed);
+        assert!(Pin::new(&mut task).poll(&mut cx).is_pending());
+
+        let ran = catch_unwind(AssertUnwindSafe(|| {
+            runtime.block_on(async {
+                release.set();
+                pending::<()>().await
+            })
+        }));
+        let payload = ran.expect_err("the waker's panic comes out of block_on");
+        assert_eq!(panic_message(&*payload), "the join handle's waker panics");
+        // Before the fix the panic unwound out of the task's run before the
+        // loop forgot the task: it stayed in the slab for good.
+        assert_eq!(runtime.handle().metrics().tasks_alive, 0);
+        let noop = std::task::Waker::noop();
+        let output = Pin::new(&mut task).poll(&mut std::task::Context::from_waker(noop));
+        assert!(matches!(output, Poll::Ready(Ok(7))), "{output:?}");
     });
 }
 

@@ -19,7 +19,9 @@ use std::time::Duration;
 
 use eddy::task::{JoinHandle, yield_now};
 use eddy::{Handle, Metrics, Runtime};
-use eddy_tests::{CountDrop, DropFlag, Signal, panic_message, wake_self_once, with_deadline};
+use eddy_tests::{
+    CountDrop, DropFlag, Signal, panic_message, panicking_waker, wake_self_once, with_deadline,
+};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -660,16 +662,6 @@ fn a_runtime_dropped_at_thread_exit_shuts_down_cleanly() {
     });
 }
 
-/// Panics when woken: the waker of some foreign executor's future that
-/// awaits a `JoinHandle`.
-struct PanickingWaker;
-
-impl std::task::Wake for PanickingWaker {
-    fn wake(self: Arc<Self>) {
-        panic!("the join handle's waker panics");
-    }
-}
-
 #[test]
 fn a_join_handle_waker_that_panics_during_shutdown_does_not_stop_the_shutdown() {
     with_deadline(LIMIT, || {
@@ -677,7 +669,7 @@ fn a_join_handle_waker_that_panics_during_shutdown_does_not_stop_the_shutdown() 
         // Slab order: `watched` is cancelled first, `other` after it.
         let mut watched = runtime.spawn(pending::<()>());
         let other = runtime.spawn(pending::<()>());
-        let doomed = Waker::from(Arc::new(PanickingWaker));
+        let doomed = panicking_waker("the join handle's waker panics");
         let mut cx = std::task::Context::from_waker(&doomed);
         assert!(std::pin::Pin::new(&mut watched).poll(&mut cx).is_pending());
         let handle = runtime.handle();

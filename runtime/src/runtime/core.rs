@@ -220,11 +220,16 @@ impl Core {
         coop::reset(self.config.budget);
         // SAFETY: `&Core` is only reachable on the runtime thread.
         let outcome = unsafe { task.run() };
-        if let RunOutcome::Finished(Some(key)) = outcome {
-            let removed = self.tasks.borrow_mut().try_remove(key);
-            self.shared.metrics().task_finished();
-            crate::trace::task_finished(key);
-            drop(removed);
+        if let RunOutcome::Finished(key, waker_panic) = outcome {
+            if let Some(key) = key {
+                let removed = self.tasks.borrow_mut().try_remove(key);
+                self.shared.metrics().task_finished();
+                crate::trace::task_finished(key);
+                drop(removed);
+            }
+            if let Some(payload) = waker_panic {
+                std::panic::resume_unwind(payload);
+            }
         }
     }
 

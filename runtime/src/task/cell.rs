@@ -1,9 +1,10 @@
 //! One spawned task: a single allocation holding its header, its future and
 //! the slot its outcome is left in.
 
+use std::any::Any;
 use std::cell::UnsafeCell;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
 use std::ptr;
 use std::sync::Arc;
@@ -71,7 +72,7 @@ impl<F: Future> TaskCell<F> {
     /// # Safety
     ///
     /// Runtime thread only, and no reference into the future may be live.
-    unsafe fn drop_future(&self) -> Option<Box<dyn std::any::Any + Send>> {
+    unsafe fn drop_future(&self) -> Option<Box<dyn Any + Send>> {
         let slot = self.future.get();
         // Dropping in place keeps the pinning promise (the future is never
         // moved), and writing `None` afterwards, even after a panic in
@@ -84,11 +85,14 @@ impl<F: Future> TaskCell<F> {
         }
     }
 
-    /// Ends the task with `outcome`, exactly once.
-    fn finish(&self, outcome: Result<F::Output, JoinError>) {
-        if self.header.state.transition_to_complete() {
-            self.slot.complete(outcome);
+    /// Ends the task with `outcome`, exactly once. Returns the panic of the
+    /// handle's waker if it panicked when told, for the caller to re-raise
+    /// once the runtime's bookkeeping is done.
+    fn finish(&self, outcome: Result<F::Output, JoinError>) -> Option<Box<dyn Any + Send>> {
+        if !self.header.state.transition_to_complete() {
+            return None;
         }
+        catch_unwind(AssertUnwindSafe(|| self.slot.complete(outcome))).err()
     }
 }
 
@@ -105,8 +109,9 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
         }
         if snapshot.is_cancelled() {
             // SAFETY: forwarded from this method's contract.
-            unsafe { self.cancel() };
-            return RunOutcome::Finished(self.header.key());
+            let drop_panic = unsafe { self.drop_future() };
+            let waker_panic = self.finish(Err(cancelled_or_panicked(drop_panic)));
+            return RunOutcome::Finished(self.header.key(), waker_panic);
         }
         // SAFETY: runtime thread only (this method's contract), and nothing
         // else holds a reference into the cell while we poll.
@@ -138,8 +143,8 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
             }
             (outcome, _) => outcome,
         };
-        self.finish(outcome);
-        RunOutcome::Finished(self.header.key())
+        let waker_panic = self.finish(outcome);
+        RunOutcome::Finished(self.header.key(), waker_panic)
     }
 
     unsafe fn cancel(&self) {
@@ -148,10 +153,18 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
         }
         // SAFETY: forwarded from this method's contract.
         let drop_panic = unsafe { self.drop_future() };
-        self.finish(Err(match drop_panic {
-            Some(payload) => JoinError::panic(payload),
-            None => JoinError::cancelled(),
-        }));
+        if let Some(payload) = self.finish(Err(cancelled_or_panicked(drop_panic))) {
+            resume_unwind(payload);
+        }
+    }
+}
+
+/// The outcome of a task whose future was dropped unpolled: cancelled, or
+/// the panic its `Drop` raised.
+fn cancelled_or_panicked(drop_panic: Option<Box<dyn Any + Send>>) -> JoinError {
+    match drop_panic {
+        Some(payload) => JoinError::panic(payload),
+        None => JoinError::cancelled(),
     }
 }
 

@@ -27,7 +27,7 @@ pub(crate) trait Runnable: Send + Sync {
 }
 
 /// What one `run` did, so the runtime knows whether to forget the task.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) enum RunOutcome {
     /// The future is still pending; a waker holds the way back.
     Pending,
@@ -35,7 +35,12 @@ pub(crate) enum RunOutcome {
     /// runtime removes the task from its slab, at this key (`None`: the
     /// task was never given one). The key comes back here so the loop
     /// does not have to ask the type-erased task for it on every poll.
-    Finished(Option<usize>),
+    ///
+    /// The second field is the panic of the `JoinHandle`'s waker, if it
+    /// panicked when told (a foreign executor's waker): the runtime
+    /// forgets the task first and re-raises it after. Unwinding straight
+    /// out of `run` would leave the finished task in the slab for good.
+    Finished(Option<usize>, Option<Box<dyn std::any::Any + Send>>),
     /// The task had already completed before this run (a stale queue entry).
     AlreadyComplete,
 }
