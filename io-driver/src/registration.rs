@@ -4,7 +4,7 @@ use std::fmt;
 use std::io;
 use std::task::{Context, Poll, ready};
 
-use eddy_registration::{Direction, Interest, ReadyEvent, ScheduledIo, shutdown_error};
+use eddy_registration::{Direction, Interest, Ready, ReadyEvent, ScheduledIo, shutdown_error};
 
 use crate::handle::Handle;
 use crate::loom::Arc;
@@ -159,11 +159,28 @@ impl Registration {
             let event = ready!(self.poll_ready(cx, Direction::Read))?;
             match f(buf) {
                 Ok(n) if n > 0 && n < buf.len() => {
-                    self.clear_readiness(event);
+                    // A TCP read also stops short at the urgent mark of
+                    // out-of-band data, with the rest queued behind it and
+                    // no new event to come. While the driver has seen
+                    // urgent data (`PRIORITY`, reported on Linux to a
+                    // source registered for it) a short read proves
+                    // nothing, so readiness stays until `WouldBlock`.
+                    if !self
+                        .shared
+                        .ready_now(Interest::PRIORITY)
+                        .ready
+                        .is_priority()
+                    {
+                        self.clear_readiness(event);
+                    }
                     return Poll::Ready(Ok(n));
                 }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                    self.clear_would_block(event)
+                    // Drained: the urgent data is behind us too.
+                    self.clear_would_block(ReadyEvent {
+                        ready: event.ready | Ready::PRIORITY,
+                        ..event
+                    });
                 }
                 result => return Poll::Ready(result),
             }

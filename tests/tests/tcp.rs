@@ -18,6 +18,9 @@
 //! * `futures-io` interoperability: `eddy::io::copy` and `futures-util`'s
 //!   extension traits drive eddy's streams, and a vectored write of more
 //!   slices than `IOV_MAX` writes a prefix instead of failing;
+//! * bytes sent after an urgent (`MSG_OOB`) byte are read without the peer
+//!   sending more, although the kernel ends a read short at the urgent mark
+//!   (Linux, where streams register for priority events);
 //! * connecting to a closed port is `ConnectionRefused`;
 //! * `set_linger` takes whole seconds (on Apple systems too, whose plain
 //!   `SO_LINGER` counts clock ticks) and `None` turns lingering off;
@@ -1142,5 +1145,52 @@ fn every_tcp_and_udp_socket_lends_its_own_descriptor() {
             assert_eq!(rc, 0, "setsockopt: {}", io::Error::last_os_error());
             assert_eq!(client.nodelay().unwrap(), on);
         }
+    });
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[test]
+fn bytes_sent_after_an_urgent_byte_are_read_without_more_data() {
+    use std::os::fd::AsRawFd;
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (sent, all_sent) = mpsc::channel();
+        let (done, peer_may_close) = mpsc::channel::<()>();
+        let peer = std::thread::spawn(move || {
+            let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+            stream.set_nodelay(true).unwrap();
+            stream.write_all(b"hello").unwrap();
+            // SAFETY: send(2) reads one byte from a live static slice.
+            let rc =
+                unsafe { libc::send(stream.as_raw_fd(), b"!".as_ptr().cast(), 1, libc::MSG_OOB) };
+            assert_eq!(rc, 1, "send(MSG_OOB): {}", io::Error::last_os_error());
+            stream.write_all(b"world").unwrap();
+            sent.send(()).unwrap();
+            // Open and silent until the reader is done: its EOF would be a
+            // new event and hide a stalled read.
+            let _ = peer_may_close.recv_timeout(LIMIT);
+        });
+        eddy::task::spawn_blocking(move || all_sent.recv())
+            .await
+            .expect("waiting task")
+            .expect("the peer sent everything");
+        // Accepted after everything was queued: the kernel ends the first
+        // read at the urgent mark, and nothing new arrives after it.
+        let (mut stream, _) = listener.accept().await.expect("accept");
+        let mut got = Vec::new();
+        let mut buf = [0u8; 64];
+        while got.len() < 10 {
+            let n = timeout(Duration::from_secs(10), stream.read(&mut buf))
+                .await
+                .expect("the bytes after the urgent mark were never read")
+                .expect("read");
+            assert!(n > 0, "unexpected end of stream");
+            got.extend_from_slice(&buf[..n]);
+        }
+        // The urgent byte itself is out of band: not in the stream.
+        assert_eq!(got, b"helloworld");
+        done.send(()).unwrap();
+        peer.join().unwrap();
     });
 }

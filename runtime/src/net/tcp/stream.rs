@@ -14,6 +14,15 @@ use crate::net::addr::{each_addr, resolve};
 use crate::net::as_fd::impl_as_fd;
 use crate::net::split::{SplitStream, impl_futures_io, impl_stream_io};
 
+/// What a TCP stream registers for. `PRIORITY` makes Linux report urgent
+/// (`MSG_OOB`) data, which ends a read short with more bytes queued behind
+/// it; `Registration::poll_read_into` then keeps readiness after the short
+/// read instead of waiting for an event that would never come. Elsewhere
+/// it maps to readable and changes nothing.
+const STREAM_INTEREST: Interest = Interest::READABLE
+    .add(Interest::WRITABLE)
+    .add(Interest::PRIORITY);
+
 /// A TCP connection.
 ///
 /// Read and write with the inherent async methods, or through the
@@ -46,7 +55,7 @@ impl TcpStream {
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
         let stream = mio::net::TcpStream::connect(addr)?;
         let stream = TcpStream {
-            source: IoSource::new(stream, Interest::READABLE.add(Interest::WRITABLE))?,
+            source: IoSource::new(stream, STREAM_INTEREST)?,
         };
         // A non-blocking connect completes when the socket turns writable;
         // then SO_ERROR says whether it succeeded.
@@ -71,11 +80,7 @@ impl TcpStream {
         handle: &Handle,
     ) -> io::Result<TcpStream> {
         Ok(TcpStream {
-            source: IoSource::with_handle(
-                stream,
-                Interest::READABLE.add(Interest::WRITABLE),
-                handle,
-            )?,
+            source: IoSource::with_handle(stream, STREAM_INTEREST, handle)?,
         })
     }
 
@@ -85,10 +90,7 @@ impl TcpStream {
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         stream.set_nonblocking(true)?;
         Ok(TcpStream {
-            source: IoSource::new(
-                mio::net::TcpStream::from_std(stream),
-                Interest::READABLE.add(Interest::WRITABLE),
-            )?,
+            source: IoSource::new(mio::net::TcpStream::from_std(stream), STREAM_INTEREST)?,
         })
     }
 
