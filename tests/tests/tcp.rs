@@ -15,6 +15,8 @@
 //!   default action, so the runtime cannot lean on Rust's start-up code);
 //! * owned halves in two tasks, borrowed halves in one, `reunite`;
 //! * `read_exact` on a stream that ends early is `UnexpectedEof`;
+//! * `peek` leaves the bytes for the next read, returns 0 at once for an
+//!   empty buffer and 0 at end of stream;
 //! * `futures-io` interoperability: `eddy::io::copy` and `futures-util`'s
 //!   extension traits drive eddy's streams, and a vectored write of more
 //!   slices than `IOV_MAX` writes a prefix instead of failing;
@@ -1192,5 +1194,31 @@ fn bytes_sent_after_an_urgent_byte_are_read_without_more_data() {
         assert_eq!(got, b"helloworld");
         done.send(()).unwrap();
         peer.join().unwrap();
+    });
+}
+
+#[test]
+fn peek_leaves_the_bytes_for_the_next_read() {
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (mut client, mut server) = tcp_pair(&listener).await;
+        // Nothing has been sent: an empty buffer still gets its answer now.
+        let n = timeout(LIMIT, server.peek(&mut []))
+            .await
+            .expect("peek into an empty buffer waited for data")
+            .expect("peek");
+        assert_eq!(n, 0);
+
+        client.write_all(b"ping").await.unwrap();
+        let mut buf = [0u8; 16];
+        for _ in 0..2 {
+            let n = server.peek(&mut buf).await.expect("peek");
+            assert_eq!(&buf[..n], b"ping", "a peek takes nothing away");
+        }
+        let n = server.read(&mut buf).await.expect("read");
+        assert_eq!(&buf[..n], b"ping");
+
+        drop(client);
+        assert_eq!(server.peek(&mut buf).await.expect("peek at EOF"), 0);
     });
 }

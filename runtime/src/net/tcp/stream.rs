@@ -100,8 +100,14 @@ impl TcpStream {
         Ok(self.source.into_inner()?.into())
     }
 
-    /// Reads into `buf` without removing the bytes from the socket.
+    /// Reads into `buf` without removing the bytes from the socket: the
+    /// next `read` or `peek` gets them again. Returns 0 at end of stream,
+    /// and at once for an empty `buf` (as `read` does; waiting for data it
+    /// could not hold would change nothing).
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
         self.source
             .async_io(Direction::Read, |stream| stream.peek(buf))
             .await
