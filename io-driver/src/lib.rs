@@ -107,7 +107,11 @@
 //! when a TCP read returns fewer bytes than asked for: the socket is
 //! drained, and with edge-triggered polling the next data brings a new
 //! event (eddy's Unix streams do without it: the kernel ends their reads
-//! early at a message carrying descriptors). This saves the `read` that would only return `WouldBlock`, so an
+//! early at a message carrying descriptors). A TCP read also stops short
+//! at the urgent mark of out-of-band data; while the source's readiness
+//! word holds `PRIORITY` (reported on Linux to sources registered for it,
+//! as eddy's TCP streams are), a short read keeps readiness until
+//! `WouldBlock`. This saves the `read` that would only return `WouldBlock`, so an
 //! echo round trip costs one `read`, one `write` and at most one
 //! `epoll_wait` (see `SYSCALLS.md`). A zero-byte read is end-of-stream and
 //! keeps its readiness. Writes go through [`Registration::poll_io`], which

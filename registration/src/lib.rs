@@ -22,9 +22,10 @@
 //!                                   |
 //!                                   v
 //!  task: poll_readiness / readiness(interest) -> ReadyEvent { tick, ready }
-//!        try the I/O; on WouldBlock (or, for a stream, a short read):
-//!        clear_readiness(event), which the tick refuses if an event came
-//!        in meanwhile; then wait again
+//!        try the I/O; on WouldBlock: clear_would_block(event); after a
+//!        TCP short read: clear_readiness(event), which keeps the closed
+//!        bits; the tick refuses either if an event came in meanwhile;
+//!        then wait again
 //! ```
 //!
 //! # The life of a registration
@@ -74,9 +75,12 @@
 //! tick is unchanged, so an event that arrived between the task's snapshot
 //! and its clear is never erased. The *whole* stored tick is compared (up to
 //! 32 bits): tokio once compared 8 bits, so after 256 events a stale clear
-//! matched again and erased fresh readiness, hanging the task. `READ_CLOSED`
-//! and `WRITE_CLOSED` are never cleared, because no later event would set
-//! them again.
+//! matched again and erased fresh readiness, hanging the task. After a short
+//! read `clear_readiness` keeps `READ_CLOSED` and `WRITE_CLOSED`, because no
+//! later event would set them again and the next read must see the EOF;
+//! after `WouldBlock`, `clear_would_block` clears them too, since the
+//! syscall has just shown they promise nothing (a datagram socket with its
+//! read side shut down reports read-closed while `recv` says `EAGAIN`).
 //!
 //! **Wakers.** Each `ScheduledIo` keeps, behind a mutex, one reader waker,
 //! one writer waker (for `poll_readiness`, the common one-task-per-direction
@@ -98,9 +102,10 @@
 //! the waiters list holds plain addresses of nodes pinned inside futures,
 //! which unlink themselves on drop.
 //!
-//! **Split state.** [`RegistrationSet`] holds only the pending-release
-//! counter, padded to its own cache line, so the driver can check it every
-//! turn without the lock. [`Synced`] holds the list and queue; its owner
+//! **Split state.** [`RegistrationSet`] holds the pending-release counter,
+//! padded to its own cache line so the driver can check it every turn
+//! without the lock, and the set's id, stamped on every `ScheduledIo` it
+//! allocates so that a resource from another set is refused. [`Synced`] holds the list and queue; its owner
 //! keeps it in a mutex and every mutating call takes `&mut Synced`.
 //!
 //! **Where things live.** `ready.rs` / `interest.rs`: the bit sets.

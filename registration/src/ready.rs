@@ -28,10 +28,13 @@ impl Ready {
     pub const READABLE: Ready = Ready(1 << 0);
     /// A write would not block.
     pub const WRITABLE: Ready = Ready(1 << 1);
-    /// The peer closed its write half: reads will return EOF. Sticky: never
-    /// cleared by `clear_readiness`.
+    /// The peer closed its write half: reads will return EOF. Kept by
+    /// `clear_readiness` (after a short read); cleared by
+    /// `clear_would_block`, since a read that says `WouldBlock` proves it
+    /// promises nothing.
     pub const READ_CLOSED: Ready = Ready(1 << 2);
-    /// The write half is closed: writes will fail. Sticky like `READ_CLOSED`.
+    /// The write half is closed: writes will fail. Kept and cleared like
+    /// `READ_CLOSED`.
     pub const WRITE_CLOSED: Ready = Ready(1 << 3);
     /// The resource has a pending error.
     pub const ERROR: Ready = Ready(1 << 4);

@@ -5,8 +5,9 @@ use crate::Ready;
 /// What a task observed when its wait for readiness completed.
 ///
 /// The task tries its I/O; on `WouldBlock` it passes the event back to
-/// `ScheduledIo::clear_readiness`, which uses `tick` to tell whether the
-/// driver reported new readiness in between (then nothing is cleared).
+/// `ScheduledIo::clear_would_block` (after a TCP short read, to
+/// `clear_readiness`), which uses `tick` to tell whether the driver
+/// reported new readiness in between (then nothing is cleared).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReadyEvent {
     /// The full stored tick at the time of the snapshot (never truncated:

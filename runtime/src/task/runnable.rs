@@ -18,7 +18,9 @@ pub(crate) trait Runnable: Send + Sync {
     unsafe fn run(self: Arc<Self>) -> RunOutcome;
 
     /// Drops the future without polling it and tells the handle the task
-    /// was cancelled. Does nothing if the task already completed.
+    /// was cancelled (or, if the future's `Drop` panicked, that panic).
+    /// Re-raises a panic of the handle's waker once the task is complete.
+    /// Does nothing if the task already completed.
     ///
     /// # Safety
     ///
