@@ -17,6 +17,8 @@
 //! * `read_exact` on a stream that ends early is `UnexpectedEof`;
 //! * `peek` leaves the bytes for the next read, returns 0 at once for an
 //!   empty buffer and 0 at end of stream;
+//! * `eddy::io::copy` flushes a buffering writer whenever its reader waits,
+//!   so a request does not sit in the buffer while its sender waits;
 //! * `futures-io` interoperability: `eddy::io::copy` and `futures-util`'s
 //!   extension traits drive eddy's streams, and a vectored write of more
 //!   slices than `IOV_MAX` writes a prefix instead of failing;
@@ -792,6 +794,32 @@ fn io_copy_and_futures_util_drive_eddy_streams_through_futures_io() {
         assert_eq!(n, 0, "nothing after EOF");
 
         server.assert_one_connection_served(sent.len() as u64).await;
+    });
+}
+
+#[test]
+fn io_copy_flushes_a_buffering_writer_while_the_reader_waits() {
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (mut client, proxy_in) = tcp_pair(&listener).await;
+        let (proxy_out, mut upstream) = tcp_pair(&listener).await;
+        // A proxy hop through a buffering writer, as a TLS or framing layer
+        // would be: 8 KiB of buffer, far more than the request.
+        let hop = eddy::spawn(async move {
+            let (mut reader, _keep_writing_side) = proxy_in.into_split();
+            let mut writer = futures_util::io::BufWriter::with_capacity(8192, proxy_out);
+            eddy::io::copy(&mut reader, &mut writer).await
+        });
+        // The client sends a request and then waits for the reply: the
+        // stream stays open, so the copy never reaches end-of-stream.
+        client.write_all(b"PING\r\n").await.unwrap();
+        let mut buf = [0u8; 16];
+        let n = timeout(Duration::from_secs(10), upstream.read(&mut buf))
+            .await
+            .expect("the request stayed in the copy's writer buffer")
+            .expect("read");
+        assert_eq!(&buf[..n], b"PING\r\n");
+        hop.abort();
     });
 }
 

@@ -3,6 +3,7 @@
 use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
+use std::task::Poll;
 
 use futures_io::{AsyncRead, AsyncWrite};
 
@@ -15,6 +16,10 @@ const BUF_SIZE: usize = 16 * 1024;
 ///
 /// Works with any `futures-io` reader and writer, eddy's or not. The writer
 /// is not closed: call `close` (or `shutdown`) yourself to pass the EOF on.
+/// Whenever the reader has nothing for now, what was written since the
+/// last flush is flushed, so a buffering writer (a `BufWriter`, a TLS or
+/// framing layer) cannot sit on a request whose sender is waiting for the
+/// reply.
 ///
 /// ```no_run
 /// # eddy::run(async {
@@ -32,8 +37,27 @@ where
 {
     let mut buf = vec![0u8; BUF_SIZE];
     let mut copied = 0u64;
+    // Bytes written since the last flush. Without flushing them while the
+    // reader waits, request/response traffic through a buffering writer
+    // deadlocks: the request sits in the buffer, its sender waits for the
+    // reply, and copy waits for the sender (found in review; tokio's copy
+    // had the same bug until it flushed on a pending read).
+    let mut unflushed = false;
     loop {
-        let n = poll_fn(|cx| Pin::new(&mut *reader).poll_read(cx, &mut buf)).await?;
+        let n = poll_fn(|cx| {
+            let read = Pin::new(&mut *reader).poll_read(cx, &mut buf);
+            if read.is_pending() && unflushed {
+                match Pin::new(&mut *writer).poll_flush(cx) {
+                    Poll::Ready(Ok(())) => unflushed = false,
+                    Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                    // Woken again when the flush can go on or the reader
+                    // has data, whichever comes first.
+                    Poll::Pending => {}
+                }
+            }
+            read
+        })
+        .await?;
         if n == 0 {
             poll_fn(|cx| Pin::new(&mut *writer).poll_flush(cx)).await?;
             return Ok(copied);
@@ -46,6 +70,7 @@ where
             }
             pending = &pending[written..];
         }
+        unflushed = true;
         copied += n as u64;
     }
 }
