@@ -13,12 +13,14 @@
 
 use std::future::{Future, poll_fn};
 use std::io;
+use std::os::unix::process::ExitStatusExt;
 use std::pin::{Pin, pin};
 use std::task::Poll;
 use std::time::Duration;
 
 use eddy::signal::unix::{Signal, SignalKind, signal};
 use eddy::time::timeout;
+use eddy_tests::child_process::{child_role, run_child};
 
 /// Long enough for any noisy machine; only reached when a delivery is lost.
 const LIMIT: Duration = Duration::from_secs(20);
@@ -224,4 +226,61 @@ fn listeners_come_and_go_while_another_thread_sends_signals() {
     });
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     sender.join().unwrap();
+}
+
+#[test]
+fn a_signal_call_that_fails_for_want_of_a_descriptor_leaves_sigterm_deadly() {
+    const TEST: &str = "a_signal_call_that_fails_for_want_of_a_descriptor_leaves_sigterm_deadly";
+    if child_role().as_deref() == Some("full_table") {
+        return fail_to_listen_then_raise_sigterm();
+    }
+    let output = run_child(TEST, "full_table");
+    assert_eq!(
+        output.status.signal(),
+        Some(libc::SIGTERM),
+        "the child outlived SIGTERM after a failed signal(): the failed call left \
+         eddy's handler installed ({})\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+}
+
+/// The child's side: with every descriptor taken, `signal` fails; SIGTERM
+/// must then still take its default action and end this process.
+fn fail_to_listen_then_raise_sigterm() {
+    eddy::run(async {
+        fill_descriptor_table();
+        let err = signal(SignalKind::terminate()).expect_err("a listener without a descriptor");
+        assert_eq!(err.raw_os_error(), Some(libc::EMFILE), "{err}");
+    });
+    raise(libc::SIGTERM);
+    println!("survived SIGTERM");
+}
+
+/// Lowers this process's descriptor limit and takes every descriptor left
+/// under it, so the next `pipe(2)` fails with `EMFILE`. The descriptors stay
+/// open until the (child) process ends.
+fn fill_descriptor_table() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes the `rlimit` we lend it.
+    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+    assert_eq!(rc, 0, "getrlimit: {}", io::Error::last_os_error());
+    limit.rlim_cur = limit.rlim_max.min(32);
+    // SAFETY: setrlimit only reads the `rlimit` we lend it; lowering the soft
+    // limit needs no privilege.
+    let rc = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
+    assert_eq!(rc, 0, "setrlimit: {}", io::Error::last_os_error());
+    loop {
+        // SAFETY: dup(2) of stderr only creates a new descriptor, which we
+        // deliberately leak.
+        if unsafe { libc::dup(2) } < 0 {
+            let err = io::Error::last_os_error();
+            assert_eq!(err.raw_os_error(), Some(libc::EMFILE), "dup: {err}");
+            return;
+        }
+    }
 }

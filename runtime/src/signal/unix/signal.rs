@@ -31,6 +31,9 @@ use crate::signal::{install, slots};
 ///   made (out of file descriptors);
 /// * an error when 64 listeners for this signal already exist.
 ///
+/// A call that fails leaves the signal's disposition as it was: the
+/// handler is installed only once everything else has succeeded.
+///
 /// ```no_run
 /// use eddy::signal::unix::{SignalKind, signal};
 /// # eddy::run(async {
@@ -42,23 +45,36 @@ use crate::signal::{install, slots};
 /// ```
 pub fn signal(kind: SignalKind) -> io::Result<Signal> {
     let signum = kind.as_raw_value();
-    // Check everything that can fail without side effects first, so a bad
-    // call leaves the process's signal dispositions untouched.
+    // Every step that can fail and be undone comes before the one that
+    // cannot be undone: installing the process-wide handler (it stays for
+    // the life of the process). Installing first made a call that then
+    // failed for want of a pipe (EMFILE) leave the handler in place with
+    // nobody listening, so SIGTERM or SIGINT were silently swallowed.
     install::validate(signum)?;
     let handle = context::io_handle()?;
-    install::install(signum)?;
     let (sender, mut receiver) = mio::unix::pipe::new()?;
     let mut registration = Registration::new(&mut receiver, Interest::READABLE, &handle)?;
+    let undo = |registration: &mut Registration, receiver: &mut Receiver| {
+        // Best effort: the pipe closes right after, which removes it from
+        // the poller anyway.
+        // SAFETY: `receiver` is the pipe `registration` was created with.
+        let _ = unsafe { registration.deregister(receiver) };
+    };
     let slot = match slots::claim(signum, sender.as_raw_fd()) {
         Ok(slot) => slot,
         Err(err) => {
-            // Best effort: the pipe closes right after, which removes it
-            // from the poller anyway.
-            // SAFETY: `receiver` is the pipe `registration` was created with.
-            let _ = unsafe { registration.deregister(&mut receiver) };
+            undo(&mut registration, &mut receiver);
             return Err(err);
         }
     };
+    // A delivery between the claim and the install still runs the old
+    // disposition: the slot only matters once our handler is in place.
+    if let Err(err) = install::install(signum) {
+        // The pipe must leave the slot before it closes (see `Drop`).
+        slots::release(signum, slot);
+        undo(&mut registration, &mut receiver);
+        return Err(err);
+    }
     Ok(Signal {
         signum,
         slot,
