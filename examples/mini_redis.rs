@@ -24,8 +24,10 @@
 //!
 //! How it works: each connection reads into a buffer, parses *every*
 //! complete command in it (clients may pipeline many per write), runs them
-//! in order against the shared store, and sends all the replies with one
-//! write. Keys with an expiry carry a deadline and are removed when next
+//! in order against the shared store, and sends their replies with one
+//! write, or with several when they pile up past 64 KiB: a client that
+//! pipelines GETs of a big value and never reads is then held back by TCP
+//! backpressure instead of making the server buffer every reply. Keys with an expiry carry a deadline and are removed when next
 //! touched after it (a real Redis also sweeps in the background; this one
 //! lets never-touched expired keys sit in memory). Malformed input gets an
 //! `-ERR Protocol error` reply after the replies to the commands before it,
@@ -53,6 +55,11 @@ const MAX_LINE: usize = 64 * 1024;
 
 /// How much to read per `read` call.
 const READ_CHUNK: usize = 16 * 1024;
+
+/// How many bytes of replies may wait before they are written, even in the
+/// middle of a batch of pipelined commands. Without a bound, 16 KiB of
+/// `GET k` for a 200 KiB value would make 468 MiB of replies.
+const REPLY_FLUSH: usize = 64 * 1024;
 
 /// One stored value.
 struct Entry {
@@ -117,8 +124,8 @@ async fn serve(addr: String) -> io::Result<()> {
 
 /// Serves one connection; its errors end only this connection.
 async fn connection(mut stream: TcpStream, db: Db) {
-    // Replies are already batched, one write per read; Nagle's algorithm
-    // would only delay them (Redis turns it off too).
+    // Replies are already batched, one write per read (or per 64 KiB);
+    // Nagle's algorithm would only delay them (Redis turns it off too).
     let _ = stream.set_nodelay(true);
     if let Ok(Close::Politely) = serve_commands(&mut stream, &db).await {
         close_after_reply(stream).await;
@@ -147,7 +154,7 @@ async fn serve_commands(stream: &mut TcpStream, db: &Db) -> io::Result<Close> {
             return Ok(Close::AtEof);
         }
 
-        // Run every complete command in the buffer, then reply in one write.
+        // Run every complete command in the buffer, in order, then reply.
         let mut consumed = 0;
         let mut close = false;
         while !close {
@@ -164,6 +171,13 @@ async fn serve_commands(stream: &mut TcpStream, db: &Db) -> io::Result<Close> {
                         .extend_from_slice(format!("-ERR Protocol error: {reason}\r\n").as_bytes());
                     close = true;
                 }
+            }
+            // Write now if replies pile up. A client that sends commands
+            // but reads no replies then stalls here, on TCP backpressure,
+            // and we read no more from it until it catches up.
+            if replies.len() >= REPLY_FLUSH {
+                stream.write_all(&replies).await?;
+                replies.clear();
             }
         }
         input.drain(..consumed);

@@ -141,6 +141,29 @@ impl Example {
     }
 }
 
+impl Example {
+    /// The process id, for reading its `/proc` entries.
+    #[cfg(target_os = "linux")]
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+/// A memory figure from `/proc/PID/status` in KiB, e.g. `VmHWM` (the peak
+/// resident set size) or `VmRSS`.
+#[cfg(target_os = "linux")]
+fn proc_status_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read status");
+    let prefix = format!("{field}:");
+    let line = status
+        .lines()
+        .find(|line| line.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no {field} in {status}"));
+    let kib = line[prefix.len()..].trim().trim_end_matches(" kB");
+    kib.parse()
+        .unwrap_or_else(|e| panic!("{field} in {line:?}: {e}"))
+}
+
 impl Drop for Example {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -430,7 +453,19 @@ fn mini_redis_answers_pipelined_commands_in_order() {
 #[test]
 fn mini_redis_replies_err_to_malformed_input_then_closes_and_keeps_serving() {
     let (_server, addr) = Example::serve("mini_redis", &[]);
-    for garbage in [&b"*x\r\n"[..], b"*1\r\n:5\r\n", b"*1\r\n$3\r\nGETXX\r\n"] {
+    let unterminated = vec![b'x'; 70 * 1024];
+    for garbage in [
+        &b"*x\r\n"[..],
+        b"*1\r\n:5\r\n",
+        b"*1\r\n$3\r\nGETXX\r\n",
+        // Lengths that are negative or beyond any limit.
+        b"*-1\r\n",
+        b"*1\r\n$-1\r\n",
+        b"*99999999999\r\n",
+        b"*1\r\n$99999999999\r\n",
+        // A line that never ends: refused once it passes 64 KiB.
+        &unterminated,
+    ] {
         let mut redis = Redis::connect(addr);
         // The command before the garbage is still answered, in order.
         let mut input = resp(&["PING"]);
@@ -441,7 +476,53 @@ fn mini_redis_replies_err_to_malformed_input_then_closes_and_keeps_serving() {
         assert!(error.starts_with("-ERR Protocol error"), "{error:?}");
         redis.assert_closed();
     }
+    // Binary garbage on a line of its own is an unknown command; the
+    // connection carries on.
+    let mut redis = Redis::connect(addr);
+    redis.send(b"\x00\xff\x01\xfe \x80\r\n");
+    let error = redis.reply();
+    assert!(error.starts_with("-ERR unknown command"), "{error:?}");
+    assert_eq!(redis.call(&["PING"]), "+PONG");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn mini_redis_memory_stays_bounded_when_a_client_pipelines_big_gets_without_reading() {
+    let (server, addr) = Example::serve("mini_redis", &[]);
+    let mut redis = Redis::connect(addr);
+    let value: String = (0..200 * 1024)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    assert_eq!(redis.call(&["SET", "k", &value]), "+OK");
+    let peak_before = proc_status_kib(server.pid(), "VmHWM");
+
+    // 2,340 GETs in 16,380 bytes, one read's worth, and not a byte read
+    // back for now: their replies come to 468 MiB. A server that built
+    // them all before writing any would hold all of that in memory.
+    const GETS: usize = 2340;
+    redis.send(&b"GET k\r\n".repeat(GETS));
+    // Another client is still served meanwhile.
     assert_eq!(Redis::connect(addr).call(&["PING"]), "+PONG");
+
+    // Now read everything: every reply is there, whole and in order.
+    let expected = format!("${value}");
+    for i in 0..GETS {
+        let reply = redis.reply();
+        assert!(reply == expected, "reply {i} differs from the value");
+    }
+    assert_eq!(redis.call(&["PING"]), "+PONG");
+
+    // The peak resident set covers the whole exchange, so it catches a
+    // buffer that was big for a moment as well as one still held. Writing
+    // as replies pile up keeps the growth to a buffer or two (the socket
+    // buffers the rest, outside the process); 32 MiB is far above that
+    // and far below the 468 MiB of buffering everything.
+    let growth_kib = proc_status_kib(server.pid(), "VmHWM").saturating_sub(peak_before);
+    assert!(
+        growth_kib < 32 * 1024,
+        "the server's peak memory grew by {} MiB",
+        growth_kib / 1024
+    );
 }
 
 // ---------------------------------------------------------- http_hello
