@@ -40,8 +40,11 @@
 //! Closing a pipe while a handler on another thread is about to write to it
 //! would let the handler write into whatever file next reuses that fd
 //! number. A listener's drop therefore empties its slot first and then
-//! waits until no handler is in flight (a counter the handler raises
-//! around its loop) before it closes anything.
+//! waits out the handlers that may have read it (`reader_gate.rs`) before
+//! it closes anything. Handlers count themselves in one of two
+//! generations; the drop flips the generation and waits only for the old
+//! one to drain, so handlers that start later (steady signal traffic) do
+//! not hold the drop up.
 //!
 //! The process-level handler for a signal number is installed through
 //! `signal-hook-registry` the first time anyone listens for it
@@ -56,6 +59,7 @@
 
 mod ctrl_c;
 mod install;
+mod reader_gate;
 mod slots;
 pub mod unix;
 

@@ -5,7 +5,8 @@
 //! ```text
 //!  SLOTS[signum][i]: AtomicI32     0        free
 //!                                  fd + 1   a listener's pipe write end
-//!  IN_FLIGHT: AtomicUsize          handlers currently inside `deliver`
+//!  READERS: ReaderGate             handlers inside `deliver`, counted per
+//!                                  generation (see `reader_gate.rs`)
 //! ```
 //!
 //! A slot holds the fd plus one so that "free" is zero: an all-zero table
@@ -14,11 +15,15 @@
 //! eddy.
 //!
 //! `claim` publishes an fd with a compare-exchange from 0; `release`
-//! stores 0 and then waits for `IN_FLIGHT` to reach zero, so that once it
-//! returns no handler can still hold the old fd and the caller may close it.
+//! stores 0 and then waits out the handlers that entered `deliver` before
+//! that (only those: handlers that start later cannot see the old fd and
+//! do not hold it up), so that once it returns no handler can still hold
+//! the old fd and the caller may close it.
 
 use std::io;
-use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicI32, Ordering::SeqCst};
+
+use super::reader_gate::ReaderGate;
 
 /// Listeners per signal number. A fixed size because the handler cannot
 /// allocate or lock; 64 is far more than a program listens for at once.
@@ -36,11 +41,11 @@ const EMPTY: i32 = 0;
 static SLOTS: [[AtomicI32; SLOTS_PER_SIGNAL]; MAX_SIGNAL as usize + 1] =
     [const { [const { AtomicI32::new(EMPTY) }; SLOTS_PER_SIGNAL] }; MAX_SIGNAL as usize + 1];
 
-/// How many handler invocations are between reading a slot and finishing
-/// their write. `release` waits for zero before its caller closes the fd;
+/// The handler invocations between reading a slot and finishing their
+/// write. `release` waits them out before its caller closes the fd;
 /// without it a handler on another thread could write into an unrelated
 /// file that reused the closed fd number.
-static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+static READERS: ReaderGate = ReaderGate::new();
 
 /// The slots of `signum`, or `None` if it is out of the table's range.
 fn slots_of(signum: i32) -> Option<&'static [AtomicI32; SLOTS_PER_SIGNAL]> {
@@ -76,16 +81,11 @@ pub(super) fn release(signum: i32, index: usize) {
     let Some(slot) = slots_of(signum).and_then(|slots| slots.get(index)) else {
         return;
     };
-    // SeqCst pairs with the handler's SeqCst increment-then-load: if the
-    // handler read our fd, its increment comes before this store in the one
-    // total order, so the loads below see it until its decrement.
+    // SeqCst, like every access of the gate: a handler that loaded our fd
+    // did so before this store, and so entered the gate before the flip in
+    // `wait_out_readers` (the argument is in `reader_gate.rs`).
     slot.store(EMPTY, SeqCst);
-    while IN_FLIGHT.load(SeqCst) != 0 {
-        // A handler never blocks (its write is non-blocking), so this waits
-        // for at most one loop over 64 slots. If the handler interrupted
-        // this very thread it has already finished by the time we get here.
-        std::thread::yield_now();
-    }
+    READERS.wait_out_readers();
 }
 
 /// Called from the signal handler: wakes every listener of `signum` by
@@ -99,7 +99,7 @@ pub(super) fn deliver(signum: i32) {
         return;
     };
     let byte = 1u8;
-    IN_FLIGHT.fetch_add(1, SeqCst);
+    let generation = READERS.enter();
     for slot in slots {
         let stored = slot.load(SeqCst);
         if stored == EMPTY {
@@ -110,13 +110,14 @@ pub(super) fn deliver(signum: i32) {
         // returns at once (its error, EAGAIN on a full pipe, is deliberately
         // ignored: a full pipe already means "wake up").
         // SAFETY: `fd` was published by `claim` and is not closed before
-        // `release` sees `IN_FLIGHT` drop to zero, which cannot happen before
-        // our decrement below; the buffer is one valid byte.
+        // `release` has emptied its slot and waited out every reader that
+        // entered the gate before that, which includes us until our `exit`
+        // below; the buffer is one valid byte.
         unsafe {
             libc::write(fd, (&raw const byte).cast(), 1);
         }
     }
-    IN_FLIGHT.fetch_sub(1, SeqCst);
+    READERS.exit(generation);
 }
 
 /// The error for a signal number the table has no row for.
