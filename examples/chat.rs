@@ -15,8 +15,11 @@
 //! task runs on the one runtime thread, and no borrow is held across an
 //! `.await`. Each connection runs two loops at once, one reading the
 //! client's lines and broadcasting them, one writing the client's queue to
-//! its socket; when either ends (the client left, an I/O error, or the
-//! client is too slow to keep up) the connection ends and the room says so.
+//! its socket; when either ends (the client left or an I/O error) the
+//! connection ends and the room says so. A client too slow to keep up is
+//! put out by the room itself: its writer may be stuck for good in a write
+//! to a client that stopped reading, so the connection also watches for
+//! the room dropping it (a second channel, which only ever closes).
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -42,23 +45,32 @@ const MAX_LINE: u64 = 4096;
 /// recipient's queue.
 type Line = Rc<str>;
 
+/// A client as the room sees it.
+struct Member {
+    /// The client's queue of lines to send it.
+    queue: Sender<Line>,
+    /// Never sent on: dropping it (with the member) tells the client's
+    /// connection that the room put it out, see [`put_out`].
+    _membership: Sender<()>,
+}
+
 /// Everyone in the room.
 #[derive(Default)]
 struct Room {
-    /// Each client's queue of lines to send it, by client id.
-    members: RefCell<HashMap<u64, Sender<Line>>>,
+    /// Each client, by client id.
+    members: RefCell<HashMap<u64, Member>>,
     /// The id the next client gets.
     next_id: Cell<u64>,
 }
 
 impl Room {
     /// Adds a client and returns its id and how many others are here.
-    fn join(&self, queue: Sender<Line>) -> (u64, usize) {
+    fn join(&self, member: Member) -> (u64, usize) {
         let id = self.next_id.get();
         self.next_id.set(id + 1);
         let mut members = self.members.borrow_mut();
         let others = members.len();
-        members.insert(id, queue);
+        members.insert(id, member);
         (id, others)
     }
 
@@ -67,17 +79,17 @@ impl Room {
     }
 
     /// Queues `line` for every client but `from`. A client whose queue is
-    /// full is closed (its writer loop then ends the connection).
+    /// full is removed from the room, which ends its connection.
     fn broadcast(&self, from: u64, line: &str) {
         let line: Line = Rc::from(format!("{line}\n"));
-        for (&id, queue) in self.members.borrow().iter() {
-            if id == from {
-                continue;
-            }
-            if let Err(TrySendError::Full(_)) = queue.try_send(line.clone()) {
-                queue.close();
-            }
-        }
+        self.members.borrow_mut().retain(|&id, member| {
+            let overflowed = id != from
+                && matches!(
+                    member.queue.try_send(line.clone()),
+                    Err(TrySendError::Full(_))
+                );
+            !overflowed
+        });
     }
 }
 
@@ -117,7 +129,12 @@ async fn serve(addr: String) -> io::Result<()> {
 async fn client(stream: TcpStream, peer: SocketAddr, room: Rc<Room>) {
     let (reader, writer) = stream.into_split();
     let (queue, lines) = async_channel::bounded(QUEUE);
-    let (id, others) = room.join(queue.clone());
+    let (membership, in_room) = async_channel::bounded(1);
+    let member = Member {
+        queue: queue.clone(),
+        _membership: membership,
+    };
+    let (id, others) = room.join(member);
     // Our own queue was empty a moment ago, so this cannot be full.
     let _ = queue.try_send(Rc::from(format!(
         "* welcome {peer}, {others} other(s) here\n"
@@ -126,9 +143,15 @@ async fn client(stream: TcpStream, peer: SocketAddr, room: Rc<Room>) {
     room.broadcast(id, &format!("* {peer} joined"));
     println!("{peer} joined");
 
+    // Whichever ends first ends the connection; the others are dropped,
+    // and the socket with them, even a write stuck on a client that does
+    // not read.
     let outcome = future::or(
-        read_lines(reader, id, peer, &room),
-        write_lines(writer, lines),
+        future::or(
+            read_lines(reader, id, peer, &room),
+            write_lines(writer, lines),
+        ),
+        put_out(in_room),
     )
     .await;
 
@@ -168,11 +191,26 @@ async fn read_lines(
     }
 }
 
-/// Writes the client's queue to its socket until the queue is closed (the
-/// client was too slow) or the socket fails.
+/// Writes the client's queue to its socket until the socket fails or the
+/// queue closes (the room put the client out, and dropped the sender).
 async fn write_lines(mut writer: OwnedWriteHalf, lines: Receiver<Line>) -> io::Result<()> {
     while let Ok(line) = lines.recv().await {
         writer.write_all(line.as_bytes()).await?;
     }
-    Err(io::Error::other("too slow: its queue overflowed"))
+    Err(too_slow())
+}
+
+/// Completes when the room removes the client for being too slow: nothing
+/// is ever sent on `in_room`, so `recv` returns only when the room drops
+/// the client's [`Member`] and with it the channel's only sender.
+/// `write_lines` alone would not notice: it is stuck in `write_all` when
+/// the client has stopped reading.
+async fn put_out(in_room: Receiver<()>) -> io::Result<()> {
+    let _ = in_room.recv().await;
+    Err(too_slow())
+}
+
+/// Why a client that could not keep up was dropped.
+fn too_slow() -> io::Error {
+    io::Error::other("too slow: its queue overflowed")
 }

@@ -13,6 +13,8 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -207,6 +209,7 @@ fn read_n(stream: &mut TcpStream, n: usize) -> Vec<u8> {
 // ---------------------------------------------------------------- chat
 
 /// A chat client: a line reader over the socket.
+#[derive(Debug)]
 struct ChatClient {
     /// Lines from the server.
     reader: BufReader<TcpStream>,
@@ -214,6 +217,8 @@ struct ChatClient {
     writer: TcpStream,
     /// The address the server sees for us (the prefix of our lines).
     name: String,
+    /// The server's first line to us: `* welcome NAME, N other(s) here`.
+    welcome: String,
 }
 
 impl ChatClient {
@@ -224,9 +229,10 @@ impl ChatClient {
             writer: stream.try_clone().unwrap(),
             reader: BufReader::new(stream),
             name,
+            welcome: String::new(),
         };
-        let welcome = client.line();
-        assert!(welcome.starts_with("* welcome"), "{welcome:?}");
+        client.welcome = client.line();
+        assert!(client.welcome.starts_with("* welcome"), "{client:?}");
         client
     }
 
@@ -301,6 +307,53 @@ fn chat_drops_a_client_that_sends_an_overlong_line_and_keeps_the_room_open() {
     let mut bob = ChatClient::join(addr);
     bob.say("still here");
     assert_eq!(alice.message(), format!("{}: still here\n", bob.name));
+}
+
+#[test]
+fn chat_disconnects_a_client_that_stops_reading_once_its_queue_overflows() {
+    let (mut server, addr) = Example::serve("chat", &[]);
+    let mut talker = ChatClient::join(addr);
+    // Reads its welcome line and nothing after it.
+    let mut sleeper = ChatClient::join(addr);
+    let sleeper_name = sleeper.name.clone();
+    assert_eq!(talker.line(), format!("* {sleeper_name} joined\n"));
+
+    // Talk from another thread until the room gives up on the sleeper:
+    // first the socket buffers between it and the server fill, then its
+    // queue of lines overflows. 256 MiB is far more than that takes.
+    let stop = Arc::new(AtomicBool::new(false));
+    let talking = {
+        let stop = stop.clone();
+        let mut writer = talker.writer.try_clone().unwrap();
+        thread::spawn(move || {
+            let line = format!("{}\n", "z".repeat(4000));
+            let mut sent = 0;
+            while !stop.load(Ordering::Relaxed) && sent < 256 << 20 {
+                if writer.write_all(line.as_bytes()).is_err() {
+                    break;
+                }
+                sent += line.len();
+            }
+        })
+    };
+    // The room says the sleeper left (the talker hears nothing else: its
+    // own lines are not sent back to it), and the server says why.
+    assert_eq!(talker.line(), format!("* {sleeper_name} left\n"));
+    stop.store(true, Ordering::Relaxed);
+    talking.join().unwrap();
+    let dropped = server.line_starting(&format!("{sleeper_name} dropped"));
+    assert!(dropped.contains("too slow"), "{dropped:?}");
+
+    // The sleeper's connection really ended: after what was already on
+    // its way, it reads end-of-stream instead of waiting forever.
+    let drained = io::copy(&mut sleeper.reader, &mut io::sink());
+    assert!(drained.is_ok(), "{drained:?}");
+    // And a newcomer finds only the talker in the room.
+    let newcomer = ChatClient::join(addr);
+    assert_eq!(
+        newcomer.welcome,
+        format!("* welcome {}, 1 other(s) here\n", newcomer.name)
+    );
 }
 
 // ---------------------------------------------------------- mini_redis
