@@ -4,10 +4,10 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
-use eddy_registration::{FirstPanic, Tick, ptr_expose, shutdown_error};
+use eddy_registration::{FirstPanic, shutdown_error};
 
-use crate::handle::{Handle, WAKER_TOKEN};
-use crate::ready_from_mio::ready_from_event;
+use crate::dispatch::Dispatch;
+use crate::handle::Handle;
 use crate::turn_stats::TurnStats;
 
 /// The I/O driver: owns the OS poller and turns its events into readiness on
@@ -99,33 +99,18 @@ impl Driver {
             Err(err) => return Err(err),
         }
 
-        // A waker that panics must not cost the events after it their
-        // wake-up: edge-triggered epoll never reports them again.
-        let mut panics = FirstPanic::new();
-        for event in self.events.iter() {
-            let token = event.token();
-            if token == WAKER_TOKEN {
-                stats.unparked = true;
-                continue;
-            }
-            let ready = ready_from_event(event);
-            // Every token other than WAKER_TOKEN was produced by
-            // `Handle::add_source` from `ScheduledIo::token()`, the exposed
-            // address of an `Arc<ScheduledIo>` allocated by the registration
-            // set. The set keeps a strong reference until `release`, which
-            // only runs at the start of a turn (above, before this poll) or in
-            // `shutdown` (after which `turn` refuses to run). A source is
-            // removed from the OS poller (explicitly, or by its fd closing)
-            // before it is queued for release, so no event of this poll can
-            // name a released `ScheduledIo`.
-            // SAFETY: so `token.0` is the address of a live `ScheduledIo`.
-            let io = unsafe { ptr_expose::from_exposed(token.0) };
-            crate::trace::event(token.0, ready);
-            io.set_readiness(Tick::Set, |current| current | ready);
-            panics.run(|| io.wake(ready));
-            stats.events += 1;
+        // Through `Dispatch`, whose drop delivers the rest of the events if
+        // a waker panics mid-batch.
+        let mut dispatch = Dispatch {
+            events: self.events.iter(),
+            stats: &mut stats,
+        };
+        while let Some(event) = dispatch.events.next() {
+            dispatch.deliver(event);
         }
-        panics.resume();
+        // Every event delivered: its drop has nothing to do, so it is not
+        // even called (it runs only if a wake panics).
+        std::mem::forget(dispatch);
         Ok(stats)
     }
 

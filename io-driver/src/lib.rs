@@ -141,6 +141,7 @@
 //! **Portability.** Only mio's portable API is used; priority interest maps
 //! to `mio::Interest::PRIORITY` on Linux/Android and to readable elsewhere.
 
+mod dispatch;
 mod driver;
 mod handle;
 mod loom;

@@ -165,12 +165,7 @@ impl Registration {
                     // urgent data (`PRIORITY`, reported on Linux to a
                     // source registered for it) a short read proves
                     // nothing, so readiness stays until `WouldBlock`.
-                    if !self
-                        .shared
-                        .ready_now(Interest::PRIORITY)
-                        .ready
-                        .is_priority()
-                    {
+                    if !self.shared.is_priority_set() {
                         self.clear_readiness(event);
                     }
                     return Poll::Ready(Ok(n));

@@ -137,6 +137,7 @@ mod tick;
 mod waiter;
 mod waiters;
 mod wake_list;
+mod wake_on_drop;
 
 #[cfg(all(test, loom))]
 mod loom_tests;

@@ -11,6 +11,7 @@ use crate::loom::sync::{Arc, Mutex, MutexGuard};
 use crate::readiness::Readiness;
 use crate::waiters::Waiters;
 use crate::wake_list::WakeList;
+use crate::wake_on_drop::WakeOnDrop;
 use crate::{Direction, FirstPanic, Interest, Ready, ReadyEvent, Tick, ptr_expose};
 
 // The readiness word.
@@ -154,8 +155,9 @@ impl ScheduledIo {
     /// Wakers are taken out under the lock in batches of at most 32, then
     /// woken with the lock released: a woken task may run at once, take this
     /// lock, or drop the resource. Every matching waiter is woken even if a
-    /// waker panics; the first panic is re-raised at the end (see
-    /// [`FirstPanic`]).
+    /// waker panics (foreign code); the first panic goes on afterwards. On
+    /// the common path that takes no `catch_unwind` (see `WakeOnDrop`);
+    /// linked waiters are woken through [`FirstPanic`].
     #[inline]
     pub fn wake(&self, ready: Ready) {
         let mut waiters = self.lock_waiters();
@@ -173,19 +175,24 @@ impl ScheduledIo {
         // The common case, a socket served by one task: no `readiness`
         // futures are linked, so at most two wakers, woken without building
         // a batch (which costs more than the wake itself on an echo).
-        let mut panics = FirstPanic::new();
         if !waiters.list.is_empty() {
+            let mut panics = FirstPanic::new();
             self.wake_linked(waiters, ready, [reader, writer], &mut panics);
-        } else {
-            drop(waiters);
-            if let Some(waker) = reader {
-                panics.run(|| waker.wake());
-            }
-            if let Some(waker) = writer {
-                panics.run(|| waker.wake());
+            panics.resume();
+            return;
+        }
+        drop(waiters);
+        match (reader, writer) {
+            (Some(only), None) | (None, Some(only)) => only.wake(),
+            (None, None) => {}
+            (Some(reader), writer) => {
+                // If the reader's wake panics, the writer is woken as the
+                // panic unwinds.
+                let writer = WakeOnDrop(writer);
+                reader.wake();
+                writer.wake();
             }
         }
-        panics.resume();
     }
 
     /// The rest of `wake` when `readiness` futures are linked: wakes every
@@ -332,6 +339,14 @@ impl ScheduledIo {
     /// the resource shuts down). Any number of tasks may wait at once.
     pub fn readiness(&self, interest: Interest) -> Readiness<'_> {
         Readiness::new(self, interest)
+    }
+
+    /// Whether the driver has reported urgent (out-of-band) data that no
+    /// clear has covered since: one load, for the short-read rule of
+    /// `Registration::poll_read_into` on every TCP read.
+    #[inline]
+    pub fn is_priority_set(&self) -> bool {
+        self.readiness.load(Ordering::Acquire) & Ready::PRIORITY.as_usize() != 0
     }
 
     /// The current readiness for `interest`, without waiting (for `try_*`

@@ -283,3 +283,20 @@ fn a_panicking_reader_waker_still_lets_the_writer_and_the_linked_waiters_wake() 
     assert_eq!(writer.wakes(), 1, "the writer lost its wake-up");
     assert_eq!(linked.wakes(), 1, "the linked waiter lost its wake-up");
 }
+
+#[test]
+fn a_panicking_reader_waker_still_lets_the_writer_wake_when_nothing_is_linked() {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    let io = ScheduledIo::new();
+    let doomed = std::task::Waker::from(Arc::new(PanickingWaker));
+    assert!(poll(&io, Direction::Read, &doomed).is_pending());
+    let (writer, writer_waker) = CountingWaker::new();
+    assert!(poll(&io, Direction::Write, &writer_waker).is_pending());
+
+    // The common path: no `readiness` future linked, reader and writer
+    // woken directly.
+    let woke = catch_unwind(AssertUnwindSafe(|| io.wake(Ready::ERROR)));
+    assert!(woke.is_err(), "the reader's panic comes out of wake");
+    assert_eq!(writer.wakes(), 1, "the writer lost its wake-up");
+}
