@@ -108,11 +108,11 @@ pub(super) fn deliver(signum: i32) {
         let fd = stored - 1;
         // write(2) is async-signal-safe, and the fd is non-blocking, so it
         // returns at once (its error, EAGAIN on a full pipe, is deliberately
-        // ignored: a full pipe already means "wake up").
-        // SAFETY: `fd` was published by `claim` and is not closed before
-        // `release` has emptied its slot and waited out every reader that
-        // entered the gate before that, which includes us until our `exit`
-        // below; the buffer is one valid byte.
+        // ignored: a full pipe already means "wake up"). `fd` was published
+        // by `claim` and is not closed before `release` has emptied its slot
+        // and waited out every reader that entered the gate before that,
+        // which includes us until our `exit` below.
+        // SAFETY: so `fd` is open for this write; the buffer is one byte.
         unsafe {
             libc::write(fd, (&raw const byte).cast(), 1);
         }
