@@ -13,7 +13,8 @@
 //! * [`Runtime`], [`Builder`], [`Handle`], [`run`]: start a runtime and reach it.
 //! * [`spawn`] (no `Send` bound), [`task::spawn_blocking`], [`task::yield_now`],
 //!   [`task::JoinHandle`].
-//! * [`net`]: TCP, UDP, Unix sockets; [`io`]: `futures-io` traits, `copy`.
+//! * [`net`]: TCP, UDP, Unix sockets (each `AsFd`, for socket options eddy
+//!   does not wrap); [`io`]: `futures-io` traits, `copy`.
 //! * [`time`]: `sleep`, `timeout`, `interval`.
 //! * `signal` (Unix): `ctrl_c` and any other signal as a stream.
 //! * [`Metrics`]: what the runtime is doing, from any thread.
