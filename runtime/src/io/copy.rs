@@ -16,6 +16,9 @@ const BUF_SIZE: usize = 16 * 1024;
 ///
 /// Works with any `futures-io` reader and writer, eddy's or not. The writer
 /// is not closed: call `close` (or `shutdown`) yourself to pass the EOF on.
+/// For both directions of a proxy, copy each half of an `into_split` in its
+/// own future and shut the write half down after its copy
+/// (`examples/proxy.rs`, `forward`); eddy has no `copy_bidirectional`.
 /// Whenever the reader has nothing for now, what was written since the
 /// last flush is flushed, so a buffering writer (a `BufWriter`, a TLS or
 /// framing layer) cannot sit on a request whose sender is waiting for the

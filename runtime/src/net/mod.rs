@@ -11,7 +11,11 @@
 //!
 //! Every socket type implements `AsFd` and `AsRawFd`, for the socket
 //! options eddy does not wrap (`socket2::SockRef::from(&stream)` takes any
-//! `AsFd`).
+//! `AsFd`). The byte streams (`TcpStream`, `UnixStream` and their owned and
+//! borrowed halves) implement `futures-io`'s `AsyncRead` and `AsyncWrite`,
+//! so `futures-lite`'s and `futures-util`'s extension traits and buffered
+//! readers work on them; reading and writing take `&mut`, so two tasks
+//! share a stream through `into_split`, not through `&TcpStream`.
 
 mod accept_backoff;
 mod addr;

@@ -18,6 +18,13 @@ use crate::task::{JoinHandle, TaskCell, UninitTask};
 ///     .unwrap();
 /// assert_eq!(rt.block_on(from_thread).unwrap(), 7);
 /// ```
+///
+/// Embedding: run the runtime's `block_on` on a thread of your own, with a
+/// main future that waits for a stop message, and spawn work onto it from
+/// anywhere. A [`JoinHandle`] is `Send` and wakes across threads, so a plain
+/// thread can wait for one with any small executor's `block_on` (for
+/// example `futures_lite::future::block_on(handle.spawn(work))`); eddy has
+/// no `Handle::block_on`. `examples/embed.rs` is the whole pattern.
 #[derive(Clone, Debug)]
 pub struct Handle {
     /// The runtime's cross-thread half.

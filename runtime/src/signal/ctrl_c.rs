@@ -12,6 +12,13 @@ use super::unix::{SignalKind, signal};
 /// default, and the program decides what it means. Each call listens on its
 /// own, so several tasks can each wait for the same Ctrl-C.
 ///
+/// Nothing is installed before that first poll, so a SIGINT that arrives
+/// earlier still kills the process. A server that announces itself (prints
+/// its address, writes a pid file) and must survive a SIGINT sent right
+/// after should create the listener first, with
+/// [`signal`](super::unix::signal)`(`[`SignalKind::interrupt`]`())`, and
+/// await its `recv` later; `examples/echo/echo.rs` does that.
+///
 /// Fails when polled outside an eddy runtime, when the OS refuses a pipe
 /// (out of file descriptors) or when 64 listeners for SIGINT already exist;
 /// fails with the shutdown error (see [`crate::is_shutdown_error`]) if the
