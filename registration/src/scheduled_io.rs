@@ -176,9 +176,7 @@ impl ScheduledIo {
         // futures are linked, so at most two wakers, woken without building
         // a batch (which costs more than the wake itself on an echo).
         if !waiters.list.is_empty() {
-            let mut panics = FirstPanic::new();
-            self.wake_linked(waiters, ready, [reader, writer], &mut panics);
-            panics.resume();
+            self.wake_linked(waiters, ready, [reader, writer]);
             return;
         }
         drop(waiters);
@@ -197,16 +195,17 @@ impl ScheduledIo {
 
     /// The rest of `wake` when `readiness` futures are linked: wakes every
     /// one whose interest intersects `ready`, and the reader and writer
-    /// `wake` took out. Out of line, so that its 32-waker batch does not
-    /// weigh on the common path above.
+    /// `wake` took out, each even if another panics (the first panic goes
+    /// on once all are woken). Out of line, so that its 32-waker batch does
+    /// not weigh on the common path above.
     #[inline(never)]
     fn wake_linked<'a>(
         &'a self,
         mut waiters: MutexGuard<'a, Waiters>,
         ready: Ready,
         slots: [Option<Waker>; 2],
-        panics: &mut FirstPanic,
     ) {
+        let mut panics = FirstPanic::new();
         let mut batch = WakeList::new();
         for waker in slots {
             batch.extend(waker);
@@ -240,12 +239,13 @@ impl ScheduledIo {
             // The batch is full: wake it without the lock, then continue from
             // the head (the list may have changed meanwhile).
             drop(waiters);
-            batch.wake_all(panics);
+            batch.wake_all(&mut panics);
             waiters = self.lock_waiters();
         }
 
         drop(waiters);
-        batch.wake_all(panics);
+        batch.wake_all(&mut panics);
+        panics.resume();
     }
 
     /// Polls for readiness in `direction`.
