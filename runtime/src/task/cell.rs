@@ -85,6 +85,24 @@ impl<F: Future> TaskCell<F> {
         }
     }
 
+    /// Drops the future without polling it and ends the task: cancelled, or
+    /// with the panic the future's `Drop` raised. Returns the panic of the
+    /// handle's waker, as [`finish`](TaskCell::finish) does. Shared by an
+    /// aborted task's next run and by `cancel`.
+    ///
+    /// # Safety
+    ///
+    /// As for `drop_future`: runtime thread only, no reference into the
+    /// future live.
+    unsafe fn finish_unpolled(&self) -> Option<Box<dyn Any + Send>> {
+        // SAFETY: forwarded from this method's contract.
+        let outcome = match unsafe { self.drop_future() } {
+            Some(payload) => JoinError::panic(payload),
+            None => JoinError::cancelled(),
+        };
+        self.finish(Err(outcome))
+    }
+
     /// Ends the task with `outcome`, exactly once. Returns the panic of the
     /// handle's waker if it panicked when told, for the caller to re-raise
     /// once the runtime's bookkeeping is done.
@@ -109,8 +127,7 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
         }
         if snapshot.is_cancelled() {
             // SAFETY: forwarded from this method's contract.
-            let drop_panic = unsafe { self.drop_future() };
-            let waker_panic = self.finish(Err(cancelled_or_panicked(drop_panic)));
+            let waker_panic = unsafe { self.finish_unpolled() };
             return RunOutcome::Finished(self.header.key(), waker_panic);
         }
         // SAFETY: runtime thread only (this method's contract), and nothing
@@ -152,19 +169,9 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
             return;
         }
         // SAFETY: forwarded from this method's contract.
-        let drop_panic = unsafe { self.drop_future() };
-        if let Some(payload) = self.finish(Err(cancelled_or_panicked(drop_panic))) {
+        if let Some(payload) = unsafe { self.finish_unpolled() } {
             resume_unwind(payload);
         }
-    }
-}
-
-/// The outcome of a task whose future was dropped unpolled: cancelled, or
-/// the panic its `Drop` raised.
-fn cancelled_or_panicked(drop_panic: Option<Box<dyn Any + Send>>) -> JoinError {
-    match drop_panic {
-        Some(payload) => JoinError::panic(payload),
-        None => JoinError::cancelled(),
     }
 }
 
