@@ -219,19 +219,14 @@ fn bytes_queued_behind_a_message_carrying_a_descriptor_are_read_without_more_dat
         send_with_descriptor(&theirs, b"fd:", passed.as_raw_fd());
         (&theirs).write_all(b"data").expect("write");
         let mut stream = UnixStream::from_std(ours).expect("from_std");
-        let mut got = Vec::new();
-        let mut buf = [0u8; 64];
-        while got.len() < 7 {
-            // A hang detector: the peer stays open and silent, so a read
-            // that waits for another event would wait forever.
-            let n = eddy::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
-                .await
-                .expect("the bytes behind the descriptor were never read")
-                .expect("read");
-            assert!(n > 0, "unexpected end of stream");
-            got.extend_from_slice(&buf[..n]);
-        }
-        assert_eq!(got, b"fd:data");
+        // A hang detector: the peer stays open and silent, so a read that
+        // waits for another event would wait forever.
+        let mut got = [0u8; 7];
+        eddy::time::timeout(Duration::from_secs(10), stream.read_exact(&mut got))
+            .await
+            .expect("the bytes behind the descriptor were never read")
+            .expect("read");
+        assert_eq!(&got, b"fd:data");
         drop(theirs);
     });
 }
