@@ -112,11 +112,15 @@ pub(crate) fn defer(waker: &Waker) {
 
 /// The I/O driver handle of this thread's runtime, for sockets.
 pub(crate) fn io_handle() -> io::Result<eddy_io_driver::Handle> {
-    with_core(|core| core.shared().driver().clone()).ok_or_else(|| {
-        io::Error::other(
-            "this eddy I/O object must be created inside an eddy runtime (in `block_on` or a task)",
-        )
-    })
+    with_core(|core| core.shared().driver().clone()).ok_or_else(outside_runtime_error)
+}
+
+/// The error for an I/O object (socket, signal listener) made where no
+/// runtime runs.
+pub(crate) fn outside_runtime_error() -> io::Error {
+    io::Error::other(
+        "this eddy I/O object must be created inside an eddy runtime (in `block_on` or a task)",
+    )
 }
 
 /// Runs `f` with this thread's runtime timers.

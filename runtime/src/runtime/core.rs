@@ -13,6 +13,8 @@ use slab::Slab;
 
 use super::{Config, MainWaker, Shared, context};
 use crate::coop;
+#[cfg(unix)]
+use crate::signal::HubSlot;
 use crate::task::{JoinHandle, RunOutcome, Runnable, TaskCell, UninitTask};
 use crate::time::timers::Timers;
 
@@ -47,6 +49,10 @@ pub(crate) struct Core {
     /// Polls (tasks and the `block_on` future) since the driver last
     /// turned; at `event_interval` the loop turns it without blocking.
     polls_since_turn: Cell<u32>,
+    /// The signal listeners' shared copy of the signal pipe, while there
+    /// are any: one descriptor per runtime, not one per listener.
+    #[cfg(unix)]
+    signal_hub: HubSlot,
 }
 
 impl Core {
@@ -64,7 +70,15 @@ impl Core {
             config,
             shutting_down: Cell::new(false),
             polls_since_turn: Cell::new(0),
+            #[cfg(unix)]
+            signal_hub: HubSlot::default(),
         }
+    }
+
+    /// Where this runtime's signal listeners find their hub.
+    #[cfg(unix)]
+    pub(crate) fn signal_hub(&self) -> &HubSlot {
+        &self.signal_hub
     }
 
     pub(crate) fn shared(&self) -> &Shared {

@@ -19,9 +19,10 @@ use super::unix::{SignalKind, signal};
 /// [`signal`](super::unix::signal)`(`[`SignalKind::interrupt`]`())`, and
 /// await its `recv` later; `examples/echo/echo.rs` does that.
 ///
-/// Fails when polled outside an eddy runtime, when the OS refuses a pipe
-/// (out of file descriptors) or when 64 listeners for SIGINT already exist;
-/// fails with the shutdown error (see [`crate::is_shutdown_error`]) if the
+/// Fails when polled outside an eddy runtime or, for a runtime's first
+/// listener, when out of file descriptors; a listener costs none after
+/// that, so a server may wait for Ctrl-C in every connection's task. Fails
+/// with the shutdown error (see [`crate::is_shutdown_error`]) if the
 /// runtime shuts down while it waits.
 ///
 /// ```no_run

@@ -3,7 +3,7 @@
 use std::io;
 use std::sync::{Mutex, PoisonError};
 
-use super::slots::{self, MAX_SIGNAL};
+use super::pipe::{self, MAX_SIGNAL};
 
 /// Signals a listener may not take over. Besides signal-hook-registry's
 /// list (SIGKILL and SIGSTOP cannot be caught; SIGILL, SIGFPE and SIGSEGV
@@ -29,7 +29,7 @@ pub(super) fn validate(signum: i32) -> io::Result<usize> {
     let index = usize::try_from(signum)
         .ok()
         .filter(|&i| (1..=MAX_SIGNAL as usize).contains(&i))
-        .ok_or_else(|| slots::out_of_range(signum))?;
+        .ok_or_else(|| pipe::out_of_range(signum))?;
     if is_forbidden(signum) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -41,7 +41,7 @@ pub(super) fn validate(signum: i32) -> io::Result<usize> {
     Ok(index)
 }
 
-/// Makes sure deliveries of `signum` reach [`slots::deliver`] from now on,
+/// Makes sure deliveries of `signum` reach [`pipe::deliver`] from now on,
 /// for the rest of the process's life.
 ///
 /// Fails like [`validate`], or with the OS error if `sigaction` refuses the
@@ -58,10 +58,10 @@ pub(super) fn install(signum: i32) -> io::Result<()> {
     }
     // `signum` is not in signal-hook-registry's FORBIDDEN list (checked by
     // `validate`), so `register` does not panic.
-    // SAFETY: the action only calls `slots::deliver`, which is
+    // SAFETY: the action only calls `pipe::deliver`, which is
     // async-signal-safe (atomics and a non-blocking write(2), no allocation,
     // locks or panics), and captures only a `Copy` integer.
-    unsafe { signal_hook_registry::register(signum, move || slots::deliver(signum)) }?;
+    unsafe { signal_hook_registry::register(signum, move || pipe::deliver(signum)) }?;
     installed[index] = true;
     Ok(())
 }

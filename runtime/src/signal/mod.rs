@@ -10,41 +10,45 @@
 //! ```text
 //!  kill(pid, SIGUSR1)
 //!    |  the kernel interrupts some thread and runs signal-hook-registry's
-//!    |  handler, which calls ours: slots::deliver(SIGUSR1)
+//!    |  handler, which calls ours: pipe::deliver(SIGUSR1)
 //!    v
-//!  deliver: for every occupied slot of SIGUSR1, write(fd, 1 byte)
-//!    |  (non-blocking; a full pipe already means "wake up")
+//!  deliver: DELIVERIES[SIGUSR1] += 1, then write(one byte) to the
+//!    |  process's signal pipe (non-blocking; a full pipe is fine)
 //!    v
-//!  each listener's own pipe becomes readable; its read end is registered
-//!    |  with the driver of the runtime that created the listener
+//!  every runtime with listeners has registered its own copy of the
+//!    |  pipe's read end (a dup), so each runtime's epoll reports the byte
 //!    v
-//!  driver turn: epoll reports the pipe, the driver wakes the task in recv
-//!    |
+//!  driver turn: the copy's reader slot holds the runtime's `Listeners`,
+//!    |  a waker that wakes every listener of that runtime
 //!    v
-//!  Signal::poll_recv drains the pipe -> Ready(Some(()))
+//!  Signal::poll_recv: the SIGUSR1 count differs from the one it last
+//!    saw -> Ready(Some(())); otherwise drain the pipe and wait again
 //! ```
 //!
 //! # Implementation
 //!
 //! A signal handler may only do async-signal-safe work: atomic loads and
-//! stores and `write(2)`; no locks, no allocation. So everything the
-//! handler needs is in a static table (`slots.rs`) of raw write-ends, 64
-//! per signal number, each an `AtomicI32` that is `-1` when free. Every
-//! listener owns a fresh non-blocking pipe: it publishes the write end in a
-//! free slot of its signal and registers the read end with its runtime's
-//! driver. One pipe per listener means no listener can steal another's
-//! delivery, listeners on different runtimes never share a driver, and
-//! there is no global pipe whose readiness several runtimes would race to
-//! drain.
+//! stores and `write(2)`; no locks, no allocation. So the handler does two
+//! things (`pipe.rs`): it adds one to its signal's delivery counter and
+//! writes one byte to a pipe made once per process. The counter carries
+//! the news; the byte only wakes runtimes up. A listener remembers the
+//! count it last reported, so listeners never steal deliveries from each
+//! other, and a byte drained by one listener (or by another runtime) cannot
+//! hide a delivery from the rest: the byte was written after the count was
+//! raised, and every copy of the pipe's read end gets its own edge for it.
 //!
-//! Closing a pipe while a handler on another thread is about to write to it
-//! would let the handler write into whatever file next reuses that fd
-//! number. A listener's drop therefore empties its slot first and then
-//! waits out the handlers that may have read it (`reader_gate.rs`) before
-//! it closes anything. Handlers count themselves in one of two
-//! generations; the drop flips the generation and waits only for the old
-//! one to drain, so handlers that start later (steady signal traffic) do
-//! not hold the drop up.
+//! Each runtime shares one copy of the read end among all its listeners
+//! (`hub.rs`), registered with its driver, and a listener costs no
+//! descriptor: thousands of connections may each wait for Ctrl-C. One
+//! reader slot holds one waker, so the hub puts a fan-out waker there
+//! (`listeners.rs`) that wakes every listener of the runtime; each looks
+//! at its own counter and the ones whose signal did not arrive wait again.
+//!
+//! The pipe's write end stays open for the life of the process. A handler
+//! on another thread may have loaded its fd number a moment before any
+//! close, and would write into whatever file reused it; a pipe that is
+//! never closed needs no wait for handlers to finish, and it is two
+//! descriptors per process.
 //!
 //! The process-level handler for a signal number is installed through
 //! `signal-hook-registry` the first time anyone listens for it
@@ -58,9 +62,12 @@
 //! than the OS does.
 
 mod ctrl_c;
+mod hub;
+mod hub_slot;
 mod install;
-mod reader_gate;
-mod slots;
+mod listeners;
+mod pipe;
 pub mod unix;
 
 pub use ctrl_c::ctrl_c;
+pub(crate) use hub_slot::HubSlot;

@@ -2,17 +2,14 @@
 //! creates it.
 
 use std::future::poll_fn;
-use std::io::{self, Read};
-use std::os::fd::AsRawFd;
+use std::io;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
-
-use eddy_io_driver::Registration;
-use eddy_registration::Interest;
-use mio::unix::pipe::{Receiver, Sender};
 
 use super::SignalKind;
 use crate::runtime::context;
-use crate::signal::{install, slots};
+use crate::signal::hub::Hub;
+use crate::signal::{install, pipe};
 
 /// Starts listening for `kind` on the current runtime.
 ///
@@ -27,9 +24,10 @@ use crate::signal::{install, slots};
 /// * `InvalidInput` for SIGKILL, SIGSTOP, SIGILL, SIGFPE, SIGSEGV, SIGBUS
 ///   and numbers outside `1..=64`;
 /// * an error when called outside an eddy runtime;
-/// * the OS error when the signal does not exist here or no pipe can be
-///   made (out of file descriptors);
-/// * an error when 64 listeners for this signal already exist.
+/// * the OS error when the signal does not exist here, or when out of
+///   file descriptors: the first listener of a runtime takes one (its copy
+///   of the process's signal pipe, which the first listener of the process
+///   makes, taking two more); later listeners take none.
 ///
 /// A call that fails leaves the signal's disposition as it was: the
 /// handler is installed only once everything else has succeeded.
@@ -45,42 +43,21 @@ use crate::signal::{install, slots};
 /// ```
 pub fn signal(kind: SignalKind) -> io::Result<Signal> {
     let signum = kind.as_raw_value();
-    // Every step that can fail and be undone comes before the one that
-    // cannot be undone: installing the process-wide handler (it stays for
-    // the life of the process). Installing first made a call that then
-    // failed for want of a pipe (EMFILE) leave the handler in place with
-    // nobody listening, so SIGTERM or SIGINT were silently swallowed.
     install::validate(signum)?;
-    let handle = context::io_handle()?;
-    let (sender, mut receiver) = mio::unix::pipe::new()?;
-    let mut registration = Registration::new(&mut receiver, Interest::READABLE, &handle)?;
-    let undo = |registration: &mut Registration, receiver: &mut Receiver| {
-        // Best effort: the pipe closes right after, which removes it from
-        // the poller anyway.
-        // SAFETY: `receiver` is the pipe `registration` was created with.
-        let _ = unsafe { registration.deregister(receiver) };
-    };
-    let slot = match slots::claim(signum, sender.as_raw_fd()) {
-        Ok(slot) => slot,
-        Err(err) => {
-            undo(&mut registration, &mut receiver);
-            return Err(err);
-        }
-    };
-    // A delivery between the claim and the install still runs the old
-    // disposition: the slot only matters once our handler is in place.
-    if let Err(err) = install::install(signum) {
-        // The pipe must leave the slot before it closes (see `Drop`).
-        slots::release(signum, slot);
-        undo(&mut registration, &mut receiver);
-        return Err(err);
-    }
+    let hub = context::with_core(|core| core.signal_hub().get_or_make(core.shared().driver()))
+        .ok_or_else(context::outside_runtime_error)??;
+    // Installing the process-wide handler cannot be undone (it stays for
+    // the life of the process), so it comes after every step that can
+    // fail. Installing first made a call that then failed for want of a
+    // descriptor (EMFILE) leave the handler in place with nobody
+    // listening, so SIGTERM or SIGINT were silently swallowed.
+    install::install(signum)?;
+    let key = hub.join();
     Ok(Signal {
         signum,
-        slot,
-        registration,
-        receiver,
-        _sender: sender,
+        seen: pipe::deliveries(signum),
+        hub,
+        key,
     })
 }
 
@@ -90,25 +67,21 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
 /// least one delivery since the last: deliveries that arrive while nobody
 /// polls coalesce into one, as the kernel's own pending signals do.
 ///
-/// Each `Signal` has its own pipe, so every listener of a signal sees each
-/// delivery. Dropping it frees its place among the 64 listeners a signal
-/// may have; the process keeps eddy's handler (and so keeps ignoring the
-/// signal's default action).
+/// Every listener of a signal sees each delivery, and there is no limit
+/// on how many there are: a listener costs a slot in its runtime's list of
+/// wakers, not a descriptor. Dropping it leaves eddy's handler installed
+/// (so the process keeps ignoring the signal's default action).
 #[derive(Debug)]
 pub struct Signal {
-    /// Which signal this listens for: names the slot row to release.
+    /// Which signal this listens for: names the counter to compare.
     signum: i32,
-    /// Where in that row our write end is published, freed on drop.
-    slot: usize,
-    /// The read end's registration with the driver of the runtime that
-    /// created this listener: how a task waiting in `recv` gets woken.
-    registration: Registration,
-    /// The read end, drained by `poll_recv`; one byte per delivery.
-    receiver: Receiver,
-    /// The write end the signal handler writes to. Owned here (not just
-    /// its fd number) so it is closed only in `Drop`, after the slot is
-    /// released. Never read, only held: hence the underscore.
-    _sender: Sender,
+    /// The signal's delivery count when this listener was made or last
+    /// reported a delivery: a different count means news.
+    seen: usize,
+    /// This runtime's copy of the signal pipe, which wakes the listeners.
+    hub: Arc<Hub>,
+    /// This listener's place among the hub's wakers.
+    key: usize,
 }
 
 impl Signal {
@@ -125,38 +98,17 @@ impl Signal {
     /// down.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<()>> {
         loop {
-            let Ok(event) = ready!(self.registration.poll_read_ready(cx)) else {
-                return Poll::Ready(None);
-            };
-            match self.drain() {
-                Ok(delivered) => {
-                    // The pipe read WouldBlock, so it is empty: clearing is
-                    // right. A byte written after that is a new edge the
-                    // driver reports on its next turn (and a newer tick
-                    // makes this clear a no-op), so it is not lost.
-                    self.registration.clear_would_block(event);
-                    if delivered {
-                        return Poll::Ready(Some(()));
-                    }
-                }
-                // End of file or a read error: neither can happen while we
-                // own the write end; ending the stream beats spinning.
-                Err(_) => return Poll::Ready(None),
+            let count = pipe::deliveries(self.signum);
+            if count != self.seen {
+                self.seen = count;
+                return Poll::Ready(Some(()));
             }
-        }
-    }
-
-    /// Reads the pipe until it is empty. `Ok(true)` if it held any byte.
-    fn drain(&self) -> io::Result<bool> {
-        let mut buf = [0u8; 64];
-        let mut delivered = false;
-        loop {
-            match (&self.receiver).read(&mut buf) {
-                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-                Ok(_) => delivered = true,
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(delivered),
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                Err(err) => return Err(err),
+            // Parked before the pipe is looked at: a byte the driver
+            // reports after this wakes us, and one it reported before is
+            // drained below and sends us round to the counter again.
+            self.hub.park(self.key, cx.waker());
+            if ready!(self.hub.poll_drain()).is_err() {
+                return Poll::Ready(None);
             }
         }
     }
@@ -164,12 +116,6 @@ impl Signal {
 
 impl Drop for Signal {
     fn drop(&mut self) {
-        // Order matters: release waits until no signal handler can still
-        // be writing to `_sender`'s fd; only then may the fields drop and
-        // close it (a closed fd number can be reused by any other file).
-        slots::release(self.signum, self.slot);
-        // The only error is "the driver is gone", which needs no clean-up.
-        // SAFETY: `receiver` is the pipe `registration` was created with.
-        let _ = unsafe { self.registration.deregister(&mut self.receiver) };
+        self.hub.leave(self.key);
     }
 }

@@ -1,0 +1,89 @@
+//! [`Listeners`]: the wakers of one runtime's signal listeners, woken all
+//! at once.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::Waker;
+
+use eddy_registration::FirstPanic;
+use futures_task::ArcWake;
+use slab::Slab;
+
+/// Every listener of one runtime, each with the waker of the task that
+/// last waited in its `recv`.
+///
+/// As a waker itself (`ArcWake`) it sits in the reader slot of the hub's
+/// pipe registration: the driver wakes it when the pipe turns readable or
+/// the runtime shuts down, and it passes the wake on to every listener.
+/// One slot holds one waker, so without this fan-out a second listener
+/// waiting on the same pipe would replace the first one's waker, and the
+/// first would never hear of its delivery. The pipe's byte does not say
+/// which signal arrived, so everyone is woken and each compares its own
+/// signal's counter.
+pub(crate) struct Listeners {
+    /// A slot per listener (its key lives in its `Signal`); `None` while
+    /// it is not waiting.
+    wakers: Mutex<Slab<Option<Waker>>>,
+}
+
+impl Listeners {
+    /// No listeners yet.
+    pub(super) fn new() -> Listeners {
+        Listeners {
+            wakers: Mutex::new(Slab::new()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Slab<Option<Waker>>> {
+        // Nothing runs foreign code under this lock (wakers are woken and
+        // dropped outside it), so a poisoned lock still holds a good slab.
+        self.wakers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds a listener that is not waiting yet; returns its key.
+    pub(super) fn join(&self) -> usize {
+        self.lock().insert(None)
+    }
+
+    /// Removes the listener `key`.
+    pub(super) fn leave(&self, key: usize) {
+        let waker = self.lock().try_remove(key);
+        drop(waker);
+    }
+
+    /// Stores `waker` for the listener `key`, unless the one it holds
+    /// already wakes the same task.
+    pub(super) fn park(&self, key: usize, waker: &Waker) {
+        let replaced = match self.lock().get_mut(key) {
+            Some(Some(stored)) if stored.will_wake(waker) => None,
+            Some(slot) => slot.replace(waker.clone()),
+            None => None,
+        };
+        drop(replaced);
+    }
+}
+
+impl ArcWake for Listeners {
+    fn wake_by_ref(this: &Arc<Self>) {
+        let waiting: Vec<Waker> = this
+            .lock()
+            .iter_mut()
+            .filter_map(|(_, slot)| slot.take())
+            .collect();
+        // A listener's waker is foreign code: one that panics must not
+        // cost the others their wake-up.
+        let mut first_panic = FirstPanic::new();
+        for waker in waiting {
+            first_panic.run(|| waker.wake());
+        }
+        first_panic.resume();
+    }
+}
+
+impl fmt::Debug for Listeners {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Listeners")
+            .field("listeners", &self.lock().len())
+            .finish()
+    }
+}
