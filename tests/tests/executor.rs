@@ -1713,6 +1713,31 @@ fn every_builder_setting_yields_a_working_runtime() {
 }
 
 #[test]
+fn an_events_capacity_too_large_for_the_os_still_builds_a_runtime_that_turns() {
+    // `usize::MAX` cannot be allocated; 178,956,971 events can (lazily),
+    // but `epoll_wait` refuses more than INT_MAX / 12 with EINVAL. Either
+    // must give a runtime whose driver turns: a sleep needs a blocking turn,
+    // a datagram a turn that reports an event.
+    for capacity in [usize::MAX, 178_956_971] {
+        with_deadline(LIMIT, move || {
+            let rt = Builder::new()
+                .events_capacity(capacity)
+                .build()
+                .expect("an odd events_capacity must still build a runtime");
+            let echoed = rt.block_on(async {
+                eddy::time::sleep(Duration::from_millis(1)).await;
+                let (a, b) = eddy::net::UnixDatagram::pair().expect("pair");
+                a.send(b"turn").await.expect("send");
+                let mut buf = [0u8; 8];
+                let n = b.recv(&mut buf).await.expect("recv");
+                buf[..n].to_vec()
+            });
+            assert_eq!(echoed, b"turn", "capacity {capacity}");
+        });
+    }
+}
+
+#[test]
 fn a_detached_task_whose_output_panics_on_drop_does_not_take_the_runtime_down() {
     struct PanicOnDrop;
     impl Drop for PanicOnDrop {

@@ -51,13 +51,26 @@ impl Builder {
         self
     }
 
-    /// How many I/O events one driver turn can handle (default 1024).
+    /// How many I/O events one driver turn can handle (default 1024); more
+    /// stay queued in the OS for the next turn, so this only tunes batching.
+    ///
+    /// Clamped to `1..=`[`MAX_EVENTS_CAPACITY`](Self::MAX_EVENTS_CAPACITY):
+    /// a turn must be able to return at least one event, and unclamped, a
+    /// huge value would panic: at `build` when the buffer cannot be
+    /// allocated (`usize::MAX`), or at the first turn when `epoll_wait`
+    /// refuses it (`EINVAL` above `INT_MAX / 12` events).
     pub fn events_capacity(mut self, events: usize) -> Builder {
-        self.config.events_capacity = events.max(1);
+        self.config.events_capacity = events.clamp(1, Self::MAX_EVENTS_CAPACITY);
         self
     }
 
-    /// Most threads `spawn_blocking` may use at once (default 64).
+    /// The largest [`events_capacity`](Self::events_capacity) a runtime
+    /// uses: 2^20 events, a 12 MiB buffer on Linux, far below the
+    /// `epoll_wait` limit of about 179 million.
+    pub const MAX_EVENTS_CAPACITY: usize = 1 << 20;
+
+    /// Most threads `spawn_blocking` may use at once (default 64). Zero is
+    /// taken as one: a pool with no thread could run nothing.
     pub fn max_blocking_threads(mut self, threads: usize) -> Builder {
         self.config.max_blocking_threads = threads.max(1);
         self
