@@ -96,24 +96,6 @@ fn two_listeners_on_one_signal_both_see_a_delivery() {
 }
 
 #[test]
-fn listeners_in_two_tasks_are_both_woken() {
-    eddy::run(async {
-        let tasks: Vec<_> = (0..2)
-            .map(|_| {
-                let mut listener = signal(SignalKind::quit()).unwrap();
-                eddy::spawn(async move { timeout(LIMIT, listener.recv()).await })
-            })
-            .collect();
-        // Let both tasks park in `recv` before the delivery.
-        eddy::task::yield_now().await;
-        raise(libc::SIGQUIT);
-        for task in tasks {
-            assert_eq!(task.await.unwrap(), Ok(Some(())));
-        }
-    });
-}
-
-#[test]
 fn deliveries_while_nobody_polls_coalesce_into_one() {
     eddy::run(async {
         let mut winch = signal(SignalKind::window_change()).unwrap();
