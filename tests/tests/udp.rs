@@ -12,6 +12,10 @@
 //!   hundred queued datagrams are all received (with the stream rule, the
 //!   second receive would wait forever for an edge that never comes);
 //! * `try_recv` on an empty socket is `WouldBlock`;
+//! * a zero-length datagram is received as a message of length 0 (not an
+//!   end of stream), `send` with no peer fails with `EDESTADDRREQ`, and a
+//!   connected socket whose peer port is closed reports `ConnectionRefused`
+//!   from `recv`, then waits without spinning for the next datagram;
 //! * a receive on a socket whose read side is shut down waits (Linux keeps
 //!   reporting it read-closed while `recv` says `EAGAIN`) instead of
 //!   spinning, and still gets a datagram sent later;
@@ -386,5 +390,81 @@ fn a_receive_after_shutting_the_read_side_waits_without_spinning_and_gets_later_
             .expect("send_to");
         let got = receiving.await.expect("task").expect("recv");
         assert_eq!(got, b"later");
+    });
+}
+
+#[test]
+fn a_zero_length_datagram_is_a_message_of_length_zero_not_an_end_of_stream() {
+    run_bounded(LIMIT, || async {
+        let receiver = bind_local().await;
+        let sender = bind_local().await;
+        let sent = sender
+            .send_to(&[], addr_of(&receiver))
+            .await
+            .expect("send an empty datagram");
+        assert_eq!(sent, 0);
+        sender
+            .send_to(b"after", addr_of(&receiver))
+            .await
+            .expect("send");
+        let mut buf = [0u8; 16];
+        // The empty datagram is one message, with its sender, and the next
+        // receive gets the next datagram: nothing treats 0 as "closed".
+        let (n, from) = receiver.recv_from(&mut buf).await.expect("recv empty");
+        assert_eq!((n, from), (0, addr_of(&sender)));
+        let (n, from) = receiver.recv_from(&mut buf).await.expect("recv next");
+        assert_eq!((&buf[..n], from), (&b"after"[..], addr_of(&sender)));
+    });
+}
+
+#[test]
+fn send_on_an_unconnected_socket_fails_with_no_destination() {
+    run_bounded(LIMIT, || async {
+        let socket = bind_local().await;
+        let error = socket.send(b"to nobody").await.expect_err("no peer");
+        assert_eq!(error.raw_os_error(), Some(libc::EDESTADDRREQ), "{error}");
+    });
+}
+
+#[test]
+fn a_receive_from_a_connected_port_nobody_listens_on_is_refused_then_waits_for_a_datagram() {
+    run_bounded(LIMIT, || async {
+        // A port that is free now: nobody listens there until we bind it.
+        let closed = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let closed_addr = closed.local_addr().expect("local_addr");
+        drop(closed);
+        let socket = bind_local().await;
+        socket.connect(closed_addr).await.expect("connect");
+        socket.send(b"anyone?").await.expect("send");
+        // The ICMP port-unreachable becomes the socket's error, which the
+        // pending receive must report rather than wait or spin.
+        let mut buf = [0u8; 16];
+        let error = socket.recv(&mut buf).await.expect_err("refused");
+        assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused, "{error}");
+
+        // The error is consumed: the next receive waits, without spinning,
+        // and gets the datagram a listener that appears later sends.
+        let socket = Rc::new(socket);
+        let polls = Rc::new(Cell::new(0));
+        let receiving = eddy::spawn(count_polls(polls.clone(), {
+            let socket = socket.clone();
+            async move {
+                let mut buf = [0u8; 16];
+                let n = socket.recv(&mut buf).await?;
+                io::Result::Ok(buf[..n].to_vec())
+            }
+        }));
+        eddy::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            polls.get() <= 2,
+            "the receive was polled {} times with nothing to receive",
+            polls.get()
+        );
+        let listener = UdpSocket::bind(closed_addr).await.expect("rebind the port");
+        listener
+            .send_to(b"here", addr_of(&socket))
+            .await
+            .expect("send back");
+        assert_eq!(receiving.await.expect("task").expect("recv"), b"here");
     });
 }

@@ -16,7 +16,8 @@
 //! * writing to a stream whose peer is gone is an `EPIPE` error even with
 //!   `SIGPIPE` at its default, deadly action (checked in a child process);
 //! * datagram pairs and bound sockets, with `recv_from` naming the sender,
-//!   and queued short datagrams are all received; a datagram socket whose
+//!   and queued short datagrams are all received, a zero-length one as a
+//!   message of length 0; a datagram socket whose
 //!   read side is shut down waits in `recv` and `readable` instead of
 //!   spinning (Linux keeps reporting it read-closed while `recv` says
 //!   `EAGAIN`);
@@ -410,6 +411,19 @@ fn a_datagram_pair_carries_datagrams_both_ways() {
         assert_eq!(&buf[..n], b"to b");
         let n = a.recv(&mut buf).await.expect("recv back");
         assert_eq!(&buf[..n], b"to a!");
+    });
+}
+
+#[test]
+fn a_zero_length_datagram_is_a_message_of_length_zero_not_an_end_of_stream() {
+    run_bounded(LIMIT, || async {
+        let (a, b) = UnixDatagram::pair().expect("pair");
+        assert_eq!(a.send(&[]).await.expect("send an empty datagram"), 0);
+        a.send(b"after").await.expect("send");
+        let mut buf = [0u8; 16];
+        assert_eq!(b.recv(&mut buf).await.expect("recv empty"), 0);
+        let n = b.recv(&mut buf).await.expect("recv next");
+        assert_eq!(&buf[..n], b"after");
     });
 }
 
