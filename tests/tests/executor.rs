@@ -1713,6 +1713,29 @@ fn every_builder_setting_yields_a_working_runtime() {
 }
 
 #[test]
+fn an_event_interval_of_one_with_a_busy_block_on_future_still_runs_spawned_tasks() {
+    with_deadline(LIMIT, || {
+        let rt = Builder::new().event_interval(1).build().unwrap();
+        let ran = rt.block_on(async {
+            let done = Rc::new(Cell::new(false));
+            let task = eddy::spawn({
+                let done = done.clone();
+                async move { done.set(true) }
+            });
+            // The main future's own poll fills the interval of 1 before
+            // every tick: the task must still get its turn.
+            let ran = spin_until(done, 100_000, wake_self_once).await;
+            task.await.unwrap();
+            ran
+        });
+        assert!(
+            ran,
+            "the spawned task never ran beside a busy block_on future"
+        );
+    });
+}
+
+#[test]
 fn an_events_capacity_too_large_for_the_os_still_builds_a_runtime_that_turns() {
     // `usize::MAX` cannot be allocated; 178,956,971 events can (lazily),
     // but `epoll_wait` refuses more than INT_MAX / 12 with EINVAL. Either
