@@ -2,6 +2,8 @@
 //! jobs run on pool threads concurrently with async tasks and with each
 //! other up to the thread limit, queued jobs can be aborted, running ones
 //! cannot, idle threads exit, and the runtime's drop does not wait for them.
+//! A job for which no thread can start (the OS refuses, none is alive) is
+//! cancelled instead of queued forever, and the pool recovers.
 //!
 //! Concurrency is proved with rendezvous (a job that can only finish if an
 //! async task, or another job, runs at the same time) rather than with
@@ -16,6 +18,7 @@ use std::time::Duration;
 
 use eddy::task::{spawn_blocking, yield_now};
 use eddy::{Builder, Handle, Runtime};
+use eddy_tests::child_process::{child_role, run_child};
 use eddy_tests::{Signal, panic_message, with_deadline};
 
 const LIMIT: Duration = Duration::from_secs(30);
@@ -412,4 +415,80 @@ fn aborting_a_queued_job_drops_its_captures_at_once() {
             assert!(busy.await.unwrap());
         });
     });
+}
+
+#[test]
+fn spawn_blocking_when_no_thread_can_start_cancels_the_job_and_later_jobs_run() {
+    const TEST: &str = "spawn_blocking_when_no_thread_can_start_cancels_the_job_and_later_jobs_run";
+    if child_role().as_deref() == Some("no_thread") {
+        return spawn_blocking_with_no_room_for_a_thread();
+    }
+    // In a child: the address-space limit that makes the thread start fail
+    // would fail the other tests' threads too.
+    let output = run_child(TEST, "no_thread");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("child: cancelled, then 2"),
+        "child failed ({}):\nstdout:\n{stdout}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The child's side: the first job's thread cannot start (the address
+/// space is capped just above what is mapped, below a thread's 2 MiB
+/// stack), so its handle must resolve rather than wait for a thread that
+/// will never exist; once the cap is lifted, the pool starts threads again.
+fn spawn_blocking_with_no_room_for_a_thread() {
+    let outcome = with_deadline(LIMIT, || {
+        let rt = Runtime::new().expect("runtime");
+        rt.block_on(async {
+            let previous = address_space_limit();
+            set_address_space_limit(libc::rlimit {
+                rlim_cur: mapped_bytes() + (1 << 20),
+                ..previous
+            });
+            let job = spawn_blocking(|| 1);
+            set_address_space_limit(previous);
+            let first = job.await.map_err(|error| error.is_cancelled());
+            let second = spawn_blocking(|| 2)
+                .await
+                .map_err(|error| error.to_string());
+            (first, second)
+        })
+    });
+    assert_eq!(outcome, (Err(true), Ok(2)), "(first job, second job)");
+    println!("child: cancelled, then 2");
+}
+
+/// Bytes of address space the process has mapped now (`/proc/self/statm`).
+fn mapped_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").expect("statm");
+    let pages: u64 = statm
+        .split_whitespace()
+        .next()
+        .and_then(|pages| pages.parse().ok())
+        .expect("statm starts with the mapped size in pages");
+    // SAFETY: sysconf reads a system constant; it has no preconditions.
+    let page_size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    pages * u64::try_from(page_size).expect("a positive page size")
+}
+
+/// The process's `RLIMIT_AS`.
+fn address_space_limit() -> libc::rlimit {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one `rlimit` through a valid pointer.
+    let rc = unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut limit) };
+    assert_eq!(rc, 0, "getrlimit: {}", std::io::Error::last_os_error());
+    limit
+}
+
+/// Sets the process's `RLIMIT_AS`.
+fn set_address_space_limit(limit: libc::rlimit) {
+    // SAFETY: setrlimit reads one `rlimit` through a valid pointer.
+    let rc = unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) };
+    assert_eq!(rc, 0, "setrlimit: {}", std::io::Error::last_os_error());
 }
