@@ -37,6 +37,9 @@
 //! * [`run_bounded`] runs a future on a fresh runtime under
 //!   [`with_deadline`]: the frame of most socket tests.
 //! * [`wait_until`] polls a condition from inside a runtime.
+//! * [`woken_within`] bounds a wait with a deadline that wins every tie,
+//!   so a future that completes only because the deadline polled it (a
+//!   lost wake-up) fails the test instead of passing it slowly.
 //! * [`tcp_echo`] is the connection handler of the TCP echo servers;
 //!   [`tcp_pair`] connects a client to a listener and accepts it.
 //! * [`socket_type`] asks the kernel what kind of socket a descriptor is,
@@ -75,6 +78,7 @@ mod tcp_echo;
 mod tcp_pair;
 mod wait_until;
 mod wake_self_once;
+mod woken_within;
 mod xorshift;
 
 pub use block_on_parked::block_on_parked;
@@ -93,4 +97,5 @@ pub use tcp_echo::tcp_echo;
 pub use tcp_pair::tcp_pair;
 pub use wait_until::wait_until;
 pub use wake_self_once::wake_self_once;
+pub use woken_within::woken_within;
 pub use xorshift::XorShift;

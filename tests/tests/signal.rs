@@ -6,8 +6,9 @@
 //! deliveries never sees another test's. A test raises a signal only after
 //! its listener exists: the listener installs eddy's handler, which
 //! replaces the default action (for SIGINT and SIGHUP: killing the test
-//! binary). Every wait is bounded by `timeout`, so a lost delivery fails
-//! the test instead of hanging it.
+//! binary). Every wait is bounded by `woken_within`, so a lost delivery
+//! fails the test instead of hanging it; its deadline wins every tie, so a
+//! listener that nothing woke cannot pass by being polled at the deadline.
 
 #![cfg(unix)]
 
@@ -19,8 +20,8 @@ use std::task::Poll;
 use std::time::Duration;
 
 use eddy::signal::unix::{Signal, SignalKind, signal};
-use eddy::time::timeout;
 use eddy_tests::child_process::{child_role, run_child};
+use eddy_tests::woken_within;
 
 /// Long enough for any noisy machine; only reached when a delivery is lost.
 const LIMIT: Duration = Duration::from_secs(20);
@@ -48,8 +49,12 @@ async fn poll_once<F: Future>(fut: Pin<&mut F>) -> bool {
 /// Waits for the next delivery on `listener`, failing the test after
 /// [`LIMIT`].
 async fn recv_within_limit(listener: &mut Signal) {
-    let received = timeout(LIMIT, listener.recv()).await;
-    assert_eq!(received, Ok(Some(())), "no delivery within {LIMIT:?}");
+    let received = woken_within(LIMIT, listener.recv()).await;
+    assert_eq!(
+        received,
+        Some(Some(())),
+        "no delivery woke it within {LIMIT:?}"
+    );
 }
 
 #[test]
@@ -63,9 +68,9 @@ fn ctrl_c_completes_when_the_process_receives_sigint() {
             "ctrl_c finished before any SIGINT"
         );
         raise(libc::SIGINT);
-        let result = timeout(LIMIT, ctrl_c)
+        let result = woken_within(LIMIT, ctrl_c)
             .await
-            .expect("no SIGINT within the limit");
+            .expect("no SIGINT woke it within the limit");
         result.expect("ctrl_c failed");
     });
 }
@@ -115,7 +120,7 @@ fn hundreds_of_tasks_waiting_on_one_signal_are_all_woken_by_one_delivery() {
         let tasks: Vec<_> = (0..300)
             .map(|_| {
                 let mut listener = signal(SignalKind::user_defined2()).unwrap();
-                eddy::spawn(async move { timeout(LIMIT, listener.recv()).await })
+                eddy::spawn(async move { woken_within(LIMIT, listener.recv()).await })
             })
             .collect();
         // Let the tasks park in `recv` (those still queued when the signal
@@ -123,7 +128,7 @@ fn hundreds_of_tasks_waiting_on_one_signal_are_all_woken_by_one_delivery() {
         eddy::task::yield_now().await;
         raise(libc::SIGUSR2);
         for (i, task) in tasks.into_iter().enumerate() {
-            assert_eq!(task.await.unwrap(), Ok(Some(())), "task {i}");
+            assert_eq!(task.await.unwrap(), Some(Some(())), "task {i}");
         }
     });
 }
@@ -159,7 +164,7 @@ fn listeners_on_two_runtimes_both_see_one_delivery() {
                 eddy::run(async move {
                     let mut listener = signal(SignalKind::from_raw(libc::SIGVTALRM)).unwrap();
                     listening.wait();
-                    timeout(LIMIT, listener.recv()).await
+                    woken_within(LIMIT, listener.recv()).await
                 })
             })
         })
@@ -167,7 +172,7 @@ fn listeners_on_two_runtimes_both_see_one_delivery() {
     listening.wait();
     raise(libc::SIGVTALRM);
     for runtime in runtimes {
-        assert_eq!(runtime.join().unwrap(), Ok(Some(())));
+        assert_eq!(runtime.join().unwrap(), Some(Some(())));
     }
 }
 
@@ -246,8 +251,8 @@ fn recv_returns_none_after_its_runtime_shut_down() {
     let runtime = eddy::Runtime::new().unwrap();
     let mut term = runtime.block_on(async { signal(SignalKind::terminate()).unwrap() });
     drop(runtime);
-    let received = eddy::run(async { timeout(LIMIT, term.recv()).await });
-    assert_eq!(received, Ok(None));
+    let received = eddy::run(async { woken_within(LIMIT, term.recv()).await });
+    assert_eq!(received, Some(None));
 }
 
 #[test]
@@ -340,4 +345,90 @@ fn fill_descriptor_table() {
             return;
         }
     }
+}
+
+#[test]
+fn a_busy_runtimes_listener_is_woken_after_another_runtime_drained_the_pipe() {
+    // Its own process: any other test's signal would wake the busy
+    // runtime's listener anyway and hide a lost wake-up.
+    const TEST: &str = "a_busy_runtimes_listener_is_woken_after_another_runtime_drained_the_pipe";
+    if child_role().as_deref() == Some("alone") {
+        return drain_the_pipe_while_another_runtime_is_busy();
+    }
+    let output = run_child(TEST, "alone");
+    assert!(
+        output.status.success(),
+        "the child failed ({})\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+}
+
+/// The child's side. Every runtime's copy of the read end is its own epoll
+/// registration of one and the same pipe, and epoll reports an edge only if
+/// the pipe is still readable when `epoll_wait` collects it. So when the
+/// signal arrives while one runtime is busy (its thread not in
+/// `epoll_wait`) and another runtime drains the pipe first, the busy one
+/// never hears of the byte: its listener must be woken some other way.
+fn drain_the_pipe_while_another_runtime_is_busy() {
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    use std::sync::{Arc, mpsc};
+    let (parked_tx, parked_rx) = mpsc::channel();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let busy = std::thread::spawn(move || {
+        eddy::run(async move {
+            let mut listener = signal(SignalKind::from_raw(libc::SIGURG)).unwrap();
+            let polled = Arc::new(AtomicBool::new(false));
+            let waiter = eddy::spawn({
+                let polled = polled.clone();
+                async move {
+                    let mut recv = pin!(listener.recv());
+                    // Parked, with the runtime's copy registered: from here
+                    // on only a wake polls this task again.
+                    assert!(poll_once(recv.as_mut()).await, "SIGURG before any");
+                    polled.store(true, SeqCst);
+                    woken_within(LIMIT, recv).await
+                }
+            });
+            while !polled.load(SeqCst) {
+                eddy::task::yield_now().await;
+            }
+            parked_tx.send(()).unwrap();
+            // Busy: this thread turns no driver until it is told to, after
+            // the signal came and the other runtime drained the pipe.
+            go_rx.recv().unwrap();
+            waiter.await.unwrap()
+        })
+    });
+    parked_rx.recv().unwrap();
+    raise(libc::SIGURG);
+    eddy::run(async {
+        // Made after the byte, so its copy is readable from its first turn.
+        let mut other = signal(SignalKind::from_raw(libc::SIGTTIN)).unwrap();
+        let mut recv = pin!(other.recv());
+        let mut polls = 0;
+        // The first poll parks; only the driver reporting the pipe readable
+        // wakes this future, and the second poll drains the pipe.
+        let drained = woken_within(
+            LIMIT,
+            poll_fn(|cx| {
+                polls += 1;
+                assert!(recv.as_mut().poll(cx).is_pending(), "SIGTTIN before any");
+                if polls == 2 {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            }),
+        )
+        .await;
+        assert_eq!(drained, Some(()), "the pipe never turned readable");
+    });
+    go_tx.send(()).unwrap();
+    assert_eq!(
+        busy.join().unwrap(),
+        Some(Some(())),
+        "the busy runtime's listener missed the SIGURG that another runtime drained"
+    );
 }

@@ -9,6 +9,7 @@ use eddy_io_driver::{Handle, Registration};
 use eddy_registration::Interest;
 use mio::unix::pipe::Receiver;
 
+use super::every_hub;
 use super::listeners::Listeners;
 use super::pipe;
 
@@ -17,7 +18,9 @@ use super::pipe;
 /// listeners that wait on it.
 ///
 /// Every runtime with listeners has its own copy, so each runtime's epoll
-/// reports every byte the handler writes, whichever runtime drains it.
+/// hears of a byte that is still in the pipe when it next waits. A byte
+/// another runtime drains first is lost to it; the drainer then wakes this
+/// hub's listeners itself (see `every_hub.rs`).
 #[derive(Debug)]
 pub(crate) struct Hub {
     /// This runtime's copy of the read end, drained by whichever listener
@@ -30,6 +33,9 @@ pub(crate) struct Hub {
     /// `listeners` as a waker: what waits in the registration's reader
     /// slot. Made once, so waiting again stores nothing new.
     waker: Waker,
+    /// This hub's key in the process-wide list of hubs, which a runtime
+    /// that drains the pipe wakes; withdrawn on drop.
+    enrolled: usize,
 }
 
 impl Hub {
@@ -43,11 +49,14 @@ impl Hub {
         let registration = Registration::new(&mut receiver, Interest::READABLE, handle)?;
         let listeners = Arc::new(Listeners::new());
         let waker = futures_task::waker(Arc::clone(&listeners));
+        // Last: nothing after it can fail, so a failed call enrolls nothing.
+        let enrolled = every_hub::enroll(&listeners);
         Ok(Hub {
             receiver,
             registration,
             listeners,
             waker,
+            enrolled,
         })
     }
 
@@ -68,7 +77,8 @@ impl Hub {
         self.listeners.park(key, waker);
     }
 
-    /// Empties the pipe if the driver reported it readable.
+    /// Empties the pipe if the driver reported it readable, and wakes
+    /// every listener of every runtime if that took any bytes.
     ///
     /// `Ready(Ok)` after draining: a delivery may have come, so the caller
     /// looks at its counter again. `Pending` if the pipe has not turned
@@ -79,10 +89,11 @@ impl Hub {
         let mut cx = Context::from_waker(&self.waker);
         let event = ready!(self.registration.poll_read_ready(&mut cx))?;
         let mut buf = [0u8; 64];
+        let mut took_bytes = false;
         loop {
             match (&self.receiver).read(&mut buf) {
                 Ok(0) => return Poll::Ready(Err(io::ErrorKind::UnexpectedEof.into())),
-                Ok(_) => {}
+                Ok(_) => took_bytes = true,
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                 Err(err) => return Poll::Ready(Err(err)),
@@ -90,15 +101,24 @@ impl Hub {
         }
         // The copy read WouldBlock, so the pipe is empty: clearing is
         // right. A byte written after that is a new edge the driver reports
-        // on its next turn (and a newer tick makes this clear a no-op), so
-        // no delivery goes unnoticed.
+        // on its next turn (and a newer tick makes this clear a no-op).
         self.registration.clear_would_block(event);
+        // But the bytes just read were other runtimes' edges too, and an
+        // epoll that had not collected one yet never will (the pipe is no
+        // longer readable): their listeners, and this runtime's if the
+        // caller is off its thread, would sleep through the delivery. Only
+        // bytes read can have hidden one, so a drain that found the pipe
+        // empty wakes nobody, and one delivery costs one round of wakes.
+        if took_bytes {
+            every_hub::wake_all();
+        }
         Poll::Ready(Ok(()))
     }
 }
 
 impl Drop for Hub {
     fn drop(&mut self) {
+        every_hub::withdraw(self.enrolled);
         // The only error is "the driver is gone", which needs no clean-up.
         // SAFETY: `receiver` is the source `registration` was created with.
         let _ = unsafe { self.registration.deregister(&mut self.receiver) };

@@ -14,7 +14,8 @@ use slab::Slab;
 ///
 /// As a waker itself (`ArcWake`) it sits in the reader slot of the hub's
 /// pipe registration: the driver wakes it when the pipe turns readable or
-/// the runtime shuts down, and it passes the wake on to every listener.
+/// the runtime shuts down, and it passes the wake on to every listener. A
+/// runtime that drains the pipe wakes it too (see `every_hub.rs`).
 /// One slot holds one waker, so without this fan-out a second listener
 /// waiting on the same pipe would replace the first one's waker, and the
 /// first would never hear of its delivery. The pipe's byte does not say

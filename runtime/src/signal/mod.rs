@@ -22,7 +22,8 @@
 //!    |  a waker that wakes every listener of that runtime
 //!    v
 //!  Signal::poll_recv: the SIGUSR1 count differs from the one it last
-//!    saw -> Ready(Some(())); otherwise drain the pipe and wait again
+//!    saw -> Ready(Some(())); otherwise drain the pipe (and, if that took
+//!    bytes, wake every runtime's listeners) and wait again
 //! ```
 //!
 //! # Implementation
@@ -33,9 +34,18 @@
 //! writes one byte to a pipe made once per process. The counter carries
 //! the news; the byte only wakes runtimes up. A listener remembers the
 //! count it last reported, so listeners never steal deliveries from each
-//! other, and a byte drained by one listener (or by another runtime) cannot
-//! hide a delivery from the rest: the byte was written after the count was
-//! raised, and every copy of the pipe's read end gets its own edge for it.
+//! other: the byte was written after the count was raised, so whoever is
+//! woken for it finds the count raised.
+//!
+//! Waking is the hard part. Every copy of the read end is the same pipe,
+//! and epoll reports an edge only if the pipe is still readable when
+//! `epoll_wait` collects it: a byte drained by one runtime while another
+//! runtime's thread was busy never reaches the other. So whoever reads
+//! bytes out of the pipe wakes every listener of every runtime
+//! (`every_hub.rs`), as tokio's signal driver broadcasts after draining.
+//! Within one runtime the driver's event already woke every listener that
+//! was waiting, and each of them looks at its counter after the first one
+//! drained.
 //!
 //! Each runtime shares one copy of the read end among all its listeners
 //! (`hub.rs`), registered with its driver, and a listener costs no
@@ -62,6 +72,7 @@
 //! than the OS does.
 
 mod ctrl_c;
+mod every_hub;
 mod hub;
 mod hub_slot;
 mod install;

@@ -14,7 +14,9 @@
 //! byte finds the count already raised. The byte itself says nothing (a
 //! full pipe drops it, and any runtime may drain it): it only makes every
 //! runtime's registered read end readable, edge-triggered, so that their
-//! listeners look at the counters again.
+//! listeners look at the counters again. A runtime whose epoll had not
+//! collected the edge before another drained the pipe never sees it; the
+//! drainer wakes that runtime's listeners instead (`every_hub.rs`).
 //!
 //! The write end stays open for the rest of the process. Closing it would
 //! race with a handler on another thread that loaded the fd number a moment

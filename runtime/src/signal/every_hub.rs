@@ -1,0 +1,67 @@
+//! Every runtime's signal listeners, for the one that drains the pipe to
+//! wake them all.
+//!
+//! All runtimes' copies of the read end are one pipe, and epoll reports an
+//! edge only if the pipe is still readable when `epoll_wait` collects it:
+//! a byte that one runtime drains while another runtime's thread is busy
+//! (not in `epoll_wait`) never reaches that other runtime, whose listeners
+//! would then sleep through their delivery. The same goes for a `Signal`
+//! polled off its runtime's thread, which drains while its runtime's driver
+//! is between `epoll_wait` and dispatch. So whoever reads bytes out of the
+//! pipe wakes every listener of every runtime ([`wake_all`]); each looks at
+//! its own counter, as for any wake.
+//!
+//! ```text
+//!  HUBS: Mutex<Slab<Weak<Listeners>>>   one entry per live hub, its key
+//!                                       kept by the hub to withdraw it
+//! ```
+//!
+//! Never touched by the signal handler (it takes a lock); only by hubs
+//! being made, dropped, and draining.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+
+use eddy_registration::FirstPanic;
+use futures_task::ArcWake;
+use slab::Slab;
+
+use super::listeners::Listeners;
+
+/// The listeners of every live hub, in every runtime of the process. Weak:
+/// a hub owns its listeners, this list only finds them.
+static HUBS: Mutex<Slab<Weak<Listeners>>> = Mutex::new(Slab::new());
+
+/// Locks the list. No code but the slab's runs under the lock (wakers are
+/// woken, and the last `Arc` of a list dropped, outside it), so a poisoned
+/// lock still holds a good slab.
+fn lock() -> MutexGuard<'static, Slab<Weak<Listeners>>> {
+    HUBS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Adds a hub's listeners; returns the key to [`withdraw`] them with.
+pub(super) fn enroll(listeners: &Arc<Listeners>) -> usize {
+    lock().insert(Arc::downgrade(listeners))
+}
+
+/// Removes the hub whose key is `key`.
+pub(super) fn withdraw(key: usize) {
+    let removed = lock().try_remove(key);
+    drop(removed);
+}
+
+/// Wakes every listener of every hub. Called by whoever read bytes out of
+/// the pipe: the edges of those bytes may be lost to every other runtime.
+///
+/// Every hub is woken even if a listener's waker (foreign code) panics;
+/// the first panic goes on afterwards.
+pub(super) fn wake_all() {
+    let hubs: Vec<Arc<Listeners>> = lock().iter().filter_map(|(_, hub)| hub.upgrade()).collect();
+    let mut first_panic = FirstPanic::new();
+    for hub in &hubs {
+        first_panic.run(|| ArcWake::wake_by_ref(hub));
+    }
+    // Dropped before the panic goes on, and outside the lock: the last
+    // `Arc` of a list drops the wakers it holds.
+    drop(hubs);
+    first_panic.resume();
+}
