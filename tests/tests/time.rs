@@ -16,7 +16,7 @@ use eddy::time::{
     Elapsed, Interval, MissedTickBehavior, Sleep, Timeout, interval, interval_at, sleep,
     sleep_until, timeout, timeout_at,
 };
-use eddy_tests::{DropFlag, spin_until};
+use eddy_tests::{DropFlag, run_bounded, spin_until};
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -518,4 +518,53 @@ fn a_waker_that_panics_does_not_keep_other_due_timers_from_firing() {
         }
     });
     assert!(fired.get(), "a due timer was lost to another waker's panic");
+}
+
+#[test]
+fn deadlines_too_far_ahead_to_matter_stay_pending_without_overflowing() {
+    run_bounded(Duration::from_secs(30), || async {
+        // `now + Duration::MAX` overflows `Instant`; an `Instant` 2^60 s
+        // ahead does not, but its millisecond tick saturates; an interval of
+        // `Duration::MAX` must tick once and then wait, not panic.
+        let mut forever = sleep(Duration::MAX);
+        let far_ahead = Instant::now()
+            .checked_add(Duration::from_secs(1 << 60))
+            .expect("a 64-bit Unix Instant reaches 2^60 s ahead");
+        let mut far = sleep_until(far_ahead);
+        let mut never_again = interval(Duration::MAX);
+        never_again.tick().await;
+        let mut late_result = timeout(Duration::MAX, Box::pin(async { 7 }));
+        assert!(poll_once(&mut forever).await);
+        assert!(poll_once(&mut far).await);
+        assert!(!poll_once(&mut late_result).await, "ready at once");
+        let mut next_tick = Box::pin(never_again.tick());
+        assert!(poll_once(&mut next_tick).await);
+        drop(next_tick);
+        assert_eq!(timers_live(), 3);
+        // The wheel keeps turning around them: a short sleep still ends,
+        // and none of them fired early.
+        sleep(ms(5)).await;
+        assert!(!forever.is_elapsed() && !far.is_elapsed());
+        assert!(poll_once(&mut forever).await && poll_once(&mut far).await);
+        drop((forever, far, never_again));
+        assert_eq!(timers_live(), 0);
+    });
+}
+
+#[test]
+fn resetting_a_pending_sleep_many_times_keeps_one_timer_and_wakes_at_the_last_deadline() {
+    run_bounded(Duration::from_secs(30), || async {
+        let mut sleeping = sleep(Duration::from_secs(3600));
+        assert!(poll_once(&mut sleeping).await);
+        let start = Instant::now();
+        for step in 0..100_000u64 {
+            // Deadlines on every level of the wheel, forwards and back.
+            let ahead = Duration::from_millis((step * 7_919) % 10_000_000);
+            Pin::new(&mut sleeping).reset(start + Duration::from_secs(60) + ahead);
+        }
+        assert_eq!(timers_live(), 1, "a reset moves the timer, never adds one");
+        Pin::new(&mut sleeping).reset(Instant::now() + ms(5));
+        sleeping.await;
+        assert_eq!(timers_live(), 0);
+    });
 }
