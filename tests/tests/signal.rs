@@ -432,3 +432,80 @@ fn drain_the_pipe_while_another_runtime_is_busy() {
         "the busy runtime's listener missed the SIGURG that another runtime drained"
     );
 }
+
+#[test]
+fn a_listener_whose_waker_panics_costs_neither_the_other_listeners_nor_the_drainer() {
+    // Its own process: the drain must be this test's, not another test's.
+    const TEST: &str =
+        "a_listener_whose_waker_panics_costs_neither_the_other_listeners_nor_the_drainer";
+    if child_role().as_deref() == Some("alone") {
+        return drain_past_a_panicking_waker();
+    }
+    let output = run_child(TEST, "alone");
+    assert!(
+        output.status.success(),
+        "the child failed ({})\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+}
+
+/// The child's side: two listeners of an idle runtime wait, the first with
+/// a waker that panics; another runtime drains the pipe and so wakes them.
+/// The second must still be woken, and the panic (foreign code of another
+/// runtime's listener) must not fail the task that happened to drain.
+fn drain_past_a_panicking_waker() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    use std::task::{Context, Wake, Waker};
+
+    /// Sets its flag when woken.
+    struct Flag(AtomicBool);
+    impl Wake for Flag {
+        fn wake(self: Arc<Self>) {
+            self.0.store(true, SeqCst);
+        }
+    }
+
+    let idle = eddy::Runtime::new().unwrap();
+    let kind = SignalKind::from_raw(libc::SIGPWR);
+    let (mut doomed, mut other) =
+        idle.block_on(async { (signal(kind).unwrap(), signal(kind).unwrap()) });
+    // Parked in the idle runtime's hub, the doomed one first.
+    let panicking = eddy_tests::panicking_waker("a signal listener's waker panics");
+    let mut cx = Context::from_waker(&panicking);
+    assert!(doomed.poll_recv(&mut cx).is_pending(), "SIGPWR before any");
+    let flag = Arc::new(Flag(AtomicBool::new(false)));
+    let waker = Waker::from(flag.clone());
+    let mut cx = Context::from_waker(&waker);
+    assert!(other.poll_recv(&mut cx).is_pending(), "SIGPWR before any");
+
+    raise(libc::SIGPWR);
+    eddy::run(async {
+        let mut drainer = signal(SignalKind::from_raw(libc::SIGSYS)).unwrap();
+        let mut recv = pin!(drainer.recv());
+        let mut polls = 0;
+        // As in the busy-runtime test: the second poll drains the pipe.
+        let drained = woken_within(
+            LIMIT,
+            poll_fn(|cx| {
+                polls += 1;
+                assert!(recv.as_mut().poll(cx).is_pending(), "SIGSYS before any");
+                if polls == 2 {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            }),
+        )
+        .await;
+        assert_eq!(drained, Some(()), "the pipe never turned readable");
+    });
+    assert!(
+        flag.0.load(SeqCst),
+        "the listener behind a panicking waker was never woken"
+    );
+    let mut cx = Context::from_waker(Waker::noop());
+    assert_eq!(other.poll_recv(&mut cx), Poll::Ready(Some(())));
+}

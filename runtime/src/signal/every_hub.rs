@@ -19,9 +19,9 @@
 //! Never touched by the signal handler (it takes a lock); only by hubs
 //! being made, dropped, and draining.
 
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
-use eddy_registration::FirstPanic;
 use futures_task::ArcWake;
 use slab::Slab;
 
@@ -52,16 +52,20 @@ pub(super) fn withdraw(key: usize) {
 /// Wakes every listener of every hub. Called by whoever read bytes out of
 /// the pipe: the edges of those bytes may be lost to every other runtime.
 ///
-/// Every hub is woken even if a listener's waker (foreign code) panics;
-/// the first panic goes on afterwards.
+/// Every listener is woken even if another's waker (foreign code) panics,
+/// and the panic stops here: the caller is whichever listener happened to
+/// drain, perhaps in another runtime, and re-raising the panic would fail
+/// its task for a waker it has nothing to do with. The panic hook has
+/// already reported it; that listener's own runtime re-raises it out of
+/// its driver when it is the one to wake it.
 pub(super) fn wake_all() {
     let hubs: Vec<Arc<Listeners>> = lock().iter().filter_map(|(_, hub)| hub.upgrade()).collect();
-    let mut first_panic = FirstPanic::new();
     for hub in &hubs {
-        first_panic.run(|| ArcWake::wake_by_ref(hub));
+        // `Listeners` wakes all of its listeners before its first panic
+        // goes on, so this only stops that panic.
+        let _ = panic::catch_unwind(AssertUnwindSafe(|| ArcWake::wake_by_ref(hub)));
     }
-    // Dropped before the panic goes on, and outside the lock: the last
-    // `Arc` of a list drops the wakers it holds.
+    // Dropped outside the lock: the last `Arc` of a list drops the wakers
+    // it holds.
     drop(hubs);
-    first_panic.resume();
 }
