@@ -509,3 +509,90 @@ fn drain_past_a_panicking_waker() {
     let mut cx = Context::from_waker(Waker::noop());
     assert_eq!(other.poll_recv(&mut cx), Poll::Ready(Some(())));
 }
+
+#[test]
+fn listeners_and_runtimes_that_come_and_go_leave_no_descriptor_behind() {
+    // Its own process: other tests open and close descriptors meanwhile.
+    const TEST: &str = "listeners_and_runtimes_that_come_and_go_leave_no_descriptor_behind";
+    if child_role().as_deref() == Some("alone") {
+        return count_descriptors_around_listeners_that_come_and_go();
+    }
+    let output = run_child(TEST, "alone");
+    assert!(
+        output.status.success(),
+        "the child failed ({})\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+}
+
+/// How many descriptors this process has open.
+fn open_descriptors() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .expect("read /proc/self/fd")
+        .count()
+}
+
+/// The child's side: after the first listener made the process's pipe
+/// (two descriptors for good), runtimes whose listeners receive, drop,
+/// and outlive them give every descriptor back.
+fn count_descriptors_around_listeners_that_come_and_go() {
+    let kind = SignalKind::from_raw(libc::SIGTTOU);
+    eddy::run(async { drop(signal(kind).unwrap()) });
+    let before = open_descriptors();
+    for _ in 0..50 {
+        let runtime = eddy::Runtime::new().unwrap();
+        let mut escaped = runtime.block_on(async {
+            let mut first = signal(kind).unwrap();
+            let mut second = signal(kind).unwrap();
+            raise(libc::SIGTTOU);
+            recv_within_limit(&mut first).await;
+            recv_within_limit(&mut second).await;
+            drop((first, second));
+            // The hub is made again for this one, and outlives the runtime.
+            signal(kind).unwrap()
+        });
+        drop(runtime);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert_eq!(escaped.poll_recv(&mut cx), Poll::Ready(None));
+        drop(escaped);
+    }
+    assert_eq!(open_descriptors(), before, "descriptors leaked");
+}
+
+#[test]
+fn a_listener_waiting_on_another_thread_gets_none_when_its_runtime_is_dropped() {
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    use std::sync::{Arc, mpsc};
+    let runtime = eddy::Runtime::new().unwrap();
+    let kind = SignalKind::from_raw(libc::SIGRTMIN() + 1);
+    let mut listener = runtime.block_on(async { signal(kind).unwrap() });
+    let parked = Arc::new(AtomicBool::new(false));
+    let (done_tx, done_rx) = mpsc::channel();
+    let waiter = {
+        let parked = parked.clone();
+        std::thread::spawn(move || {
+            let mut first = true;
+            let received = eddy_tests::block_on_parked(poll_fn(|cx| {
+                let poll = listener.poll_recv(cx);
+                if std::mem::take(&mut first) {
+                    assert!(poll.is_pending(), "a delivery before any");
+                    parked.store(true, SeqCst);
+                }
+                poll
+            }));
+            done_tx.send(received).unwrap();
+        })
+    };
+    while !parked.load(SeqCst) {
+        std::thread::yield_now();
+    }
+    // The listener waits on another thread; its runtime goes away.
+    drop(runtime);
+    let received = done_rx
+        .recv_timeout(LIMIT)
+        .expect("the waiting listener was not woken by its runtime's shutdown");
+    assert_eq!(received, None);
+    waiter.join().unwrap();
+}
