@@ -246,7 +246,10 @@ impl Core {
         let Some(task) = self.queue.borrow_mut().pop_front() else {
             return;
         };
-        self.polls_since_turn.set(self.polls_since_turn.get() + 1);
+        // Saturating: with `event_interval(u32::MAX)` the count can already
+        // be `u32::MAX` here, and `tick` turns the driver next either way.
+        self.polls_since_turn
+            .set(self.polls_since_turn.get().saturating_add(1));
         self.shared.metrics().polled(1);
         self.run_task(task);
     }
