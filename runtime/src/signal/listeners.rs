@@ -36,8 +36,10 @@ impl Listeners {
     }
 
     fn lock(&self) -> MutexGuard<'_, Slab<Option<Waker>>> {
-        // Nothing runs foreign code under this lock (wakers are woken and
-        // dropped outside it), so a poisoned lock still holds a good slab.
+        // Wakers are woken and dropped outside this lock; the only foreign
+        // code under it is `park`'s clone of a waker, and a clone that
+        // panics leaves the slab as it was. So a poisoned lock still holds
+        // a good slab.
         self.wakers.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
