@@ -1246,3 +1246,49 @@ fn peek_leaves_the_bytes_for_the_next_read() {
         assert_eq!(server.peek(&mut buf).await.expect("peek at EOF"), 0);
     });
 }
+
+#[test]
+fn lookup_host_resolves_a_name_on_the_blocking_pool_and_the_addresses_connect() {
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        assert_eq!(eddy::Handle::current().metrics().blocking_threads, 0);
+        let addrs: Vec<SocketAddr> = eddy::net::lookup_host(format!("localhost:{port}"))
+            .await
+            .expect("localhost did not resolve")
+            .collect();
+        assert!(
+            eddy::Handle::current().metrics().blocking_threads >= 1,
+            "the lookup ran on the runtime's thread, not the blocking pool"
+        );
+        let loopback = SocketAddr::from(([127, 0, 0, 1], port));
+        assert!(addrs.contains(&loopback), "localhost gave {addrs:?}");
+        let (stream, accepted) =
+            futures_util::future::join(TcpStream::connect(loopback), listener.accept()).await;
+        assert_eq!(
+            stream.unwrap().local_addr().unwrap(),
+            accepted.unwrap().1,
+            "the connection and the accepted peer disagree"
+        );
+    });
+}
+
+#[test]
+fn lookup_host_of_a_name_without_a_port_is_an_error() {
+    run_bounded(LIMIT, || async {
+        let error = eddy::net::lookup_host("localhost")
+            .await
+            .expect_err("a host with no port resolved");
+        assert_eq!(error.kind(), io::ErrorKind::InvalidInput, "{error}");
+    });
+}
+
+#[test]
+fn lookup_host_outside_a_runtime_is_an_error_not_a_panic() {
+    let error = block_on_parked(eddy::net::lookup_host("localhost:80"))
+        .expect_err("a lookup with no runtime to run it");
+    assert!(
+        error.to_string().contains("runtime"),
+        "unhelpful error: {error}"
+    );
+}

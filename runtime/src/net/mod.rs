@@ -9,6 +9,12 @@
 //! thread); once that runtime shuts down, every operation on them fails
 //! with an error that [`crate::is_shutdown_error`] recognises.
 //!
+//! Addresses are anything `std::net::ToSocketAddrs` takes. Host names in
+//! `connect`, `bind` and `send_to` are resolved on the runtime's thread, as
+//! `std` resolves them: instant for IP literals and `/etc/hosts` names, but
+//! a slow DNS server would stall every task; [`lookup_host`] resolves a
+//! name on the blocking pool instead.
+//!
 //! Every socket type implements `AsFd` and `AsRawFd`, for the socket
 //! options eddy does not wrap (`socket2::SockRef::from(&stream)` takes any
 //! `AsFd`). The byte streams (`TcpStream`, `UnixStream` and their owned and
@@ -22,6 +28,7 @@ mod addr;
 mod as_fd;
 mod datagram_io;
 mod io_source;
+mod lookup_host;
 pub mod split;
 pub mod tcp;
 mod udp;
@@ -29,6 +36,7 @@ mod udp;
 pub mod unix;
 
 pub(crate) use io_source::IoSource;
+pub use lookup_host::lookup_host;
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
 #[cfg(unix)]

@@ -1,0 +1,49 @@
+//! [`lookup_host`]: name resolution that does not stall the runtime.
+
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::vec;
+
+use crate::runtime::context;
+
+/// Resolves `host` (`"example.com:80"`, `("example.com", 80)` with an owned
+/// name, or an address) to its socket addresses on the blocking pool, so
+/// that a slow DNS server holds up no other task.
+///
+/// `TcpStream::connect`, `TcpListener::bind` and `UdpSocket::send_to` also
+/// take host names, but resolve them on the runtime's own thread, as
+/// `std` does: fine for IP literals and `/etc/hosts` names, not for a name
+/// whose lookup may take seconds. Resolve such a name here first and pass
+/// the addresses on.
+///
+/// # Errors
+///
+/// The resolver's error (no such host, no port in `"example.com"`), an
+/// error when called outside an eddy runtime, or one when the blocking
+/// pool could not run the lookup (the runtime is shutting down, or no
+/// thread could start).
+///
+/// ```no_run
+/// # eddy::run(async {
+/// let addrs: Vec<_> = eddy::net::lookup_host("localhost:7878").await?.collect();
+/// let stream = eddy::net::TcpStream::connect(&addrs[..]).await?;
+/// # Ok::<(), std::io::Error>(())
+/// # });
+/// ```
+pub async fn lookup_host(
+    host: impl ToSocketAddrs + Send + 'static,
+) -> io::Result<vec::IntoIter<SocketAddr>> {
+    if !context::is_inside_runtime() {
+        return Err(context::outside_runtime_error());
+    }
+    let lookup = crate::task::spawn_blocking(move || {
+        host.to_socket_addrs()
+            .map(|addrs| addrs.collect::<Vec<_>>())
+    });
+    match lookup.await {
+        Ok(resolved) => Ok(resolved?.into_iter()),
+        Err(join_error) => Err(io::Error::other(format!(
+            "eddy::net::lookup_host: the lookup did not run to the end: {join_error}"
+        ))),
+    }
+}
