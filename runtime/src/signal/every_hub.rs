@@ -6,8 +6,8 @@
 //! a byte that one runtime drains while another runtime's thread is busy
 //! (not in `epoll_wait`) never reaches that other runtime, whose listeners
 //! would then sleep through their delivery. The same goes for a `Signal`
-//! polled off its runtime's thread, which drains while its runtime's driver
-//! is between `epoll_wait` and dispatch. So whoever reads bytes out of the
+//! polled off its runtime's thread: it can drain a byte whose edge its own
+//! runtime's epoll has not collected yet. So whoever reads bytes out of the
 //! pipe wakes every listener of every runtime ([`wake_all`]); each looks at
 //! its own counter, as for any wake.
 //!
