@@ -98,15 +98,21 @@ impl Signal {
     /// down.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<()>> {
         loop {
+            // Parked before the counter is read. Another runtime (or a poll
+            // on another thread) that drains the pipe wakes every parked
+            // listener, and its drain may leave this runtime's epoll with
+            // nothing to report. Read first and parked after, a delivery
+            // and that drain could both fall between the two: the counter
+            // looked unchanged, the wake found no waker, and the listener
+            // slept through its signal.
+            self.hub.park(self.key, cx.waker());
             let count = pipe::deliveries(self.signum);
             if count != self.seen {
                 self.seen = count;
                 return Poll::Ready(Some(()));
             }
-            // Parked before the pipe is looked at: a byte the driver
-            // reports after this wakes us, and one it reported before is
-            // drained below and sends us round to the counter again.
-            self.hub.park(self.key, cx.waker());
+            // A byte this runtime's driver reported is drained here, and
+            // sends us round to the counter again.
             if ready!(self.hub.poll_drain()).is_err() {
                 return Poll::Ready(None);
             }
