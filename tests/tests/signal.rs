@@ -247,12 +247,17 @@ fn signals_that_cannot_be_handled_are_refused() {
 }
 
 #[test]
-fn recv_returns_none_after_its_runtime_shut_down() {
+fn recv_returns_none_for_good_after_its_runtime_shut_down() {
     let runtime = eddy::Runtime::new().unwrap();
     let mut term = runtime.block_on(async { signal(SignalKind::terminate()).unwrap() });
     drop(runtime);
     let received = eddy::run(async { woken_within(LIMIT, term.recv()).await });
     assert_eq!(received, Some(None));
+    // The listener installed eddy's handler, so this SIGTERM only counts.
+    // The stream has ended: a delivery after that must not revive it.
+    raise(libc::SIGTERM);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    assert_eq!(term.poll_recv(&mut cx), Poll::Ready(None));
 }
 
 #[test]

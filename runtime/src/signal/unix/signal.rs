@@ -58,6 +58,7 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
         seen: pipe::deliveries(signum),
         hub,
         key,
+        ended: false,
     })
 }
 
@@ -82,12 +83,15 @@ pub struct Signal {
     hub: Arc<Hub>,
     /// This listener's place among the hub's wakers.
     key: usize,
+    /// Set once `recv` returned `None`: the stream has ended, and a
+    /// delivery counted after that must not revive it.
+    ended: bool,
 }
 
 impl Signal {
     /// Waits for the next delivery. Returns `None` once the runtime that
     /// created this listener has shut down: no delivery can be waited for
-    /// after that.
+    /// after that, and every later call returns `None` too.
     pub async fn recv(&mut self) -> Option<()> {
         poll_fn(|cx| self.poll_recv(cx)).await
     }
@@ -95,8 +99,11 @@ impl Signal {
     /// Polls for a delivery: `Ready(Some(()))` if at least one arrived since
     /// the last `Ready`, `Pending` (with `cx`'s waker stored) if none did,
     /// `Ready(None)` once the runtime that created this listener has shut
-    /// down.
+    /// down, and from then on.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<()>> {
+        if self.ended {
+            return Poll::Ready(None);
+        }
         loop {
             // Parked before the counter is read. Another runtime (or a poll
             // on another thread) that drains the pipe wakes every parked
@@ -114,6 +121,7 @@ impl Signal {
             // A byte this runtime's driver reported is drained here, and
             // sends us round to the counter again.
             if ready!(self.hub.poll_drain()).is_err() {
+                self.ended = true;
                 return Poll::Ready(None);
             }
         }
