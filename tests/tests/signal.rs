@@ -408,18 +408,33 @@ fn drain_the_pipe_while_another_runtime_is_busy() {
     });
     parked_rx.recv().unwrap();
     raise(libc::SIGURG);
+    drain_the_pipe_from_a_new_runtime(libc::SIGTTIN);
+    go_tx.send(()).unwrap();
+    assert_eq!(
+        busy.join().unwrap(),
+        Some(Some(())),
+        "the busy runtime's listener missed the SIGURG that another runtime drained"
+    );
+}
+
+/// Drains the signal pipe from a runtime of its own, through a listener
+/// for `signum` (which must not arrive). The listener is made after the
+/// byte, so the runtime's copy of the pipe is readable from its first
+/// turn: the first poll parks, only the driver reporting the pipe readable
+/// wakes the future, and the second poll drains the pipe.
+fn drain_the_pipe_from_a_new_runtime(signum: i32) {
     eddy::run(async {
-        // Made after the byte, so its copy is readable from its first turn.
-        let mut other = signal(SignalKind::from_raw(libc::SIGTTIN)).unwrap();
-        let mut recv = pin!(other.recv());
+        let mut drainer = signal(SignalKind::from_raw(signum)).unwrap();
+        let mut recv = pin!(drainer.recv());
         let mut polls = 0;
-        // The first poll parks; only the driver reporting the pipe readable
-        // wakes this future, and the second poll drains the pipe.
         let drained = woken_within(
             LIMIT,
             poll_fn(|cx| {
                 polls += 1;
-                assert!(recv.as_mut().poll(cx).is_pending(), "SIGTTIN before any");
+                assert!(
+                    recv.as_mut().poll(cx).is_pending(),
+                    "signal {signum} before any"
+                );
                 if polls == 2 {
                     Poll::Ready(())
                 } else {
@@ -430,12 +445,6 @@ fn drain_the_pipe_while_another_runtime_is_busy() {
         .await;
         assert_eq!(drained, Some(()), "the pipe never turned readable");
     });
-    go_tx.send(()).unwrap();
-    assert_eq!(
-        busy.join().unwrap(),
-        Some(Some(())),
-        "the busy runtime's listener missed the SIGURG that another runtime drained"
-    );
 }
 
 #[test]
@@ -487,26 +496,7 @@ fn drain_past_a_panicking_waker() {
     assert!(other.poll_recv(&mut cx).is_pending(), "SIGPWR before any");
 
     raise(libc::SIGPWR);
-    eddy::run(async {
-        let mut drainer = signal(SignalKind::from_raw(libc::SIGSYS)).unwrap();
-        let mut recv = pin!(drainer.recv());
-        let mut polls = 0;
-        // As in the busy-runtime test: the second poll drains the pipe.
-        let drained = woken_within(
-            LIMIT,
-            poll_fn(|cx| {
-                polls += 1;
-                assert!(recv.as_mut().poll(cx).is_pending(), "SIGSYS before any");
-                if polls == 2 {
-                    Poll::Ready(())
-                } else {
-                    Poll::Pending
-                }
-            }),
-        )
-        .await;
-        assert_eq!(drained, Some(()), "the pipe never turned readable");
-    });
+    drain_the_pipe_from_a_new_runtime(libc::SIGSYS);
     assert!(
         flag.0.load(SeqCst),
         "the listener behind a panicking waker was never woken"
