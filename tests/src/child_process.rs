@@ -52,6 +52,22 @@ pub fn run_child(test: &str, role: &str) -> Output {
         .expect("could not start the child test process")
 }
 
+/// Asserts that a child run with [`run_child`] exited successfully; a
+/// failure shows its status and output.
+///
+/// # Panics
+///
+/// Panics if the child failed.
+pub fn assert_child_succeeded(output: &Output) {
+    assert!(
+        output.status.success(),
+        "the child failed ({})\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+}
+
 /// Puts `SIGPIPE` back at its default action, which kills the process: a
 /// write that raises it (instead of failing with `EPIPE`) then ends the
 /// child, where Rust's start-up code would have hidden it by ignoring the

@@ -20,7 +20,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use eddy::signal::unix::{Signal, SignalKind, signal};
-use eddy_tests::child_process::{child_role, run_child};
+use eddy_tests::child_process::{assert_child_succeeded, child_role, run_child};
 use eddy_tests::woken_within;
 
 /// Long enough for any noisy machine; only reached when a delivery is lost.
@@ -182,14 +182,7 @@ fn listeners_after_a_runtimes_first_take_no_descriptor() {
     if child_role().as_deref() == Some("full_table") {
         return listen_a_thousand_times_with_no_descriptor_left();
     }
-    let output = run_child(TEST, "full_table");
-    assert!(
-        output.status.success(),
-        "the child failed ({})\nstdout:\n{}\nstderr:\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
-    );
+    assert_child_succeeded(&run_child(TEST, "full_table"));
 }
 
 /// The child's side: once the runtime has its copy of the signal pipe,
@@ -360,14 +353,7 @@ fn a_busy_runtimes_listener_is_woken_after_another_runtime_drained_the_pipe() {
     if child_role().as_deref() == Some("alone") {
         return drain_the_pipe_while_another_runtime_is_busy();
     }
-    let output = run_child(TEST, "alone");
-    assert!(
-        output.status.success(),
-        "the child failed ({})\nstdout:\n{}\nstderr:\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
-    );
+    assert_child_succeeded(&run_child(TEST, "alone"));
 }
 
 /// The child's side. Every runtime's copy of the read end is its own epoll
@@ -455,14 +441,7 @@ fn a_listener_whose_waker_panics_costs_neither_the_other_listeners_nor_the_drain
     if child_role().as_deref() == Some("alone") {
         return drain_past_a_panicking_waker();
     }
-    let output = run_child(TEST, "alone");
-    assert!(
-        output.status.success(),
-        "the child failed ({})\nstdout:\n{}\nstderr:\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
-    );
+    assert_child_succeeded(&run_child(TEST, "alone"));
 }
 
 /// The child's side: two listeners of an idle runtime wait, the first with
@@ -512,14 +491,7 @@ fn listeners_and_runtimes_that_come_and_go_leave_no_descriptor_behind() {
     if child_role().as_deref() == Some("alone") {
         return count_descriptors_around_listeners_that_come_and_go();
     }
-    let output = run_child(TEST, "alone");
-    assert!(
-        output.status.success(),
-        "the child failed ({})\nstdout:\n{}\nstderr:\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
-    );
+    assert_child_succeeded(&run_child(TEST, "alone"));
 }
 
 /// How many descriptors this process has open.
