@@ -14,7 +14,8 @@
 //! * [`spawn`] (no `Send` bound), [`task::spawn_blocking`], [`task::yield_now`],
 //!   [`task::JoinHandle`].
 //! * [`net`]: TCP, UDP, Unix sockets (each `AsFd`, for socket options eddy
-//!   does not wrap); [`io`]: `futures-io` traits, `copy`.
+//!   does not wrap), and [`net::lookup_host`] for names whose DNS lookup may
+//!   be slow; [`io`]: `futures-io` traits, `copy`.
 //! * [`time`]: `sleep`, `timeout`, `interval`.
 //! * `signal` (Unix): `ctrl_c` and any other signal as a stream.
 //! * [`Metrics`]: what the runtime is doing, from any thread.
@@ -33,7 +34,8 @@
 //! ```text
 //!  Core::block_on(main future)
 //!   loop {
-//!     poll the main future, if its MainWaker fired
+//!     poll the main future, if its MainWaker fired; if that poll used up
+//!       event_interval, poll one queued task too (Core::poll_one_task)
 //!     Core::tick:
 //!       poll up to event_interval tasks from the run queue
 //!         a task reads a socket: IoSource -> Registration -> ScheduledIo
@@ -73,7 +75,9 @@
 //! is left, or blocking until the next timer deadline (or a socket event,
 //! or a cross-thread wake) if there is none. Turning at least every
 //! `event_interval` polls (the main future's count too) is what keeps a busy
-//! run queue from starving sockets and timers. Timers live in a
+//! run queue from starving sockets and timers; a round whose interval the
+//! main future's own poll used up still polls one task, so a main future
+//! that keeps waking itself cannot starve the tasks either. Timers live in a
 //! hierarchical wheel (6 levels of 64 slots, 1 ms resolution): insert and
 //! cancel are O(1), and a timer never fires early.
 //!
@@ -103,6 +107,14 @@
 //! *before* closing the fd (a duplicated fd would otherwise keep reporting
 //! events for freed state) and queues its registration; the driver frees it
 //! at the start of a later turn.
+//!
+//! **Signals** (Unix). The handler only raises its signal's delivery
+//! counter and writes a byte to one pipe per process. Each runtime with
+//! listeners registers one copy of the pipe's read end, whose waker wakes
+//! all of that runtime's listeners; each compares its signal's counter with
+//! the count it last reported, and whoever drains bytes from the pipe wakes
+//! every runtime's listeners, since the drain may have taken another
+//! runtime's edge. The `signal` module draws the path.
 //!
 //! **Shutdown** drains before it tears down: dropping the [`Runtime`]
 //! refuses new spawns, drops every task's future on this thread (so their
