@@ -53,13 +53,13 @@
 //! wakes every listener of every runtime once (twice when its runtime's
 //! driver reported the byte and another runtime's drain then wakes it
 //! again), and those whose signal did not come go back to waiting. tokio
-//! wakes only the signal's own listeners. For a server with a `ctrl_c()`
-//! in each of 10,000 connections that also listens for a signal that comes
-//! often (SIGCHLD from many children), that is 10,000 polls per delivery. Waking only
-//! the listeners whose counter moved was tried and undone: those woken
-//! return at once without draining, so nobody drained the pipe; once it
-//! was full the handler's write failed, no runtime saw an edge, and the
-//! next Ctrl-C was lost. Waking everyone means every runtime with a
+//! wakes only the signal's own listeners. For a server with a `ctrl_c()` in
+//! each of 10,000 connections that also listens for a signal that comes
+//! often (SIGCHLD from many children), that is 10,000 polls per delivery.
+//! Waking only the listeners whose counter moved was tried and undone:
+//! those woken return at once without draining, so nobody drained the pipe;
+//! once it was full the handler's write failed, no runtime saw an edge, and
+//! the next Ctrl-C was lost. Waking everyone means every runtime with a
 //! waiting listener drains the pipe at each byte.
 //!
 //! Each runtime shares one copy of the read end among all its listeners
