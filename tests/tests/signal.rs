@@ -454,7 +454,10 @@ fn drain_past_a_panicking_waker() {
     use std::task::{Context, Wake, Waker};
 
     /// Sets its flag when woken.
-    struct Flag(AtomicBool);
+    struct Flag(
+        /// Whether the waker was woken: what the test asserts on.
+        AtomicBool,
+    );
     impl Wake for Flag {
         fn wake(self: Arc<Self>) {
             self.0.store(true, SeqCst);
