@@ -7,7 +7,10 @@ use std::os::raw::c_int;
 /// Any number can be wrapped with [`from_raw`](SignalKind::from_raw);
 /// [`signal`](super::signal) rejects the ones that cannot be handled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct SignalKind(c_int);
+pub struct SignalKind(
+    /// The signal number, as `libc` and `kill(2)` name it.
+    c_int,
+);
 
 impl SignalKind {
     /// Wraps a raw signal number such as `libc::SIGRTMIN() + 1`.
