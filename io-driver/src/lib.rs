@@ -52,7 +52,11 @@
 //!    driver was unparked. Any other token is turned back into the
 //!    `&ScheduledIo` it was made from; its readiness is OR-ed in with
 //!    `Tick::Set` (which bumps the readiness tick, see below) and the
-//!    waiters interested in those bits are woken.
+//!    waiters interested in those bits are woken. A waker that panics does
+//!    not cost the rest of the batch their wake-ups (edge-triggered polling
+//!    would never report those events again): the `Dispatch` in
+//!    `dispatch.rs` delivers them as the panic unwinds, and the panic goes
+//!    on to the caller.
 //! 4. **Report.** Return [`TurnStats`]: events dispatched, registrations
 //!    released, whether the waker fired.
 //!
@@ -63,7 +67,7 @@
 //! pointer cast: no slab, no hash map, no lock on the hot path, and no
 //! generation counter to detect reuse. The price is a lifetime argument
 //! instead of a lookup, and it is made in one place (the `SAFETY` comment in
-//! [`Driver::turn`]):
+//! `Dispatch::deliver`, `dispatch.rs`):
 //!
 //! * the registration set holds a strong reference to every `ScheduledIo`
 //!   from allocation until `release`;
@@ -122,7 +126,8 @@
 //! **Shutdown.** [`Driver::shutdown`] (idempotent, also run on drop) takes
 //! every registration out of the set under the lock, after releasing what
 //! was pending, then, with the lock released, sets each one's shutdown bit
-//! and wakes all its waiters; their polls return
+//! and wakes all its waiters (every one, even if a waker panics; the first
+//! panic goes on afterwards); their polls return
 //! `eddy_registration::shutdown_error()`. The `mio::Poll` is the driver's
 //! last field, so it is dropped only after all of that. Later turns return
 //! the shutdown error without polling (events could otherwise name
