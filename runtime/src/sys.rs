@@ -131,6 +131,32 @@ pub(crate) fn set_linger(fd: BorrowedFd<'_>, linger: Option<Duration>) -> io::Re
     .map(drop)
 }
 
+/// Whether `close(2)` of `fd` may block: `SO_LINGER` is on with a
+/// non-zero interval. Linux then waits in `close` until the peer has
+/// acknowledged everything sent, up to the interval, even for a
+/// non-blocking socket. `false` if the option cannot be read (not a
+/// socket that lingers, as far as anyone can tell).
+pub(crate) fn linger_blocks_close(fd: BorrowedFd<'_>) -> bool {
+    let mut value = libc::linger {
+        l_onoff: 0,
+        l_linger: 0,
+    };
+    let mut len = size_of::<libc::linger>() as libc::socklen_t;
+    // SAFETY: `value` and `len` are valid for writes, and `len` holds the
+    // size of `value`, the type `SO_LINGER` returns; `fd` is borrowed for
+    // the call.
+    let result = unsafe {
+        syscall!(getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            SO_LINGER_SECONDS,
+            (&raw mut value).cast(),
+            &mut len,
+        ))
+    };
+    result.is_ok() && value.l_onoff != 0 && value.l_linger > 0
+}
+
 /// `d` in whole seconds, rounded up, saturating at `c_int::MAX`.
 fn whole_seconds_up(d: Duration) -> libc::c_int {
     let seconds = d.as_secs() + u64::from(d.subsec_nanos() > 0);

@@ -28,6 +28,9 @@
 //! * connecting to a closed port is `ConnectionRefused`;
 //! * `set_linger` takes whole seconds (on Apple systems too, whose plain
 //!   `SO_LINGER` counts clock ticks) and `None` turns lingering off;
+//! * a stream dropped while it lingers with bytes unsent is closed off the
+//!   runtime's thread: the drop returns before the peer reads, and the
+//!   peer still gets every byte, then end-of-stream;
 //! * sockets that escaped a dropped runtime fail with the shutdown error
 //!   (and close cleanly when dropped outside any runtime);
 //! * `accept` under a full descriptor table keeps the listener alive
@@ -646,6 +649,60 @@ fn a_sub_second_linger_rounds_up_instead_of_becoming_a_reset() {
         client.set_linger(Some(Duration::ZERO)).expect("linger 0");
         let client = client.into_std().expect("into_std");
         assert_eq!(linger_seconds(&client), Some(0));
+    });
+}
+
+/// Writes to `stream` until the kernel takes no more: the peer's receive
+/// window and this side's send buffer are both full. Returns how many
+/// bytes the kernel took.
+async fn fill_send_buffer(stream: &TcpStream) -> usize {
+    let chunk = vec![7u8; 64 * 1024];
+    let mut written = 0;
+    loop {
+        stream.writable().await.expect("writable");
+        match stream.try_write(&chunk) {
+            Ok(n) => written += n,
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                // Writable said yes, the write said no: the buffers are full.
+                if written > 0 {
+                    return written;
+                }
+            }
+            Err(error) => panic!("try_write: {error}"),
+        }
+    }
+}
+
+#[test]
+fn dropping_a_lingering_stream_with_unsent_data_neither_blocks_the_runtime_nor_loses_the_data() {
+    run_bounded(LIMIT, || async {
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let stream = TcpStream::connect(std_listener.local_addr().unwrap())
+            .await
+            .expect("connect");
+        let (mut peer, _) = std_listener.accept().expect("accept");
+        let written = fill_send_buffer(&stream).await;
+        // Longer than the hang detector: Linux's close(2) waits out the
+        // linger interval for the peer to acknowledge everything, also on
+        // a non-blocking socket. Closed on the runtime's thread, the drop
+        // below would hold up every task until the peer reads, and the
+        // peer reads only once the drop has returned: the test would hang.
+        stream.set_linger(Some(LIMIT * 2)).expect("set_linger");
+        let (dropped, wait_for_drop) = mpsc::channel::<()>();
+        let reader = std::thread::spawn(move || {
+            wait_for_drop.recv().expect("the drop was reported");
+            let mut received = Vec::new();
+            peer.read_to_end(&mut received).expect("read to EOF");
+            received.len()
+        });
+        drop(stream);
+        dropped.send(()).expect("the reader waits");
+        let received = eddy::task::spawn_blocking(move || reader.join().expect("reader"))
+            .await
+            .expect("join");
+        // The close still lingered: everything arrived, then a FIN, not
+        // a reset.
+        assert_eq!(received, written, "bytes the peer received");
     });
 }
 

@@ -30,6 +30,10 @@ pub struct IoSource<E: mio::event::Source> {
     fd: RawFd,
     /// Where the driver records this socket's readiness.
     registration: Registration,
+    /// How `Drop` closes the socket once it has left the driver: dropped
+    /// there, except for TCP streams, which may linger in `close(2)` and
+    /// go to `lingering_close::close_tcp_stream`.
+    close: fn(E),
 }
 
 impl<E: mio::event::Source> IoSource<E> {
@@ -58,7 +62,15 @@ impl<E: mio::event::Source> IoSource<E> {
             fd,
             io: Some(io),
             registration,
+            close: drop,
         })
+    }
+
+    /// Makes `Drop` close the socket with `close` (after deregistering it)
+    /// instead of dropping it in place.
+    pub(crate) fn closed_with(mut self, close: fn(E)) -> IoSource<E> {
+        self.close = close;
+        self
     }
 
     pub(crate) fn registration(&self) -> &Registration {
@@ -276,6 +288,7 @@ impl<E: mio::event::Source> Drop for IoSource<E> {
             // registration is released either way.
             // SAFETY: `io` is the socket `registration` was created with.
             let _ = unsafe { self.registration.deregister(&mut io) };
+            (self.close)(io);
         }
     }
 }

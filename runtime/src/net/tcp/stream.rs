@@ -12,6 +12,7 @@ use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::net::IoSource;
 use crate::net::addr::{each_addr, resolve};
 use crate::net::as_fd::impl_as_fd;
+use crate::net::lingering_close::close_tcp_stream;
 use crate::net::split::{SplitStream, impl_futures_io, impl_stream_io};
 
 /// What a TCP stream registers for. `PRIORITY` makes Linux report urgent
@@ -57,7 +58,7 @@ impl TcpStream {
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
         let stream = mio::net::TcpStream::connect(addr)?;
         let stream = TcpStream {
-            source: IoSource::new(stream, STREAM_INTEREST)?,
+            source: IoSource::new(stream, STREAM_INTEREST)?.closed_with(close_tcp_stream),
         };
         // A non-blocking connect completes when the socket turns writable;
         // then SO_ERROR says whether it succeeded.
@@ -82,7 +83,8 @@ impl TcpStream {
         handle: &Handle,
     ) -> io::Result<TcpStream> {
         Ok(TcpStream {
-            source: IoSource::with_handle(stream, STREAM_INTEREST, handle)?,
+            source: IoSource::with_handle(stream, STREAM_INTEREST, handle)?
+                .closed_with(close_tcp_stream),
         })
     }
 
@@ -92,7 +94,8 @@ impl TcpStream {
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         stream.set_nonblocking(true)?;
         Ok(TcpStream {
-            source: IoSource::new(mio::net::TcpStream::from_std(stream), STREAM_INTEREST)?,
+            source: IoSource::new(mio::net::TcpStream::from_std(stream), STREAM_INTEREST)?
+                .closed_with(close_tcp_stream),
         })
     }
 
@@ -147,6 +150,13 @@ impl TcpStream {
     }
 
     /// Sets `SO_LINGER`. `Some(Duration::ZERO)` makes close send a reset.
+    ///
+    /// With a non-zero interval, closing waits (up to the interval) until
+    /// the peer has acknowledged every byte still unsent, and on Linux it
+    /// waits although the socket is non-blocking; so a stream that lingers
+    /// is closed on the blocking pool when dropped, where the wait holds up
+    /// no task (dropped off any runtime, it waits on the dropping thread).
+    /// The interval counts whole seconds; a fraction rounds up.
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
         crate::sys::set_linger(self.source.as_fd(), linger)
     }
