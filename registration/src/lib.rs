@@ -93,7 +93,10 @@
 //! the resource. With no [`Readiness`] future linked (one task per socket,
 //! the common case) that is at most the reader and the writer, woken
 //! directly; otherwise wakers are collected in fixed batches of 32, and a
-//! large waiter list is handled batch by batch.
+//! large waiter list is handled batch by batch. A waker is foreign code and
+//! may panic: every other matching waiter is still woken, and the first
+//! panic goes on afterwards ([`FirstPanic`] for batches, and a drop guard
+//! that wakes the writer if the reader's wake unwinds).
 //!
 //! **Intrusive lists.** Both the registration list and the waiters lists
 //! are intrusive lists (`linked_list.rs`) whose nodes embed their own
@@ -105,12 +108,15 @@
 //! **Split state.** [`RegistrationSet`] holds the pending-release counter,
 //! padded to its own cache line so the driver can check it every turn
 //! without the lock, and the set's id, stamped on every `ScheduledIo` it
-//! allocates so that a resource from another set is refused. [`Synced`] holds the list and queue; its owner
-//! keeps it in a mutex and every mutating call takes `&mut Synced`.
+//! allocates so that a resource from another set is refused. [`Synced`]
+//! holds the list, the queue and the shutdown flag; its owner keeps it in a
+//! mutex and every mutating call takes `&mut Synced`.
 //!
-//! **Where things live.** `ready.rs` / `interest.rs`: the bit sets.
+//! **Where things live.** `ready.rs` / `interest.rs`: the bit sets;
+//! `direction.rs`, `tick.rs`, `ready_event.rs`: the small types around them.
 //! `scheduled_io.rs`: the readiness word and `wake`; `readiness.rs`,
-//! `waiter.rs`, `waiters.rs`, `wake_list.rs`: the waiting machinery.
+//! `waiter.rs`, `waiters.rs`, `wake_list.rs`: the waiting machinery;
+//! `first_panic.rs`, `wake_on_drop.rs`: waking everyone despite a panic.
 //! `registration_set.rs` / `synced.rs`: the registration lifecycle.
 //! `linked_list.rs`: the intrusive list. `ptr_expose.rs`: address tokens.
 //! `loom.rs`: the std/loom switch. `error.rs`: [`ShutdownError`].
@@ -118,7 +124,8 @@
 //! **Loom.** All synchronisation primitives come from the `loom` shim module;
 //! under `--cfg loom` they are loom's, and the `loom_tests` module explores
 //! the races that matter: deregister against release, set against clear,
-//! poll against wake, shutdown against poll.
+//! poll (and a `Readiness` future's poll and drop) against wake, shutdown
+//! against poll.
 
 mod direction;
 pub mod error;
