@@ -101,7 +101,7 @@
 //!
 //! **Sockets.** Every socket type wraps an `IoSource`: the non-blocking mio
 //! socket plus its `Registration` with the driver. Listeners bind with a
-//! backlog of 1024 (a connect burst overflows mio's 128), and `accept`
+//! backlog of 1024 (a connect burst overflows std's 128), and `accept`
 //! pauses briefly after running out of descriptors instead of spinning on a
 //! listener that stays readable. Dropping a socket removes it from epoll
 //! *before* closing the fd (a duplicated fd would otherwise keep reporting
