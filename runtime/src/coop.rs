@@ -16,9 +16,15 @@ thread_local! {
     static BUDGET: Cell<u32> = const { Cell::new(u32::MAX) };
 }
 
-/// Gives the next poll a fresh budget.
+/// Gives the next poll a fresh budget (or a task back the budget it had).
 pub(crate) fn reset(budget: u32) {
     BUDGET.with(|b| b.set(budget));
+}
+
+/// The budget left in the current poll, for a runtime entered inside
+/// another's poll to give back when it leaves (see `context::enter`).
+pub(crate) fn current() -> u32 {
+    BUDGET.with(Cell::get)
 }
 
 /// Lifts the budget when a runtime stops running on this thread. Without

@@ -1677,6 +1677,39 @@ fn a_budget_spent_inside_block_on_does_not_leak_to_polls_outside_the_runtime() {
     });
 }
 
+/// How often a task is polled while it completes 100 already-elapsed
+/// sleeps (each spends a unit of budget), after `before` ran in its first
+/// poll, on a runtime with a budget of 4.
+fn polls_for_a_hundred_budgeted_steps_after(before: fn()) -> u64 {
+    let rt = Builder::new().budget(4).build().unwrap();
+    let polls = Rc::new(Cell::new(0));
+    let task = rt.spawn(eddy_tests::count_polls(Rc::clone(&polls), async move {
+        before();
+        for _ in 0..100 {
+            eddy::time::sleep(Duration::ZERO).await;
+        }
+    }));
+    rt.block_on(task).unwrap();
+    polls.get()
+}
+
+#[test]
+fn a_task_that_drops_another_runtime_keeps_its_cooperative_budget() {
+    with_deadline(LIMIT, || {
+        let plain = polls_for_a_hundred_budgeted_steps_after(|| {});
+        // Dropping a runtime enters it for the shutdown and leaves it
+        // again; leaving once reset the budget to "unlimited", so the rest
+        // of this poll could loop over an always-ready socket for ever and
+        // starve every other task of the outer runtime.
+        let after_drop = polls_for_a_hundred_budgeted_steps_after(|| drop(Runtime::new().unwrap()));
+        assert_eq!(plain, 25, "100 steps at 4 per poll");
+        assert_eq!(
+            after_drop, plain,
+            "the task stopped yielding after it dropped a runtime"
+        );
+    });
+}
+
 #[test]
 #[should_panic(expected = "event_interval must be at least 1")]
 fn a_zero_event_interval_is_refused() {

@@ -27,6 +27,10 @@ thread_local! {
 pub(crate) struct EnterGuard<'a> {
     /// What `CURRENT` held before `enter`.
     previous: Option<NonNull<Core>>,
+    /// The cooperative budget the outer runtime's task had left, when
+    /// `previous` is a runtime: a runtime dropped inside a task (its
+    /// shutdown enters it) hands that task its budget back on leaving.
+    budget: u32,
     /// Ties the guard to the borrow of the core it points to, and keeps it
     /// on this thread.
     _core: PhantomData<&'a Core>,
@@ -41,6 +45,7 @@ pub(crate) fn enter(core: &Core) -> EnterGuard<'_> {
     let previous = CURRENT.with(|current| current.replace(Some(NonNull::from(core))));
     EnterGuard {
         previous,
+        budget: crate::coop::current(),
         _core: PhantomData,
     }
 }
@@ -48,7 +53,15 @@ pub(crate) fn enter(core: &Core) -> EnterGuard<'_> {
 impl Drop for EnterGuard<'_> {
     fn drop(&mut self) {
         CURRENT.with(|current| current.set(self.previous));
-        crate::coop::lift();
+        if self.previous.is_some() {
+            // Back in the outer runtime's task: restore what it had left.
+            // Lifting here made the rest of that poll unlimited, so a task
+            // that dropped a runtime, then read an always-ready socket in a
+            // loop, never yielded again.
+            crate::coop::reset(self.budget);
+        } else {
+            crate::coop::lift();
+        }
     }
 }
 
