@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use eddy::task::{JoinHandle, yield_now};
 use eddy::{Handle, Metrics, Runtime};
+use eddy_tests::child_process::{assert_child_succeeded, child_role, run_child};
 use eddy_tests::{
     CountDrop, DropFlag, Signal, panic_message, panicking_waker, wake_self_once, with_deadline,
 };
@@ -691,5 +692,53 @@ fn a_join_handle_waker_that_panics_during_shutdown_does_not_stop_the_shutdown() 
         let late = handle.spawn(async { 1 });
         assert!(late.is_finished(), "a spawn after shutdown was accepted");
         drop(watched);
+    });
+}
+
+#[test]
+fn a_runtime_dropped_while_its_thread_unwinds_survives_a_panicking_join_handle_waker() {
+    const TEST: &str =
+        "a_runtime_dropped_while_its_thread_unwinds_survives_a_panicking_join_handle_waker";
+    if child_role().as_deref() == Some("unwinding_drop") {
+        return drop_a_runtime_while_unwinding_with_a_panicking_waker();
+    }
+    // In a child: before the fix the process aborted ("panic in a
+    // destructor during cleanup"), which would take the whole test binary
+    // down with it.
+    assert_child_succeeded(&run_child(TEST, "unwinding_drop"));
+}
+
+/// The child's side: the runtime's thread panics (here, out of the
+/// `block_on` future), and the unwinding drops the runtime, whose shutdown
+/// tells a task's `JoinHandle` that the task was cancelled. That handle's
+/// waker (a foreign executor's) panics. Re-raising that panic out of a drop
+/// that runs during unwinding aborts the process; the thread must instead
+/// end with its own panic, and the shutdown must still be complete.
+fn drop_a_runtime_while_unwinding_with_a_panicking_waker() {
+    with_deadline(LIMIT, || {
+        let (handle_tx, handle_rx) = std::sync::mpsc::channel();
+        let (watched_tx, watched_rx) = std::sync::mpsc::channel();
+        let runtime_thread = thread::spawn(move || {
+            let runtime = Runtime::new().unwrap();
+            handle_tx.send(runtime.handle()).unwrap();
+            let mut watched = runtime.spawn(pending::<()>());
+            let other = runtime.spawn(pending::<()>());
+            let doomed = panicking_waker("the join handle's waker panics");
+            let mut cx = std::task::Context::from_waker(&doomed);
+            assert!(std::pin::Pin::new(&mut watched).poll(&mut cx).is_pending());
+            // Kept alive past the runtime (so the waker is still there when
+            // the shutdown cancels the task), and so is `other`'s handle.
+            watched_tx.send((watched, other)).unwrap();
+            runtime.block_on(async { panic!("the runtime's thread panics") });
+        });
+        let handle = handle_rx.recv().unwrap();
+        let (watched, other) = watched_rx.recv().unwrap();
+        let payload = runtime_thread
+            .join()
+            .expect_err("the block_on future's panic ends the thread");
+        assert_eq!(panic_message(&*payload), "the runtime's thread panics");
+        assert!(handle.is_shutdown());
+        assert!(watched.is_finished() && other.is_finished());
+        assert_nothing_left(handle.metrics());
     });
 }

@@ -378,7 +378,8 @@ impl Core {
         // uncancelled would have its future dropped by whichever thread
         // lets go of its last `Arc` (unsound for a `!Send` future), and a
         // remote queue left open would accept spawns that never run. The
-        // first panic is re-raised at the end.
+        // first panic is re-raised at the end, unless the thread is already
+        // unwinding (see there).
         let mut panics = FirstPanic::new();
         crate::trace::shutdown_step("dropping tasks");
         // (1) and (2): spawns are now refused; drop every task's future on
@@ -411,7 +412,16 @@ impl Core {
         panics.run(|| self.driver.borrow_mut().shutdown());
         self.shared.blocking().shutdown();
         self.publish_metrics();
-        panics.resume();
+        if std::thread::panicking() {
+            // The runtime is dropped by an unwinding thread (its `block_on`
+            // future or some other code panicked with the runtime on the
+            // stack). A second panic out of a drop during unwinding aborts
+            // the whole process, so the waker's panic ends here; the panic
+            // hook has already reported it.
+            drop(panics);
+        } else {
+            panics.resume();
+        }
     }
 }
 
