@@ -97,7 +97,8 @@
 //! budget spent re-queues the task and returns `Pending`, so a socket that
 //! is always ready cannot monopolise the thread. The budget is a
 //! thread-local, lifted when the thread leaves the runtime so that polls
-//! made later outside it are not starved.
+//! made later outside it are not starved (or, for a runtime dropped inside
+//! another runtime's task, handed back to that task as it was).
 //!
 //! **Sockets.** Every socket type wraps an `IoSource`: the non-blocking mio
 //! socket plus its `Registration` with the driver. Listeners bind with a
@@ -106,7 +107,9 @@
 //! listener that stays readable. Dropping a socket removes it from epoll
 //! *before* closing the fd (a duplicated fd would otherwise keep reporting
 //! events for freed state) and queues its registration; the driver frees it
-//! at the start of a later turn.
+//! at the start of a later turn. A TCP stream whose `SO_LINGER` would make
+//! `close` wait for the peer is closed on the blocking pool instead of the
+//! runtime's thread.
 //!
 //! **Signals** (Unix). The handler only raises its signal's delivery
 //! counter and writes a byte to one pipe per process. Each runtime with
