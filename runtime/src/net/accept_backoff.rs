@@ -129,8 +129,14 @@ impl AcceptBackoff {
 
 /// Errors that concern only the connection being accepted: the next one
 /// may be fine, so `accept` moves on. Linux reports pending network errors
-/// of the new socket through `accept` itself.
+/// of the new socket through `accept` itself; the list is the one its
+/// `accept(2)` page gives for TCP/IP (`ENONET`, Linux's own, was missing
+/// and ended a `loop { accept()? }` server over one connection).
 fn is_connection_error(error: &io::Error) -> bool {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if error.raw_os_error() == Some(libc::ENONET) {
+        return true;
+    }
     matches!(
         error.kind(),
         io::ErrorKind::ConnectionAborted
@@ -169,5 +175,43 @@ pub(crate) fn check_stream_socket(socket: &impl AsFd) -> io::Result<()> {
             io::ErrorKind::InvalidInput,
             "a listener needs a stream socket (SOCK_STREAM)",
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_moves_past_every_network_error_linux_reports_for_one_connection() {
+        // The list accept(2) gives for TCP/IP: errors of the connection
+        // being accepted, which a server should treat like EAGAIN.
+        let per_connection = [
+            libc::ENETDOWN,
+            libc::EPROTO,
+            libc::ENOPROTOOPT,
+            libc::EHOSTDOWN,
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            libc::ENONET,
+            libc::EHOSTUNREACH,
+            libc::EOPNOTSUPP,
+            libc::ENETUNREACH,
+            libc::ECONNABORTED,
+        ];
+        for errno in per_connection {
+            let error = io::Error::from_raw_os_error(errno);
+            assert!(is_connection_error(&error), "{error} ends accept");
+        }
+    }
+
+    #[test]
+    fn exhaustion_is_returned_not_skipped() {
+        for errno in [libc::EMFILE, libc::ENFILE, libc::ENOBUFS, libc::ENOMEM] {
+            let error = io::Error::from_raw_os_error(errno);
+            assert!(!is_connection_error(&error), "{error} skipped");
+            assert!(is_resource_exhaustion(&error), "{error} not exhaustion");
+        }
+        let invalid = io::Error::from_raw_os_error(libc::EINVAL);
+        assert!(!is_connection_error(&invalid) && !is_resource_exhaustion(&invalid));
     }
 }
