@@ -25,7 +25,9 @@
 //! * bytes sent after an urgent (`MSG_OOB`) byte are read without the peer
 //!   sending more, although the kernel ends a read short at the urgent mark
 //!   (Linux, where streams register for priority events);
-//! * connecting to a closed port is `ConnectionRefused`;
+//! * connecting to a closed port is `ConnectionRefused`, also when the
+//!   refusal comes while the connect waits (a SYN retransmitted to a port
+//!   that closed meanwhile);
 //! * `set_linger` takes whole seconds (on Apple systems too, whose plain
 //!   `SO_LINGER` counts clock ticks) and `None` turns lingering off;
 //! * a stream dropped while it lingers with bytes unsent is closed off the
@@ -578,6 +580,45 @@ fn connecting_to_a_closed_port_is_refused() {
         let error = TcpStream::connect(closed)
             .await
             .expect_err("nobody listens there");
+        assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused, "{error}");
+    });
+}
+
+#[test]
+fn a_connect_refused_while_it_waits_for_an_answer_fails_with_connection_refused() {
+    run_bounded(LIMIT, || async {
+        use std::os::fd::AsRawFd;
+        // With a backlog of 0 the accept queue holds one connection; Linux
+        // drops the SYNs of later connects, which wait and retransmit.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        // SAFETY: the descriptor is the listener's, open for the call.
+        let listened = unsafe { libc::listen(listener.as_raw_fd(), 0) };
+        assert_eq!(listened, 0, "listen: {}", io::Error::last_os_error());
+        let addr = listener.local_addr().unwrap();
+        let _queued = TcpStream::connect(addr).await.expect("the queued connect");
+        // Wait until the kernel has queued it (the listener turns readable),
+        // so that the queue is full before the next SYN comes.
+        let mut poll_fd = libc::pollfd {
+            fd: listener.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: `poll_fd` is one valid `pollfd`, the count passed is 1, and
+        // its descriptor is the listener's, open for the call.
+        let polled = unsafe { libc::poll(&mut poll_fd, 1, -1) };
+        assert_eq!(polled, 1, "poll: {}", io::Error::last_os_error());
+        let pending = eddy::spawn(TcpStream::connect(addr));
+        for _ in 0..10 {
+            eddy::task::yield_now().await;
+        }
+        assert!(!pending.is_finished(), "the second connect waits");
+        // Its next SYN meets a closed port: the refusal arrives while the
+        // connect waits (as SO_ERROR), not from the connect(2) call.
+        drop(listener);
+        let error = pending
+            .await
+            .expect("the connect task")
+            .expect_err("refused");
         assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused, "{error}");
     });
 }
