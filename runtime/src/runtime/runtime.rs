@@ -35,7 +35,18 @@ use crate::task::JoinHandle;
 ///
 /// A `Runtime` is neither `Send` nor `Sync`: its tasks need not be `Send`,
 /// so it stays on the thread that made it. Use [`Handle`] to reach it from
-/// other threads.
+/// other threads. (Soundness rests on this: a runtime that moved, or was
+/// driven from two threads, would poll its `!Send` futures elsewhere.)
+///
+/// ```compile_fail
+/// fn send<T: Send>(_: T) {}
+/// send(eddy::Runtime::new().unwrap());
+/// ```
+///
+/// ```compile_fail
+/// fn sync<T: Sync>(_: &T) {}
+/// sync(&eddy::Runtime::new().unwrap());
+/// ```
 #[derive(Debug)]
 pub struct Runtime {
     /// The loop, its queues, tasks, timers and driver.

@@ -26,7 +26,14 @@ pub(crate) trait JoinTarget<T>: Send + Sync {
 /// running and its output is dropped when it finishes.
 ///
 /// The handle is `Send` when `T` is, so the result of a task spawned with
-/// [`Handle::spawn`](crate::Handle::spawn) can be awaited on any thread.
+/// [`Handle::spawn`](crate::Handle::spawn) can be awaited on any thread;
+/// and only then, for the output travels to the thread that awaits it:
+///
+/// ```compile_fail
+/// fn send<T: Send>(_: T) {}
+/// let rt = eddy::Runtime::new().unwrap();
+/// send(rt.spawn(async { std::rc::Rc::new(1) }));
+/// ```
 pub struct JoinHandle<T> {
     /// The task (or blocking job) behind the handle.
     target: Arc<dyn JoinTarget<T>>,

@@ -1,0 +1,235 @@
+//! What a program that embeds eddy relies on, beyond one runtime's life:
+//! runtimes made and dropped by the thousand give back every descriptor
+//! and thread; making one with no descriptor left is an error that leaks
+//! nothing (never a panic, except `eddy::run`'s documented one); and a
+//! plain thread blocked on a `JoinHandle` (the README's
+//! `futures_lite::future::block_on(handle.spawn(work))`) is released when
+//! the runtime is dropped.
+//!
+//! The counting tests run in a child process of their own: other tests in
+//! the same binary open descriptors and start threads at the same time.
+//! Every wait is bounded by `with_deadline`; no test asserts how long
+//! anything took.
+
+use std::future::pending;
+use std::io;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use eddy::Runtime;
+use eddy::net::{TcpListener, TcpStream};
+use eddy::task::{spawn_blocking, yield_now};
+use eddy_tests::child_process::{assert_child_succeeded, child_role, run_child};
+use eddy_tests::{Signal, block_on_parked, panic_message, with_deadline};
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// Open descriptors of this process, counted without opening one (so it
+/// works with a full table too): every number below the soft limit that
+/// `fcntl(F_GETFD)` accepts.
+fn open_descriptors() -> usize {
+    let limit = descriptor_limit();
+    let top = i32::try_from(limit.rlim_cur.min(1 << 16)).expect("bounded above");
+    (0..top)
+        // SAFETY: F_GETFD only reads the descriptor's flags; an unused
+        // number fails with EBADF.
+        .filter(|&fd| unsafe { libc::fcntl(fd, libc::F_GETFD) } >= 0)
+        .count()
+}
+
+/// Threads of this process (`/proc/self/task`).
+fn threads() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .expect("read /proc/self/task")
+        .count()
+}
+
+/// The process's `RLIMIT_NOFILE`.
+fn descriptor_limit() -> libc::rlimit {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes the `rlimit` we lend it.
+    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+    assert_eq!(rc, 0, "getrlimit: {}", io::Error::last_os_error());
+    limit
+}
+
+#[test]
+fn a_thousand_runtimes_made_used_and_dropped_give_back_every_descriptor_and_thread() {
+    const TEST: &str =
+        "a_thousand_runtimes_made_used_and_dropped_give_back_every_descriptor_and_thread";
+    if child_role().as_deref() == Some("alone") {
+        return make_use_and_drop_a_thousand_runtimes();
+    }
+    assert_child_succeeded(&run_child(TEST, "alone"));
+}
+
+/// One runtime's life as an embedder might live it: tasks left pending and
+/// sleeping, a connection, a blocking job now and then, a `Handle` that
+/// outlives it.
+fn use_and_drop_one_runtime(round: usize) {
+    let runtime = Runtime::new().expect("runtime");
+    let handle = runtime.handle();
+    let parked = runtime.spawn(pending::<()>());
+    let sleeping = runtime.spawn(eddy::time::sleep(Duration::from_secs(3600)));
+    runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("local_addr");
+        let _client = TcpStream::connect(address).await.expect("connect");
+        let _server = listener.accept().await.expect("accept");
+        if round % 10 == 0 {
+            assert_eq!(spawn_blocking(move || round).await.unwrap(), round);
+        }
+        yield_now().await;
+    });
+    drop(runtime);
+    assert!(parked.is_finished() && sleeping.is_finished());
+    let late = handle.spawn(async {});
+    assert!(late.is_finished(), "a spawn after the drop was accepted");
+}
+
+/// The child's side: after one warm-up round (std and the allocator make
+/// their lazy statics), a thousand rounds leave the thread count where it
+/// was once the blocking threads told to stop have exited, and then the
+/// descriptor count exactly where it was.
+fn make_use_and_drop_a_thousand_runtimes() {
+    with_deadline(LIMIT, || {
+        use_and_drop_one_runtime(0);
+        let (descriptors, threads_before) = (open_descriptors(), threads());
+        for round in 1..=1000 {
+            use_and_drop_one_runtime(round);
+        }
+        // A dropped runtime's pool threads are told to stop but not joined:
+        // they leave on their own, at once (bounded by the deadline). Until
+        // then one may still hold the runtime's shared half for a moment:
+        // the waker of the job it just finished, which the runtime may have
+        // seen complete before that wake returned.
+        while threads() > threads_before {
+            thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(open_descriptors(), descriptors, "descriptors leaked");
+    });
+}
+
+#[test]
+fn making_a_runtime_with_no_descriptor_left_is_an_error_that_leaks_none() {
+    const TEST: &str = "making_a_runtime_with_no_descriptor_left_is_an_error_that_leaks_none";
+    if child_role().as_deref() == Some("full_table") {
+        return with_deadline(LIMIT, make_runtimes_in_a_full_descriptor_table);
+    }
+    assert_child_succeeded(&run_child(TEST, "full_table"));
+}
+
+/// The child's side: with the table full, `Runtime::new` fails with
+/// `EMFILE` and `eddy::run` panics saying why. Then descriptors are freed
+/// one at a time: while too few are free for a whole runtime, each attempt
+/// fails part way (the epoll instance made, its waker not) and must close
+/// what it opened; once enough are, the runtime works, and dropping it
+/// gives them all back.
+fn make_runtimes_in_a_full_descriptor_table() {
+    let mut limit = descriptor_limit();
+    limit.rlim_cur = limit.rlim_max.min(64);
+    // SAFETY: setrlimit only reads the `rlimit` we lend it; lowering the
+    // soft limit needs no privilege.
+    let rc = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
+    assert_eq!(rc, 0, "setrlimit: {}", io::Error::last_os_error());
+    let mut filler = Vec::new();
+    loop {
+        // SAFETY: dup(2) of stderr only makes a new descriptor, which this
+        // function owns and closes below.
+        let fd = unsafe { libc::dup(2) };
+        if fd < 0 {
+            let err = io::Error::last_os_error();
+            assert_eq!(err.raw_os_error(), Some(libc::EMFILE), "dup: {err}");
+            break;
+        }
+        filler.push(fd);
+    }
+
+    let refused = Runtime::new().expect_err("a runtime with no descriptor left");
+    assert_eq!(refused.raw_os_error(), Some(libc::EMFILE), "{refused}");
+    let panic = std::panic::catch_unwind(|| eddy::run(async {})).expect_err("eddy::run");
+    assert!(
+        panic_message(&*panic).contains("could not create the runtime"),
+        "unhelpful panic: {}",
+        panic_message(&*panic)
+    );
+
+    let mut failures = 0;
+    let made = loop {
+        let before = open_descriptors();
+        match Runtime::new() {
+            Ok(runtime) => break (runtime, before),
+            Err(err) => {
+                assert_eq!(err.raw_os_error(), Some(libc::EMFILE), "{err}");
+                assert_eq!(open_descriptors(), before, "a failed Runtime::new leaked");
+                failures += 1;
+            }
+        }
+        let fd = filler
+            .pop()
+            .expect("a runtime needs fewer than 64 descriptors");
+        // SAFETY: `fd` came from dup above and is closed exactly once.
+        unsafe { libc::close(fd) };
+    };
+    assert!(
+        failures >= 2,
+        "no attempt failed part way ({failures} failures)"
+    );
+    let (runtime, before) = made;
+    assert_eq!(
+        runtime
+            .block_on(async { eddy::spawn(async { 7 }).await })
+            .unwrap(),
+        7
+    );
+    drop(runtime);
+    assert_eq!(
+        open_descriptors(),
+        before,
+        "the dropped runtime kept descriptors"
+    );
+    for fd in filler {
+        // SAFETY: as above.
+        unsafe { libc::close(fd) };
+    }
+}
+
+#[test]
+fn a_plain_thread_blocked_on_a_join_handle_is_released_when_the_runtime_is_dropped() {
+    with_deadline(LIMIT, || {
+        let (handle_tx, handle_rx) = mpsc::channel();
+        let stop = Signal::new();
+        let runtime_thread = {
+            let stop = stop.clone();
+            thread::spawn(move || {
+                let runtime = Runtime::new().unwrap();
+                handle_tx.send(runtime.handle()).unwrap();
+                runtime.block_on(stop.wait());
+                // The task below is still pending: dropping cancels it.
+            })
+        };
+        let handle = handle_rx.recv().unwrap();
+        let task = handle.spawn(pending::<u32>());
+        let waiting = Signal::new();
+        let waiter = {
+            let waiting = waiting.clone();
+            // A plain thread with no runtime, parked on the handle.
+            thread::spawn(move || {
+                waiting.set();
+                block_on_parked(task)
+            })
+        };
+        while !waiting.is_set() {
+            thread::sleep(Duration::from_millis(1));
+        }
+        stop.set();
+        runtime_thread.join().unwrap();
+        let outcome = waiter.join().unwrap();
+        assert!(outcome.unwrap_err().is_cancelled());
+        assert!(handle.is_shutdown());
+    });
+}
