@@ -34,7 +34,8 @@
 //!   runtime's thread: the drop returns before the peer reads, and the
 //!   peer still gets every byte, then end-of-stream;
 //! * sockets that escaped a dropped runtime fail with the shutdown error
-//!   (and close cleanly when dropped outside any runtime);
+//!   (and close cleanly when dropped outside any runtime), and `into_std`
+//!   hands them back open and usable, for std or another runtime;
 //! * `accept` under a full descriptor table keeps the listener alive
 //!   without spinning (in a child with a tiny `RLIMIT_NOFILE`), and an
 //!   `accept` driven on a plain thread, off the runtime, gets `EMFILE`
@@ -988,6 +989,37 @@ fn sockets_that_escaped_a_dropped_runtime_fail_with_the_shutdown_error() {
             let error = listener.accept().await.expect_err("accept");
             assert!(eddy::is_shutdown_error(&error), "accept: {error}");
             // Dropping them here, under a runtime they never knew, is fine.
+        });
+    });
+}
+
+#[test]
+fn into_std_after_the_runtime_is_gone_hands_back_working_sockets() {
+    with_deadline(LIMIT, || {
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = std_listener.local_addr().unwrap();
+        let first = eddy::Runtime::new().expect("runtime");
+        let (stream, listener) = first.block_on(async move {
+            let stream = TcpStream::connect(addr).await.expect("connect");
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            (stream, listener)
+        });
+        let (mut peer, _) = std_listener.accept().expect("accept");
+        drop(first);
+
+        // The way out of a dead runtime: each socket comes back open and
+        // usable, for std or for another runtime.
+        let stream = stream.into_std().expect("stream into_std");
+        let listener = listener.into_std().expect("listener into_std");
+        peer.write_all(b"still here").expect("peer write");
+        let second = eddy::Runtime::new().expect("runtime");
+        second.block_on(async move {
+            let mut stream = TcpStream::from_std(stream).expect("from_std");
+            let mut buf = [0u8; 10];
+            stream.read_exact(&mut buf).await.expect("read");
+            assert_eq!(&buf, b"still here");
+            let listener = TcpListener::from_std(listener).expect("from_std");
+            let (_client, _server) = tcp_pair(&listener).await;
         });
     });
 }

@@ -266,7 +266,9 @@ pub struct ReadHalf<'a, S> {
     pub(crate) stream: &'a S,
 }
 
-/// The write half of a borrowed `split`.
+/// The write half of a borrowed `split`. Dropping it shuts nothing down
+/// (the stream stays whole); its `poll_close` (`close` in the
+/// `futures-io` extension traits) shuts down the stream's write side.
 #[derive(Debug)]
 pub struct WriteHalf<'a, S> {
     /// The stream both halves borrow.

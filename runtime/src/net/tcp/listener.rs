@@ -48,7 +48,8 @@ impl TcpListener {
 
     /// Wraps a std listener (it is switched to non-blocking mode).
     ///
-    /// Fails outside a runtime.
+    /// Fails outside a runtime, and the socket, which it has taken, is
+    /// closed then.
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         crate::net::accept_backoff::check_stream_socket(&listener)?;
         listener.set_nonblocking(true)?;
@@ -64,6 +65,9 @@ impl TcpListener {
 
     /// Deregisters the listener and returns it as a std listener, still in
     /// non-blocking mode.
+    ///
+    /// It also works once the runtime has shut down: it is how a socket
+    /// leaves a runtime that is gone, for std or another runtime.
     pub fn into_std(self) -> io::Result<std::net::TcpListener> {
         Ok(self.source.into_inner()?.into())
     }
@@ -80,6 +84,9 @@ impl TcpListener {
     ///
     /// Any number of tasks may wait in `accept` on one listener (through an
     /// `Rc` or `Arc`); each connection goes to one of them.
+    ///
+    /// The stream joins the listener's runtime, wherever `accept` is
+    /// polled: that runtime's driver reports its readiness.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let (stream, peer) = self
             .backoff

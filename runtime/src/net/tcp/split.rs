@@ -17,6 +17,7 @@ pub(super) use generic::{into_split, split};
 pub type ReadHalf<'a> = generic::ReadHalf<'a, TcpStream>;
 
 /// The write half of a borrowed [`TcpStream::split`].
+/// Dropping it shuts nothing down; `poll_close` shuts down the write side.
 pub type WriteHalf<'a> = generic::WriteHalf<'a, TcpStream>;
 
 /// The owned read half from [`TcpStream::into_split`].

@@ -90,7 +90,8 @@ impl TcpStream {
 
     /// Wraps a connected std stream (switched to non-blocking mode).
     ///
-    /// Fails outside a runtime.
+    /// Fails outside a runtime, and the socket, which it has taken, is
+    /// closed then.
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         stream.set_nonblocking(true)?;
         Ok(TcpStream {
@@ -101,6 +102,9 @@ impl TcpStream {
 
     /// Deregisters the stream and returns it as a std stream, still in
     /// non-blocking mode.
+    ///
+    /// It also works once the runtime has shut down: it is how a socket
+    /// leaves a runtime that is gone, for std or another runtime.
     pub fn into_std(self) -> io::Result<std::net::TcpStream> {
         Ok(self.source.into_inner()?.into())
     }

@@ -68,7 +68,8 @@ impl UnixDatagram {
 
     /// Wraps a std socket (it is switched to non-blocking mode).
     ///
-    /// Fails outside a runtime.
+    /// Fails outside a runtime, and the socket, which it has taken, is
+    /// closed then.
     pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
         socket.set_nonblocking(true)?;
         UnixDatagram::from_mio(mio::net::UnixDatagram::from_std(socket))
@@ -82,6 +83,9 @@ impl UnixDatagram {
 
     /// Deregisters the socket and returns it as a std socket, still in
     /// non-blocking mode.
+    ///
+    /// It also works once the runtime has shut down: it is how a socket
+    /// leaves a runtime that is gone, for std or another runtime.
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixDatagram> {
         Ok(self.source.into_inner()?.into())
     }

@@ -53,7 +53,8 @@ impl UnixListener {
 
     /// Wraps a std listener (it is switched to non-blocking mode).
     ///
-    /// Fails outside a runtime.
+    /// Fails outside a runtime, and the socket, which it has taken, is
+    /// closed then.
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
         crate::net::accept_backoff::check_stream_socket(&listener)?;
         listener.set_nonblocking(true)?;
@@ -69,6 +70,9 @@ impl UnixListener {
 
     /// Deregisters the listener and returns it as a std listener, still in
     /// non-blocking mode.
+    ///
+    /// It also works once the runtime has shut down: it is how a socket
+    /// leaves a runtime that is gone, for std or another runtime.
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
         Ok(self.source.into_inner()?.into())
     }
@@ -79,7 +83,8 @@ impl UnixListener {
     /// Errors are handled as by
     /// [`TcpListener::accept`](crate::net::TcpListener::accept): errors
     /// about one connection are skipped; when out of descriptors or memory
-    /// the error is returned and the next call waits a moment first.
+    /// the error is returned and the next call waits a moment first. The
+    /// stream joins the listener's runtime, as there.
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         let (stream, peer) = self
             .backoff

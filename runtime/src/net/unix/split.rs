@@ -15,6 +15,7 @@ pub(super) use generic::{into_split, split};
 pub type ReadHalf<'a> = generic::ReadHalf<'a, UnixStream>;
 
 /// The write half of a borrowed [`UnixStream::split`].
+/// Dropping it shuts nothing down; `poll_close` shuts down the write side.
 pub type WriteHalf<'a> = generic::WriteHalf<'a, UnixStream>;
 
 /// The owned read half from [`UnixStream::into_split`].

@@ -80,7 +80,8 @@ impl UnixStream {
 
     /// Wraps a connected std stream (switched to non-blocking mode).
     ///
-    /// Fails outside a runtime.
+    /// Fails outside a runtime, and the socket, which it has taken, is
+    /// closed then.
     pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
         stream.set_nonblocking(true)?;
         UnixStream::from_mio(mio::net::UnixStream::from_std(stream))
@@ -88,6 +89,9 @@ impl UnixStream {
 
     /// Deregisters the stream and returns it as a std stream, still in
     /// non-blocking mode.
+    ///
+    /// It also works once the runtime has shut down: it is how a socket
+    /// leaves a runtime that is gone, for std or another runtime.
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
         Ok(self.source.into_inner()?.into())
     }
