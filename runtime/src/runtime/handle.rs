@@ -56,6 +56,11 @@ impl Handle {
     /// parked. On the runtime's own thread this is [`crate::spawn`]. If the
     /// runtime has shut down, the future is dropped and the handle resolves
     /// to a cancelled [`JoinError`](crate::task::JoinError).
+    ///
+    /// The task runs while the runtime's thread is inside
+    /// [`block_on`](crate::Runtime::block_on): spawned between two calls,
+    /// it waits for the next one (a thread blocked on its `JoinHandle`
+    /// waits too), and it is cancelled if the runtime is dropped first.
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,

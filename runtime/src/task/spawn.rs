@@ -65,6 +65,11 @@ where
 /// Dropping the runtime does not wait for blocking jobs (see
 /// [`Runtime`](crate::Runtime)).
 ///
+/// `f` runs outside the runtime: `eddy::spawn` and `Handle::current` there
+/// panic (tokio's blocking threads enter their runtime; eddy's do not).
+/// To hand work back, move a [`Handle`](crate::Handle) into the closure
+/// and use [`Handle::spawn`](crate::Handle::spawn).
+///
 /// ```
 /// eddy::run(async {
 ///     let sum = eddy::task::spawn_blocking(|| (1..=10u64).sum::<u64>()).await.unwrap();
