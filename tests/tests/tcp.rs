@@ -36,6 +36,8 @@
 //! * sockets that escaped a dropped runtime fail with the shutdown error
 //!   (and close cleanly when dropped outside any runtime), and `into_std`
 //!   hands them back open and usable, for std or another runtime;
+//! * `from_std` makes std's blocking stream and listener non-blocking: a
+//!   second read or accept waits for the runtime instead of blocking it;
 //! * `accept` under a full descriptor table keeps the listener alive
 //!   without spinning (in a child with a tiny `RLIMIT_NOFILE`), and an
 //!   `accept` driven on a plain thread, off the runtime, gets `EMFILE`
@@ -990,6 +992,56 @@ fn sockets_that_escaped_a_dropped_runtime_fail_with_the_shutdown_error() {
             assert!(eddy::is_shutdown_error(&error), "accept: {error}");
             // Dropping them here, under a runtime they never knew, is fine.
         });
+    });
+}
+
+#[test]
+fn from_std_makes_blocking_sockets_wait_without_blocking_the_runtime() {
+    run_bounded(LIMIT, || async {
+        // std's sockets are blocking. Left so, the reader's second `recv`
+        // (a full first read keeps the socket marked readable) and the
+        // acceptor's second `accept` would block the runtime's thread, and
+        // this future, which sends what they wait for, would never run.
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = std_listener.local_addr().unwrap();
+        let client = std::net::TcpStream::connect(addr).expect("connect");
+        let (mut peer, _) = std_listener.accept().expect("accept");
+        let mut stream = TcpStream::from_std(client).expect("from_std");
+        let listener = TcpListener::from_std(std_listener).expect("from_std");
+        let progress = Rc::new(Cell::new(0));
+        let reader = eddy::spawn({
+            let progress = progress.clone();
+            async move {
+                let mut first = [0u8; 5];
+                stream.read_exact(&mut first).await.expect("first read");
+                progress.set(progress.get() + 1);
+                let mut second = [0u8; 5];
+                stream.read_exact(&mut second).await.expect("second read");
+                [first, second]
+            }
+        });
+        let acceptor = eddy::spawn({
+            let progress = progress.clone();
+            async move {
+                let (_first, _) = listener.accept().await.expect("first accept");
+                progress.set(progress.get() + 1);
+                listener.accept().await.expect("second accept").1
+            }
+        });
+        peer.write_all(b"hello").expect("peer write");
+        let _first_client = std::net::TcpStream::connect(addr).expect("connect");
+        while progress.get() < 2 {
+            eddy::task::yield_now().await;
+        }
+        // Both tasks now wait on sockets with nothing to take.
+        for _ in 0..10 {
+            eddy::task::yield_now().await;
+        }
+        peer.write_all(b"world").expect("peer write");
+        let second_client = std::net::TcpStream::connect(addr).expect("connect");
+        assert_eq!(reader.await.expect("reader"), [*b"hello", *b"world"]);
+        let accepted = acceptor.await.expect("acceptor");
+        assert_eq!(accepted, second_client.local_addr().unwrap());
     });
 }
 

@@ -22,6 +22,8 @@
 //!   spinning (Linux keeps reporting it read-closed while `recv` says
 //!   `EAGAIN`);
 //! * every Unix socket type lends its own descriptor (`AsFd`);
+//! * `from_std` makes std's blocking stream and listener non-blocking: a
+//!   second read or accept waits for the runtime instead of blocking it;
 //! * sockets that outlived their runtime fail with the shutdown error;
 //!   creating one outside a runtime is an `io::Error`, not a panic, and
 //!   leaves no socket file behind.
@@ -547,6 +549,54 @@ fn a_hundred_queued_short_datagrams_are_all_received() {
         }
         let error = b.try_recv(&mut buf).expect_err("queue drained");
         assert_eq!(error.kind(), io::ErrorKind::WouldBlock);
+    });
+}
+
+#[test]
+fn from_std_makes_blocking_sockets_wait_without_blocking_the_runtime() {
+    let dir = TempDir::new();
+    let path = dir.join("blocking.sock");
+    run_bounded(LIMIT, move || async move {
+        // std's sockets are blocking. Left so, the reader's second `recv`
+        // (a Unix stream stays marked readable until `WouldBlock`) and the
+        // acceptor's second `accept` would block the runtime's thread, and
+        // this future, which sends what they wait for, would never run.
+        let (std_a, mut peer) = std::os::unix::net::UnixStream::pair().expect("pair");
+        let mut stream = UnixStream::from_std(std_a).expect("from_std");
+        let std_listener = std::os::unix::net::UnixListener::bind(&path).expect("bind");
+        let listener = UnixListener::from_std(std_listener).expect("from_std");
+        let progress = Rc::new(Cell::new(0));
+        let reader = eddy::spawn({
+            let progress = progress.clone();
+            async move {
+                let mut buf = [0u8; 16];
+                let first = stream.read(&mut buf).await.expect("first read");
+                progress.set(progress.get() + 1);
+                let second = stream.read(&mut buf[first..]).await.expect("second read");
+                buf[..first + second].to_vec()
+            }
+        });
+        let acceptor = eddy::spawn({
+            let progress = progress.clone();
+            async move {
+                let _first = listener.accept().await.expect("first accept");
+                progress.set(progress.get() + 1);
+                listener.accept().await.map(drop).expect("second accept");
+            }
+        });
+        peer.write_all(b"hello").expect("peer write");
+        let _first_client = std::os::unix::net::UnixStream::connect(&path).expect("connect");
+        while progress.get() < 2 {
+            eddy::task::yield_now().await;
+        }
+        // Both tasks now wait on sockets with nothing to take.
+        for _ in 0..10 {
+            eddy::task::yield_now().await;
+        }
+        peer.write_all(b"world").expect("peer write");
+        let _second_client = std::os::unix::net::UnixStream::connect(&path).expect("connect");
+        assert_eq!(reader.await.expect("reader"), b"helloworld");
+        acceptor.await.expect("acceptor");
     });
 }
 
