@@ -1825,6 +1825,43 @@ fn a_detached_task_whose_output_panics_on_drop_does_not_take_the_runtime_down() 
 }
 
 #[test]
+fn dropping_the_handle_of_a_finished_task_whose_output_panics_on_drop_does_not_panic() {
+    struct PanicOnDrop;
+    impl Drop for PanicOnDrop {
+        fn drop(&mut self) {
+            panic!("the output's drop panics on purpose");
+        }
+    }
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        let handle = rt.spawn(async { PanicOnDrop });
+        rt.block_on(yield_now());
+        assert!(handle.is_finished());
+        // Nobody reads the output, exactly as when the handle is dropped
+        // before the task finishes (detached): its drop must not panic out
+        // of `JoinHandle::drop`. It did, on whichever thread dropped the
+        // handle, and a thread dropping it while it unwound (a `Vec` of
+        // handles on a panicking thread) aborted the process.
+        let dropped = catch_unwind(AssertUnwindSafe(|| drop(handle)));
+        assert!(
+            dropped.is_ok(),
+            "the output's panic escaped the handle's drop"
+        );
+        // Inside a task: the task that drops the handle finishes normally
+        // instead of reporting a panic that was not its own.
+        let finished = rt.spawn(async { PanicOnDrop });
+        let dropper = rt.spawn(async move {
+            while !finished.is_finished() {
+                yield_now().await;
+            }
+            drop(finished);
+            7
+        });
+        assert_eq!(rt.block_on(dropper).unwrap(), 7);
+    });
+}
+
+#[test]
 fn aborting_a_task_whose_future_panics_on_drop_reports_the_panic() {
     struct PanicOnDrop;
     impl Drop for PanicOnDrop {

@@ -23,7 +23,9 @@ pub(crate) trait JoinTarget<T>: Send + Sync {
 /// Awaiting it gives `Ok(value)` when the task finished, or a [`JoinError`]
 /// when it panicked or was cancelled (aborted, or still pending when the
 /// runtime shut down). Dropping the handle *detaches* the task: it keeps
-/// running and its output is dropped when it finishes.
+/// running and its output is dropped when it finishes (or at once, if it
+/// already has). A panic in that output's `Drop` goes nowhere: nobody
+/// would read it, and `JoinHandle`'s own drop never panics.
 ///
 /// The handle is `Send` when `T` is, so the result of a task spawned with
 /// [`Handle::spawn`](crate::Handle::spawn) can be awaited on any thread;

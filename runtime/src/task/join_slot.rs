@@ -101,7 +101,13 @@ impl<T> JoinSlot<T> {
         let output = inner.output.take();
         let waker = inner.waker.take();
         drop(inner);
-        drop(output);
         drop(waker);
+        if let Some(output) = output {
+            // An outcome nobody read, as in `complete` when the handle is
+            // already gone: a panic in its `Drop` has nobody to go to. Let
+            // out of `JoinHandle::drop`, it failed whatever task dropped
+            // the handle, and aborted a thread dropping it while unwinding.
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(output)));
+        }
     }
 }
