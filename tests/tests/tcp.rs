@@ -27,7 +27,8 @@
 //!   (Linux, where streams register for priority events);
 //! * connecting to a closed port is `ConnectionRefused`, also when the
 //!   refusal comes while the connect waits (a SYN retransmitted to a port
-//!   that closed meanwhile);
+//!   that closed meanwhile); connects dropped while they wait (their
+//!   timeout won) leave no registration behind;
 //! * `set_linger` takes whole seconds (on Apple systems too, whose plain
 //!   `SO_LINGER` counts clock ticks) and `None` turns lingering off;
 //! * a stream dropped while it lingers with bytes unsent is closed off the
@@ -587,30 +588,36 @@ fn connecting_to_a_closed_port_is_refused() {
     });
 }
 
+/// A listener whose accept queue is full, and the connection that fills
+/// it: with a backlog of 0 the queue holds one connection, and Linux drops
+/// the SYNs of later connects, which wait and retransmit.
+async fn listener_with_a_full_queue() -> (std::net::TcpListener, TcpStream) {
+    use std::os::fd::AsRawFd;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    // SAFETY: the descriptor is the listener's, open for the call.
+    let listened = unsafe { libc::listen(listener.as_raw_fd(), 0) };
+    assert_eq!(listened, 0, "listen: {}", io::Error::last_os_error());
+    let addr = listener.local_addr().unwrap();
+    let queued = TcpStream::connect(addr).await.expect("the queued connect");
+    // Wait until the kernel has queued it (the listener turns readable),
+    // so that the queue is full before the next SYN comes.
+    let mut poll_fd = libc::pollfd {
+        fd: listener.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: `poll_fd` is one valid `pollfd`, the count passed is 1, and
+    // its descriptor is the listener's, open for the call.
+    let polled = unsafe { libc::poll(&mut poll_fd, 1, -1) };
+    assert_eq!(polled, 1, "poll: {}", io::Error::last_os_error());
+    (listener, queued)
+}
+
 #[test]
 fn a_connect_refused_while_it_waits_for_an_answer_fails_with_connection_refused() {
     run_bounded(LIMIT, || async {
-        use std::os::fd::AsRawFd;
-        // With a backlog of 0 the accept queue holds one connection; Linux
-        // drops the SYNs of later connects, which wait and retransmit.
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        // SAFETY: the descriptor is the listener's, open for the call.
-        let listened = unsafe { libc::listen(listener.as_raw_fd(), 0) };
-        assert_eq!(listened, 0, "listen: {}", io::Error::last_os_error());
-        let addr = listener.local_addr().unwrap();
-        let _queued = TcpStream::connect(addr).await.expect("the queued connect");
-        // Wait until the kernel has queued it (the listener turns readable),
-        // so that the queue is full before the next SYN comes.
-        let mut poll_fd = libc::pollfd {
-            fd: listener.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: `poll_fd` is one valid `pollfd`, the count passed is 1, and
-        // its descriptor is the listener's, open for the call.
-        let polled = unsafe { libc::poll(&mut poll_fd, 1, -1) };
-        assert_eq!(polled, 1, "poll: {}", io::Error::last_os_error());
-        let pending = eddy::spawn(TcpStream::connect(addr));
+        let (listener, _queued) = listener_with_a_full_queue().await;
+        let pending = eddy::spawn(TcpStream::connect(listener.local_addr().unwrap()));
         for _ in 0..10 {
             eddy::task::yield_now().await;
         }
@@ -623,6 +630,28 @@ fn a_connect_refused_while_it_waits_for_an_answer_fails_with_connection_refused(
             .expect("the connect task")
             .expect_err("refused");
         assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused, "{error}");
+    });
+}
+
+#[test]
+fn connects_dropped_while_they_wait_leave_no_registration_behind() {
+    run_bounded(LIMIT, || async {
+        // Live and not deregistered: a deregistered source is released on
+        // the driver's next turn, and counted until then.
+        let live = || {
+            let metrics = eddy::Handle::current().metrics();
+            metrics.registrations_live - metrics.registrations_pending_release
+        };
+        let (listener, _queued) = listener_with_a_full_queue().await;
+        let baseline = live();
+        for _ in 0..50 {
+            // The way a connect usually ends early: its timeout wins.
+            let connect = TcpStream::connect(listener.local_addr().unwrap());
+            let result = timeout(ms(1), connect).await;
+            assert!(result.is_err(), "a connect to a full queue got an answer");
+        }
+        // Each dropped connect deregistered (and closed) its socket.
+        assert_eq!(live(), baseline, "registrations of dropped connects");
     });
 }
 
