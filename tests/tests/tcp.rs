@@ -14,6 +14,8 @@
 //!   killing the process with `SIGPIPE` (in a child with `SIGPIPE` at its
 //!   default action, so the runtime cannot lean on Rust's start-up code);
 //! * owned halves in two tasks, borrowed halves in one, `reunite`;
+//!   dropping the owned write half ends the peer's stream while the read
+//!   half still reads; dropping a borrowed write half shuts nothing down;
 //! * `read_exact` on a stream that ends early is `UnexpectedEof`;
 //! * `peek` leaves the bytes for the next read, returns 0 at once for an
 //!   empty buffer and 0 at end of stream;
@@ -850,6 +852,54 @@ fn read_exact_fails_with_unexpected_eof_when_the_peer_closes_early() {
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
         // What did arrive was delivered, in order, before the error.
         assert_eq!(&buf[..10], b"ten bytes!");
+    });
+}
+
+#[test]
+fn dropping_the_owned_write_half_ends_the_peers_stream_but_not_the_read_half() {
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let (client, mut server) = tcp_pair(&listener).await;
+        let (mut reader, mut writer) = client.into_split();
+        writer.write_all(b"ping").await.expect("write");
+        drop(writer);
+        let mut received = Vec::new();
+        server
+            .read_to_end(&mut received)
+            .await
+            .expect("read to EOF");
+        assert_eq!(received, b"ping", "the peer's stream ends after the bytes");
+        server
+            .write_all(b"pong")
+            .await
+            .expect("the other way is open");
+        let mut reply = [0u8; 4];
+        reader
+            .read_exact(&mut reply)
+            .await
+            .expect("read half still reads");
+        assert_eq!(&reply, b"pong");
+    });
+}
+
+#[test]
+fn dropping_a_borrowed_write_half_shuts_nothing_down() {
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let (mut client, mut server) = tcp_pair(&listener).await;
+        {
+            let (_reader, mut writer) = TcpStream::split(&mut client);
+            writer.write_all(b"ping").await.expect("write");
+        }
+        // Shut down, the write side would now fail with EPIPE.
+        client.write_all(b" more").await.expect("still writable");
+        client.shutdown(Shutdown::Write).expect("shutdown");
+        let mut received = Vec::new();
+        server
+            .read_to_end(&mut received)
+            .await
+            .expect("read to EOF");
+        assert_eq!(received, b"ping more");
     });
 }
 

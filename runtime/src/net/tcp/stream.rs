@@ -123,6 +123,11 @@ impl TcpStream {
     }
 
     /// Splits the stream into halves that borrow it, for use in one task.
+    ///
+    /// With `futures-util`'s or `futures-lite`'s `AsyncReadExt` in scope,
+    /// `stream.split()` on an owned stream finds their `split`, which takes
+    /// the stream by value, before this one: write
+    /// `TcpStream::split(&mut stream)`.
     pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
         super::split::split(self)
     }
