@@ -113,6 +113,11 @@ impl TcpStream {
     /// next `read` or `peek` gets them again. Returns 0 at end of stream,
     /// and at once for an empty `buf` (as `read` does; waiting for data it
     /// could not hold would change nothing).
+    ///
+    /// It returns as soon as any byte is queued, with what is queued, and
+    /// again at once the next time while those bytes stay unread: peeking
+    /// in a loop until enough bytes have arrived spins (within the task's
+    /// budget, so other tasks still run); read them instead.
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         if buf.is_empty() {
             return Ok(0);
