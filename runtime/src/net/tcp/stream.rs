@@ -166,11 +166,14 @@ impl TcpStream {
     /// Sets `SO_LINGER`. `Some(Duration::ZERO)` makes close send a reset.
     ///
     /// With a non-zero interval, closing waits (up to the interval) until
-    /// the peer has acknowledged every byte still unsent, and on Linux it
-    /// waits although the socket is non-blocking; so a stream that lingers
-    /// is closed on the blocking pool when dropped, where the wait holds up
-    /// no task (dropped off any runtime, it waits on the dropping thread).
-    /// The interval counts whole seconds; a fraction rounds up.
+    /// the peer has acknowledged every byte still unsent and the end of
+    /// the stream, and on Linux it waits although the socket is
+    /// non-blocking; so a stream that lingers is closed on the blocking
+    /// pool when dropped, where the wait holds up no task (dropped off any
+    /// runtime, it waits on the dropping thread). Each such close holds a
+    /// pool thread while it waits: many lingering closes to peers that do
+    /// not read can keep `spawn_blocking` jobs queued behind them. The
+    /// interval counts whole seconds; a fraction rounds up.
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
         crate::sys::set_linger(self.source.as_fd(), linger)
     }
