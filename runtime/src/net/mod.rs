@@ -7,7 +7,12 @@
 //! `ScheduledIo` until the driver sees the next event. Sockets must be
 //! created inside a runtime (they register with the one running on this
 //! thread); once that runtime shuts down, every operation on them fails
-//! with an error that [`crate::is_shutdown_error`] recognises.
+//! with an error that [`crate::is_shutdown_error`] recognises. Readiness
+//! comes only from the driver of the runtime a socket registered with,
+//! which turns while that runtime runs (inside its `block_on`): a socket
+//! handed to a task of another runtime waits, data or not, while its own
+//! runtime sits idle. To move a socket to another runtime for good, pass
+//! it through `into_std` and `from_std`.
 //!
 //! Addresses are anything `std::net::ToSocketAddrs` takes. Host names in
 //! `connect`, `bind` and `send_to` are resolved on the runtime's thread, as
