@@ -35,7 +35,9 @@
 //!   `SO_LINGER` counts clock ticks) and `None` turns lingering off;
 //! * a stream dropped while it lingers with bytes unsent is closed off the
 //!   runtime's thread: the drop returns before the peer reads, and the
-//!   peer still gets every byte, then end-of-stream;
+//!   peer still gets every byte, then end-of-stream; this holds for
+//!   linger set by `set_linger`, on a std stream given to `from_std`, and
+//!   inherited from a lingering listener;
 //! * sockets that escaped a dropped runtime fail with the shutdown error
 //!   (and close cleanly when dropped outside any runtime), and `into_std`
 //!   hands them back open and usable, for std or another runtime;
@@ -748,6 +750,62 @@ async fn fill_send_buffer(stream: &TcpStream) -> usize {
     }
 }
 
+/// Sets `SO_LINGER` on `socket` to `seconds`, behind eddy's back (as
+/// `socket2` would), in the unit `linger_seconds` reads.
+fn linger_behind_eddys_back(socket: &impl std::os::fd::AsRawFd, seconds: i32) {
+    #[cfg(target_vendor = "apple")]
+    let option = libc::SO_LINGER_SEC;
+    #[cfg(not(target_vendor = "apple"))]
+    let option = libc::SO_LINGER;
+    let value = libc::linger {
+        l_onoff: 1,
+        l_linger: seconds,
+    };
+    // SAFETY: `value` is a `linger`, the type this option takes, and the
+    // length passed is its size; the fd is open for the call (borrowed
+    // from `socket`).
+    let result = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            option,
+            (&raw const value).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(result, 0, "setsockopt: {}", io::Error::last_os_error());
+}
+
+/// A linger interval longer than the hang detector: Linux's `close(2)`
+/// waits it out for the peer to acknowledge everything, also on a
+/// non-blocking socket.
+const LONG_LINGER: Duration = Duration::from_secs(2 * LIMIT.as_secs());
+
+/// Fills `stream`'s send buffer, drops it, and only then lets `peer` read.
+/// Closed on the runtime's thread, the drop of a lingering stream would
+/// hold up every task until the peer reads, and the peer reads only once
+/// the drop has returned: the test would hang. Asserts the close still
+/// lingered: the peer got every byte, then end-of-stream, not a reset.
+async fn assert_lingering_drop_neither_blocks_nor_loses_data(
+    stream: TcpStream,
+    mut peer: std::net::TcpStream,
+) {
+    let written = fill_send_buffer(&stream).await;
+    let (dropped, wait_for_drop) = mpsc::channel::<()>();
+    let reader = std::thread::spawn(move || {
+        wait_for_drop.recv().expect("the drop was reported");
+        let mut received = Vec::new();
+        peer.read_to_end(&mut received).expect("read to EOF");
+        received.len()
+    });
+    drop(stream);
+    dropped.send(()).expect("the reader waits");
+    let received = eddy::task::spawn_blocking(move || reader.join().expect("reader"))
+        .await
+        .expect("join");
+    assert_eq!(received, written, "bytes the peer received");
+}
+
 #[test]
 fn dropping_a_lingering_stream_with_unsent_data_neither_blocks_the_runtime_nor_loses_the_data() {
     run_bounded(LIMIT, || async {
@@ -755,29 +813,44 @@ fn dropping_a_lingering_stream_with_unsent_data_neither_blocks_the_runtime_nor_l
         let stream = TcpStream::connect(std_listener.local_addr().unwrap())
             .await
             .expect("connect");
-        let (mut peer, _) = std_listener.accept().expect("accept");
-        let written = fill_send_buffer(&stream).await;
-        // Longer than the hang detector: Linux's close(2) waits out the
-        // linger interval for the peer to acknowledge everything, also on
-        // a non-blocking socket. Closed on the runtime's thread, the drop
-        // below would hold up every task until the peer reads, and the
-        // peer reads only once the drop has returned: the test would hang.
-        stream.set_linger(Some(LIMIT * 2)).expect("set_linger");
-        let (dropped, wait_for_drop) = mpsc::channel::<()>();
-        let reader = std::thread::spawn(move || {
-            wait_for_drop.recv().expect("the drop was reported");
-            let mut received = Vec::new();
-            peer.read_to_end(&mut received).expect("read to EOF");
-            received.len()
-        });
-        drop(stream);
-        dropped.send(()).expect("the reader waits");
-        let received = eddy::task::spawn_blocking(move || reader.join().expect("reader"))
-            .await
-            .expect("join");
-        // The close still lingered: everything arrived, then a FIN, not
-        // a reset.
-        assert_eq!(received, written, "bytes the peer received");
+        let (peer, _) = std_listener.accept().expect("accept");
+        stream.set_linger(Some(LONG_LINGER)).expect("set_linger");
+        assert_lingering_drop_neither_blocks_nor_loses_data(stream, peer).await;
+    });
+}
+
+#[test]
+fn a_stream_accepted_from_a_lingering_listener_is_closed_off_the_runtime_thread() {
+    run_bounded(LIMIT, || async {
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        // Accepted sockets inherit the listener's SO_LINGER.
+        linger_behind_eddys_back(&std_listener, LONG_LINGER.as_secs() as i32);
+        let listener = TcpListener::from_std(std_listener).expect("from_std");
+        let peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).expect("connect");
+        let (stream, _) = listener.accept().await.expect("accept");
+        assert_eq!(
+            linger_seconds(&stream.into_std().expect("into_std")),
+            Some(LONG_LINGER.as_secs() as i32),
+            "the accepted socket inherited the listener's linger"
+        );
+        // `into_std` took that stream out of the runtime: accept another.
+        drop(peer);
+        let peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).expect("connect");
+        let (stream, _) = listener.accept().await.expect("accept");
+        assert_lingering_drop_neither_blocks_nor_loses_data(stream, peer).await;
+    });
+}
+
+#[test]
+fn a_std_stream_that_lingers_is_closed_off_the_runtime_thread_once_converted() {
+    run_bounded(LIMIT, || async {
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let std_stream =
+            std::net::TcpStream::connect(std_listener.local_addr().unwrap()).expect("connect");
+        let (peer, _) = std_listener.accept().expect("accept");
+        linger_behind_eddys_back(&std_stream, LONG_LINGER.as_secs() as i32);
+        let stream = TcpStream::from_std(std_stream).expect("from_std");
+        assert_lingering_drop_neither_blocks_nor_loses_data(stream, peer).await;
     });
 }
 

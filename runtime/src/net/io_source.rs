@@ -23,17 +23,13 @@ use crate::sys;
 #[allow(unreachable_pub)]
 #[derive(Debug)]
 pub struct IoSource<E: mio::event::Source> {
-    /// The socket; `None` only while `into_inner` takes it out.
+    /// The socket; `None` once [`take`](IoSource::take) has taken it out.
     io: Option<E>,
     /// `io`'s descriptor, read once: mio's `as_fd` is an out-of-line call,
     /// and every read and write needs the descriptor.
     fd: RawFd,
     /// Where the driver records this socket's readiness.
     registration: Registration,
-    /// How `Drop` closes the socket once it has left the driver: dropped
-    /// there, except for TCP streams, which may linger in `close(2)` and
-    /// go to `lingering_close::close_tcp_stream`.
-    close: fn(E),
 }
 
 impl<E: mio::event::Source> IoSource<E> {
@@ -62,15 +58,7 @@ impl<E: mio::event::Source> IoSource<E> {
             fd,
             io: Some(io),
             registration,
-            close: drop,
         })
-    }
-
-    /// Makes `Drop` close the socket with `close` (after deregistering it)
-    /// instead of dropping it in place.
-    pub(crate) fn closed_with(mut self, close: fn(E)) -> IoSource<E> {
-        self.close = close;
-        self
     }
 
     pub(crate) fn registration(&self) -> &Registration {
@@ -245,15 +233,30 @@ impl<E: mio::event::Source> IoSource<E> {
     fn io(&self) -> &E {
         self.io
             .as_ref()
-            .expect("an IoSource's socket is only taken by into_inner, which consumes it")
+            .expect("an IoSource's socket is taken only as its owner is consumed or dropped")
     }
 
     /// Deregisters and hands back the socket (for `into_std`).
     pub(crate) fn into_inner(mut self) -> io::Result<E> {
-        let mut io = self.io.take().expect("socket present until into_inner");
-        // SAFETY: `io` is the socket `registration` was created with.
-        unsafe { self.registration.deregister(&mut io)? };
+        let (io, deregistered) = self.take().expect("socket present until taken");
+        deregistered?;
         Ok(io)
+    }
+
+    /// Takes the socket out of the driver and out of `self`, with the
+    /// result of deregistering it (it has left the driver either way);
+    /// `None` once taken. For `into_inner`, `Drop`, and an owner that
+    /// closes the socket somewhere else (`TcpStream`'s lingering close).
+    ///
+    /// Deregistering explicitly, before the descriptor closes, matters:
+    /// if the user duplicated the descriptor (`try_clone` before
+    /// `from_std`, say), epoll keeps reporting it after the close, with a
+    /// token whose `ScheduledIo` may already have been released.
+    pub(crate) fn take(&mut self) -> Option<(E, io::Result<()>)> {
+        let mut io = self.io.take()?;
+        // SAFETY: `io` is the socket `registration` was created with.
+        let deregistered = unsafe { self.registration.deregister(&mut io) };
+        Some((io, deregistered))
     }
 }
 
@@ -279,16 +282,8 @@ impl<E: mio::event::Source> Deref for IoSource<E> {
 
 impl<E: mio::event::Source> Drop for IoSource<E> {
     fn drop(&mut self) {
-        if let Some(mut io) = self.io.take() {
-            // Deregister explicitly before the fd closes. Relying on close
-            // alone is not enough: if the user duplicated the fd (for
-            // example `try_clone` before `from_std`), epoll keeps reporting
-            // it after close, with a token whose `ScheduledIo` may already
-            // have been released. The error, if any, has nowhere to go: the
-            // registration is released either way.
-            // SAFETY: `io` is the socket `registration` was created with.
-            let _ = unsafe { self.registration.deregister(&mut io) };
-            (self.close)(io);
-        }
+        // A failed deregistration has nowhere to go: the registration is
+        // released either way.
+        drop(self.take());
     }
 }

@@ -32,6 +32,10 @@ pub struct TcpListener {
     /// Skips per-connection accept errors, pauses after running out of
     /// descriptors.
     backoff: AcceptBackoff,
+    /// Whether the listener's `SO_LINGER` makes closing wait (read once,
+    /// when it was made): accepted streams inherit the option, and with it
+    /// `TcpStream`'s close on the blocking pool.
+    lingers: bool,
 }
 
 impl TcpListener {
@@ -57,9 +61,11 @@ impl TcpListener {
     }
 
     fn from_mio(listener: mio::net::TcpListener) -> io::Result<TcpListener> {
+        let lingers = crate::sys::linger_blocks_close(listener.as_fd());
         Ok(TcpListener {
             source: IoSource::new(listener, Interest::READABLE)?,
             backoff: AcceptBackoff::default(),
+            lingers,
         })
     }
 
@@ -93,7 +99,10 @@ impl TcpListener {
             .accept(&self.source, |listener| listener.accept())
             .await?;
         let handle = self.source.registration().handle();
-        Ok((TcpStream::from_accepted(stream, handle)?, peer))
+        Ok((
+            TcpStream::from_accepted(stream, handle, self.lingers)?,
+            peer,
+        ))
     }
 
     /// Polls for the next connection (see [`accept`](TcpListener::accept)
@@ -106,7 +115,7 @@ impl TcpListener {
             .poll_accept(cx, &self.source, |listener| listener.accept());
         let (stream, peer) = std::task::ready!(accepted)?;
         let handle = self.source.registration().handle();
-        Poll::Ready(TcpStream::from_accepted(stream, handle).map(|s| (s, peer)))
+        Poll::Ready(TcpStream::from_accepted(stream, handle, self.lingers).map(|s| (s, peer)))
     }
 
     /// The address the listener is bound to.

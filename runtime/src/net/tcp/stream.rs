@@ -3,6 +3,7 @@
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::AsFd;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use eddy_io_driver::Handle;
@@ -12,7 +13,7 @@ use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::net::IoSource;
 use crate::net::addr::{each_addr, resolve};
 use crate::net::as_fd::impl_as_fd;
-use crate::net::lingering_close::close_tcp_stream;
+use crate::net::lingering_close::close_on_pool;
 use crate::net::split::{SplitStream, impl_futures_io, impl_stream_io};
 
 /// What a TCP stream registers for. `PRIORITY` makes Linux report urgent
@@ -44,6 +45,12 @@ const STREAM_INTEREST: Interest = Interest::READABLE
 pub struct TcpStream {
     /// The registered mio stream.
     source: IoSource<mio::net::TcpStream>,
+    /// Whether closing may wait in `close(2)` for the peer (`SO_LINGER` on
+    /// with a non-zero interval, as far as eddy has seen it set): such a
+    /// stream is closed on the blocking pool when dropped. A flag, not a
+    /// `getsockopt` at every drop: that would be one more syscall for
+    /// every connection a server closes, for an option few set.
+    lingers: AtomicBool,
 }
 
 impl TcpStream {
@@ -58,7 +65,8 @@ impl TcpStream {
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
         let stream = mio::net::TcpStream::connect(addr)?;
         let stream = TcpStream {
-            source: IoSource::new(stream, STREAM_INTEREST)?.closed_with(close_tcp_stream),
+            source: IoSource::new(stream, STREAM_INTEREST)?,
+            lingers: AtomicBool::new(false),
         };
         // A non-blocking connect completes when the socket turns writable;
         // then SO_ERROR says whether it succeeded.
@@ -78,13 +86,16 @@ impl TcpStream {
         }
     }
 
+    /// Registers a stream `accept` returned; `lingers` is its listener's
+    /// flag, since an accepted socket inherits the listener's `SO_LINGER`.
     pub(crate) fn from_accepted(
         stream: mio::net::TcpStream,
         handle: &Handle,
+        lingers: bool,
     ) -> io::Result<TcpStream> {
         Ok(TcpStream {
-            source: IoSource::with_handle(stream, STREAM_INTEREST, handle)?
-                .closed_with(close_tcp_stream),
+            source: IoSource::with_handle(stream, STREAM_INTEREST, handle)?,
+            lingers: AtomicBool::new(lingers),
         })
     }
 
@@ -94,9 +105,10 @@ impl TcpStream {
     /// closed then.
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         stream.set_nonblocking(true)?;
+        let lingers = crate::sys::linger_blocks_close(stream.as_fd());
         Ok(TcpStream {
-            source: IoSource::new(mio::net::TcpStream::from_std(stream), STREAM_INTEREST)?
-                .closed_with(close_tcp_stream),
+            source: IoSource::new(mio::net::TcpStream::from_std(stream), STREAM_INTEREST)?,
+            lingers: AtomicBool::new(lingers),
         })
     }
 
@@ -105,8 +117,12 @@ impl TcpStream {
     ///
     /// It also works once the runtime has shut down: it is how a socket
     /// leaves a runtime that is gone, for std or another runtime.
-    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
-        Ok(self.source.into_inner()?.into())
+    pub fn into_std(mut self) -> io::Result<std::net::TcpStream> {
+        // `take`, not `into_inner`: `TcpStream` has a `Drop`, so its source
+        // cannot be moved out; the drop then finds the socket gone.
+        let (stream, deregistered) = self.source.take().expect("a stream has its socket");
+        deregistered?;
+        Ok(stream.into())
     }
 
     /// Reads into `buf` without removing the bytes from the socket: the
@@ -174,8 +190,20 @@ impl TcpStream {
     /// pool thread while it waits: many lingering closes to peers that do
     /// not read can keep `spawn_blocking` jobs queued behind them. The
     /// interval counts whole seconds; a fraction rounds up.
+    ///
+    /// eddy knows a stream lingers from this method, from
+    /// [`from_std`](TcpStream::from_std) (which reads the option once), and
+    /// from the listener an accepted stream came from (read once when the
+    /// listener was made). Set `SO_LINGER` any other way (through
+    /// [`AsFd`] and `socket2`, say) and dropping the stream closes it on
+    /// the runtime's thread, which then waits: set it here instead.
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
-        crate::sys::set_linger(self.source.as_fd(), linger)
+        crate::sys::set_linger(self.source.as_fd(), linger)?;
+        let waits = linger.is_some_and(|interval| !interval.is_zero());
+        // Relaxed: the flag is read only by `Drop`, and whoever drops the
+        // stream owns it, so any thread's store happened before.
+        self.lingers.store(waits, Ordering::Relaxed);
+        Ok(())
     }
 
     /// The IP time-to-live.
@@ -186,6 +214,18 @@ impl TcpStream {
     /// Sets the IP time-to-live.
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
         self.source.set_ttl(ttl)
+    }
+}
+
+impl Drop for TcpStream {
+    fn drop(&mut self) {
+        // A stream that does not linger closes as the source drops, right
+        // after this, on this thread.
+        if *self.lingers.get_mut()
+            && let Some((stream, _deregistered)) = self.source.take()
+        {
+            close_on_pool(stream);
+        }
     }
 }
 
