@@ -99,7 +99,13 @@ impl Pool {
             state.threads -= 1;
             if state.threads == 0 {
                 // Nobody would ever run it: hand the failure to the caller.
-                state.queue.pop_back();
+                // (Only the runtime's thread queues jobs, so the last one is
+                // this call's.) Dropped after unlocking: a job's captures
+                // may take long to drop (a lingering socket's close waits
+                // for its peer), and nothing else should wait on the lock.
+                let refused = state.queue.pop_back();
+                drop(state);
+                drop(refused);
                 return Err(error);
             }
         }
