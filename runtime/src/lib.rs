@@ -107,9 +107,10 @@
 //! listener that stays readable. Dropping a socket removes it from epoll
 //! *before* closing the fd (a duplicated fd would otherwise keep reporting
 //! events for freed state) and queues its registration; the driver frees it
-//! at the start of a later turn. A TCP stream whose `SO_LINGER` would make
-//! `close` wait for the peer is closed on the blocking pool instead of the
-//! runtime's thread.
+//! at the start of a later turn. A TCP stream known to linger (`SO_LINGER`
+//! set through `set_linger`, or found by `from_std` or on its listener),
+//! whose `close` would wait for the peer, is closed on the blocking pool
+//! instead of the runtime's thread.
 //!
 //! **Signals** (Unix). The handler only raises its signal's delivery
 //! counter and writes a byte to one pipe per process. Each runtime with
