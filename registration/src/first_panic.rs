@@ -8,9 +8,13 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 ///
 /// Waking is such a batch: a waker is foreign code (another executor's,
 /// a test's), and one that panics must not cost the others their wake-up.
-/// Before this, a panic in one waker unwound out of the driver's turn and
-/// every later event of the same `epoll_wait` was dropped; edge-triggered
-/// polling never reports them again, so their tasks slept forever.
+/// A resource's wakers (`ScheduledIo::wake_linked`), the driver's
+/// shutdown, the runtime's shutdown, fired timers and deferred yields,
+/// and the signal listeners all wake through one. (The driver's turn has its own guard,
+/// `Dispatch` in eddy-io-driver, for the same bug: a panic in one waker
+/// unwound out of the turn and every later event of the same
+/// `epoll_wait` was dropped; edge-triggered polling never reports them
+/// again, so their tasks slept forever.)
 ///
 /// Each call runs under `catch_unwind`; the first payload is kept, later
 /// ones are dropped, and [`resume`](FirstPanic::resume) re-raises the kept

@@ -2,9 +2,12 @@
 //!
 //! Every socket type is a thin shell around `IoSource`: a non-blocking
 //! `mio` socket plus its registration with the runtime's I/O driver. An
-//! operation tries the syscall first; on `WouldBlock` it clears the
-//! socket's readiness and parks the task's waker in the socket's
-//! `ScheduledIo` until the driver sees the next event. Sockets must be
+//! operation first reads the socket's readiness word (no syscall): only
+//! when the driver has reported the direction ready does it make the
+//! syscall, and on `WouldBlock` it clears that readiness and parks the
+//! task's waker in the socket's `ScheduledIo` until the driver sees the
+//! next event (a waker also parks at once when the word says not ready).
+//! Sockets must be
 //! created inside a runtime (they register with the one running on this
 //! thread); once that runtime shuts down, every operation on them fails
 //! with an error that [`crate::is_shutdown_error`] recognises. Readiness
