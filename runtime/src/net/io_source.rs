@@ -225,8 +225,8 @@ impl<E: mio::event::Source> IoSource<E> {
     /// The socket's descriptor, borrowed for as long as `self` is.
     fn fd(&self) -> BorrowedFd<'_> {
         // SAFETY: `fd` belongs to `io`, which `self` owns and which stays
-        // open while `self` is borrowed (only `into_inner`, which consumes
-        // `self`, takes it out).
+        // open while `self` is borrowed: only `take` takes it out, and its
+        // contract forbids borrowing the descriptor after it.
         unsafe { BorrowedFd::borrow_raw(self.fd) }
     }
 
@@ -238,7 +238,9 @@ impl<E: mio::event::Source> IoSource<E> {
 
     /// Deregisters and hands back the socket (for `into_std`).
     pub(crate) fn into_inner(mut self) -> io::Result<E> {
-        let (io, deregistered) = self.take().expect("socket present until taken");
+        // SAFETY: `self` is consumed here; nothing borrows its descriptor
+        // after `take`.
+        let (io, deregistered) = unsafe { self.take() }.expect("socket present until taken");
         deregistered?;
         Ok(io)
     }
@@ -252,7 +254,16 @@ impl<E: mio::event::Source> IoSource<E> {
     /// if the user duplicated the descriptor (`try_clone` before
     /// `from_std`, say), epoll keeps reporting it after the close, with a
     /// token whose `ScheduledIo` may already have been released.
-    pub(crate) fn take(&mut self) -> Option<(E, io::Result<()>)> {
+    ///
+    /// # Safety
+    ///
+    /// After it, nothing may call a method of `self` that borrows the
+    /// descriptor (every read, write, `as_fd`, `shutdown`, ...; only
+    /// `take` again and dropping are allowed): `self` still caches the
+    /// descriptor's number, and once the socket taken out closes, that
+    /// number may name another file. Callers take the socket only as
+    /// `self`'s owner is consumed or dropped.
+    pub(crate) unsafe fn take(&mut self) -> Option<(E, io::Result<()>)> {
         let mut io = self.io.take()?;
         // SAFETY: `io` is the socket `registration` was created with.
         let deregistered = unsafe { self.registration.deregister(&mut io) };
@@ -284,6 +295,8 @@ impl<E: mio::event::Source> Drop for IoSource<E> {
     fn drop(&mut self) {
         // A failed deregistration has nowhere to go: the registration is
         // released either way.
-        drop(self.take());
+        // SAFETY: `self` is being dropped; nothing borrows its descriptor
+        // after this.
+        drop(unsafe { self.take() });
     }
 }

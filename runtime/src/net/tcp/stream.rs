@@ -120,7 +120,10 @@ impl TcpStream {
     pub fn into_std(mut self) -> io::Result<std::net::TcpStream> {
         // `take`, not `into_inner`: `TcpStream` has a `Drop`, so its source
         // cannot be moved out; the drop then finds the socket gone.
-        let (stream, deregistered) = self.source.take().expect("a stream has its socket");
+        // SAFETY: `self` is consumed here, and its `Drop` only calls
+        // `take` again.
+        let (stream, deregistered) =
+            unsafe { self.source.take() }.expect("a stream has its socket");
         deregistered?;
         Ok(stream.into())
     }
@@ -222,7 +225,9 @@ impl Drop for TcpStream {
         // A stream that does not linger closes as the source drops, right
         // after this, on this thread.
         if *self.lingers.get_mut()
-            && let Some((stream, _deregistered)) = self.source.take()
+            // SAFETY: the stream is being dropped; after this its source
+            // is only dropped, which calls `take` again.
+            && let Some((stream, _deregistered)) = unsafe { self.source.take() }
         {
             close_on_pool(stream);
         }
