@@ -581,10 +581,11 @@ fn write_until_the_vanished_peer_fails() {
 #[test]
 fn connecting_to_a_closed_port_is_refused() {
     run_bounded(LIMIT, || async {
-        // Bind and drop to find a port nobody listens on.
-        let closed = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("bind");
+        // A port that is bound but where nobody listens. (Bound and then
+        // dropped, a port could be bound again, by a listener of a test
+        // running in parallel, before the connect reached it.)
+        let bound = std::net::TcpListener::from(reuse_port_socket(0));
+        let closed = bound.local_addr().expect("local_addr");
         let error = TcpStream::connect(closed)
             .await
             .expect_err("nobody listens there");
@@ -592,12 +593,59 @@ fn connecting_to_a_closed_port_is_refused() {
     });
 }
 
+/// A TCP socket on 127.0.0.1 bound to `port` (0: any) with `SO_REUSEPORT`,
+/// not listening. Two such sockets share a port; one that never listens
+/// keeps the port taken after a listener beside it closes, so nobody else
+/// (another test binding port 0, another process) can start listening there
+/// while a connect still sends SYNs to it: they all meet a closed port.
+fn reuse_port_socket(port: u16) -> std::os::fd::OwnedFd {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    // SAFETY: socket(2) takes no pointers; a descriptor it returns is new
+    // and owned by nothing else, so `OwnedFd` may own it.
+    let socket = unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        assert!(fd >= 0, "socket: {}", io::Error::last_os_error());
+        OwnedFd::from_raw_fd(fd)
+    };
+    let on: libc::c_int = 1;
+    // SAFETY: `on` is the `c_int` this option takes, and the length passed
+    // is its size; the descriptor is open for the call.
+    let set = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_REUSEPORT,
+            (&raw const on).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(set, 0, "SO_REUSEPORT: {}", io::Error::last_os_error());
+    // SAFETY: all-zero bytes are a valid `sockaddr_in`; the fields that
+    // matter are set below.
+    let mut addr: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+    addr.sin_family = libc::AF_INET as libc::sa_family_t;
+    addr.sin_port = port.to_be();
+    addr.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+    // SAFETY: `addr` is a `sockaddr_in` and the length passed is its size;
+    // the descriptor is open for the call.
+    let bound = unsafe {
+        libc::bind(
+            socket.as_raw_fd(),
+            (&raw const addr).cast(),
+            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(bound, 0, "bind: {}", io::Error::last_os_error());
+    socket
+}
+
 /// A listener whose accept queue is full, and the connection that fills
 /// it: with a backlog of 0 the queue holds one connection, and Linux drops
-/// the SYNs of later connects, which wait and retransmit.
+/// the SYNs of later connects, which wait and retransmit. The listener has
+/// `SO_REUSEPORT`, so that [`reuse_port_socket`] can keep its port.
 async fn listener_with_a_full_queue() -> (std::net::TcpListener, TcpStream) {
     use std::os::fd::AsRawFd;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let listener = std::net::TcpListener::from(reuse_port_socket(0));
     // SAFETY: the descriptor is the listener's, open for the call.
     let listened = unsafe { libc::listen(listener.as_raw_fd(), 0) };
     assert_eq!(listened, 0, "listen: {}", io::Error::last_os_error());
@@ -621,13 +669,18 @@ async fn listener_with_a_full_queue() -> (std::net::TcpListener, TcpStream) {
 fn a_connect_refused_while_it_waits_for_an_answer_fails_with_connection_refused() {
     run_bounded(LIMIT, || async {
         let (listener, _queued) = listener_with_a_full_queue().await;
-        let pending = eddy::spawn(TcpStream::connect(listener.local_addr().unwrap()));
+        let addr = listener.local_addr().unwrap();
+        let pending = eddy::spawn(TcpStream::connect(addr));
         for _ in 0..10 {
             eddy::task::yield_now().await;
         }
         assert!(!pending.is_finished(), "the second connect waits");
-        // Its next SYN meets a closed port: the refusal arrives while the
-        // connect waits (as SO_ERROR), not from the connect(2) call.
+        // Its next SYN, a second or more from now, meets a closed port: the
+        // refusal arrives while the connect waits (as SO_ERROR), not from
+        // the connect(2) call. The port stays taken meanwhile: freed, it
+        // was now and then bound by a listener elsewhere (tests running in
+        // parallel bind port 0 all the time), which accepted the connect.
+        let _port_kept = reuse_port_socket(addr.port());
         drop(listener);
         let error = pending
             .await
