@@ -224,12 +224,14 @@ impl Drop for TcpStream {
     fn drop(&mut self) {
         // A stream that does not linger closes as the source drops, right
         // after this, on this thread.
-        if *self.lingers.get_mut()
+        // (Nested, not a let chain: those need Rust 1.88, and eddy's
+        // minimum is 1.85.)
+        if *self.lingers.get_mut() {
             // SAFETY: the stream is being dropped; after this its source
             // is only dropped, which calls `take` again.
-            && let Some((stream, _deregistered)) = unsafe { self.source.take() }
-        {
-            close_on_pool(stream);
+            if let Some((stream, _deregistered)) = unsafe { self.source.take() } {
+                close_on_pool(stream);
+            }
         }
     }
 }
