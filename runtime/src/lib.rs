@@ -109,8 +109,9 @@
 //! events for freed state) and queues its registration; the driver frees it
 //! at the start of a later turn. A TCP stream known to linger (`SO_LINGER`
 //! set through `set_linger`, or found by `from_std` or on its listener),
-//! whose `close` would wait for the peer, is closed on the blocking pool
-//! instead of the runtime's thread.
+//! whose `close` would wait on the runtime's thread for the peer, has
+//! lingering turned off as it is dropped: the kernel still sends what is
+//! unsent, after `close` has returned.
 //!
 //! **Signals** (Unix). The handler only raises its signal's delivery
 //! counter and writes a byte to one pipe per process. Each runtime with

@@ -33,11 +33,11 @@
 //!   timeout won) leave no registration behind;
 //! * `set_linger` takes whole seconds (on Apple systems too, whose plain
 //!   `SO_LINGER` counts clock ticks) and `None` turns lingering off;
-//! * a stream dropped while it lingers with bytes unsent is closed off the
-//!   runtime's thread: the drop returns before the peer reads, and the
-//!   peer still gets every byte, then end-of-stream; this holds for
+//! * a stream dropped while it lingers with bytes unsent closes without
+//!   waiting for the peer: the drop returns before the peer reads, and
+//!   the peer still gets every byte, then end-of-stream; this holds for
 //!   linger set by `set_linger`, on a std stream given to `from_std`, and
-//!   inherited from a lingering listener;
+//!   inherited from a lingering listener; `into_std` keeps the option;
 //! * sockets that escaped a dropped runtime fail with the shutdown error
 //!   (and close cleanly when dropped outside any runtime), and `into_std`
 //!   hands them back open and usable, for std or another runtime;
@@ -835,10 +835,10 @@ fn linger_behind_eddys_back(socket: &impl std::os::fd::AsRawFd, seconds: i32) {
 const LONG_LINGER: Duration = Duration::from_secs(2 * LIMIT.as_secs());
 
 /// Fills `stream`'s send buffer, drops it, and only then lets `peer` read.
-/// Closed on the runtime's thread, the drop of a lingering stream would
-/// hold up every task until the peer reads, and the peer reads only once
-/// the drop has returned: the test would hang. Asserts the close still
-/// lingered: the peer got every byte, then end-of-stream, not a reset.
+/// Closed with lingering on, the drop of a stream would hold up every task
+/// until the peer reads, and the peer reads only once the drop has
+/// returned: the test would hang. Asserts nothing was lost: the peer got
+/// every byte, then end-of-stream, not a reset.
 async fn assert_lingering_drop_neither_blocks_nor_loses_data(
     stream: TcpStream,
     mut peer: std::net::TcpStream,
@@ -860,6 +860,23 @@ async fn assert_lingering_drop_neither_blocks_nor_loses_data(
 }
 
 #[test]
+fn into_std_keeps_the_linger_a_stream_was_given() {
+    run_bounded(LIMIT, || async {
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let stream = TcpStream::connect(std_listener.local_addr().unwrap())
+            .await
+            .expect("connect");
+        stream
+            .set_linger(Some(Duration::from_secs(5)))
+            .expect("set_linger");
+        // The stream's `Drop` turns lingering off; leaving through
+        // `into_std`, the socket must keep what its owner set.
+        let std_stream = stream.into_std().expect("into_std");
+        assert_eq!(linger_seconds(&std_stream), Some(5));
+    });
+}
+
+#[test]
 fn dropping_a_lingering_stream_with_unsent_data_neither_blocks_the_runtime_nor_loses_the_data() {
     run_bounded(LIMIT, || async {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -873,7 +890,7 @@ fn dropping_a_lingering_stream_with_unsent_data_neither_blocks_the_runtime_nor_l
 }
 
 #[test]
-fn a_stream_accepted_from_a_lingering_listener_is_closed_off_the_runtime_thread() {
+fn a_stream_accepted_from_a_lingering_listener_closes_without_waiting_for_the_peer() {
     run_bounded(LIMIT, || async {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         // Accepted sockets inherit the listener's SO_LINGER.
@@ -895,7 +912,7 @@ fn a_stream_accepted_from_a_lingering_listener_is_closed_off_the_runtime_thread(
 }
 
 #[test]
-fn a_std_stream_that_lingers_is_closed_off_the_runtime_thread_once_converted() {
+fn a_std_stream_that_lingers_closes_without_waiting_for_the_peer_once_converted() {
     run_bounded(LIMIT, || async {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let std_stream =

@@ -247,8 +247,9 @@ impl<E: mio::event::Source> IoSource<E> {
 
     /// Takes the socket out of the driver and out of `self`, with the
     /// result of deregistering it (it has left the driver either way);
-    /// `None` once taken. For `into_inner`, `Drop`, and an owner that
-    /// closes the socket somewhere else (`TcpStream`'s lingering close).
+    /// `None` once taken. For `into_inner`, `Drop`, and an owner with a
+    /// `Drop` of its own, whose source cannot be moved out
+    /// (`TcpStream::into_std`).
     ///
     /// Deregistering explicitly, before the descriptor closes, matters:
     /// if the user duplicated the descriptor (`try_clone` before

@@ -36,7 +36,6 @@ mod addr;
 mod as_fd;
 mod datagram_io;
 mod io_source;
-mod lingering_close;
 mod lookup_host;
 pub mod split;
 pub mod tcp;

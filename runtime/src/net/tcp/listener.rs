@@ -33,8 +33,8 @@ pub struct TcpListener {
     /// descriptors.
     backoff: AcceptBackoff,
     /// Whether the listener's `SO_LINGER` makes closing wait (read once,
-    /// when it was made): accepted streams inherit the option, and with it
-    /// `TcpStream`'s close on the blocking pool.
+    /// when it was made): accepted streams inherit the option, so their
+    /// `Drop` must turn it off too (see `TcpStream`'s).
     lingers: bool,
 }
 

@@ -13,7 +13,6 @@ use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::net::IoSource;
 use crate::net::addr::{each_addr, resolve};
 use crate::net::as_fd::impl_as_fd;
-use crate::net::lingering_close::close_on_pool;
 use crate::net::split::{SplitStream, impl_futures_io, impl_stream_io};
 
 /// What a TCP stream registers for. `PRIORITY` makes Linux report urgent
@@ -45,11 +44,10 @@ const STREAM_INTEREST: Interest = Interest::READABLE
 pub struct TcpStream {
     /// The registered mio stream.
     source: IoSource<mio::net::TcpStream>,
-    /// Whether closing may wait in `close(2)` for the peer (`SO_LINGER` on
-    /// with a non-zero interval, as far as eddy has seen it set): such a
-    /// stream is closed on the blocking pool when dropped. A flag, not a
-    /// `getsockopt` at every drop: that would be one more syscall for
-    /// every connection a server closes, for an option few set.
+    /// Whether `SO_LINGER` is on with a non-zero interval, as far as eddy
+    /// has seen it set, so that `Drop` turns it off before the close (see
+    /// there). A flag, not a syscall at every drop: that would cost every
+    /// connection a server closes one more syscall, for an option few set.
     lingers: AtomicBool,
 }
 
@@ -118,10 +116,13 @@ impl TcpStream {
     /// It also works once the runtime has shut down: it is how a socket
     /// leaves a runtime that is gone, for std or another runtime.
     pub fn into_std(mut self) -> io::Result<std::net::TcpStream> {
+        // The socket leaves with its `SO_LINGER` as set: `Drop` must not
+        // turn it off (nor touch the descriptor after `take`).
+        *self.lingers.get_mut() = false;
         // `take`, not `into_inner`: `TcpStream` has a `Drop`, so its source
         // cannot be moved out; the drop then finds the socket gone.
-        // SAFETY: `self` is consumed here, and its `Drop` only calls
-        // `take` again.
+        // SAFETY: `self` is consumed here, and with `lingers` cleared its
+        // `Drop` does not borrow the descriptor.
         let (stream, deregistered) =
             unsafe { self.source.take() }.expect("a stream has its socket");
         deregistered?;
@@ -184,22 +185,24 @@ impl TcpStream {
 
     /// Sets `SO_LINGER`. `Some(Duration::ZERO)` makes close send a reset.
     ///
-    /// With a non-zero interval, closing waits (up to the interval) until
-    /// the peer has acknowledged every byte still unsent and the end of
-    /// the stream, and on Linux it waits although the socket is
-    /// non-blocking; so a stream that lingers is closed on the blocking
-    /// pool when dropped, where the wait holds up no task (dropped off any
-    /// runtime, it waits on the dropping thread). Each such close holds a
-    /// pool thread while it waits: many lingering closes to peers that do
-    /// not read can keep `spawn_blocking` jobs queued behind them. The
-    /// interval counts whole seconds; a fraction rounds up.
+    /// A non-zero interval makes a blocking `close(2)` wait (up to the
+    /// interval) until the peer has acknowledged every byte still unsent;
+    /// Linux waits even for a non-blocking socket, which would stall every
+    /// task of the runtime. So eddy turns lingering off as it drops the
+    /// stream, and the close returns at once. The peer still gets every
+    /// byte and then the end of the stream: the kernel sends them after
+    /// `close` returns, as for any close (the interval only ever made the
+    /// closing thread wait, and a drop has no way to report how the wait
+    /// ended). The option stays set on a stream that leaves through
+    /// [`into_std`](TcpStream::into_std). The interval counts whole
+    /// seconds; a fraction rounds up.
     ///
     /// eddy knows a stream lingers from this method, from
     /// [`from_std`](TcpStream::from_std) (which reads the option once), and
     /// from the listener an accepted stream came from (read once when the
     /// listener was made). Set `SO_LINGER` any other way (through
-    /// [`AsFd`] and `socket2`, say) and dropping the stream closes it on
-    /// the runtime's thread, which then waits: set it here instead.
+    /// [`AsFd`] and `socket2`, say) and dropping the stream waits in
+    /// `close` on the runtime's thread: set it here instead.
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
         crate::sys::set_linger(self.source.as_fd(), linger)?;
         let waits = linger.is_some_and(|interval| !interval.is_zero());
@@ -222,16 +225,16 @@ impl TcpStream {
 
 impl Drop for TcpStream {
     fn drop(&mut self) {
-        // A stream that does not linger closes as the source drops, right
-        // after this, on this thread.
-        // (Nested, not a let chain: those need Rust 1.88, and eddy's
-        // minimum is 1.85.)
+        // The source, dropped right after this, deregisters and closes.
         if *self.lingers.get_mut() {
-            // SAFETY: the stream is being dropped; after this its source
-            // is only dropped, which calls `take` again.
-            if let Some((stream, _deregistered)) = unsafe { self.source.take() } {
-                close_on_pool(stream);
-            }
+            // Lingering, Linux's close(2) would wait here, on the runtime's
+            // thread, until the peer acknowledged every unsent byte, up to
+            // the interval: every task stalled for as long as the peer did
+            // not read (tokio deprecated its `set_linger` for this). The
+            // wait is all the interval changes: off, the kernel still
+            // sends the bytes and the FIN after `close` returns. Should
+            // this fail, the close waits, as a std stream's would.
+            let _ = crate::sys::set_linger(self.source.as_fd(), None);
         }
     }
 }
