@@ -100,9 +100,9 @@ impl Pool {
             if state.threads == 0 {
                 // Nobody would ever run it: hand the failure to the caller.
                 // (Only the runtime's thread queues jobs, so the last one is
-                // this call's.) Dropped after unlocking: a job's captures
-                // may take long to drop (a lingering socket's close waits
-                // for its peer), and nothing else should wait on the lock.
+                // this call's.) Dropped after unlocking, like every job:
+                // a job is any closure, and what its captures run as they
+                // drop must not run under the pool's lock.
                 let refused = state.queue.pop_back();
                 drop(state);
                 drop(refused);
