@@ -65,6 +65,8 @@ mod block_on_parked;
 pub mod child_process;
 mod count_polls;
 mod deadline;
+#[cfg(unix)]
+mod descriptor_limit;
 mod drop_probes;
 mod no_runtime_error;
 mod panic_message;
@@ -84,6 +86,8 @@ mod xorshift;
 pub use block_on_parked::block_on_parked;
 pub use count_polls::count_polls;
 pub use deadline::with_deadline;
+#[cfg(unix)]
+pub use descriptor_limit::{descriptor_limit, fill_descriptor_table, set_descriptor_soft_limit};
 pub use drop_probes::{CountDrop, DropFlag};
 pub use no_runtime_error::assert_no_runtime_error;
 pub use panic_message::panic_message;

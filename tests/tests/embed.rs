@@ -12,7 +12,6 @@
 //! anything took.
 
 use std::future::pending;
-use std::io;
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
@@ -21,7 +20,9 @@ use eddy::Runtime;
 use eddy::net::{TcpListener, TcpStream};
 use eddy::task::{spawn_blocking, yield_now};
 use eddy_tests::child_process::{assert_child_succeeded, child_role, run_child};
-use eddy_tests::{Signal, block_on_parked, panic_message, with_deadline};
+use eddy_tests::{
+    Signal, block_on_parked, descriptor_limit, fill_descriptor_table, panic_message, with_deadline,
+};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -43,18 +44,6 @@ fn threads() -> usize {
     std::fs::read_dir("/proc/self/task")
         .expect("read /proc/self/task")
         .count()
-}
-
-/// The process's `RLIMIT_NOFILE`.
-fn descriptor_limit() -> libc::rlimit {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit only writes the `rlimit` we lend it.
-    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
-    assert_eq!(rc, 0, "getrlimit: {}", io::Error::last_os_error());
-    limit
 }
 
 #[test]
@@ -133,24 +122,7 @@ fn making_a_runtime_with_no_descriptor_left_is_an_error_that_leaks_none() {
 /// what it opened; once enough are, the runtime works, and dropping it
 /// gives them all back.
 fn make_runtimes_in_a_full_descriptor_table() {
-    let mut limit = descriptor_limit();
-    limit.rlim_cur = limit.rlim_max.min(64);
-    // SAFETY: setrlimit only reads the `rlimit` we lend it; lowering the
-    // soft limit needs no privilege.
-    let rc = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
-    assert_eq!(rc, 0, "setrlimit: {}", io::Error::last_os_error());
-    let mut filler = Vec::new();
-    loop {
-        // SAFETY: dup(2) of stderr only makes a new descriptor, which this
-        // function owns and closes below.
-        let fd = unsafe { libc::dup(2) };
-        if fd < 0 {
-            let err = io::Error::last_os_error();
-            assert_eq!(err.raw_os_error(), Some(libc::EMFILE), "dup: {err}");
-            break;
-        }
-        filler.push(fd);
-    }
+    let mut filler = fill_descriptor_table(64);
 
     let refused = Runtime::new().expect_err("a runtime with no descriptor left");
     assert_eq!(refused.raw_os_error(), Some(libc::EMFILE), "{refused}");
@@ -172,11 +144,10 @@ fn make_runtimes_in_a_full_descriptor_table() {
                 failures += 1;
             }
         }
-        let fd = filler
+        let freed = filler
             .pop()
             .expect("a runtime needs fewer than 64 descriptors");
-        // SAFETY: `fd` came from dup above and is closed exactly once.
-        unsafe { libc::close(fd) };
+        drop(freed);
     };
     assert!(
         failures >= 2,
@@ -195,10 +166,7 @@ fn make_runtimes_in_a_full_descriptor_table() {
         before,
         "the dropped runtime kept descriptors"
     );
-    for fd in filler {
-        // SAFETY: as above.
-        unsafe { libc::close(fd) };
-    }
+    drop(filler);
 }
 
 #[test]

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use eddy::signal::unix::{Signal, SignalKind, signal};
 use eddy_tests::child_process::{assert_child_succeeded, child_role, run_child};
-use eddy_tests::woken_within;
+use eddy_tests::{fill_descriptor_table, woken_within};
 
 /// Long enough for any noisy machine; only reached when a delivery is lost.
 const LIMIT: Duration = Duration::from_secs(20);
@@ -191,7 +191,7 @@ fn listeners_after_a_runtimes_first_take_no_descriptor() {
 fn listen_a_thousand_times_with_no_descriptor_left() {
     eddy::run(async {
         let mut first = signal(SignalKind::from_raw(libc::SIGPROF)).unwrap();
-        fill_descriptor_table();
+        let _full = fill_descriptor_table(32);
         let mut more: Vec<Signal> = (0..1000)
             .map(|i| {
                 signal(SignalKind::from_raw(libc::SIGPROF))
@@ -310,39 +310,12 @@ fn a_signal_call_that_fails_for_want_of_a_descriptor_leaves_sigterm_deadly() {
 /// must then still take its default action and end this process.
 fn fail_to_listen_then_raise_sigterm() {
     eddy::run(async {
-        fill_descriptor_table();
+        let _full = fill_descriptor_table(32);
         let err = signal(SignalKind::terminate()).expect_err("a listener without a descriptor");
         assert_eq!(err.raw_os_error(), Some(libc::EMFILE), "{err}");
     });
     raise(libc::SIGTERM);
     println!("survived SIGTERM");
-}
-
-/// Lowers this process's descriptor limit and takes every descriptor left
-/// under it, so the next `pipe(2)` or `dup(2)` fails with `EMFILE`. The descriptors stay
-/// open until the (child) process ends.
-fn fill_descriptor_table() {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit only writes the `rlimit` we lend it.
-    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
-    assert_eq!(rc, 0, "getrlimit: {}", io::Error::last_os_error());
-    limit.rlim_cur = limit.rlim_max.min(32);
-    // SAFETY: setrlimit only reads the `rlimit` we lend it; lowering the soft
-    // limit needs no privilege.
-    let rc = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
-    assert_eq!(rc, 0, "setrlimit: {}", io::Error::last_os_error());
-    loop {
-        // SAFETY: dup(2) of stderr only creates a new descriptor, which we
-        // deliberately leak.
-        if unsafe { libc::dup(2) } < 0 {
-            let err = io::Error::last_os_error();
-            assert_eq!(err.raw_os_error(), Some(libc::EMFILE), "dup: {err}");
-            return;
-        }
-    }
 }
 
 #[test]

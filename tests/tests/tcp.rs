@@ -74,7 +74,8 @@ use eddy::task::JoinError;
 use eddy::time::{sleep, timeout};
 use eddy_tests::child_process::{child_command, child_role, restore_default_sigpipe};
 use eddy_tests::{
-    block_on_parked, run_bounded, socket_type, tcp_echo, tcp_pair, wait_until, with_deadline,
+    block_on_parked, descriptor_limit, run_bounded, set_descriptor_soft_limit, socket_type,
+    tcp_echo, tcp_pair, wait_until, with_deadline,
 };
 use futures_util::io::{AsyncReadExt, AsyncWriteExt, Cursor};
 
@@ -220,32 +221,10 @@ async fn echo_over(stream: TcpStream, sent: Vec<u8>) -> io::Result<Vec<u8>> {
 // Descriptor limits and CPU time
 // ---------------------------------------------------------------------------
 
-fn nofile_limit() -> libc::rlimit {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit only writes the `rlimit` we lend it.
-    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
-    assert_eq!(rc, 0, "getrlimit: {}", io::Error::last_os_error());
-    limit
-}
-
-fn set_nofile_soft_limit(soft: libc::rlim_t) {
-    let limit = libc::rlimit {
-        rlim_cur: soft,
-        rlim_max: nofile_limit().rlim_max,
-    };
-    // SAFETY: setrlimit only reads the `rlimit` we lend it; lowering or
-    // raising the soft limit up to the hard limit needs no privilege.
-    let rc = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
-    assert_eq!(rc, 0, "setrlimit: {}", io::Error::last_os_error());
-}
-
 /// Makes sure this process may open `needed` descriptors (the default soft
 /// limit is often 1024), raising the soft limit up to the hard one.
 fn ensure_fd_limit(needed: libc::rlim_t) {
-    let limit = nofile_limit();
+    let limit = descriptor_limit();
     if limit.rlim_cur >= needed {
         return;
     }
@@ -254,7 +233,7 @@ fn ensure_fd_limit(needed: libc::rlim_t) {
         "this test needs {needed} descriptors; the hard RLIMIT_NOFILE is {}",
         limit.rlim_max
     );
-    set_nofile_soft_limit(limit.rlim_max);
+    set_descriptor_soft_limit(limit.rlim_max);
 }
 
 /// User plus system CPU time of the whole process.
@@ -1385,7 +1364,7 @@ struct AcceptStats {
 
 /// The child's side: accept with at most [`CHILD_NOFILE`] descriptors.
 fn accept_with_a_tiny_descriptor_table() {
-    set_nofile_soft_limit(CHILD_NOFILE);
+    set_descriptor_soft_limit(CHILD_NOFILE);
     run_bounded(LIMIT, || async {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         println!("listening on {}", listener.local_addr().unwrap());
@@ -1474,7 +1453,7 @@ fn accept_off_the_runtime_thread_returns_exhaustion_errors_instead_of_panicking(
 /// sleep out the backoff pause on an eddy timer, which panics off a
 /// runtime thread.
 fn accept_off_the_runtime_with_a_full_table() {
-    set_nofile_soft_limit(CHILD_NOFILE);
+    set_descriptor_soft_limit(CHILD_NOFILE);
     let (send_listener, listener) = mpsc::channel();
     let stop = eddy_tests::Signal::new();
     let stop_runtime = stop.clone();
