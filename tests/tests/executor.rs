@@ -1795,19 +1795,13 @@ fn an_events_capacity_too_large_for_the_os_still_builds_a_runtime_that_turns() {
 
 #[test]
 fn a_detached_task_whose_output_panics_on_drop_does_not_take_the_runtime_down() {
-    struct PanicOnDrop;
-    impl Drop for PanicOnDrop {
-        fn drop(&mut self) {
-            panic!("the output's drop panics on purpose");
-        }
-    }
     with_deadline(LIMIT, || {
         let rt = Runtime::new().unwrap();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             rt.block_on(async {
                 drop(eddy::spawn(async {
                     yield_now().await;
-                    PanicOnDrop
+                    PanicsOnDrop("the output's drop panics on purpose")
                 }));
                 for _ in 0..3 {
                     yield_now().await;
@@ -1826,15 +1820,9 @@ fn a_detached_task_whose_output_panics_on_drop_does_not_take_the_runtime_down() 
 
 #[test]
 fn dropping_the_handle_of_a_finished_task_whose_output_panics_on_drop_does_not_panic() {
-    struct PanicOnDrop;
-    impl Drop for PanicOnDrop {
-        fn drop(&mut self) {
-            panic!("the output's drop panics on purpose");
-        }
-    }
     with_deadline(LIMIT, || {
         let rt = Runtime::new().unwrap();
-        let handle = rt.spawn(async { PanicOnDrop });
+        let handle = rt.spawn(async { PanicsOnDrop("the output's drop panics on purpose") });
         rt.block_on(yield_now());
         assert!(handle.is_finished());
         // Nobody reads the output, exactly as when the handle is dropped
@@ -1849,7 +1837,7 @@ fn dropping_the_handle_of_a_finished_task_whose_output_panics_on_drop_does_not_p
         );
         // Inside a task: the task that drops the handle finishes normally
         // instead of reporting a panic that was not its own.
-        let finished = rt.spawn(async { PanicOnDrop });
+        let finished = rt.spawn(async { PanicsOnDrop("the output's drop panics on purpose") });
         let dropper = rt.spawn(async move {
             while !finished.is_finished() {
                 yield_now().await;
@@ -1863,15 +1851,9 @@ fn dropping_the_handle_of_a_finished_task_whose_output_panics_on_drop_does_not_p
 
 #[test]
 fn aborting_a_task_whose_future_panics_on_drop_reports_the_panic() {
-    struct PanicOnDrop;
-    impl Drop for PanicOnDrop {
-        fn drop(&mut self) {
-            panic!("the future's drop panics on purpose");
-        }
-    }
     with_deadline(LIMIT, || {
         eddy::run(async {
-            let bomb = PanicOnDrop;
+            let bomb = PanicsOnDrop("the future's drop panics on purpose");
             let task = eddy::spawn(async move {
                 let _bomb = bomb;
                 pending::<()>().await;
