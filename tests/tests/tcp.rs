@@ -23,7 +23,9 @@
 //!   so a request does not sit in the buffer while its sender waits;
 //! * `futures-io` interoperability: `eddy::io::copy` and `futures-util`'s
 //!   extension traits drive eddy's streams, and a vectored write of more
-//!   slices than `IOV_MAX` writes a prefix instead of failing;
+//!   slices than `IOV_MAX` writes a prefix instead of failing, and one
+//!   through either write half sends every slice in one call, as the
+//!   stream's does;
 //! * bytes sent after an urgent (`MSG_OOB`) byte are read without the peer
 //!   sending more, although the kernel ends a read short at the urgent mark
 //!   (Linux, where streams register for priority events);
@@ -1145,6 +1147,43 @@ fn a_vectored_write_of_more_slices_than_iov_max_writes_a_prefix_instead_of_faili
         let mut got = vec![0u8; n];
         server.read_exact(&mut got).await.expect("read");
         assert_same_bytes(&got, &sent[..n], "the written prefix");
+    });
+}
+
+#[test]
+fn a_vectored_write_through_either_write_half_sends_every_slice_in_one_call() {
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        // A header and a body, as a protocol writes a frame: written one
+        // slice per call, the body may wait behind Nagle for the header's
+        // ACK, which the peer delays (write-write-read).
+        let frame = [io::IoSlice::new(b"header:"), io::IoSlice::new(b"body")];
+        let (mut stream, _peer) = tcp_pair(&listener).await;
+        let whole = AsyncWriteExt::write_vectored(&mut stream, &frame)
+            .await
+            .expect("stream");
+        let (mut borrowed, mut peer) = tcp_pair(&listener).await;
+        let (_, mut borrowed_half) = TcpStream::split(&mut borrowed);
+        let borrowed_wrote = AsyncWriteExt::write_vectored(&mut borrowed_half, &frame)
+            .await
+            .expect("borrowed half");
+        let (owned, mut owned_peer) = tcp_pair(&listener).await;
+        let (_read, mut owned_half) = owned.into_split();
+        let owned_wrote = AsyncWriteExt::write_vectored(&mut owned_half, &frame)
+            .await
+            .expect("owned half");
+        // An empty loopback socket takes all 11 bytes in one `sendmsg`.
+        assert_eq!(whole, 11);
+        assert_eq!(
+            (borrowed_wrote, owned_wrote),
+            (11, 11),
+            "a write half wrote one slice where the stream wrote both"
+        );
+        for peer in [&mut peer, &mut owned_peer] {
+            let mut got = [0u8; 11];
+            peer.read_exact(&mut got).await.expect("read");
+            assert_eq!(&got, b"header:body");
+        }
     });
 }
 

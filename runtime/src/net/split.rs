@@ -470,6 +470,18 @@ impl<S: SplitStream> futures_io::AsyncWrite for WriteHalf<'_, S> {
         self.stream.poll_write_priv(cx, buf)
     }
 
+    /// One `sendmsg` for all of `bufs`, as the whole stream's. Without it
+    /// the trait's default wrote only the first non-empty slice per call:
+    /// a frame's header and body went out as two sends, and Nagle could
+    /// hold the body back until the peer's delayed ACK of the header.
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.stream.poll_write_vectored_priv(cx, bufs)
+    }
+
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
     }
@@ -486,6 +498,18 @@ impl<S: SplitStream> futures_io::AsyncWrite for OwnedWriteHalf<S> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         self.stream.poll_write_priv(cx, buf)
+    }
+
+    /// One `sendmsg` for all of `bufs`, as the whole stream's. Without it
+    /// the trait's default wrote only the first non-empty slice per call:
+    /// a frame's header and body went out as two sends, and Nagle could
+    /// hold the body back until the peer's delayed ACK of the header.
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.stream.poll_write_vectored_priv(cx, bufs)
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
