@@ -15,6 +15,8 @@
 //!   the peer sending more: Unix streams do without TCP's short-read rule;
 //! * writing to a stream whose peer is gone is an `EPIPE` error even with
 //!   `SIGPIPE` at its default, deadly action (checked in a child process);
+//!   so is writing after `shutdown(Write)` or `poll_close`, at once, even
+//!   with the send buffer full (no event would ever end the wait);
 //! * datagram pairs and bound sockets, with `recv_from` naming the sender,
 //!   and queued short datagrams are all received, a zero-length one as a
 //!   message of length 0; a datagram socket whose
@@ -349,6 +351,79 @@ fn try_read_on_an_empty_stream_would_block_and_succeeds_once_readable() {
         b.readable().await.expect("readable");
         let n = b.try_read(&mut buf).expect("try_read");
         assert_eq!(&buf[..n], b"tried");
+    });
+}
+
+/// Writes to `stream` until the kernel takes no more: its send buffer is
+/// full and the peer has not read anything.
+async fn fill_send_buffer(stream: &UnixStream) {
+    let chunk = [7u8; 64 * 1024];
+    let mut written = 0;
+    loop {
+        stream.writable().await.expect("writable");
+        match stream.try_write(&chunk) {
+            Ok(n) => written += n,
+            // Writable said yes, the write said no: the buffer is full.
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock && written > 0 => return,
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+            Err(error) => panic!("try_write: {error}"),
+        }
+    }
+}
+
+/// Asserts that `result` is the `EPIPE` of a write after `shutdown(Write)`,
+/// and that it came instead of a hang.
+fn assert_broken_pipe<T: std::fmt::Debug>(
+    result: Result<io::Result<T>, eddy::time::Elapsed>,
+    what: &str,
+) {
+    let error = result
+        .unwrap_or_else(|_| panic!("{what} waited for the peer to read"))
+        .expect_err(what);
+    assert_eq!(error.kind(), io::ErrorKind::BrokenPipe, "{what}: {error}");
+}
+
+#[test]
+fn writing_after_shutting_down_the_write_side_fails_at_once_even_with_a_full_buffer() {
+    run_bounded(LIMIT, || async {
+        let wait = LIMIT / 4;
+        // The peers stay open and never read: the buffers stay full, and
+        // the kernel reports no event for a Unix socket's own shutdown.
+        let (mut stream, _peer) = UnixStream::pair().expect("pair");
+        fill_send_buffer(&stream).await;
+        stream.shutdown(Shutdown::Write).expect("shutdown");
+        assert_broken_pipe(
+            eddy::time::timeout(wait, stream.write(b"late")).await,
+            "write",
+        );
+        let tried = stream.try_write(b"late").expect_err("try_write");
+        assert_eq!(tried.kind(), io::ErrorKind::BrokenPipe, "try_write");
+        eddy::time::timeout(wait, stream.writable())
+            .await
+            .expect("writable waited for the peer to read")
+            .expect("writable");
+
+        // The same through `futures-io`: `poll_close`, then `poll_write`
+        // and `poll_write_vectored`, on an owned write half.
+        let (stream, _peer) = UnixStream::pair().expect("pair");
+        fill_send_buffer(&stream).await;
+        let (_read, mut write) = stream.into_split();
+        poll_fn(|cx| Pin::new(&mut write).poll_close(cx))
+            .await
+            .expect("close");
+        assert_broken_pipe(
+            eddy::time::timeout(wait, write.write_all(b"late")).await,
+            "write_all",
+        );
+        let bufs = [IoSlice::new(b"la"), IoSlice::new(b"te")];
+        assert_broken_pipe(
+            eddy::time::timeout(
+                wait,
+                poll_fn(|cx| Pin::new(&mut write).poll_write_vectored(cx, &bufs)),
+            )
+            .await,
+            "poll_write_vectored",
+        );
     });
 }
 

@@ -87,7 +87,7 @@ mod sealed {
 
         /// Shuts down the write side, reporting every error.
         fn shutdown_write(&self) -> io::Result<()> {
-            crate::sys::shutdown_write(std::os::fd::AsFd::as_fd(&**self.source()))
+            self.source().shutdown_write()
         }
 
         /// Waits until the stream is readable (the stream's `readable`).
@@ -192,9 +192,14 @@ macro_rules! impl_stream_io {
 
             /// Shuts down the read side, the write side, or both. After
             /// `Shutdown::Write` the peer reads end-of-stream once it has
-            /// read everything sent before.
+            /// read everything sent before, and writes fail with
+            /// `BrokenPipe`.
             pub fn shutdown(&self, how: std::net::Shutdown) -> std::io::Result<()> {
-                self.source.shutdown(how)
+                self.source.shutdown(how)?;
+                if how != std::net::Shutdown::Read {
+                    self.source.mark_write_shut_down();
+                }
+                Ok(())
             }
 
             /// Takes the pending socket error (`SO_ERROR`), if any.
