@@ -1870,6 +1870,116 @@ fn aborting_a_task_whose_future_panics_on_drop_reports_the_panic() {
     });
 }
 
+/// A panic payload (`panic_any` takes any type) that panics again when it
+/// is dropped.
+struct PayloadThatPanicsOnDrop;
+
+impl Drop for PayloadThatPanicsOnDrop {
+    fn drop(&mut self) {
+        if !thread::panicking() {
+            panic!("the payload's drop panics on purpose");
+        }
+    }
+}
+
+/// Panics when dropped, with a [`PayloadThatPanicsOnDrop`].
+#[derive(Debug)]
+struct PanicsOnDropWithAPanickingPayload;
+
+impl Drop for PanicsOnDropWithAPanickingPayload {
+    fn drop(&mut self) {
+        if !thread::panicking() {
+            std::panic::panic_any(PayloadThatPanicsOnDrop);
+        }
+    }
+}
+
+/// Panics when polled; its drop then panics with a payload that panics.
+struct PanicsInPollThenInDrop(#[allow(dead_code)] PanicsOnDropWithAPanickingPayload);
+
+impl Future for PanicsInPollThenInDrop {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, _: &mut std::task::Context<'_>) -> Poll<()> {
+        panic!("the poll panics on purpose")
+    }
+}
+
+/// Returns an output whose drop panics with a payload that panics, then
+/// panics the same way when dropped itself.
+struct ReadyThenPanicsTwiceWithPanickingPayloads(Option<PanicsOnDropWithAPanickingPayload>);
+
+impl Future for ReadyThenPanicsTwiceWithPanickingPayloads {
+    type Output = PanicsOnDropWithAPanickingPayload;
+
+    fn poll(mut self: Pin<&mut Self>, _: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        self.0 = Some(PanicsOnDropWithAPanickingPayload);
+        Poll::Ready(PanicsOnDropWithAPanickingPayload)
+    }
+}
+
+#[test]
+fn a_task_whose_poll_and_drop_both_panic_with_a_panicking_payload_is_one_panicked_task() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            rt.block_on(async {
+                let dropped_in_poll = PanicsOnDropWithAPanickingPayload;
+                let error = eddy::spawn(PanicsInPollThenInDrop(dropped_in_poll))
+                    .await
+                    .expect_err("the task panicked");
+                assert_eq!(
+                    panic_message(&*error.into_panic()),
+                    "the poll panics on purpose"
+                );
+                Handle::current().metrics().tasks_alive
+            })
+        }));
+        // Before the fix the drop's payload was dropped outside any
+        // `catch_unwind`: its own panic unwound out of `block_on`, and the
+        // task, its future gone, stayed in the slab unfinished until the
+        // runtime was dropped.
+        assert_eq!(outcome.ok(), Some(0), "a panic escaped block_on");
+    });
+}
+
+#[test]
+fn outputs_whose_drop_panics_with_a_panicking_payload_go_nowhere() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            rt.block_on(async {
+                // Detached: the output is dropped as the task completes.
+                drop(eddy::spawn(async {
+                    yield_now().await;
+                    PanicsOnDropWithAPanickingPayload
+                }));
+                // The future's drop panics after it returned the output,
+                // which is dropped unread.
+                let error = eddy::spawn(ReadyThenPanicsTwiceWithPanickingPayloads(None))
+                    .await
+                    .expect_err("the future's drop panicked");
+                let payload = error.into_panic();
+                assert!(payload.is::<PayloadThatPanicsOnDrop>());
+                // Dropping it here would panic, in this test's own code.
+                std::mem::forget(payload);
+                // Finished, then the handle is dropped unread.
+                let finished = eddy::spawn(async { PanicsOnDropWithAPanickingPayload });
+                assert!(yield_until(|| finished.is_finished(), 1_000).await);
+                drop(finished);
+                for _ in 0..3 {
+                    yield_now().await;
+                }
+                Handle::current().metrics().tasks_alive
+            })
+        }));
+        // Before the fix, each of the three panicked out of `block_on` (the
+        // first two) or out of `JoinHandle::drop` (the third): the output's
+        // panic was caught, but its payload was dropped outside the catch.
+        assert_eq!(outcome.ok(), Some(0), "a panic escaped");
+    });
+}
+
 #[test]
 fn yield_now_outside_a_runtime_wakes_at_once() {
     struct CountWakes(AtomicUsize);

@@ -12,7 +12,9 @@ use std::task::{Context, Poll};
 
 use futures_task::{ArcWake, waker_ref};
 
-use super::{Header, JoinError, JoinSlot, JoinTarget, RunOutcome, Runnable, UninitTask};
+use super::{
+    Header, JoinError, JoinSlot, JoinTarget, RunOutcome, Runnable, UninitTask, drop_quietly,
+};
 use crate::runtime::Shared;
 
 /// A task. The run queue, the slab, every waker and the `JoinHandle` hold
@@ -155,10 +157,18 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
                 // Its own `Drop` may panic too, and that second panic has
                 // nowhere to go: unwinding into the loop would leave the
                 // finished task in the slab and end `block_on`.
-                let _ = catch_unwind(AssertUnwindSafe(move || drop(value)));
+                drop_quietly(value);
                 Err(JoinError::panic(payload))
             }
-            (outcome, _) => outcome,
+            (Err(error), Some(payload)) => {
+                // Panicked in `poll`, then in `drop`: the task reports the
+                // first panic. The second's payload goes, quietly: one whose
+                // own `Drop` panicked unwound into the loop and left the
+                // task, future gone, unfinished in the slab.
+                drop_quietly(payload);
+                Err(error)
+            }
+            (outcome, None) => outcome,
         };
         let waker_panic = self.finish(outcome);
         RunOutcome::Finished(self.header.key(), waker_panic)

@@ -1,10 +1,9 @@
 //! Where a finished task leaves its outcome for its `JoinHandle`.
 
 use crate::loom::sync::{Mutex, MutexGuard};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::task::{Context, Poll, Waker};
 
-use super::JoinError;
+use super::{JoinError, drop_quietly};
 
 /// The meeting point of a task and its `JoinHandle`, which may be on
 /// another thread. A plain mutex is enough: each side takes it once or twice
@@ -57,7 +56,7 @@ impl<T> JoinSlot<T> {
             // into the runtime's loop (it would escape `block_on` and leave
             // the finished task in the slab). The handle is gone, so there
             // is nobody to report it to either.
-            let _ = catch_unwind(AssertUnwindSafe(|| drop(outcome)));
+            drop_quietly(outcome);
             return;
         }
         inner.output = Some(outcome);
@@ -107,7 +106,7 @@ impl<T> JoinSlot<T> {
             // already gone: a panic in its `Drop` has nobody to go to. Let
             // out of `JoinHandle::drop`, it failed whatever task dropped
             // the handle, and aborted a thread dropping it while unwinding.
-            let _ = catch_unwind(AssertUnwindSafe(move || drop(output)));
+            drop_quietly(output);
         }
     }
 }
