@@ -275,6 +275,41 @@ fn a_task_that_aborts_itself_stops_at_its_next_suspension() {
 }
 
 #[test]
+fn a_task_that_aborts_itself_and_finishes_in_the_same_poll_keeps_its_output() {
+    with_deadline(LIMIT, || {
+        eddy::run(async {
+            let own_handle: Rc<RefCell<Option<JoinHandle<u32>>>> = Rc::default();
+            let dropped = Rc::new(Cell::new(false));
+            let task = eddy::spawn({
+                let own_handle = Rc::clone(&own_handle);
+                let flag = DropFlag(Rc::clone(&dropped));
+                async move {
+                    let _flag = flag;
+                    yield_now().await; // by now the handle is in the slot
+                    own_handle.borrow().as_ref().unwrap().abort();
+                    // No suspension point after the abort: the poll ends the
+                    // task, so there is nothing left to cancel (as in tokio).
+                    9
+                }
+            });
+            *own_handle.borrow_mut() = Some(task);
+            let finished = yield_until(
+                || own_handle.borrow().as_ref().unwrap().is_finished(),
+                1_000,
+            )
+            .await;
+            assert!(finished, "the task never ended");
+            assert!(dropped.get(), "the future was not dropped on completion");
+            let task = own_handle.borrow_mut().take().unwrap();
+            assert_eq!(task.await.unwrap(), 9);
+            // The abort's wake queued the finished task once more: that
+            // stale entry must neither poll it again nor leave it behind.
+            assert!(yield_until(|| Handle::current().metrics().tasks_alive == 0, 10).await);
+        });
+    });
+}
+
+#[test]
 fn abort_from_another_thread_cancels_a_parked_task() {
     with_deadline(LIMIT, || {
         eddy::run(async {

@@ -54,8 +54,11 @@ impl<T> JoinHandle<T> {
 
     /// Cancels the task: the runtime drops its future the next time it would
     /// poll it, and the handle resolves to a cancelled [`JoinError`]. Does
-    /// nothing if the task already finished. A blocking job that already
-    /// started cannot be stopped and runs to the end.
+    /// nothing if the task already finished. A task aborted while it is
+    /// being polled (by itself, or from another thread) stops at its next
+    /// suspension point; if that poll finishes it instead, the handle gets
+    /// its output, as tokio's does. A blocking job that already started
+    /// cannot be stopped and runs to the end.
     pub fn abort(&self) {
         self.target.clone().abort();
     }
