@@ -9,7 +9,9 @@
 //! * half-close: the server reads to end-of-stream, then writes everything
 //!   back and closes; the client reads exactly what it sent, then EOF;
 //! * a peer that resets ends only its own connection (with an error or
-//!   EOF), and the server keeps serving others;
+//!   EOF), and the server keeps serving others; bytes that arrived before
+//!   the reset are all read first, then `ConnectionReset`, then EOF
+//!   (Linux);
 //! * writing to a vanished peer returns `EPIPE`/`ECONNRESET` instead of
 //!   killing the process with `SIGPIPE` (in a child with `SIGPIPE` at its
 //!   default action, so the runtime cannot lean on Rust's start-up code);
@@ -20,7 +22,8 @@
 //! * `peek` leaves the bytes for the next read, returns 0 at once for an
 //!   empty buffer and 0 at end of stream;
 //! * `eddy::io::copy` flushes a buffering writer whenever its reader waits,
-//!   so a request does not sit in the buffer while its sender waits;
+//!   so a request does not sit in the buffer while its sender waits, and
+//!   into a peer that stops reading it waits instead of spinning;
 //! * `futures-io` interoperability: `eddy::io::copy` and `futures-util`'s
 //!   extension traits drive eddy's streams, and a vectored write of more
 //!   slices than `IOV_MAX` writes a prefix instead of failing, and one
@@ -515,6 +518,69 @@ fn a_peer_reset_ends_only_its_own_connection_and_the_server_keeps_serving() {
             .await
             .expect("the server still serves");
         assert_same_bytes(&got, &sent, "client after the reset");
+    });
+}
+
+/// Whether `stream`'s socket has seen its connection end (`POLLHUP`, which
+/// a reset raises), asked without consuming the pending error as
+/// `take_error` would.
+fn hung_up(stream: &TcpStream) -> bool {
+    use std::os::fd::AsRawFd;
+    let mut poll = libc::pollfd {
+        fd: stream.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: `poll` is one valid `pollfd`, and the count passed is 1; the
+    // descriptor is borrowed from `stream` for the call. A zero timeout
+    // makes it return at once.
+    let ready = unsafe { libc::poll(&mut poll, 1, 0) };
+    assert!(ready >= 0, "poll: {}", io::Error::last_os_error());
+    poll.revents & libc::POLLHUP != 0
+}
+
+/// How many bytes are queued for reading on `stream` (`FIONREAD`).
+fn bytes_queued(stream: &TcpStream) -> usize {
+    use std::os::fd::AsRawFd;
+    let mut queued: libc::c_int = 0;
+    // SAFETY: `FIONREAD` writes one `c_int` through the pointer, which
+    // points at `queued`; the descriptor is borrowed from `stream`.
+    let rc = unsafe { libc::ioctl(stream.as_raw_fd(), libc::FIONREAD, &mut queued) };
+    assert_eq!(rc, 0, "FIONREAD: {}", io::Error::last_os_error());
+    usize::try_from(queued).expect("a count")
+}
+
+// Linux keeps what was queued readable after a reset; other kernels may
+// throw it away with the connection.
+#[cfg(target_os = "linux")]
+#[test]
+fn bytes_that_arrived_before_a_reset_are_all_read_before_the_reset_error() {
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let (mut peer, mut stream) = tcp_pair(&listener).await;
+        let sent = payload(12, 64 * 1024);
+        peer.write_all(&sent).await.expect("write");
+        wait_bounded("every byte was queued", || {
+            bytes_queued(&stream) == sent.len()
+        })
+        .await;
+        peer.set_linger(Some(Duration::ZERO)).expect("linger 0");
+        drop(peer);
+        wait_bounded("the reset arrived", || hung_up(&stream)).await;
+
+        // Reads smaller than what is queued, and short ones at the end,
+        // while the socket's readiness says read-closed and error.
+        let mut got = Vec::new();
+        let mut buf = [0u8; 1000];
+        while got.len() < sent.len() {
+            let n = stream.read(&mut buf).await.expect("queued bytes first");
+            assert!(n > 0, "end of stream after {} bytes", got.len());
+            got.extend_from_slice(&buf[..n]);
+        }
+        assert_same_bytes(&got, &sent, "bytes before the reset");
+        let error = stream.read(&mut buf).await.expect_err("then the reset");
+        assert_eq!(error.kind(), io::ErrorKind::ConnectionReset, "{error}");
+        assert_eq!(stream.read(&mut buf).await.expect("after it"), 0);
     });
 }
 
@@ -1124,6 +1190,87 @@ fn io_copy_flushes_a_buffering_writer_while_the_reader_waits() {
             .expect("read");
         assert_eq!(&buf[..n], b"PING\r\n");
         hop.abort();
+    });
+}
+
+/// A writer that counts the `Pending`s its inner writer returned since it
+/// last wrote: a copy that spins re-polls it without being woken.
+struct CountsPendings<W> {
+    /// The writer written to.
+    inner: W,
+    /// `Pending`s in a row; reset by every completed write.
+    in_a_row: Rc<Cell<u64>>,
+}
+
+impl<W: futures_util::io::AsyncWrite + Unpin> futures_util::io::AsyncWrite for CountsPendings<W> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
+        match polled {
+            std::task::Poll::Pending => self.in_a_row.set(self.in_a_row.get() + 1),
+            std::task::Poll::Ready(_) => self.in_a_row.set(0),
+        }
+        polled
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_close(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_close(cx)
+    }
+}
+
+#[test]
+fn io_copy_into_a_peer_that_stops_reading_waits_instead_of_spinning() {
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let (mut feeder, source) = tcp_pair(&listener).await;
+        // `_sink` never reads: once its buffers and the copy's are full,
+        // nothing can move until it does.
+        let (destination, _sink) = tcp_pair(&listener).await;
+        let in_a_row = Rc::new(Cell::new(0));
+        let mut writer = CountsPendings {
+            inner: destination,
+            in_a_row: in_a_row.clone(),
+        };
+        let copy = eddy::spawn(async move {
+            let (mut reader, _write_side) = source.into_split();
+            eddy::io::copy(&mut reader, &mut writer).await
+        });
+        let feed = eddy::spawn(async move {
+            let chunk = vec![3u8; 64 * 1024];
+            // Ends only with an error: it writes until the copy stops
+            // taking bytes, then waits.
+            loop {
+                if let Err(error) = feeder.write_all(&chunk).await {
+                    return error;
+                }
+            }
+        });
+        wait_bounded("the copy's writer is full", || in_a_row.get() > 0).await;
+        // Space the kernel frees as the last segments are acknowledged may
+        // still wake the copy, and each such wake writes (and resets the
+        // count). A spin would return `Pending` thousands of times here.
+        sleep(ms(100)).await;
+        let pendings = in_a_row.get();
+        assert!(
+            pendings <= 3,
+            "the stalled copy's writer said Pending {pendings} times in a row"
+        );
+        assert!(!copy.is_finished() && !feed.is_finished(), "nothing ended");
+        copy.abort();
+        feed.abort();
     });
 }
 
