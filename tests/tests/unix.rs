@@ -16,7 +16,8 @@
 //! * writing to a stream whose peer is gone is an `EPIPE` error even with
 //!   `SIGPIPE` at its default, deadly action (checked in a child process);
 //!   so is writing after `shutdown(Write)` or `poll_close`, at once, even
-//!   with the send buffer full (no event would ever end the wait);
+//!   with the send buffer full (no event would ever end the wait), and a
+//!   loop retrying such writes still yields to other tasks;
 //! * datagram pairs and bound sockets, with `recv_from` naming the sender,
 //!   and queued short datagrams are all received, a zero-length one as a
 //!   message of length 0; a datagram socket whose
@@ -424,6 +425,27 @@ fn writing_after_shutting_down_the_write_side_fails_at_once_even_with_a_full_buf
             .await,
             "poll_write_vectored",
         );
+    });
+}
+
+#[test]
+fn a_loop_retrying_writes_after_shutdown_still_yields_to_other_tasks() {
+    run_bounded(LIMIT, || async {
+        let (mut stream, _peer) = UnixStream::pair().expect("pair");
+        stream.shutdown(Shutdown::Write).expect("shutdown");
+        let other_ran = Rc::new(Cell::new(false));
+        let flag = other_ran.clone();
+        eddy::spawn(async move { flag.set(true) });
+        // Many times the cooperative budget: every write fails at once,
+        // so only the budget can make this task yield.
+        for _ in 0..100_000 {
+            if other_ran.get() {
+                return;
+            }
+            let error = stream.write(b"x").await.expect_err("shut down");
+            assert_eq!(error.kind(), io::ErrorKind::BrokenPipe);
+        }
+        panic!("100,000 failed writes in a row never yielded to another task");
     });
 }
 

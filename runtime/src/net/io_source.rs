@@ -193,7 +193,10 @@ impl<E: mio::event::Source> IoSource<E> {
         cx: &mut Context<'_>,
         mut write: impl FnMut() -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
-        let polled = self.poll_io(cx, Direction::Write, &mut write);
+        // The budget first and apart: a `Pending` for a spent budget must
+        // stay one, or a loop retrying a failed write would never yield.
+        ready!(coop::poll_proceed(cx));
+        let polled = self.registration.poll_io(cx, Direction::Write, &mut write);
         if polled.is_pending() && self.write_shut_down.load(Ordering::Relaxed) {
             match write() {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
