@@ -416,7 +416,8 @@ impl<S: SplitStream> OwnedWriteHalf<S> {
         self.stream.writable().await
     }
 
-    /// Shuts down the write side now (the peer reads end-of-stream).
+    /// Shuts down the write side now: the peer reads end-of-stream, and
+    /// later writes fail with `BrokenPipe`.
     pub fn shutdown(&self) -> io::Result<()> {
         self.stream.shutdown_write()
     }
