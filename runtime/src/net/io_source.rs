@@ -36,8 +36,9 @@ pub struct IoSource<E: mio::event::Source> {
     /// makes its syscall instead, which fails at once with `EPIPE`. A Unix
     /// socket reports no event for its own shutdown, so with its send
     /// buffer full, a write after the shutdown waited until the peer read,
-    /// forever if it never did. (A write already waiting when another task
-    /// shuts the side down still waits: nothing can wake it.)
+    /// forever if it never did. (On a Unix socket, a write already waiting
+    /// when another task shuts the side down still waits: nothing wakes
+    /// it. TCP reports its own shutdown as writable.)
     write_shut_down: AtomicBool,
 }
 
