@@ -4,21 +4,25 @@
 //! nothing (never a panic, except `eddy::run`'s documented one); and a
 //! plain thread blocked on a `JoinHandle` (the README's
 //! `futures_lite::future::block_on(handle.spawn(work))`) is released when
-//! the runtime is dropped.
+//! the runtime is dropped; and wakers, `Handle`s and `JoinHandle`s that
+//! outlive a runtime hold its descriptors only until they are dropped.
 //!
 //! The counting tests run in a child process of their own: other tests in
 //! the same binary open descriptors and start threads at the same time.
 //! Every wait is bounded by `with_deadline`; no test asserts how long
 //! anything took.
 
-use std::future::pending;
-use std::sync::mpsc;
+use std::cell::RefCell;
+use std::future::{pending, poll_fn};
+use std::rc::Rc;
+use std::sync::{Arc, Mutex, mpsc};
+use std::task::{Poll, Waker};
 use std::thread;
 use std::time::Duration;
 
 use eddy::Runtime;
 use eddy::net::{TcpListener, TcpStream};
-use eddy::task::{spawn_blocking, yield_now};
+use eddy::task::{JoinHandle, spawn_blocking, yield_now};
 use eddy_tests::child_process::{assert_child_succeeded, child_role, run_child};
 use eddy_tests::{
     Signal, block_on_parked, descriptor_limit, fill_descriptor_table, panic_message, with_deadline,
@@ -103,6 +107,98 @@ fn make_use_and_drop_a_thousand_runtimes() {
             thread::sleep(Duration::from_millis(1));
         }
         assert_eq!(open_descriptors(), descriptors, "descriptors leaked");
+    });
+}
+
+#[test]
+fn wakers_and_handles_that_outlive_their_runtime_give_back_its_descriptors_once_dropped() {
+    const TEST: &str =
+        "wakers_and_handles_that_outlive_their_runtime_give_back_its_descriptors_once_dropped";
+    if child_role().as_deref() == Some("alone") {
+        return outlive_a_runtime_then_let_go();
+    }
+    assert_child_succeeded(&run_child(TEST, "alone"));
+}
+
+/// The child's side. What outlives the runtime keeps its shared half (and
+/// with it the driver handle's descriptors) alive, as documented; this
+/// proves that is all: once those are dropped, nothing else holds it. A
+/// reference cycle through the shared half (its remote queue holds tasks,
+/// and every task holds the shared half) would keep the descriptors open
+/// for good.
+fn outlive_a_runtime_then_let_go() {
+    with_deadline(LIMIT, || {
+        drop(Runtime::new().expect("warm-up runtime"));
+        let before = open_descriptors();
+        let stash: Arc<Mutex<Vec<Waker>>> = Arc::default();
+        let keep = |stash: &Arc<Mutex<Vec<Waker>>>, waker: &Waker| {
+            stash.lock().unwrap().push(waker.clone());
+        };
+        let runtime = Runtime::new().expect("runtime");
+        let handle = runtime.handle();
+        // A task that finished and one still parked at the drop, each
+        // leaving a waker behind.
+        let finished = runtime.spawn({
+            let stash = Arc::clone(&stash);
+            poll_fn(move |cx| {
+                keep(&stash, cx.waker());
+                Poll::Ready(1)
+            })
+        });
+        let parked = runtime.spawn({
+            let stash = Arc::clone(&stash);
+            poll_fn(move |cx| {
+                keep(&stash, cx.waker());
+                Poll::<()>::Pending
+            })
+        });
+        // A task that holds its own handle, and one awaiting the parked
+        // task's handle (its waker sits in that task's join slot).
+        let own_handle: Rc<RefCell<Option<JoinHandle<()>>>> = Rc::default();
+        let holds_itself = runtime.spawn({
+            let own_handle = Rc::clone(&own_handle);
+            async move {
+                let _own = own_handle;
+                pending::<()>().await
+            }
+        });
+        *own_handle.borrow_mut() = Some(holds_itself);
+        drop(own_handle);
+        let awaits_parked = runtime.spawn(parked);
+        runtime.block_on({
+            let stash = Arc::clone(&stash);
+            async move {
+                poll_fn(|cx| {
+                    keep(&stash, cx.waker());
+                    Poll::Ready(())
+                })
+                .await;
+                yield_now().await;
+            }
+        });
+        // Woken from another thread between two `block_on`s: the parked
+        // task now waits in the remote queue when the runtime is dropped.
+        let wakers = std::mem::take(&mut *stash.lock().unwrap());
+        let wakers = thread::spawn(move || {
+            wakers.iter().for_each(Waker::wake_by_ref);
+            wakers
+        })
+        .join()
+        .unwrap();
+        drop(runtime);
+        assert!(handle.is_shutdown());
+        // Woken again after the drop, then dropped, on another thread.
+        thread::spawn(move || wakers.into_iter().for_each(Waker::wake))
+            .join()
+            .unwrap();
+        assert_eq!(block_on_parked(finished).unwrap(), 1);
+        assert!(block_on_parked(awaits_parked).unwrap_err().is_cancelled());
+        drop(handle);
+        assert_eq!(
+            open_descriptors(),
+            before,
+            "the runtime's descriptors leaked"
+        );
     });
 }
 

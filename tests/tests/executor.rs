@@ -510,6 +510,35 @@ fn a_panic_in_the_block_on_future_propagates_and_the_runtime_stays_usable() {
 // ---------------------------------------------------------------------------
 
 #[test]
+fn a_finished_task_drops_its_future_at_once_and_hands_over_its_output_when_joined() {
+    with_deadline(LIMIT, || {
+        eddy::run(async {
+            let future_dropped = Rc::new(Cell::new(false));
+            let output_dropped = Rc::new(Cell::new(false));
+            let task = eddy::spawn({
+                let in_future = DropFlag(Rc::clone(&future_dropped));
+                let output = DropFlag(Rc::clone(&output_dropped));
+                async move {
+                    let _in_future = in_future;
+                    yield_now().await;
+                    output
+                }
+            });
+            assert!(yield_until(|| task.is_finished(), 1_000).await);
+            // What the future held is gone as soon as the task finished,
+            // though nobody joined it yet; the output waits in the slot.
+            assert!(future_dropped.get(), "the finished future was kept");
+            assert!(!output_dropped.get(), "the output was dropped unread");
+            assert_eq!(Handle::current().metrics().tasks_alive, 0);
+            let output = task.await.unwrap();
+            assert!(!output_dropped.get());
+            drop(output);
+            assert!(output_dropped.get());
+        });
+    });
+}
+
+#[test]
 fn dropping_a_join_handle_detaches_the_task() {
     with_deadline(LIMIT, || {
         let rt = Runtime::new().unwrap();
