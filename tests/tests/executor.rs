@@ -722,6 +722,51 @@ fn handle_spawn_from_another_thread_wakes_a_parked_runtime() {
     });
 }
 
+#[test]
+fn a_task_woken_400000_times_from_four_threads_is_queued_and_polled_once() {
+    const THREADS: usize = 4;
+    const WAKES: usize = 100_000;
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        let polls = Rc::new(Cell::new(0u32));
+        let (waker_tx, waker_rx) = mpsc::channel();
+        let task = rt.spawn({
+            let polls = Rc::clone(&polls);
+            poll_fn(move |cx| {
+                polls.set(polls.get() + 1);
+                match polls.get() {
+                    1 => {
+                        waker_tx.send(cx.waker().clone()).unwrap();
+                        Poll::Pending
+                    }
+                    _ => Poll::Ready(()),
+                }
+            })
+        });
+        rt.block_on(yield_now());
+        let waker = waker_rx.recv().unwrap();
+        let before = rt.handle().metrics().remote_wakes;
+        // The storm hits while no `block_on` runs, so the task cannot be
+        // polled in between: the first wake queues it, and every later one
+        // must see it queued already.
+        let storm: Vec<_> = (0..THREADS)
+            .map(|_| {
+                let waker = waker.clone();
+                thread::spawn(move || {
+                    for _ in 0..WAKES {
+                        waker.wake_by_ref();
+                    }
+                })
+            })
+            .collect();
+        storm.into_iter().for_each(|thread| thread.join().unwrap());
+        let pushes = rt.handle().metrics().remote_wakes - before;
+        assert_eq!(pushes, 1, "the task was queued {pushes} times");
+        rt.block_on(task).unwrap();
+        assert_eq!(polls.get(), 2, "polled again once, and only once");
+    });
+}
+
 /// A future that, `times` times, has another thread wake it *during* its
 /// own poll (the thread is joined before the poll returns `Pending`), so a
 /// runtime that forgets a wake arriving mid-poll never polls it again.
