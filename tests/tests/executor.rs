@@ -996,6 +996,56 @@ fn a_task_that_is_always_ready_does_not_starve_remote_wakes_or_timers() {
 }
 
 #[test]
+fn a_task_whose_socket_never_blocks_does_not_starve_another_sockets_readiness() {
+    // Bounded: without the cooperative budget the sender never returns
+    // `Pending` once it sends, so it would give up after this many sends.
+    const GIVE_UP_AFTER: u64 = 1_000_000;
+    with_deadline(Duration::from_secs(120), || {
+        eddy::run(async {
+            let receiver = eddy::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let receiver_addr = receiver.local_addr().unwrap();
+            let stop = Rc::new(Cell::new(false));
+            // Parked on its socket before the sender starts.
+            let receiving = eddy::spawn({
+                let stop = Rc::clone(&stop);
+                async move {
+                    let mut buf = [0u8; 8];
+                    let (len, _) = receiver.recv_from(&mut buf).await.unwrap();
+                    stop.set(true);
+                    buf[..len].to_vec()
+                }
+            });
+            // Never read: a full sink drops datagrams, so a send to it
+            // always succeeds at once.
+            let sink = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let sink_addr = sink.local_addr().unwrap();
+            let sender = eddy::spawn(async move {
+                let socket = eddy::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+                let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+                let mut sends = 0u64;
+                while !stop.get() && sends < GIVE_UP_AFTER {
+                    let _ = socket.send_to(b"x", sink_addr).await;
+                    sends += 1;
+                    if sends == 1_000 {
+                        // Well into the loop: from here on the receive
+                        // needs a driver turn that only a yield of this
+                        // task can let happen.
+                        peer.send_to(b"ping", receiver_addr).unwrap();
+                    }
+                }
+                sends
+            });
+            assert_eq!(receiving.await.unwrap(), b"ping");
+            let sends = sender.await.unwrap();
+            assert!(
+                sends < GIVE_UP_AFTER,
+                "the always-ready sender starved the other socket"
+            );
+        });
+    });
+}
+
+#[test]
 fn yield_now_in_a_loop_does_not_starve_wakes_and_spawns_from_other_threads() {
     // Bounded: if remote work starves, the spinner gives up after this many
     // yields and the assertion fails instead of the test hanging.
