@@ -14,6 +14,12 @@ use crate::runtime::context;
 /// resolves to its output. A panic in the task is caught and reported
 /// through the handle; the runtime keeps running.
 ///
+/// Called while the runtime shuts down (from the `Drop` of one of its
+/// futures), it refuses the task: the future is dropped before `spawn`
+/// returns, and the handle resolves to a cancelled
+/// [`JoinError`](crate::task::JoinError). So a future whose `Drop` always
+/// spawns another like itself recurses there until the stack overflows.
+///
 /// ```
 /// use std::rc::Rc;
 ///
