@@ -2054,7 +2054,10 @@ impl Drop for PanicsOnDropWithAPanickingPayload {
 }
 
 /// Panics when polled; its drop then panics with a payload that panics.
-struct PanicsInPollThenInDrop(#[allow(dead_code)] PanicsOnDropWithAPanickingPayload);
+struct PanicsInPollThenInDrop {
+    /// Dropped with the future, after the poll panicked.
+    _bomb: PanicsOnDropWithAPanickingPayload,
+}
 
 impl Future for PanicsInPollThenInDrop {
     type Output = ();
@@ -2084,9 +2087,11 @@ fn a_task_whose_poll_and_drop_both_panic_with_a_panicking_payload_is_one_panicke
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             rt.block_on(async {
                 let dropped_in_poll = PanicsOnDropWithAPanickingPayload;
-                let error = eddy::spawn(PanicsInPollThenInDrop(dropped_in_poll))
-                    .await
-                    .expect_err("the task panicked");
+                let error = eddy::spawn(PanicsInPollThenInDrop {
+                    _bomb: dropped_in_poll,
+                })
+                .await
+                .expect_err("the task panicked");
                 assert_eq!(
                     panic_message(&*error.into_panic()),
                     "the poll panics on purpose"
