@@ -4,7 +4,9 @@ use std::fmt;
 use std::io;
 use std::task::{Context, Poll, ready};
 
-use eddy_registration::{Direction, Interest, Ready, ReadyEvent, ScheduledIo, shutdown_error};
+use eddy_registration::{
+    Direction, Interest, Ready, ReadyEvent, ScheduledIo, Tick, shutdown_error,
+};
 
 use crate::handle::Handle;
 use crate::loom::Arc;
@@ -86,6 +88,26 @@ impl Registration {
             return Poll::Ready(Err(shutdown_error()));
         }
         Poll::Ready(Ok(event))
+    }
+
+    /// Records that the owner shut its own write side down: sets
+    /// `WRITE_CLOSED` as an event would, and wakes every write waiter.
+    ///
+    /// From then on a write does not wait for readiness: it makes its
+    /// syscall, which fails at once (`EPIPE`). The kernel's word alone is
+    /// not enough: a Unix socket reports no event for its own shutdown, so
+    /// with its send buffer full, a write after the shutdown (or one already
+    /// waiting) waited until the peer read, forever if it never did.
+    ///
+    /// `#[inline]` so that it is compiled where it is used, not here: as a
+    /// second caller of `ScheduledIo::wake` in this crate it stopped the
+    /// compiler from inlining the event dispatch into `Driver::turn`, which
+    /// cost an echo round trip 4 instructions (844 -> 848).
+    #[inline]
+    pub fn close_write(&self) {
+        self.shared
+            .set_readiness(Tick::Set, |ready| ready | Ready::WRITE_CLOSED);
+        self.shared.wake(Ready::WRITE_CLOSED);
     }
 
     /// Waits until any readiness in `interest` is set.

@@ -6,12 +6,13 @@ mod support;
 
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use eddy_io_driver::{Driver, Registration};
 use eddy_registration::{Direction, Interest};
 use support::drive::{drive, poll_once, turn_until_event};
+use support::flag_waker::FlagWaker;
 use support::net::tcp_pair;
 
 fn driver() -> Driver {
@@ -257,4 +258,27 @@ fn readiness_future_resolves_when_the_peer_writes() {
     client.write_all(b"z").unwrap();
     let event = drive(&mut driver, |cx| fut.as_mut().poll(cx)).unwrap();
     assert!(event.ready.is_readable());
+}
+
+#[test]
+fn close_write_wakes_a_waiting_writer_with_write_closed_and_no_driver_turn() {
+    let driver = driver();
+    let (mut stream, _peer) = mio::net::UnixStream::pair().unwrap();
+    let reg = Registration::new(&mut stream, Interest::WRITABLE, driver.handle()).unwrap();
+    // No turn yet, so no event: the writer parks.
+    let (flag, waker) = FlagWaker::new();
+    let mut cx = Context::from_waker(&waker);
+    assert!(reg.poll_write_ready(&mut cx).is_pending());
+
+    reg.close_write();
+    assert!(flag.take_woken(), "the waiting writer was not woken");
+    let Poll::Ready(event) = reg.poll_write_ready(&mut cx) else {
+        panic!("still waiting after close_write");
+    };
+    let event = event.unwrap();
+    assert!(event.ready.is_write_closed(), "{:?}", event.ready);
+    assert!(
+        poll_once(|cx| reg.poll_read_ready(cx)).is_pending(),
+        "closing the write side made the read side ready"
+    );
 }
