@@ -39,7 +39,7 @@
 //! Every test is bounded by [`with_deadline`]; none asserts a duration.
 #![cfg(unix)]
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::future::poll_fn;
 use std::io::{self, IoSlice, Write};
 use std::net::Shutdown;
@@ -56,7 +56,9 @@ use eddy::net::{UnixDatagram, UnixListener, UnixStream};
 use eddy_tests::child_process::{
     assert_child_survived_sigpipe, child_role, restore_default_sigpipe, run_child,
 };
-use eddy_tests::{assert_no_runtime_error, count_polls, run_bounded, socket_type, with_deadline};
+use eddy_tests::{
+    assert_no_runtime_error, count_polls, run_bounded, socket_type, with_deadline, woken_within,
+};
 
 /// A hang detector, never reached when things work.
 const LIMIT: Duration = Duration::from_secs(30);
@@ -425,6 +427,59 @@ fn writing_after_shutting_down_the_write_side_fails_at_once_even_with_a_full_buf
             .await,
             "poll_write_vectored",
         );
+    });
+}
+
+#[test]
+fn a_write_waiting_on_a_full_buffer_is_woken_by_the_streams_own_shutdown() {
+    run_bounded(LIMIT, || async {
+        let wait = LIMIT / 4;
+        // Two streams with full send buffers and peers that never read: one
+        // with a write parked in its writer slot, one with `writable()`
+        // parked in its waiter list. The kernel sends no event for a Unix
+        // socket's own shutdown, so only eddy can wake them.
+        let (writing, _peer) = UnixStream::pair().expect("pair");
+        fill_send_buffer(&writing).await;
+        let (waiting, _other_peer) = UnixStream::pair().expect("pair");
+        fill_send_buffer(&waiting).await;
+        let writing = Rc::new(RefCell::new(writing));
+        let waiting = Rc::new(waiting);
+
+        let writer = eddy::spawn({
+            let writing = writing.clone();
+            // Borrowed only for each poll, so the shutdown below can
+            // borrow the stream while the write waits.
+            async move {
+                poll_fn(|cx| Pin::new(&mut *writing.borrow_mut()).poll_write(cx, b"late")).await
+            }
+        });
+        let waiter = eddy::spawn({
+            let waiting = waiting.clone();
+            async move { waiting.writable().await }
+        });
+        // Let both park.
+        eddy::task::yield_now().await;
+        assert!(
+            !writer.is_finished() && !waiter.is_finished(),
+            "a full buffer is not writable"
+        );
+
+        writing
+            .borrow()
+            .shutdown(Shutdown::Write)
+            .expect("shutdown");
+        waiting.shutdown(Shutdown::Write).expect("shutdown");
+        let written = woken_within(wait, writer)
+            .await
+            .expect("the waiting write was never woken")
+            .expect("writer task");
+        let error = written.expect_err("a write after shutdown");
+        assert_eq!(error.kind(), io::ErrorKind::BrokenPipe, "{error}");
+        woken_within(wait, waiter)
+            .await
+            .expect("the waiting writable() was never woken")
+            .expect("waiter task")
+            .expect("writable");
     });
 }
 

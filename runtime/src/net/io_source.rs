@@ -4,7 +4,6 @@
 use std::io;
 use std::ops::Deref;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, ready};
 
 use eddy_io_driver::{Handle, Registration};
@@ -31,15 +30,6 @@ pub struct IoSource<E: mio::event::Source> {
     fd: RawFd,
     /// Where the driver records this socket's readiness.
     registration: Registration,
-    /// Set once eddy has shut the write side down (`shutdown`,
-    /// `poll_close`): from then on a write that would wait for readiness
-    /// makes its syscall instead, which fails at once with `EPIPE`. A Unix
-    /// socket reports no event for its own shutdown, so with its send
-    /// buffer full, a write after the shutdown waited until the peer read,
-    /// forever if it never did. (On a Unix socket, a write already waiting
-    /// when another task shuts the side down still waits: nothing wakes
-    /// it. TCP reports its own shutdown as writable.)
-    write_shut_down: AtomicBool,
 }
 
 impl<E: mio::event::Source> IoSource<E> {
@@ -68,7 +58,6 @@ impl<E: mio::event::Source> IoSource<E> {
             fd,
             io: Some(io),
             registration,
-            write_shut_down: AtomicBool::new(false),
         })
     }
 
@@ -181,30 +170,11 @@ impl<E: mio::event::Source> IoSource<E> {
         Ok(())
     }
 
-    /// Records that the write side was shut down (see `write_shut_down`).
+    /// Records that eddy shut the write side down, so that writes, waiting
+    /// or later, fail at once instead of waiting for readiness (see
+    /// `Registration::close_write`).
     pub(crate) fn mark_write_shut_down(&self) {
-        // Relaxed: the flag only lets a write ask the kernel, which knows.
-        self.write_shut_down.store(true, Ordering::Relaxed);
-    }
-
-    /// `poll_io` for a write, plus the way out of a wait that no event
-    /// would end: after the write side was shut down, the syscall answers.
-    fn poll_write_with(
-        &self,
-        cx: &mut Context<'_>,
-        mut write: impl FnMut() -> io::Result<usize>,
-    ) -> Poll<io::Result<usize>> {
-        // The budget first and apart: a `Pending` for a spent budget must
-        // stay one, or a loop retrying a failed write would never yield.
-        ready!(coop::poll_proceed(cx));
-        let polled = self.registration.poll_io(cx, Direction::Write, &mut write);
-        if polled.is_pending() && self.write_shut_down.load(Ordering::Relaxed) {
-            match write() {
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
-                done => return Poll::Ready(done),
-            }
-        }
-        polled
+        self.registration.close_write();
     }
 
     /// Writes `buf` to a byte stream (`send` without `SIGPIPE`).
@@ -217,7 +187,7 @@ impl<E: mio::event::Source> IoSource<E> {
         E: AsFd,
     {
         let fd = self.fd();
-        self.poll_write_with(cx, || sys::send(fd, buf))
+        self.poll_io(cx, Direction::Write, || sys::send(fd, buf))
     }
 
     /// Writes `bufs` to a byte stream with one `sendmsg` (without
@@ -231,7 +201,7 @@ impl<E: mio::event::Source> IoSource<E> {
         E: AsFd,
     {
         let fd = self.fd();
-        self.poll_write_with(cx, || sys::send_vectored(fd, bufs))
+        self.poll_io(cx, Direction::Write, || sys::send_vectored(fd, bufs))
     }
 
     /// Reads from a byte stream into `buf` now if it is known to be
@@ -252,17 +222,7 @@ impl<E: mio::event::Source> IoSource<E> {
         E: AsFd,
     {
         let fd = self.fd();
-        match self.try_io(Interest::WRITABLE, || sys::send(fd, buf)) {
-            // Not known to be writable, but shut down: the kernel answers
-            // (`EPIPE`), where readiness might never come.
-            Err(error)
-                if error.kind() == io::ErrorKind::WouldBlock
-                    && self.write_shut_down.load(Ordering::Relaxed) =>
-            {
-                sys::send(fd, buf)
-            }
-            result => result,
-        }
+        self.try_io(Interest::WRITABLE, || sys::send(fd, buf))
     }
 
     /// Runs `f` now if `interest` is ready, else `WouldBlock` (`try_*`).
@@ -274,13 +234,8 @@ impl<E: mio::event::Source> IoSource<E> {
         self.registration.try_io(interest, f)
     }
 
-    /// Waits until any readiness in `interest` is set; at once for
-    /// `WRITABLE` after the write side was shut down (a write fails now,
-    /// and a Unix socket would bring no event).
+    /// Waits until any readiness in `interest` is set.
     pub(crate) async fn ready(&self, interest: Interest) -> io::Result<()> {
-        if interest.is_writable() && self.write_shut_down.load(Ordering::Relaxed) {
-            return Ok(());
-        }
         self.registration.readiness(interest).await.map(drop)
     }
 
