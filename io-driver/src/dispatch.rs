@@ -1,9 +1,7 @@
 //! [`Dispatch`]: delivering one `epoll_wait`'s events, all of them even
 //! when a waker panics.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-
-use eddy_registration::{Tick, ptr_expose};
+use eddy_registration::{Tick, catch_quietly, ptr_expose};
 
 use crate::handle::WAKER_TOKEN;
 use crate::ready_from_mio::ready_from_event;
@@ -61,7 +59,7 @@ impl Drop for Dispatch<'_> {
         // under `catch_unwind`, since a second panic while the first one
         // unwinds would abort the process; the first goes on.
         while let Some(event) = self.events.next() {
-            let _ = catch_unwind(AssertUnwindSafe(|| self.deliver(event)));
+            catch_quietly(|| self.deliver(event));
         }
     }
 }

@@ -4,6 +4,8 @@ use std::any::Any;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
+use crate::drop_quietly;
+
 /// The first panic of a batch of calls that must all run.
 ///
 /// Waking is such a batch: a waker is foreign code (another executor's,
@@ -17,7 +19,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 /// again, so their tasks slept forever.)
 ///
 /// Each call runs under `catch_unwind`; the first payload is kept, later
-/// ones are dropped, and [`resume`](FirstPanic::resume) re-raises the kept
+/// ones are dropped (through [`drop_quietly`]: a payload's own `Drop` may
+/// panic), and [`resume`](FirstPanic::resume) re-raises the kept
 /// one once the batch is done. On the path where nothing panics a
 /// `catch_unwind` costs no instructions, only a landing pad.
 #[derive(Default)]
@@ -36,7 +39,11 @@ impl FirstPanic {
     #[inline]
     pub fn run(&mut self, f: impl FnOnce()) {
         if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
-            self.payload.get_or_insert(payload);
+            if self.payload.is_none() {
+                self.payload = Some(payload);
+            } else {
+                drop_quietly(payload);
+            }
         }
     }
 

@@ -1,8 +1,9 @@
 //! [`WakeOnDrop`]: a waker woken when it goes out of scope, also while a
 //! panic unwinds.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::task::Waker;
+
+use crate::catch_quietly;
 
 /// Wakes its waker (if any) when dropped.
 ///
@@ -37,7 +38,7 @@ impl Drop for WakeOnDrop {
         if std::thread::panicking() {
             // Another waker's panic is unwinding: a second panic here would
             // abort the process, so this one is caught and dropped.
-            let _ = catch_unwind(AssertUnwindSafe(|| waker.wake()));
+            catch_quietly(|| waker.wake());
         } else {
             waker.wake();
         }

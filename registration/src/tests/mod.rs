@@ -2,6 +2,7 @@
 //! primitives only work inside a model).
 
 mod counting_waker;
+mod quietly;
 mod readiness;
 mod registration_set;
 mod scheduled_io;

@@ -19,9 +19,9 @@
 //! Never touched by the signal handler (it takes a lock); only by hubs
 //! being made, dropped, and draining.
 
-use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
+use eddy_registration::catch_quietly;
 use futures_task::ArcWake;
 use slab::Slab;
 
@@ -63,7 +63,7 @@ pub(super) fn wake_all() {
     for hub in &hubs {
         // `Listeners` wakes all of its listeners before its first panic
         // goes on, so this only stops that panic.
-        let _ = panic::catch_unwind(AssertUnwindSafe(|| ArcWake::wake_by_ref(hub)));
+        catch_quietly(|| ArcWake::wake_by_ref(hub));
     }
     // Dropped outside the lock: the last `Arc` of a list drops the wakers
     // it holds.

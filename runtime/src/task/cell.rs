@@ -10,11 +10,10 @@ use std::ptr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use eddy_registration::drop_quietly;
 use futures_task::{ArcWake, waker_ref};
 
-use super::{
-    Header, JoinError, JoinSlot, JoinTarget, RunOutcome, Runnable, UninitTask, drop_quietly,
-};
+use super::{Header, JoinError, JoinSlot, JoinTarget, RunOutcome, Runnable, UninitTask};
 use crate::runtime::Shared;
 
 /// A task. The run queue, the slab, every waker and the `JoinHandle` hold

@@ -3,7 +3,9 @@
 use crate::loom::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use super::{JoinError, drop_quietly};
+use eddy_registration::drop_quietly;
+
+use super::JoinError;
 
 /// The meeting point of a task and its `JoinHandle`, which may be on
 /// another thread. A plain mutex is enough: each side takes it once or twice

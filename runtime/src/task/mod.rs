@@ -8,7 +8,6 @@
 //! costs one state check and one queue push: no lookup, no extra allocation.
 
 mod cell;
-mod drop_quietly;
 mod header;
 mod join_error;
 mod join_handle;
@@ -22,7 +21,6 @@ mod uninit_task;
 mod yield_now;
 
 pub(crate) use cell::TaskCell;
-use drop_quietly::drop_quietly;
 pub(crate) use header::Header;
 pub use join_error::JoinError;
 pub use join_handle::JoinHandle;
