@@ -96,7 +96,8 @@
 //! large waiter list is handled batch by batch. A waker is foreign code and
 //! may panic: every other matching waiter is still woken, and the first
 //! panic goes on afterwards ([`FirstPanic`] for batches, and a drop guard
-//! that wakes the writer if the reader's wake unwinds).
+//! that wakes the writer if the reader's wake unwinds). A panic with
+//! nowhere to go is swallowed by [`catch_quietly`], payload and all.
 //!
 //! **Intrusive lists.** Both the registration list and the waiters lists
 //! are intrusive lists (`linked_list.rs`) whose nodes embed their own
