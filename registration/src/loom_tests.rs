@@ -7,14 +7,14 @@
 //!
 //! A limit of loom 0.7 to keep in mind when writing one (tokio-rs/loom#392):
 //! a spawned thread whose first access to an object is a load was never run,
-//! in probes of ours, in full before the main thread's first access to it: that order goes
-//! unexplored. `ScheduledIo::set_readiness` begins with a load, so in the
-//! models below "the driver's event lands before the task looks at all" is
-//! not covered by loom; it is the order in which the task simply sees the
-//! readiness, and the unit tests cover it. Every order in which the event
-//! lands after the task's first look (the ones a lost wake-up hides in) is
-//! explored: removing `park_waker`'s second look, or the wake from an
-//! event, fails these models.
+//! in probes of ours, in full before the main thread's first access to it:
+//! that order goes unexplored. `ScheduledIo::set_readiness` begins with a
+//! load, so in the models below "the driver's event lands before the task
+//! looks at all" is not covered by loom; it is the order in which the task
+//! simply sees the readiness, and the unit tests cover it. Every order in
+//! which the event lands after the task's first look (the ones a lost wake-up
+//! hides in) is explored: removing `park_waker`'s second look, or the wake
+//! from an event, fails these models.
 
 use std::future::Future;
 use std::future::poll_fn;
