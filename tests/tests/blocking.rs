@@ -10,7 +10,7 @@
 //! timing; every test runs under `with_deadline`, so a missing rendezvous
 //! fails instead of hanging.
 
-use std::future::pending;
+use std::future::{Future, pending};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, mpsc};
 use std::thread;
@@ -391,6 +391,86 @@ fn a_queued_job_whose_captures_panic_when_dropped_after_abort_does_not_lose_a_po
             // and must still be there, counted, for the next job.
             let third = spawn_blocking(|| 7);
             assert_eq!(third.await.unwrap(), 7);
+        });
+    });
+}
+
+/// A panic payload (`panic_any` takes any type) that panics again when it
+/// is dropped.
+struct PayloadThatPanicsOnDrop;
+
+impl Drop for PayloadThatPanicsOnDrop {
+    fn drop(&mut self) {
+        if !thread::panicking() {
+            panic!("the payload's drop panics on purpose");
+        }
+    }
+}
+
+/// Panics when dropped, with a [`PayloadThatPanicsOnDrop`].
+struct PanicsOnDropWithAPanickingPayload;
+
+impl Drop for PanicsOnDropWithAPanickingPayload {
+    fn drop(&mut self) {
+        if !thread::panicking() {
+            std::panic::panic_any(PayloadThatPanicsOnDrop);
+        }
+    }
+}
+
+#[test]
+fn aborting_a_queued_job_whose_capture_panics_with_a_panicking_payload_returns() {
+    with_deadline(LIMIT, || {
+        let rt = Builder::new().max_blocking_threads(1).build().unwrap();
+        rt.block_on(async {
+            let (release, released) = mpsc::channel::<()>();
+            let busy = spawn_blocking(move || released.recv().is_ok());
+            let capture = PanicsOnDropWithAPanickingPayload;
+            let queued = spawn_blocking(move || drop(capture));
+            // The capture's panic is caught; before eddy-registration's
+            // `drop_quietly` its payload was dropped outside the catch, and
+            // that payload's own panic came out of `abort`.
+            queued.abort();
+            assert!(queued.await.unwrap_err().is_cancelled());
+            release.send(()).unwrap();
+            assert!(busy.await.unwrap());
+        });
+    });
+}
+
+/// A foreign waker that panics when woken, with a payload that panics
+/// again when dropped.
+struct WakerThatPanicsWithAPanickingPayload;
+
+impl std::task::Wake for WakerThatPanicsWithAPanickingPayload {
+    fn wake(self: Arc<Self>) {
+        std::panic::panic_any(PayloadThatPanicsOnDrop);
+    }
+}
+
+#[test]
+fn a_handle_waker_panicking_with_a_panicking_payload_does_not_lose_a_pool_thread() {
+    with_deadline(LIMIT, || {
+        let rt = Builder::new().max_blocking_threads(1).build().unwrap();
+        rt.block_on(async {
+            let (release, released) = mpsc::channel::<()>();
+            let mut job = spawn_blocking(move || released.recv().is_ok());
+            // The handle waits with a waker that panics when the pool
+            // thread wakes it at the job's end.
+            let waker = std::task::Waker::from(Arc::new(WakerThatPanicsWithAPanickingPayload));
+            let polled =
+                std::pin::Pin::new(&mut job).poll(&mut std::task::Context::from_waker(&waker));
+            assert!(polled.is_pending());
+            release.send(()).unwrap();
+            while !job.is_finished() {
+                yield_now().await;
+            }
+            assert!(job.await.unwrap());
+            // The worker caught the waker's panic. Before `catch_quietly`
+            // the payload's own panic then ended the thread without
+            // counting it out, and with the one thread the pool may have
+            // "alive", this job waited for it forever.
+            assert_eq!(spawn_blocking(|| 7).await.unwrap(), 7);
         });
     });
 }

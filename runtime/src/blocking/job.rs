@@ -5,6 +5,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
+use eddy_registration::drop_quietly;
+
 use crate::task::{JoinError, JoinSlot, JoinTarget};
 
 /// The closure `spawn_blocking` was given.
@@ -83,9 +85,9 @@ impl<T: Send> JoinTarget<T> for BlockingJob<T> {
             .is_ok();
         if aborted {
             // Dropped here, on the aborting thread; a panicking capture is
-            // the closure's problem, not the caller's.
-            let work = self.take_work();
-            let _ = catch_unwind(AssertUnwindSafe(move || drop(work)));
+            // the closure's problem, not the caller's (payload included:
+            // one whose own `Drop` panicked came out of `abort`).
+            drop_quietly(self.take_work());
             self.slot.complete(Err(JoinError::cancelled()));
         }
     }

@@ -2,9 +2,10 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
+
+use eddy_registration::catch_quietly;
 
 /// A unit of blocking work, already wrapped to report its own outcome.
 type Job = Box<dyn FnOnce() + Send>;
@@ -141,8 +142,10 @@ impl Inner {
                 // aborted job's captures, or waking the handle's waker, may
                 // panic too. Unwinding out of here would kill the thread
                 // without counting it out, and the pool would wait forever
-                // for a thread that no longer exists.
-                let _ = catch_unwind(AssertUnwindSafe(job));
+                // for a thread that no longer exists. Quietly: a caught
+                // payload is any type, and one whose own `Drop` panics got
+                // out of a plain `catch_unwind` all the same.
+                catch_quietly(job);
                 state = self.lock();
                 continue;
             }
