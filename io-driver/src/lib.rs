@@ -36,7 +36,9 @@
 //!   need: the mio registry, the registration set with its lock, and a
 //!   `mio::Waker` to unpark the driver from other threads.
 //! * [`Registration`] is what a socket type holds: its `ScheduledIo` and a
-//!   `Handle`, with the poll helpers that retry on `WouldBlock`.
+//!   `Handle`, with the poll helpers that retry on `WouldBlock`. Its
+//!   `close_write` is the one readiness not from an event: the socket
+//!   type's own write shutdown, which a Unix socket never reports.
 //! * [`TurnStats`] tells the runtime what a turn did.
 //!
 //! # A turn, step by step

@@ -99,6 +99,13 @@ impl Registration {
     /// with its send buffer full, a write after the shutdown (or one already
     /// waiting) waited until the peer read, forever if it never did.
     ///
+    /// Like an event it bumps the readiness tick, from whatever thread
+    /// shuts down. A clear from a snapshot taken before (a reader's after a
+    /// short read, say) is then refused: its task makes one more syscall,
+    /// which says `WouldBlock` and clears, and loses nothing. The read
+    /// side never sees the bit (`WRITE_CLOSED` is in no read mask), and a
+    /// `SHUTDOWN` bit set by the driver stays set.
+    ///
     /// `#[inline]` so that it is compiled where it is used, not here: as a
     /// second caller of `ScheduledIo::wake` in this crate it stopped the
     /// compiler from inlining the event dispatch into `Driver::turn`, which

@@ -70,7 +70,9 @@
 //! `AtomicUsize` in each `ScheduledIo`: the ready bits, a tick and a shutdown
 //! bit (the table is in `scheduled_io.rs`). A poll of a ready resource is one
 //! load; the driver updates it with a compare-and-swap loop. The tick counts
-//! driver events for the resource. A task that found readiness stale hands
+//! driver events for the resource (and the owner's own write shutdown,
+//! which `Registration::close_write` records as an event from whatever
+//! thread shuts down). A task that found readiness stale hands
 //! back the `ReadyEvent` it acted on, and `clear_readiness` clears only if the
 //! tick is unchanged, so an event that arrived between the task's snapshot
 //! and its clear is never erased. The *whole* stored tick is compared (up to

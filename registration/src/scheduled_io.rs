@@ -35,8 +35,9 @@ use crate::{Direction, FirstPanic, Interest, Ready, ReadyEvent, Tick, ptr_expose
 //  field | shutdown | tick (15 bits) | ready (`Ready`)
 // ```
 //
-// `ready` holds the `Ready` bits; `tick` counts driver events (`Tick::Set`)
-// for this resource and wraps at `TICK_MAX`; `shutdown` is set once, by
+// `ready` holds the `Ready` bits; `tick` counts driver events (`Tick::Set`,
+// which also records an owner's own write shutdown) for this resource and
+// wraps at `TICK_MAX`; `shutdown` is set once, by
 // `shutdown`, and never cleared.
 
 /// Bits 0-15: the `Ready` set.
@@ -118,7 +119,8 @@ impl ScheduledIo {
 
     /// Updates the ready bits with `f`.
     ///
-    /// With `Tick::Set` (a driver event) the tick is bumped. With
+    /// With `Tick::Set` (a driver event, or one recorded from another
+    /// thread such as the owner's write shutdown) the tick is bumped. With
     /// `Tick::Clear(t)` nothing happens and `false` is returned unless the
     /// stored tick is still exactly `t`: an event arrived after the caller
     /// took its snapshot, and clearing now would erase readiness the caller
