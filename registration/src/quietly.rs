@@ -19,13 +19,26 @@ pub fn catch_quietly(f: impl FnOnce()) {
 /// Drops `value`, catching a panic in its `Drop`, and that panic's payload
 /// the same way: for values nobody will read (an output whose handle is
 /// gone, the second panic of a task that already has one to report, a
-/// payload already caught). A payload that panics when dropped a second
-/// time is leaked, for there is no way left to drop it that cannot unwind.
+/// payload already caught).
+///
+/// A payload's drop may panic in turn, with a payload of its own: the chain
+/// is dropped to its end, which is almost always one step (a `&str` or
+/// `String` message). Only past `MAX_PANIC_CHAIN` (8) links is the last
+/// payload leaked: a type whose every drop panics anew would otherwise keep
+/// this loop going forever.
 pub fn drop_quietly<T>(value: T) {
-    let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) else {
+    let Err(mut payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) else {
         return;
     };
-    if let Err(second) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
-        std::mem::forget(second);
+    for _ in 0..MAX_PANIC_CHAIN {
+        match catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+            Ok(()) => return,
+            Err(next) => payload = next,
+        }
     }
+    std::mem::forget(payload);
 }
+
+/// How many payloads in a row whose drop panics [`drop_quietly`] drops
+/// before it leaks the next one instead.
+const MAX_PANIC_CHAIN: usize = 8;
