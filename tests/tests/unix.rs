@@ -644,6 +644,41 @@ fn connecting_to_a_missing_path_fails() {
 }
 
 #[test]
+fn a_datagram_send_waiting_on_a_full_queue_is_woken_by_the_sockets_own_shutdown() {
+    run_bounded(LIMIT, || async {
+        // The peer never receives: once its queue is full, sends wait, and
+        // the kernel sends no event for the sender's own shutdown.
+        let (sender, _peer) = UnixDatagram::pair().expect("pair");
+        let datagram = [3u8; 1024];
+        let mut sent = 0;
+        loop {
+            sender.writable().await.expect("writable");
+            match sender.try_send(&datagram) {
+                Ok(_) => sent += 1,
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock && sent > 0 => break,
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                Err(error) => panic!("try_send: {error}"),
+            }
+        }
+        let sender = Rc::new(sender);
+        let waiting = eddy::spawn({
+            let sender = sender.clone();
+            async move { sender.send(b"late").await }
+        });
+        eddy::task::yield_now().await;
+        assert!(!waiting.is_finished(), "a full queue took another datagram");
+
+        sender.shutdown(Shutdown::Write).expect("shutdown");
+        let error = woken_within(LIMIT / 4, waiting)
+            .await
+            .expect("the waiting send was never woken")
+            .expect("sender task")
+            .expect_err("a send after shutdown");
+        assert_eq!(error.kind(), io::ErrorKind::BrokenPipe, "{error}");
+    });
+}
+
+#[test]
 fn a_datagram_pair_carries_datagrams_both_ways() {
     run_bounded(LIMIT, || async {
         let (a, b) = UnixDatagram::pair().expect("pair");

@@ -126,9 +126,16 @@ impl UnixDatagram {
             .try_io(Interest::READABLE, || self.source.recv_from(buf))
     }
 
-    /// Shuts down receiving, sending, or both.
+    /// Shuts down receiving, sending, or both. After `Shutdown::Write`
+    /// sends fail with `BrokenPipe`, a send already waiting included.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.source.shutdown(how)
+        self.source.shutdown(how)?;
+        if how != Shutdown::Read {
+            // The kernel sends no event for it: without this, a send waiting
+            // on the peer's full queue stayed parked.
+            self.source.mark_write_shut_down();
+        }
+        Ok(())
     }
 
     /// The local address (unnamed unless bound to a path).
