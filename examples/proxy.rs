@@ -85,6 +85,15 @@ async fn proxy(client: TcpStream, peer: SocketAddr, to: String) {
 /// Copies one direction until end-of-stream, then passes the end on.
 async fn forward(mut from: OwnedReadHalf, mut to: OwnedWriteHalf) -> io::Result<u64> {
     let copied = eddy::io::copy(&mut from, &mut to).await?;
-    to.shutdown()?;
-    Ok(copied)
+    match to.shutdown() {
+        // `to` is already gone: its peer closed without reading what we
+        // had just written, and its kernel answered those bytes with a
+        // reset. There is no end left to pass on. A client doing
+        // `echo hi | nc -q0 ...` does exactly that; talking to the server
+        // directly it is a normal close, so it is one here too, not an
+        // "ended by error: Transport endpoint is not connected".
+        Err(error) if error.kind() == io::ErrorKind::NotConnected => Ok(copied),
+        Err(error) => Err(error),
+        Ok(()) => Ok(copied),
+    }
 }

@@ -870,6 +870,35 @@ fn proxy_keeps_serving_when_the_upstream_is_unreachable() {
     }
 }
 
+#[test]
+fn proxy_reports_a_client_that_closes_without_reading_the_reply_as_closed() {
+    // An upstream that answers only once the request has ended, so the
+    // reply always reaches a client that has already closed: its kernel
+    // answers with a reset, and passing the end-of-stream on to it then
+    // fails with ENOTCONN, which used to be reported as the proxy's error.
+    let upstream = TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream_addr = upstream.local_addr().unwrap().to_string();
+    thread::spawn(move || {
+        for stream in upstream.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = Vec::new();
+            let _ = stream.read_to_end(&mut request);
+            let _ = stream.write_all(&request);
+        }
+    });
+    let (mut proxy, addr) = Example::serve("proxy", &["--to", &upstream_addr]);
+
+    let mut client = connect(addr);
+    client.write_all(b"hello").unwrap();
+    drop(client);
+
+    let line = proxy.line_starting("127.0.0.1:");
+    assert!(
+        line.ends_with("closed, 5 bytes up, 5 bytes down"),
+        "{line:?}"
+    );
+}
+
 // ------------------------------------------------------ timers, embed
 
 #[test]
