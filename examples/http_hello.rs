@@ -182,20 +182,27 @@ fn parse_request(buf: &[u8]) -> Result<Option<Request>, Refusal> {
     const BAD: Refusal = Refusal {
         status: "400 Bad Request",
     };
+    const TOO_LARGE: Refusal = Refusal {
+        status: "431 Request Header Fields Too Large",
+    };
     let Some(head_len) = find_head_end(buf) else {
         if buf.len() > MAX_HEAD {
-            return Err(Refusal {
-                status: "431 Request Header Fields Too Large",
-            });
+            return Err(TOO_LARGE);
         }
         return Ok(None);
     };
+    // Checked again on a complete head: one that ends in the read that
+    // takes the buffer past MAX_HEAD (up to a read's worth longer) was
+    // served otherwise.
+    if head_len > MAX_HEAD {
+        return Err(TOO_LARGE);
+    }
     let head = std::str::from_utf8(&buf[..head_len]).map_err(|_| BAD)?;
     let mut lines = head.split("\r\n");
     let (method, target, version) = parse_request_line(lines.next().unwrap_or(""))?;
 
     let mut keep_alive = version == "HTTP/1.1";
-    let mut body_len = 0;
+    let mut body_len = None;
     for line in lines.take_while(|line| !line.is_empty()) {
         let (name, value) = line.split_once(':').ok_or(BAD)?;
         if name.is_empty() || !name.bytes().all(is_token_byte) {
@@ -203,7 +210,18 @@ fn parse_request(buf: &[u8]) -> Result<Option<Request>, Refusal> {
         }
         let value = value.trim();
         if name.eq_ignore_ascii_case("content-length") {
-            body_len = value.parse::<usize>().map_err(|_| BAD)?;
+            // Digits only: `parse` would also take a leading `+`.
+            if !value.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(BAD);
+            }
+            let len = value.parse::<usize>().map_err(|_| BAD)?;
+            // Two different lengths make the body's end ambiguous, and a
+            // proxy in front that picked the other one would see a
+            // different next request than we do (request smuggling).
+            if body_len.is_some_and(|earlier| earlier != len) {
+                return Err(BAD);
+            }
+            body_len = Some(len);
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             return Err(Refusal {
                 status: "501 Not Implemented",
@@ -218,6 +236,7 @@ fn parse_request(buf: &[u8]) -> Result<Option<Request>, Refusal> {
             }
         }
     }
+    let body_len = body_len.unwrap_or(0);
     if body_len > MAX_BODY {
         return Err(Refusal {
             status: "413 Content Too Large",

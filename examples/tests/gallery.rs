@@ -783,6 +783,10 @@ fn http_hello_answers_malformed_requests_with_400_and_keeps_serving() {
         "GET / HTTP/9.9\r\n\r\n",
         "GET / HTTP/1.1\r\nno colon here\r\n\r\n",
         "GET / HTTP/1.1\r\nContent-Length: lots\r\n\r\n",
+        "GET / HTTP/1.1\r\nContent-Length: +0\r\n\r\n",
+        // Which one ends the body? A proxy that picked the other length
+        // would see a different next request (request smuggling).
+        "GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 0\r\n\r\nx",
     ];
     for request in malformed {
         let (mut writer, mut reader) = http_connect(addr);
@@ -802,6 +806,24 @@ fn http_hello_answers_malformed_requests_with_400_and_keeps_serving() {
     let (mut writer, mut reader) = http_connect(addr);
     writer.write_all(GET_ROOT.as_bytes()).unwrap();
     assert_eq!(read_response(&mut reader).body, "Hello, world!\n");
+}
+
+#[test]
+fn http_hello_refuses_a_complete_head_longer_than_its_limit_with_431() {
+    let (_server, addr) = Example::serve("http_hello", &[]);
+    // 9 KiB, past the 8 KiB limit but within two reads: it used to be
+    // checked only while still incomplete, so it was served.
+    let long_header = format!("X-Filler: {}\r\n", "a".repeat(9 * 1024));
+    let (mut writer, mut reader) = http_connect(addr);
+    writer
+        .write_all(format!("GET / HTTP/1.1\r\nHost: test\r\n{long_header}\r\n").as_bytes())
+        .unwrap();
+    let response = read_response(&mut reader);
+    assert_eq!(
+        response.status,
+        "HTTP/1.1 431 Request Header Fields Too Large"
+    );
+    assert_http_closed(&mut reader);
 }
 
 // --------------------------------------------------------------- proxy
