@@ -28,11 +28,17 @@ pub async fn hello(_request: Request<Incoming>) -> Result<Response<Full<Bytes>>,
     Ok(response)
 }
 
-/// An HTTP/1 connection builder with eddy's timer: hyper's defaults
-/// (keep-alive on, 30-second header read timeout) otherwise.
+/// An HTTP/1 connection builder with eddy's timer and half-closes allowed:
+/// hyper's defaults (keep-alive on, 30-second header read timeout)
+/// otherwise.
 pub fn http1_builder() -> http1::Builder {
     let mut builder = http1::Builder::new();
     builder.timer(EddyTimer);
+    // hyper's default treats end-of-stream after a request as the client
+    // giving up and drops the response it is about to write, so
+    // `printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' | nc -N ...` (or any
+    // client that shuts down its write side, then reads) got nothing.
+    builder.half_close(true);
     builder
 }
 

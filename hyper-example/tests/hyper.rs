@@ -165,6 +165,22 @@ fn connection_close_gets_the_reply_then_end_of_stream() {
 }
 
 #[test]
+fn a_client_that_half_closes_after_its_request_still_gets_the_reply() {
+    let addr = start_server(http1_builder());
+    // Several times: without half_close(true) hyper saw the end-of-stream
+    // before writing the response nearly every time, and dropped it.
+    for _ in 0..10 {
+        let mut stream = connect(addr);
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+            .unwrap();
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        assert_hello(&read_response(&mut stream));
+        assert_eq!(read_to_eof(&mut stream).unwrap(), b"", "then the end");
+    }
+}
+
+#[test]
 fn malformed_request_gets_400_and_the_server_keeps_serving() {
     let addr = start_server(http1_builder());
     let mut bad = connect(addr);
