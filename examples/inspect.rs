@@ -27,6 +27,7 @@
 //! event loop gets its throughput.
 
 use std::io;
+use std::num::NonZeroU64;
 use std::time::Duration;
 
 use eddy::Metrics;
@@ -36,7 +37,10 @@ use futures_lite::future;
 
 fn main() -> io::Result<()> {
     let addr: String = flag("addr", "127.0.0.1:7883".to_string());
-    let every = Duration::from_millis(flag("every-ms", 1000));
+    // Non-zero: an interval of 0 ms would panic; `flag` refuses 0 with a
+    // usage message instead.
+    let every_ms: NonZeroU64 = flag("every-ms", const { NonZeroU64::new(1000).unwrap() });
+    let every = Duration::from_millis(every_ms.get());
     eddy::run(serve(addr, every))
 }
 

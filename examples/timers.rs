@@ -14,6 +14,7 @@
 
 use std::future::pending;
 use std::io;
+use std::num::NonZeroU64;
 use std::time::{Duration, Instant};
 
 use eddy::time::{self, MissedTickBehavior};
@@ -25,7 +26,10 @@ use eddy_examples::flag;
 const STALL_HALF_PERIODS: u32 = 7;
 
 fn main() -> io::Result<()> {
-    let period = Duration::from_millis(flag("period-ms", 20));
+    // Non-zero: an interval of 0 ms would panic; `flag` refuses 0 with a
+    // usage message instead.
+    let period_ms: NonZeroU64 = flag("period-ms", const { NonZeroU64::new(20).unwrap() });
+    let period = Duration::from_millis(period_ms.get());
     eddy::run(async {
         sleeping().await;
         timeouts().await;

@@ -144,6 +144,21 @@ impl Example {
 }
 
 impl Example {
+    /// Waits for the process to exit on its own (it must close its stdout
+    /// within the patience) and returns its exit code.
+    fn exit_code(mut self) -> Option<i32> {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stdout.recv_timeout(left) {
+                Ok(line) => self.seen.push(line),
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(e) => panic!("example did not exit ({e}); saw {:#?}", self.seen),
+            }
+        }
+        self.child.wait().expect("wait").code()
+    }
+
     /// The process id, for reading its `/proc` entries.
     #[cfg(target_os = "linux")]
     fn pid(&self) -> u32 {
@@ -940,6 +955,19 @@ fn timers_runs_sleep_timeout_interval_and_each_missed_tick_behavior() {
             output.iter().any(|line| line.starts_with(prefix)),
             "no line starting with {prefix:?} in {output:#?}"
         );
+    }
+}
+
+#[test]
+fn timers_and_inspect_refuse_a_zero_period_with_a_usage_error() {
+    // An interval of 0 ms panics; inspect's printer used to die of it in
+    // its task and leave the server running without a word.
+    for (name, args) in [
+        ("timers", &["--period-ms", "0"][..]),
+        ("inspect", &["--addr", "127.0.0.1:0", "--every-ms", "0"]),
+    ] {
+        let code = Example::start(name, args).exit_code();
+        assert_eq!(code, Some(2), "{name} {args:?}");
     }
 }
 
