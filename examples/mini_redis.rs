@@ -15,7 +15,8 @@
 //! redis-benchmark -t ping,set,get,incr -P 16 -q    # pipelined load
 //! ```
 //!
-//! or without them: `printf 'PING\r\n' | nc 127.0.0.1 6379`.
+//! or without them: `printf 'PING\r\nQUIT\r\n' | nc 127.0.0.1 6379` (the
+//! QUIT closes the connection, so `nc` exits instead of waiting for more).
 //!
 //! Commands: PING [msg], ECHO msg, SET key value [EX seconds | PX millis],
 //! GET key, DEL key..., EXISTS key..., INCR key, QUIT; plus just enough of
