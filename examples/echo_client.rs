@@ -20,8 +20,22 @@ fn main() -> io::Result<()> {
     let messages: usize = flag("messages", 10_000);
     let size: usize = flag("size", 64);
 
+    // Room for every sample up front, so the vector never reallocates (and
+    // copies) in the middle of the measurement. Asked for fallibly: a
+    // mistyped count is an error message, not an overflow panic or an
+    // allocation abort.
+    let mut samples = Vec::new();
+    connections
+        .checked_mul(messages)
+        .and_then(|total| samples.try_reserve_exact(total).ok())
+        .ok_or_else(|| {
+            io::Error::other(format!(
+                "{connections} connections x {messages} messages: too many latencies to record"
+            ))
+        })?;
+
     eddy::run(async move {
-        let latencies = Rc::new(RefCell::new(Vec::with_capacity(connections * messages)));
+        let latencies = Rc::new(RefCell::new(samples));
         let started = Instant::now();
         let mut clients = Vec::with_capacity(connections);
         for _ in 0..connections {

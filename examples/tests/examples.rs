@@ -246,6 +246,25 @@ fn echo_with_an_unusable_address_exits_with_an_error_instead_of_panicking() {
 }
 
 #[test]
+fn echo_client_with_more_round_trips_than_it_can_record_exits_with_an_error_instead_of_panicking() {
+    // 10^18 latencies (16 EB: more than any allocation may be, whatever
+    // the machine's overcommit policy) used to abort the allocation, and
+    // 2 x 10^10 x 10^11 to overflow the multiplication, both before any
+    // connection was made: no server needed.
+    for (connections, messages) in [("2", "500000000000000000"), ("20000000000", "100000000000")] {
+        let output = Command::new(example("echo_client"))
+            .args(["--addr", "127.0.0.1:1", "--connections", connections])
+            .args(["--messages", messages])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run the echo_client example");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("too many latencies to record"), "{stderr}");
+    }
+}
+
+#[test]
 fn echo_client_against_the_echo_example_reports_round_trips_per_second() {
     let (echo, addr) = start_echo();
     let mut client = Running::start(
