@@ -14,7 +14,8 @@
 //! closes. Request bodies (`Content-Length`) are read and ignored; chunked
 //! request bodies are refused with 501. HTTP/1.1 connections stay open
 //! until the client sends `Connection: close` (HTTP/1.0 ones close unless
-//! it sends `Connection: keep-alive`), or stay idle for [`IDLE`].
+//! it sends `Connection: keep-alive`), or stay idle for [`IDLE`]
+//! (sending nothing, or reading none of the responses).
 //!
 //! How it works: each connection reads into a buffer, answers *every*
 //! complete request in it (a client may pipeline several in one write),
@@ -33,7 +34,8 @@ const MAX_HEAD: usize = 8 * 1024;
 /// The largest request body accepted (and thrown away).
 const MAX_BODY: usize = 1024 * 1024;
 
-/// How long a connection may sit idle (between or inside requests).
+/// How long a connection may sit idle: no bytes from the client (between
+/// or inside requests), or none of a response taken by it.
 const IDLE: Duration = Duration::from_secs(30);
 
 /// How much to read per `read` call.
@@ -133,7 +135,12 @@ async fn serve_requests(stream: &mut TcpStream) -> io::Result<bool> {
             }
         }
         input.drain(..consumed);
-        stream.write_all(&output).await?;
+        // Bounded too: a client that pipelines requests but never reads
+        // the responses would otherwise hold its connection forever.
+        match eddy::time::timeout(IDLE, stream.write_all(&output)).await {
+            Ok(result) => result?,
+            Err(_stalled) => return Ok(false),
+        }
         output.clear();
         if close {
             return Ok(true);
