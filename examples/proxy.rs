@@ -17,10 +17,14 @@
 //! direction ends and shuts down the write side of the other connection,
 //! so the half-close travels through the proxy: a client that sends a
 //! request and then `shutdown(Write)` still gets the whole answer. An
-//! error in either direction ends both.
+//! error in either direction ends both. `--to` is resolved once, at
+//! start-up, off the runtime thread (`eddy::net::lookup_host`): a host name
+//! handed to `connect` would be looked up on the runtime thread for every
+//! client, and a slow DNS answer would stall every other connection.
 
 use std::io;
 use std::net::SocketAddr;
+use std::rc::Rc;
 
 use eddy::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use eddy::net::{TcpListener, TcpStream};
@@ -35,6 +39,9 @@ fn main() -> io::Result<()> {
 
 async fn serve(listen: String, to: String) -> io::Result<()> {
     let listener = TcpListener::bind(&listen).await?;
+    // An unusable `--to` (no port, no such host) is an error now, not a
+    // failure for each client later.
+    let upstream: Rc<[SocketAddr]> = eddy::net::lookup_host(to.clone()).await?.collect();
     let local = listener.local_addr()?;
     let interrupted = eddy_examples::ctrl_c()?;
     println!("listening on {local}, forwarding to {to}");
@@ -47,7 +54,7 @@ async fn serve(listen: String, to: String) -> io::Result<()> {
         loop {
             match listener.accept().await {
                 Ok((client, peer)) => {
-                    eddy::spawn(proxy(client, peer, to.clone()));
+                    eddy::spawn(proxy(client, peer, to.clone(), upstream.clone()));
                 }
                 Err(error) => eprintln!("accept failed: {error}"),
             }
@@ -58,9 +65,10 @@ async fn serve(listen: String, to: String) -> io::Result<()> {
     Ok(())
 }
 
-/// Proxies one connection; its errors end only this connection.
-async fn proxy(client: TcpStream, peer: SocketAddr, to: String) {
-    let server = match TcpStream::connect(&to).await {
+/// Proxies one connection to `upstream`, the addresses `to` resolved to;
+/// its errors end only this connection.
+async fn proxy(client: TcpStream, peer: SocketAddr, to: String, upstream: Rc<[SocketAddr]>) {
+    let server = match TcpStream::connect(&upstream[..]).await {
         Ok(server) => server,
         Err(error) => {
             println!("{peer}: could not reach {to}: {error}");

@@ -936,6 +936,19 @@ fn proxy_reports_a_client_that_closes_without_reading_the_reply_as_closed() {
     );
 }
 
+#[test]
+fn proxy_with_an_unusable_upstream_address_exits_with_an_error_at_start() {
+    // No port: it cannot resolve. Found at start-up, not once per client.
+    let output = Command::new(example_path("proxy"))
+        .args(["--addr", "127.0.0.1:0", "--to", "127.0.0.1"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the proxy example");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
 // ------------------------------------------------------ timers, embed
 
 #[test]
