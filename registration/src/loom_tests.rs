@@ -6,20 +6,35 @@
 //! is parked.
 //!
 //! A limit of loom 0.7 to keep in mind when writing one (tokio-rs/loom#392):
-//! a spawned thread whose first access to an object is a load was never run,
-//! in probes of ours, in full before the main thread's first access to it:
-//! that order goes unexplored. `ScheduledIo::set_readiness` begins with a
-//! load, so in the models below "the driver's event lands before the task
-//! looks at all" is not covered by loom; it is the order in which the task
-//! simply sees the readiness, and the unit tests cover it. Every order in
-//! which the event lands after the task's first look (the ones a lost wake-up
-//! hides in) is explored: removing `park_waker`'s second look, or the wake
-//! from an event, fails these models.
+//! when a spawned thread's first access to an object is a load, the orders
+//! in which that thread runs ahead of the main thread's accesses can go
+//! unexplored. In our probes, with the main thread only loading too, loom
+//! ran such a model once and the main thread never saw the other thread's
+//! store; a store or lock on the main thread's side brings most orders back,
+//! but still not always "the other thread first". `set_readiness` begins
+//! with a load, so every driver thread below is exposed. The models defend
+//! in two ways:
+//!
+//! * each names the orders it is about, and fails if no run of loom took
+//!   one of them ([`Explored::assert_saw`]): a model that passes without
+//!   reaching its race proves nothing;
+//! * where an order was missing, the main thread calls `thread::yield_now`
+//!   at the point where the other thread should run: loom then runs the
+//!   others first. A yield right after the spawn still leaves the later
+//!   orders explored; a yield further on can hide the order where the main
+//!   thread goes on, so such a model runs twice, with and without it.
+//!
+//! These checks found "the event lands between the look and the clear",
+//! "the event lands before the clear" and "the wake unlinks the future
+//! before its drop" missing from the models, which left, for example, a
+//! clear that skips the tick check on its first pass uncaught.
 
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::future::poll_fn;
 use std::pin::pin;
-use std::task::{Context, Waker};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Waker};
 
 use ::loom::future::block_on;
 use ::loom::sync::{Arc, Mutex};
@@ -27,25 +42,114 @@ use ::loom::thread;
 
 use crate::{Direction, Interest, NOTIFY_AFTER, Ready, RegistrationSet, ScheduledIo, Tick};
 
-/// Runs `f` under loom. Unbounded exploration of the three-thread models
-/// takes minutes, so when `LOOM_MAX_PREEMPTIONS` is unset the bound defaults
-/// to 3 (CI uses 2); set the variable to explore further.
-fn model(f: impl Fn() + Sync + Send + 'static) {
+/// The orders a model took, across all of loom's runs of it. Plain std
+/// types: this is bookkeeping outside the model, never a scheduling point.
+#[derive(Debug, Default)]
+struct Explored {
+    /// The name of every order some run reported.
+    seen: std::sync::Mutex<BTreeSet<&'static str>>,
+}
+
+impl Explored {
+    /// Records that this run took the order `name`.
+    fn saw(&self, name: &'static str) {
+        self.seen.lock().unwrap().insert(name);
+    }
+
+    /// Fails unless every order in `expected` was reported by some run: a
+    /// model that passes without reaching its race proves nothing.
+    fn assert_saw(&self, expected: &[&'static str]) {
+        let seen = self.seen.lock().unwrap();
+        let missed: Vec<_> = expected
+            .iter()
+            .filter(|name| !seen.contains(*name))
+            .collect();
+        assert!(
+            missed.is_empty(),
+            "loom never explored {missed:?} (it did explore {seen:?})"
+        );
+    }
+}
+
+/// Runs `f` under loom, reporting orders to `explored`. Unbounded
+/// exploration of the three-thread models takes minutes, so when
+/// `LOOM_MAX_PREEMPTIONS` is unset the bound defaults to 3 (CI uses 2); set
+/// the variable to explore further.
+fn model_into(explored: &std::sync::Arc<Explored>, f: impl Fn(&Explored) + Sync + Send + 'static) {
     let mut builder = ::loom::model::Builder::new();
     if builder.preemption_bound.is_none() {
         builder.preemption_bound = Some(3);
     }
-    builder.check(f);
+    let during = explored.clone();
+    builder.check(move || f(&during));
+}
+
+/// [`model_into`] a fresh [`Explored`], then [`Explored::assert_saw`].
+fn model(expected: &[&'static str], f: impl Fn(&Explored) + Sync + Send + 'static) {
+    let explored = std::sync::Arc::default();
+    model_into(&explored, f);
+    explored.assert_saw(expected);
+}
+
+/// How far a driver thread got, read from the model's main thread. A std
+/// atomic, so reading it adds no scheduling point: loom runs one thread at
+/// a time, so it tells which steps were done when the reader looked.
+#[derive(Debug, Default)]
+struct Progress {
+    /// The readiness was set.
+    landed: AtomicBool,
+    /// The wake after it returned.
+    woken: AtomicBool,
+}
+
+impl Progress {
+    /// Whether the readiness was set.
+    fn landed(&self) -> bool {
+        self.landed.load(Ordering::Relaxed)
+    }
+
+    /// Whether the wake returned.
+    fn woken(&self) -> bool {
+        self.woken.load(Ordering::Relaxed)
+    }
 }
 
 /// What `Driver::turn` does for one event, on another thread: set the
 /// readiness (bumping the tick), then wake whoever waits for it.
-fn driver_event(io: &Arc<ScheduledIo>, ready: Ready) -> thread::JoinHandle<()> {
+fn driver_event(
+    io: &Arc<ScheduledIo>,
+    ready: Ready,
+) -> (thread::JoinHandle<()>, std::sync::Arc<Progress>) {
     let io = io.clone();
-    thread::spawn(move || {
+    let progress = std::sync::Arc::new(Progress::default());
+    let reported = progress.clone();
+    let handle = thread::spawn(move || {
         io.set_readiness(Tick::Set, |r| r | ready);
+        reported.landed.store(true, Ordering::Relaxed);
         io.wake(ready);
-    })
+        reported.woken.store(true, Ordering::Relaxed);
+    });
+    (handle, progress)
+}
+
+/// Polls `poll` to completion on this loom thread (parking between polls);
+/// also returns whether the first poll was already ready.
+fn block_on_first<T>(mut poll: impl FnMut(&mut Context<'_>) -> Poll<T>) -> (T, bool) {
+    let mut first = None;
+    let out = block_on(poll_fn(|cx| {
+        let result = poll(cx);
+        first.get_or_insert(result.is_ready());
+        result
+    }));
+    (out, first == Some(true))
+}
+
+/// [`block_on_first`], telling `explored` whether the first poll was
+/// ready ("ready at once") or the task had to wait ("waited").
+fn block_on_noting<T>(explored: &Explored, poll: impl FnMut(&mut Context<'_>) -> Poll<T>) -> T {
+    let (out, at_once) = block_on_first(poll);
+    explored.saw(if at_once { "ready at once" } else { "waited" });
+    out
 }
 
 /// Asserts the counter agrees with the queue; call with the lock held.
@@ -55,7 +159,8 @@ fn assert_counter_matches(set: &RegistrationSet, synced: &crate::Synced) {
 
 #[test]
 fn loom_deregister_races_needs_release_and_release() {
-    model(|| {
+    let orders = ["turn released fifteen", "turn released sixteen"];
+    model(&orders, |explored| {
         let (set, mut synced) = RegistrationSet::new();
         let ios: Vec<_> = (0..NOTIFY_AFTER)
             .map(|_| set.allocate(&mut synced).unwrap())
@@ -86,6 +191,11 @@ fn loom_deregister_races_needs_release_and_release() {
             assert_counter_matches(&set, &synced);
             assert!(!set.needs_release());
         }
+        explored.saw(if released_early == NOTIFY_AFTER - 1 {
+            "turn released fifteen"
+        } else {
+            "turn released sixteen"
+        });
 
         let notify = deregistering.join().unwrap();
         // The sixteenth asks for a wake-up exactly when it was queued before
@@ -108,18 +218,30 @@ fn loom_deregister_races_needs_release_and_release() {
 
 #[test]
 fn loom_set_readiness_races_clear_readiness() {
-    model(|| {
+    let orders = ["event before the clear", "event after the clear"];
+    model(&orders, |explored| {
         let io = Arc::new(ScheduledIo::new());
         assert!(io.set_readiness(Tick::Set, |r| r | Ready::READABLE));
         let seen = io.ready_now(Interest::READABLE);
 
+        let landed = std::sync::Arc::new(AtomicBool::new(false));
         let driver = {
-            let io = io.clone();
+            let (io, landed) = (io.clone(), landed.clone());
             thread::spawn(move || {
                 assert!(io.set_readiness(Tick::Set, |r| r | Ready::READABLE));
+                landed.store(true, Ordering::Relaxed);
             })
         };
+        // loom never ran the whole event before the clear by itself (the
+        // driver begins with a load): hand it the turn here.
+        thread::yield_now();
+        if landed.load(Ordering::Relaxed) {
+            explored.saw("event before the clear");
+        }
         io.clear_readiness(seen);
+        if !landed.load(Ordering::Relaxed) {
+            explored.saw("event after the clear");
+        }
         driver.join().unwrap();
 
         // Clear before the event: the event sets it again. Clear after: the
@@ -136,28 +258,54 @@ fn loom_write_closed_survives_a_racing_would_block_clear_and_wakes_the_writer() 
     // write side down), a writer on another that saw `WRITABLE`, got
     // `WouldBlock`, clears what it saw and waits again. The clear must not
     // erase `WRITE_CLOSED`, and the wait must end.
-    model(|| {
-        let io = Arc::new(ScheduledIo::new());
-        assert!(io.set_readiness(Tick::Set, |r| r | Ready::WRITABLE));
-        let closer = driver_event(&io, Ready::WRITE_CLOSED);
-        let seen = io.ready_now(Interest::WRITABLE);
-        if !seen.ready.is_write_closed() {
-            // The write got `WouldBlock`. (Had it seen the closed bit, its
-            // syscall would have failed with `EPIPE` instead.)
-            io.clear_would_block(seen);
-        }
-        let event = block_on(poll_fn(|cx| io.poll_readiness(cx, Direction::Write)));
-        assert!(event.ready.is_write_closed(), "{:?}", event.ready);
-        closer.join().unwrap();
-    });
+    //
+    // The closer begins with a load, so loom reaches neither "closed before
+    // the look" nor "closed between the look and the clear" by itself: the
+    // writer yields after spawning it, and in a second run also between the
+    // look and the clear, handing the closer the turn at each point.
+    let explored = std::sync::Arc::default();
+    for yield_before_clear in [false, true] {
+        model_into(&explored, move |explored| {
+            let io = Arc::new(ScheduledIo::new());
+            assert!(io.set_readiness(Tick::Set, |r| r | Ready::WRITABLE));
+            let (closer, progress) = driver_event(&io, Ready::WRITE_CLOSED);
+            thread::yield_now();
+            let seen = io.ready_now(Interest::WRITABLE);
+            if seen.ready.is_write_closed() {
+                explored.saw("closed before the look");
+            } else {
+                if yield_before_clear {
+                    thread::yield_now();
+                }
+                if progress.landed() {
+                    explored.saw("closed between the look and the clear");
+                }
+                // The write got `WouldBlock`. (Had it seen the closed bit, its
+                // syscall would have failed with `EPIPE` instead.)
+                io.clear_would_block(seen);
+                if !progress.landed() {
+                    explored.saw("closed after the clear");
+                }
+            }
+            let event = block_on_noting(explored, |cx| io.poll_readiness(cx, Direction::Write));
+            assert!(event.ready.is_write_closed(), "{:?}", event.ready);
+            closer.join().unwrap();
+        });
+    }
+    explored.assert_saw(&[
+        "closed before the look",
+        "closed between the look and the clear",
+        "closed after the clear",
+        "waited",
+    ]);
 }
 
 #[test]
 fn loom_poll_readiness_races_wake_without_losing_the_wakeup() {
-    model(|| {
+    model(&["ready at once", "waited"], |explored| {
         let io = Arc::new(ScheduledIo::new());
-        let driver = driver_event(&io, Ready::READABLE);
-        let event = block_on(poll_fn(|cx| io.poll_readiness(cx, Direction::Read)));
+        let (driver, _) = driver_event(&io, Ready::READABLE);
+        let event = block_on_noting(explored, |cx| io.poll_readiness(cx, Direction::Read));
         assert!(event.ready.is_readable());
         driver.join().unwrap();
     });
@@ -165,10 +313,11 @@ fn loom_poll_readiness_races_wake_without_losing_the_wakeup() {
 
 #[test]
 fn loom_readiness_future_races_wake_without_losing_the_wakeup() {
-    model(|| {
+    model(&["ready at once", "waited"], |explored| {
         let io = Arc::new(ScheduledIo::new());
-        let driver = driver_event(&io, Ready::WRITABLE);
-        let event = block_on(io.readiness(Interest::WRITABLE));
+        let (driver, _) = driver_event(&io, Ready::WRITABLE);
+        let mut readiness = pin!(io.readiness(Interest::WRITABLE));
+        let event = block_on_noting(explored, |cx| readiness.as_mut().poll(cx));
         assert!(event.ready.is_writable());
         driver.join().unwrap();
         assert!(io.has_no_linked_waiters());
@@ -177,13 +326,13 @@ fn loom_readiness_future_races_wake_without_losing_the_wakeup() {
 
 #[test]
 fn loom_shutdown_races_poll_readiness() {
-    model(|| {
+    model(&["ready at once", "waited"], |explored| {
         let io = Arc::new(ScheduledIo::new());
         let shutting_down = {
             let io = io.clone();
             thread::spawn(move || io.shutdown())
         };
-        let event = block_on(poll_fn(|cx| io.poll_readiness(cx, Direction::Write)));
+        let event = block_on_noting(explored, |cx| io.poll_readiness(cx, Direction::Write));
         assert!(event.is_shutdown);
         shutting_down.join().unwrap();
     });
@@ -191,13 +340,14 @@ fn loom_shutdown_races_poll_readiness() {
 
 #[test]
 fn loom_shutdown_races_a_readiness_future() {
-    model(|| {
+    model(&["ready at once", "waited"], |explored| {
         let io = Arc::new(ScheduledIo::new());
         let shutting_down = {
             let io = io.clone();
             thread::spawn(move || io.shutdown())
         };
-        let event = block_on(io.readiness(Interest::READABLE));
+        let mut readiness = pin!(io.readiness(Interest::READABLE));
+        let event = block_on_noting(explored, |cx| readiness.as_mut().poll(cx));
         assert!(event.is_shutdown);
         shutting_down.join().unwrap();
     });
@@ -205,34 +355,62 @@ fn loom_shutdown_races_a_readiness_future() {
 
 #[test]
 fn loom_dropping_a_readiness_future_races_wake() {
-    model(|| {
-        let io = Arc::new(ScheduledIo::new());
-        let driver = driver_event(&io, Ready::READABLE);
-        {
-            let mut fut = pin!(io.readiness(Interest::READABLE));
-            let _ = fut.as_mut().poll(&mut Context::from_waker(Waker::noop()));
-            // Dropped here, possibly while `wake` unlinks it.
-        }
-        driver.join().unwrap();
-        assert!(io.has_no_linked_waiters());
-    });
+    // Wake and drop both take the waiters lock, so one runs whole before the
+    // other. loom does not reach "the wake, then the drop" by itself (the
+    // driver begins with a load, see above), so a second run yields between
+    // the poll and the drop, which hands the driver the turn there.
+    let explored = std::sync::Arc::default();
+    for yield_before_drop in [false, true] {
+        model_into(&explored, move |explored| {
+            let io = Arc::new(ScheduledIo::new());
+            let (driver, progress) = driver_event(&io, Ready::READABLE);
+            {
+                let mut fut = pin!(io.readiness(Interest::READABLE));
+                let first = fut.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+                if yield_before_drop {
+                    thread::yield_now();
+                }
+                if first.is_ready() {
+                    explored.saw("ready at once");
+                } else if progress.woken() {
+                    explored.saw("dropped after the wake");
+                }
+                // Dropped here, possibly while `wake` unlinks it.
+            }
+            if !progress.landed() {
+                explored.saw("dropped before the wake");
+            }
+            driver.join().unwrap();
+            assert!(io.has_no_linked_waiters());
+        });
+    }
+    explored.assert_saw(&[
+        "ready at once",
+        "dropped before the wake",
+        "dropped after the wake",
+    ]);
 }
 
 #[test]
 fn loom_two_readiness_waiters_on_other_threads_are_both_woken() {
-    model(|| {
+    model(&["ready at once", "waited"], |explored| {
         let io = Arc::new(ScheduledIo::new());
         let waiters: Vec<_> = [Interest::READABLE, Interest::READABLE | Interest::WRITABLE]
             .into_iter()
             .map(|interest| {
                 let io = io.clone();
-                thread::spawn(move || block_on(io.readiness(interest)).ready.is_readable())
+                thread::spawn(move || {
+                    let mut readiness = pin!(io.readiness(interest));
+                    block_on_first(|cx| readiness.as_mut().poll(cx))
+                })
             })
             .collect();
         io.set_readiness(Tick::Set, |r| r | Ready::READABLE);
         io.wake(Ready::READABLE);
         for waiter in waiters {
-            assert!(waiter.join().unwrap());
+            let (event, at_once) = waiter.join().unwrap();
+            assert!(event.ready.is_readable());
+            explored.saw(if at_once { "ready at once" } else { "waited" });
         }
         assert!(io.has_no_linked_waiters());
     });
@@ -240,7 +418,12 @@ fn loom_two_readiness_waiters_on_other_threads_are_both_woken() {
 
 #[test]
 fn loom_deregisters_on_two_threads_race_release() {
-    model(|| {
+    let orders = [
+        "turn released none",
+        "turn released one",
+        "turn released both",
+    ];
+    model(&orders, |explored| {
         let (set, mut synced) = RegistrationSet::new();
         let ios: Vec<_> = (0..2).map(|_| set.allocate(&mut synced).unwrap()).collect();
         let set = Arc::new(set);
@@ -260,10 +443,20 @@ fn loom_deregisters_on_two_threads_race_release() {
         if set.needs_release() {
             released += set.release(&mut synced.lock().unwrap());
         }
+        explored.saw(match released {
+            0 => "turn released none",
+            1 => "turn released one",
+            _ => "turn released both",
+        });
         for t in threads {
             t.join().unwrap();
         }
-        released += set.release(&mut synced.lock().unwrap());
+        // The next turn, as the driver runs it: only when the counter says
+        // something waits. A deregistration that queued without publishing
+        // the counter would be left behind here.
+        if set.needs_release() {
+            released += set.release(&mut synced.lock().unwrap());
+        }
         assert_eq!(released, 2);
         assert!(!set.needs_release());
         for io in &ios {
