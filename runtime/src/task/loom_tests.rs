@@ -15,27 +15,88 @@
 //!   running the task: exactly one outcome is recorded, and an abort that
 //!   lands while the task is pending is never lost.
 //!
+//! Each model also names the orders it is about (which side got there
+//! first) and fails if no run of loom took one of them: loom 0.7 can leave
+//! orders unexplored (tokio-rs/loom#392, see `eddy-registration`'s loom
+//! tests), and a model that never reaches its race proves nothing. Today
+//! every order is reached without help.
+//!
 //! Run with
 //! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test --release -p eddy --lib -- loom`.
 
+use std::collections::BTreeSet;
 use std::sync::Arc as StdArc;
+use std::sync::Mutex as StdMutex;
 use std::task::{Context, Poll, Waker};
 
 use futures_task::ArcWake;
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use loom::thread::ThreadId;
 
 use super::{JoinError, JoinSlot, State};
+
+/// The orders a model took, across all of loom's runs of it (plain std
+/// types: bookkeeping outside the model, never a scheduling point). loom
+/// 0.7 leaves some orders unexplored (tokio-rs/loom#392, see
+/// `eddy-registration`'s loom tests), so each model names the orders it is
+/// about and fails if a run of loom never took one of them.
+#[derive(Debug, Default)]
+struct Explored {
+    /// The name of every order some run reported.
+    seen: StdMutex<BTreeSet<&'static str>>,
+}
+
+impl Explored {
+    /// Records that this run took the order `name`.
+    fn saw(&self, name: &'static str) {
+        self.seen.lock().unwrap().insert(name);
+    }
+}
+
+/// Runs `f` under loom, then fails unless every order in `expected` was
+/// reported by some run.
+fn model(expected: &[&'static str], f: impl Fn(&Explored) + Sync + Send + 'static) {
+    let explored = StdArc::new(Explored::default());
+    let during = explored.clone();
+    loom::model(move || f(&during));
+    let seen = explored.seen.lock().unwrap();
+    let missed: Vec<_> = expected
+        .iter()
+        .filter(|name| !seen.contains(*name))
+        .collect();
+    assert!(
+        missed.is_empty(),
+        "loom never explored {missed:?} (it did explore {seen:?})"
+    );
+}
 
 /// A task output that counts its drops, so a model can prove the output
 /// was dropped exactly once (never leaked, never dropped twice).
 struct Counted {
     /// Shared with the model, bumped in `Drop`.
     drops: Arc<AtomicUsize>,
+    /// The loom thread that dropped it, so a model can tell which side of
+    /// the race came second (`thread::current` is no scheduling point).
+    dropped_on: StdArc<StdMutex<Option<ThreadId>>>,
+}
+
+impl Counted {
+    /// An output counting into `drops`, and where its dropping thread will
+    /// be recorded.
+    fn new(drops: Arc<AtomicUsize>) -> (Counted, StdArc<StdMutex<Option<ThreadId>>>) {
+        let dropped_on = StdArc::new(StdMutex::new(None));
+        let counted = Counted {
+            drops,
+            dropped_on: dropped_on.clone(),
+        };
+        (counted, dropped_on)
+    }
 }
 
 impl Drop for Counted {
     fn drop(&mut self) {
+        *self.dropped_on.lock().unwrap() = Some(loom::thread::current().id());
         self.drops.fetch_add(1, Ordering::SeqCst);
     }
 }
@@ -94,21 +155,30 @@ fn finish<T>(state: &State, slot: &JoinSlot<T>, outcome: Result<T, JoinError>) -
 
 #[test]
 fn loom_completion_racing_handle_drop_drops_the_output_exactly_once() {
-    loom::model(|| {
+    let orders = ["the handle went first", "the task completed first"];
+    model(&orders, |explored| {
         let drops = Arc::new(AtomicUsize::new(0));
         let state = Arc::new(State::new_notified());
         let slot = Arc::new(JoinSlot::<Counted>::new());
+        let (output, dropped_on) = Counted::new(drops.clone());
 
         let task = {
-            let (state, slot, drops) = (state.clone(), slot.clone(), drops.clone());
+            let (state, slot) = (state.clone(), slot.clone());
             loom::thread::spawn(move || {
                 state.transition_to_running();
-                assert!(finish(&state, &slot, Ok(Counted { drops })));
+                assert!(finish(&state, &slot, Ok(output)));
             })
         };
         // The JoinHandle's Drop, on this thread.
         slot.drop_handle();
         task.join().unwrap();
+        explored.saw(
+            if *dropped_on.lock().unwrap() == Some(loom::thread::current().id()) {
+                "the task completed first"
+            } else {
+                "the handle went first"
+            },
+        );
 
         // Whoever came second dropped the output: it is not left behind in
         // the slot (where a `!Send` output could later be dropped by the
@@ -120,16 +190,17 @@ fn loom_completion_racing_handle_drop_drops_the_output_exactly_once() {
 
 #[test]
 fn loom_completion_racing_handle_poll_never_loses_the_wake_and_delivers_once() {
-    loom::model(|| {
+    model(&["ready at the poll", "woken"], |explored| {
         let drops = Arc::new(AtomicUsize::new(0));
         let state = Arc::new(State::new_notified());
         let slot = Arc::new(JoinSlot::<Counted>::new());
+        let (output, _) = Counted::new(drops.clone());
 
         let task = {
-            let (state, slot, drops) = (state.clone(), slot.clone(), drops.clone());
+            let (state, slot) = (state.clone(), slot.clone());
             loom::thread::spawn(move || {
                 state.transition_to_running();
-                assert!(finish(&state, &slot, Ok(Counted { drops })));
+                assert!(finish(&state, &slot, Ok(output)));
             })
         };
 
@@ -137,8 +208,14 @@ fn loom_completion_racing_handle_poll_never_loses_the_wake_and_delivers_once() {
         let (flag, waker) = flag_waker();
         let mut cx = Context::from_waker(&waker);
         let outcome = match slot.poll(&mut cx) {
-            Poll::Ready(outcome) => outcome,
-            Poll::Pending => poll_after_wake(&slot, &mut cx, &flag),
+            Poll::Ready(outcome) => {
+                explored.saw("ready at the poll");
+                outcome
+            }
+            Poll::Pending => {
+                explored.saw("woken");
+                poll_after_wake(&slot, &mut cx, &flag)
+            }
         };
         task.join().unwrap();
         assert!(outcome.is_ok());
@@ -155,7 +232,12 @@ fn loom_a_handle_moved_to_a_new_task_wakes_the_new_one() {
     // The handle is polled by one task, then moved to another and polled
     // there (a new waker) while the task completes: the wake must reach the
     // waker of the latest poll, or the new owner would wait forever.
-    loom::model(|| {
+    let orders = [
+        "ready at the first poll",
+        "ready at the second poll",
+        "woken",
+    ];
+    model(&orders, |explored| {
         let state = Arc::new(State::new_notified());
         let slot = Arc::new(JoinSlot::<u32>::new());
         let task = {
@@ -168,12 +250,21 @@ fn loom_a_handle_moved_to_a_new_task_wakes_the_new_one() {
         let (_first, first_waker) = flag_waker();
         let (second, second_waker) = flag_waker();
         let outcome = match slot.poll(&mut Context::from_waker(&first_waker)) {
-            Poll::Ready(outcome) => outcome,
+            Poll::Ready(outcome) => {
+                explored.saw("ready at the first poll");
+                outcome
+            }
             Poll::Pending => {
                 let mut cx = Context::from_waker(&second_waker);
                 match slot.poll(&mut cx) {
-                    Poll::Ready(outcome) => outcome,
-                    Poll::Pending => poll_after_wake(&slot, &mut cx, &second),
+                    Poll::Ready(outcome) => {
+                        explored.saw("ready at the second poll");
+                        outcome
+                    }
+                    Poll::Pending => {
+                        explored.saw("woken");
+                        poll_after_wake(&slot, &mut cx, &second)
+                    }
                 }
             }
         };
@@ -189,10 +280,16 @@ fn loom_handle_polled_and_dropped_on_another_thread_while_the_task_completes() {
     // elsewhere): it polls once, then is dropped. Completion lands before,
     // between or after those two steps; in every case the output is dropped
     // exactly once, and only after both sides are done.
-    loom::model(|| {
+    let orders = [
+        "completed before the poll",
+        "completed between the poll and the drop",
+        "completed after the drop",
+    ];
+    model(&orders, |explored| {
         let drops = Arc::new(AtomicUsize::new(0));
         let state = Arc::new(State::new_notified());
         let slot = Arc::new(JoinSlot::<Counted>::new());
+        let (output, dropped_on) = Counted::new(drops.clone());
 
         let handle = {
             let slot = slot.clone();
@@ -208,15 +305,16 @@ fn loom_handle_polled_and_dropped_on_another_thread_while_the_task_completes() {
             })
         };
         state.transition_to_running();
-        assert!(finish(
-            &state,
-            &slot,
-            Ok(Counted {
-                drops: drops.clone()
-            })
-        ));
-        let _took_it = handle.join().unwrap();
+        assert!(finish(&state, &slot, Ok(output)));
+        let took_it = handle.join().unwrap();
         assert_eq!(drops.load(Ordering::SeqCst), 1);
+        explored.saw(if took_it {
+            "completed before the poll"
+        } else if *dropped_on.lock().unwrap() == Some(loom::thread::current().id()) {
+            "completed after the drop"
+        } else {
+            "completed between the poll and the drop"
+        });
     });
 }
 
@@ -264,7 +362,12 @@ fn abort(state: &State) -> bool {
 
 #[test]
 fn loom_abort_racing_completion_records_exactly_one_outcome() {
-    loom::model(|| {
+    let orders = [
+        "abort before the run",
+        "abort during the run",
+        "abort after completion",
+    ];
+    model(&orders, |explored| {
         let state = Arc::new(State::new_notified());
         let slot = Arc::new(JoinSlot::<u32>::new());
 
@@ -284,8 +387,12 @@ fn loom_abort_racing_completion_records_exactly_one_outcome() {
         assert!(state.is_complete());
 
         match take_outcome(&slot) {
-            Ok(7) => {}
-            Err(error) => assert!(error.is_cancelled()),
+            Ok(7) if requeued => explored.saw("abort during the run"),
+            Ok(7) => explored.saw("abort after completion"),
+            Err(error) => {
+                assert!(error.is_cancelled());
+                explored.saw("abort before the run");
+            }
             other => panic!("unexpected join result {other:?}"),
         }
     });
@@ -297,7 +404,8 @@ fn loom_abort_of_a_pending_task_is_never_lost() {
     // The abort races the runtime's poll (which clears NOTIFIED first): if
     // the abort's wake were swallowed, the task would never run again and
     // its handle would wait forever.
-    loom::model(|| {
+    let orders = ["abort before the snapshot", "abort after the snapshot"];
+    model(&orders, |explored| {
         let state = Arc::new(State::new_notified());
         let slot = Arc::new(JoinSlot::<u32>::new());
 
@@ -311,6 +419,11 @@ fn loom_abort_of_a_pending_task_is_never_lost() {
         assert!(!snapshot.is_complete());
         let finished_now = snapshot.is_cancelled() && cancel(&state, &slot);
         let requeued = aborter.join().unwrap();
+        explored.saw(if finished_now {
+            "abort before the snapshot"
+        } else {
+            "abort after the snapshot"
+        });
         if !finished_now {
             // The task is pending and the abort came after the snapshot: its
             // wake must have queued the task, and the next run cancels it.
@@ -332,7 +445,12 @@ fn loom_abort_of_a_pending_task_is_never_lost() {
 fn loom_two_aborts_and_a_completion_still_give_one_outcome() {
     // Abort from two threads at once while the runtime completes the task:
     // at most one abort wins the wake, and the slot still gets one outcome.
-    loom::model(|| {
+    let orders = [
+        "aborts before the run",
+        "an abort during the run",
+        "aborts after completion",
+    ];
+    model(&orders, |explored| {
         let state = Arc::new(State::new_notified());
         let slot = Arc::new(JoinSlot::<u32>::new());
         let aborters: Vec<_> = (0..2)
@@ -351,6 +469,10 @@ fn loom_two_aborts_and_a_completion_still_give_one_outcome() {
             outcomes += usize::from(run_ready_task(&state, &slot));
         }
         assert_eq!(outcomes, 1);
-        slot.drop_handle();
+        explored.saw(match (take_outcome(&slot), requeues) {
+            (Err(_), _) => "aborts before the run",
+            (Ok(_), 1) => "an abort during the run",
+            (Ok(_), _) => "aborts after completion",
+        });
     });
 }
