@@ -179,11 +179,17 @@ mod loom_tests {
     }
 
     /// Runs `f` under loom, then fails unless every order in `expected` was
-    /// reported by some run.
+    /// reported by some run. Unbounded, the seventeen-entry hand-off model
+    /// takes two minutes, so when `LOOM_MAX_PREEMPTIONS` is unset the bound
+    /// defaults to 3 (CI uses 2); set the variable to explore further.
     fn model(expected: &[&'static str], f: impl Fn(&Explored) + Sync + Send + 'static) {
         let explored = std::sync::Arc::new(Explored::default());
         let during = explored.clone();
-        loom::model(move || f(&during));
+        let mut builder = loom::model::Builder::new();
+        if builder.preemption_bound.is_none() {
+            builder.preemption_bound = Some(3);
+        }
+        builder.check(move || f(&during));
         let seen = explored.seen.lock().unwrap();
         let missed: Vec<_> = expected
             .iter()
