@@ -157,49 +157,8 @@ impl fmt::Debug for SyncedSet {
 mod loom_tests {
     use super::*;
     use eddy_registration::NOTIFY_AFTER;
+    use eddy_registration::loom_model::model;
     use loom::sync::atomic::AtomicBool;
-    use std::collections::BTreeSet;
-
-    /// The orders a model took, across all of loom's runs of it (plain std
-    /// types: bookkeeping outside the model, never a scheduling point).
-    /// loom 0.7 leaves some orders unexplored (tokio-rs/loom#392, see
-    /// `eddy-registration`'s loom tests), so each model names the orders it
-    /// is about and fails if a run of loom never took one of them.
-    #[derive(Debug, Default)]
-    struct Explored {
-        /// The name of every order some run reported.
-        seen: std::sync::Mutex<BTreeSet<&'static str>>,
-    }
-
-    impl Explored {
-        /// Records that this run took the order `name`.
-        fn saw(&self, name: &'static str) {
-            self.seen.lock().unwrap().insert(name);
-        }
-    }
-
-    /// Runs `f` under loom, then fails unless every order in `expected` was
-    /// reported by some run. Unbounded, the seventeen-entry hand-off model
-    /// takes two minutes, so when `LOOM_MAX_PREEMPTIONS` is unset the bound
-    /// defaults to 3 (CI uses 2); set the variable to explore further.
-    fn model(expected: &[&'static str], f: impl Fn(&Explored) + Sync + Send + 'static) {
-        let explored = std::sync::Arc::new(Explored::default());
-        let during = explored.clone();
-        let mut builder = loom::model::Builder::new();
-        if builder.preemption_bound.is_none() {
-            builder.preemption_bound = Some(3);
-        }
-        builder.check(move || f(&during));
-        let seen = explored.seen.lock().unwrap();
-        let missed: Vec<_> = expected
-            .iter()
-            .filter(|name| !seen.contains(*name))
-            .collect();
-        assert!(
-            missed.is_empty(),
-            "loom never explored {missed:?} (it did explore {seen:?})"
-        );
-    }
 
     /// The driver side of the model: one "turn" is a release followed by a
     /// "poll" that only sees the unpark flag.

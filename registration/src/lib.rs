@@ -136,6 +136,9 @@ mod first_panic;
 mod interest;
 mod linked_list;
 mod loom;
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_model;
 pub mod ptr_expose;
 mod quietly;
 mod readiness;

@@ -29,7 +29,6 @@
 //! before its drop" missing from the models, which left, for example, a
 //! clear that skips the tick check on its first pass uncaught.
 
-use std::collections::BTreeSet;
 use std::future::Future;
 use std::future::poll_fn;
 use std::pin::pin;
@@ -40,56 +39,8 @@ use ::loom::future::block_on;
 use ::loom::sync::{Arc, Mutex};
 use ::loom::thread;
 
+use crate::loom_model::{Explored, model, model_into};
 use crate::{Direction, Interest, NOTIFY_AFTER, Ready, RegistrationSet, ScheduledIo, Tick};
-
-/// The orders a model took, across all of loom's runs of it. Plain std
-/// types: this is bookkeeping outside the model, never a scheduling point.
-#[derive(Debug, Default)]
-struct Explored {
-    /// The name of every order some run reported.
-    seen: std::sync::Mutex<BTreeSet<&'static str>>,
-}
-
-impl Explored {
-    /// Records that this run took the order `name`.
-    fn saw(&self, name: &'static str) {
-        self.seen.lock().unwrap().insert(name);
-    }
-
-    /// Fails unless every order in `expected` was reported by some run: a
-    /// model that passes without reaching its race proves nothing.
-    fn assert_saw(&self, expected: &[&'static str]) {
-        let seen = self.seen.lock().unwrap();
-        let missed: Vec<_> = expected
-            .iter()
-            .filter(|name| !seen.contains(*name))
-            .collect();
-        assert!(
-            missed.is_empty(),
-            "loom never explored {missed:?} (it did explore {seen:?})"
-        );
-    }
-}
-
-/// Runs `f` under loom, reporting orders to `explored`. Unbounded
-/// exploration of the three-thread models takes minutes, so when
-/// `LOOM_MAX_PREEMPTIONS` is unset the bound defaults to 3 (CI uses 2); set
-/// the variable to explore further.
-fn model_into(explored: &std::sync::Arc<Explored>, f: impl Fn(&Explored) + Sync + Send + 'static) {
-    let mut builder = ::loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(3);
-    }
-    let during = explored.clone();
-    builder.check(move || f(&during));
-}
-
-/// [`model_into`] a fresh [`Explored`], then [`Explored::assert_saw`].
-fn model(expected: &[&'static str], f: impl Fn(&Explored) + Sync + Send + 'static) {
-    let explored = std::sync::Arc::default();
-    model_into(&explored, f);
-    explored.assert_saw(expected);
-}
 
 /// How far a driver thread got, read from the model's main thread. A std
 /// atomic, so reading it adds no scheduling point: loom runs one thread at

@@ -95,31 +95,8 @@ impl<T> RemoteQueue<T> {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::RemoteQueue;
+    use eddy_registration::loom_model::model;
     use loom::sync::Arc;
-    use std::collections::BTreeSet;
-
-    /// Runs `f` under loom, then fails unless every order in `expected` was
-    /// reported by some run (loom 0.7 leaves some orders unexplored,
-    /// tokio-rs/loom#392: a model that never reaches its race proves
-    /// nothing). The set is plain std: bookkeeping, not a scheduling point.
-    fn model(expected: &[&'static str], f: impl Fn(&dyn Fn(&'static str)) + Sync + Send + 'static) {
-        let seen = std::sync::Arc::new(std::sync::Mutex::new(BTreeSet::new()));
-        let during = seen.clone();
-        loom::model(move || {
-            f(&|name| {
-                during.lock().unwrap().insert(name);
-            })
-        });
-        let seen = seen.lock().unwrap();
-        let missed: Vec<_> = expected
-            .iter()
-            .filter(|name| !seen.contains(*name))
-            .collect();
-        assert!(
-            missed.is_empty(),
-            "loom never explored {missed:?} (it did explore {seen:?})"
-        );
-    }
 
     #[test]
     fn loom_remote_push_racing_the_runtime_going_to_sleep_is_never_lost() {
@@ -129,7 +106,7 @@ mod loom_tests {
             "slept before the first",
             "slept between the two",
         ];
-        model(&orders, |saw| {
+        model(&orders, |explored| {
             let queue = Arc::new(RemoteQueue::new());
             // The runtime's park stands for the driver's blocking poll and
             // the pusher's unpark for its waker: loom's thread park keeps an
@@ -154,7 +131,7 @@ mod loom_tests {
             while received.len() < 2 {
                 queue.take_all(&mut buffer);
                 if buffer.is_empty() {
-                    saw(if received.is_empty() {
+                    explored.saw(if received.is_empty() {
                         "slept before the first"
                     } else {
                         "slept between the two"
@@ -167,7 +144,7 @@ mod loom_tests {
             }
             pusher.join().unwrap();
             assert_eq!(received, vec![0, 1]);
-            saw(if takes == 1 {
+            explored.saw(if takes == 1 {
                 "took both at once"
             } else {
                 "took them one by one"
@@ -178,7 +155,7 @@ mod loom_tests {
     #[test]
     fn loom_push_after_close_is_refused_and_close_returns_everything_before() {
         let orders = ["pushed before close", "pushed after close"];
-        model(&orders, |saw| {
+        model(&orders, |explored| {
             let queue = Arc::new(RemoteQueue::new());
             let pusher = {
                 let queue = queue.clone();
@@ -189,7 +166,7 @@ mod loom_tests {
             // An accepted push is in what close returned; a refused one is not.
             assert_eq!(accepted, drained == vec![7]);
             assert!(queue.push(8).is_err());
-            saw(if accepted {
+            explored.saw(if accepted {
                 "pushed before close"
             } else {
                 "pushed after close"

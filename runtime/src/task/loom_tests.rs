@@ -24,52 +24,17 @@
 //! Run with
 //! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test --release -p eddy --lib -- loom`.
 
-use std::collections::BTreeSet;
 use std::sync::Arc as StdArc;
 use std::sync::Mutex as StdMutex;
 use std::task::{Context, Poll, Waker};
 
+use eddy_registration::loom_model::model;
 use futures_task::ArcWake;
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::thread::ThreadId;
 
 use super::{JoinError, JoinSlot, State};
-
-/// The orders a model took, across all of loom's runs of it (plain std
-/// types: bookkeeping outside the model, never a scheduling point). loom
-/// 0.7 leaves some orders unexplored (tokio-rs/loom#392, see
-/// `eddy-registration`'s loom tests), so each model names the orders it is
-/// about and fails if a run of loom never took one of them.
-#[derive(Debug, Default)]
-struct Explored {
-    /// The name of every order some run reported.
-    seen: StdMutex<BTreeSet<&'static str>>,
-}
-
-impl Explored {
-    /// Records that this run took the order `name`.
-    fn saw(&self, name: &'static str) {
-        self.seen.lock().unwrap().insert(name);
-    }
-}
-
-/// Runs `f` under loom, then fails unless every order in `expected` was
-/// reported by some run.
-fn model(expected: &[&'static str], f: impl Fn(&Explored) + Sync + Send + 'static) {
-    let explored = StdArc::new(Explored::default());
-    let during = explored.clone();
-    loom::model(move || f(&during));
-    let seen = explored.seen.lock().unwrap();
-    let missed: Vec<_> = expected
-        .iter()
-        .filter(|name| !seen.contains(*name))
-        .collect();
-    assert!(
-        missed.is_empty(),
-        "loom never explored {missed:?} (it did explore {seen:?})"
-    );
-}
 
 /// A task output that counts its drops, so a model can prove the output
 /// was dropped exactly once (never leaked, never dropped twice).
