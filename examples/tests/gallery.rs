@@ -124,16 +124,7 @@ impl Example {
     /// Waits for the process to exit on its own and returns everything it
     /// printed; panics unless it exits with status 0.
     fn finish(mut self) -> Vec<String> {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.stdout.recv_timeout(left) {
-                Ok(line) => self.seen.push(line),
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                Err(e) => panic!("example did not exit ({e}); saw {:#?}", self.seen),
-            }
-        }
-        let status = self.child.wait().expect("wait");
+        let status = self.wait_for_exit();
         assert!(
             status.success(),
             "exit status {status}; saw {:#?}",
@@ -141,12 +132,10 @@ impl Example {
         );
         std::mem::take(&mut self.seen)
     }
-}
 
-impl Example {
-    /// Waits for the process to exit on its own (it must close its stdout
-    /// within the patience) and returns its exit code.
-    fn exit_code(mut self) -> Option<i32> {
+    /// Reads the rest of its output until it closes stdout (within the
+    /// patience, or panics), then reaps it.
+    fn wait_for_exit(&mut self) -> std::process::ExitStatus {
         let deadline = Instant::now() + PATIENCE;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -156,7 +145,15 @@ impl Example {
                 Err(e) => panic!("example did not exit ({e}); saw {:#?}", self.seen),
             }
         }
-        self.child.wait().expect("wait").code()
+        self.child.wait().expect("wait")
+    }
+}
+
+impl Example {
+    /// Waits for the process to exit on its own (it must close its stdout
+    /// within the patience) and returns its exit code.
+    fn exit_code(mut self) -> Option<i32> {
+        self.wait_for_exit().code()
     }
 
     /// The process id, for reading its `/proc` entries.
