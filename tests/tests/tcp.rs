@@ -1298,6 +1298,36 @@ fn a_vectored_write_of_more_slices_than_iov_max_writes_a_prefix_instead_of_faili
 }
 
 #[test]
+fn owned_halves_try_read_and_try_write_after_readiness_and_would_block_when_drained() {
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let (stream, mut peer) = tcp_pair(&listener).await;
+        let (reader, writer) = stream.into_split();
+
+        writer.writable().await.expect("writable");
+        assert_eq!(writer.try_write(b"ping").expect("try_write"), 4);
+        let mut got = [0u8; 4];
+        peer.read_exact(&mut got).await.expect("peer reads");
+        assert_eq!(&got, b"ping");
+
+        peer.write_all(b"pong").await.expect("peer writes");
+        let mut buf = [0u8; 16];
+        let n = loop {
+            reader.readable().await.expect("readable");
+            match reader.try_read(&mut buf) {
+                Ok(n) => break n,
+                // Readiness can be stale; the loop waits again.
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(error) => panic!("try_read: {error}"),
+            }
+        };
+        assert_eq!(&buf[..n], b"pong");
+        let drained = reader.try_read(&mut buf).expect_err("nothing left to read");
+        assert_eq!(drained.kind(), io::ErrorKind::WouldBlock);
+    });
+}
+
+#[test]
 fn a_vectored_write_through_either_write_half_sends_every_slice_in_one_call() {
     run_bounded(LIMIT, || async {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");

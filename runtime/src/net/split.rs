@@ -65,6 +65,18 @@ mod sealed {
             self.source().poll_read_stream(cx, buf)
         }
 
+        /// Reads now if the stream is known to be readable, else
+        /// `WouldBlock` (the stream's `try_read`).
+        fn try_read_priv(&self, buf: &mut [u8]) -> io::Result<usize> {
+            self.source().try_read_stream(buf)
+        }
+
+        /// Writes now if the stream is known to be writable, else
+        /// `WouldBlock` (the stream's `try_write`).
+        fn try_write_priv(&self, buf: &[u8]) -> io::Result<usize> {
+            self.source().try_write_stream(buf)
+        }
+
         /// Writes from `buf` (the stream's `write`, as a poll function).
         fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
             self.source().poll_write_stream(cx, buf)
@@ -367,6 +379,13 @@ impl<S: SplitStream> OwnedReadHalf<S> {
         crate::io::util::read_exact(buf, move |cx, buf| self.stream.poll_read_priv(cx, buf))
     }
 
+    /// Reads now if the stream is known to be readable, else
+    /// `WouldBlock`: with [`readable`](OwnedReadHalf::readable), a read
+    /// loop that needs no `&mut`.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.stream.try_read_priv(buf)
+    }
+
     /// Waits until the stream is readable (or closed, or in error).
     pub async fn readable(&self) -> io::Result<()> {
         self.stream.readable().await
@@ -409,6 +428,13 @@ impl<S: SplitStream> OwnedWriteHalf<S> {
     /// `buf`, and how long a prefix is lost with it.
     pub fn write_all(&mut self, buf: &[u8]) -> impl Future<Output = io::Result<()>> {
         crate::io::util::write_all(buf, move |cx, buf| self.stream.poll_write_priv(cx, buf))
+    }
+
+    /// Writes now if the stream is known to be writable, else
+    /// `WouldBlock`: with [`writable`](OwnedWriteHalf::writable), a write
+    /// loop that needs no `&mut`.
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.stream.try_write_priv(buf)
     }
 
     /// Waits until the stream is writable (or closed, or in error).
