@@ -374,6 +374,12 @@ fn a_panicking_task_reports_its_payload_and_the_runtime_keeps_running() {
     });
 }
 
+/// `runtime.block_on(future)`, with a panic out of it caught and returned
+/// as the error: for tests that a panic does (or does not) escape.
+fn block_on_catching<F: Future>(runtime: &Runtime, future: F) -> std::thread::Result<F::Output> {
+    catch_unwind(AssertUnwindSafe(|| runtime.block_on(future)))
+}
+
 /// Panics when dropped (unless the thread is already unwinding).
 #[derive(Debug)]
 struct PanicsOnDrop(&'static str);
@@ -434,12 +440,10 @@ fn a_join_handle_waker_that_panics_when_its_task_finishes_leaves_no_task_behind(
         let mut cx = std::task::Context::from_waker(&doomed);
         assert!(Pin::new(&mut task).poll(&mut cx).is_pending());
 
-        let ran = catch_unwind(AssertUnwindSafe(|| {
-            runtime.block_on(async {
-                release.set();
-                pending::<()>().await
-            })
-        }));
+        let ran = block_on_catching(&runtime, async {
+            release.set();
+            pending::<()>().await
+        });
         let payload = ran.expect_err("the waker's panic comes out of block_on");
         assert_eq!(panic_message(&*payload), "the join handle's waker panics");
         // Before the fix the panic unwound out of the task's run before the
@@ -491,12 +495,10 @@ fn a_panic_in_the_block_on_future_propagates_and_the_runtime_stays_usable() {
             yield_now().await;
             3
         });
-        let caught = catch_unwind(AssertUnwindSafe(|| {
-            rt.block_on(async {
-                yield_now().await;
-                panic!("the main future failed")
-            })
-        }));
+        let caught = block_on_catching(&rt, async {
+            yield_now().await;
+            panic!("the main future failed")
+        });
         let payload = caught.expect_err("block_on must re-raise the panic");
         assert_eq!(panic_message(&*payload), "the main future failed");
         assert!(Handle::try_current().is_none(), "the context was restored");
@@ -1956,18 +1958,16 @@ fn an_events_capacity_too_large_for_the_os_still_builds_a_runtime_that_turns() {
 fn a_detached_task_whose_output_panics_on_drop_does_not_take_the_runtime_down() {
     with_deadline(LIMIT, || {
         let rt = Runtime::new().unwrap();
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            rt.block_on(async {
-                drop(eddy::spawn(async {
-                    yield_now().await;
-                    PanicsOnDrop("the output's drop panics on purpose")
-                }));
-                for _ in 0..3 {
-                    yield_now().await;
-                }
-                eddy::spawn(async { 1 }).await.unwrap()
-            })
-        }));
+        let outcome = block_on_catching(&rt, async {
+            drop(eddy::spawn(async {
+                yield_now().await;
+                PanicsOnDrop("the output's drop panics on purpose")
+            }));
+            for _ in 0..3 {
+                yield_now().await;
+            }
+            eddy::spawn(async { 1 }).await.unwrap()
+        });
         assert_eq!(outcome.ok(), Some(1), "the panic escaped block_on");
         assert_eq!(
             rt.handle().metrics().tasks_alive,
@@ -2084,21 +2084,19 @@ impl Future for ReadyThenPanicsTwiceWithPanickingPayloads {
 fn a_task_whose_poll_and_drop_both_panic_with_a_panicking_payload_is_one_panicked_task() {
     with_deadline(LIMIT, || {
         let rt = Runtime::new().unwrap();
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            rt.block_on(async {
-                let dropped_in_poll = PanicsOnDropWithAPanickingPayload;
-                let error = eddy::spawn(PanicsInPollThenInDrop {
-                    _bomb: dropped_in_poll,
-                })
-                .await
-                .expect_err("the task panicked");
-                assert_eq!(
-                    panic_message(&*error.into_panic()),
-                    "the poll panics on purpose"
-                );
-                Handle::current().metrics().tasks_alive
+        let outcome = block_on_catching(&rt, async {
+            let dropped_in_poll = PanicsOnDropWithAPanickingPayload;
+            let error = eddy::spawn(PanicsInPollThenInDrop {
+                _bomb: dropped_in_poll,
             })
-        }));
+            .await
+            .expect_err("the task panicked");
+            assert_eq!(
+                panic_message(&*error.into_panic()),
+                "the poll panics on purpose"
+            );
+            Handle::current().metrics().tasks_alive
+        });
         // Before the fix the drop's payload was dropped outside any
         // `catch_unwind`: its own panic unwound out of `block_on`, and the
         // task, its future gone, stayed in the slab unfinished until the
@@ -2111,32 +2109,30 @@ fn a_task_whose_poll_and_drop_both_panic_with_a_panicking_payload_is_one_panicke
 fn outputs_whose_drop_panics_with_a_panicking_payload_go_nowhere() {
     with_deadline(LIMIT, || {
         let rt = Runtime::new().unwrap();
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            rt.block_on(async {
-                // Detached: the output is dropped as the task completes.
-                drop(eddy::spawn(async {
-                    yield_now().await;
-                    PanicsOnDropWithAPanickingPayload
-                }));
-                // The future's drop panics after it returned the output,
-                // which is dropped unread.
-                let error = eddy::spawn(ReadyThenPanicsTwiceWithPanickingPayloads(None))
-                    .await
-                    .expect_err("the future's drop panicked");
-                let payload = error.into_panic();
-                assert!(payload.is::<PayloadThatPanicsOnDrop>());
-                // Dropping it here would panic, in this test's own code.
-                std::mem::forget(payload);
-                // Finished, then the handle is dropped unread.
-                let finished = eddy::spawn(async { PanicsOnDropWithAPanickingPayload });
-                assert!(yield_until(|| finished.is_finished(), 1_000).await);
-                drop(finished);
-                for _ in 0..3 {
-                    yield_now().await;
-                }
-                Handle::current().metrics().tasks_alive
-            })
-        }));
+        let outcome = block_on_catching(&rt, async {
+            // Detached: the output is dropped as the task completes.
+            drop(eddy::spawn(async {
+                yield_now().await;
+                PanicsOnDropWithAPanickingPayload
+            }));
+            // The future's drop panics after it returned the output,
+            // which is dropped unread.
+            let error = eddy::spawn(ReadyThenPanicsTwiceWithPanickingPayloads(None))
+                .await
+                .expect_err("the future's drop panicked");
+            let payload = error.into_panic();
+            assert!(payload.is::<PayloadThatPanicsOnDrop>());
+            // Dropping it here would panic, in this test's own code.
+            std::mem::forget(payload);
+            // Finished, then the handle is dropped unread.
+            let finished = eddy::spawn(async { PanicsOnDropWithAPanickingPayload });
+            assert!(yield_until(|| finished.is_finished(), 1_000).await);
+            drop(finished);
+            for _ in 0..3 {
+                yield_now().await;
+            }
+            Handle::current().metrics().tasks_alive
+        });
         // Before the fix, each of the three panicked out of `block_on` (the
         // first two) or out of `JoinHandle::drop` (the third): the output's
         // panic was caught, but its payload was dropped outside the catch.
