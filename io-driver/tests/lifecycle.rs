@@ -11,7 +11,7 @@ use std::thread;
 use eddy_io_driver::{Driver, Handle, Registration};
 use eddy_registration::{Interest, NOTIFY_AFTER};
 use support::drive::SAFETY_NET;
-use support::net::udp;
+use support::net::quiet_listener;
 
 fn driver() -> Driver {
     Driver::new(Driver::DEFAULT_EVENTS_CAPACITY).expect("driver")
@@ -38,7 +38,7 @@ fn a_thousand_deregistered_sources_are_released_by_one_turn() {
     let handle = driver.handle().clone();
     let mut ios = Vec::new();
     for _ in 0..1000 {
-        let mut socket = udp();
+        let mut socket = quiet_listener();
         let io = handle.add_source(&mut socket, Interest::READABLE).unwrap();
         // One reference here, one in the set.
         assert_eq!(Arc::strong_count(&io), 2);
@@ -63,7 +63,7 @@ fn a_thousand_deregistered_sources_are_released_by_one_turn() {
 fn a_thousand_deregistered_registrations_are_released_by_one_turn() {
     let mut driver = driver();
     for _ in 0..1000 {
-        let mut socket = udp();
+        let mut socket = quiet_listener();
         let mut reg = Registration::new(&mut socket, Interest::READABLE, driver.handle()).unwrap();
         // SAFETY: `socket` is the source `reg` was created with.
         unsafe { reg.deregister(&mut socket) }.unwrap();
@@ -79,14 +79,13 @@ fn a_thousand_deregistered_registrations_are_released_by_one_turn() {
 #[test]
 fn a_registration_dropped_without_deregister_stays_registered_until_shutdown() {
     let mut driver = driver();
-    let mut socket = udp();
+    let mut socket = quiet_listener();
     let reg = Registration::new(&mut socket, Interest::READABLE, driver.handle()).unwrap();
     drop(reg);
     // The source is still open and still in epoll: its events must keep
     // landing in a live ScheduledIo, so nothing may have been released.
     let addr = socket.local_addr().unwrap();
-    let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    sender.send_to(b"still here", addr).unwrap();
+    let _client = std::net::TcpStream::connect(addr).unwrap();
     let mut events = 0;
     for _ in 0..100 {
         let stats = driver
@@ -108,12 +107,12 @@ fn a_registration_dropped_without_deregister_stays_registered_until_shutdown() {
 fn deregister_source_cleans_up_even_when_the_os_call_fails() {
     let mut driver = driver();
     let handle = driver.handle().clone();
-    let mut socket = udp();
+    let mut socket = quiet_listener();
     let io = handle.add_source(&mut socket, Interest::READABLE).unwrap();
     // Closing the fd already removed it from the poller; the OS has nothing
     // left to deregister. A never-registered socket stands in for it.
     drop(socket);
-    let mut stand_in = udp();
+    let mut stand_in = quiet_listener();
     // SAFETY: the registered source's fd is closed (and was never
     // duplicated), which the contract allows in place of the source itself.
     assert!(unsafe { handle.deregister_source(&io, &mut stand_in) }.is_err());
@@ -137,7 +136,7 @@ fn deregister_source_cleans_up_even_when_the_os_call_fails() {
 fn add_source_refused_by_the_os_returns_its_error_and_leaks_nothing() {
     let driver = driver();
     let handle = driver.handle();
-    let mut socket = udp();
+    let mut socket = quiet_listener();
     let _first = handle.add_source(&mut socket, Interest::READABLE).unwrap();
     let err = handle
         .add_source(&mut socket, Interest::READABLE)
@@ -153,7 +152,7 @@ fn add_source_refused_by_the_os_returns_its_error_and_leaks_nothing() {
 #[test]
 fn deregistering_a_registration_twice_is_a_not_found_error() {
     let driver = driver();
-    let mut socket = udp();
+    let mut socket = quiet_listener();
     let mut reg = Registration::new(&mut socket, Interest::READABLE, driver.handle()).unwrap();
     // SAFETY: `socket` is the source `reg` was created with.
     unsafe { reg.deregister(&mut socket) }.unwrap();
@@ -184,7 +183,7 @@ fn unpark_from_another_thread_wakes_a_blocked_turn() {
 fn the_sixteenth_pending_deregistration_unparks_the_driver_and_the_fifteenth_does_not() {
     let mut driver = driver();
     let handle = driver.handle().clone();
-    let mut sockets: Vec<_> = (0..2 * NOTIFY_AFTER).map(|_| udp()).collect();
+    let mut sockets: Vec<_> = (0..2 * NOTIFY_AFTER).map(|_| quiet_listener()).collect();
     let ios: Vec<_> = sockets
         .iter_mut()
         .map(|s| handle.add_source(s, Interest::READABLE).unwrap())
@@ -226,7 +225,7 @@ fn deregistrations_on_another_thread_wake_a_blocked_turn_which_then_releases_the
     let count = 2 * NOTIFY_AFTER - 1;
     let mut driver = driver();
     let handle = driver.handle().clone();
-    let mut sockets: Vec<_> = (0..count).map(|_| udp()).collect();
+    let mut sockets: Vec<_> = (0..count).map(|_| quiet_listener()).collect();
     let ios: Vec<_> = sockets
         .iter_mut()
         .map(|s| handle.add_source(s, Interest::READABLE).unwrap())

@@ -13,7 +13,7 @@ use eddy_io_driver::{Driver, Registration};
 use eddy_registration::{Interest, is_shutdown_error};
 use support::drive::poll_once;
 use support::flag_waker::FlagWaker;
-use support::net::{tcp_pair, udp};
+use support::net::{quiet_listener, tcp_pair};
 
 /// Upper bound on one-second parks of the cross-thread waiter (never reached
 /// when shutdown wakes it).
@@ -80,7 +80,7 @@ fn shutdown_wakes_a_waiter_blocked_on_another_thread() {
 fn add_source_after_shutdown_fails_with_the_shutdown_error() {
     let mut driver = driver();
     driver.shutdown();
-    let mut socket = udp();
+    let mut socket = quiet_listener();
     let err = driver
         .handle()
         .add_source(&mut socket, Interest::READABLE)
@@ -95,7 +95,7 @@ fn add_source_after_shutdown_fails_with_the_shutdown_error() {
 fn shutting_down_twice_and_then_dropping_is_harmless() {
     let mut driver = driver();
     let handle = driver.handle().clone();
-    let mut socket = udp();
+    let mut socket = quiet_listener();
     let mut reg = Registration::new(&mut socket, Interest::READABLE, &handle).unwrap();
     driver.shutdown();
     driver.shutdown();
@@ -121,7 +121,7 @@ fn turn_after_shutdown_returns_the_shutdown_error_without_polling() {
 fn dropping_the_driver_shuts_it_down_and_wakes_waiters() {
     let driver = driver();
     let handle = driver.handle().clone();
-    let mut socket = udp();
+    let mut socket = quiet_listener();
     let reg = Registration::new(&mut socket, Interest::READABLE, &handle).unwrap();
     let (flag, waker) = FlagWaker::new();
     assert!(
@@ -140,7 +140,7 @@ fn dropping_the_driver_shuts_it_down_and_wakes_waiters() {
 fn shutdown_releases_pending_deregistrations() {
     let mut driver = driver();
     let handle = driver.handle().clone();
-    let mut socket = udp();
+    let mut socket = quiet_listener();
     let io = handle.add_source(&mut socket, Interest::READABLE).unwrap();
     // SAFETY: `socket` is the source registered under `io`.
     unsafe { handle.deregister_source(&io, &mut socket) }.unwrap();
