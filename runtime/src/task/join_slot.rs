@@ -43,8 +43,9 @@ impl<T> JoinSlot<T> {
     }
 
     fn lock(&self) -> MutexGuard<'_, SlotInner<T>> {
-        // Nothing panics while the lock is held (outputs and wakers are
-        // dropped after unlocking), but a poisoned lock is still usable.
+        // No caller code runs under the lock (outputs and wakers are cloned
+        // and dropped after unlocking); only `poll`'s assert can panic
+        // there, having changed nothing, so a poisoned lock is still usable.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -88,10 +89,32 @@ impl<T> JoinSlot<T> {
             return Poll::Ready(outcome);
         }
         assert!(!inner.taken, "JoinHandle polled after it completed");
-        match &mut inner.waker {
-            Some(waker) if waker.will_wake(cx.waker()) => {}
-            slot => *slot = Some(cx.waker().clone()),
+        if inner
+            .waker
+            .as_ref()
+            .is_some_and(|waker| waker.will_wake(cx.waker()))
+        {
+            return Poll::Pending;
         }
+        drop(inner);
+        // Cloning the new waker and dropping the old one run the caller's
+        // code, so neither may happen under the lock: `complete` takes it on
+        // the runtime thread, and a waker whose clone or drop waited for the
+        // runtime (dropped, as it was, by `*slot = Some(..)` under the lock)
+        // deadlocked both threads.
+        let fresh = cx.waker().clone();
+        let mut inner = self.lock();
+        if let Some(outcome) = inner.output.take() {
+            // The task completed while the lock was free; it woke the old
+            // waker, and this poll has its outcome anyway.
+            inner.taken = true;
+            drop(inner);
+            drop(fresh);
+            return Poll::Ready(outcome);
+        }
+        let replaced = inner.waker.replace(fresh);
+        drop(inner);
+        drop(replaced);
         Poll::Pending
     }
 

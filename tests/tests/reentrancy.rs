@@ -1,0 +1,92 @@
+//! Foreign code that eddy runs while it holds one of its own locks.
+//!
+//! A waker is the caller's code: cloning or dropping it may block, or call
+//! back into the runtime. eddy must never run it with a lock held that the
+//! runtime thread needs to make progress, or a waker that waits for the
+//! runtime deadlocks both. Each test sets up such a waker and proves the
+//! runtime still finishes; `with_deadline` turns a deadlock into a failure.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Wake, Waker};
+use std::thread;
+use std::time::Duration;
+
+use eddy::Runtime;
+use eddy_tests::{Signal, block_on_parked, with_deadline};
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// A waker that does nothing when woken, but whose last drop lets the task
+/// finish (`go`) and then waits until the runtime has run the task spawned
+/// after it (`progressed`): it blocks on the runtime's progress.
+struct WaitsForTheRuntimeOnDrop {
+    /// Set on drop: the task the handle joins may now return.
+    go: Signal,
+    /// Receives once the runtime has got past completing that task.
+    progressed: Mutex<mpsc::Receiver<()>>,
+}
+
+impl Wake for WaitsForTheRuntimeOnDrop {
+    fn wake(self: Arc<Self>) {}
+}
+
+impl Drop for WaitsForTheRuntimeOnDrop {
+    fn drop(&mut self) {
+        self.go.set();
+        let progressed = self.progressed.lock().unwrap_or_else(|e| e.into_inner());
+        progressed
+            .recv()
+            .expect("the runtime ran the task spawned after the joined one");
+    }
+}
+
+/// A waker that does nothing: the second waker the handle is polled with.
+struct Inert;
+
+impl Wake for Inert {
+    fn wake(self: Arc<Self>) {}
+}
+
+#[test]
+fn a_join_handle_waker_whose_drop_waits_for_the_runtime_does_not_deadlock_it() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        let go = Signal::new();
+        let done = Signal::new();
+        let (progress, progressed) = mpsc::channel();
+        let task = {
+            let go = go.clone();
+            rt.spawn(async move {
+                go.wait().await;
+                // Runs only once this task's completion is behind the
+                // runtime: the proof the waker's drop waits for.
+                eddy::spawn(async move { progress.send(()).unwrap() });
+            })
+        };
+        let poller = {
+            let done = done.clone();
+            thread::spawn(move || {
+                let mut task = task;
+                let first = Waker::from(Arc::new(WaitsForTheRuntimeOnDrop {
+                    go,
+                    progressed: Mutex::new(progressed),
+                }));
+                let polled = Pin::new(&mut task).poll(&mut Context::from_waker(&first));
+                assert!(polled.is_pending(), "the task waits for `go`");
+                // The handle now holds the only clone of `first`; polling
+                // with another waker replaces it, and its drop runs here.
+                drop(first);
+                let second = Waker::from(Arc::new(Inert));
+                let _ = Pin::new(&mut task).poll(&mut Context::from_waker(&second));
+                let outcome = block_on_parked(task);
+                done.set();
+                outcome
+            })
+        };
+        rt.block_on(done.wait());
+        poller.join().unwrap().expect("the task finished");
+    });
+}
