@@ -5,17 +5,20 @@
 //! runtime thread needs to make progress, or a waker that waits for the
 //! runtime deadlocks both. Each test sets up such a waker and proves the
 //! runtime still finishes; `with_deadline` turns a deadlock into a failure.
+//! The same goes for a `RefCell` the runtime has borrowed: a waker that
+//! calls back into the runtime then panics with "already borrowed".
 
 use std::future::Future;
-use std::pin::Pin;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::{Pin, pin};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Wake, Waker};
+use std::task::{Context, RawWaker, RawWakerVTable, Wake, Waker};
 use std::thread;
 use std::time::Duration;
 
 use eddy::Runtime;
-use eddy_tests::{Signal, block_on_parked, with_deadline};
+use eddy_tests::{Signal, block_on_parked, panic_message, with_deadline};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -88,5 +91,86 @@ fn a_join_handle_waker_whose_drop_waits_for_the_runtime_does_not_deadlock_it() {
         };
         rt.block_on(done.wait());
         poller.join().unwrap().expect("the task finished");
+    });
+}
+
+/// A waker whose drop calls back into the runtime: it yields once (polls
+/// `yield_now` with a waker of its own), which defers that waker.
+struct YieldsOnDrop;
+
+impl Wake for YieldsOnDrop {
+    fn wake(self: Arc<Self>) {}
+}
+
+impl Drop for YieldsOnDrop {
+    fn drop(&mut self) {
+        let mut yielding = pin!(eddy::task::yield_now());
+        let polled = yielding
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()));
+        assert!(polled.is_pending(), "a first poll of yield_now yields");
+    }
+}
+
+#[test]
+fn a_deferred_waker_whose_drop_yields_does_not_make_dropping_the_runtime_panic() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        rt.block_on(async {
+            let waker = Waker::from(Arc::new(YieldsOnDrop));
+            let mut yielding = pin!(eddy::task::yield_now());
+            let polled = yielding.as_mut().poll(&mut Context::from_waker(&waker));
+            assert!(polled.is_pending());
+            // Returning in this same poll leaves the deferred waker, now
+            // its only copy, waiting for a driver turn that never comes:
+            // the runtime's shutdown drops it.
+        });
+        let dropped = catch_unwind(AssertUnwindSafe(|| drop(rt)));
+        if let Err(payload) = dropped {
+            panic!(
+                "dropping the runtime panicked: {}",
+                panic_message(&*payload)
+            );
+        }
+    });
+}
+
+/// The raw vtable of a waker whose clone calls back into the runtime: it
+/// yields once, as [`YieldsOnDrop`] does on drop. It has no data.
+static YIELDS_ON_CLONE: RawWakerVTable =
+    RawWakerVTable::new(clone_yielding, |_| {}, |_| {}, |_| {});
+
+/// A waker that yields when cloned, as a `RawWaker`.
+fn yields_on_clone() -> RawWaker {
+    RawWaker::new(std::ptr::null(), &YIELDS_ON_CLONE)
+}
+
+/// `YIELDS_ON_CLONE`'s clone.
+fn clone_yielding(_: *const ()) -> RawWaker {
+    let mut yielding = pin!(eddy::task::yield_now());
+    let polled = yielding
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()));
+    assert!(polled.is_pending(), "a first poll of yield_now yields");
+    yields_on_clone()
+}
+
+#[test]
+fn yielding_with_a_waker_whose_clone_yields_does_not_panic() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        rt.block_on(async {
+            // SAFETY: every function of the vtable ignores the data pointer,
+            // which is null, and does nothing unsound.
+            let waker = unsafe { Waker::from_raw(yields_on_clone()) };
+            let mut yielding = pin!(eddy::task::yield_now());
+            let polled = catch_unwind(AssertUnwindSafe(|| {
+                yielding.as_mut().poll(&mut Context::from_waker(&waker))
+            }));
+            match polled {
+                Ok(polled) => assert!(polled.is_pending()),
+                Err(payload) => panic!("yielding panicked: {}", panic_message(&*payload)),
+            }
+        });
     });
 }

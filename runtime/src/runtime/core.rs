@@ -156,8 +156,13 @@ impl Core {
     }
 
     pub(crate) fn defer(&self, waker: &Waker) {
-        self.deferred.borrow_mut().push(waker.clone());
+        // Cloned before the borrow: a foreign waker's clone may yield
+        // itself, and deferring under this borrow panicked "already
+        // borrowed".
+        let waker = waker.clone();
+        self.deferred.borrow_mut().push(waker);
     }
+
 
     /// Runs `f` with the timers, or `None` if they are borrowed already (a
     /// timer dropped by a waker while they fire).
@@ -405,7 +410,12 @@ impl Core {
             panics.run(|| unsafe { task.cancel() });
         }
         drop(self.timers.take());
-        drop(std::mem::take(&mut *self.deferred.borrow_mut()));
+        // Taken out first and dropped with the borrow released: a foreign
+        // waker's drop may yield (defer), which under the borrow panicked
+        // "already borrowed" out of the runtime's drop, skipping the steps
+        // below.
+        let deferred = std::mem::take(&mut *self.deferred.borrow_mut());
+        drop(deferred);
         // (4): every registration gets its shutdown bit and its waiters
         // woken, before (5) the `mio::Poll` is dropped with the core.
         crate::trace::shutdown_step("shutting down the I/O driver");
