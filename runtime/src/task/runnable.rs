@@ -14,7 +14,12 @@ pub(crate) trait Runnable: Send + Sync {
     /// # Safety
     ///
     /// Only the thread that runs the task's runtime may call this: the
-    /// future may be `!Send` and is touched by nobody else.
+    /// future may be `!Send` and is touched by nobody else. And never while
+    /// another `run` or `cancel` of the same task is in progress (from its
+    /// own poll or drop): `run` holds `&mut` to the future across the poll.
+    /// The loop keeps both: it runs one task at a time and is never entered
+    /// from a poll (`block_on` inside a runtime panics, and shutdown needs
+    /// the `Runtime` by value).
     unsafe fn run(self: Arc<Self>) -> RunOutcome;
 
     /// Drops the future without polling it and tells the handle the task
@@ -24,7 +29,11 @@ pub(crate) trait Runnable: Send + Sync {
     ///
     /// # Safety
     ///
-    /// As for [`Runnable::run`]: only on the runtime's thread.
+    /// As for [`Runnable::run`]: on the runtime's thread, and not during a
+    /// `run` or `cancel` of the same task. One exception: a task that no
+    /// runtime has seen (in no queue, with no waker, so no other thread can
+    /// reach its future) and whose future is `Send` may be cancelled on the
+    /// thread that built it (`Handle::spawn` refused by a closed runtime).
     unsafe fn cancel(&self);
 }
 
