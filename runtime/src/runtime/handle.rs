@@ -84,8 +84,9 @@ impl Handle {
         F::Output: Send + 'static,
     {
         if let Err(refused) = self.shared.push_remote(task.clone()) {
-            // SAFETY: `F: Send`, so dropping the future on this thread is
-            // sound, and the runtime never saw the task.
+            // SAFETY: `cancel`'s off-thread exception: the push was
+            // refused, so no runtime saw the task and nothing else can reach
+            // its future, and `F: Send` lets it be dropped on this thread.
             unsafe { refused.cancel() };
         }
         JoinHandle::new(task)
