@@ -33,7 +33,8 @@ pub(crate) struct TaskCell<F: Future> {
 // The cell is shared with wakers and the join handle on any thread, but
 // those only touch `header` (atomics and an `Arc`) and `slot` (a mutex).
 // `future` is touched only through `Runnable::run` and `Runnable::cancel`,
-// whose contracts restrict them to the owning runtime's thread, and the
+// whose contracts restrict them to the owning runtime's thread (or, for a
+// `Send` future no runtime has seen, the thread that built it), and the
 // runtime drops every future before it lets go of the task (at completion or
 // at shutdown), so the last `Arc`, wherever it is released, drops `None`.
 // SAFETY: as above; and `F::Output` is only dropped by `JoinSlot` on the
