@@ -163,7 +163,6 @@ impl Core {
         self.deferred.borrow_mut().push(waker);
     }
 
-
     /// Runs `f` with the timers, or `None` if they are borrowed already (a
     /// timer dropped by a waker while they fire).
     pub(crate) fn try_with_timers<R>(&self, f: impl FnOnce(&mut Timers) -> R) -> Option<R> {
@@ -267,7 +266,10 @@ impl Core {
     #[inline(always)]
     fn run_task(&self, task: Arc<dyn Runnable>) {
         coop::reset(self.config.budget);
-        // SAFETY: `&Core` is only reachable on the runtime thread.
+        // SAFETY: `&Core` is only reachable on the runtime thread (a
+        // `Runtime` is neither `Send` nor `Sync`), and the loop polls one
+        // task at a time and is never entered from inside a poll, so no
+        // other `run` or `cancel` of this task is in progress.
         let outcome = unsafe { task.run() };
         if let RunOutcome::Finished(key, waker_panic) = outcome {
             if let Some(key) = key {
@@ -290,7 +292,8 @@ impl Core {
             if task.header().key().is_some() {
                 self.queue.borrow_mut().push_back(task);
             } else if self.shutting_down.get() {
-                // SAFETY: runtime thread; the task was never adopted.
+                // SAFETY: runtime thread (`&Core` is only reachable there),
+                // and the task was never adopted, so it was never run.
                 unsafe { task.cancel() };
             } else {
                 self.adopt(task);
@@ -397,7 +400,9 @@ impl Core {
                 break;
             }
             for task in tasks {
-                // SAFETY: runtime thread.
+                // SAFETY: runtime thread (`&Core` is only reachable there),
+                // and shutdown runs from `Runtime`'s drop, never inside a
+                // poll of this runtime, so no `run` of the task is under way.
                 panics.run(|| unsafe { task.cancel() });
                 self.shared.metrics().task_finished();
             }
@@ -406,7 +411,8 @@ impl Core {
         // (3): close and drain the remote queue.
         crate::trace::shutdown_step("draining the remote queue");
         for task in self.shared.close_remote() {
-            // SAFETY: runtime thread.
+            // SAFETY: as in the loop above; a task here is either one never
+            // adopted or one already cancelled there (then a no-op).
             panics.run(|| unsafe { task.cancel() });
         }
         drop(self.timers.take());
