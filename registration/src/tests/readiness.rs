@@ -2,7 +2,9 @@
 
 use std::future::Future;
 use std::pin::{Pin, pin};
-use std::task::{Context, Poll, Waker};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
 
 use super::counting_waker::CountingWaker;
 use crate::{Interest, Ready, ReadyEvent, ScheduledIo, Tick};
@@ -195,4 +197,69 @@ fn each_waiter_is_woken_only_by_readiness_in_its_interest_mask() {
         Poll::Ready(ev) => assert_eq!(ev.ready, Ready::ERROR),
         Poll::Pending => panic!("error waiter pending after an error"),
     }
+}
+
+/// Drops the `Readiness` futures it holds the first time it is woken: a
+/// task that, woken, drops other waiters of the same resource.
+#[derive(Default)]
+struct DropsFuturesWhenWoken {
+    /// The futures to drop, taken out (and dropped unlocked) by the wake.
+    futures: Mutex<Vec<Pin<Box<crate::Readiness<'static>>>>>,
+    /// How many times it was woken.
+    wakes: AtomicUsize,
+}
+
+impl Wake for DropsFuturesWhenWoken {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.wakes.fetch_add(1, Ordering::SeqCst);
+        let futures = std::mem::take(&mut *self.futures.lock().unwrap());
+        drop(futures);
+    }
+}
+
+#[test]
+fn waiters_dropped_by_a_waker_between_two_wake_batches_are_unlinked_and_never_woken() {
+    let batch = crate::wake_list::BATCH;
+    let raw = Box::into_raw(Box::new(ScheduledIo::new()));
+    // SAFETY: `raw` stays allocated until the end of the test, where every
+    // future borrowing it has been dropped.
+    let io: &'static ScheduledIo = unsafe { &*raw };
+    let (counter, waker) = CountingWaker::new();
+    let pending = |waker: &Waker| {
+        let mut fut = Box::pin(io.readiness(Interest::READABLE));
+        assert!(poll_once(fut.as_mut(), waker).is_pending());
+        fut
+    };
+    // The list is woken from the newest waiter to the oldest: the oldest
+    // eight are still linked when the first batch is woken, unlocked.
+    let oldest: Vec<_> = (0..8).map(|_| pending(&waker)).collect();
+    let mut woken: Vec<_> = (0..batch + 8).map(|_| pending(&waker)).collect();
+    // In the first batch with the trigger: unlinked and its waker taken,
+    // not woken yet when the trigger drops it.
+    let taken = woken.pop().expect("more than one batch of waiters");
+    let dropper = Arc::new(DropsFuturesWhenWoken::default());
+    let trigger = pending(&Waker::from(dropper.clone()));
+    {
+        let mut futures = dropper.futures.lock().unwrap();
+        futures.extend(oldest);
+        futures.push(taken);
+    }
+
+    event_and_wake(io, Ready::READABLE);
+    assert_eq!(dropper.wakes.load(Ordering::SeqCst), 1);
+    // Every waiter still alive was woken, plus `taken`, whose waker was in
+    // the batch; none of the eight dropped while linked was.
+    assert_eq!(counter.wakes(), woken.len() + 1);
+    assert!(io.has_no_linked_waiters());
+    for fut in &mut woken {
+        assert!(poll_once(fut.as_mut(), Waker::noop()).is_ready());
+    }
+    drop((woken, trigger));
+    // SAFETY: every `Readiness` borrowing `io` is gone (the dropper's were
+    // dropped by its wake), and `io` is not used after this.
+    drop(unsafe { Box::from_raw(raw) });
 }
