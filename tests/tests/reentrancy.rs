@@ -174,3 +174,80 @@ fn yielding_with_a_waker_whose_clone_yields_does_not_panic() {
         });
     });
 }
+
+/// Polls a fresh hour-long sleep once, with a waker that does nothing: a
+/// waker's clone or drop that calls back into the runtime's timers.
+fn poll_a_sleep() {
+    let mut sleeping = pin!(eddy::time::sleep(Duration::from_secs(3600)));
+    let polled = sleeping
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()));
+    assert!(polled.is_pending(), "an hour has not passed");
+}
+
+/// The raw vtable of a waker whose clone polls a sleep. It has no data.
+static SLEEPS_ON_CLONE: RawWakerVTable =
+    RawWakerVTable::new(clone_sleeping, |_| {}, |_| {}, |_| {});
+
+/// A waker that polls a sleep when cloned, as a `RawWaker`.
+fn sleeps_on_clone() -> RawWaker {
+    RawWaker::new(std::ptr::null(), &SLEEPS_ON_CLONE)
+}
+
+/// `SLEEPS_ON_CLONE`'s clone.
+fn clone_sleeping(_: *const ()) -> RawWaker {
+    poll_a_sleep();
+    sleeps_on_clone()
+}
+
+/// A waker whose drop polls a sleep.
+struct SleepsOnDrop;
+
+impl Wake for SleepsOnDrop {
+    fn wake(self: Arc<Self>) {}
+}
+
+impl Drop for SleepsOnDrop {
+    fn drop(&mut self) {
+        poll_a_sleep();
+    }
+}
+
+#[test]
+fn sleeping_with_a_waker_whose_clone_sleeps_does_not_panic() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        rt.block_on(async {
+            // SAFETY: every function of the vtable ignores the data pointer,
+            // which is null, and does nothing unsound.
+            let waker = unsafe { Waker::from_raw(sleeps_on_clone()) };
+            let mut sleeping = pin!(eddy::time::sleep(Duration::from_secs(3600)));
+            let polled = catch_unwind(AssertUnwindSafe(|| {
+                sleeping.as_mut().poll(&mut Context::from_waker(&waker))
+            }));
+            match polled {
+                Ok(polled) => assert!(polled.is_pending()),
+                Err(payload) => panic!("sleeping panicked: {}", panic_message(&*payload)),
+            }
+        });
+    });
+}
+
+#[test]
+fn dropping_a_sleep_whose_waker_sleeps_on_drop_does_not_panic() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        rt.block_on(async {
+            let mut sleeping = Box::pin(eddy::time::sleep(Duration::from_secs(3600)));
+            let waker = Waker::from(Arc::new(SleepsOnDrop));
+            let polled = sleeping.as_mut().poll(&mut Context::from_waker(&waker));
+            assert!(polled.is_pending());
+            // The timer now holds the waker's only copy; cancelling the
+            // timer drops it.
+            drop(waker);
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(sleeping))) {
+                panic!("dropping the sleep panicked: {}", panic_message(&*payload));
+            }
+        });
+    });
+}

@@ -14,7 +14,8 @@
 //!  Sleep::poll (deadline not reached)
 //!    |  first time: Timers::insert(deadline, waker) -> TimerKey, remembered
 //!    |  together with the id of the runtime running this thread;
-//!    |  later polls: Timers::update_waker(key, waker) (no clone if same task)
+//!    |  later polls: Timers::wakes_same_task(key, waker), and only if not,
+//!    |  Timers::replace_waker(key, waker.clone())
 //!    v
 //!  runtime loop: run queue empty -> park for next_deadline() - now
 //!    |  (the driver turn returns early on I/O or a remote wake)

@@ -134,7 +134,10 @@ impl Sleep {
         // alone: it fires at its deadline with a harmless spurious wake, or
         // is freed with its runtime.
         if context::current_runtime_id() == Some(runtime) {
-            context::try_with_timers(|timers| timers.cancel(key));
+            // The waker is dropped once the timers' borrow has ended: its
+            // drop may be code that polls or drops a sleep of its own.
+            let waker = context::try_with_timers(|timers| timers.cancel(key));
+            drop(waker);
         }
     }
 }
@@ -172,9 +175,23 @@ impl Sleep {
             self.deregister();
             return Poll::Ready(());
         }
+        // Wakers are cloned and dropped outside `with_timers`: both run the
+        // waker's own code, and one that polled a sleep under the timers'
+        // borrow panicked saying no runtime was running.
         let still_registered_here = match self.entry {
             Some((runtime, key)) if context::current_runtime_id() == Some(runtime) => {
-                context::with_timers(|timers| timers.update_waker(key, cx.waker()))
+                match context::with_timers(|timers| timers.wakes_same_task(key, cx.waker())) {
+                    Some(true) => true,
+                    Some(false) => {
+                        let fresh = cx.waker().clone();
+                        let replaced =
+                            context::with_timers(|timers| timers.replace_waker(key, fresh));
+                        let still = replaced.is_ok();
+                        drop(replaced);
+                        still
+                    }
+                    None => false,
+                }
             }
             _ => false,
         };
@@ -185,7 +202,8 @@ impl Sleep {
         // moved), or the entry is gone: register afresh. A stale entry in
         // another runtime just fires with a spurious wake.
         // `with_timers` panics outside a runtime, with a message that says so.
-        let key = context::with_timers(|timers| timers.insert(self.deadline, cx.waker()));
+        let waker = cx.waker().clone();
+        let key = context::with_timers(|timers| timers.insert(self.deadline, waker));
         let runtime = context::current_runtime_id()
             .expect("with_timers returned, so a runtime runs on this thread");
         self.entry = Some((runtime, key));

@@ -71,14 +71,17 @@ impl Timers {
     }
 
     /// Adds a timer that wakes `waker` once `deadline` has passed.
-    pub(crate) fn insert(&mut self, deadline: Instant, waker: &Waker) -> TimerKey {
+    ///
+    /// Takes the waker already cloned: a clone is the caller's code, which
+    /// may reach these timers, and must not run while they are borrowed.
+    pub(crate) fn insert(&mut self, deadline: Instant, waker: Waker) -> TimerKey {
         let seq = self.take_seq();
         let tick = self.clock.deadline_tick(deadline);
         let index = self.entries.insert(Entry {
             deadline,
             seq,
             tick,
-            waker: waker.clone(),
+            waker,
             prev: NIL,
             next: NIL,
             list: 0,
@@ -93,21 +96,25 @@ impl Timers {
         TimerKey { index, seq }
     }
 
-    /// Replaces the waker of a pending timer.
-    ///
-    /// Clones only when the stored waker would not wake the same task (the
-    /// common re-poll from the same task costs a comparison, not an atomic
-    /// increment). Returns `false` when the key no longer names a pending
-    /// timer (it fired or was cancelled): the caller must insert anew.
-    pub(crate) fn update_waker(&mut self, key: TimerKey, waker: &Waker) -> bool {
+    /// Whether the pending timer `key` would wake the same task as
+    /// `waker` (`None`: it fired or was cancelled, insert anew). A
+    /// comparison, no clone: the common re-poll from the same task costs
+    /// no atomic increment.
+    pub(crate) fn wakes_same_task(&self, key: TimerKey, waker: &Waker) -> Option<bool> {
+        match self.entries.get(key.index as usize) {
+            Some(entry) if entry.seq == key.seq => Some(entry.waker.will_wake(waker)),
+            _ => None,
+        }
+    }
+
+    /// Gives the pending timer `key` a new waker and returns the old one;
+    /// `Err` gives `waker` back when `key` no longer names a pending timer.
+    /// Either way the caller drops the waker it gets, after its borrow of
+    /// the timers ends: dropping one runs the waker's own code.
+    pub(crate) fn replace_waker(&mut self, key: TimerKey, waker: Waker) -> Result<Waker, Waker> {
         match self.entries.get_mut(key.index as usize) {
-            Some(entry) if entry.seq == key.seq => {
-                if !entry.waker.will_wake(waker) {
-                    entry.waker = waker.clone();
-                }
-                true
-            }
-            _ => false,
+            Some(entry) if entry.seq == key.seq => Ok(std::mem::replace(&mut entry.waker, waker)),
+            _ => Err(waker),
         }
     }
 
@@ -139,13 +146,16 @@ impl Timers {
     }
 
     /// Removes a timer and frees its entry. Harmless when it already fired.
-    pub(crate) fn cancel(&mut self, key: TimerKey) {
+    /// Returns the timer's waker for the caller to drop once its borrow of
+    /// the timers ends (see [`replace_waker`](Self::replace_waker)).
+    pub(crate) fn cancel(&mut self, key: TimerKey) -> Option<Waker> {
         if !self.is_live(key) {
-            return;
+            return None;
         }
         self.slots.unlink(key.index, &mut self.entries);
-        self.entries.remove(key.index as usize);
+        let entry = self.entries.remove(key.index as usize);
         self.release_if_empty();
+        Some(entry.waker)
     }
 
     /// When the runtime must next call [`drain_expired`](Self::drain_expired):
@@ -341,9 +351,9 @@ mod tests {
         let log = Arc::new(Mutex::new(Vec::new()));
         let base = Instant::now();
         let mut timers = Timers::starting_at(base);
-        timers.insert(base + ms(30), &recorder(3, &log));
-        timers.insert(base + ms(10), &recorder(1, &log));
-        timers.insert(base + ms(20), &recorder(2, &log));
+        timers.insert(base + ms(30), recorder(3, &log));
+        timers.insert(base + ms(10), recorder(1, &log));
+        timers.insert(base + ms(20), recorder(2, &log));
 
         assert_eq!(fire(&mut timers, base + ms(20)), 2);
         assert_eq!(*log.lock().unwrap(), vec![1, 2]);
@@ -361,7 +371,7 @@ mod tests {
         let at = Instant::now();
         let mut timers = Timers::starting_at(at);
         for label in 0..5 {
-            timers.insert(at, &recorder(label, &log));
+            timers.insert(at, recorder(label, &log));
         }
         assert_eq!(fire(&mut timers, at), 5);
         assert_eq!(*log.lock().unwrap(), vec![0, 1, 2, 3, 4]);
@@ -373,9 +383,9 @@ mod tests {
         let base = Instant::now();
         let mut timers = Timers::starting_at(base);
         assert_eq!(timers.next_deadline(), None);
-        let late = timers.insert(base + ms(50), &recorder(0, &log));
+        let late = timers.insert(base + ms(50), recorder(0, &log));
         assert_eq!(timers.next_deadline(), Some(base + ms(50)));
-        let early = timers.insert(base + ms(5), &recorder(1, &log));
+        let early = timers.insert(base + ms(5), recorder(1, &log));
         assert_eq!(timers.next_deadline(), Some(base + ms(5)));
         timers.cancel(early);
         assert_eq!(timers.next_deadline(), Some(base + ms(50)));
@@ -388,8 +398,8 @@ mod tests {
         let log = Arc::new(Mutex::new(Vec::new()));
         let base = Instant::now();
         let mut timers = Timers::starting_at(base);
-        let key = timers.insert(base, &recorder(7, &log));
-        timers.insert(base, &recorder(8, &log));
+        let key = timers.insert(base, recorder(7, &log));
+        timers.insert(base, recorder(8, &log));
         timers.cancel(key);
         assert_eq!(timers.len(), 1);
         assert_eq!(fire(&mut timers, base), 1);
@@ -401,16 +411,17 @@ mod tests {
         let log = Arc::new(Mutex::new(Vec::new()));
         let at = Instant::now();
         let mut timers = Timers::starting_at(at);
-        let fired = timers.insert(at, &recorder(1, &log));
+        let fired = timers.insert(at, recorder(1, &log));
         assert_eq!(fire(&mut timers, at), 1);
         // A newer timer with the very same deadline reuses the fired one's
         // slab slot; it must not be taken for it: the sequence number tells
         // them apart.
-        let newer = timers.insert(at, &recorder(2, &log));
+        let newer = timers.insert(at, recorder(2, &log));
         timers.cancel(fired);
         timers.cancel(fired);
         assert_eq!(timers.len(), 1);
-        assert!(!timers.update_waker(fired, &recorder(3, &log)));
+        assert!(timers.replace_waker(fired, recorder(3, &log)).is_err());
+        assert_eq!(timers.wakes_same_task(fired, &recorder(3, &log)), None);
         assert_eq!(timers.reschedule(fired, at), None);
         assert_eq!(fire(&mut timers, at), 1);
         assert_eq!(*log.lock().unwrap(), vec![1, 2]);
@@ -419,12 +430,13 @@ mod tests {
     }
 
     #[test]
-    fn update_waker_replaces_the_waker_that_fires() {
+    fn replace_waker_replaces_the_waker_that_fires() {
         let log = Arc::new(Mutex::new(Vec::new()));
         let at = Instant::now();
         let mut timers = Timers::starting_at(at);
-        let key = timers.insert(at, &recorder(1, &log));
-        assert!(timers.update_waker(key, &recorder(2, &log)));
+        let key = timers.insert(at, recorder(1, &log));
+        assert_eq!(timers.wakes_same_task(key, &recorder(2, &log)), Some(false));
+        assert!(timers.replace_waker(key, recorder(2, &log)).is_ok());
         assert_eq!(fire(&mut timers, at), 1);
         assert_eq!(*log.lock().unwrap(), vec![2]);
     }
@@ -434,7 +446,7 @@ mod tests {
         let log = Arc::new(Mutex::new(Vec::new()));
         let base = Instant::now();
         let mut timers = Timers::starting_at(base);
-        let key = timers.insert(base + ms(10), &recorder(1, &log));
+        let key = timers.insert(base + ms(10), recorder(1, &log));
         let moved = timers.reschedule(key, base + ms(40)).unwrap();
         assert_ne!(moved, key);
         assert_eq!(timers.next_deadline(), Some(base + ms(40)));
@@ -450,8 +462,8 @@ mod tests {
         let log = Arc::new(Mutex::new(Vec::new()));
         let at = Instant::now();
         let mut timers = Timers::starting_at(at);
-        timers.insert(at, &recorder(1, &log));
-        timers.insert(at + ms(1), &recorder(2, &log));
+        timers.insert(at, recorder(1, &log));
+        timers.insert(at + ms(1), recorder(2, &log));
         let mut out = Vec::new();
         assert_eq!(timers.drain_expired(at, &mut out), 1);
         assert!(log.lock().unwrap().is_empty());
@@ -468,7 +480,12 @@ mod tests {
         let mut timers = Timers::starting_at(base);
         // Spread deadlines so the map has a real shape, not one long run.
         let keys: Vec<TimerKey> = (0..1_000_000u64)
-            .map(|i| timers.insert(base + Duration::from_micros((i * 7919) % 1_000_003), &waker))
+            .map(|i| {
+                timers.insert(
+                    base + Duration::from_micros((i * 7919) % 1_000_003),
+                    waker.clone(),
+                )
+            })
             .collect();
         assert_eq!(timers.len(), 1_000_000);
         for key in keys {
@@ -488,7 +505,7 @@ mod tests {
         let log = Arc::new(Mutex::new(Vec::new()));
         let base = Instant::now();
         let mut timers = Timers::starting_at(base);
-        timers.insert(base + Duration::from_micros(10_500), &recorder(1, &log));
+        timers.insert(base + Duration::from_micros(10_500), recorder(1, &log));
         assert_eq!(timers.next_deadline(), Some(base + ms(11)));
         assert_eq!(fire(&mut timers, base + Duration::from_micros(10_499)), 0);
         // Past the deadline but inside its millisecond: rounding the
@@ -504,8 +521,8 @@ mod tests {
         let base = Instant::now();
         let mut timers = Timers::starting_at(base);
         assert_eq!(fire(&mut timers, base + ms(500)), 0);
-        timers.insert(base + ms(100), &recorder(1, &log));
-        timers.insert(base, &recorder(2, &log));
+        timers.insert(base + ms(100), recorder(1, &log));
+        timers.insert(base, recorder(2, &log));
         // Due already: the runtime must not park at all.
         assert!(timers.next_deadline().unwrap() <= base + ms(500));
         assert_eq!(fire(&mut timers, base + ms(500)), 2);
@@ -524,7 +541,7 @@ mod tests {
         for (label, &after) in deadlines.iter().enumerate() {
             timers.insert(
                 base + after + Duration::from_micros(300),
-                &recorder(label as u32, &log),
+                recorder(label as u32, &log),
             );
         }
         // Park until next_deadline and drain, the way the runtime does.
@@ -552,7 +569,7 @@ mod tests {
         // must fall back on insertion order.
         let offset = |label: u32| Duration::from_nanos(u64::from(label * 7_919 % 1_000) * 997);
         for label in 0..5_000u32 {
-            timers.insert(base + ms(40) + offset(label), &recorder(label, &log));
+            timers.insert(base + ms(40) + offset(label), recorder(label, &log));
         }
         assert_eq!(fire(&mut timers, base + ms(41)), 5_000);
         let mut expected: Vec<u32> = (0..5_000).collect();

@@ -128,7 +128,7 @@ fn run(seed: u64, ops: usize) {
             0..=6 => {
                 let deadline = random_deadline(&mut rng, now);
                 let (label, waker) = label_waker(&log);
-                let wheel = timers.insert(deadline, &waker);
+                let wheel = timers.insert(deadline, waker);
                 let key = (deadline, model.next_seq);
                 model.next_seq += 1;
                 model.map.insert(key, label);
@@ -158,7 +158,7 @@ fn run(seed: u64, ops: usize) {
             12..=13 if !handles.is_empty() => {
                 let handle = pick(&mut rng, &handles);
                 let (label, waker) = label_waker(&log);
-                let updated = timers.update_waker(handle.wheel, &waker);
+                let updated = timers.replace_waker(handle.wheel, waker).is_ok();
                 match model.map.get_mut(&handle.model) {
                     Some(stored) => {
                         assert!(updated, "a live key failed to update");
