@@ -134,14 +134,24 @@ impl<L, T> LinkedList<L, T> {
 
 impl<L: Link> LinkedList<L, L::Target> {
     /// Links `handle`'s node at the head; the list now owns `handle`.
-    pub(crate) fn push_front(&mut self, handle: L::Handle) {
+    ///
+    /// # Safety
+    ///
+    /// `handle`'s node must be linked in no list, this one included. Its
+    /// links are overwritten: pushing a linked node again (anywhere but at
+    /// the head, which the assert below catches) left its old neighbours
+    /// pointing at it and made a cycle, and one linked in another list
+    /// would be cut out of that list's chain without that list knowing.
+    pub(crate) unsafe fn push_front(&mut self, handle: L::Handle) {
         let node = L::as_raw(&handle);
         // Ownership moves into the list; `pop_back`/`remove` give it back.
         std::mem::forget(handle);
         assert_ne!(self.head, Some(node), "node pushed twice");
 
-        // SAFETY: `node` is alive (we own its handle) and, by the `Link`
-        // contract, not linked in any list, so we may write its links.
+        // SAFETY: `node` is alive (we own its handle, and the `Link`
+        // contract keeps its target alive while the list holds it) and, by
+        // this function's contract, linked in no list, so nobody else reads
+        // or writes its links.
         unsafe {
             let links = L::pointers(node).as_ref();
             links.set_next(self.head);
@@ -447,7 +457,9 @@ mod tests {
                         let absent: Vec<usize> =
                             (0..ENTRIES).filter(|id| !model.contains(id)).collect();
                         if let Some(&id) = absent.get(rng.below(absent.len().max(1))) {
-                            list.push_front(&arena[id]);
+                            // SAFETY: `id` is absent from the model, which
+                            // mirrors the list, and this is the only list.
+                            unsafe { list.push_front(&arena[id]) };
                             model.push_front(id);
                         }
                     }
@@ -493,7 +505,8 @@ mod tests {
             id: 1,
         });
         let mut list: LinkedList<&Entry, Entry> = LinkedList::new();
-        list.push_front(&a);
+        // SAFETY: `a` is new, so in no list.
+        unsafe { list.push_front(&a) };
         // SAFETY: `b` is in no list.
         assert!(unsafe { list.remove(NonNull::from(&*b)) }.is_none());
         // SAFETY: `a` is in this list.

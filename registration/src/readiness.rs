@@ -85,7 +85,11 @@ impl Future for Readiness<'_> {
                     }
                     // The node is pinned inside this future and `Drop` unlinks
                     // it under the lock before the memory can go away.
-                    waiters.list.push_front(NonNull::from(&me.waiter));
+                    // SAFETY: in `Init` the waiter is in no list: it was
+                    // never pushed, or `wake` unlinked it (setting
+                    // `notified`) before `Waiting` turned into `Done` and
+                    // `Done` back into `Init`.
+                    unsafe { waiters.list.push_front(NonNull::from(&me.waiter)) };
                     me.state = State::Waiting;
                     return Poll::Pending;
                 }

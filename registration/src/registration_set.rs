@@ -87,7 +87,8 @@ impl RegistrationSet {
             return Err(error::shutdown_error());
         }
         let io = Arc::new(ScheduledIo::owned_by(self.id));
-        synced.registrations.push_front(io.clone());
+        // SAFETY: `io` was created just now, so it is in no list.
+        unsafe { synced.registrations.push_front(io.clone()) };
         Ok(io)
     }
 
