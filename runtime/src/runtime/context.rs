@@ -41,7 +41,16 @@ pub(crate) struct EnterGuard<'a> {
 /// Guards are locals of `Core::block_on` and `Core::shutdown`, dropped in
 /// the reverse order they were made and never forgotten: that is what lets
 /// `current_core` lend out `&Core` for the length of a call.
-pub(crate) fn enter(core: &Core) -> EnterGuard<'_> {
+///
+/// # Safety
+///
+/// The guard must be dropped, not forgotten (`mem::forget`, a leaked
+/// `Box`, an `Rc` cycle), before `core` moves or is freed, and after any
+/// guard made later on this thread. Otherwise `CURRENT` keeps (or gets
+/// back) a pointer to a core that is gone, and the next `with_core`, a
+/// safe call, reads freed memory. A guard held as a local of the frame
+/// that borrows `core`, and not moved out of it, keeps all of this.
+pub(crate) unsafe fn enter(core: &Core) -> EnterGuard<'_> {
     let previous = CURRENT.with(|current| current.replace(Some(NonNull::from(core))));
     EnterGuard {
         previous,

@@ -178,7 +178,9 @@ impl Core {
             "cannot start an eddy runtime from within a runtime: \
              `block_on` would block the thread the outer runtime runs on"
         );
-        let _guard = context::enter(self);
+        // SAFETY: a local of this frame, which borrows `self`, dropped when
+        // it returns or unwinds, after any guard made inside it.
+        let _guard = unsafe { context::enter(self) };
         let mut future = std::pin::pin!(future);
         let main = Arc::new(MainWaker::new(self.shared.clone()));
         let waker = waker_ref(&main);
@@ -380,7 +382,9 @@ impl Core {
         if self.shutting_down.replace(true) {
             return;
         }
-        let _guard = context::enter(self);
+        // SAFETY: as in `block_on`: a local of this frame, dropped when it
+        // returns or unwinds.
+        let _guard = unsafe { context::enter(self) };
         // Cancelling a task tells its `JoinHandle`, whose waker is foreign
         // code and may panic. Every step below must still run: a task left
         // uncancelled would have its future dropped by whichever thread
