@@ -18,6 +18,9 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
+    // Under Miri, which interprets every instruction, a test runs a hundred
+    // or more times slower; the limit only catches hangs, so it stretches.
+    let limit = if cfg!(miri) { limit * 20 } else { limit };
     let (done, result) = mpsc::channel();
     let worker = std::thread::Builder::new()
         .name("test-body".into())
