@@ -1814,7 +1814,11 @@ fn seeded_random_schedules_keep_every_task_invariant() {
             0x5851_F42D_4C95_7F2D,
             0x1405_7B7E_F767_814F,
         ];
-        for (round, seed) in seeds.into_iter().enumerate() {
+        // Under Miri, which checks every access of the task code these
+        // schedules drive but runs it a hundred times slower, two rounds
+        // (one of each kind) instead of eight.
+        let rounds = if cfg!(miri) { 2 } else { seeds.len() };
+        for (round, seed) in seeds.into_iter().take(rounds).enumerate() {
             stress_round(seed, round % 2 == 1);
         }
     });
