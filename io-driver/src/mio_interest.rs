@@ -11,7 +11,9 @@ use eddy_registration::Interest;
 /// * Priority (out-of-band) readiness is only a separate interest on Linux
 ///   and Android. Elsewhere it degrades to readable, which is where kqueue
 ///   reports urgent data; the caller still filters readiness with its own
-///   interest mask, so no spurious priority readiness reaches it.
+///   interest mask, so no spurious priority readiness reaches it. Under
+///   Miri, whose epoll refuses `EPOLLPRI`, Linux is treated like the rest
+///   (`scripts/miri`).
 pub(crate) fn to_mio(interest: Interest) -> mio::Interest {
     let mut out: Option<mio::Interest> = None;
     let mut add = |extra: mio::Interest| {
@@ -27,9 +29,9 @@ pub(crate) fn to_mio(interest: Interest) -> mio::Interest {
         add(mio::Interest::WRITABLE);
     }
     if interest.is_priority() {
-        #[cfg(any(target_os = "linux", target_os = "android"))]
+        #[cfg(all(any(target_os = "linux", target_os = "android"), not(miri)))]
         add(mio::Interest::PRIORITY);
-        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        #[cfg(any(not(any(target_os = "linux", target_os = "android")), miri))]
         add(mio::Interest::READABLE);
     }
     // ERROR alone (or any interest mio cannot express) falls back to readable.
@@ -54,7 +56,7 @@ mod tests {
         assert!(!mio.is_writable());
     }
 
-    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[cfg(all(any(target_os = "linux", target_os = "android"), not(miri)))]
     #[test]
     fn priority_interest_maps_to_mio_priority_on_linux() {
         let mio = to_mio(Interest::PRIORITY);
