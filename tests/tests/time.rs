@@ -16,7 +16,7 @@ use eddy::time::{
     Elapsed, Interval, MissedTickBehavior, Sleep, Timeout, interval, interval_at, sleep,
     sleep_until, timeout, timeout_at,
 };
-use eddy_tests::{DropFlag, run_bounded, spin_until};
+use eddy_tests::{DropFlag, run_bounded, spin_until, with_deadline};
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -471,53 +471,58 @@ fn timer_futures_are_send_and_sync() {
 
 #[test]
 fn a_waker_that_panics_does_not_keep_other_due_timers_from_firing() {
-    use std::panic::{AssertUnwindSafe, catch_unwind};
-    use std::sync::Arc;
-    use std::task::Wake;
+    // Bounded: if this thread were ever slower than the 20 ms margin below
+    // (Miri is), both deadlines would pass before the sleeps register, and
+    // the last `block_on` would wait forever on a future nothing wakes.
+    with_deadline(Duration::from_secs(30), || {
+        use std::panic::{AssertUnwindSafe, catch_unwind};
+        use std::sync::Arc;
+        use std::task::Wake;
 
-    struct PanicsOnWake;
-    impl Wake for PanicsOnWake {
-        fn wake(self: Arc<Self>) {
-            panic!("this waker panics");
-        }
-    }
-
-    let runtime = eddy::Runtime::new().unwrap();
-    let start = eddy::time::Instant::now();
-    let fired = std::rc::Rc::new(std::cell::Cell::new(false));
-    let task_fired = fired.clone();
-    runtime.spawn(async move {
-        eddy::time::sleep_until(start + ms(40)).await;
-        task_fired.set(true);
-    });
-    // Let the task register its timer.
-    runtime.block_on(eddy::task::yield_now());
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        runtime.block_on(std::future::poll_fn(|_| {
-            // An earlier timer whose waker panics, registered by hand...
-            let waker = Waker::from(Arc::new(PanicsOnWake));
-            let mut early = eddy::time::sleep_until(start + ms(20));
-            let _ = std::pin::Pin::new(&mut early).poll(&mut Context::from_waker(&waker));
-            std::mem::forget(early);
-            // ...and both deadlines pass before the runtime looks again.
-            std::thread::sleep(ms(60));
-            Poll::<()>::Pending
-        }))
-    }));
-    assert!(
-        outcome.is_err(),
-        "the panicking waker's panic reaches block_on"
-    );
-    // The task's timer was due in the same batch: it must have been woken.
-    runtime.block_on(async {
-        for _ in 0..100 {
-            if fired.get() {
-                break;
+        struct PanicsOnWake;
+        impl Wake for PanicsOnWake {
+            fn wake(self: Arc<Self>) {
+                panic!("this waker panics");
             }
-            eddy::task::yield_now().await;
         }
+
+        let runtime = eddy::Runtime::new().unwrap();
+        let start = eddy::time::Instant::now();
+        let fired = std::rc::Rc::new(std::cell::Cell::new(false));
+        let task_fired = fired.clone();
+        runtime.spawn(async move {
+            eddy::time::sleep_until(start + ms(40)).await;
+            task_fired.set(true);
+        });
+        // Let the task register its timer.
+        runtime.block_on(eddy::task::yield_now());
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            runtime.block_on(std::future::poll_fn(|_| {
+                // An earlier timer whose waker panics, registered by hand...
+                let waker = Waker::from(Arc::new(PanicsOnWake));
+                let mut early = eddy::time::sleep_until(start + ms(20));
+                let _ = std::pin::Pin::new(&mut early).poll(&mut Context::from_waker(&waker));
+                std::mem::forget(early);
+                // ...and both deadlines pass before the runtime looks again.
+                std::thread::sleep(ms(60));
+                Poll::<()>::Pending
+            }))
+        }));
+        assert!(
+            outcome.is_err(),
+            "the panicking waker's panic reaches block_on"
+        );
+        // The task's timer was due in the same batch: it must have been woken.
+        runtime.block_on(async {
+            for _ in 0..100 {
+                if fired.get() {
+                    break;
+                }
+                eddy::task::yield_now().await;
+            }
+        });
+        assert!(fired.get(), "a due timer was lost to another waker's panic");
     });
-    assert!(fired.get(), "a due timer was lost to another waker's panic");
 }
 
 #[test]
