@@ -498,6 +498,7 @@ fn aborting_a_queued_job_drops_its_captures_at_once() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: cannot start a child process")]
 fn spawn_blocking_when_no_thread_can_start_cancels_the_job_and_later_jobs_run() {
     const TEST: &str = "spawn_blocking_when_no_thread_can_start_cancels_the_job_and_later_jobs_run";
     if child_role().as_deref() == Some("no_thread") {

@@ -51,6 +51,7 @@ fn threads() -> usize {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: cannot start a child process")]
 fn a_thousand_runtimes_made_used_and_dropped_give_back_every_descriptor_and_thread() {
     const TEST: &str =
         "a_thousand_runtimes_made_used_and_dropped_give_back_every_descriptor_and_thread";
@@ -111,6 +112,7 @@ fn make_use_and_drop_a_thousand_runtimes() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: cannot start a child process")]
 fn wakers_and_handles_that_outlive_their_runtime_give_back_its_descriptors_once_dropped() {
     const TEST: &str =
         "wakers_and_handles_that_outlive_their_runtime_give_back_its_descriptors_once_dropped";
@@ -203,6 +205,7 @@ fn outlive_a_runtime_then_let_go() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: cannot start a child process")]
 fn making_a_runtime_with_no_descriptor_left_is_an_error_that_leaks_none() {
     const TEST: &str = "making_a_runtime_with_no_descriptor_left_is_an_error_that_leaks_none";
     if child_role().as_deref() == Some("full_table") {

@@ -456,6 +456,7 @@ fn a_join_handle_waker_that_panics_when_its_task_finishes_leaves_no_task_behind(
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: too slow interpreted")]
 fn is_finished_is_true_only_once_the_output_can_be_taken() {
     with_deadline(LIMIT, || {
         let stop = Signal::new();
@@ -588,6 +589,7 @@ fn dropping_a_join_handle_detaches_the_task() {
 // ---------------------------------------------------------------------------
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: too slow interpreted")]
 fn handle_spawn_from_eight_threads_runs_all_eighty_thousand_tasks() {
     const THREADS: usize = 8;
     const PER_THREAD: usize = 10_000;
@@ -725,6 +727,7 @@ fn handle_spawn_from_another_thread_wakes_a_parked_runtime() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: too slow interpreted")]
 fn a_task_woken_400000_times_from_four_threads_is_queued_and_polled_once() {
     const THREADS: usize = 4;
     const WAKES: usize = 100_000;
@@ -998,6 +1001,7 @@ fn a_task_that_is_always_ready_does_not_starve_remote_wakes_or_timers() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no datagram sockets")]
 fn a_task_whose_socket_never_blocks_does_not_starve_another_sockets_readiness() {
     // Bounded: without the cooperative budget the sender never returns
     // `Pending` once it sends, so it would give up after this many sends.
@@ -1934,6 +1938,7 @@ fn an_event_interval_of_one_with_a_busy_block_on_future_still_runs_spawned_tasks
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no datagram sockets")]
 fn an_events_capacity_too_large_for_the_os_still_builds_a_runtime_that_turns() {
     // `usize::MAX` cannot be allocated; 178,956,971 events can (lazily),
     // but `epoll_wait` refuses more than INT_MAX / 12 with EINVAL. Either

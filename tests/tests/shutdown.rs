@@ -522,6 +522,7 @@ fn a_join_handle_awaited_on_another_runtime_resolves_when_its_runtime_drops() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: too slow interpreted")]
 fn dropping_the_runtime_while_other_threads_keep_spawning_drops_every_future_once() {
     const THREADS: usize = 4;
     const MAX_PER_THREAD: usize = 200_000;
@@ -696,6 +697,7 @@ fn a_join_handle_waker_that_panics_during_shutdown_does_not_stop_the_shutdown() 
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: cannot start a child process")]
 fn a_runtime_dropped_while_its_thread_unwinds_survives_a_panicking_join_handle_waker() {
     const TEST: &str =
         "a_runtime_dropped_while_its_thread_unwinds_survives_a_panicking_join_handle_waker";

@@ -431,12 +431,14 @@ async fn echo_to_many_clients(burst: bool) {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no getrlimit")]
 fn echo_server_returns_the_exact_bytes_to_500_concurrent_clients() {
     ensure_fd_limit(2 * CLIENTS as libc::rlim_t + 100);
     run_bounded(LIMIT, || echo_to_many_clients(false));
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no getrlimit")]
 fn a_burst_of_500_connects_before_the_first_accept_is_served_without_resets() {
     ensure_fd_limit(2 * CLIENTS as libc::rlim_t + 100);
     run_bounded(LIMIT, || echo_to_many_clients(true));
@@ -486,6 +488,7 @@ fn after_a_half_close_the_client_reads_every_byte_back_then_eof() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no SO_LINGER")]
 fn a_peer_reset_ends_only_its_own_connection_and_the_server_keeps_serving() {
     run_bounded(LIMIT, || async {
         let server = Server::start(tcp_echo).await;
@@ -554,6 +557,7 @@ fn bytes_queued(stream: &TcpStream) -> usize {
 // throw it away with the connection.
 #[cfg(target_os = "linux")]
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no FIONREAD")]
 fn bytes_that_arrived_before_a_reset_are_all_read_before_the_reset_error() {
     run_bounded(LIMIT, || async {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -585,6 +589,7 @@ fn bytes_that_arrived_before_a_reset_are_all_read_before_the_reset_error() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: cannot start a child process")]
 fn writing_to_a_vanished_peer_fails_with_epipe_or_econnreset_instead_of_sigpipe() {
     const TEST: &str =
         "writing_to_a_vanished_peer_fails_with_epipe_or_econnreset_instead_of_sigpipe";
@@ -626,6 +631,7 @@ fn write_until_the_vanished_peer_fails() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no SO_REUSEPORT")]
 fn connecting_to_a_closed_port_is_refused() {
     run_bounded(LIMIT, || async {
         // A port that is bound but where nobody listens. (Bound and then
@@ -713,6 +719,7 @@ async fn listener_with_a_full_queue() -> (std::net::TcpListener, TcpStream) {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no SO_REUSEPORT")]
 fn a_connect_refused_while_it_waits_for_an_answer_fails_with_connection_refused() {
     run_bounded(LIMIT, || async {
         let (listener, _queued) = listener_with_a_full_queue().await;
@@ -738,6 +745,7 @@ fn a_connect_refused_while_it_waits_for_an_answer_fails_with_connection_refused(
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no SO_REUSEPORT")]
 fn connects_dropped_while_they_wait_leave_no_registration_behind() {
     run_bounded(LIMIT, || async {
         // Live and not deregistered: a deregistered source is released on
@@ -790,6 +798,7 @@ fn linger_seconds(stream: &std::net::TcpStream) -> Option<i32> {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no SO_LINGER")]
 fn set_linger_takes_whole_seconds_and_none_turns_it_off() {
     run_bounded(LIMIT, || async {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -810,6 +819,7 @@ fn set_linger_takes_whole_seconds_and_none_turns_it_off() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no SO_LINGER")]
 fn a_sub_second_linger_rounds_up_instead_of_becoming_a_reset() {
     run_bounded(LIMIT, || async {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -907,6 +917,7 @@ async fn assert_lingering_drop_neither_blocks_nor_loses_data(
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no SO_LINGER")]
 fn into_std_keeps_the_linger_a_stream_was_given() {
     run_bounded(LIMIT, || async {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -924,6 +935,7 @@ fn into_std_keeps_the_linger_a_stream_was_given() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no SO_LINGER")]
 fn dropping_a_lingering_stream_with_unsent_data_neither_blocks_the_runtime_nor_loses_the_data() {
     run_bounded(LIMIT, || async {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -937,6 +949,7 @@ fn dropping_a_lingering_stream_with_unsent_data_neither_blocks_the_runtime_nor_l
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no SO_LINGER")]
 fn a_stream_accepted_from_a_lingering_listener_closes_without_waiting_for_the_peer() {
     run_bounded(LIMIT, || async {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -959,6 +972,7 @@ fn a_stream_accepted_from_a_lingering_listener_closes_without_waiting_for_the_pe
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no SO_LINGER")]
 fn a_std_stream_that_lingers_closes_without_waiting_for_the_peer_once_converted() {
     run_bounded(LIMIT, || async {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -1275,6 +1289,7 @@ fn io_copy_into_a_peer_that_stops_reading_waits_instead_of_spinning() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no sendmsg")]
 fn a_vectored_write_of_more_slices_than_iov_max_writes_a_prefix_instead_of_failing() {
     run_bounded(LIMIT, || async {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -1328,6 +1343,7 @@ fn owned_halves_try_read_and_try_write_after_readiness_and_would_block_when_drai
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no sendmsg")]
 fn a_vectored_write_through_either_write_half_sends_every_slice_in_one_call() {
     run_bounded(LIMIT, || async {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -1369,6 +1385,7 @@ fn a_vectored_write_through_either_write_half_sends_every_slice_in_one_call() {
 // ---------------------------------------------------------------------------
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no SO_RCVTIMEO")]
 fn sockets_that_escaped_a_dropped_runtime_fail_with_the_shutdown_error() {
     with_deadline(LIMIT, || {
         // The peer is std, so it lives on whichever runtime comes and goes.
@@ -1413,6 +1430,7 @@ fn sockets_that_escaped_a_dropped_runtime_fail_with_the_shutdown_error() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no SO_TYPE")]
 fn from_std_makes_blocking_sockets_wait_without_blocking_the_runtime() {
     run_bounded(LIMIT, || async {
         // std's sockets are blocking. Left so, the reader's second `recv`
@@ -1463,6 +1481,7 @@ fn from_std_makes_blocking_sockets_wait_without_blocking_the_runtime() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no SO_TYPE")]
 fn into_std_after_the_runtime_is_gone_hands_back_working_sockets() {
     with_deadline(LIMIT, || {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -1533,6 +1552,7 @@ const FILLERS: usize = 100;
 const LATECOMERS: usize = 5;
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: cannot start a child process")]
 fn accept_under_a_full_descriptor_table_keeps_the_listener_alive() {
     const TEST: &str = "accept_under_a_full_descriptor_table_keeps_the_listener_alive";
     if child_role().as_deref() == Some("full_table") {
@@ -1643,6 +1663,7 @@ fn accept_with_a_tiny_descriptor_table() {
 const OFF_RUNTIME_CLIENTS: usize = 3;
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: cannot start a child process")]
 fn accept_off_the_runtime_thread_returns_exhaustion_errors_instead_of_panicking() {
     const TEST: &str =
         "accept_off_the_runtime_thread_returns_exhaustion_errors_instead_of_panicking";
@@ -1735,6 +1756,7 @@ fn tasks_sharing_a_listener_are_each_woken_for_a_connection() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no datagram sockets")]
 fn a_listener_built_from_a_datagram_socket_is_refused_instead_of_spinning() {
     use std::os::fd::OwnedFd;
     run_bounded(LIMIT, || async {
@@ -1746,6 +1768,7 @@ fn a_listener_built_from_a_datagram_socket_is_refused_instead_of_spinning() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no datagram sockets")]
 fn every_tcp_and_udp_socket_lends_its_own_descriptor() {
     use std::os::fd::{AsFd, AsRawFd};
     run_bounded(LIMIT, || async {
@@ -1779,6 +1802,7 @@ fn every_tcp_and_udp_socket_lends_its_own_descriptor() {
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no MSG_OOB")]
 fn bytes_sent_after_an_urgent_byte_are_read_without_more_data() {
     use std::os::fd::AsRawFd;
     run_bounded(LIMIT, || async {

@@ -264,6 +264,7 @@ fn check_agreement(timers: &Timers, model: &Model, clock: &Clock, drained_at: In
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: too slow interpreted (safe code at scale)")]
 fn random_operations_match_an_ordered_map() {
     for seed in [0x9e37_79b9_7f4a_7c15, 1, 0xdead_beef, 42] {
         run(seed, 25_000);
