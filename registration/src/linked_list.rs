@@ -148,10 +148,9 @@ impl<L: Link> LinkedList<L, L::Target> {
         std::mem::forget(handle);
         assert_ne!(self.head, Some(node), "node pushed twice");
 
-        // SAFETY: `node` is alive (we own its handle, and the `Link`
-        // contract keeps its target alive while the list holds it) and, by
-        // this function's contract, linked in no list, so nobody else reads
-        // or writes its links.
+        // SAFETY: `node` is alive (its handle is owned, and `Link` keeps it
+        // alive while listed) and, by our contract, in no list: nobody else
+        // touches its links.
         unsafe {
             let links = L::pointers(node).as_ref();
             links.set_next(self.head);

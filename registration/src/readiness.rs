@@ -85,10 +85,9 @@ impl Future for Readiness<'_> {
                     }
                     // The node is pinned inside this future and `Drop` unlinks
                     // it under the lock before the memory can go away.
-                    // SAFETY: in `Init` the waiter is in no list: it was
-                    // never pushed, or `wake` unlinked it (setting
-                    // `notified`) before `Waiting` turned into `Done` and
-                    // `Done` back into `Init`.
+                    // SAFETY: in `Init` the waiter is in no list: never
+                    // pushed, or unlinked by `wake` (setting `notified`)
+                    // before `Waiting` became `Done` and `Done` `Init` again.
                     unsafe { waiters.list.push_front(NonNull::from(&me.waiter)) };
                     me.state = State::Waiting;
                     return Poll::Pending;

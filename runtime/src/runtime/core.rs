@@ -268,9 +268,8 @@ impl Core {
     #[inline(always)]
     fn run_task(&self, task: Arc<dyn Runnable>) {
         coop::reset(self.config.budget);
-        // SAFETY: `&Core` is only reachable on the runtime thread (a
-        // `Runtime` is neither `Send` nor `Sync`), and the loop polls one
-        // task at a time and is never entered from inside a poll, so no
+        // SAFETY: runtime thread (`Runtime` is neither `Send` nor `Sync`);
+        // one task at a time, never re-entered from inside a poll, so no
         // other `run` or `cancel` of this task is in progress.
         let outcome = unsafe { task.run() };
         if let RunOutcome::Finished(key, waker_panic) = outcome {
