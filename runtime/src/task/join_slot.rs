@@ -30,6 +30,16 @@ struct SlotInner<T> {
     taken: bool,
 }
 
+impl<T> SlotInner<T> {
+    /// Hands the outcome to the handle, if it has arrived, and records that
+    /// it was taken.
+    fn take_outcome(&mut self) -> Option<Result<T, JoinError>> {
+        let outcome = self.output.take()?;
+        self.taken = true;
+        Some(outcome)
+    }
+}
+
 impl<T> JoinSlot<T> {
     pub(crate) fn new() -> JoinSlot<T> {
         JoinSlot {
@@ -84,8 +94,7 @@ impl<T> JoinSlot<T> {
     /// Panics if polled again after it returned `Ready`, as futures may.
     pub(crate) fn poll(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
         let mut inner = self.lock();
-        if let Some(outcome) = inner.output.take() {
-            inner.taken = true;
+        if let Some(outcome) = inner.take_outcome() {
             return Poll::Ready(outcome);
         }
         assert!(!inner.taken, "JoinHandle polled after it completed");
@@ -104,10 +113,9 @@ impl<T> JoinSlot<T> {
         // deadlocked both threads.
         let fresh = cx.waker().clone();
         let mut inner = self.lock();
-        if let Some(outcome) = inner.output.take() {
+        if let Some(outcome) = inner.take_outcome() {
             // The task completed while the lock was free; it woke the old
             // waker, and this poll has its outcome anyway.
-            inner.taken = true;
             drop(inner);
             drop(fresh);
             return Poll::Ready(outcome);
