@@ -42,7 +42,8 @@
 //!           ready:   the syscall runs
 //!           not yet: the task's waker is stored in the ScheduledIo; Pending
 //!       adopt the remote queue (tasks woken or spawned on other threads)
-//!       Core::turn:
+//!       Core::turn, unless work waits, no yield_now wake is deferred and
+//!       fewer than event_interval polls ran since the last turn:
 //!         Driver::turn(timeout): epoll_wait, then for each event
 //!           ScheduledIo: set readiness, wake --> task pushed on the run queue
 //!         fire due timers; wake what yield_now deferred
@@ -71,9 +72,11 @@
 //! private `runtime` module) holds a run queue of ready tasks, a slab of
 //! every live task, the timers and the driver. One *tick* of its loop polls
 //! up to `event_interval` (61 by default) ready tasks, adopts tasks woken
-//! from other threads, and then turns the driver: without blocking if work
-//! is left, or blocking until the next timer deadline (or a socket event,
-//! or a cross-thread wake) if there is none. Turning at least every
+//! from other threads, and then turns the driver, unless work is left and
+//! the interval is not used up (nor a `yield_now` wake deferred): without
+//! blocking if work is left or a wake deferred, or blocking until the next
+//! timer deadline (or a socket event, or a cross-thread wake) if there is
+//! none. Turning at least every
 //! `event_interval` polls (the main future's count too) is what keeps a busy
 //! run queue from starving sockets and timers; a round whose interval the
 //! main future's own poll used up still polls one task, so a main future
