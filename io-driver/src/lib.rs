@@ -146,7 +146,8 @@
 //! shutdown, since its source may still be open; see [`Registration`].
 //!
 //! **Portability.** Only mio's portable API is used; priority interest maps
-//! to `mio::Interest::PRIORITY` on Linux/Android and to readable elsewhere.
+//! to `mio::Interest::PRIORITY` on Linux/Android and to readable elsewhere
+//! (and under Miri, whose epoll refuses `EPOLLPRI`).
 
 mod dispatch;
 mod driver;
