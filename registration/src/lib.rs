@@ -37,9 +37,10 @@
 //!    address.
 //! 2. **Registered.** Driver events find it by token; tasks wait on it.
 //! 3. **Deregister.** When the resource is dropped its owner removes the fd
-//!    from mio, then calls `RegistrationSet::deregister`, which only moves a
-//!    reference into the `pending_release` queue. Once [`NOTIFY_AFTER`]
-//!    entries are queued it asks the caller to unpark the driver.
+//!    from mio, then calls `RegistrationSet::deregister`, which only pushes
+//!    a clone of its `Arc` onto the `pending_release` queue. Once
+//!    [`NOTIFY_AFTER`] entries are queued it asks the caller to unpark the
+//!    driver.
 //! 4. **Pending release.** The entry is still linked, so its address stays
 //!    valid.
 //! 5. **Released.** At the start of a later turn, before polling, the driver
@@ -119,10 +120,12 @@
 //! `direction.rs`, `tick.rs`, `ready_event.rs`: the small types around them.
 //! `scheduled_io.rs`: the readiness word and `wake`; `readiness.rs`,
 //! `waiter.rs`, `waiters.rs`, `wake_list.rs`: the waiting machinery;
-//! `first_panic.rs`, `wake_on_drop.rs`: waking everyone despite a panic.
+//! `first_panic.rs`, `wake_on_drop.rs`: waking everyone despite a panic;
+//! `quietly.rs`: panics with nowhere to go.
 //! `registration_set.rs` / `synced.rs`: the registration lifecycle.
 //! `linked_list.rs`: the intrusive list. `ptr_expose.rs`: address tokens.
-//! `loom.rs`: the std/loom switch. `error.rs`: [`ShutdownError`].
+//! `loom.rs`: the std/loom switch; `loom_model.rs`: the model helper the
+//! loom tests of all three crates share. `error.rs`: [`ShutdownError`].
 //!
 //! **Loom.** All synchronisation primitives come from the `loom` shim module;
 //! under `--cfg loom` they are loom's, and the `loom_tests` module explores
