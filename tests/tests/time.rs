@@ -441,6 +441,16 @@ fn dropping_a_runtime_with_tasks_waiting_on_timers_frees_them() {
     assert_eq!(handle.metrics().timers_live, 0);
 }
 
+/// The timers live in `runtime` once it has turned its driver: a yield
+/// resumes only after the next turn, which applies cancels queued from
+/// elsewhere.
+fn timers_live_after_a_turn(runtime: &eddy::Runtime) -> usize {
+    runtime.block_on(async {
+        eddy::task::yield_now().await;
+        timers_live()
+    })
+}
+
 #[test]
 fn a_sleep_dropped_after_its_runtime_is_gone_is_harmless() {
     let runtime = eddy::Runtime::new().unwrap();
@@ -448,16 +458,85 @@ fn a_sleep_dropped_after_its_runtime_is_gone_is_harmless() {
     assert!(runtime.block_on(poll_once(&mut pending)));
     drop(runtime);
     drop(pending); // no runtime on this thread: nothing to cancel, no panic
-    let other = eddy::Runtime::new().unwrap();
+
+    // The same, with a `Handle` keeping the runtime's shared state alive:
+    // the cancel is refused, not queued for a runtime that will never turn.
+    let runtime = eddy::Runtime::new().unwrap();
+    let handle = runtime.handle();
     let mut pending = sleep(Duration::from_secs(3600));
-    assert!(other.block_on(poll_once(&mut pending)));
-    // Dropped inside a different runtime: its entry is not touched here.
-    let third = eddy::Runtime::new().unwrap();
-    third.block_on(async move {
+    assert!(runtime.block_on(poll_once(&mut pending)));
+    drop(runtime);
+    drop(pending);
+    assert!(handle.is_shutdown());
+}
+
+#[test]
+fn a_sleep_dropped_inside_another_runtime_frees_its_entry_in_its_own() {
+    let own = eddy::Runtime::new().unwrap();
+    let mut pending = sleep(Duration::from_secs(3600));
+    assert!(own.block_on(poll_once(&mut pending)));
+    let other = eddy::Runtime::new().unwrap();
+    other.block_on(async move {
         drop(pending);
-        assert_eq!(timers_live(), 0);
+        assert_eq!(timers_live(), 0, "the entry never lived here");
     });
-    assert_eq!(other.block_on(async { timers_live() }), 1);
+    assert_eq!(timers_live_after_a_turn(&own), 0);
+}
+
+#[test]
+fn a_sleep_dropped_outside_block_on_frees_its_entry_at_the_next_turn() {
+    let runtime = eddy::Runtime::new().unwrap();
+    let mut pending = sleep(Duration::from_secs(3600));
+    assert!(runtime.block_on(poll_once(&mut pending)));
+    drop(pending);
+    assert_eq!(timers_live_after_a_turn(&runtime), 0);
+}
+
+#[test]
+fn a_sleep_dropped_on_another_thread_frees_its_entry_at_the_next_turn() {
+    let runtime = eddy::Runtime::new().unwrap();
+    let mut pending = sleep(Duration::from_secs(3600));
+    assert!(runtime.block_on(poll_once(&mut pending)));
+    std::thread::spawn(move || drop(pending)).join().unwrap();
+    assert_eq!(timers_live_after_a_turn(&runtime), 0);
+}
+
+#[test]
+fn a_sleep_moved_to_another_runtime_leaves_no_entry_behind() {
+    let first = eddy::Runtime::new().unwrap();
+    let second = eddy::Runtime::new().unwrap();
+    let mut pending = sleep(Duration::from_secs(3600));
+    assert!(first.block_on(poll_once(&mut pending)));
+    assert!(second.block_on(poll_once(&mut pending)));
+    assert_eq!(
+        timers_live_after_a_turn(&first),
+        0,
+        "the old entry is cancelled"
+    );
+    assert_eq!(
+        timers_live_after_a_turn(&second),
+        1,
+        "the sleep waits here now"
+    );
+    drop(pending);
+    assert_eq!(timers_live_after_a_turn(&second), 0);
+}
+
+#[test]
+fn a_thousand_sleeps_dropped_on_another_thread_leave_no_entries() {
+    let runtime = eddy::Runtime::new().unwrap();
+    let sleeps: Vec<Sleep> = runtime.block_on(async {
+        let mut sleeps = Vec::new();
+        for _ in 0..1000 {
+            let mut pending = sleep(Duration::from_secs(3600));
+            assert!(poll_once(&mut pending).await);
+            sleeps.push(pending);
+        }
+        sleeps
+    });
+    assert_eq!(timers_live_after_a_turn(&runtime), 1000);
+    std::thread::spawn(move || drop(sleeps)).join().unwrap();
+    assert_eq!(timers_live_after_a_turn(&runtime), 0);
 }
 
 #[test]

@@ -10,11 +10,12 @@ use std::cell::Cell;
 use std::io;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::task::Waker;
 
 use super::{Core, Shared};
 use crate::task::Runnable;
+use crate::time::timer_key::TimerKey;
 use crate::time::timers::Timers;
 
 thread_local! {
@@ -152,10 +153,12 @@ pub(crate) fn outside_runtime_error() -> io::Error {
 /// Panics when no runtime runs on this thread: a timer outside a runtime
 /// would never fire.
 pub(crate) fn with_timers<R>(f: impl FnOnce(&mut Timers) -> R) -> R {
-    try_with_timers(f).expect(
-        "eddy::time used outside an eddy runtime: timers must be polled inside `block_on` or a task",
-    )
+    try_with_timers(f).expect(TIMERS_OUTSIDE_RUNTIME)
 }
+
+/// The panic message of a timer polled where no runtime runs.
+const TIMERS_OUTSIDE_RUNTIME: &str =
+    "eddy::time used outside an eddy runtime: timers must be polled inside `block_on` or a task";
 
 /// Runs `f` with this thread's runtime timers, or returns `None` outside a
 /// runtime (for `Drop` impls, which must not panic).
@@ -163,7 +166,36 @@ pub(crate) fn try_with_timers<R>(f: impl FnOnce(&mut Timers) -> R) -> Option<R> 
     with_core(|core| core.try_with_timers(f)).flatten()
 }
 
-/// The id of the runtime running on this thread, if any.
-pub(crate) fn current_runtime_id() -> Option<u64> {
-    with_core(|core| core.shared().id())
+/// A weak pointer to the runtime running on this thread, if any: how a
+/// timer finds its runtime again from wherever it is dropped.
+pub(crate) fn current_runtime() -> Option<Weak<Shared>> {
+    with_core(|core| Arc::downgrade(core.shared_arc()))
+}
+
+/// Cancels the timer `key` if `runtime` is the one running here and its
+/// timers are free, handing back its waker (if it had not fired) for the
+/// caller to drop outside the borrow. `None` when it cannot be done here;
+/// see `Shared::cancel_timer_later` for that case.
+pub(crate) fn cancel_timer_here(runtime: &Weak<Shared>, key: TimerKey) -> Option<Option<Waker>> {
+    with_core(|core| {
+        if !is_runtime(core, runtime) {
+            return None;
+        }
+        core.try_with_timers(|timers| timers.cancel(key))
+    })
+    .flatten()
+}
+
+/// Whether this thread is running the runtime `runtime` points to.
+pub(crate) fn runs(runtime: &Weak<Shared>) -> bool {
+    with_core(|core| is_runtime(core, runtime)).unwrap_or(false)
+}
+
+/// Whether `core` runs the runtime `runtime` points to.
+///
+/// Compares addresses only. That cannot mistake a new runtime for a dropped
+/// one: the `Weak` keeps the old allocation, so no other runtime can sit at
+/// its address while `runtime` exists.
+fn is_runtime(core: &Core, runtime: &Weak<Shared>) -> bool {
+    std::ptr::eq(Arc::as_ptr(core.shared_arc()), runtime.as_ptr())
 }

@@ -342,6 +342,9 @@ impl Core {
     /// touches timers (a foreign one, say) cannot hit a borrow panic.
     /// Returns how many timers are still pending.
     fn fire_timers(&self) -> usize {
+        if self.shared.has_timer_cancels() {
+            self.cancel_timers_dropped_elsewhere();
+        }
         let mut fired = self.fired.take();
         let live = {
             let mut timers = self.timers.borrow_mut();
@@ -355,6 +358,22 @@ impl Core {
         fired.shrink_to(1024);
         *self.fired.borrow_mut() = fired;
         live
+    }
+
+    /// Cancels the timers whose `Sleep` was dropped where these timers
+    /// could not be reached (see `Shared::cancel_timer_later`), before any
+    /// of them fires. Their wakers are dropped once the borrow has ended.
+    #[cold]
+    fn cancel_timers_dropped_elsewhere(&self) {
+        let mut keys = Vec::new();
+        self.shared.take_timer_cancels(&mut keys);
+        let wakers: Vec<Waker> = {
+            let mut timers = self.timers.borrow_mut();
+            keys.into_iter()
+                .filter_map(|key| timers.cancel(key))
+                .collect()
+        };
+        drop(wakers);
     }
 
     fn wake_deferred(&self) {

@@ -1,23 +1,24 @@
 //! The part of a runtime other threads can reach.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{RemoteQueue, context};
 use crate::blocking::Pool;
 use crate::metrics::MetricsCell;
 use crate::task::Runnable;
+use crate::time::timer_key::TimerKey;
 
 /// State shared between the runtime thread, wakers, `Handle`s and the
 /// blocking pool. Everything here is `Sync`; the runtime's own queues and
 /// task slab live in `Core`, on its thread only.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    /// Tells runtimes apart (timers registered in one runtime and polled in
-    /// another are moved, not confused).
-    id: u64,
     /// Tasks woken or spawned from other threads, waiting to be adopted.
     remote: RemoteQueue<Arc<dyn Runnable>>,
+    /// Timers whose `Sleep` was dropped where the timers cannot be reached
+    /// (another thread, or this one outside `block_on`). Without it their
+    /// entries stayed until their deadline: a leak, for a far-away one.
+    timer_cancels: RemoteQueue<TimerKey>,
     /// The I/O driver's handle: registrations and the cross-thread unpark.
     driver: eddy_io_driver::Handle,
     /// Counters published by the runtime thread for `Handle::metrics`.
@@ -28,18 +29,13 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn new(driver: eddy_io_driver::Handle, blocking: Pool) -> Shared {
-        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Shared {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             remote: RemoteQueue::new(),
+            timer_cancels: RemoteQueue::new(),
             driver,
             metrics: MetricsCell::default(),
             blocking,
         }
-    }
-
-    pub(crate) fn id(&self) -> u64 {
-        self.id
     }
 
     pub(crate) fn driver(&self) -> &eddy_io_driver::Handle {
@@ -94,8 +90,29 @@ impl Shared {
         self.remote.take_all(into);
     }
 
-    /// Refuses further remote pushes and returns what was queued.
+    /// Asks the runtime to cancel the timer `key` at its next turn, from
+    /// where its timers cannot be reached. The runtime is not unparked:
+    /// the entry costs only memory until then, and if nothing else wakes
+    /// the runtime first, the entry's own deadline does.
+    pub(crate) fn cancel_timer_later(&self, key: TimerKey) {
+        // Refused once the runtime has shut down; its timers are gone with it.
+        let _ = self.timer_cancels.push(key);
+    }
+
+    /// Whether any `cancel_timer_later` is waiting (a hint, as `has_remote`).
+    pub(crate) fn has_timer_cancels(&self) -> bool {
+        self.timer_cancels.has_pending()
+    }
+
+    /// Moves every timer key queued by `cancel_timer_later` into `into`.
+    pub(crate) fn take_timer_cancels(&self, into: &mut Vec<TimerKey>) {
+        self.timer_cancels.take_all(into);
+    }
+
+    /// Refuses further remote pushes (tasks and timer cancels) and returns
+    /// the tasks that were queued.
     pub(crate) fn close_remote(&self) -> Vec<Arc<dyn Runnable>> {
+        drop(self.timer_cancels.close());
         self.remote.close()
     }
 

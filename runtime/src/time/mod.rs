@@ -68,14 +68,20 @@
 //! randomized test (`wheel/model_test.rs`) drives the wheel and a plain
 //! ordered map with the same operations and checks they agree.
 //!
-//! A [`Sleep`] is plain data: a deadline plus `Option<(runtime id, key)>`.
-//! It registers lazily on its first pending poll, so building one never
-//! needs a runtime, and completing one never does either (the clock is
-//! checked first). Storing the runtime id is what lets a `Sleep` that moved
-//! to another runtime (or outlived its own) re-register where it is polled
-//! instead of updating a key that means nothing there and hanging. `Drop`
-//! cancels only in the runtime that holds the entry, and never panics: an
-//! entry elsewhere fires once, harmlessly, or dies with its runtime.
+//! A [`Sleep`] is plain data: a deadline plus `Option<(runtime, key)>`,
+//! where `runtime` is a `Weak` pointer to the shared state of the runtime
+//! holding the entry. It registers lazily on its first pending poll, so
+//! building one never needs a runtime, and completing one never does either
+//! (the clock is checked first). Knowing its runtime is what lets a `Sleep`
+//! that moved to another runtime (or outlived its own) re-register where it
+//! is polled instead of updating a key that means nothing there and
+//! hanging. `Drop` never panics. On the entry's own runtime thread it
+//! cancels at once; anywhere else (another thread, another runtime, this
+//! thread outside `block_on`) it queues the key on the runtime's shared
+//! state, and the runtime cancels it at its next turn, before firing
+//! anything. A sleep that moves cancels its old entry the same way. Before
+//! that queue, such entries stayed until their deadline: a leak, for a
+//! sleep of an hour dropped by an embedding program between `block_on`s.
 //!
 //! [`Timeout`] is a struct of the inner future (pinned structurally, by hand)
 //! and a `Sleep` (`Unpin`); it polls the future first so a ready result
@@ -84,20 +90,27 @@
 //!
 //! # What the runtime context provides
 //!
-//! `crate::runtime::context` (the runtime core) gives this module three
+//! `crate::runtime::context` (the runtime core) gives this module five
 //! functions:
 //!
 //! ```text
 //! /// Runs `f` with this thread's runtime timers; panics with
 //! /// "eddy::time used outside an eddy runtime: ..." when none runs here.
 //! pub(crate) fn with_timers<R>(f: impl FnOnce(&mut Timers) -> R) -> R;
-//! /// The id of the runtime running on this thread, unique per process.
-//! pub(crate) fn current_runtime_id() -> Option<u64>;
+//! /// A weak pointer to the runtime running here, stored beside a key.
+//! pub(crate) fn current_runtime() -> Option<Weak<Shared>>;
+//! /// Cancels `key` if `runtime` runs here and its timers are free.
+//! pub(crate) fn cancel_timer_here(runtime: &Weak<Shared>, key: TimerKey) -> Option<Option<Waker>>;
+//! /// Whether the runtime `runtime` points to is the one running here.
+//! pub(crate) fn runs(runtime: &Weak<Shared>) -> bool;
 //! /// Like `with_timers`, but `None` instead of a panic when no runtime runs
 //! /// here, its timers are already borrowed or torn down (shutdown), or the
 //! /// thread-local is being destroyed. Used from `Drop`, which must not panic.
 //! pub(crate) fn try_with_timers<R>(f: impl FnOnce(&mut Timers) -> R) -> Option<R>;
 //! ```
+//!
+//! and `Shared::cancel_timer_later(key)`, which queues a cancel from
+//! anywhere for the runtime's next turn.
 
 mod elapsed;
 mod interval;

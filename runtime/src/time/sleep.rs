@@ -3,12 +3,13 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Weak;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::timer_key::TimerKey;
 use crate::coop;
-use crate::runtime::context;
+use crate::runtime::{Shared, context};
 
 /// Waits until `duration` has passed.
 ///
@@ -59,19 +60,23 @@ pub(crate) fn far_future(now: Instant) -> Instant {
 ///
 /// `Sleep` is `Unpin`, `Send` and `Sync`. It may be polled from any task and
 /// even moved to another thread's runtime: it re-registers where it is
-/// polled. Dropping it cancels its timer and frees the entry. Completing
-/// spends one unit of the task's cooperative budget, like a socket operation,
-/// so a task looping over already-expired sleeps still lets others run.
+/// polled. Dropping it cancels its timer and frees the entry, at once on its
+/// runtime's thread and at the runtime's next turn from anywhere else (as
+/// does moving it to another runtime). Completing spends one unit of the
+/// task's cooperative budget, like a socket operation, so a task looping
+/// over already-expired sleeps still lets others run.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Sleep {
     /// The instant at which this sleep completes.
     deadline: Instant,
     /// Which runtime holds our timer entry, and its key there. `None` before
-    /// the first pending poll and once completed. The runtime id matters:
-    /// a key from runtime A means nothing in runtime B, and trusting it
-    /// there would leave the task with no timer at all (a hang).
-    entry: Option<(u64, TimerKey)>,
+    /// the first pending poll and once completed. The runtime matters: a
+    /// key from runtime A means nothing in runtime B, and trusting it there
+    /// would leave the task with no timer at all (a hang). Weak, so that a
+    /// sleep does not keep a dropped runtime's shared state alive, yet can
+    /// still ask a live one to cancel the entry from anywhere.
+    entry: Option<(Weak<Shared>, TimerKey)>,
 }
 
 impl Sleep {
@@ -110,7 +115,7 @@ impl Sleep {
         let Some((runtime, key)) = this.entry.take() else {
             return;
         };
-        if context::current_runtime_id() != Some(runtime) {
+        if !context::runs(&runtime) {
             // The entry lives in another runtime, which we cannot reach from
             // here. It fires at the old deadline and wakes the waiting task,
             // whose next poll registers the new deadline here.
@@ -125,19 +130,24 @@ impl Sleep {
         }
     }
 
-    /// Cancels our timer entry, if we have one in the runtime running here.
+    /// Cancels our timer entry, if we have one: at once when its runtime
+    /// runs here, otherwise at that runtime's next turn. An entry of a
+    /// runtime that is gone went with it.
     fn deregister(&mut self) {
         let Some((runtime, key)) = self.entry.take() else {
             return;
         };
-        // An entry in another runtime (or in one that has shut down) is left
-        // alone: it fires at its deadline with a harmless spurious wake, or
-        // is freed with its runtime.
-        if context::current_runtime_id() == Some(runtime) {
-            // The waker is dropped once the timers' borrow has ended: its
-            // drop may be code that polls or drops a sleep of its own.
-            let waker = context::try_with_timers(|timers| timers.cancel(key));
+        // The waker is dropped once the timers' borrow has ended: its drop
+        // may be code that polls or drops a sleep of its own.
+        if let Some(waker) = context::cancel_timer_here(&runtime, key) {
             drop(waker);
+            return;
+        }
+        // Another thread, another runtime, this thread outside `block_on`,
+        // or code running inside the timers' borrow: the runtime cancels
+        // the entry at its next turn.
+        if let Some(shared) = runtime.upgrade() {
+            shared.cancel_timer_later(key);
         }
     }
 }
@@ -179,7 +189,7 @@ impl Sleep {
         // waker's own code, and one that polled a sleep under the timers'
         // borrow panicked saying no runtime was running.
         let still_registered_here = match self.entry {
-            Some((runtime, key)) if context::current_runtime_id() == Some(runtime) => {
+            Some((ref runtime, key)) if context::runs(runtime) => {
                 match context::with_timers(|timers| timers.wakes_same_task(key, cx.waker())) {
                     Some(true) => true,
                     Some(false) => {
@@ -199,13 +209,15 @@ impl Sleep {
             return Poll::Pending;
         }
         // Not registered yet, registered in another runtime (this sleep
-        // moved), or the entry is gone: register afresh. A stale entry in
-        // another runtime just fires with a spurious wake.
-        // `with_timers` panics outside a runtime, with a message that says so.
+        // moved), or the entry is gone: cancel whatever is left of the old
+        // one, which would otherwise stay until its deadline, and register
+        // afresh. `with_timers` panics outside a runtime, with a message
+        // that says so.
+        self.deregister();
         let waker = cx.waker().clone();
         let key = context::with_timers(|timers| timers.insert(self.deadline, waker));
-        let runtime = context::current_runtime_id()
-            .expect("with_timers returned, so a runtime runs on this thread");
+        let runtime =
+            context::current_runtime().expect("with_timers returned, so a runtime runs here");
         self.entry = Some((runtime, key));
         Poll::Pending
     }
