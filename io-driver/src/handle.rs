@@ -128,6 +128,11 @@ impl Handle {
     /// The clean-up half of deregistration, after telling the OS: queue for
     /// release, drop wakers, unpark if the set asks for it.
     fn forget(&self, io: &Arc<ScheduledIo>) {
+        // Another driver's resource is left alone: clearing its wakers here
+        // stranded the tasks waiting on it through that driver.
+        if !self.inner.registrations.allocated(io) {
+            return;
+        }
         let notify = self.inner.registrations.deregister(io);
         crate::trace::deregistered(io.token());
         // Stored wakers may own the task that owns this registration; keeping

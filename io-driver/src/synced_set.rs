@@ -95,6 +95,11 @@ impl SyncedSet {
         self.set.deregister(&mut synced, io)
     }
 
+    /// Whether this set allocated `io` (no lock: the answer never changes).
+    pub(crate) fn allocated(&self, io: &ScheduledIo) -> bool {
+        self.set.allocated(io)
+    }
+
     /// Releases the pending deregistrations if there are any. The lock is only
     /// taken when the lock-free counter says there is work, so an idle turn
     /// never touches the mutex. Inlined: its check runs on every turn.

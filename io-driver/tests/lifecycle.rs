@@ -6,11 +6,13 @@ mod support;
 
 use std::io;
 use std::sync::Arc;
+use std::task::Context;
 use std::thread;
 
 use eddy_io_driver::{Driver, Handle, Registration};
-use eddy_registration::{Interest, NOTIFY_AFTER};
-use support::drive::SAFETY_NET;
+use eddy_registration::{Direction, Interest, NOTIFY_AFTER};
+use support::drive::{SAFETY_NET, turn_until_event};
+use support::flag_waker::FlagWaker;
 use support::net::quiet_listener;
 
 fn driver() -> Driver {
@@ -253,5 +255,33 @@ fn deregistrations_on_another_thread_wake_a_blocked_turn_which_then_releases_the
     assert!(
         ios.iter().all(|io| Arc::strong_count(io) == 1),
         "the set kept a reference"
+    );
+}
+
+#[test]
+fn deregistering_through_another_driver_leaves_the_io_and_its_waiter_alone() {
+    let mut own = driver();
+    let other = driver();
+    let mut listener = quiet_listener();
+    let io = own
+        .handle()
+        .add_source(&mut listener, Interest::READABLE)
+        .unwrap();
+    let (flag, waker) = FlagWaker::new();
+    let mut cx = Context::from_waker(&waker);
+    assert!(io.poll_readiness(&mut cx, Direction::Read).is_pending());
+
+    // SAFETY: `listener` is the source `add_source` registered under `io`
+    // (with `own`; `other`'s poller never had it).
+    let refused = unsafe { other.handle().deregister_source(&io, &mut listener) };
+    assert_eq!(refused.unwrap_err().kind(), io::ErrorKind::NotFound);
+    assert_eq!(other.handle().num_pending_release(), 0);
+    assert_eq!(own.handle().num_registered(), 1);
+
+    let _client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    turn_until_event(&mut own);
+    assert!(
+        flag.take_woken(),
+        "the waiter parked through its own driver is still woken"
     );
 }

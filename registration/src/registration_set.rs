@@ -106,13 +106,21 @@ impl RegistrationSet {
     /// list while only this set's lock is held.
     pub fn deregister(&self, synced: &mut Synced, io: &Arc<ScheduledIo>) -> bool {
         self.check(synced);
-        if synced.is_shutdown || io.owner() != self.id {
+        if synced.is_shutdown || !self.allocated(io) {
             return false;
         }
         synced.pending_release.push(io.clone());
         let len = synced.pending_release.len();
         self.num_pending_release.store(len, Ordering::Release);
         len == NOTIFY_AFTER
+    }
+
+    /// Whether this set allocated `io`. Only such a resource may be queued
+    /// by `deregister`, or have its wakers cleared by this set's owner: the
+    /// wakers of another set's resource belong to tasks waiting through
+    /// that set's driver.
+    pub fn allocated(&self, io: &ScheduledIo) -> bool {
+        io.owner() == self.id
     }
 
     /// Unlinks every queued resource and drops the list's references to them.

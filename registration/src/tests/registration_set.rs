@@ -164,6 +164,7 @@ fn deregistering_a_resource_of_another_set_is_refused_and_releases_nothing() {
     let (a, mut synced_a) = RegistrationSet::new();
     let (b, mut synced_b) = RegistrationSet::new();
     let foreign = b.allocate(&mut synced_b).unwrap();
+    assert!(!a.allocated(&foreign) && b.allocated(&foreign));
     assert!(!a.deregister(&mut synced_a, &foreign));
     assert_eq!(a.num_pending_release(), 0);
     assert_eq!(a.release(&mut synced_a), 0);
