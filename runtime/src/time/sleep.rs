@@ -133,22 +133,32 @@ impl Sleep {
     /// Cancels our timer entry, if we have one: at once when its runtime
     /// runs here, otherwise at that runtime's next turn. An entry of a
     /// runtime that is gone went with it.
+    #[inline]
     fn deregister(&mut self) {
-        let Some((runtime, key)) = self.entry.take() else {
-            return;
-        };
-        // The waker is dropped once the timers' borrow has ended: its drop
-        // may be code that polls or drops a sleep of its own.
-        if let Some(waker) = context::cancel_timer_here(&runtime, key) {
-            drop(waker);
-            return;
+        if let Some((runtime, key)) = self.entry.take() {
+            cancel_entry(runtime, key);
         }
-        // Another thread, another runtime, this thread outside `block_on`,
-        // or code running inside the timers' borrow: the runtime cancels
-        // the entry at its next turn.
-        if let Some(shared) = runtime.upgrade() {
-            shared.cancel_timer_later(key);
-        }
+    }
+}
+
+/// `Sleep::deregister` once there is an entry to cancel.
+fn cancel_entry(runtime: Weak<Shared>, key: TimerKey) {
+    // The waker is dropped once the timers' borrow has ended: its drop may
+    // be code that polls or drops a sleep of its own.
+    if let Some(waker) = context::cancel_timer_here(&runtime, key) {
+        drop(waker);
+        return;
+    }
+    cancel_entry_later(runtime, key);
+}
+
+/// Another thread, another runtime, this thread outside `block_on`, or code
+/// running inside the timers' borrow: the runtime cancels the entry at its
+/// next turn.
+#[cold]
+fn cancel_entry_later(runtime: Weak<Shared>, key: TimerKey) {
+    if let Some(shared) = runtime.upgrade() {
+        shared.cancel_timer_later(key);
     }
 }
 
