@@ -367,13 +367,11 @@ impl Core {
     fn cancel_timers_dropped_elsewhere(&self) {
         let mut keys = Vec::new();
         self.shared.take_timer_cancels(&mut keys);
-        let wakers: Vec<Waker> = {
-            let mut timers = self.timers.borrow_mut();
-            keys.into_iter()
-                .filter_map(|key| timers.cancel(key))
-                .collect()
-        };
-        drop(wakers);
+        for key in keys {
+            // The borrow ends with the statement, before the waker drops.
+            let waker = self.timers.borrow_mut().cancel(key);
+            drop(waker);
+        }
     }
 
     fn wake_deferred(&self) {
