@@ -540,6 +540,38 @@ fn a_thousand_sleeps_dropped_on_another_thread_leave_no_entries() {
 }
 
 #[test]
+fn sleeps_dropped_on_another_thread_while_their_runtime_fires_timers_leave_no_entries() {
+    with_deadline(Duration::from_secs(60), || {
+        let runtime = eddy::Runtime::new().unwrap();
+        let (to_dropper, to_drop) = std::sync::mpsc::channel::<Sleep>();
+        let dropper = std::thread::spawn(move || to_drop.into_iter().for_each(drop));
+        runtime.block_on(async {
+            for i in 0..5000u64 {
+                // Every third sleep is due within a few milliseconds, so
+                // entries fire while the other thread queues cancels for
+                // them and for the hour-long ones.
+                let duration = if i % 3 == 0 {
+                    ms(i % 4)
+                } else {
+                    Duration::from_secs(3600)
+                };
+                let mut pending = sleep(duration);
+                if poll_once(&mut pending).await {
+                    to_dropper.send(pending).unwrap();
+                }
+                if i % 64 == 0 {
+                    // A driver turn: fires what is due, cancels what is queued.
+                    eddy::task::yield_now().await;
+                }
+            }
+        });
+        drop(to_dropper);
+        dropper.join().unwrap();
+        assert_eq!(timers_live_after_a_turn(&runtime), 0);
+    });
+}
+
+#[test]
 fn timer_futures_are_send_and_sync() {
     fn send_sync<T: Send + Sync>() {}
     send_sync::<Sleep>();
