@@ -540,6 +540,73 @@ fn a_thousand_sleeps_dropped_on_another_thread_leave_no_entries() {
 }
 
 #[test]
+fn a_sleep_reset_on_another_thread_then_dropped_leaves_no_entry() {
+    let runtime = eddy::Runtime::new().unwrap();
+    let mut pending = sleep(Duration::from_secs(3600));
+    assert!(runtime.block_on(poll_once(&mut pending)));
+    std::thread::spawn(move || {
+        Pin::new(&mut pending).reset(Instant::now() + Duration::from_secs(7200));
+        drop(pending);
+    })
+    .join()
+    .unwrap();
+    assert_eq!(timers_live_after_a_turn(&runtime), 0);
+}
+
+#[test]
+fn a_sleep_reset_later_on_another_thread_completes_no_earlier_than_its_new_deadline() {
+    let runtime = eddy::Runtime::new().unwrap();
+    let start = Instant::now();
+    let shared = std::sync::Arc::new(std::sync::Mutex::new(sleep_until(start + ms(20))));
+    let polled = |cx: &mut Context<'_>, shared: &std::sync::Mutex<Sleep>| {
+        Pin::new(&mut *shared.lock().unwrap()).poll(cx)
+    };
+    runtime.block_on(async {
+        assert!(poll_fn(|cx| Poll::Ready(polled(cx, &shared).is_pending())).await);
+        let resetter = std::sync::Arc::clone(&shared);
+        std::thread::spawn(move || {
+            Pin::new(&mut *resetter.lock().unwrap()).reset(start + ms(60));
+        })
+        .join()
+        .unwrap();
+        poll_fn(|cx| polled(cx, &shared)).await;
+    });
+    assert!(
+        start.elapsed() >= ms(60),
+        "completed before the new deadline"
+    );
+    assert_eq!(timers_live_after_a_turn(&runtime), 0);
+}
+
+#[test]
+fn a_sleep_reset_earlier_on_another_thread_wakes_its_waiting_task() {
+    with_deadline(Duration::from_secs(30), || {
+        let runtime = eddy::Runtime::new().unwrap();
+        let shared = std::sync::Arc::new(std::sync::Mutex::new(sleep(Duration::from_secs(3600))));
+        let resetter = std::sync::Arc::clone(&shared);
+        runtime.block_on(async {
+            let mut reset = None;
+            poll_fn(|cx| {
+                let polled = Pin::new(&mut *shared.lock().unwrap()).poll(cx);
+                if polled.is_pending() && reset.is_none() {
+                    // Reset from another thread while this task waits: the
+                    // runtime is parked on the hour-long deadline.
+                    let resetter = std::sync::Arc::clone(&resetter);
+                    reset = Some(std::thread::spawn(move || {
+                        std::thread::sleep(ms(20));
+                        Pin::new(&mut *resetter.lock().unwrap()).reset(Instant::now());
+                    }));
+                }
+                polled
+            })
+            .await;
+            reset.unwrap().join().unwrap();
+        });
+        assert_eq!(timers_live_after_a_turn(&runtime), 0);
+    });
+}
+
+#[test]
 fn sleeps_dropped_on_another_thread_while_their_runtime_fires_timers_leave_no_entries() {
     with_deadline(Duration::from_secs(60), || {
         let runtime = eddy::Runtime::new().unwrap();

@@ -16,6 +16,7 @@ use crate::coop;
 #[cfg(unix)]
 use crate::signal::HubSlot;
 use crate::task::{JoinHandle, RunOutcome, Runnable, TaskCell, UninitTask};
+use crate::time::timer_request::TimerRequest;
 use crate::time::timers::Timers;
 
 /// Everything the runtime thread owns. Interior mutability (`Cell`,
@@ -342,10 +343,10 @@ impl Core {
     /// touches timers (a foreign one, say) cannot hit a borrow panic.
     /// Returns how many timers are still pending.
     fn fire_timers(&self) -> usize {
-        if self.shared.has_timer_cancels() {
-            self.cancel_timers_dropped_elsewhere();
-        }
         let mut fired = self.fired.take();
+        if self.shared.has_timer_requests() {
+            self.apply_timer_requests(&mut fired);
+        }
         let live = {
             let mut timers = self.timers.borrow_mut();
             timers.drain_expired(Instant::now(), &mut fired);
@@ -360,17 +361,25 @@ impl Core {
         live
     }
 
-    /// Cancels the timers whose `Sleep` was dropped where these timers
-    /// could not be reached (see `Shared::cancel_timer_later`), before any
-    /// of them fires. Their wakers are dropped once the borrow has ended.
+    /// Applies what sleeps dropped or reset off this runtime asked of its
+    /// timers (see `Shared::cancel_timer_later`), before any of them fires:
+    /// a cancelled entry's waker is dropped once the borrow has ended, a
+    /// moved one's is added to `woken`, which `fire_timers` wakes.
     #[cold]
-    fn cancel_timers_dropped_elsewhere(&self) {
-        let mut keys = Vec::new();
-        self.shared.take_timer_cancels(&mut keys);
-        for key in keys {
-            // The borrow ends with the statement, before the waker drops.
-            let waker = self.timers.borrow_mut().cancel(key);
-            drop(waker);
+    fn apply_timer_requests(&self, woken: &mut Vec<Waker>) {
+        let mut requests = Vec::new();
+        self.shared.take_timer_requests(&mut requests);
+        for request in requests {
+            match request {
+                TimerRequest::Cancel(key) => {
+                    // The borrow ends with the statement, before the drop.
+                    let waker = self.timers.borrow_mut().cancel(key);
+                    drop(waker);
+                }
+                TimerRequest::Wake(key) => {
+                    woken.extend(self.timers.borrow_mut().cancel(key));
+                }
+            }
         }
     }
 

@@ -7,6 +7,7 @@ use crate::blocking::Pool;
 use crate::metrics::MetricsCell;
 use crate::task::Runnable;
 use crate::time::timer_key::TimerKey;
+use crate::time::timer_request::TimerRequest;
 
 /// State shared between the runtime thread, wakers, `Handle`s and the
 /// blocking pool. Everything here is `Sync`; the runtime's own queues and
@@ -15,10 +16,11 @@ use crate::time::timer_key::TimerKey;
 pub(crate) struct Shared {
     /// Tasks woken or spawned from other threads, waiting to be adopted.
     remote: RemoteQueue<Arc<dyn Runnable>>,
-    /// Timers whose `Sleep` was dropped where the timers cannot be reached
-    /// (another thread, or this one outside `block_on`). Without it their
-    /// entries stayed until their deadline: a leak, for a far-away one.
-    timer_cancels: RemoteQueue<TimerKey>,
+    /// Changes to timer entries whose `Sleep` was dropped or reset where
+    /// the timers cannot be reached (another thread, or this one outside
+    /// `block_on`). Without it a dropped sleep's entry stayed until its
+    /// deadline: a leak, for a far-away one.
+    timer_requests: RemoteQueue<TimerRequest>,
     /// The I/O driver's handle: registrations and the cross-thread unpark.
     driver: eddy_io_driver::Handle,
     /// Counters published by the runtime thread for `Handle::metrics`.
@@ -31,7 +33,7 @@ impl Shared {
     pub(crate) fn new(driver: eddy_io_driver::Handle, blocking: Pool) -> Shared {
         Shared {
             remote: RemoteQueue::new(),
-            timer_cancels: RemoteQueue::new(),
+            timer_requests: RemoteQueue::new(),
             driver,
             metrics: MetricsCell::default(),
             blocking,
@@ -96,23 +98,33 @@ impl Shared {
     /// the runtime first, the entry's own deadline does.
     pub(crate) fn cancel_timer_later(&self, key: TimerKey) {
         // Refused once the runtime has shut down; its timers are gone with it.
-        let _ = self.timer_cancels.push(key);
+        let _ = self.timer_requests.push(TimerRequest::Cancel(key));
     }
 
-    /// Whether any `cancel_timer_later` is waiting (a hint, as `has_remote`).
-    pub(crate) fn has_timer_cancels(&self) -> bool {
-        self.timer_cancels.has_pending()
+    /// Asks the runtime to take out the timer `key` and wake its task, whose
+    /// sleep's deadline moved, from where its timers cannot be reached.
+    /// Unparks the runtime, so the move takes effect now rather than at the
+    /// old deadline.
+    pub(crate) fn wake_timer_later(&self, key: TimerKey) {
+        if self.timer_requests.push(TimerRequest::Wake(key)).is_ok() {
+            self.driver.unpark();
+        }
     }
 
-    /// Moves every timer key queued by `cancel_timer_later` into `into`.
-    pub(crate) fn take_timer_cancels(&self, into: &mut Vec<TimerKey>) {
-        self.timer_cancels.take_all(into);
+    /// Whether any timer request is waiting (a hint, as `has_remote`).
+    pub(crate) fn has_timer_requests(&self) -> bool {
+        self.timer_requests.has_pending()
     }
 
-    /// Refuses further remote pushes (tasks and timer cancels) and returns
+    /// Moves every queued timer request into `into`.
+    pub(crate) fn take_timer_requests(&self, into: &mut Vec<TimerRequest>) {
+        self.timer_requests.take_all(into);
+    }
+
+    /// Refuses further remote pushes (tasks and timer requests) and returns
     /// the tasks that were queued.
     pub(crate) fn close_remote(&self) -> Vec<Arc<dyn Runnable>> {
-        drop(self.timer_cancels.close());
+        drop(self.timer_requests.close());
         self.remote.close()
     }
 

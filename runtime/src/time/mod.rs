@@ -79,9 +79,13 @@
 //! cancels at once; anywhere else (another thread, another runtime, this
 //! thread outside `block_on`) it queues the key on the runtime's shared
 //! state, and the runtime cancels it at its next turn, before firing
-//! anything. A sleep that moves cancels its old entry the same way. Before
-//! that queue, such entries stayed until their deadline: a leak, for a
-//! sleep of an hour dropped by an embedding program between `block_on`s.
+//! anything. A sleep that moves cancels its old entry the same way, and
+//! `reset` off the runtime queues a request that takes the entry out and
+//! wakes its task (unparking the runtime), whose next poll waits for the new
+//! deadline. Before that queue, such entries stayed until their deadline: a
+//! leak, for a sleep of an hour dropped by an embedding program between
+//! `block_on`s, and a reset to an earlier deadline from another thread
+//! still woke the task at the old one.
 //!
 //! [`Timeout`] is a struct of the inner future (pinned structurally, by hand)
 //! and a `Sleep` (`Unpin`); it polls the future first so a ready result
@@ -109,8 +113,9 @@
 //! pub(crate) fn try_with_timers<R>(f: impl FnOnce(&mut Timers) -> R) -> Option<R>;
 //! ```
 //!
-//! and `Shared::cancel_timer_later(key)`, which queues a cancel from
-//! anywhere for the runtime's next turn.
+//! and `Shared::cancel_timer_later(key)` and `Shared::wake_timer_later(key)`,
+//! which queue a `TimerRequest` (`timer_request.rs`) from anywhere
+//! for the runtime's next turn.
 
 mod elapsed;
 mod interval;
@@ -118,6 +123,7 @@ mod missed_tick_behavior;
 mod sleep;
 mod timeout;
 pub(crate) mod timer_key;
+pub(crate) mod timer_request;
 pub(crate) mod timers;
 mod wheel;
 

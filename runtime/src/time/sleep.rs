@@ -106,9 +106,9 @@ impl Sleep {
     /// Called on the thread of the runtime that polls the sleep, a task
     /// already waiting on it keeps waiting and is woken at the new deadline;
     /// there is no need to poll again first. Called from anywhere else (the
-    /// sleep shared across threads behind a lock), the new deadline takes
-    /// effect at the sleep's next poll: the waiting task is still woken at
-    /// the old deadline, or earlier by anything else that wakes it.
+    /// sleep shared across threads behind a lock), the runtime is unparked
+    /// and wakes the waiting task at its next turn; the task's next poll
+    /// waits for the new deadline.
     pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
         let this = self.get_mut();
         this.deadline = deadline;
@@ -116,9 +116,10 @@ impl Sleep {
             return;
         };
         if !context::runs(&runtime) {
-            // The entry lives in another runtime, which we cannot reach from
-            // here. It fires at the old deadline and wakes the waiting task,
-            // whose next poll registers the new deadline here.
+            // The entry lives in a runtime we cannot reach from here: it
+            // takes the entry out and wakes the waiting task at its next
+            // turn, and the task's poll then waits for the new deadline.
+            wake_entry_later(runtime, key);
             return;
         }
         // `None` from `reschedule` means the old entry already fired: its
@@ -159,6 +160,15 @@ fn cancel_entry(runtime: Weak<Shared>, key: TimerKey) {
 fn cancel_entry_later(runtime: Weak<Shared>, key: TimerKey) {
     if let Some(shared) = runtime.upgrade() {
         shared.cancel_timer_later(key);
+    }
+}
+
+/// `reset` off the entry's runtime: that runtime takes the entry out and
+/// wakes its task at its next turn (a runtime that is gone took it along).
+#[cold]
+fn wake_entry_later(runtime: Weak<Shared>, key: TimerKey) {
+    if let Some(shared) = runtime.upgrade() {
+        shared.wake_timer_later(key);
     }
 }
 
