@@ -607,6 +607,99 @@ fn a_sleep_reset_earlier_on_another_thread_wakes_its_waiting_task() {
 }
 
 #[test]
+fn resets_outside_block_on_each_followed_by_a_poll_keep_one_entry() {
+    let runtime = eddy::Runtime::new().unwrap();
+    let mut pending = sleep(Duration::from_secs(3600));
+    assert!(runtime.block_on(poll_once(&mut pending)));
+    for i in 0..100u64 {
+        Pin::new(&mut pending).reset(Instant::now() + Duration::from_secs(3600 + i));
+        assert!(runtime.block_on(poll_once(&mut pending)));
+    }
+    assert_eq!(
+        timers_live_after_a_turn(&runtime),
+        1,
+        "one sleep, one entry"
+    );
+}
+
+#[test]
+fn an_interval_reset_outside_block_on_then_dropped_frees_its_entry() {
+    let runtime = eddy::Runtime::new().unwrap();
+    let hour = Duration::from_secs(3600);
+    let mut ticks = interval_at(Instant::now() + hour, hour);
+    assert!(runtime.block_on(poll_fn(|cx| Poll::Ready(ticks.poll_tick(cx).is_pending()))));
+    ticks.reset();
+    drop(ticks);
+    assert_eq!(timers_live_after_a_turn(&runtime), 0);
+}
+
+#[test]
+fn a_cancel_queued_after_its_slot_was_reused_spares_the_newer_timers() {
+    with_deadline(Duration::from_secs(30), || {
+        let runtime = eddy::Runtime::new().unwrap();
+        // Fires without being polled again, so it keeps its (stale) key.
+        let mut stale = sleep(ms(1));
+        assert!(runtime.block_on(poll_once(&mut stale)));
+        runtime.block_on(sleep(ms(20)));
+        assert_eq!(timers_live_after_a_turn(&runtime), 0);
+        let mut newer: Vec<Sleep> = (0..8).map(|_| sleep(ms(40))).collect();
+        runtime.block_on(async {
+            for pending in &mut newer {
+                assert!(poll_once(pending).await);
+            }
+        });
+        std::thread::spawn(move || drop(stale)).join().unwrap();
+        assert_eq!(timers_live_after_a_turn(&runtime), 8);
+        runtime.block_on(async {
+            for pending in newer {
+                pending.await;
+            }
+        });
+    });
+}
+
+/// A waker whose last drop panics (foreign code).
+struct PanicsWhenDropped;
+
+impl std::task::Wake for PanicsWhenDropped {
+    fn wake(self: std::sync::Arc<Self>) {}
+}
+
+impl Drop for PanicsWhenDropped {
+    fn drop(&mut self) {
+        panic!("a waker's drop panicked");
+    }
+}
+
+#[test]
+fn a_waker_drop_that_panics_in_a_remote_cancel_loses_no_other_cancel() {
+    let runtime = eddy::Runtime::new().unwrap();
+    let mut bad = sleep(Duration::from_secs(3600));
+    let mut good = sleep(Duration::from_secs(3600));
+    runtime.block_on(async {
+        let waker = Waker::from(std::sync::Arc::new(PanicsWhenDropped));
+        assert!(
+            Pin::new(&mut bad)
+                .poll(&mut Context::from_waker(&waker))
+                .is_pending()
+        );
+        drop(waker); // the timer entry holds the last clone
+        assert!(poll_once(&mut good).await);
+    });
+    std::thread::spawn(move || {
+        drop(bad);
+        drop(good);
+    })
+    .join()
+    .unwrap();
+    let turned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        timers_live_after_a_turn(&runtime)
+    }));
+    assert!(turned.is_err(), "the waker's panic goes on to block_on");
+    assert_eq!(timers_live_after_a_turn(&runtime), 0);
+}
+
+#[test]
 fn sleeps_dropped_on_another_thread_while_their_runtime_fires_timers_leave_no_entries() {
     with_deadline(Duration::from_secs(60), || {
         let runtime = eddy::Runtime::new().unwrap();

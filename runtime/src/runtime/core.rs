@@ -344,8 +344,12 @@ impl Core {
     /// Returns how many timers are still pending.
     fn fire_timers(&self) -> usize {
         let mut fired = self.fired.take();
+        // One batch for the requests' waker drops and the wakes: a foreign
+        // waker that panics in either stops none of the others, and its
+        // panic goes on once every timer has been handled.
+        let mut panics = FirstPanic::new();
         if self.shared.has_timer_requests() {
-            self.apply_timer_requests(&mut fired);
+            self.apply_timer_requests(&mut fired, &mut panics);
         }
         let live = {
             let mut timers = self.timers.borrow_mut();
@@ -353,28 +357,32 @@ impl Core {
             timers.len()
         };
         crate::trace::timers_fired(fired.len());
-        wake_all(&mut fired);
+        wake_each(&mut fired, &mut panics);
         // A burst of a million simultaneous deadlines must not pin a 16 MB
         // buffer for the life of the runtime.
         fired.shrink_to(1024);
         *self.fired.borrow_mut() = fired;
+        panics.resume();
         live
     }
 
     /// Applies what sleeps dropped or reset off this runtime asked of its
     /// timers (see `Shared::cancel_timer_later`), before any of them fires:
-    /// a cancelled entry's waker is dropped once the borrow has ended, a
-    /// moved one's is added to `woken`, which `fire_timers` wakes.
+    /// a cancelled entry's waker is dropped once the borrow has ended (in
+    /// `panics`' batch), a moved one's is added to `woken`, which
+    /// `fire_timers` wakes.
     #[cold]
-    fn apply_timer_requests(&self, woken: &mut Vec<Waker>) {
+    fn apply_timer_requests(&self, woken: &mut Vec<Waker>, panics: &mut FirstPanic) {
         let mut requests = Vec::new();
         self.shared.take_timer_requests(&mut requests);
         for request in requests {
             match request {
                 TimerRequest::Cancel(key) => {
-                    // The borrow ends with the statement, before the drop.
+                    // The borrow ends with the statement, before the drop,
+                    // which is foreign code: a panic there must not lose
+                    // the requests after it.
                     let waker = self.timers.borrow_mut().cancel(key);
-                    drop(waker);
+                    panics.run(|| drop(waker));
                 }
                 TimerRequest::Wake(key) => {
                     woken.extend(self.timers.borrow_mut().cancel(key));
@@ -476,8 +484,13 @@ impl Core {
 /// the first panic is resumed once all are woken.
 fn wake_all(batch: &mut Vec<Waker>) {
     let mut panics = FirstPanic::new();
+    wake_each(batch, &mut panics);
+    panics.resume();
+}
+
+/// `wake_all` inside a batch the caller resumes.
+fn wake_each(batch: &mut Vec<Waker>, panics: &mut FirstPanic) {
     for waker in batch.drain(..) {
         panics.run(|| waker.wake());
     }
-    panics.resume();
 }
