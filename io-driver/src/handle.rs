@@ -100,8 +100,13 @@ impl Handle {
     /// driver is unparked when this was the deregistration that made a
     /// release worthwhile.
     ///
-    /// An `io` this driver did not allocate is left alone (only the OS call
-    /// is made): its own set keeps it until it is deregistered there.
+    /// An `io` this driver did not allocate is refused with `NotFound`
+    /// before anything is touched, the OS poller included: its own driver
+    /// can still deregister it. (Calling mio anyway was not harmless: in
+    /// debug builds mio forgets a source's registry on any deregister, even
+    /// a refused one, so the owner's deregister then failed before its
+    /// `epoll_ctl(DEL)`, and the released `ScheduledIo`'s address stayed in
+    /// epoll as a token.)
     ///
     /// # Safety
     ///
@@ -120,6 +125,12 @@ impl Handle {
         io: &Arc<ScheduledIo>,
         source: &mut impl mio::event::Source,
     ) -> io::Result<()> {
+        if !self.inner.registrations.allocated(io) {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "this I/O resource was registered with another eddy driver",
+            ));
+        }
         let os_result = self.inner.registry.deregister(source);
         self.forget(io);
         os_result
@@ -128,11 +139,6 @@ impl Handle {
     /// The clean-up half of deregistration, after telling the OS: queue for
     /// release, drop wakers, unpark if the set asks for it.
     fn forget(&self, io: &Arc<ScheduledIo>) {
-        // Another driver's resource is left alone: clearing its wakers here
-        // stranded the tasks waiting on it through that driver.
-        if !self.inner.registrations.allocated(io) {
-            return;
-        }
         let notify = self.inner.registrations.deregister(io);
         crate::trace::deregistered(io.token());
         // Stored wakers may own the task that owns this registration; keeping

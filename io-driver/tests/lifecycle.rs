@@ -284,4 +284,17 @@ fn deregistering_through_another_driver_leaves_the_io_and_its_waiter_alone() {
         flag.take_woken(),
         "the waiter parked through its own driver is still woken"
     );
+
+    // And its own driver still deregisters it from the OS poller: the fd
+    // can be registered afresh (`AlreadyExists` if it were still in epoll).
+    // SAFETY: as above.
+    unsafe { own.handle().deregister_source(&io, &mut listener) }.unwrap();
+    own.turn(Some(std::time::Duration::ZERO)).unwrap();
+    assert_eq!(own.handle().num_registered(), 0);
+    let again = own
+        .handle()
+        .add_source(&mut listener, Interest::READABLE)
+        .unwrap();
+    // SAFETY: `listener` is the source just registered under `again`.
+    unsafe { own.handle().deregister_source(&again, &mut listener) }.unwrap();
 }
