@@ -451,11 +451,17 @@ fn timers_live_after_a_turn(runtime: &eddy::Runtime) -> usize {
     })
 }
 
+/// An hour-long sleep polled once in `runtime`, so its entry lives there.
+fn an_hour_registered_in(runtime: &eddy::Runtime) -> Sleep {
+    let mut pending = sleep(Duration::from_secs(3600));
+    assert!(runtime.block_on(poll_once(&mut pending)));
+    pending
+}
+
 #[test]
 fn a_sleep_dropped_after_its_runtime_is_gone_is_harmless() {
     let runtime = eddy::Runtime::new().unwrap();
-    let mut pending = sleep(Duration::from_secs(3600));
-    assert!(runtime.block_on(poll_once(&mut pending)));
+    let pending = an_hour_registered_in(&runtime);
     drop(runtime);
     drop(pending); // no runtime on this thread: nothing to cancel, no panic
 
@@ -463,8 +469,7 @@ fn a_sleep_dropped_after_its_runtime_is_gone_is_harmless() {
     // the cancel is refused, not queued for a runtime that will never turn.
     let runtime = eddy::Runtime::new().unwrap();
     let handle = runtime.handle();
-    let mut pending = sleep(Duration::from_secs(3600));
-    assert!(runtime.block_on(poll_once(&mut pending)));
+    let pending = an_hour_registered_in(&runtime);
     drop(runtime);
     drop(pending);
     assert!(handle.is_shutdown());
@@ -473,8 +478,7 @@ fn a_sleep_dropped_after_its_runtime_is_gone_is_harmless() {
 #[test]
 fn a_sleep_dropped_inside_another_runtime_frees_its_entry_in_its_own() {
     let own = eddy::Runtime::new().unwrap();
-    let mut pending = sleep(Duration::from_secs(3600));
-    assert!(own.block_on(poll_once(&mut pending)));
+    let pending = an_hour_registered_in(&own);
     let other = eddy::Runtime::new().unwrap();
     other.block_on(async move {
         drop(pending);
@@ -486,8 +490,7 @@ fn a_sleep_dropped_inside_another_runtime_frees_its_entry_in_its_own() {
 #[test]
 fn a_sleep_dropped_outside_block_on_frees_its_entry_at_the_next_turn() {
     let runtime = eddy::Runtime::new().unwrap();
-    let mut pending = sleep(Duration::from_secs(3600));
-    assert!(runtime.block_on(poll_once(&mut pending)));
+    let pending = an_hour_registered_in(&runtime);
     drop(pending);
     assert_eq!(timers_live_after_a_turn(&runtime), 0);
 }
@@ -495,8 +498,7 @@ fn a_sleep_dropped_outside_block_on_frees_its_entry_at_the_next_turn() {
 #[test]
 fn a_sleep_dropped_on_another_thread_frees_its_entry_at_the_next_turn() {
     let runtime = eddy::Runtime::new().unwrap();
-    let mut pending = sleep(Duration::from_secs(3600));
-    assert!(runtime.block_on(poll_once(&mut pending)));
+    let pending = an_hour_registered_in(&runtime);
     std::thread::spawn(move || drop(pending)).join().unwrap();
     assert_eq!(timers_live_after_a_turn(&runtime), 0);
 }
@@ -505,8 +507,7 @@ fn a_sleep_dropped_on_another_thread_frees_its_entry_at_the_next_turn() {
 fn a_sleep_moved_to_another_runtime_leaves_no_entry_behind() {
     let first = eddy::Runtime::new().unwrap();
     let second = eddy::Runtime::new().unwrap();
-    let mut pending = sleep(Duration::from_secs(3600));
-    assert!(first.block_on(poll_once(&mut pending)));
+    let mut pending = an_hour_registered_in(&first);
     assert!(second.block_on(poll_once(&mut pending)));
     assert_eq!(
         timers_live_after_a_turn(&first),
@@ -542,8 +543,7 @@ fn a_thousand_sleeps_dropped_on_another_thread_leave_no_entries() {
 #[test]
 fn a_sleep_reset_on_another_thread_then_dropped_leaves_no_entry() {
     let runtime = eddy::Runtime::new().unwrap();
-    let mut pending = sleep(Duration::from_secs(3600));
-    assert!(runtime.block_on(poll_once(&mut pending)));
+    let mut pending = an_hour_registered_in(&runtime);
     std::thread::spawn(move || {
         Pin::new(&mut pending).reset(Instant::now() + Duration::from_secs(7200));
         drop(pending);
@@ -609,8 +609,7 @@ fn a_sleep_reset_earlier_on_another_thread_wakes_its_waiting_task() {
 #[test]
 fn resets_outside_block_on_each_followed_by_a_poll_keep_one_entry() {
     let runtime = eddy::Runtime::new().unwrap();
-    let mut pending = sleep(Duration::from_secs(3600));
-    assert!(runtime.block_on(poll_once(&mut pending)));
+    let mut pending = an_hour_registered_in(&runtime);
     for i in 0..100u64 {
         Pin::new(&mut pending).reset(Instant::now() + Duration::from_secs(3600 + i));
         assert!(runtime.block_on(poll_once(&mut pending)));
