@@ -662,6 +662,33 @@ fn a_cancel_queued_after_its_slot_was_reused_spares_the_newer_timers() {
     });
 }
 
+#[test]
+fn block_on_calls_that_never_wait_still_free_the_entries_of_sleeps_dropped_between_them() {
+    struct Probe;
+    impl std::task::Wake for Probe {
+        fn wake(self: std::sync::Arc<Self>) {}
+    }
+    let runtime = eddy::Runtime::new().unwrap();
+    let probe = std::sync::Arc::new(Probe);
+    for _ in 0..100 {
+        let mut pending = sleep(Duration::from_secs(3600));
+        let waker = Waker::from(std::sync::Arc::clone(&probe));
+        // Ready at its first poll, so this `block_on` never turns the
+        // driver; the entry keeps a clone of the probe's waker.
+        runtime.block_on(async {
+            let polled = Pin::new(&mut pending).poll(&mut Context::from_waker(&waker));
+            assert!(polled.is_pending());
+        });
+        drop(pending);
+    }
+    runtime.block_on(async {});
+    assert_eq!(
+        std::sync::Arc::strong_count(&probe),
+        1,
+        "timer entries still hold the dropped sleeps' wakers"
+    );
+}
+
 /// A waker whose last drop panics (foreign code).
 struct PanicsWhenDropped;
 

@@ -182,6 +182,15 @@ impl Core {
         // SAFETY: a local of this frame, which borrows `self`, dropped when
         // it returns or unwinds, after any guard made inside it.
         let _guard = unsafe { context::enter(self) };
+        if self.shared.has_timer_requests() {
+            // Sleeps dropped or reset off the runtime since its last turn,
+            // typically between two `block_on` calls of an embedding
+            // program: dealt with now, because a future that is ready at
+            // its first poll never reaches a turn, and a loop of such calls
+            // kept every one of those entries.
+            let live = self.fire_timers();
+            self.shared.metrics().set_timers_live(live);
+        }
         let mut future = std::pin::pin!(future);
         let main = Arc::new(MainWaker::new(self.shared.clone()));
         let waker = waker_ref(&main);
