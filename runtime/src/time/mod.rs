@@ -78,8 +78,9 @@
 //! hanging. `Drop` never panics. On the entry's own runtime thread it
 //! cancels at once; anywhere else (another thread, another runtime, this
 //! thread outside `block_on`) it queues the key on the runtime's shared
-//! state, and the runtime cancels it at its next turn, before firing
-//! anything. A sleep that moves cancels its old entry the same way, and
+//! state, and the runtime cancels it at its next turn (or as `block_on`
+//! starts, whichever comes first), before firing anything. A sleep that
+//! moves cancels its old entry the same way, and
 //! `reset` off the runtime queues a request that takes the entry out and
 //! wakes its task (unparking the runtime), whose next poll waits for the new
 //! deadline. Before that queue, such entries stayed until their deadline: a
