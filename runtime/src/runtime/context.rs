@@ -153,12 +153,10 @@ pub(crate) fn outside_runtime_error() -> io::Error {
 /// Panics when no runtime runs on this thread: a timer outside a runtime
 /// would never fire.
 pub(crate) fn with_timers<R>(f: impl FnOnce(&mut Timers) -> R) -> R {
-    try_with_timers(f).expect(TIMERS_OUTSIDE_RUNTIME)
+    try_with_timers(f).expect(
+        "eddy::time used outside an eddy runtime: timers must be polled inside `block_on` or a task",
+    )
 }
-
-/// The panic message of a timer polled where no runtime runs.
-const TIMERS_OUTSIDE_RUNTIME: &str =
-    "eddy::time used outside an eddy runtime: timers must be polled inside `block_on` or a task";
 
 /// Runs `f` with this thread's runtime timers, or returns `None` outside a
 /// runtime (for `Drop` impls, which must not panic).
@@ -175,7 +173,7 @@ pub(crate) fn current_runtime() -> Option<Weak<Shared>> {
 /// Cancels the timer `key` if `runtime` is the one running here and its
 /// timers are free, handing back its waker (if it had not fired) for the
 /// caller to drop outside the borrow. `None` when it cannot be done here;
-/// see `Shared::cancel_timer_later` for that case.
+/// see `Shared::queue_timer_request` for that case.
 pub(crate) fn cancel_timer_here(runtime: &Weak<Shared>, key: TimerKey) -> Option<Option<Waker>> {
     with_core(|core| {
         if !is_runtime(core, runtime) {

@@ -376,7 +376,7 @@ impl Core {
     }
 
     /// Applies what sleeps dropped or reset off this runtime asked of its
-    /// timers (see `Shared::cancel_timer_later`), before any of them fires:
+    /// timers (see `Shared::queue_timer_request`), before any of them fires:
     /// a cancelled entry's waker is dropped once the borrow has ended (in
     /// `panics`' batch), a moved one's is added to `woken`, which
     /// `fire_timers` wakes.

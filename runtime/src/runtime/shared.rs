@@ -6,7 +6,6 @@ use super::{RemoteQueue, context};
 use crate::blocking::Pool;
 use crate::metrics::MetricsCell;
 use crate::task::Runnable;
-use crate::time::timer_key::TimerKey;
 use crate::time::timer_request::TimerRequest;
 
 /// State shared between the runtime thread, wakers, `Handle`s and the
@@ -92,21 +91,16 @@ impl Shared {
         self.remote.take_all(into);
     }
 
-    /// Asks the runtime to cancel the timer `key` at its next turn, from
-    /// where its timers cannot be reached. The runtime is not unparked:
-    /// the entry costs only memory until then, and if nothing else wakes
-    /// the runtime first, the entry's own deadline does.
-    pub(crate) fn cancel_timer_later(&self, key: TimerKey) {
-        // Refused once the runtime has shut down; its timers are gone with it.
-        let _ = self.timer_requests.push(TimerRequest::Cancel(key));
-    }
-
-    /// Asks the runtime to take out the timer `key` and wake its task, whose
-    /// sleep's deadline moved, from where its timers cannot be reached.
-    /// Unparks the runtime, so the move takes effect now rather than at the
-    /// old deadline.
-    pub(crate) fn wake_timer_later(&self, key: TimerKey) {
-        if self.timer_requests.push(TimerRequest::Wake(key)).is_ok() {
+    /// Queues `request` for the runtime's timers, from where they cannot be
+    /// reached; the runtime applies it at its next turn (or as `block_on`
+    /// starts). A `Wake` unparks the runtime, so a moved deadline takes
+    /// effect now rather than at the old one; a `Cancel` does not: the
+    /// entry costs only memory until then, and its own deadline wakes the
+    /// runtime at the latest.
+    pub(crate) fn queue_timer_request(&self, request: TimerRequest) {
+        // Refused once the runtime has shut down; its timers went with it.
+        let queued = self.timer_requests.push(request).is_ok();
+        if queued && matches!(request, TimerRequest::Wake(_)) {
             self.driver.unpark();
         }
     }

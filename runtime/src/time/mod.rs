@@ -114,9 +114,9 @@
 //! pub(crate) fn try_with_timers<R>(f: impl FnOnce(&mut Timers) -> R) -> Option<R>;
 //! ```
 //!
-//! and `Shared::cancel_timer_later(key)` and `Shared::wake_timer_later(key)`,
-//! which queue a `TimerRequest` (`timer_request.rs`) from anywhere
-//! for the runtime's next turn.
+//! and `Shared::queue_timer_request(request)`, which queues a
+//! `TimerRequest` (`timer_request.rs`) from anywhere for the runtime's next
+//! turn.
 
 mod elapsed;
 mod interval;

@@ -8,6 +8,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::timer_key::TimerKey;
+use super::timer_request::TimerRequest;
 use crate::coop;
 use crate::runtime::{Shared, context};
 
@@ -119,7 +120,7 @@ impl Sleep {
             // The entry lives in a runtime we cannot reach from here: it
             // takes the entry out and wakes the waiting task at its next
             // turn, and the task's poll then waits for the new deadline.
-            wake_entry_later(runtime, key);
+            request_later(&runtime, TimerRequest::Wake(key));
             return;
         }
         // `None` from `reschedule` means the old entry already fired: its
@@ -150,25 +151,17 @@ fn cancel_entry(runtime: Weak<Shared>, key: TimerKey) {
         drop(waker);
         return;
     }
-    cancel_entry_later(runtime, key);
+    // Another thread, another runtime, this thread outside `block_on`, or
+    // code running inside the timers' borrow.
+    request_later(&runtime, TimerRequest::Cancel(key));
 }
 
-/// Another thread, another runtime, this thread outside `block_on`, or code
-/// running inside the timers' borrow: the runtime cancels the entry at its
-/// next turn.
+/// Queues `request` on the entry's runtime, which applies it at its next
+/// turn; a runtime that is gone took its timers along.
 #[cold]
-fn cancel_entry_later(runtime: Weak<Shared>, key: TimerKey) {
+fn request_later(runtime: &Weak<Shared>, request: TimerRequest) {
     if let Some(shared) = runtime.upgrade() {
-        shared.cancel_timer_later(key);
-    }
-}
-
-/// `reset` off the entry's runtime: that runtime takes the entry out and
-/// wakes its task at its next turn (a runtime that is gone took it along).
-#[cold]
-fn wake_entry_later(runtime: Weak<Shared>, key: TimerKey) {
-    if let Some(shared) = runtime.upgrade() {
-        shared.wake_timer_later(key);
+        shared.queue_timer_request(request);
     }
 }
 
