@@ -798,13 +798,16 @@ fn a_waker_that_panics_does_not_keep_other_due_timers_from_firing() {
         });
         // Let the task register its timer.
         runtime.block_on(eddy::task::yield_now());
+        // Kept alive past the panic, so that its drop cannot cancel it first
+        // (forgetting it instead leaked its pointer to the runtime).
+        let kept = RefCell::new(Vec::new());
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             runtime.block_on(std::future::poll_fn(|_| {
                 // An earlier timer whose waker panics, registered by hand...
                 let waker = Waker::from(Arc::new(PanicsOnWake));
                 let mut early = eddy::time::sleep_until(start + ms(20));
                 let _ = std::pin::Pin::new(&mut early).poll(&mut Context::from_waker(&waker));
-                std::mem::forget(early);
+                kept.borrow_mut().push(early);
                 // ...and both deadlines pass before the runtime looks again.
                 std::thread::sleep(ms(60));
                 Poll::<()>::Pending
