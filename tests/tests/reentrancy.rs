@@ -155,24 +155,31 @@ fn clone_yielding(_: *const ()) -> RawWaker {
     yields_on_clone()
 }
 
-#[test]
-fn yielding_with_a_waker_whose_clone_yields_does_not_panic() {
-    with_deadline(LIMIT, || {
+/// Inside a runtime, polls the future `make` builds once with the waker
+/// `raw` builds, and asserts that it is pending: a panic out of the poll
+/// fails the test with the panic's message.
+fn polls_pending_with<F: Future + 'static>(raw: fn() -> RawWaker, make: fn() -> F) {
+    with_deadline(LIMIT, move || {
         let rt = Runtime::new().unwrap();
         rt.block_on(async {
-            // SAFETY: every function of the vtable ignores the data pointer,
-            // which is null, and does nothing unsound.
-            let waker = unsafe { Waker::from_raw(yields_on_clone()) };
-            let mut yielding = pin!(eddy::task::yield_now());
+            // SAFETY: the vtables `raw` uses ignore the data pointer, which
+            // is null, and do nothing unsound.
+            let waker = unsafe { Waker::from_raw(raw()) };
+            let mut future = pin!(make());
             let polled = catch_unwind(AssertUnwindSafe(|| {
-                yielding.as_mut().poll(&mut Context::from_waker(&waker))
+                future.as_mut().poll(&mut Context::from_waker(&waker))
             }));
             match polled {
                 Ok(polled) => assert!(polled.is_pending()),
-                Err(payload) => panic!("yielding panicked: {}", panic_message(&*payload)),
+                Err(payload) => panic!("the poll panicked: {}", panic_message(&*payload)),
             }
         });
     });
+}
+
+#[test]
+fn yielding_with_a_waker_whose_clone_yields_does_not_panic() {
+    polls_pending_with(yields_on_clone, eddy::task::yield_now);
 }
 
 /// Polls a fresh hour-long sleep once, with a waker that does nothing: a
@@ -215,21 +222,8 @@ impl Drop for SleepsOnDrop {
 
 #[test]
 fn sleeping_with_a_waker_whose_clone_sleeps_does_not_panic() {
-    with_deadline(LIMIT, || {
-        let rt = Runtime::new().unwrap();
-        rt.block_on(async {
-            // SAFETY: every function of the vtable ignores the data pointer,
-            // which is null, and does nothing unsound.
-            let waker = unsafe { Waker::from_raw(sleeps_on_clone()) };
-            let mut sleeping = pin!(eddy::time::sleep(Duration::from_secs(3600)));
-            let polled = catch_unwind(AssertUnwindSafe(|| {
-                sleeping.as_mut().poll(&mut Context::from_waker(&waker))
-            }));
-            match polled {
-                Ok(polled) => assert!(polled.is_pending()),
-                Err(payload) => panic!("sleeping panicked: {}", panic_message(&*payload)),
-            }
-        });
+    polls_pending_with(sleeps_on_clone, || {
+        eddy::time::sleep(Duration::from_secs(3600))
     });
 }
 
