@@ -68,9 +68,14 @@ impl Handle {
     /// once the driver has shut down; if the OS refuses the source (already
     /// registered, not pollable, ...), the allocation is taken back before the
     /// OS error is returned, so a failed call leaks nothing.
+    ///
+    /// The source is taken as a trait object: registering is no hot path,
+    /// and one compiled copy serves every socket type, where a generic
+    /// parameter compiled this function (and `Registration::new` around it)
+    /// once per type into every program.
     pub fn add_source(
         &self,
-        source: &mut impl mio::event::Source,
+        source: &mut dyn mio::event::Source,
         interest: Interest,
     ) -> io::Result<Arc<ScheduledIo>> {
         let io = self.inner.registrations.allocate()?;
@@ -123,7 +128,7 @@ impl Handle {
     pub unsafe fn deregister_source(
         &self,
         io: &Arc<ScheduledIo>,
-        source: &mut impl mio::event::Source,
+        source: &mut dyn mio::event::Source,
     ) -> io::Result<()> {
         if !self.inner.registrations.allocated(io) {
             return Err(io::Error::new(
