@@ -30,7 +30,7 @@ use std::rc::Rc;
 use async_channel::{Receiver, Sender, TrySendError};
 use eddy::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use eddy::net::{TcpListener, TcpStream};
-use eddy_examples::flag;
+use eddy_examples::Flags;
 use futures_lite::future;
 use futures_lite::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
@@ -94,7 +94,9 @@ impl Room {
 }
 
 fn main() -> io::Result<()> {
-    let addr: String = flag("addr", "127.0.0.1:7880".to_string());
+    let mut flags = Flags::from_args();
+    let addr: String = flags.take("addr", "127.0.0.1:7880".to_string());
+    flags.finish();
     eddy::run(serve(addr))
 }
 

@@ -12,13 +12,15 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use eddy::net::TcpStream;
-use eddy_examples::flag;
+use eddy_examples::Flags;
 
 fn main() -> io::Result<()> {
-    let addr: String = flag("addr", "127.0.0.1:7878".to_string());
-    let connections: usize = flag("connections", 50);
-    let messages: usize = flag("messages", 10_000);
-    let size: usize = flag("size", 64);
+    let mut flags = Flags::from_args();
+    let addr: String = flags.take("addr", "127.0.0.1:7878".to_string());
+    let connections: usize = flags.take("connections", 50);
+    let messages: usize = flags.take("messages", 10_000);
+    let size: usize = flags.take("size", 64);
+    flags.finish();
 
     // Room for every sample up front, so the vector never reallocates (and
     // copies) in the middle of the measurement. Asked for fallibly: a

@@ -28,13 +28,15 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use eddy::{Handle, Runtime};
-use eddy_examples::flag;
+use eddy_examples::Flags;
 
 /// What a job reports back: its number, its answer, how long it took.
 type Answer = (u64, u64, Duration);
 
 fn main() -> io::Result<()> {
-    let jobs: u64 = flag("jobs", 5);
+    let mut flags = Flags::from_args();
+    let jobs: u64 = flags.take("jobs", 5);
+    flags.finish();
     let (stop, stopped) = async_channel::bounded::<()>(1);
     let (handle_tx, handle_rx) = mpsc::channel();
 

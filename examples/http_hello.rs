@@ -25,7 +25,7 @@ use std::io;
 use std::time::Duration;
 
 use eddy::net::{TcpListener, TcpStream};
-use eddy_examples::{close_after_reply, flag};
+use eddy_examples::{Flags, close_after_reply};
 use futures_lite::future;
 
 /// The largest request head (request line plus headers) accepted.
@@ -45,7 +45,9 @@ const READ_CHUNK: usize = 8 * 1024;
 const HELLO: &str = "Hello, world!\n";
 
 fn main() -> io::Result<()> {
-    let addr: String = flag("addr", "127.0.0.1:8080".to_string());
+    let mut flags = Flags::from_args();
+    let addr: String = flags.take("addr", "127.0.0.1:8080".to_string());
+    flags.finish();
     eddy::run(serve(addr))
 }
 

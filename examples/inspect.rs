@@ -32,14 +32,16 @@ use std::time::Duration;
 
 use eddy::Metrics;
 use eddy::net::{TcpListener, TcpStream};
-use eddy_examples::flag;
+use eddy_examples::Flags;
 use futures_lite::future;
 
 fn main() -> io::Result<()> {
-    let addr: String = flag("addr", "127.0.0.1:7883".to_string());
-    // Non-zero: an interval of 0 ms would panic; `flag` refuses 0 with a
+    let mut flags = Flags::from_args();
+    let addr: String = flags.take("addr", "127.0.0.1:7883".to_string());
+    // Non-zero: an interval of 0 ms would panic; `take` refuses 0 with a
     // usage message instead.
-    let every_ms: NonZeroU64 = flag("every-ms", const { NonZeroU64::new(1000).unwrap() });
+    let every_ms: NonZeroU64 = flags.take("every-ms", const { NonZeroU64::new(1000).unwrap() });
+    flags.finish();
     let every = Duration::from_millis(every_ms.get());
     eddy::run(serve(addr, every))
 }

@@ -44,7 +44,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use eddy::net::{TcpListener, TcpStream};
-use eddy_examples::{close_after_reply, flag};
+use eddy_examples::{Flags, close_after_reply};
 use futures_lite::future;
 
 /// The largest bulk string accepted, in bytes: a client cannot make the
@@ -98,7 +98,9 @@ type ProtocolError = &'static str;
 type Parsed = Result<Option<Vec<Vec<u8>>>, ProtocolError>;
 
 fn main() -> io::Result<()> {
-    let addr: String = flag("addr", "127.0.0.1:6379".to_string());
+    let mut flags = Flags::from_args();
+    let addr: String = flags.take("addr", "127.0.0.1:6379".to_string());
+    flags.finish();
     eddy::run(serve(addr))
 }
 

@@ -28,12 +28,16 @@ use std::rc::Rc;
 
 use eddy::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use eddy::net::{TcpListener, TcpStream};
-use eddy_examples::flag;
+use eddy_examples::Flags;
 use futures_lite::future;
 
 fn main() -> io::Result<()> {
-    let listen: String = flag("listen", flag("addr", "127.0.0.1:7881".to_string()));
-    let to: String = flag("to", "127.0.0.1:7878".to_string());
+    let mut flags = Flags::from_args();
+    // `--listen`, or `--addr` as every other example calls it.
+    let addr: String = flags.take("addr", "127.0.0.1:7881".to_string());
+    let listen: String = flags.take("listen", addr);
+    let to: String = flags.take("to", "127.0.0.1:7878".to_string());
+    flags.finish();
     eddy::run(serve(listen, to))
 }
 

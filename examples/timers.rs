@@ -18,7 +18,7 @@ use std::num::NonZeroU64;
 use std::time::{Duration, Instant};
 
 use eddy::time::{self, MissedTickBehavior};
-use eddy_examples::flag;
+use eddy_examples::Flags;
 
 /// How many half periods the interval demo blocks the runtime thread for:
 /// three and a half periods, off the tick grid, so that `Delay` (restart
@@ -26,9 +26,11 @@ use eddy_examples::flag;
 const STALL_HALF_PERIODS: u32 = 7;
 
 fn main() -> io::Result<()> {
-    // Non-zero: an interval of 0 ms would panic; `flag` refuses 0 with a
+    let mut flags = Flags::from_args();
+    // Non-zero: an interval of 0 ms would panic; `take` refuses 0 with a
     // usage message instead.
-    let period_ms: NonZeroU64 = flag("period-ms", const { NonZeroU64::new(20).unwrap() });
+    let period_ms: NonZeroU64 = flags.take("period-ms", const { NonZeroU64::new(20).unwrap() });
+    flags.finish();
     let period = Duration::from_millis(period_ms.get());
     eddy::run(async {
         sleeping().await;

@@ -17,14 +17,16 @@ use std::cell::Cell;
 use std::io;
 
 use eddy::net::UdpSocket;
-use eddy_examples::flag;
+use eddy_examples::Flags;
 use futures_lite::future;
 
 /// Room for the largest possible UDP payload, so no datagram is truncated.
 const MAX_DATAGRAM: usize = 65_536;
 
 fn main() -> io::Result<()> {
-    let addr: String = flag("addr", "127.0.0.1:7882".to_string());
+    let mut flags = Flags::from_args();
+    let addr: String = flags.take("addr", "127.0.0.1:7882".to_string());
+    flags.finish();
     eddy::run(serve(addr))
 }
 

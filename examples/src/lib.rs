@@ -6,22 +6,61 @@ use std::time::Duration;
 
 use eddy::net::TcpStream;
 
-/// Returns the value after `--name` on the command line, parsed, or
-/// `default` when the flag is absent. Exits with a usage message when the
-/// value does not parse, so a typo never silently runs with a default.
-pub fn flag<T: FromStr>(name: &str, default: T) -> T {
-    let args: Vec<String> = std::env::args().collect();
-    let flag = format!("--{name}");
-    let Some(position) = args.iter().position(|arg| *arg == flag) else {
-        return default;
-    };
-    match args.get(position + 1).map(|value| value.parse()) {
-        Some(Ok(value)) => value,
-        _ => {
-            eprintln!("error: {flag} needs a valid value");
-            std::process::exit(2);
+/// An example's command line: `--name value` pairs, each taken by
+/// [`Flags::take`]. [`Flags::finish`] then stops the example if any are
+/// left, so a mistyped flag (`--conections 500`) is an error instead of a
+/// run with the default.
+#[derive(Debug)]
+pub struct Flags {
+    /// The `(name, value)` pairs not taken yet, in command-line order.
+    pairs: Vec<(String, String)>,
+}
+
+impl Flags {
+    /// Reads the command line. Exits with a usage message if it is not a
+    /// list of `--name value` pairs.
+    pub fn from_args() -> Flags {
+        let mut pairs = Vec::new();
+        let mut args = std::env::args().skip(1);
+        while let Some(arg) = args.next() {
+            let Some(name) = arg.strip_prefix("--") else {
+                usage_error(&format!("unexpected argument {arg:?}"));
+            };
+            let Some(value) = args.next() else {
+                usage_error(&format!("{arg} needs a value"));
+            };
+            pairs.push((name.to_string(), value));
+        }
+        Flags { pairs }
+    }
+
+    /// The value of `--name`, parsed, or `default` when it is absent.
+    /// Exits with a usage message when the value does not parse, so a typo
+    /// never silently runs with a default.
+    pub fn take<T: FromStr>(&mut self, name: &str, default: T) -> T {
+        let Some(index) = self.pairs.iter().position(|(flag, _)| flag == name) else {
+            return default;
+        };
+        let (_, value) = self.pairs.remove(index);
+        value.parse().unwrap_or_else(|_| {
+            usage_error(&format!("--{name} needs a valid value, not {value:?}"))
+        })
+    }
+
+    /// Exits with a usage message if a flag was given that no `take` asked
+    /// for: one the example does not know, or one given twice.
+    pub fn finish(self) {
+        if let Some((name, _)) = self.pairs.first() {
+            usage_error(&format!("unexpected flag --{name}"));
         }
     }
+}
+
+/// Prints `message` and exits with status 2, the usual code for a usage
+/// error.
+fn usage_error(message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(2);
 }
 
 /// How long [`close_after_reply`] waits for the peer to stop sending.

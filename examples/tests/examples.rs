@@ -265,6 +265,35 @@ fn echo_client_with_more_round_trips_than_it_can_record_exits_with_an_error_inst
 }
 
 #[test]
+fn an_example_given_a_flag_it_does_not_take_exits_with_a_usage_error() {
+    // A typo must stop the example, not run it with the default (a client
+    // told `--conections 500` used to open 50 connections and say nothing).
+    for (args, says) in [
+        (&["--conections", "500"][..], "unexpected flag --conections"),
+        (&["--connections"][..], "--connections needs a value"),
+        (
+            &["connections", "500"][..],
+            "unexpected argument \"connections\"",
+        ),
+        (
+            &["--size", "1", "--size", "2"][..],
+            "unexpected flag --size",
+        ),
+        (&["--size", "big"][..], "--size needs a valid value"),
+    ] {
+        let output = Command::new(example("echo_client"))
+            .args(["--addr", "127.0.0.1:1"])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run the echo_client example");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
 fn echo_client_against_the_echo_example_reports_round_trips_per_second() {
     let (echo, addr) = start_echo();
     let mut client = Running::start(
