@@ -1,5 +1,6 @@
 //! [`catch_quietly`] and [`drop_quietly`]: panics that have nowhere to go.
 
+use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// Runs `f` and swallows its panic, payload included: for calls whose
@@ -12,7 +13,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 /// got out of the `catch_unwind` that was meant to stop it.
 pub fn catch_quietly(f: impl FnOnce()) {
     if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
-        drop_quietly(payload);
+        drop_payload_quietly(payload);
     }
 }
 
@@ -27,9 +28,17 @@ pub fn catch_quietly(f: impl FnOnce()) {
 /// payload leaked: a type whose every drop panics anew would otherwise keep
 /// this loop going forever.
 pub fn drop_quietly<T>(value: T) {
-    let Err(mut payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) else {
-        return;
-    };
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
+        drop_payload_quietly(payload);
+    }
+}
+
+/// The rest of [`drop_quietly`], once `value`'s drop has panicked: drops
+/// the payload chain. Not generic, so the loop is compiled once rather than
+/// into every caller's copy of `drop_quietly` (600 bytes each);
+/// `inline(never)` because the compiler otherwise copies it there anyway.
+#[inline(never)]
+fn drop_payload_quietly(mut payload: Box<dyn Any + Send>) {
     for _ in 0..MAX_PANIC_CHAIN {
         match catch_unwind(AssertUnwindSafe(move || drop(payload))) {
             Ok(()) => return,
