@@ -59,7 +59,14 @@ pub(super) fn withdraw(key: usize) {
 /// already reported it; that listener's own runtime re-raises it out of
 /// its driver when it is the one to wake it.
 pub(super) fn wake_all() {
-    let hubs: Vec<Arc<Listeners>> = lock().iter().filter_map(|(_, hub)| hub.upgrade()).collect();
+    // Pushed in a loop, not collected: every `collect` compiles its own
+    // copy of `Vec`'s from-iterator code (1 KB here), for one iterator type.
+    let mut hubs = Vec::new();
+    for (_, hub) in lock().iter() {
+        if let Some(hub) = hub.upgrade() {
+            hubs.push(hub);
+        }
+    }
     for hub in &hubs {
         // `Listeners` wakes all of its listeners before its first panic
         // goes on, so this only stops that panic.

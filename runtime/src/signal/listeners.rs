@@ -68,11 +68,14 @@ impl Listeners {
 
 impl ArcWake for Listeners {
     fn wake_by_ref(this: &Arc<Self>) {
-        let waiting: Vec<Waker> = this
-            .lock()
-            .iter_mut()
-            .filter_map(|(_, slot)| slot.take())
-            .collect();
+        // Pushed in a loop, not collected: every `collect` compiles its own
+        // copy of `Vec`'s from-iterator code, for one iterator type.
+        let mut waiting = Vec::new();
+        for (_, slot) in this.lock().iter_mut() {
+            if let Some(waker) = slot.take() {
+                waiting.push(waker);
+            }
+        }
         // A listener's waker is foreign code: one that panics must not
         // cost the others their wake-up.
         let mut first_panic = FirstPanic::new();
