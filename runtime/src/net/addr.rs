@@ -18,7 +18,8 @@ pub(crate) fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
 }
 
 /// Tries `f` on each address in turn and returns the first success, or the
-/// last error.
+/// last error. For a step that waits (a connect); see [`first_addr`] for one
+/// that does not.
 pub(crate) async fn each_addr<T, F, Fut>(addrs: Vec<SocketAddr>, mut f: F) -> io::Result<T>
 where
     F: FnMut(SocketAddr) -> Fut,
@@ -27,6 +28,22 @@ where
     let mut last_error = None;
     for addr in addrs {
         match f(addr).await {
+            Ok(value) => return Ok(value),
+            Err(error) => last_error = Some(error),
+        }
+    }
+    Err(last_error.expect("resolve never returns an empty list"))
+}
+
+/// [`each_addr`] for a step that never waits (binding a socket): a plain
+/// loop, without a future for the caller to compile around it.
+pub(crate) fn first_addr<T>(
+    addrs: Vec<SocketAddr>,
+    mut f: impl FnMut(SocketAddr) -> io::Result<T>,
+) -> io::Result<T> {
+    let mut last_error = None;
+    for addr in addrs {
+        match f(addr) {
             Ok(value) => return Ok(value),
             Err(error) => last_error = Some(error),
         }

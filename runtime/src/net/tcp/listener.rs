@@ -10,7 +10,7 @@ use eddy_registration::Interest;
 use super::TcpStream;
 use crate::net::IoSource;
 use crate::net::accept_backoff::AcceptBackoff;
-use crate::net::addr::{each_addr, resolve};
+use crate::net::addr::{first_addr, resolve};
 use crate::net::as_fd::impl_as_fd;
 
 /// A TCP socket listening for connections.
@@ -42,12 +42,14 @@ impl TcpListener {
     /// Binds to `addr` (with `SO_REUSEADDR`, as servers expect) and listens
     /// with a backlog of 1024, trying each resolved address until one works.
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
-        let addrs = resolve(addr)?;
-        each_addr(
-            addrs,
-            |addr| async move { TcpListener::from_mio(listen(addr)?) },
-        )
-        .await
+        TcpListener::bind_resolved(resolve(addr)?)
+    }
+
+    /// The rest of `bind`, which never waits: outside the generic `bind`,
+    /// so it is compiled once, in eddy, rather than into every caller's
+    /// `bind` future.
+    fn bind_resolved(addrs: Vec<SocketAddr>) -> io::Result<TcpListener> {
+        first_addr(addrs, |addr| TcpListener::from_mio(listen(addr)?))
     }
 
     /// Wraps a std listener (it is switched to non-blocking mode).
