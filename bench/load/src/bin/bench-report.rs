@@ -140,21 +140,50 @@ fn ratio(value: f64, reference: f64) -> String {
 }
 
 /// Three significant figures with a k/M suffix.
+///
+/// The thresholds are where the *rounded* value crosses a power of ten:
+/// 99,960 is printed `100k`, not `100.0k` (four figures).
 fn fmt(x: f64) -> String {
     let a = x.abs();
-    let (v, suffix) = if a >= 1e6 {
+    let (v, suffix) = if a >= 999_500.0 {
         (x / 1e6, "M")
-    } else if a >= 1e4 {
+    } else if a >= 9_999.5 {
         (x / 1e3, "k")
     } else {
         (x, "")
     };
-    let digits = if v.abs() >= 100.0 {
+    let digits = if v.abs() >= 99.95 {
         0
-    } else if v.abs() >= 10.0 {
+    } else if v.abs() >= 9.995 {
         1
     } else {
         2
     };
     format!("{v:.digits$}{suffix}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_min_max() {
+        assert_eq!(stats(&[3.0, 1.0, 2.0]), (2.0, 1.0, 3.0));
+        assert_eq!(stats(&[4.0, 1.0, 3.0, 2.0]), (2.5, 1.0, 4.0));
+        assert_eq!(stats(&[7.0]), (7.0, 7.0, 7.0));
+    }
+
+    #[test]
+    fn three_figures_even_where_rounding_carries() {
+        assert_eq!(fmt(5.0), "5.00");
+        assert_eq!(fmt(9.996), "10.0");
+        assert_eq!(fmt(99.96), "100");
+        assert_eq!(fmt(9_999.6), "10.0k");
+        assert_eq!(fmt(99_960.0), "100k");
+        assert_eq!(fmt(100_040.0), "100k");
+        assert_eq!(fmt(119_000.0), "119k");
+        assert_eq!(fmt(999_600.0), "1.00M");
+        assert_eq!(fmt(4_512.0), "4512");
+        assert_eq!(fmt(1_680.2), "1680");
+    }
 }
