@@ -10,17 +10,20 @@
 /// blocking, would break the socket the caller borrowed it from, as with
 /// any `AsFd` type. A macro because each is a foreign trait implemented
 /// on a public type, one line per type instead of ten.
+///
+/// Through `IoSource::fd` as a method call, so that it also reaches a source
+/// kept in a `ManuallyDrop` (`TcpStream`'s) through its `Deref`.
 macro_rules! impl_as_fd {
     ($socket:ty) => {
         impl std::os::fd::AsFd for $socket {
             fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-                std::os::fd::AsFd::as_fd(&self.source)
+                self.source.fd()
             }
         }
 
         impl std::os::fd::AsRawFd for $socket {
             fn as_raw_fd(&self) -> std::os::fd::RawFd {
-                std::os::fd::AsRawFd::as_raw_fd(&self.source)
+                std::os::fd::AsRawFd::as_raw_fd(&self.source.fd())
             }
         }
     };

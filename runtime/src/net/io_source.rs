@@ -240,7 +240,7 @@ impl<E: mio::event::Source> IoSource<E> {
     }
 
     /// The socket's descriptor, borrowed for as long as `self` is.
-    fn fd(&self) -> BorrowedFd<'_> {
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
         // SAFETY: `fd` belongs to `io`, which `self` owns and which stays
         // open while `self` is borrowed: only `take` takes it out, and its
         // contract forbids borrowing the descriptor after it.

@@ -1,6 +1,7 @@
 //! `TcpStream`: a connected TCP socket.
 
 use std::io;
+use std::mem::ManuallyDrop;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,8 +43,13 @@ const STREAM_INTEREST: Interest = Interest::READABLE
 /// ```
 #[derive(Debug)]
 pub struct TcpStream {
-    /// The registered mio stream.
-    source: IoSource<mio::net::TcpStream>,
+    /// The registered mio stream. Dropped by `TcpStream`'s own `Drop`,
+    /// never by drop glue: every future that holds a stream (each
+    /// connection task of a server) has its drop glue copied into the
+    /// program several times over, and with the source's deregistration,
+    /// close and `Arc`s inlined there each copy was 470 bytes; now it is a
+    /// call to `TcpStream::drop`, which is compiled once, in eddy.
+    source: ManuallyDrop<IoSource<mio::net::TcpStream>>,
     /// Whether `SO_LINGER` is on with a non-zero interval, as far as eddy
     /// has seen it set, so that `Drop` turns it off before the close (see
     /// there). A flag, not a syscall at every drop: that would cost every
@@ -63,7 +69,7 @@ impl TcpStream {
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
         let stream = mio::net::TcpStream::connect(addr)?;
         let stream = TcpStream {
-            source: IoSource::new(stream, STREAM_INTEREST)?,
+            source: ManuallyDrop::new(IoSource::new(stream, STREAM_INTEREST)?),
             lingers: AtomicBool::new(false),
         };
         // A non-blocking connect completes when the socket turns writable;
@@ -92,7 +98,7 @@ impl TcpStream {
         lingers: bool,
     ) -> io::Result<TcpStream> {
         Ok(TcpStream {
-            source: IoSource::with_handle(stream, STREAM_INTEREST, handle)?,
+            source: ManuallyDrop::new(IoSource::with_handle(stream, STREAM_INTEREST, handle)?),
             lingers: AtomicBool::new(lingers),
         })
     }
@@ -105,7 +111,10 @@ impl TcpStream {
         stream.set_nonblocking(true)?;
         let lingers = crate::sys::linger_blocks_close(stream.as_fd());
         Ok(TcpStream {
-            source: IoSource::new(mio::net::TcpStream::from_std(stream), STREAM_INTEREST)?,
+            source: ManuallyDrop::new(IoSource::new(
+                mio::net::TcpStream::from_std(stream),
+                STREAM_INTEREST,
+            )?),
             lingers: AtomicBool::new(lingers),
         })
     }
@@ -225,7 +234,7 @@ impl TcpStream {
 
 impl Drop for TcpStream {
     fn drop(&mut self) {
-        // The source, dropped right after this, deregisters and closes.
+        // The source, dropped at the end, deregisters and closes.
         if *self.lingers.get_mut() {
             // Lingering, Linux's close(2) would wait here, on the runtime's
             // thread, until the peer acknowledged every unsent byte, up to
@@ -236,6 +245,9 @@ impl Drop for TcpStream {
             // this fail, the close waits, as a std stream's would.
             let _ = crate::sys::set_linger(self.source.as_fd(), None);
         }
+        // SAFETY: the one place `source` is dropped (see the field), and
+        // `self` is never used again.
+        unsafe { ManuallyDrop::drop(&mut self.source) };
     }
 }
 
