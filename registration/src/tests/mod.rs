@@ -6,3 +6,4 @@ mod quietly;
 mod readiness;
 mod registration_set;
 mod scheduled_io;
+mod wake_list;
