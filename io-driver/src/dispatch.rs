@@ -27,7 +27,15 @@ pub(crate) struct Dispatch<'a> {
 impl Dispatch<'_> {
     /// Sets the readiness an event reports on its `ScheduledIo` and wakes
     /// its waiters (or notes an unpark).
-    #[inline]
+    ///
+    /// `inline(always)`, like `ScheduledIo::wake` inside it: with two
+    /// callers here (the turn's loop and `Drop`) the inliner's choice hung
+    /// on the size of unrelated code in this crate. When registering
+    /// stopped being generic and moved into this crate, the compiler
+    /// outlined this function and an echo round trip cost 5 instructions
+    /// more (842 -> 847); forcing this one alone outlined `wake` instead
+    /// (850). Both forced: 841.
+    #[inline(always)]
     pub(crate) fn deliver(&mut self, event: &mio::event::Event) {
         let token = event.token();
         if token == WAKER_TOKEN {

@@ -107,9 +107,10 @@ impl Registration {
     /// `SHUTDOWN` bit set by the driver stays set.
     ///
     /// `#[inline]` so that it is compiled where it is used, not here: as a
-    /// second caller of `ScheduledIo::wake` in this crate it stopped the
-    /// compiler from inlining the event dispatch into `Driver::turn`, which
-    /// cost an echo round trip 4 instructions (844 -> 848).
+    /// second caller of `ScheduledIo::wake` in this crate it once stopped
+    /// the compiler from inlining the event dispatch into `Driver::turn`,
+    /// which cost an echo round trip 4 instructions (844 -> 848). (The
+    /// dispatch and `wake` are now forced inline; see `Dispatch::deliver`.)
     #[inline]
     pub fn close_write(&self) {
         self.shared

@@ -160,7 +160,12 @@ impl ScheduledIo {
     /// waker panics (foreign code); the first panic goes on afterwards. On
     /// the common path that takes no `catch_unwind` (see `WakeOnDrop`);
     /// linked waiters are woken through [`FirstPanic`].
-    #[inline]
+    ///
+    /// `inline(always)`: the driver's event dispatch must hold it inline
+    /// (see `Dispatch::deliver` in eddy-io-driver); left to the inliner it
+    /// was outlined there whenever the dispatch had two copies, costing an
+    /// echo round trip 9 instructions.
+    #[inline(always)]
     pub fn wake(&self, ready: Ready) {
         let mut waiters = self.lock_waiters();
         let reader = if ready.intersects(Direction::Read.mask()) {
