@@ -50,29 +50,30 @@ struct Stats {
 fn main() -> io::Result<()> {
     #[cfg(feature = "trace")]
     eddy_examples::init_tracing();
-    let addr = flag("addr")?.unwrap_or_else(|| "127.0.0.1:7878".to_string());
-    // `--report-sizes true` prints the size of one connection's future.
-    let report_sizes = match flag("report-sizes")?.as_deref() {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => return Err(io::Error::other("--report-sizes takes true or false")),
-    };
+    let (addr, report_sizes) = parse_args();
     eddy::run(serve(addr, report_sizes))
 }
 
-/// The value after `--name` on the command line: `None` when the flag is
-/// absent, an error when it has no value.
-fn flag(name: &str) -> io::Result<Option<String>> {
-    let mut args = std::env::args();
-    while let Some(arg) = args.next() {
-        if arg.strip_prefix("--") == Some(name) {
-            return match args.next() {
-                Some(value) => Ok(Some(value)),
-                None => Err(io::Error::other(format!("--{name} needs a value"))),
-            };
+/// The command line: `--addr HOST:PORT` (default 127.0.0.1:7878) and
+/// `--report-sizes true|false`, which prints the size of one connection's
+/// future (for the benchmarks' memory figure). Anything else exits with a
+/// usage message, so a mistyped flag never silently runs with a default.
+fn parse_args() -> (String, bool) {
+    let mut addr = "127.0.0.1:7878".to_string();
+    let mut report_sizes = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        match (flag.as_str(), args.next().as_deref()) {
+            ("--addr", Some(value)) => addr = value.to_string(),
+            ("--report-sizes", Some("true")) => report_sizes = true,
+            ("--report-sizes", Some("false")) => report_sizes = false,
+            _ => {
+                eprintln!("usage: echo [--addr HOST:PORT] [--report-sizes true|false]");
+                std::process::exit(2);
+            }
         }
     }
-    Ok(None)
+    (addr, report_sizes)
 }
 
 async fn serve(addr: String, report_sizes: bool) -> io::Result<()> {

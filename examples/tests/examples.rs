@@ -246,6 +246,47 @@ fn echo_with_an_unusable_address_exits_with_an_error_instead_of_panicking() {
 }
 
 #[test]
+fn echo_given_a_flag_it_does_not_take_exits_with_a_usage_error() {
+    // `--port 9000` used to be ignored: the server listened on the default
+    // address and the user wondered why nothing answered on 9000.
+    for args in [
+        &["--port", "9000"][..],
+        &["--addr"][..],
+        &["--report-sizes", "yes"][..],
+    ] {
+        // Not `output()`: an echo that ignored the flag would serve until
+        // killed, and the test must fail, not hang.
+        let mut echo = Command::new(example("echo"))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the echo example");
+        let deadline = Instant::now() + PATIENCE;
+        let status = loop {
+            if let Some(status) = echo.try_wait().expect("try_wait") {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                let _ = echo.kill();
+                let _ = echo.wait();
+                panic!("{args:?}: echo still running after {PATIENCE:?}");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let mut stderr = String::new();
+        echo.stderr
+            .take()
+            .expect("piped stderr")
+            .read_to_string(&mut stderr)
+            .expect("read echo's stderr");
+        assert_eq!(status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("usage: echo"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
 fn echo_client_with_more_round_trips_than_it_can_record_exits_with_an_error_instead_of_panicking() {
     // 10^18 latencies (16 EB: more than any allocation may be, whatever
     // the machine's overcommit policy) used to abort the allocation, and
