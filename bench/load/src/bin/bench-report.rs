@@ -1,19 +1,37 @@
 //! `bench-report`: turns the runner's raw samples into markdown tables.
 //!
-//! Input (stdin): one sample a line, `metric<TAB>cell<TAB>peer<TAB>value`;
-//! lines starting with `#` are ignored. Output: for each metric (in order of
-//! first appearance) a table with one row per cell and one column per peer,
-//! each entry `median (min–max) t=RATIO m=RATIO`, where the ratios are this
-//! median over `tokio_ct`'s and over `mio_raw`'s median for the same cell.
-//! The spread is left out when there is one sample.
+//! Input (stdin): one sample a line,
+//! `metric<TAB>cell<TAB>peer<TAB>value[<TAB>round]`; lines starting with `#`
+//! are ignored. `round` names the run and round a sample was taken in
+//! (`bench/run` writes `RUN.ROUND`; older files have no such column).
+//! Output: for each metric (in order of first appearance) a table with one
+//! row per cell and one column per peer, each entry
+//! `median (min–max) t=RATIO m=RATIO`, where the ratios are this median over
+//! `tokio_ct`'s and over `mio_raw`'s median for the same cell. The spread is
+//! left out when there is one sample.
+//!
+//! Where at least three rounds hold a sample of both peers, the entry adds
+//! `pt=RATIO` and `pm=RATIO`: the median, over those rounds, of the round's
+//! own ratio (this peer's value over the reference's, measured seconds
+//! apart in the same round). The machine's load drifts between rounds and
+//! between runs; a paired ratio cancels what the two measurements shared.
 //!
 //! Usage: `bench-report [--peers "eddy tokio_ct smol_local mio_raw"] < samples.tsv`
 
 use std::collections::HashMap;
 use std::io::{self, BufRead};
 
-/// Samples of one metric: cell -> peer -> values.
-type Cells = HashMap<String, HashMap<String, Vec<f64>>>;
+/// Samples of one metric: cell -> peer -> samples.
+type Cells = HashMap<String, HashMap<String, Vec<Sample>>>;
+
+/// One measured value.
+#[derive(Debug, Clone)]
+struct Sample {
+    /// The figure itself.
+    value: f64,
+    /// The run and round it was taken in, when the file says.
+    round: Option<String>,
+}
 
 fn main() -> io::Result<()> {
     let mut peers: Vec<String> = ["eddy", "tokio_ct", "smol_local", "mio_raw"]
@@ -43,9 +61,13 @@ fn main() -> io::Result<()> {
             continue;
         }
         let parts: Vec<&str> = line.split('\t').collect();
-        let [metric, cell, peer, value] = parts[..] else {
-            eprintln!("bench-report: skipping malformed line {line:?}");
-            continue;
+        let (metric, cell, peer, value, round) = match parts[..] {
+            [metric, cell, peer, value] => (metric, cell, peer, value, None),
+            [metric, cell, peer, value, round] => (metric, cell, peer, value, Some(round)),
+            _ => {
+                eprintln!("bench-report: skipping malformed line {line:?}");
+                continue;
+            }
         };
         let Ok(value) = value.parse::<f64>() else {
             eprintln!("bench-report: skipping non-numeric value in {line:?}");
@@ -64,7 +86,10 @@ fn main() -> io::Result<()> {
             .or_default()
             .entry(peer.to_string())
             .or_default()
-            .push(value);
+            .push(Sample {
+                value,
+                round: round.map(String::from),
+            });
         if !peers.iter().any(|p| p == peer) {
             peers.push(peer.to_string());
         }
@@ -88,17 +113,17 @@ fn main() -> io::Result<()> {
         println!();
         for cell in &cell_order[metric] {
             let by_peer = &cells[cell];
-            let median_of = |peer: &str| by_peer.get(peer).map(|v| stats(v).0);
+            let median_of = |peer: &str| by_peer.get(peer).map(|v| stats(&values(v)).0);
             let tokio = median_of("tokio_ct");
             let mio = median_of("mio_raw");
             print!("| {cell} |");
             for p in &present {
                 match by_peer.get(*p) {
                     None => print!(" – |"),
-                    Some(values) => {
-                        let (med, min, max) = stats(values);
+                    Some(samples) => {
+                        let (med, min, max) = stats(&values(samples));
                         let mut s = fmt(med);
-                        if values.len() > 1 {
+                        if samples.len() > 1 {
                             s += &format!(" ({}–{})", fmt(min), fmt(max));
                         }
                         if let Some(t) = tokio.filter(|_| p.as_str() != "tokio_ct") {
@@ -106,6 +131,17 @@ fn main() -> io::Result<()> {
                         }
                         if let Some(m) = mio.filter(|_| p.as_str() != "mio_raw") {
                             s += &format!(" m={}", ratio(med, m));
+                        }
+                        for (label, reference) in [("pt", "tokio_ct"), ("pm", "mio_raw")] {
+                            if p.as_str() == reference {
+                                continue;
+                            }
+                            let paired = by_peer
+                                .get(reference)
+                                .and_then(|r| paired_ratio(samples, r));
+                            if let Some(paired) = paired {
+                                s += &format!(" {label}={paired:.2}");
+                            }
                         }
                         print!(" {s} |");
                     }
@@ -115,6 +151,43 @@ fn main() -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The values of `samples`, in order.
+fn values(samples: &[Sample]) -> Vec<f64> {
+    samples.iter().map(|s| s.value).collect()
+}
+
+/// The fewest rounds a paired ratio is printed for: with fewer, one odd
+/// round decides it.
+const MIN_PAIRS: usize = 3;
+
+/// The median over rounds of `samples`' value over `reference`'s taken in
+/// the same round; `None` with fewer than [`MIN_PAIRS`] such rounds, or if
+/// any round holds two samples of one peer (the file is then not what
+/// `bench/run` writes, and pairing would be a guess).
+fn paired_ratio(samples: &[Sample], reference: &[Sample]) -> Option<f64> {
+    let mut by_round: HashMap<&str, f64> = HashMap::new();
+    for sample in reference {
+        if by_round
+            .insert(sample.round.as_deref()?, sample.value)
+            .is_some()
+        {
+            return None;
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut ratios = Vec::new();
+    for sample in samples {
+        let round = sample.round.as_deref()?;
+        if !seen.insert(round) {
+            return None;
+        }
+        if let Some(&r) = by_round.get(round).filter(|r| **r != 0.0) {
+            ratios.push(sample.value / r);
+        }
+    }
+    (ratios.len() >= MIN_PAIRS).then(|| stats(&ratios).0)
 }
 
 /// Median, minimum and maximum of a non-empty list.
@@ -171,6 +244,49 @@ mod tests {
         assert_eq!(stats(&[3.0, 1.0, 2.0]), (2.0, 1.0, 3.0));
         assert_eq!(stats(&[4.0, 1.0, 3.0, 2.0]), (2.5, 1.0, 4.0));
         assert_eq!(stats(&[7.0]), (7.0, 7.0, 7.0));
+    }
+
+    fn sample(value: f64, round: &str) -> Sample {
+        Sample {
+            value,
+            round: Some(round.into()),
+        }
+    }
+
+    #[test]
+    fn paired_ratio_divides_within_each_round_and_takes_the_median() {
+        // The machine was twice as slow for both peers in round 2, and
+        // eddy alone was slow in round 3. The ratio of medians says 2.0
+        // (6 over 3); the rounds' own ratios are 1.5, 1.5 and 3.0.
+        let eddy = [sample(3.0, "r.1"), sample(6.0, "r.2"), sample(9.0, "r.3")];
+        let tokio = [sample(2.0, "r.1"), sample(4.0, "r.2"), sample(3.0, "r.3")];
+        assert_eq!(paired_ratio(&eddy, &tokio), Some(1.5));
+    }
+
+    #[test]
+    fn paired_ratio_needs_three_rounds_of_both_peers() {
+        let eddy = [sample(3.0, "r.1"), sample(6.0, "r.2"), sample(9.0, "r.4")];
+        let tokio = [sample(2.0, "r.1"), sample(4.0, "r.2"), sample(3.0, "r.3")];
+        assert_eq!(paired_ratio(&eddy, &tokio), None);
+        let untagged: Vec<Sample> = (0..3)
+            .map(|_| Sample {
+                value: 1.0,
+                round: None,
+            })
+            .collect();
+        assert_eq!(paired_ratio(&untagged, &tokio), None);
+    }
+
+    #[test]
+    fn paired_ratio_refuses_a_round_with_two_samples_of_one_peer() {
+        let eddy = [
+            sample(3.0, "r.1"),
+            sample(6.0, "r.1"),
+            sample(9.0, "r.2"),
+            sample(1.0, "r.3"),
+        ];
+        let tokio = [sample(2.0, "r.1"), sample(4.0, "r.2"), sample(3.0, "r.3")];
+        assert_eq!(paired_ratio(&eddy, &tokio), None);
     }
 
     #[test]
