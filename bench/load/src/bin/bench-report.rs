@@ -168,26 +168,31 @@ const MIN_PAIRS: usize = 3;
 /// `bench/run` writes, and pairing would be a guess).
 fn paired_ratio(samples: &[Sample], reference: &[Sample]) -> Option<f64> {
     let mut by_round: HashMap<&str, f64> = HashMap::new();
-    for sample in reference {
-        if by_round
-            .insert(sample.round.as_deref()?, sample.value)
-            .is_some()
-        {
+    for (round, value) in tagged(reference) {
+        if by_round.insert(round, value).is_some() {
             return None;
         }
     }
     let mut seen = std::collections::HashSet::new();
     let mut ratios = Vec::new();
-    for sample in samples {
-        let round = sample.round.as_deref()?;
+    for (round, value) in tagged(samples) {
         if !seen.insert(round) {
             return None;
         }
         if let Some(&r) = by_round.get(round).filter(|r| **r != 0.0) {
-            ratios.push(sample.value / r);
+            ratios.push(value / r);
         }
     }
     (ratios.len() >= MIN_PAIRS).then(|| stats(&ratios).0)
+}
+
+/// The samples that say which round they are from, as `(round, value)`.
+/// Samples from runs older than the round column are left out, so a pool
+/// of old and new runs pairs the new ones.
+fn tagged(samples: &[Sample]) -> impl Iterator<Item = (&str, f64)> {
+    samples
+        .iter()
+        .filter_map(|s| Some((s.round.as_deref()?, s.value)))
 }
 
 /// Median, minimum and maximum of a non-empty list.
@@ -275,6 +280,10 @@ mod tests {
             })
             .collect();
         assert_eq!(paired_ratio(&untagged, &tokio), None);
+        // Untagged samples beside three tagged rounds are left out.
+        let mut mixed = untagged;
+        mixed.extend([sample(3.0, "r.1"), sample(6.0, "r.2"), sample(9.0, "r.3")]);
+        assert_eq!(paired_ratio(&mixed, &tokio), Some(1.5));
     }
 
     #[test]
