@@ -18,8 +18,8 @@ pub(crate) fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
 }
 
 /// Tries `f` on each address in turn and returns the first success, or the
-/// last error. For a step that waits (a connect); see [`first_addr`] for one
-/// that does not.
+/// last error. For a step that waits (a TCP connect); see [`first_addr`]
+/// for one that does not.
 pub(crate) async fn each_addr<T, F, Fut>(addrs: Vec<SocketAddr>, mut f: F) -> io::Result<T>
 where
     F: FnMut(SocketAddr) -> Fut,
@@ -35,8 +35,9 @@ where
     Err(last_error.expect("resolve never returns an empty list"))
 }
 
-/// [`each_addr`] for a step that never waits (binding a socket): a plain
-/// loop, without a future for the caller to compile around it.
+/// [`each_addr`] for a step that never waits (binding a socket, setting a
+/// UDP socket's peer): a plain loop, without a future for the caller to
+/// compile around it.
 pub(crate) fn first_addr<T>(
     addrs: Vec<SocketAddr>,
     mut f: impl FnMut(SocketAddr) -> io::Result<T>,

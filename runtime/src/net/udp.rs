@@ -6,7 +6,7 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use eddy_registration::{Direction, Interest};
 
 use crate::net::IoSource;
-use crate::net::addr::{each_addr, resolve};
+use crate::net::addr::{first_addr, resolve};
 use crate::net::as_fd::impl_as_fd;
 use crate::net::datagram_io::impl_datagram_io;
 
@@ -40,11 +40,9 @@ impl UdpSocket {
     /// Port 0 asks the OS for a free port (see
     /// [`local_addr`](UdpSocket::local_addr)).
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
-        let addrs = resolve(addr)?;
-        each_addr(addrs, |addr| async move {
+        first_addr(resolve(addr)?, |addr| {
             UdpSocket::from_mio(mio::net::UdpSocket::bind(addr)?)
         })
-        .await
     }
 
     /// Wraps a std socket (it is switched to non-blocking mode).
@@ -71,8 +69,7 @@ impl UdpSocket {
     /// works: [`send`](UdpSocket::send) goes there, and the OS drops
     /// datagrams from anyone else.
     pub async fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
-        let addrs = resolve(addr)?;
-        each_addr(addrs, |addr| async move { self.source.connect(addr) }).await
+        first_addr(resolve(addr)?, |addr| self.source.connect(addr))
     }
 
     /// Sends `buf` as one datagram to `target` (the first address it
