@@ -1535,8 +1535,9 @@ impl World {
             }
             51..=52 => {
                 // Detach a task that can end by itself.
-                if let Some(i) = self.pick()
-                    && self.tracked[i].kind != Kind::Forever
+                if let Some(i) = self
+                    .pick()
+                    .filter(|&i| self.tracked[i].kind != Kind::Forever)
                 {
                     let task = self.tracked.swap_remove(i);
                     assert!(!self.joined[task.id]);
@@ -1559,8 +1560,9 @@ impl World {
             64..=75 => yield_now().await,
             76..=79 => eddy::time::sleep(Duration::from_millis(self.rng.below(3))).await,
             _ => {
-                if let Some(i) = self.pick()
-                    && self.tracked[i].handle.is_finished()
+                if let Some(i) = self
+                    .pick()
+                    .filter(|&i| self.tracked[i].handle.is_finished())
                 {
                     let mut task = self.tracked.swap_remove(i);
                     let outcome = poll_once(&mut task.handle).await;
