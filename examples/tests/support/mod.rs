@@ -1,7 +1,7 @@
 //! What both test files of the examples share: building the example
 //! binaries they run as child processes.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -49,13 +49,34 @@ fn build(examples: &[(&str, &str)]) -> PathBuf {
     if profile_dir.file_name().is_some_and(|dir| dir == "release") {
         build.arg("--release");
     }
-    if let Some(target) = profile_dir.parent() {
-        build.env("CARGO_TARGET_DIR", target);
+    let Some(mut target_dir) = profile_dir.parent() else {
+        panic!("{} has no parent", profile_dir.display());
+    };
+    if let Some(triple) = explicit_target(target_dir) {
+        // Built with `--target` (the sanitizer scripts do): build the
+        // examples the same way, or they would be built for the host with
+        // the sanitizer's RUSTFLAGS applied to build scripts too, which
+        // ThreadSanitizer refuses to link.
+        build.args(["--target", triple]);
+        target_dir = target_dir.parent().expect("checked by explicit_target");
     }
+    build.env("CARGO_TARGET_DIR", target_dir);
     let status = build
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .status()
         .expect("run cargo build");
     assert!(status.success(), "building the examples failed: {status}");
     profile_dir
+}
+
+/// The target triple when `dir` is cargo's `<target dir>/<triple>` (a test
+/// built with `--target`), or `None` when `dir` is the target directory
+/// itself. Cargo marks both with a `CACHEDIR.TAG`, and nothing else in a
+/// target directory has a triple's dashes (a nested target directory such
+/// as `target/msrv` has a tag and a tagged parent, but no dashes).
+fn explicit_target(dir: &Path) -> Option<&str> {
+    let name = dir.file_name()?.to_str()?;
+    let parent = dir.parent()?;
+    let looks_like_triple = name.matches('-').count() >= 2;
+    (looks_like_triple && parent.join("CACHEDIR.TAG").exists()).then_some(name)
 }
