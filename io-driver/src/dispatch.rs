@@ -51,7 +51,8 @@ impl Dispatch<'_> {
         // (after which `turn` refuses to run). A source is removed from the
         // OS poller (explicitly, or by its fd closing) before it is queued
         // for release, so no event of this poll can name a released
-        // `ScheduledIo`.
+        // `ScheduledIo`. The turn called `acquire_allocations` after the
+        // poll, so one allocated on another thread is seen initialised.
         // SAFETY: so `token.0` is the address of a live `ScheduledIo`.
         let io = unsafe { ptr_expose::from_exposed(token.0) };
         crate::trace::event(token.0, ready);

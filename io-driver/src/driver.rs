@@ -98,6 +98,9 @@ impl Driver {
             Err(err) if err.kind() == io::ErrorKind::Interrupted => return Ok(stats),
             Err(err) => return Err(err),
         }
+        // Before any token becomes a pointer: what was allocated on other
+        // threads is initialised as far as this thread can tell.
+        self.handle.inner.registrations.acquire_allocations();
 
         // Through `Dispatch`, whose drop delivers the rest of the events if
         // a waker panics mid-batch.

@@ -25,7 +25,8 @@ pub(crate) struct SyncedSet {
     synced: Mutex<Synced>,
     /// How many `ScheduledIo`s the set still holds (live ones plus those
     /// waiting for release). Only written under `synced`, read without it
-    /// for metrics, hence `Relaxed`.
+    /// for metrics (`Relaxed`) and by the driver after each poll
+    /// (`Acquire`, see [`SyncedSet::acquire_allocations`]).
     num_registered: AtomicUsize,
 }
 
@@ -53,8 +54,28 @@ impl SyncedSet {
     pub(crate) fn allocate(&self) -> io::Result<Arc<ScheduledIo>> {
         let mut synced = self.lock();
         let io = self.set.allocate(&mut synced)?;
-        self.num_registered.fetch_add(1, Ordering::Relaxed);
+        // `Release`: publishes the new `ScheduledIo` to the driver thread's
+        // `acquire_allocations`.
+        self.num_registered.fetch_add(1, Ordering::Release);
         Ok(io)
+    }
+
+    /// Makes every `ScheduledIo` allocated so far, on any thread, visible
+    /// to the caller: an `Acquire` load that pairs with the `Release`
+    /// increment in [`SyncedSet::allocate`] (the decrements in between are
+    /// read-modify-writes, which carry it on).
+    ///
+    /// The driver calls it after each poll, before it turns event tokens
+    /// back into pointers. A resource registered from another thread was
+    /// initialised there, and without this the only thing ordering that
+    /// initialisation before the driver's first read of it is the kernel
+    /// (`epoll_ctl`, then `epoll_wait`), which Rust's memory model does not
+    /// count: a data race by the letter, which ThreadSanitizer reported on
+    /// an accept run off the runtime thread. On x86 it is one plain load per
+    /// turn.
+    #[inline]
+    pub(crate) fn acquire_allocations(&self) {
+        self.num_registered.load(Ordering::Acquire);
     }
 
     /// Takes back an allocation that was never registered with the OS
