@@ -288,11 +288,14 @@ fn echo_given_a_flag_it_does_not_take_exits_with_a_usage_error() {
 
 #[test]
 fn echo_client_with_more_round_trips_than_it_can_record_exits_with_an_error_instead_of_panicking() {
-    // 10^18 latencies (16 EB: more than any allocation may be, whatever
-    // the machine's overcommit policy) used to abort the allocation, and
-    // 2 x 10^10 x 10^11 to overflow the multiplication, both before any
-    // connection was made: no server needed.
-    for (connections, messages) in [("2", "500000000000000000"), ("20000000000", "100000000000")] {
+    // A quarter of the address space in latencies, twice (more than any
+    // allocation may be, whatever the machine's overcommit policy), used
+    // to abort the allocation, and three times half of it to overflow the
+    // multiplication, both before any connection was made: no server
+    // needed. Derived from `usize::MAX`, since on a 32-bit target a 64-bit
+    // count does not even parse (a usage error, status 2).
+    let (quarter, half) = ((usize::MAX / 4).to_string(), (usize::MAX / 2).to_string());
+    for (connections, messages) in [("2", quarter.as_str()), ("3", half.as_str())] {
         let output = Command::new(example("echo_client"))
             .args(["--addr", "127.0.0.1:1", "--connections", connections])
             .args(["--messages", messages])

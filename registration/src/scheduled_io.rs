@@ -52,7 +52,7 @@ const TICK_BITS: u32 = if usize::BITS >= 64 {
     usize::BITS - 17
 };
 /// The largest tick; `Tick::Set` wraps to 0 after it.
-const TICK_MAX: usize = (1 << TICK_BITS) - 1;
+pub(crate) const TICK_MAX: usize = (1 << TICK_BITS) - 1;
 /// The top bit: the resource (or the whole runtime) shut down.
 const SHUTDOWN: usize = 1 << (usize::BITS - 1);
 

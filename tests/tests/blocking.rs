@@ -542,17 +542,18 @@ fn spawn_blocking_with_no_room_for_a_thread() {
     println!("child: cancelled, then 2");
 }
 
-/// Bytes of address space the process has mapped now (`/proc/self/statm`).
-fn mapped_bytes() -> u64 {
+/// Bytes of address space the process has mapped now (`/proc/self/statm`),
+/// in the type of an rlimit (32 bits on 32-bit Linux).
+fn mapped_bytes() -> libc::rlim_t {
     let statm = std::fs::read_to_string("/proc/self/statm").expect("statm");
-    let pages: u64 = statm
+    let pages: libc::rlim_t = statm
         .split_whitespace()
         .next()
         .and_then(|pages| pages.parse().ok())
         .expect("statm starts with the mapped size in pages");
     // SAFETY: sysconf reads a system constant; it has no preconditions.
     let page_size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    pages * u64::try_from(page_size).expect("a positive page size")
+    pages * libc::rlim_t::try_from(page_size).expect("a positive page size")
 }
 
 /// The process's `RLIMIT_AS`.

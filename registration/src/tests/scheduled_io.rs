@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::counting_waker::CountingWaker;
+use crate::scheduled_io::TICK_MAX;
 use crate::{Direction, Interest, Ready, ScheduledIo, Tick};
 
 /// Polls `io` in `direction` with `waker`.
@@ -60,8 +61,12 @@ fn clear_after_a_newer_event_is_refused() {
 #[test]
 fn a_stale_clear_is_refused_even_after_hundreds_of_events() {
     // 256 events bring an 8-bit tick back to the same value: the tokio bug.
-    // 300 goes past it. Both must refuse the stale clear.
-    for events in [256, 300, 512, 65_536] {
+    // 300 goes past it. Both must refuse the stale clear, and so must every
+    // gap up to the widest the tick can tell apart: `TICK_MAX` events on a
+    // 32-bit target (32,767: its readiness word has room for 15 tick bits),
+    // capped at 65,536 on 64-bit ones, where the tick has 32. (65,536 on a
+    // 32-bit target is two whole laps of its tick, which no width can see.)
+    for events in [256, 300, 512, TICK_MAX.min(65_536)] {
         let io = ScheduledIo::new();
         event(&io, Ready::READABLE);
         let stale = io.ready_now(Interest::READABLE);
@@ -71,8 +76,8 @@ fn a_stale_clear_is_refused_even_after_hundreds_of_events() {
         let now = io.ready_now(Interest::READABLE);
         assert_ne!(now.tick, stale.tick, "after {events} events");
         assert_eq!(
-            now.tick,
-            stale.tick.wrapping_add(events),
+            now.tick as usize,
+            (stale.tick as usize + events) & TICK_MAX,
             "the full tick is reported"
         );
         io.clear_readiness(stale);
