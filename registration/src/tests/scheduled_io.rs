@@ -64,8 +64,9 @@ fn a_stale_clear_is_refused_even_after_hundreds_of_events() {
     // 300 goes past it. Both must refuse the stale clear, and so must every
     // gap up to the widest the tick can tell apart: `TICK_MAX` events on a
     // 32-bit target (32,767: its readiness word has room for 15 tick bits),
-    // capped at 65,536 on 64-bit ones, where the tick has 32. (65,536 on a
-    // 32-bit target is two whole laps of its tick, which no width can see.)
+    // capped at 65,536 on 64-bit ones, where the tick has 32. (65,536
+    // events on a 32-bit target are two whole laps of its tick, which
+    // bring it back to where it was.)
     for events in [256, 300, 512, TICK_MAX.min(65_536)] {
         let io = ScheduledIo::new();
         event(&io, Ready::READABLE);
