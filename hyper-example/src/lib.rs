@@ -23,7 +23,7 @@
 //! [`serve`] accepts a connection on an eddy `TcpListener`, wraps the
 //! stream in [`EddyIo`] and hands it to hyper's
 //! `http1::Builder::serve_connection` together with the service
-//! ([`hello`]). The future hyper returns *is* the connection: spawned as an
+//! ([`hello`](fn@hello)). The future hyper returns *is* the connection: spawned as an
 //! eddy task, each poll lets hyper read through `EddyIo::poll_read`
 //! (an eddy socket read, which registers the task's waker with eddy's
 //! reactor when the socket has nothing), parse a request, call the
@@ -52,7 +52,7 @@
 //! | `executor.rs` | [`EddyExecutor`]: hyper's `Executor` as `eddy::spawn`    |
 //! | `timer.rs`    | [`EddyTimer`]: hyper's `Timer` on eddy's timers          |
 //! | `sleep.rs`    | [`EddySleep`]: an eddy `Sleep` that hyper can box        |
-//! | `hello.rs`    | [`hello`], [`http1_builder`], [`serve`]: the server      |
+//! | `hello.rs`    | [`hello`](fn@hello), [`http1_builder`], [`serve`]: the server      |
 //!
 //! [hyper]: https://hyper.rs
 

@@ -1,5 +1,5 @@
 //! The socket calls eddy makes itself, each one `libc` call behind
-//! [`syscall!`]: every `unsafe` the networking code needs lives here.
+//! `syscall!` (below): every `unsafe` the networking code needs lives here.
 //!
 //! Why not `socket2`? eddy used it for exactly these calls, and it cost two
 //! things the benchmarks count: it sat on the critical path of a cold build

@@ -16,17 +16,17 @@
 //!   [`wait`](Signal::wait)s for it. It is how the tests wake a parked
 //!   runtime from another thread without relying on the runtime's own
 //!   channels.
-//! * [`panic_message`] reads the text out of a panic payload;
-//!   [`panicking_waker`] makes a waker that panics when woken.
+//! * [`panic_message`](fn@panic_message) reads the text out of a panic payload;
+//!   [`panicking_waker`](fn@panicking_waker) makes a waker that panics when woken.
 //! * [`DropFlag`] and [`CountDrop`] report their own drop.
-//! * [`wake_self_once`] yields once while staying ready: the building block
-//!   of tasks that never leave the run queue; [`spin_until`] loops on such a
+//! * [`wake_self_once`](fn@wake_self_once) yields once while staying ready: the building block
+//!   of tasks that never leave the run queue; [`spin_until`](fn@spin_until) loops on such a
 //!   step with a bound, the spinner of the starvation tests.
 //! * [`XorShift`] is the seeded randomness of the stress tests.
-//! * [`block_on_parked`] polls a future on a plain thread with no runtime
+//! * [`block_on_parked`](fn@block_on_parked) polls a future on a plain thread with no runtime
 //!   (parking between wakes): how a socket moved off its runtime's thread
 //!   is driven.
-//! * [`count_polls`] counts a future's polls: how a test tells a task that
+//! * [`count_polls`](fn@count_polls) counts a future's polls: how a test tells a task that
 //!   waits from one that spins without measuring time.
 //! * [`child_process`] re-executes the test binary as a child that plays a
 //!   role (`SIGPIPE` at its default action, a tiny descriptor table), and
@@ -34,15 +34,15 @@
 //!
 //! On eddy's public API:
 //!
-//! * [`run_bounded`] runs a future on a fresh runtime under
+//! * [`run_bounded`](fn@run_bounded) runs a future on a fresh runtime under
 //!   [`with_deadline`]: the frame of most socket tests.
-//! * [`wait_until`] polls a condition from inside a runtime.
-//! * [`woken_within`] bounds a wait with a deadline that wins every tie,
+//! * [`wait_until`](fn@wait_until) polls a condition from inside a runtime.
+//! * [`woken_within`](fn@woken_within) bounds a wait with a deadline that wins every tie,
 //!   so a future that completes only because the deadline polled it (a
 //!   lost wake-up) fails the test instead of passing it slowly.
-//! * [`tcp_echo`] is the connection handler of the TCP echo servers;
-//!   [`tcp_pair`] connects a client to a listener and accepts it.
-//! * [`socket_type`] asks the kernel what kind of socket a descriptor is,
+//! * [`tcp_echo`](fn@tcp_echo) is the connection handler of the TCP echo servers;
+//!   [`tcp_pair`](fn@tcp_pair) connects a client to a listener and accepts it.
+//! * [`socket_type`](fn@socket_type) asks the kernel what kind of socket a descriptor is,
 //!   to prove an `AsFd` impl lends the socket itself;
 //! * [`assert_no_runtime_error`] checks the error a socket constructor
 //!   returns outside any runtime.

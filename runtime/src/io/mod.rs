@@ -1,4 +1,4 @@
-//! Byte-stream helpers: the ecosystem's I/O traits and [`copy`].
+//! Byte-stream helpers: the ecosystem's I/O traits and [`copy`](fn@copy).
 //!
 //! eddy's streams implement `futures-io`'s [`AsyncRead`] and
 //! [`AsyncWrite`], the runtime-agnostic traits that `futures-util`,

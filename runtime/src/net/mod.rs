@@ -20,7 +20,7 @@
 //! Addresses are anything `std::net::ToSocketAddrs` takes. Host names in
 //! `connect`, `bind` and `send_to` are resolved on the runtime's thread, as
 //! `std` resolves them: instant for IP literals and `/etc/hosts` names, but
-//! a slow DNS server would stall every task; [`lookup_host`] resolves a
+//! a slow DNS server would stall every task; [`lookup_host`](fn@lookup_host) resolves a
 //! name on the blocking pool instead.
 //!
 //! Every socket type implements `AsFd` and `AsRawFd`, for the socket

@@ -16,7 +16,7 @@ use super::unix::{SignalKind, signal};
 /// earlier still kills the process. A server that announces itself (prints
 /// its address, writes a pid file) and must survive a SIGINT sent right
 /// after should create the listener first, with
-/// [`signal`](super::unix::signal)`(`[`SignalKind::interrupt`]`())`, and
+/// [`signal`](fn@super::unix::signal)`(`[`SignalKind::interrupt`]`())`, and
 /// await its `recv` later; `examples/echo/echo.rs` does that.
 ///
 /// Fails when polled outside an eddy runtime or, for a runtime's first

@@ -1,6 +1,6 @@
-//! Signals: [`ctrl_c`] and, for any signal, the [`unix::signal`] stream.
+//! Signals: [`ctrl_c`](fn@ctrl_c) and, for any signal, the [`unix::signal`] stream.
 //!
-//! The API is tokio's `tokio::signal`: [`ctrl_c`] completes on the next
+//! The API is tokio's `tokio::signal`: [`ctrl_c`](fn@ctrl_c) completes on the next
 //! SIGINT after it is first polled; [`unix::signal`] returns a
 //! [`Signal`](unix::Signal) whose [`recv`](unix::Signal::recv) completes once
 //! per burst of deliveries of one [`SignalKind`](unix::SignalKind).

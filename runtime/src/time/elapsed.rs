@@ -5,7 +5,7 @@ use std::error::Error;
 use std::fmt;
 use std::io;
 
-/// The deadline of a [`timeout`](super::timeout) passed before its future
+/// The deadline of a [`timeout`](fn@super::timeout) passed before its future
 /// completed. The future has been dropped (cancelled) by then.
 ///
 /// Converts into an [`io::Error`] of kind [`io::ErrorKind::TimedOut`], so

@@ -1,9 +1,10 @@
-//! Time: [`sleep`], [`timeout`], [`interval`] and the runtime's timer store.
+//! Time: [`sleep`](fn@sleep), [`timeout`](fn@timeout), [`interval`](fn@interval)
+//! and the runtime's timer store.
 //!
-//! The API is tokio's `tokio::time`, minus the test clock: [`sleep`] /
-//! [`sleep_until`] give a [`Sleep`] future, [`timeout`] / [`timeout_at`]
+//! The API is tokio's `tokio::time`, minus the test clock: [`sleep`](fn@sleep) /
+//! [`sleep_until`] give a [`Sleep`] future, [`timeout`](fn@timeout) / [`timeout_at`]
 //! race a future against a deadline and fail with [`Elapsed`], and
-//! [`interval`] / [`interval_at`] give an [`Interval`] whose
+//! [`interval`](fn@interval) / [`interval_at`] give an [`Interval`] whose
 //! [`tick`](Interval::tick) completes once per period, with a
 //! [`MissedTickBehavior`] for catching up. [`Instant`] and [`Duration`] are
 //! the std types, re-exported.

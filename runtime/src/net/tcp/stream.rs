@@ -60,7 +60,7 @@ pub struct TcpStream {
 impl TcpStream {
     /// Connects to `addr`, trying each resolved address until one accepts.
     /// A host name is resolved on the runtime's thread; see
-    /// [`lookup_host`](crate::net::lookup_host) for names that may be slow.
+    /// [`lookup_host`](fn@crate::net::lookup_host) for names that may be slow.
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
         let addrs = resolve(addr)?;
         each_addr(addrs, TcpStream::connect_addr).await

@@ -1,4 +1,4 @@
-//! Unix signals as streams: [`signal`] returns a [`Signal`] for one
+//! Unix signals as streams: [`signal`](fn@signal) returns a [`Signal`] for one
 //! [`SignalKind`]. See the [parent module](super) for how a delivery gets
 //! from the kernel to [`Signal::recv`].
 

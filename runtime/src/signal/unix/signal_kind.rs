@@ -5,7 +5,7 @@ use std::os::raw::c_int;
 /// A signal number, with constructors for the common ones.
 ///
 /// Any number can be wrapped with [`from_raw`](SignalKind::from_raw);
-/// [`signal`](super::signal) rejects the ones that cannot be handled.
+/// [`signal`](fn@super::signal) rejects the ones that cannot be handled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SignalKind(
     /// The signal number, as `libc` and `kill(2)` name it.
