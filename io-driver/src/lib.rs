@@ -94,9 +94,11 @@
 //! the set has already handed the entry to `shutdown`'s vector and removing
 //! it would unlink a node from a list that no longer holds it.
 //!
-//! **Deregistration and the unpark hand-off.** `deregister_source` asks mio
-//! to forget the source, then always queues the `ScheduledIo` for release,
-//! clears its stored wakers and returns the OS result last; an early return
+//! **Deregistration and the unpark hand-off.** `deregister_source` refuses a
+//! `ScheduledIo` another driver allocated (`NotFound`, before anything is
+//! touched). For its own, it asks mio to forget the source, then always
+//! queues the `ScheduledIo` for release, clears its stored wakers and
+//! returns the OS result last; an early return
 //! on an OS error (for an fd already closed, say) would leak the
 //! `ScheduledIo` until shutdown. Releasing costs a lock, so the driver only
 //! does it when the counter says work is pending, and the set asks to be
@@ -110,8 +112,9 @@
 //! `WouldBlock`, and clears readiness, while a new event for fresh data
 //! arrives between the read and the clear. Each `Tick::Set` bumps the
 //! `ScheduledIo`'s tick and each `ReadyEvent` carries the tick it was
-//! observed at; `clear_readiness` with an older tick is ignored, so the new
-//! readiness survives and the task reads again.
+//! observed at; a clear with an older tick (`clear_would_block` here,
+//! `clear_readiness` after a short read) is ignored, so the new readiness
+//! survives and the task reads again.
 //!
 //! **Short reads.** [`Registration::poll_read_into`] clears read readiness
 //! when a TCP read returns fewer bytes than asked for: the socket is

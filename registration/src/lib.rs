@@ -74,9 +74,10 @@
 //! driver events for the resource (and the owner's own write shutdown,
 //! which `Registration::close_write` records as an event from whatever
 //! thread shuts down). A task that found readiness stale hands
-//! back the `ReadyEvent` it acted on, and `clear_readiness` clears only if the
-//! tick is unchanged, so an event that arrived between the task's snapshot
-//! and its clear is never erased. The *whole* stored tick is compared (up to
+//! back the `ReadyEvent` it acted on, and `clear_would_block` (or, after a
+//! short read, `clear_readiness`) clears only if the tick is unchanged, so
+//! an event that arrived between the task's snapshot and its clear is never
+//! erased. The *whole* stored tick is compared (up to
 //! 32 bits): tokio once compared 8 bits, so after 256 events a stale clear
 //! matched again and erased fresh readiness, hanging the task. After a short
 //! read `clear_readiness` keeps `READ_CLOSED` and `WRITE_CLOSED`, because no

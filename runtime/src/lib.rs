@@ -104,7 +104,7 @@
 //! another runtime's task, handed back to that task as it was).
 //!
 //! **Sockets.** Every socket type wraps an `IoSource`: the non-blocking mio
-//! socket plus its `Registration` with the driver. Listeners bind with a
+//! socket plus its `Registration` with the driver. TCP listeners bind with a
 //! backlog of 1024 (a connect burst overflows std's 128), and `accept`
 //! pauses briefly after running out of descriptors instead of spinning on a
 //! listener that stays readable. Dropping a socket removes it from epoll
