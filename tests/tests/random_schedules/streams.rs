@@ -1,5 +1,14 @@
-//! Streams: reads and writes cancelled at random over real 127.0.0.1 TCP
-//! connections lose, repeat and reorder no byte.
+//! Streams: reads and writes cancelled at random lose, repeat and reorder
+//! no byte, over real 127.0.0.1 TCP connections and over Unix-domain stream
+//! socket pairs alike.
+//!
+//! Each test runs every seed over both transports, and checks for each
+//! transport apart that its cancellation paths ran. Both matter because
+//! eddy reads them differently: a TCP read clears the socket's read
+//! readiness after a short read, a Unix-stream read only after
+//! `WouldBlock` (see `IoSource::poll_read_stream_to_would_block`), so a
+//! read cancelled on one path proves nothing about the other. Unix streams
+//! have no `peek`: their reader skips it (see [`ReadEnd::peek`]).
 
 use std::future::Future;
 use std::io;
@@ -10,21 +19,24 @@ use std::pin::pin;
 use std::rc::Rc;
 use std::time::Duration;
 
-use eddy::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use eddy::net::{TcpListener, TcpStream};
+use eddy::net::{TcpListener, TcpStream, UnixStream, tcp, unix};
 use eddy::task::{JoinHandle, yield_now};
 use eddy::time::{sleep, timeout};
 use eddy_tests::{XorShift, panic_message, tcp_pair};
 use futures_util::io::{AsyncRead, AsyncWrite};
 
-use crate::{assert_exercised, mix, poll_up_to, run_seed, seeds, tiny_timeout};
+use crate::{assert_exercised, mix, poll_up_to, run_seed_labelled, seeds, tiny_timeout};
+
+/// How many seeds each test runs over each transport.
+const SEEDS: u64 = 40;
 
 /// The largest chunk a writer sends or a reader asks for at once.
 const MAX_CHUNK: usize = 64 * 1024;
 
-/// `SO_SNDBUF`/`SO_RCVBUF` asked for on the sockets (the kernel doubles it):
-/// small, so a writer soon waits for its reader and a reader soon drains
-/// the socket, and both sides' cancellations hit pending operations.
+/// `SO_SNDBUF` (and for TCP `SO_RCVBUF`) asked for on the sockets (the
+/// kernel doubles it): small, so a writer soon waits for its reader and a
+/// reader soon drains the socket, and both sides' cancellations hit
+/// pending operations.
 const SMALL_BUFFER: libc::c_int = 8 * 1024;
 
 /// A length from 1 to [`MAX_CHUNK`], log-uniform: single bytes, a few
@@ -70,67 +82,76 @@ impl StreamTally {
     }
 }
 
-/// The read side of a connection, a whole `TcpStream` or an owned read
-/// half: what the random reader needs, so one reader serves both. Each
-/// method is the type's own.
+/// The read side of a connection, a whole stream (TCP or Unix) or an owned
+/// read half: what the random reader needs, so one reader serves them all.
+/// Each method is the type's own.
 trait ReadEnd: AsyncRead + Unpin {
     /// The type's `read`.
     fn read<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a;
     /// The type's `read_exact`.
     fn read_exact<'a>(&'a mut self, buf: &'a mut [u8])
     -> impl Future<Output = io::Result<()>> + 'a;
-    /// The type's `peek`.
-    fn peek<'a>(&'a self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a;
+    /// The type's `peek`, if it has one (TCP's ends do, Unix streams'
+    /// do not); `None` by default.
+    fn peek<'a>(
+        &'a self,
+        _buf: &'a mut [u8],
+    ) -> Option<impl Future<Output = io::Result<usize>> + 'a> {
+        None::<std::future::Ready<_>>
+    }
     /// The type's `readable`.
     fn readable(&self) -> impl Future<Output = io::Result<()>> + '_;
     /// The type's `try_read`.
     fn try_read(&self, buf: &mut [u8]) -> io::Result<usize>;
 }
 
-impl ReadEnd for TcpStream {
-    fn read<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
-        TcpStream::read(self, buf)
-    }
-    fn read_exact<'a>(
-        &'a mut self,
-        buf: &'a mut [u8],
-    ) -> impl Future<Output = io::Result<()>> + 'a {
-        TcpStream::read_exact(self, buf)
-    }
-    fn peek<'a>(&'a self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
-        TcpStream::peek(self, buf)
-    }
-    fn readable(&self) -> impl Future<Output = io::Result<()>> + '_ {
-        TcpStream::readable(self)
-    }
-    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        TcpStream::try_read(self, buf)
-    }
+/// Implements [`ReadEnd`] for each type listed, through its own methods of
+/// the same names; a type followed by `: peek` also has its `peek`. A
+/// macro because the halves' methods need the stream type to implement
+/// eddy's sealed `SplitStream`, which no bound outside eddy can name, so
+/// no impl generic over the stream type can call them.
+macro_rules! impl_read_end {
+    ($($end:ty $(: $peek:ident)?),* $(,)?) => {$(
+        impl ReadEnd for $end {
+            fn read<'a>(
+                &'a mut self,
+                buf: &'a mut [u8],
+            ) -> impl Future<Output = io::Result<usize>> + 'a {
+                <$end>::read(self, buf)
+            }
+            fn read_exact<'a>(
+                &'a mut self,
+                buf: &'a mut [u8],
+            ) -> impl Future<Output = io::Result<()>> + 'a {
+                <$end>::read_exact(self, buf)
+            }
+            $(
+                fn $peek<'a>(
+                    &'a self,
+                    buf: &'a mut [u8],
+                ) -> Option<impl Future<Output = io::Result<usize>> + 'a> {
+                    Some(<$end>::$peek(self, buf))
+                }
+            )?
+            fn readable(&self) -> impl Future<Output = io::Result<()>> + '_ {
+                <$end>::readable(self)
+            }
+            fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+                <$end>::try_read(self, buf)
+            }
+        }
+    )*};
 }
 
-impl ReadEnd for OwnedReadHalf {
-    fn read<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
-        OwnedReadHalf::read(self, buf)
-    }
-    fn read_exact<'a>(
-        &'a mut self,
-        buf: &'a mut [u8],
-    ) -> impl Future<Output = io::Result<()>> + 'a {
-        OwnedReadHalf::read_exact(self, buf)
-    }
-    fn peek<'a>(&'a self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
-        OwnedReadHalf::peek(self, buf)
-    }
-    fn readable(&self) -> impl Future<Output = io::Result<()>> + '_ {
-        OwnedReadHalf::readable(self)
-    }
-    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        OwnedReadHalf::try_read(self, buf)
-    }
-}
+impl_read_end!(
+    TcpStream: peek,
+    tcp::OwnedReadHalf: peek,
+    UnixStream,
+    unix::OwnedReadHalf,
+);
 
-/// The write side of a connection, a whole `TcpStream` or an owned write
-/// half, as [`ReadEnd`] is the read side.
+/// The write side of a connection, a whole stream or an owned write half,
+/// as [`ReadEnd`] is the read side.
 trait WriteEnd: AsyncWrite + Unpin {
     /// The type's `write`.
     fn write<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a;
@@ -144,39 +165,104 @@ trait WriteEnd: AsyncWrite + Unpin {
     fn shut(&self) -> io::Result<()>;
 }
 
-impl WriteEnd for TcpStream {
-    fn write<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
-        TcpStream::write(self, buf)
+/// Implements [`WriteEnd`] for each type listed, through its own methods of
+/// the same names; `shut` calls its `shutdown` with the arguments after the
+/// colon (a whole stream's `Shutdown::Write`; none for a write half). A
+/// macro for the reason [`impl_read_end`] is one.
+macro_rules! impl_write_end {
+    ($($end:ty $(: $how:expr)?),* $(,)?) => {$(
+        impl WriteEnd for $end {
+            fn write<'a>(
+                &'a mut self,
+                buf: &'a [u8],
+            ) -> impl Future<Output = io::Result<usize>> + 'a {
+                <$end>::write(self, buf)
+            }
+            fn write_all<'a>(
+                &'a mut self,
+                buf: &'a [u8],
+            ) -> impl Future<Output = io::Result<()>> + 'a {
+                <$end>::write_all(self, buf)
+            }
+            fn writable(&self) -> impl Future<Output = io::Result<()>> + '_ {
+                <$end>::writable(self)
+            }
+            fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+                <$end>::try_write(self, buf)
+            }
+            fn shut(&self) -> io::Result<()> {
+                <$end>::shutdown(self $(, $how)?)
+            }
+        }
+    )*};
+}
+
+impl_write_end!(
+    TcpStream: Shutdown::Write,
+    tcp::OwnedWriteHalf,
+    UnixStream: Shutdown::Write,
+    unix::OwnedWriteHalf,
+);
+
+/// A stream type the properties run over, with what a test needs beyond
+/// reading and writing: a connected pair and the owned halves.
+trait Transport: ReadEnd + WriteEnd + Sized + 'static {
+    /// The transport's name in failure messages.
+    const NAME: &'static str;
+    /// The type's owned read half.
+    type ReadHalf: ReadEnd + 'static;
+    /// The type's owned write half.
+    type WriteHalf: WriteEnd + 'static;
+    /// A connected pair whose buffers are small (see [`SMALL_BUFFER`]).
+    async fn small_buffered_pair() -> (Self, Self);
+    /// The type's `into_split`.
+    fn into_split(self) -> (Self::ReadHalf, Self::WriteHalf);
+}
+
+impl Transport for TcpStream {
+    const NAME: &'static str = "TCP";
+    type ReadHalf = tcp::OwnedReadHalf;
+    type WriteHalf = tcp::OwnedWriteHalf;
+
+    /// A (client, server) pair over 127.0.0.1: [`SMALL_BUFFER`] for both
+    /// send buffers and for the server's receive buffer (set on the
+    /// listener, so the accepted socket inherits it before its handshake
+    /// fixes the window), and `TCP_NODELAY`, so that small windows do not
+    /// wait on Nagle's algorithm.
+    async fn small_buffered_pair() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        set_buffer_size(&listener, libc::SO_RCVBUF, SMALL_BUFFER);
+        let (client, server) = tcp_pair(&listener).await;
+        for stream in [&client, &server] {
+            set_buffer_size(stream, libc::SO_SNDBUF, SMALL_BUFFER);
+            stream.set_nodelay(true).expect("set_nodelay");
+        }
+        (client, server)
     }
-    fn write_all<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<()>> + 'a {
-        TcpStream::write_all(self, buf)
-    }
-    fn writable(&self) -> impl Future<Output = io::Result<()>> + '_ {
-        TcpStream::writable(self)
-    }
-    fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        TcpStream::try_write(self, buf)
-    }
-    fn shut(&self) -> io::Result<()> {
-        TcpStream::shutdown(self, Shutdown::Write)
+
+    fn into_split(self) -> (tcp::OwnedReadHalf, tcp::OwnedWriteHalf) {
+        TcpStream::into_split(self)
     }
 }
 
-impl WriteEnd for OwnedWriteHalf {
-    fn write<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
-        OwnedWriteHalf::write(self, buf)
+impl Transport for UnixStream {
+    const NAME: &'static str = "Unix";
+    type ReadHalf = unix::OwnedReadHalf;
+    type WriteHalf = unix::OwnedWriteHalf;
+
+    /// A `socketpair` with [`SMALL_BUFFER`] for both send buffers: a Unix
+    /// stream charges the bytes queued for the reader to the writer's send
+    /// buffer, and has no receive buffer of its own to shrink.
+    async fn small_buffered_pair() -> (UnixStream, UnixStream) {
+        let (a, b) = UnixStream::pair().expect("UnixStream::pair");
+        for stream in [&a, &b] {
+            set_buffer_size(stream, libc::SO_SNDBUF, SMALL_BUFFER);
+        }
+        (a, b)
     }
-    fn write_all<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<()>> + 'a {
-        OwnedWriteHalf::write_all(self, buf)
-    }
-    fn writable(&self) -> impl Future<Output = io::Result<()>> + '_ {
-        OwnedWriteHalf::writable(self)
-    }
-    fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        OwnedWriteHalf::try_write(self, buf)
-    }
-    fn shut(&self) -> io::Result<()> {
-        OwnedWriteHalf::shutdown(self)
+
+    fn into_split(self) -> (unix::OwnedReadHalf, unix::OwnedWriteHalf) {
+        UnixStream::into_split(self)
     }
 }
 
@@ -216,22 +302,6 @@ fn set_buffer_size(socket: &impl AsRawFd, option: libc::c_int, bytes: libc::c_in
         )
     };
     assert_eq!(rc, 0, "setsockopt: {}", io::Error::last_os_error());
-}
-
-/// A connected (client, server) pair over 127.0.0.1 with small buffers:
-/// [`SMALL_BUFFER`] for both send buffers and for the server's receive
-/// buffer (set on the listener, so the accepted socket inherits it before
-/// its handshake fixes the window), and `TCP_NODELAY`, so that small
-/// windows do not wait on Nagle's algorithm.
-async fn small_buffered_pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    set_buffer_size(&listener, libc::SO_RCVBUF, SMALL_BUFFER);
-    let (client, server) = tcp_pair(&listener).await;
-    for stream in [&client, &server] {
-        set_buffer_size(stream, libc::SO_SNDBUF, SMALL_BUFFER);
-        stream.set_nodelay(true).expect("set_nodelay");
-    }
-    (client, server)
 }
 
 /// Asserts that `got` is what the stream holds at `offset` of `expected`,
@@ -288,16 +358,22 @@ async fn read_randomly<R: ReadEnd>(
                 }
             }
             4 => {
-                let n = end.peek(buf).await.expect("peek");
-                assert_stream_matches(&buf[..n], expected, *received, seed, "peek");
-                if n == 0 {
-                    assert_eq!(
-                        *received,
-                        expected.len(),
-                        "seed {seed:#x}: peek saw end of stream before every byte was read"
-                    );
+                // A step that does nothing for an end that cannot peek.
+                let peeked = match end.peek(buf) {
+                    Some(peek) => Some(peek.await.expect("peek")),
+                    None => None,
+                };
+                if let Some(n) = peeked {
+                    assert_stream_matches(&buf[..n], expected, *received, seed, "peek");
+                    if n == 0 {
+                        assert_eq!(
+                            *received,
+                            expected.len(),
+                            "seed {seed:#x}: peek saw end of stream before every byte was read"
+                        );
+                    }
+                    tally.peeks += 1;
                 }
-                tally.peeks += 1;
                 None
             }
             5 => {
@@ -342,20 +418,21 @@ async fn read_randomly<R: ReadEnd>(
                 }
             }
             _ => {
-                // A wait in the socket's waiter list, dropped while there.
-                let dropped_pending = if rng.below(2) == 0 {
-                    poll_up_to(pin!(end.readable()), 1).await.is_none()
-                } else {
-                    let peeked = poll_up_to(pin!(end.peek(buf)), 1).await;
-                    match peeked {
-                        Some(result) => {
-                            let n = result.expect("peek");
-                            assert_stream_matches(&buf[..n], expected, *received, seed, "peek");
-                            false
-                        }
-                        None => true,
+                // A wait in the socket's waiter list, dropped while there:
+                // a `readable`, or half the time a `peek` where the end has
+                // one. `peeked`: what a peek that was ready returned.
+                let mut peeked = None;
+                let dropped_pending = match end.peek(buf).filter(|_| rng.below(2) != 0) {
+                    None => poll_up_to(pin!(end.readable()), 1).await.is_none(),
+                    Some(peek) => {
+                        peeked = poll_up_to(pin!(peek), 1).await;
+                        peeked.is_none()
                     }
                 };
+                if let Some(result) = peeked {
+                    let n = result.expect("peek");
+                    assert_stream_matches(&buf[..n], expected, *received, seed, "peek");
+                }
                 tally.waits_dropped_pending += u64::from(dropped_pending);
                 None
             }
@@ -655,95 +732,141 @@ async fn join_stream_tasks(
     tally
 }
 
+/// Runs `body` for each of [`SEEDS`] seeds (see [`seeds`]) over transport
+/// `S`, and returns what it did, summed. A failure names the transport and
+/// the seed.
+fn run_seeds_over<S, F, Fut>(body: F) -> StreamTally
+where
+    S: Transport,
+    F: FnOnce(u64) -> Fut + Copy + Send + 'static,
+    Fut: Future<Output = StreamTally>,
+{
+    let label = format!(" over {}", S::NAME);
+    let mut total = StreamTally::default();
+    for seed in seeds(SEEDS) {
+        total.add(run_seed_labelled(seed, &label, body));
+    }
+    total
+}
+
+/// Asserts, for each of `paths` (a count summed over every seed of a test
+/// over transport `S`, and what it counts), that the path ran over `S`.
+fn assert_exercised_over<S: Transport>(paths: &[(u64, &str)]) {
+    for &(count, what) in paths {
+        assert_exercised(count, &format!("{what} over {}", S::NAME));
+    }
+}
+
 #[test]
 fn reads_cancelled_at_random_points_lose_no_bytes() {
-    let mut total = StreamTally::default();
-    for seed in seeds(40) {
-        total.add(run_seed(seed, |seed| async move {
-            let (mut client, server) = small_buffered_pair().await;
-            let mut rng = XorShift(mix(seed, 1));
-            let sent = Rc::new(payload(mix(seed, 2), payload_len(&mut rng)));
-            let writer = {
-                let sent = Rc::clone(&sent);
-                eddy::spawn(async move {
-                    let mut rng = XorShift(mix(seed, 3));
-                    write_plainly(&mut client, &sent, &mut rng).await;
-                    StreamTally::default()
-                })
-            };
-            let reader = spawn_random_reader(server, Relay::new(sent, seed, 4, false));
-            join_stream_tasks(vec![("reader", reader), ("writer", writer)], seed).await
-        }));
-    }
-    assert_exercised(total.reads_dropped_pending, "a read dropped while pending");
-    assert_exercised(total.reads_timed_out, "a read whose timeout elapsed");
-    assert_exercised(total.peeks, "a peek");
-    assert_exercised(total.waits_dropped_pending, "a readable/peek wait dropped");
+    let tcp = reads_cancelled_over::<TcpStream>();
+    assert_exercised_over::<TcpStream>(&[(tcp.peeks, "a peek")]);
+    reads_cancelled_over::<UnixStream>();
+}
+
+/// [`reads_cancelled_at_random_points_lose_no_bytes`] over transport `S`:
+/// a plain writer on one end, the random reader on the other. Returns
+/// what the seeds did.
+fn reads_cancelled_over<S: Transport>() -> StreamTally {
+    let total = run_seeds_over::<S, _, _>(|seed| async move {
+        let (mut client, server) = S::small_buffered_pair().await;
+        let mut rng = XorShift(mix(seed, 1));
+        let sent = Rc::new(payload(mix(seed, 2), payload_len(&mut rng)));
+        let writer = {
+            let sent = Rc::clone(&sent);
+            eddy::spawn(async move {
+                let mut rng = XorShift(mix(seed, 3));
+                write_plainly(&mut client, &sent, &mut rng).await;
+                StreamTally::default()
+            })
+        };
+        let reader = spawn_random_reader(server, Relay::new(sent, seed, 4, false));
+        join_stream_tasks(vec![("reader", reader), ("writer", writer)], seed).await
+    });
+    assert_exercised_over::<S>(&[
+        (total.reads_dropped_pending, "a read dropped while pending"),
+        (total.reads_timed_out, "a read whose timeout elapsed"),
+        (total.waits_dropped_pending, "a readable/peek wait dropped"),
+    ]);
+    total
 }
 
 #[test]
 fn reads_and_writes_cancelled_at_random_points_on_owned_halves_lose_no_bytes() {
-    let mut total = StreamTally::default();
-    for seed in seeds(40) {
-        total.add(run_seed(seed, |seed| async move {
-            let (client, server) = small_buffered_pair().await;
-            let mut rng = XorShift(mix(seed, 1));
-            let upstream = Rc::new(payload(mix(seed, 2), payload_len(&mut rng)));
-            let downstream = Rc::new(payload(mix(seed, 3), payload_len(&mut rng)));
-            let (client_read, client_write) = client.into_split();
-            let (server_read, server_write) = server.into_split();
-            // A relay of tasks per half: each direction has its own writer
-            // and reader, both directions run at once, and each half moves
-            // from task to task as it goes.
-            let up = Relay::new(Rc::clone(&upstream), seed, 10, true);
-            let down = Relay::new(Rc::clone(&downstream), seed, 20, true);
-            let tasks = vec![
-                ("upstream writer", spawn_random_writer(client_write, up)),
-                (
-                    "upstream reader",
-                    spawn_random_reader(server_read, Relay::new(upstream, seed, 11, true)),
-                ),
-                ("downstream writer", spawn_random_writer(server_write, down)),
-                (
-                    "downstream reader",
-                    spawn_random_reader(client_read, Relay::new(downstream, seed, 21, true)),
-                ),
-            ];
-            join_stream_tasks(tasks, seed).await
-        }));
-    }
-    assert_exercised(total.reads_dropped_pending, "a read dropped while pending");
-    assert_exercised(
-        total.writes_dropped_pending,
-        "a write dropped while pending",
-    );
-    assert_exercised(total.reads_timed_out, "a read whose timeout elapsed");
-    assert_exercised(total.waits_dropped_pending, "a readiness wait dropped");
+    reads_and_writes_cancelled_over::<TcpStream>();
+    reads_and_writes_cancelled_over::<UnixStream>();
+}
+
+/// [`reads_and_writes_cancelled_at_random_points_on_owned_halves_lose_no_bytes`]
+/// over transport `S`.
+fn reads_and_writes_cancelled_over<S: Transport>() {
+    let total = run_seeds_over::<S, _, _>(|seed| async move {
+        let (client, server) = S::small_buffered_pair().await;
+        let mut rng = XorShift(mix(seed, 1));
+        let upstream = Rc::new(payload(mix(seed, 2), payload_len(&mut rng)));
+        let downstream = Rc::new(payload(mix(seed, 3), payload_len(&mut rng)));
+        let (client_read, client_write) = client.into_split();
+        let (server_read, server_write) = server.into_split();
+        // A relay of tasks per half: each direction has its own writer
+        // and reader, both directions run at once, and each half moves
+        // from task to task as it goes.
+        let up = Relay::new(Rc::clone(&upstream), seed, 10, true);
+        let down = Relay::new(Rc::clone(&downstream), seed, 20, true);
+        let tasks = vec![
+            ("upstream writer", spawn_random_writer(client_write, up)),
+            (
+                "upstream reader",
+                spawn_random_reader(server_read, Relay::new(upstream, seed, 11, true)),
+            ),
+            ("downstream writer", spawn_random_writer(server_write, down)),
+            (
+                "downstream reader",
+                spawn_random_reader(client_read, Relay::new(downstream, seed, 21, true)),
+            ),
+        ];
+        join_stream_tasks(tasks, seed).await
+    });
+    assert_exercised_over::<S>(&[
+        (total.reads_dropped_pending, "a read dropped while pending"),
+        (
+            total.writes_dropped_pending,
+            "a write dropped while pending",
+        ),
+        (total.reads_timed_out, "a read whose timeout elapsed"),
+        (total.waits_dropped_pending, "a readiness wait dropped"),
+    ]);
 }
 
 #[test]
 fn a_dropped_pending_write_writes_nothing_and_reported_bytes_arrive_once() {
-    let mut total = StreamTally::default();
-    for seed in seeds(40) {
-        total.add(run_seed(seed, |seed| async move {
-            let (client, mut server) = small_buffered_pair().await;
-            let mut rng = XorShift(mix(seed, 1));
-            let sent = Rc::new(payload(mix(seed, 2), payload_len(&mut rng)));
-            // Half the seeds move the stream from task to task as it goes.
-            let relay = Relay::new(Rc::clone(&sent), seed, 3, rng.below(2) == 0);
-            let writer = spawn_random_writer(client, relay);
-            let reader = eddy::spawn(async move {
-                read_slowly(&mut server, &sent, &mut rng, seed).await;
-                StreamTally::default()
-            });
-            join_stream_tasks(vec![("reader", reader), ("writer", writer)], seed).await
-        }));
-    }
-    assert_exercised(
-        total.writes_dropped_pending,
-        "a write dropped while pending",
-    );
-    assert_exercised(total.writes_timed_out, "a write whose timeout elapsed");
-    assert_exercised(total.try_writes_would_block, "a try_write that would block");
-    assert_exercised(total.waits_dropped_pending, "a writable wait dropped");
+    dropped_pending_writes_over::<TcpStream>();
+    dropped_pending_writes_over::<UnixStream>();
+}
+
+/// [`a_dropped_pending_write_writes_nothing_and_reported_bytes_arrive_once`]
+/// over transport `S`: the random writer on one end, a slow reader on the
+/// other.
+fn dropped_pending_writes_over<S: Transport>() {
+    let total = run_seeds_over::<S, _, _>(|seed| async move {
+        let (client, mut server) = S::small_buffered_pair().await;
+        let mut rng = XorShift(mix(seed, 1));
+        let sent = Rc::new(payload(mix(seed, 2), payload_len(&mut rng)));
+        // Half the seeds move the stream from task to task as it goes.
+        let relay = Relay::new(Rc::clone(&sent), seed, 3, rng.below(2) == 0);
+        let writer = spawn_random_writer(client, relay);
+        let reader = eddy::spawn(async move {
+            read_slowly(&mut server, &sent, &mut rng, seed).await;
+            StreamTally::default()
+        });
+        join_stream_tasks(vec![("reader", reader), ("writer", writer)], seed).await
+    });
+    assert_exercised_over::<S>(&[
+        (
+            total.writes_dropped_pending,
+            "a write dropped while pending",
+        ),
+        (total.writes_timed_out, "a write whose timeout elapsed"),
+        (total.try_writes_would_block, "a try_write that would block"),
+        (total.waits_dropped_pending, "a writable wait dropped"),
+    ]);
 }
