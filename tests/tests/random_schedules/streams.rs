@@ -758,6 +758,7 @@ fn assert_exercised_over<S: Transport>(paths: &[(u64, &str)]) {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no Unix sockets; megabytes over TCP")]
 fn reads_cancelled_at_random_points_lose_no_bytes() {
     let tcp = reads_cancelled_over::<TcpStream>();
     assert_exercised_over::<TcpStream>(&[(tcp.peeks, "a peek")]);
@@ -792,6 +793,7 @@ fn reads_cancelled_over<S: Transport>() -> StreamTally {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no Unix sockets; megabytes over TCP")]
 fn reads_and_writes_cancelled_at_random_points_on_owned_halves_lose_no_bytes() {
     reads_and_writes_cancelled_over::<TcpStream>();
     reads_and_writes_cancelled_over::<UnixStream>();
@@ -838,6 +840,7 @@ fn reads_and_writes_cancelled_over<S: Transport>() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no Unix sockets; megabytes over TCP")]
 fn a_dropped_pending_write_writes_nothing_and_reported_bytes_arrive_once() {
     dropped_pending_writes_over::<TcpStream>();
     dropped_pending_writes_over::<UnixStream>();
