@@ -49,11 +49,12 @@
 //!    the only point in a turn where a `ScheduledIo` can be freed.
 //! 2. **Poll.** Block in `epoll_wait`/`kevent` for at most the timeout. A
 //!    signal (`EINTR`) ends the turn with zero events; the runtime's loop
-//!    turns again. Then one `Acquire` load of the set's allocation counter,
-//!    so that a `ScheduledIo` allocated on another thread is seen
-//!    initialised before its token is used (the kernel orders
-//!    `epoll_ctl` before `epoll_wait`, but Rust's memory model does not
-//!    count that).
+//!    turns again. Then one `Acquire` read-modify-write of the set's
+//!    allocation counter, so that a `ScheduledIo` allocated on another
+//!    thread is seen initialised before its token is used (the kernel
+//!    orders `epoll_ctl` before `epoll_wait`, but Rust's memory model does
+//!    not count that; a plain load could read an older count and
+//!    synchronise with nothing).
 //! 3. **Dispatch.** For each event: the waker's token only records that the
 //!    driver was unparked. Any other token is turned back into the
 //!    `&ScheduledIo` it was made from; its readiness is OR-ed in with

@@ -25,8 +25,8 @@ pub(crate) struct SyncedSet {
     synced: Mutex<Synced>,
     /// How many `ScheduledIo`s the set still holds (live ones plus those
     /// waiting for release). Only written under `synced`, read without it
-    /// for metrics (`Relaxed`) and by the driver after each poll
-    /// (`Acquire`, see [`SyncedSet::acquire_allocations`]).
+    /// for metrics (`Relaxed`) and by the driver after each poll (an
+    /// `Acquire` read-modify-write, see [`SyncedSet::acquire_allocations`]).
     num_registered: AtomicUsize,
 }
 
@@ -61,9 +61,9 @@ impl SyncedSet {
     }
 
     /// Makes every `ScheduledIo` allocated so far, on any thread, visible
-    /// to the caller: an `Acquire` load that pairs with the `Release`
-    /// increment in [`SyncedSet::allocate`] (the decrements in between are
-    /// read-modify-writes, which carry it on).
+    /// to the caller: an `Acquire` read-modify-write that pairs with the
+    /// `Release` increment in [`SyncedSet::allocate`] (the decrements in
+    /// between are read-modify-writes too, which carry it on).
     ///
     /// The driver calls it after each poll, before it turns event tokens
     /// back into pointers. A resource registered from another thread was
@@ -71,11 +71,19 @@ impl SyncedSet {
     /// initialisation before the driver's first read of it is the kernel
     /// (`epoll_ctl`, then `epoll_wait`), which Rust's memory model does not
     /// count: a data race by the letter, which ThreadSanitizer reported on
-    /// an accept run off the runtime thread. On x86 it is one plain load per
-    /// turn.
+    /// an accept run off the runtime thread.
+    ///
+    /// Not a plain load: with nothing but the kernel ordering this thread
+    /// after the allocating one, a load may return an older count, and then
+    /// it synchronises with nothing. Miri's weak-memory emulation does
+    /// exactly that and reported the same race through an `Acquire` load
+    /// (RELIABILITY, finding 19). A read-modify-write always reads the
+    /// newest value in the counter's modification order, so it takes the
+    /// newest increment's release. On x86, whose loads never read a stale
+    /// value, LLVM emits it as a plain load: it costs nothing there.
     #[inline]
     pub(crate) fn acquire_allocations(&self) {
-        self.num_registered.load(Ordering::Acquire);
+        self.num_registered.fetch_add(0, Ordering::Acquire);
     }
 
     /// Takes back an allocation that was never registered with the OS
