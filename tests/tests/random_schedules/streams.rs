@@ -326,20 +326,21 @@ fn assert_stream_matches(got: &[u8], expected: &[u8], offset: usize, seed: u64, 
 
 /// Reads `end` with a random mix of every way to read (see the file's
 /// summary), cancelling reads, peeks and readiness waits at random points,
-/// for at most `steps` steps or to end of stream; returns whether it got
-/// there. `received` counts the bytes read so far, by this call and
-/// earlier ones (another task's, for a read half that moved). Checks every
-/// byte against `expected` as it arrives, and at end of stream that all of
-/// `expected` came, and that the end stays.
-async fn read_randomly<R: ReadEnd>(
-    end: &mut R,
-    expected: &[u8],
-    received: &mut usize,
-    steps: u64,
-    rng: &mut XorShift,
-    tally: &mut StreamTally,
-    seed: u64,
-) -> bool {
+/// for at most the relay's `steps` or to end of stream; returns whether it
+/// got there. The relay's `done` counts the bytes read so far, by this call
+/// and earlier ones (another task's, for a read half that moved). Checks
+/// every byte against the relay's payload as it arrives, and at end of
+/// stream that all of it came, and that the end stays.
+async fn read_randomly<R: ReadEnd>(end: &mut R, relay: &mut Relay) -> bool {
+    let Relay {
+        bytes,
+        done: received,
+        rng,
+        tally,
+        seed,
+        steps,
+    } = relay;
+    let (expected, seed, steps): (&[u8], u64, u64) = (bytes, *seed, *steps);
     let mut buffer = vec![0u8; MAX_CHUNK];
     for _ in 0..steps {
         let len = random_len(rng);
@@ -488,18 +489,19 @@ async fn write_plainly<W: WriteEnd>(end: &mut W, payload: &[u8], rng: &mut XorSh
 /// `timeout`, `writable` + `try_write`, `futures-io` writes and dropped
 /// `writable` waits; each step resumes from `sent`, the bytes reported
 /// written so far (by this call and earlier ones: another task's, for a
-/// write half that moved). After at most `steps` steps, or once all of
-/// `payload` is reported written and the write side shut down, returns
-/// whether it got that far.
-async fn write_randomly<W: WriteEnd>(
-    end: &mut W,
-    payload: &[u8],
-    sent: &mut usize,
-    steps: u64,
-    rng: &mut XorShift,
-    tally: &mut StreamTally,
-    seed: u64,
-) -> bool {
+/// write half that moved), the relay's `done`. After at most the relay's
+/// `steps`, or once all of its payload is reported written and the write
+/// side shut down, returns whether it got that far.
+async fn write_randomly<W: WriteEnd>(end: &mut W, relay: &mut Relay) -> bool {
+    let Relay {
+        bytes,
+        done: sent,
+        rng,
+        tally,
+        seed,
+        steps,
+    } = relay;
+    let (payload, seed, steps): (&[u8], u64, u64) = (bytes, *seed, *steps);
     for _ in 0..steps {
         if *sent == payload.len() {
             end.shut().expect("shutdown");
@@ -635,6 +637,13 @@ impl Relay {
             steps,
         }
     }
+
+    /// Draws the number of steps the next task of the relay takes, and
+    /// returns the seed, for that task's join.
+    fn hand_on(&mut self) -> u64 {
+        self.steps = 10 + self.rng.below(100);
+        self.seed
+    }
 }
 
 /// Spawns a task that sends the relay's payload through `end` with
@@ -646,22 +655,10 @@ fn spawn_random_writer<W: WriteEnd + 'static>(
     mut relay: Relay,
 ) -> JoinHandle<StreamTally> {
     eddy::spawn(async move {
-        let payload = Rc::clone(&relay.bytes);
-        let done = write_randomly(
-            &mut end,
-            &payload,
-            &mut relay.done,
-            relay.steps,
-            &mut relay.rng,
-            &mut relay.tally,
-            relay.seed,
-        )
-        .await;
-        if done {
+        if write_randomly(&mut end, &mut relay).await {
             return relay.tally;
         }
-        let seed = relay.seed;
-        relay.steps = 10 + relay.rng.below(100);
+        let seed = relay.hand_on();
         join_stream_task(spawn_random_writer(end, relay), seed).await
     })
 }
@@ -675,22 +672,10 @@ fn spawn_random_reader<R: ReadEnd + 'static>(
     mut relay: Relay,
 ) -> JoinHandle<StreamTally> {
     eddy::spawn(async move {
-        let expected = Rc::clone(&relay.bytes);
-        let done = read_randomly(
-            &mut end,
-            &expected,
-            &mut relay.done,
-            relay.steps,
-            &mut relay.rng,
-            &mut relay.tally,
-            relay.seed,
-        )
-        .await;
-        if done {
+        if read_randomly(&mut end, &mut relay).await {
             return relay.tally;
         }
-        let seed = relay.seed;
-        relay.steps = 10 + relay.rng.below(100);
+        let seed = relay.hand_on();
         join_stream_task(spawn_random_reader(end, relay), seed).await
     })
 }
