@@ -79,8 +79,9 @@ impl SyncedSet {
     /// exactly that and reported the same race through an `Acquire` load
     /// (RELIABILITY, finding 19). A read-modify-write always reads the
     /// newest value in the counter's modification order, so it takes the
-    /// newest increment's release. On x86, whose loads never read a stale
-    /// value, LLVM emits it as a plain load: it costs nothing there.
+    /// newest increment's release. On x86, where a locked increment is
+    /// visible to every load that follows it, LLVM emits it as a plain
+    /// load: it costs nothing there.
     #[inline]
     pub(crate) fn acquire_allocations(&self) {
         self.num_registered.fetch_add(0, Ordering::Acquire);
