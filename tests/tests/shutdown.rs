@@ -664,6 +664,65 @@ fn a_runtime_dropped_at_thread_exit_shuts_down_cleanly() {
     });
 }
 
+/// A waker that panics when it is dropped: foreign code, as
+/// `a_join_handle_waker_that_panics_during_shutdown_does_not_stop_the_shutdown`'s
+/// waker is, met where the shutdown lets go of a waker instead of waking it.
+struct PanicsWhenDropped;
+
+impl std::task::Wake for PanicsWhenDropped {
+    fn wake(self: Arc<Self>) {}
+}
+
+impl Drop for PanicsWhenDropped {
+    fn drop(&mut self) {
+        std::panic::panic_any("a timer waker's drop panics");
+    }
+}
+
+#[test]
+fn a_timer_waker_whose_drop_panics_during_shutdown_does_not_stop_the_shutdown() {
+    with_deadline(LIMIT, || {
+        // Idle pool threads that never time out: only the shutdown's step
+        // (4) sends them away.
+        let runtime = eddy::Builder::new()
+            .thread_keep_alive(Duration::MAX)
+            .build()
+            .unwrap();
+        let handle = runtime.handle();
+        // A sleep polled with a foreign waker and kept past the runtime:
+        // its entry, holding the waker's last clone, is still in the
+        // runtime's timers when the shutdown drops them.
+        let mut kept = eddy::time::sleep(Duration::from_secs(3600));
+        runtime.block_on(async {
+            eddy::task::spawn_blocking(|| ()).await.unwrap();
+            let waker = Waker::from(Arc::new(PanicsWhenDropped));
+            let mut cx = std::task::Context::from_waker(&waker);
+            assert!(std::pin::Pin::new(&mut kept).poll(&mut cx).is_pending());
+            drop(waker);
+            // A turn, so the timer gauge counts the entry.
+            yield_now().await;
+        });
+        assert_eq!(handle.metrics().timers_live, 1);
+        assert_eq!(handle.metrics().blocking_threads, 1);
+
+        let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            drop(runtime);
+        }));
+        let payload = dropped.expect_err("the waker's panic comes out of the drop");
+        assert_eq!(panic_message(&*payload), "a timer waker's drop panics");
+        // Before the fix the panic left the shutdown as the timers were
+        // dropped, before the blocking pool was closed and the gauges
+        // published: the idle pool thread waited for work forever (this
+        // loop ran into the deadline) and the runtime still counted the
+        // timer it had dropped.
+        while handle.metrics().blocking_threads != 0 {
+            thread::sleep(Duration::from_millis(1));
+        }
+        assert_nothing_left(handle.metrics());
+        drop(kept);
+    });
+}
+
 #[test]
 fn a_join_handle_waker_that_panics_during_shutdown_does_not_stop_the_shutdown() {
     with_deadline(LIMIT, || {

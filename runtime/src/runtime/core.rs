@@ -463,13 +463,22 @@ impl Core {
             // adopted or one already cancelled there (then a no-op).
             panics.run(|| unsafe { task.cancel() });
         }
-        drop(self.timers.take());
-        // Taken out first and dropped with the borrow released: a foreign
-        // waker's drop may yield (defer), which under the borrow panicked
-        // "already borrowed" out of the runtime's drop, skipping the steps
-        // below.
+        // Timers' and deferred wakers are taken out first and dropped with
+        // the borrow released: a foreign waker's drop may yield (defer),
+        // which under the borrow panicked "already borrowed" out of the
+        // runtime's drop. And one at a time in the batch: a drop that
+        // panicked unwound out of the shutdown, skipping the steps below
+        // (an idle pool thread with no keep-alive limit then waited for
+        // work forever), and a second one in the same drop of the slab or
+        // `Vec` aborted the process.
+        let timers = self.timers.take();
+        for waker in timers.into_wakers() {
+            panics.run(|| drop(waker));
+        }
         let deferred = std::mem::take(&mut *self.deferred.borrow_mut());
-        drop(deferred);
+        for waker in deferred {
+            panics.run(|| drop(waker));
+        }
         // (4): every registration gets its shutdown bit and its waiters
         // woken, before (5) the `mio::Poll` is dropped with the core.
         crate::trace::shutdown_step("shutting down the I/O driver");

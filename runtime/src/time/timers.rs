@@ -207,6 +207,14 @@ impl Timers {
         out.len() - before
     }
 
+    /// Every pending timer's waker, for a shutdown that drops them one at
+    /// a time: dropping the whole `Timers` would drop them inside the
+    /// slab's drop, where one waker whose `Drop` panics (foreign code)
+    /// unwinds out and a second aborts the process.
+    pub(crate) fn into_wakers(self) -> impl Iterator<Item = Waker> {
+        self.entries.into_iter().map(|(_, entry)| entry.waker)
+    }
+
     /// How many timers are pending.
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
