@@ -12,18 +12,31 @@ use std::task::{Context, Poll};
 
 thread_local! {
     /// Operations left in the current poll. Outside a runtime nothing
-    /// resets it, so it starts effectively unlimited.
-    static BUDGET: Cell<u32> = const { Cell::new(u32::MAX) };
+    /// resets it, so it starts at [`UNLIMITED`].
+    ///
+    /// A `u64`, although a runtime's budget is a `u32`: outside a runtime
+    /// every socket operation still spends one unit and nothing ever gives
+    /// it back, so the lifted budget must outlast the thread. As a `u32`
+    /// it ran out after 2^32 operations (a plain thread driving eddy
+    /// sockets for hours: 35 s of `poll_read` calls in a release build),
+    /// and from then on every read, write and accept on that thread
+    /// returned `Pending` after waking itself: a spin that never did any
+    /// I/O again. 2^64 operations take centuries; the decrement costs the
+    /// same on a 64-bit target.
+    static BUDGET: Cell<u64> = const { Cell::new(UNLIMITED) };
 }
 
+/// The budget outside any runtime: never spent in a thread's lifetime.
+const UNLIMITED: u64 = u64::MAX;
+
 /// Gives the next poll a fresh budget (or a task back the budget it had).
-pub(crate) fn reset(budget: u32) {
+pub(crate) fn reset(budget: u64) {
     BUDGET.with(|b| b.set(budget));
 }
 
 /// The budget left in the current poll, for a runtime entered inside
 /// another's poll to give back when it leaves (see `context::enter`).
-pub(crate) fn current() -> u32 {
+pub(crate) fn current() -> u64 {
     BUDGET.with(Cell::get)
 }
 
@@ -31,7 +44,7 @@ pub(crate) fn current() -> u32 {
 /// it, the budget the last poll left behind (perhaps zero) would starve
 /// polls made later outside any runtime, which nothing ever resets.
 pub(crate) fn lift() {
-    BUDGET.with(|b| b.set(u32::MAX));
+    BUDGET.with(|b| b.set(UNLIMITED));
 }
 
 /// Spends one unit, or re-queues the task and returns `Pending` when the
@@ -48,4 +61,29 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
             Poll::Ready(())
         }
     })
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outside_a_runtime_the_budget_outlasts_billions_of_operations() {
+        // A plain thread driving eddy sockets spends a unit per operation
+        // and nothing gives it back. 2^32 of them (hours of traffic) used
+        // up a `u32` budget, and every operation after it was `Pending`
+        // forever (`unix::a_plain_thread_keeps_doing_io_after_four_billion_operations`
+        // shows it on sockets, in 35 s of a release build).
+        lift();
+        let spent: u64 = 1 << 32;
+        let left = current().checked_sub(spent);
+        assert!(
+            left.is_some_and(|left| left > spent),
+            "2^32 operations outside a runtime use up the budget"
+        );
+        reset(left.unwrap_or(0));
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(poll_proceed(&mut cx).is_ready());
+        lift();
+    }
 }

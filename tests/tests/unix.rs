@@ -942,3 +942,54 @@ fn creating_sockets_outside_a_runtime_is_an_error_not_a_panic() {
         "datagram file left behind"
     );
 }
+
+/// A plain thread that drives eddy sockets (as another executor would)
+/// spends a unit of the cooperative budget per operation, and nothing
+/// outside a runtime gives it back. The budget was a `u32`: after 2^32
+/// operations every read returned `Pending` (after waking itself) on a
+/// stream with data queued, a spin that never read again. 2^32 polls take
+/// about 35 s in a release build, far longer in a debug one, hence the
+/// `ignore`; `coop::tests` in eddy checks the same arithmetic at once.
+#[test]
+#[ignore = "2^32 polls: run with `cargo test --release -- --ignored`"]
+fn a_plain_thread_keeps_doing_io_after_four_billion_operations() {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+
+    with_deadline(Duration::from_secs(3600), || {
+        let (streams, received) = std::sync::mpsc::channel();
+        let (finished, done) = std::sync::mpsc::channel::<()>();
+        // The runtime the streams belong to keeps turning on its thread.
+        let runtime = std::thread::spawn(move || {
+            eddy::run(async move {
+                let (ready, mut ready_peer) = UnixStream::pair().expect("pair");
+                let (idle, idle_peer) = UnixStream::pair().expect("pair");
+                ready_peer.write_all(b"x").await.expect("write");
+                ready.readable().await.expect("readable");
+                streams
+                    .send((ready, ready_peer, idle, idle_peer))
+                    .expect("send the streams");
+                while done.try_recv().is_err() {
+                    eddy::time::sleep(Duration::from_millis(10)).await;
+                }
+            })
+        });
+        let (mut ready, _ready_peer, mut idle, _idle_peer) = received.recv().expect("the streams");
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut buf = [0u8; 8];
+        // The cheapest operation that spends a unit: a read with nothing
+        // queued, `Pending` without a syscall.
+        for _ in 0..(1u64 << 32) + 1 {
+            let mut read = std::pin::pin!(idle.read(&mut buf));
+            assert!(read.as_mut().poll(&mut cx).is_pending(), "nothing sent");
+        }
+        let mut read = std::pin::pin!(ready.read(&mut buf));
+        let polled = read.as_mut().poll(&mut cx);
+        finished.send(()).expect("stop the runtime");
+        runtime.join().expect("runtime thread");
+        match polled {
+            Poll::Ready(read) => assert_eq!(read.expect("read"), 1),
+            Poll::Pending => panic!("a read of a stream with data queued is Pending"),
+        }
+    });
+}

@@ -31,7 +31,7 @@ pub(crate) struct EnterGuard<'a> {
     /// The cooperative budget the outer runtime's task had left, when
     /// `previous` is a runtime: a runtime dropped inside a task (its
     /// shutdown enters it) hands that task its budget back on leaving.
-    budget: u32,
+    budget: u64,
     /// Ties the guard to the borrow of the core it points to, and keeps it
     /// on this thread.
     _core: PhantomData<&'a Core>,

@@ -197,7 +197,7 @@ impl Core {
         let mut cx = Context::from_waker(&waker);
         loop {
             if main.take_notified() {
-                coop::reset(self.config.budget);
+                coop::reset(u64::from(self.config.budget));
                 // The main future's polls count toward the event interval
                 // like any task's: a main future that keeps re-waking itself
                 // (a yield loop, a spent coop budget, a ping-pong with a
@@ -277,7 +277,7 @@ impl Core {
     /// server 13 instructions per round trip (843 -> 856).
     #[inline(always)]
     fn run_task(&self, task: Arc<dyn Runnable>) {
-        coop::reset(self.config.budget);
+        coop::reset(u64::from(self.config.budget));
         // SAFETY: runtime thread (`Runtime` is neither `Send` nor `Sync`);
         // one task at a time, never re-entered from inside a poll, so no
         // other `run` or `cancel` of this task is in progress.
