@@ -72,8 +72,8 @@ mod tests {
         // A plain thread driving eddy sockets spends a unit per operation
         // and nothing gives it back. 2^32 of them (hours of traffic) used
         // up a `u32` budget, and every operation after it was `Pending`
-        // forever (`unix::a_plain_thread_keeps_doing_io_after_four_billion_operations`
-        // shows it on sockets, in 35 s of a release build).
+        // forever (shown over a Unix stream pair in 35 s of a release
+        // build: docs/RELIABILITY.md, finding 21).
         lift();
         let spent: u64 = 1 << 32;
         let left = current().checked_sub(spent);
