@@ -942,4 +942,3 @@ fn creating_sockets_outside_a_runtime_is_an_error_not_a_panic() {
         "datagram file left behind"
     );
 }
-
