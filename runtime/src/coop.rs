@@ -18,7 +18,7 @@ thread_local! {
     /// every socket operation still spends one unit and nothing ever gives
     /// it back, so the lifted budget must outlast the thread. As a `u32`
     /// it ran out after 2^32 operations (a plain thread driving eddy
-    /// sockets for hours: 35 s of `poll_read` calls in a release build),
+    /// sockets for hours; half a minute of `poll_read` calls in release),
     /// and from then on every read, write and accept on that thread
     /// returned `Pending` after waking itself: a spin that never did any
     /// I/O again. 2^64 operations take centuries; the decrement costs the
@@ -72,7 +72,7 @@ mod tests {
         // A plain thread driving eddy sockets spends a unit per operation
         // and nothing gives it back. 2^32 of them (hours of traffic) used
         // up a `u32` budget, and every operation after it was `Pending`
-        // forever (shown over a Unix stream pair in 35 s of a release
+        // forever (shown over a Unix stream pair in 33 s of a release
         // build: docs/RELIABILITY.md, finding 21).
         lift();
         let spent: u64 = 1 << 32;
