@@ -64,8 +64,10 @@ where
 /// [`Builder::max_blocking_threads`](crate::Builder::max_blocking_threads))
 /// and retires them when idle. A panic in `f` is reported through the handle.
 /// A job the pool cannot take never runs, and its handle resolves to a
-/// cancelled [`JoinError`](crate::task::JoinError): when the runtime is
-/// shutting down, or when no pool thread is alive and the OS refuses to
+/// cancelled [`JoinError`](crate::task::JoinError): once the runtime's
+/// shutdown has closed the pool (after every task's future is dropped; a
+/// job spawned from such a drop is still taken and run, as in tokio), or
+/// when no pool thread is alive and the OS refuses to
 /// start one (out of memory or threads; tokio panics there instead). With
 /// threads alive, a refused start just queues the job for them.
 /// Dropping the runtime does not wait for blocking jobs (see
