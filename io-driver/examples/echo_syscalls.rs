@@ -68,7 +68,8 @@ fn main() -> io::Result<()> {
         std_stream.set_nonblocking(true)?;
         std_stream.set_nodelay(true)?;
         let mut stream = mio::net::TcpStream::from_std(std_stream);
-        let reg = Registration::new(&mut stream, interest, driver.handle())?;
+        // SAFETY: a mio socket registers only itself, under the token it is given.
+        let reg = unsafe { Registration::new(&mut stream, interest, driver.handle()) }?;
         conns.push(Conn {
             stream,
             reg,

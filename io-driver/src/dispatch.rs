@@ -43,8 +43,10 @@ impl Dispatch<'_> {
             return;
         }
         let ready = ready_from_event(event);
-        // Every token other than WAKER_TOKEN was produced by
-        // `Handle::add_source` from `ScheduledIo::token()`, the exposed
+        // Every token other than WAKER_TOKEN was registered by a source
+        // `Handle::add_source` handed it to (whose contract is that the
+        // source registers only under that token, and leaves nothing
+        // registered if the call fails) from `ScheduledIo::token()`, the exposed
         // address of an `Arc<ScheduledIo>` allocated by the registration
         // set. The set keeps a strong reference until `release`, which only
         // runs at the start of a turn (before this poll) or in `shutdown`

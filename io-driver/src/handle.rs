@@ -73,7 +73,21 @@ impl Handle {
     /// and one compiled copy serves every socket type, where a generic
     /// parameter compiled this function (and `Registration::new` around it)
     /// once per type into every program.
-    pub fn add_source(
+    ///
+    /// # Safety
+    ///
+    /// `source`'s `register` must register only itself with the registry it
+    /// is given, under the token it is given, and must leave nothing
+    /// registered when it fails; it must not keep the registry (a clone of
+    /// it) to register anything later. mio's own sources (its sockets, pipes
+    /// and `SourceFd`) do exactly that. The driver turns every token an event
+    /// carries back into a pointer: a source registered under another token
+    /// makes it dereference an arbitrary address, and one left registered
+    /// by a failed call (the first fd of a source that registers two, say)
+    /// names the `ScheduledIo` this call frees before it returns the error.
+    /// (This function was safe, and a safe `Source` that did either made the
+    /// driver read freed memory.)
+    pub unsafe fn add_source(
         &self,
         source: &mut dyn mio::event::Source,
         interest: Interest,

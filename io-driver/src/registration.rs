@@ -42,12 +42,34 @@ impl Registration {
     ///
     /// Fails with the shutdown error after the driver shut down, or with the
     /// OS error if the source cannot be polled (nothing is leaked then).
-    pub fn new(
+    ///
+    /// # Safety
+    ///
+    /// `source` must register as [`Handle::add_source`] requires: only
+    /// itself, under the token it is given, nothing left behind when it
+    /// fails, and no registry kept. mio's own sources do.
+    ///
+    /// Safe code cannot call it, so a `Source` of its own cannot make the
+    /// driver dereference a token of its choosing:
+    ///
+    /// ```compile_fail,E0133
+    /// # fn registering_a_source_needs_unsafe(handle: &eddy_io_driver::Handle) -> std::io::Result<()> {
+    /// let mut socket = mio::net::UdpSocket::bind("127.0.0.1:0".parse().unwrap())?;
+    /// let _ = eddy_io_driver::Registration::new(
+    ///     &mut socket,
+    ///     eddy_registration::Interest::READABLE,
+    ///     handle,
+    /// )?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub unsafe fn new(
         source: &mut dyn mio::event::Source,
         interest: Interest,
         handle: &Handle,
     ) -> io::Result<Registration> {
-        let shared = handle.add_source(source, interest)?;
+        // SAFETY: forwarded from this function's contract.
+        let shared = unsafe { handle.add_source(source, interest) }?;
         Ok(Registration {
             handle: handle.clone(),
             shared,

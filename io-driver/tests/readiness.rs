@@ -23,7 +23,9 @@ fn driver() -> Driver {
 fn listener_becomes_readable_when_a_connection_arrives() {
     let mut driver = driver();
     let mut listener = mio::net::TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let reg = Registration::new(&mut listener, Interest::READABLE, driver.handle()).unwrap();
+    // SAFETY: a mio socket registers only itself, under the token it is given.
+    let reg =
+        unsafe { Registration::new(&mut listener, Interest::READABLE, driver.handle()) }.unwrap();
     assert!(
         poll_once(|cx| reg.poll_read_ready(cx)).is_pending(),
         "readable before any connect"
@@ -42,8 +44,11 @@ fn connected_pair_is_writable_and_becomes_readable_when_the_peer_writes() {
     let mut driver = driver();
     let (mut client, mut server) = tcp_pair();
     let interest = Interest::READABLE.add(Interest::WRITABLE);
-    let creg = Registration::new(&mut client, interest, driver.handle()).unwrap();
-    let sreg = Registration::new(&mut server, Interest::READABLE, driver.handle()).unwrap();
+    // SAFETY: a mio socket registers only itself, under the token it is given.
+    let creg = unsafe { Registration::new(&mut client, interest, driver.handle()) }.unwrap();
+    // SAFETY: a mio socket registers only itself, under the token it is given.
+    let sreg =
+        unsafe { Registration::new(&mut server, Interest::READABLE, driver.handle()) }.unwrap();
 
     let event = drive(&mut driver, |cx| creg.poll_write_ready(cx)).unwrap();
     assert!(event.ready.is_writable());
@@ -64,7 +69,9 @@ fn connected_pair_is_writable_and_becomes_readable_when_the_peer_writes() {
 fn peer_close_sets_read_closed_and_the_read_returns_eof() {
     let mut driver = driver();
     let (client, mut server) = tcp_pair();
-    let reg = Registration::new(&mut server, Interest::READABLE, driver.handle()).unwrap();
+    // SAFETY: a mio socket registers only itself, under the token it is given.
+    let reg =
+        unsafe { Registration::new(&mut server, Interest::READABLE, driver.handle()) }.unwrap();
     drop(client);
 
     let event = drive(&mut driver, |cx| reg.poll_read_ready(cx)).unwrap();
@@ -77,7 +84,9 @@ fn peer_close_sets_read_closed_and_the_read_returns_eof() {
 fn peer_reset_sets_error_or_read_closed_and_the_next_read_returns_the_os_error() {
     let mut driver = driver();
     let (client, mut server) = tcp_pair();
-    let reg = Registration::new(&mut server, Interest::READABLE, driver.handle()).unwrap();
+    // SAFETY: a mio socket registers only itself, under the token it is given.
+    let reg =
+        unsafe { Registration::new(&mut server, Interest::READABLE, driver.handle()) }.unwrap();
     // Linger 0 makes close send RST instead of FIN.
     socket2::SockRef::from(&client)
         .set_linger(Some(Duration::ZERO))
@@ -102,7 +111,9 @@ fn readiness_from_an_event_between_poll_and_clear_survives_the_stale_clear() {
     let mut driver = driver();
     let (mut client, server) = tcp_pair();
     let mut server = server;
-    let reg = Registration::new(&mut server, Interest::READABLE, driver.handle()).unwrap();
+    // SAFETY: a mio socket registers only itself, under the token it is given.
+    let reg =
+        unsafe { Registration::new(&mut server, Interest::READABLE, driver.handle()) }.unwrap();
 
     client.write_all(b"a").unwrap();
     let seen = drive(&mut driver, |cx| reg.poll_read_ready(cx)).unwrap();
@@ -129,7 +140,9 @@ fn readiness_from_an_event_between_poll_and_clear_survives_the_stale_clear() {
 fn short_read_clears_read_readiness_without_a_second_read() {
     let mut driver = driver();
     let (mut client, mut server) = tcp_pair();
-    let reg = Registration::new(&mut server, Interest::READABLE, driver.handle()).unwrap();
+    // SAFETY: a mio socket registers only itself, under the token it is given.
+    let reg =
+        unsafe { Registration::new(&mut server, Interest::READABLE, driver.handle()) }.unwrap();
     client.write_all(b"hello").unwrap();
 
     let mut reads = 0;
@@ -152,7 +165,9 @@ fn short_read_clears_read_readiness_without_a_second_read() {
 fn full_buffer_read_keeps_read_readiness() {
     let mut driver = driver();
     let (mut client, mut server) = tcp_pair();
-    let reg = Registration::new(&mut server, Interest::READABLE, driver.handle()).unwrap();
+    // SAFETY: a mio socket registers only itself, under the token it is given.
+    let reg =
+        unsafe { Registration::new(&mut server, Interest::READABLE, driver.handle()) }.unwrap();
     client.write_all(b"12345678").unwrap();
 
     let mut buf = [0; 4];
@@ -172,7 +187,9 @@ fn full_buffer_read_keeps_read_readiness() {
 fn end_of_stream_keeps_read_readiness_so_every_read_sees_it() {
     let mut driver = driver();
     let (client, mut server) = tcp_pair();
-    let reg = Registration::new(&mut server, Interest::READABLE, driver.handle()).unwrap();
+    // SAFETY: a mio socket registers only itself, under the token it is given.
+    let reg =
+        unsafe { Registration::new(&mut server, Interest::READABLE, driver.handle()) }.unwrap();
     client.shutdown(Shutdown::Write).unwrap();
 
     let mut buf = [0; 16];
@@ -193,7 +210,9 @@ fn end_of_stream_keeps_read_readiness_so_every_read_sees_it() {
 fn poll_io_clears_readiness_on_would_block_and_retries_after_the_next_event() {
     let mut driver = driver();
     let (mut client, mut server) = tcp_pair();
-    let reg = Registration::new(&mut server, Interest::READABLE, driver.handle()).unwrap();
+    // SAFETY: a mio socket registers only itself, under the token it is given.
+    let reg =
+        unsafe { Registration::new(&mut server, Interest::READABLE, driver.handle()) }.unwrap();
     client.write_all(b"x").unwrap();
     turn_until_event(&mut driver);
 
@@ -222,7 +241,9 @@ fn poll_io_clears_readiness_on_would_block_and_retries_after_the_next_event() {
 fn try_io_is_would_block_without_calling_f_until_ready_and_clears_on_would_block() {
     let mut driver = driver();
     let (mut client, mut server) = tcp_pair();
-    let reg = Registration::new(&mut server, Interest::READABLE, driver.handle()).unwrap();
+    // SAFETY: a mio socket registers only itself, under the token it is given.
+    let reg =
+        unsafe { Registration::new(&mut server, Interest::READABLE, driver.handle()) }.unwrap();
     let mut buf = [0; 16];
 
     let err = reg
@@ -254,7 +275,9 @@ fn try_io_is_would_block_without_calling_f_until_ready_and_clears_on_would_block
 fn readiness_future_resolves_when_the_peer_writes() {
     let mut driver = driver();
     let (mut client, mut server) = tcp_pair();
-    let reg = Registration::new(&mut server, Interest::READABLE, driver.handle()).unwrap();
+    // SAFETY: a mio socket registers only itself, under the token it is given.
+    let reg =
+        unsafe { Registration::new(&mut server, Interest::READABLE, driver.handle()) }.unwrap();
     let mut fut = Box::pin(reg.readiness(Interest::READABLE));
     assert!(poll_once(|cx| fut.as_mut().poll(cx)).is_pending());
 
@@ -267,7 +290,9 @@ fn readiness_future_resolves_when_the_peer_writes() {
 fn close_write_wakes_a_waiting_writer_with_write_closed_and_no_driver_turn() {
     let driver = driver();
     let (mut stream, _peer) = mio::net::UnixStream::pair().unwrap();
-    let reg = Registration::new(&mut stream, Interest::WRITABLE, driver.handle()).unwrap();
+    // SAFETY: a mio socket registers only itself, under the token it is given.
+    let reg =
+        unsafe { Registration::new(&mut stream, Interest::WRITABLE, driver.handle()) }.unwrap();
     // No turn yet, so no event: the writer parks.
     let (flag, waker) = FlagWaker::new();
     let mut cx = Context::from_waker(&waker);

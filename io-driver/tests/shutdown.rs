@@ -27,7 +27,9 @@ fn driver() -> Driver {
 fn shutdown_wakes_a_parked_poll_read_ready_with_the_shutdown_error() {
     let mut driver = driver();
     let (_client, mut server) = tcp_pair();
-    let reg = Registration::new(&mut server, Interest::READABLE, driver.handle()).unwrap();
+    // SAFETY: a mio socket registers only itself, under the token it is given.
+    let reg =
+        unsafe { Registration::new(&mut server, Interest::READABLE, driver.handle()) }.unwrap();
     let (flag, waker) = FlagWaker::new();
     let mut cx = Context::from_waker(&waker);
     assert!(reg.poll_read_ready(&mut cx).is_pending());
@@ -50,7 +52,9 @@ fn shutdown_wakes_a_parked_poll_read_ready_with_the_shutdown_error() {
 fn shutdown_wakes_a_waiter_blocked_on_another_thread() {
     let mut driver = driver();
     let (_client, mut server) = tcp_pair();
-    let reg = Registration::new(&mut server, Interest::READABLE, driver.handle()).unwrap();
+    // SAFETY: a mio socket registers only itself, under the token it is given.
+    let reg =
+        unsafe { Registration::new(&mut server, Interest::READABLE, driver.handle()) }.unwrap();
     let waiter = thread::spawn(move || {
         let (flag, waker) = FlagWaker::new();
         let mut cx = Context::from_waker(&waker);
@@ -81,12 +85,13 @@ fn add_source_after_shutdown_fails_with_the_shutdown_error() {
     let mut driver = driver();
     driver.shutdown();
     let mut socket = quiet_listener();
-    let err = driver
-        .handle()
-        .add_source(&mut socket, Interest::READABLE)
+    // SAFETY: a mio socket registers only itself, under the token it is given.
+    let err = unsafe { driver.handle().add_source(&mut socket, Interest::READABLE) }
         .expect_err("add_source succeeded");
     assert!(is_shutdown_error(&err), "{err}");
-    let err = Registration::new(&mut socket, Interest::READABLE, driver.handle()).unwrap_err();
+    // SAFETY: a mio socket registers only itself, under the token it is given.
+    let err =
+        unsafe { Registration::new(&mut socket, Interest::READABLE, driver.handle()) }.unwrap_err();
     assert!(is_shutdown_error(&err), "{err}");
     assert_eq!(driver.handle().num_registered(), 0);
 }
@@ -96,7 +101,8 @@ fn shutting_down_twice_and_then_dropping_is_harmless() {
     let mut driver = driver();
     let handle = driver.handle().clone();
     let mut socket = quiet_listener();
-    let mut reg = Registration::new(&mut socket, Interest::READABLE, &handle).unwrap();
+    // SAFETY: a mio socket registers only itself, under the token it is given.
+    let mut reg = unsafe { Registration::new(&mut socket, Interest::READABLE, &handle) }.unwrap();
     driver.shutdown();
     driver.shutdown();
     assert!(handle.is_shutdown());
@@ -122,7 +128,8 @@ fn dropping_the_driver_shuts_it_down_and_wakes_waiters() {
     let driver = driver();
     let handle = driver.handle().clone();
     let mut socket = quiet_listener();
-    let reg = Registration::new(&mut socket, Interest::READABLE, &handle).unwrap();
+    // SAFETY: a mio socket registers only itself, under the token it is given.
+    let reg = unsafe { Registration::new(&mut socket, Interest::READABLE, &handle) }.unwrap();
     let (flag, waker) = FlagWaker::new();
     assert!(
         reg.poll_read_ready(&mut Context::from_waker(&waker))
@@ -141,7 +148,8 @@ fn shutdown_releases_pending_deregistrations() {
     let mut driver = driver();
     let handle = driver.handle().clone();
     let mut socket = quiet_listener();
-    let io = handle.add_source(&mut socket, Interest::READABLE).unwrap();
+    // SAFETY: a mio socket registers only itself, under the token it is given.
+    let io = unsafe { handle.add_source(&mut socket, Interest::READABLE) }.unwrap();
     // SAFETY: `socket` is the source registered under `io`.
     unsafe { handle.deregister_source(&io, &mut socket) }.unwrap();
     assert_eq!(handle.num_pending_release(), 1);

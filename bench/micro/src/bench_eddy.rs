@@ -96,7 +96,8 @@ fn reg_churn(n: u64) -> io::Result<()> {
     let mut socket = mio::net::UdpSocket::from_std(churn_socket()?);
     for i in 0..n {
         let handle = driver.handle().clone();
-        let io = handle.add_source(&mut socket, eddy_registration::Interest::READABLE)?;
+        // SAFETY: a mio socket registers only itself, under the token it is given.
+        let io = unsafe { handle.add_source(&mut socket, eddy_registration::Interest::READABLE) }?;
         // SAFETY: `socket` is the source just registered under `io`.
         unsafe { handle.deregister_source(&io, &mut socket) }?;
         if i % TURN_EVERY == TURN_EVERY - 1 {

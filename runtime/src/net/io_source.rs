@@ -53,7 +53,9 @@ impl<E: mio::event::Source> IoSource<E> {
     {
         sys::prevent_sigpipe(io.as_fd())?;
         let fd = io.as_fd().as_raw_fd();
-        let registration = Registration::new(&mut io, interest, handle)?;
+        // SAFETY: every `E` eddy wraps is one of mio's sockets, which
+        // registers only its own fd, under the token it is given.
+        let registration = unsafe { Registration::new(&mut io, interest, handle) }?;
         Ok(IoSource {
             fd,
             io: Some(io),

@@ -46,7 +46,9 @@ impl Hub {
     /// shutdown error once the runtime shut down.
     pub(super) fn new(handle: &Handle) -> io::Result<Hub> {
         let mut receiver = Receiver::from(pipe::duplicate_read_end()?);
-        let registration = Registration::new(&mut receiver, Interest::READABLE, handle)?;
+        // SAFETY: mio's pipe `Receiver` registers only its own fd, under the
+        // token it is given.
+        let registration = unsafe { Registration::new(&mut receiver, Interest::READABLE, handle) }?;
         let listeners = Arc::new(Listeners::new());
         let waker = futures_task::waker(Arc::clone(&listeners));
         // Last: nothing after it can fail, so a failed call enrolls nothing.
