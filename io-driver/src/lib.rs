@@ -93,7 +93,11 @@
 //! never runs with the lock held. If mio refuses the source, the allocation
 //! is removed again under the lock, unless shutdown ran in between: then
 //! the set has already handed the entry to `shutdown`'s vector and removing
-//! it would unlink a node from a list that no longer holds it.
+//! it would unlink a node from a list that no longer holds it. It is
+//! `unsafe` because it runs the source's own `register` with the driver's
+//! registry, and every token that comes back is dereferenced: the source
+//! must register only itself, under the token given, and leave nothing
+//! registered when it fails, as mio's own sources do.
 //!
 //! **Deregistration and the unpark hand-off.** `deregister_source` refuses a
 //! `ScheduledIo` another driver allocated (`NotFound`, before anything is
