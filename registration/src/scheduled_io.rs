@@ -152,7 +152,7 @@ impl ScheduledIo {
     }
 
     /// Wakes every waiter whose interest intersects `ready`: the reader, the
-    /// writer and matching `readiness` futures.
+    /// writer and matching `readiness` futures linked before the call.
     ///
     /// Wakers are taken out under the lock in batches of at most 32, then
     /// woken with the lock released: a woken task may run at once, take this
@@ -201,7 +201,8 @@ impl ScheduledIo {
     }
 
     /// The rest of `wake` when `readiness` futures are linked: wakes every
-    /// one whose interest intersects `ready`, and the reader and writer
+    /// one linked before the call whose interest intersects `ready` (not
+    /// those that link again meanwhile), and the reader and writer
     /// `wake` took out, each even if another panics (the first panic goes
     /// on once all are woken). Out of line, so that its 32-waker batch does
     /// not weigh on the common path above.
@@ -217,10 +218,21 @@ impl ScheduledIo {
         for waker in slots {
             batch.extend(waker);
         }
+        // Only waiters linked before this wake began are its to wake. A
+        // task woken by a batch below that finds the readiness already taken
+        // (by another woken task) links itself again, at the head, while
+        // the lock is released; it waits for a later event, whose own
+        // `wake` will find it. Woken again by this one's next pass, it
+        // linked again, and so on: with more than a batch of such tasks,
+        // polled as they are woken, this loop never ended.
+        waiters.wakes += 1;
+        let this_wake = waiters.wakes;
         loop {
-            let mut drain = waiters
-                .list
-                .drain_filter(|waiter| waiter.interest().mask().intersects(ready));
+            let mut drain = waiters.list.drain_filter(|waiter| {
+                waiter.interest().mask().intersects(ready)
+                    // SAFETY: we hold the waiters lock.
+                    && unsafe { waiter.with_state(|state| state.linked_at) } < this_wake
+            });
             let mut done = false;
             while batch.can_push() {
                 let Some(waiter) = drain.next() else {

@@ -32,6 +32,9 @@ pub(crate) struct WaiterState {
     /// woken *and* that it is no longer in the list (so `Drop` must not
     /// unlink it again).
     pub(crate) notified: bool,
+    /// `Waiters::wakes` when the waiter was last linked: only wakes that
+    /// began after that (a larger count) wake it.
+    pub(crate) linked_at: u64,
 }
 
 impl Waiter {

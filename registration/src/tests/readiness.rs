@@ -263,3 +263,91 @@ fn waiters_dropped_by_a_waker_between_two_wake_batches_are_unlinked_and_never_wo
     // dropped by its wake), and `io` is not used after this.
     drop(unsafe { Box::from_raw(raw) });
 }
+
+/// A task whose executor polls it inside `wake` (some do): woken, it polls
+/// its `Readiness` future at once; given readiness, it "reads until
+/// `WouldBlock`" (clears it) and waits again with a new future.
+struct PolledOnWake {
+    /// The resource all the tasks share.
+    io: &'static ScheduledIo,
+    /// The task's future, taken out at the end of the test.
+    fut: Mutex<Option<Pin<Box<crate::Readiness<'static>>>>>,
+    /// How many times it was woken.
+    wakes: AtomicUsize,
+}
+
+/// Past this many wake-ups a [`PolledOnWake`] stops polling, so that a
+/// wake that never ends still lets the test fail instead of hang.
+const WAKES_BEFORE_GIVING_UP: usize = 1_000;
+
+impl PolledOnWake {
+    fn poll(self: &Arc<Self>) {
+        let waker = Waker::from(self.clone());
+        let mut slot = self.fut.lock().unwrap();
+        let fut = slot.as_mut().expect("the task has a future");
+        if let Poll::Ready(event) = poll_once(fut.as_mut(), &waker) {
+            self.io.clear_would_block(event);
+            let mut again = Box::pin(self.io.readiness(Interest::READABLE));
+            assert!(poll_once(again.as_mut(), &waker).is_pending());
+            *slot = Some(again);
+        }
+    }
+}
+
+impl Wake for PolledOnWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if self.wakes.fetch_add(1, Ordering::SeqCst) < WAKES_BEFORE_GIVING_UP {
+            self.poll();
+        }
+    }
+}
+
+#[test]
+fn an_event_wakes_each_earlier_waiter_once_even_when_woken_tasks_wait_again_at_once() {
+    let raw = Box::into_raw(Box::new(ScheduledIo::new()));
+    // SAFETY: `raw` stays allocated until the end of the test, where every
+    // future borrowing it has been dropped.
+    let io: &'static ScheduledIo = unsafe { &*raw };
+    // More tasks than one wake batch, so `wake` goes back to the list.
+    let tasks: Vec<Arc<PolledOnWake>> = (0..crate::wake_list::BATCH + 1)
+        .map(|_| {
+            let task = Arc::new(PolledOnWake {
+                io,
+                fut: Mutex::new(Some(Box::pin(io.readiness(Interest::READABLE)))),
+                wakes: AtomicUsize::new(0),
+            });
+            task.poll();
+            task
+        })
+        .collect();
+    assert!(io.ready_now(Interest::READABLE).ready.is_empty());
+
+    let wakes = || -> Vec<usize> {
+        tasks
+            .iter()
+            .map(|t| t.wakes.load(Ordering::SeqCst))
+            .collect()
+    };
+    // One event: one task takes it, the others find it gone and wait
+    // again. Their new waits are for a later event; this one wakes each
+    // task once, not again (before the fix it did, for as long as they
+    // kept waiting again, which was forever).
+    event_and_wake(io, Ready::READABLE);
+    assert_eq!(wakes(), vec![1; tasks.len()]);
+    // And the later event finds every one of them waiting.
+    event_and_wake(io, Ready::READABLE);
+    assert_eq!(wakes(), vec![2; tasks.len()]);
+
+    for task in &tasks {
+        drop(task.fut.lock().unwrap().take());
+    }
+    assert!(io.has_no_linked_waiters());
+    drop(tasks);
+    // SAFETY: every `Readiness` borrowing `io` is gone, and `io` is not
+    // used after this.
+    drop(unsafe { Box::from_raw(raw) });
+}
