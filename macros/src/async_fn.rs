@@ -20,9 +20,9 @@ pub(crate) struct AsyncFn {
     signature: Vec<TokenTree>,
     /// The `{ ... }` body, which becomes an `async move` block.
     body: Group,
-    /// The declared return type (`()` when there is no `->`), to annotate
-    /// the body's value with; `None` when it cannot be written in a `let`
-    /// (`impl Trait`) or the signature did not look as expected.
+    /// The declared return type (`()` when there is no `->`), for the inner
+    /// `async fn` the body moves into; `None` when the signature did not
+    /// look as expected.
     output: Option<TokenStream>,
 }
 
@@ -124,9 +124,10 @@ impl AsyncFn {
     /// ```text
     /// #[test]            <- Flavor::Test only
     /// HEAD fn SIGNATURE {
+    ///     async fn body() -> RET BODY
     ///     ::eddy::Runtime::new()
     ///         .expect("...")
-    ///         .block_on(async move { let output: RET = BODY; .. output })
+    ///         .block_on(body())
     /// }
     /// ```
     pub(crate) fn into_blocking(self, flavor: Flavor, eddy: &str) -> TokenStream {
@@ -141,11 +142,11 @@ impl AsyncFn {
         output.extend(self.signature);
 
         let body_span = self.body.span();
-        let future = body_future(self.body, self.output);
-        let mut new_body = parse(&format!(
+        let (mut new_body, future) = body_future(self.body, self.output);
+        new_body.extend(parse(&format!(
             "{eddy}::Runtime::new().expect(\"#[{}]: could not create the eddy runtime\").block_on",
             flavor.name()
-        ));
+        )));
         new_body.extend([TokenTree::Group(Group::new(Delimiter::Parenthesis, future))]);
         let mut new_body = Group::new(Delimiter::Brace, new_body);
         // Type errors about the body's value (a wrong return type, say)
@@ -156,72 +157,61 @@ impl AsyncFn {
     }
 }
 
-/// The future `block_on` runs:
+/// The future `block_on` runs, and the item it needs: the body becomes an
+/// inner `async fn` with the declared return type,
 ///
 /// ```text
-/// async move {
-///     #[allow(clippy::diverging_sub_expression)]
-///     let output: RET = BODY;
-///     #[allow(unreachable_code)]
-///     let output = output;
-///     output
-/// }
+/// async fn body() -> RET BODY        (item)
+/// body()                             (future)
 /// ```
 ///
-/// or `async move BODY` when there is no type to write.
+/// or, when there is no type to write, `async move BODY` and no item.
 ///
-/// The annotation makes the compiler check the body against the declared
-/// type from the start. Without it the `async` block's output type is learnt
-/// only from `block_on`'s result, so a body of the wrong type (`"x"` in a
-/// `-> u32` function) is reported at the attribute instead of at the value.
-///
-/// The second `let` is there for bodies that never finish (a server's
-/// accept loop, a `#[should_panic]` test): the code after such a body is
-/// unreachable, and the compiler says so once, at the first statement after
-/// it. That statement carries the `allow`, so the user sees no warning about
-/// code they did not write, while their own body keeps its lints (an
-/// `allow` around the body would silence those too). An `async` closure
-/// with a declared return type would avoid the dance, but its type errors
-/// read "no two async blocks have the same type".
-fn body_future(body: Group, output: Option<TokenStream>) -> TokenStream {
+/// A function's declared return type is what the compiler checks the body
+/// against from the start, as in a synchronous function: the body's value,
+/// each `return` (so a `return Err(Box::new(e))` coerces to a declared
+/// `Box<dyn Error>`) and each `?` (which knows the error type to convert
+/// into). An `async` block has no declared output: its first `return`
+/// decides it, and one of another type than RET fails to compile. A `let`
+/// annotation on the block's value fixes the tail but not the `return`s,
+/// and cannot name `impl Trait` at all; an `async` closure with a declared
+/// return type has type errors that read "no two async blocks have the same
+/// type". The inner function needs no captures: `main` and tests take no
+/// parameters.
+fn body_future(body: Group, output: Option<TokenStream>) -> (TokenStream, TokenStream) {
     let span = body.span();
-    let mut future: TokenStream = [
-        TokenTree::Ident(Ident::new("async", span)),
-        TokenTree::Ident(Ident::new("move", span)),
+    let Some(output) = output else {
+        let future = [
+            TokenTree::Ident(Ident::new("async", span)),
+            TokenTree::Ident(Ident::new("move", span)),
+            TokenTree::Group(body),
+        ];
+        return (TokenStream::new(), future.into_iter().collect());
+    };
+    // Items are not hygienic: the user's body sees this name, but an item
+    // of its own by that name, in its own block, only shadows it there.
+    let name = TokenTree::Ident(Ident::new("__eddy_body", Span::mixed_site()));
+    let mut item: TokenStream = [
+        TokenTree::Ident(Ident::new("async", Span::call_site())),
+        TokenTree::Ident(Ident::new("fn", Span::call_site())),
+        name.clone(),
+        TokenTree::Group(Group::new(Delimiter::Parenthesis, TokenStream::new())),
     ]
     .into_iter()
     .collect();
-    let Some(output) = output else {
-        future.extend([TokenTree::Group(body)]);
-        return future;
-    };
-    // Hygienic: the user's body cannot see or shadow this name.
-    let binding = TokenTree::Ident(Ident::new("output", Span::mixed_site()));
-    // clippy flags a `let` whose value diverges; a never-ending body is
-    // the point here (the cost: clippy's lint is off inside the body too).
-    let mut block = parse("#[allow(clippy::diverging_sub_expression)] let");
-    block.extend([binding.clone()]);
-    block.extend(parse(":"));
-    block.extend(output);
-    block.extend(parse("="));
-    block.extend([TokenTree::Group(body)]);
-    block.extend(parse("; #[allow(unreachable_code)] let"));
-    block.extend([
-        binding.clone(),
-        parse_one("="),
-        binding.clone(),
-        parse_one(";"),
-    ]);
-    block.extend([binding]);
-    let mut block = Group::new(Delimiter::Brace, block);
-    block.set_span(span);
-    future.extend([TokenTree::Group(block)]);
-    future
+    item.extend(parse("->"));
+    item.extend(output);
+    item.extend([TokenTree::Group(body)]);
+    let future = [
+        name,
+        TokenTree::Group(Group::new(Delimiter::Parenthesis, TokenStream::new())),
+    ];
+    (item, future.into_iter().collect())
 }
 
 /// The tokens of the return type in `signature` (what follows `fn`), or
 /// `()` when there is no `->`. `None` for a signature we cannot read with
-/// confidence and for `impl Trait`, which a `let` cannot name.
+/// confidence.
 ///
 /// The `->` looked for is the first one after the parameter list: one
 /// inside the generics (`<F: Fn() -> u8>`) is skipped by counting angle
@@ -263,10 +253,7 @@ fn return_type(signature: &[TokenTree]) -> Option<TokenStream> {
         .take_while(|token| !is_ident(token, "where"))
         .cloned()
         .collect();
-    let first = output.clone().into_iter().next()?;
-    // `impl Trait` cannot annotate a `let`, and `!` can only on nightly:
-    // both take the unannotated path.
-    if is_ident(&first, "impl") || is_punct(&first, '!') {
+    if output.is_empty() {
         return None;
     }
     Some(output)
@@ -287,12 +274,4 @@ fn parse(source: &str) -> TokenStream {
     source
         .parse()
         .expect("the macro's own generated code is valid Rust tokens")
-}
-
-/// The one token of `source`, fixed text we wrote.
-fn parse_one(source: &str) -> TokenTree {
-    parse(source)
-        .into_iter()
-        .next()
-        .expect("the macro's own generated code is one token")
 }

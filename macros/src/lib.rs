@@ -25,7 +25,8 @@
 //! parameters, return type, `where` clause) and the body, and checks the
 //! `async` keyword is there. `AsyncFn::into_blocking` glues them back
 //! together as an ordinary `fn` whose body hands the old body, now an
-//! `async move` block, to `eddy::Runtime::new()?.block_on`. Anything the
+//! inner `async fn` with the declared return type, to
+//! `eddy::Runtime::new()?.block_on`. Anything the
 //! macro rejects comes back as a `compile_error!` pointing at the offending
 //! token, followed by a stand-in for the function so the one clear error is
 //! not followed by a cascade of others.
@@ -41,11 +42,11 @@
 //! the whole function into a syntax tree would cost every user of the
 //! `macros` feature the build time of syn for nothing.
 //!
-//! The return type is read once, to annotate the body's value with it
-//! (`let output: RET = BODY;` inside the `async move` block), so a body of
-//! the wrong type is reported at the value and `?` in the body knows the
-//! error type to convert into from the start; `async fn main() -> Result<(),
-//! E>` works as a synchronous `main` does. Generated paths are absolute
+//! The return type is read once, to declare it on that inner
+//! `async fn __eddy_body() -> RET BODY`, so a body of the wrong type is
+//! reported at the value, an early `return` coerces to it and `?` in the
+//! body knows the error type to convert into from the start;
+//! `async fn main() -> Result<(), E>` works as a synchronous `main` does. Generated paths are absolute
 //! (`::eddy::Runtime`, `::core::prelude::v1::test`) so a local item named
 //! `eddy` or `test` cannot capture them; a crate that renames the
 //! dependency (`my_eddy = { package = "eddy", .. }`) says so with
@@ -72,7 +73,7 @@ use flavor::Flavor;
 ///
 /// The function becomes a plain `fn` with the same name, attributes and
 /// return type whose body is
-/// `eddy::Runtime::new().expect(..).block_on(async move { BODY })`. Returning
+/// `eddy::Runtime::new().expect(..).block_on(BODY as an async fn)`. Returning
 /// a `Result` works as it does for a synchronous `main`, and so does a
 /// server's `-> !`:
 ///

@@ -72,3 +72,25 @@ async fn the_crate_argument_names_the_path_to_eddy() {
     // usual one, spelled out, proves the argument is taken and used.
     assert_eq!(eddy::spawn(async { 2 + 2 }).await.unwrap(), 4);
 }
+
+/// As in a synchronous function, an early `return` is checked against the
+/// declared return type, so a `Box<io::Error>` coerces to the
+/// `Box<dyn Error>` it declares. Was a compile error: the body ran in an
+/// `async` block whose output type the first `return` decided.
+#[eddy::test]
+async fn an_early_return_coerces_to_the_declared_return_type()
+-> Result<(), Box<dyn std::error::Error>> {
+    if !eddy::spawn(async { true }).await? {
+        return Err(Box::new(io::Error::other("the task said false")));
+    }
+    Ok(())
+}
+
+/// `impl Trait` inside the return type, which `#[test]` accepts. Was a
+/// compile error: the type was copied into a `let` annotation, where
+/// `impl Trait` is not allowed.
+#[eddy::test]
+async fn an_impl_trait_inside_the_return_type_is_accepted() -> Result<(), impl std::fmt::Debug> {
+    eddy::task::yield_now().await;
+    Ok::<(), u8>(())
+}
