@@ -76,13 +76,12 @@ impl Future for Readiness<'_> {
                         me.state = State::Done;
                         return Poll::Ready(event);
                     }
-                    let wakes = waiters.wakes;
                     // SAFETY: we hold the waiters lock.
                     unsafe {
                         me.waiter.with_state(|state| {
                             state.waker = Some(cx.waker().clone());
                             state.notified = false;
-                            state.linked_at = wakes;
+                            state.chosen = false;
                         });
                     }
                     // The node is pinned inside this future and `Drop` unlinks

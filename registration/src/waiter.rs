@@ -32,9 +32,10 @@ pub(crate) struct WaiterState {
     /// woken *and* that it is no longer in the list (so `Drop` must not
     /// unlink it again).
     pub(crate) notified: bool,
-    /// `Waiters::wakes` when the waiter was last linked: only wakes that
-    /// began after that (a larger count) wake it.
-    pub(crate) linked_at: u64,
+    /// Set by a `wake` that began while this waiter was linked and matched
+    /// its interest: only such a wake unlinks it. Cleared when it links
+    /// again, so a wake passes over waiters that linked after it began.
+    pub(crate) chosen: bool,
 }
 
 impl Waiter {

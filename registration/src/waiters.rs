@@ -16,10 +16,6 @@ pub(crate) struct Waiters {
     pub(crate) reader: Option<Waker>,
     /// The task that last polled for `Direction::Write`.
     pub(crate) writer: Option<Waker>,
-    /// How many wakes of `list` have begun. A waiter records it when it
-    /// links (`WaiterState::linked_at`), so that a wake passes over
-    /// waiters linked after it began; see `ScheduledIo::wake_linked`.
-    pub(crate) wakes: u64,
 }
 
 // `Waiters` is only reached through `ScheduledIo`'s mutex. The `Waiter`
