@@ -97,11 +97,14 @@
 //! the resource. With no [`Readiness`] future linked (one task per socket,
 //! the common case) that is at most the reader and the writer, woken
 //! directly; otherwise wakers are collected in fixed batches of 32, and a
-//! large waiter list is handled batch by batch. A waker is foreign code and
-//! may panic: every other matching waiter is still woken, and the first
-//! panic goes on afterwards ([`FirstPanic`] for batches, and a drop guard
-//! that wakes the writer if the reader's wake unwinds). A panic with
-//! nowhere to go is swallowed by [`catch_quietly`], payload and all.
+//! large waiter list is handled batch by batch, each wake taking only the
+//! waiters it marked when it began (a woken task that waits again at once
+//! is left for the next wake, or the batches would never end). A waker is
+//! foreign code and may panic: every other matching waiter is still
+//! woken, and the first panic goes on afterwards ([`FirstPanic`] for
+//! batches, and a drop guard that wakes the writer if the reader's wake
+//! unwinds). A panic with nowhere to go is swallowed by [`catch_quietly`],
+//! payload and all.
 //!
 //! **Intrusive lists.** Both the registration list and the waiters lists
 //! are intrusive lists (`linked_list.rs`) whose nodes embed their own
