@@ -26,10 +26,10 @@
 //! `async` keyword is there. `AsyncFn::into_blocking` glues them back
 //! together as an ordinary `fn` whose body hands the old body, now an
 //! inner `async fn` with the declared return type, to
-//! `eddy::Runtime::new()?.block_on`. Anything the
-//! macro rejects comes back as a `compile_error!` pointing at the offending
-//! token, followed by a stand-in for the function so the one clear error is
-//! not followed by a cascade of others.
+//! `eddy::Runtime::new()?.block_on`. Anything the macro rejects comes back
+//! as a `compile_error!` pointing at the offending token, followed by a
+//! stand-in for the function so the one clear error is not followed by a
+//! cascade of others.
 //!
 //! # Implementation
 //!
@@ -46,10 +46,11 @@
 //! `async fn __eddy_body() -> RET BODY`, so a body of the wrong type is
 //! reported at the value, an early `return` coerces to it and `?` in the
 //! body knows the error type to convert into from the start;
-//! `async fn main() -> Result<(), E>` works as a synchronous `main` does. Generated paths are absolute
-//! (`::eddy::Runtime`, `::core::prelude::v1::test`) so a local item named
-//! `eddy` or `test` cannot capture them; a crate that renames the
-//! dependency (`my_eddy = { package = "eddy", .. }`) says so with
+//! `async fn main() -> Result<(), E>` works as a synchronous `main` does.
+//! Generated paths are absolute (`::eddy::Runtime`,
+//! `::core::prelude::v1::test`) so a local item named `eddy` or `test`
+//! cannot capture them; a crate that renames the dependency
+//! (`my_eddy = { package = "eddy", .. }`) says so with
 //! `#[my_eddy::main(crate = "my_eddy")]`.
 //!
 //! | file          | role                                                       |
