@@ -539,3 +539,38 @@ fn a_listener_waiting_on_another_thread_gets_none_when_its_runtime_is_dropped() 
     assert_eq!(received, None);
     waiter.join().unwrap();
 }
+
+#[test]
+fn a_delivery_that_finds_the_pipe_full_leaves_the_interrupted_threads_errno_alone() {
+    // Its own process: it fills the process's signal pipe, which would
+    // starve every other test's listeners of their wake-up byte.
+    const TEST: &str =
+        "a_delivery_that_finds_the_pipe_full_leaves_the_interrupted_threads_errno_alone";
+    if child_role().as_deref() == Some("alone") {
+        return raise_between_a_failed_call_and_its_errno();
+    }
+    assert_child_succeeded(&run_child(TEST, "alone"));
+}
+
+/// The child's side. A signal may land between a failed call and the read
+/// of its `errno`; the handler must leave `errno` as it found it. Its
+/// write to the pipe fails (`EAGAIN`) once the pipe is full, as it is when
+/// no runtime has drained it for 64 KiB of deliveries: here the runtime
+/// that made the pipe is gone, so nothing drains it.
+fn raise_between_a_failed_call_and_its_errno() {
+    let kind = SignalKind::from_raw(libc::SIGUSR2);
+    eddy::run(async { drop(signal(kind).unwrap()) });
+    // More deliveries than any pipe of the default size holds.
+    for _ in 0..(1 << 17) {
+        raise(libc::SIGUSR2);
+    }
+    // SAFETY: closing -1 closes nothing; it only fails with `EBADF`.
+    let rc = unsafe { libc::close(-1) };
+    assert_eq!(rc, -1);
+    raise(libc::SIGUSR2);
+    assert_eq!(
+        io::Error::last_os_error().raw_os_error(),
+        Some(libc::EBADF),
+        "the signal handler overwrote the errno of the call it interrupted"
+    );
+}
