@@ -27,8 +27,9 @@ pub struct Metrics {
     pub registrations_live: usize,
     /// Deregistered sources the driver will release on its next turn.
     pub registrations_pending_release: usize,
-    /// Pending sleeps, timeouts and intervals (as of the last driver turn
-    /// when read from another thread).
+    /// Pending sleeps, timeouts and intervals. Read from another thread or
+    /// outside `block_on`: as of the runtime's last driver turn, and brought
+    /// up to date when it parks and when `block_on` returns.
     pub timers_live: usize,
     /// Tasks woken or spawned from other threads (through the remote queue).
     pub remote_wakes: u64,

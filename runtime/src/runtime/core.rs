@@ -206,6 +206,9 @@ impl Core {
                 let polls = self.polls_since_turn.get() + 1;
                 self.polls_since_turn.set(polls);
                 if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                    // Outside `block_on` `Handle::metrics` cannot reach the
+                    // timers; leave it their count as of now.
+                    self.publish_metrics();
                     return output;
                 }
                 if polls >= self.config.event_interval {
@@ -321,8 +324,12 @@ impl Core {
         let timeout = if has_work {
             Some(Duration::ZERO)
         } else {
-            self.timers
-                .borrow()
+            let timers = self.timers.borrow();
+            // About to block: the tasks that ran since the last turn may
+            // have dropped or added timers, and a reader on another thread
+            // would otherwise see the old count for as long as we sleep.
+            self.shared.metrics().set_timers_live(timers.len());
+            timers
                 .next_deadline()
                 .map(|deadline| deadline.saturating_duration_since(Instant::now()))
         };
