@@ -28,8 +28,8 @@ pub struct Metrics {
     /// Deregistered sources the driver will release on its next turn.
     pub registrations_pending_release: usize,
     /// Pending sleeps, timeouts and intervals. Read from another thread or
-    /// outside `block_on`: as of the runtime's last driver turn, and brought
-    /// up to date when it parks and when `block_on` returns.
+    /// outside `block_on`: as of the start of the runtime's last driver
+    /// turn (so exact while it is parked), or of the end of `block_on`.
     pub timers_live: usize,
     /// Tasks woken or spawned from other threads (through the remote queue).
     pub remote_wakes: u64,

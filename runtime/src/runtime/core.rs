@@ -321,17 +321,21 @@ impl Core {
     /// blocks until the next timer is due, or forever if there is none.
     fn turn(&self, has_work: bool) {
         self.polls_since_turn.set(0);
-        let timeout = if has_work {
-            Some(Duration::ZERO)
-        } else {
+        let timeout = {
             let timers = self.timers.borrow();
-            // About to block: the tasks that ran since the last turn may
-            // have dropped or added timers, and a reader on another thread
-            // would otherwise see the old count for as long as we sleep.
+            // The gauge is published before the turn, not after it: a
+            // runtime about to block must leave the count as it is now
+            // (tasks that ran since the last turn may have dropped or added
+            // timers), or a reader on another thread sees the old one for as
+            // long as it sleeps. One store a turn either way.
             self.shared.metrics().set_timers_live(timers.len());
-            timers
-                .next_deadline()
-                .map(|deadline| deadline.saturating_duration_since(Instant::now()))
+            if has_work {
+                Some(Duration::ZERO)
+            } else {
+                timers
+                    .next_deadline()
+                    .map(|deadline| deadline.saturating_duration_since(Instant::now()))
+            }
         };
         let turned = self.driver.borrow_mut().turn(timeout);
         match turned {
@@ -344,13 +348,11 @@ impl Core {
             // fd is unusable and no progress is possible.
             Err(error) => panic!("eddy: the I/O driver failed: {error}"),
         }
-        // One look at the timers serves both the firing and the gauge: a
-        // server with none pays a single borrow per turn.
-        let mut timers_live = self.timers.borrow().len();
-        if timers_live > 0 {
-            timers_live = self.fire_timers();
+        // A server with no timers pays a single borrow here.
+        if !self.timers.borrow().is_empty() {
+            let timers_live = self.fire_timers();
+            self.shared.metrics().set_timers_live(timers_live);
         }
-        self.shared.metrics().set_timers_live(timers_live);
         self.wake_deferred();
     }
 
