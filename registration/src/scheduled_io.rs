@@ -218,16 +218,15 @@ impl ScheduledIo {
         for waker in slots {
             batch.extend(waker);
         }
-        // Only waiters linked before this wake began are its to wake. A
-        // task woken by a batch below that finds the readiness already taken
-        // (by another woken task) links itself again, at the head, while
-        // the lock is released; it waits for a later event, whose own
-        // `wake` will find it. Woken again by this one's next pass, it
-        // linked again, and so on: with more than a batch of such tasks,
-        // polled as they are woken, this loop never ended.
-        // So the waiters it wakes are chosen once, here, under the lock: a
-        // flag in each node rather than a count in every `ScheduledIo`,
-        // which would cost 16 bytes of heap per socket.
+        // Only waiters linked before this wake began are its to wake, so
+        // they are chosen once, here, under the lock. A task woken by a
+        // batch below that finds the readiness already taken (by another
+        // woken task) links itself again, at the head, while the lock is
+        // released, and waits for a later event's `wake`. Picked again by
+        // this one's next pass instead, it linked again, and so on: with
+        // more than a batch of such tasks, polled as they are woken, the
+        // loop never ended. (A flag in each node, not a wake count in every
+        // `ScheduledIo`: that cost 16 bytes of heap per socket.)
         for node in waiters.list.iter() {
             // SAFETY: `node` is linked in our list, so its future has not
             // been dropped (it unlinks itself under this lock first), and we

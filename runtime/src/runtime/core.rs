@@ -327,7 +327,8 @@ impl Core {
             // runtime about to block must leave the count as it is now
             // (tasks that ran since the last turn may have dropped or added
             // timers), or a reader on another thread sees the old one for as
-            // long as it sleeps. One store a turn either way.
+            // long as it sleeps. After the turn it is stored again only if
+            // timers fired.
             self.shared.metrics().set_timers_live(timers.len());
             if has_work {
                 Some(Duration::ZERO)
