@@ -14,6 +14,7 @@ use eddy_registration::{Direction, Interest, NOTIFY_AFTER};
 use support::drive::{SAFETY_NET, turn_until_event};
 use support::flag_waker::FlagWaker;
 use support::net::quiet_listener;
+use support::register::{add_source, register};
 
 fn driver() -> Driver {
     Driver::new(Driver::DEFAULT_EVENTS_CAPACITY).expect("driver")
@@ -41,8 +42,7 @@ fn a_thousand_deregistered_sources_are_released_by_one_turn() {
     let mut ios = Vec::new();
     for _ in 0..1000 {
         let mut socket = quiet_listener();
-        // SAFETY: a mio socket registers only itself, under the token it is given.
-        let io = unsafe { handle.add_source(&mut socket, Interest::READABLE) }.unwrap();
+        let io = add_source(&handle, &mut socket, Interest::READABLE).unwrap();
         // One reference here, one in the set.
         assert_eq!(Arc::strong_count(&io), 2);
         // SAFETY: `socket` is the source registered under `io`.
@@ -67,9 +67,7 @@ fn a_thousand_deregistered_registrations_are_released_by_one_turn() {
     let mut driver = driver();
     for _ in 0..1000 {
         let mut socket = quiet_listener();
-        // SAFETY: a mio socket registers only itself, under the token it is given.
-        let mut reg =
-            unsafe { Registration::new(&mut socket, Interest::READABLE, driver.handle()) }.unwrap();
+        let mut reg = register(&mut socket, Interest::READABLE, driver.handle()).unwrap();
         // SAFETY: `socket` is the source `reg` was created with.
         unsafe { reg.deregister(&mut socket) }.unwrap();
         drop(reg);
@@ -85,9 +83,7 @@ fn a_thousand_deregistered_registrations_are_released_by_one_turn() {
 fn a_registration_dropped_without_deregister_stays_registered_until_shutdown() {
     let mut driver = driver();
     let mut socket = quiet_listener();
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let reg =
-        unsafe { Registration::new(&mut socket, Interest::READABLE, driver.handle()) }.unwrap();
+    let reg = register(&mut socket, Interest::READABLE, driver.handle()).unwrap();
     drop(reg);
     // The source is still open and still in epoll: its events must keep
     // landing in a live ScheduledIo, so nothing may have been released.
@@ -115,8 +111,7 @@ fn deregister_source_cleans_up_even_when_the_os_call_fails() {
     let mut driver = driver();
     let handle = driver.handle().clone();
     let mut socket = quiet_listener();
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let io = unsafe { handle.add_source(&mut socket, Interest::READABLE) }.unwrap();
+    let io = add_source(&handle, &mut socket, Interest::READABLE).unwrap();
     // Closing the fd already removed it from the poller; the OS has nothing
     // left to deregister. A never-registered socket stands in for it.
     drop(socket);
@@ -145,11 +140,9 @@ fn add_source_refused_by_the_os_returns_its_error_and_leaks_nothing() {
     let driver = driver();
     let handle = driver.handle();
     let mut socket = quiet_listener();
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let _first = unsafe { handle.add_source(&mut socket, Interest::READABLE) }.unwrap();
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let err = unsafe { handle.add_source(&mut socket, Interest::READABLE) }
-        .expect_err("add_source succeeded");
+    let _first = add_source(handle, &mut socket, Interest::READABLE).unwrap();
+    let err =
+        add_source(handle, &mut socket, Interest::READABLE).expect_err("add_source succeeded");
     assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
     assert_eq!(
         handle.num_registered(),
@@ -162,9 +155,7 @@ fn add_source_refused_by_the_os_returns_its_error_and_leaks_nothing() {
 fn deregistering_a_registration_twice_is_a_not_found_error() {
     let driver = driver();
     let mut socket = quiet_listener();
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let mut reg =
-        unsafe { Registration::new(&mut socket, Interest::READABLE, driver.handle()) }.unwrap();
+    let mut reg = register(&mut socket, Interest::READABLE, driver.handle()).unwrap();
     // SAFETY: `socket` is the source `reg` was created with.
     unsafe { reg.deregister(&mut socket) }.unwrap();
     // SAFETY: as above.
@@ -197,8 +188,7 @@ fn the_sixteenth_pending_deregistration_unparks_the_driver_and_the_fifteenth_doe
     let mut sockets: Vec<_> = (0..2 * NOTIFY_AFTER).map(|_| quiet_listener()).collect();
     let ios: Vec<_> = sockets
         .iter_mut()
-        // SAFETY: a mio socket registers only itself, under the token it is given.
-        .map(|s| unsafe { handle.add_source(s, Interest::READABLE) }.unwrap())
+        .map(|s| add_source(&handle, s, Interest::READABLE).unwrap())
         .collect();
 
     for (io, s) in ios.iter().zip(&mut sockets).take(NOTIFY_AFTER - 1) {
@@ -240,8 +230,7 @@ fn deregistrations_on_another_thread_wake_a_blocked_turn_which_then_releases_the
     let mut sockets: Vec<_> = (0..count).map(|_| quiet_listener()).collect();
     let ios: Vec<_> = sockets
         .iter_mut()
-        // SAFETY: a mio socket registers only itself, under the token it is given.
-        .map(|s| unsafe { handle.add_source(s, Interest::READABLE) }.unwrap())
+        .map(|s| add_source(&handle, s, Interest::READABLE).unwrap())
         .collect();
 
     let deregisterer = {
@@ -274,8 +263,7 @@ fn deregistering_through_another_driver_leaves_the_io_and_its_waiter_alone() {
     let mut own = driver();
     let other = driver();
     let mut listener = quiet_listener();
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let io = unsafe { own.handle().add_source(&mut listener, Interest::READABLE) }.unwrap();
+    let io = add_source(own.handle(), &mut listener, Interest::READABLE).unwrap();
     let (flag, waker) = FlagWaker::new();
     let mut cx = Context::from_waker(&waker);
     assert!(io.poll_readiness(&mut cx, Direction::Read).is_pending());
@@ -300,8 +288,7 @@ fn deregistering_through_another_driver_leaves_the_io_and_its_waiter_alone() {
     unsafe { own.handle().deregister_source(&io, &mut listener) }.unwrap();
     own.turn(Some(std::time::Duration::ZERO)).unwrap();
     assert_eq!(own.handle().num_registered(), 0);
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let again = unsafe { own.handle().add_source(&mut listener, Interest::READABLE) }.unwrap();
+    let again = add_source(own.handle(), &mut listener, Interest::READABLE).unwrap();
     // SAFETY: `listener` is the source just registered under `again`.
     unsafe { own.handle().deregister_source(&again, &mut listener) }.unwrap();
 }

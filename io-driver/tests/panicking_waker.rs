@@ -15,6 +15,7 @@ use eddy_registration::{Interest, is_shutdown_error};
 use support::drive::SAFETY_NET;
 use support::flag_waker::FlagWaker;
 use support::net::tcp_pair;
+use support::register::register;
 
 /// Panics when woken, with a payload the tests recognise.
 struct PanickingWaker;
@@ -38,12 +39,8 @@ fn a_panicking_waker_does_not_cost_the_other_events_of_its_turn_their_wake_up() 
     let mut driver = Driver::new(Driver::DEFAULT_EVENTS_CAPACITY).expect("driver");
     let (mut client_a, mut server_a) = tcp_pair();
     let (mut client_b, mut server_b) = tcp_pair();
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let reg_a =
-        unsafe { Registration::new(&mut server_a, Interest::READABLE, driver.handle()) }.unwrap();
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let reg_b =
-        unsafe { Registration::new(&mut server_b, Interest::READABLE, driver.handle()) }.unwrap();
+    let reg_a = register(&mut server_a, Interest::READABLE, driver.handle()).unwrap();
+    let reg_b = register(&mut server_b, Interest::READABLE, driver.handle()).unwrap();
 
     let doomed = panicking_waker();
     assert!(
@@ -83,10 +80,7 @@ fn shutdown_wakes_every_waiter_even_when_one_waker_panics() {
     let (_clients, mut servers): (Vec<_>, Vec<_>) = (0..3).map(|_| tcp_pair()).unzip();
     let regs: Vec<Registration> = servers
         .iter_mut()
-        .map(|server| {
-            // SAFETY: a mio socket registers only itself, under the token it is given.
-            unsafe { Registration::new(server, Interest::READABLE, driver.handle()) }.unwrap()
-        })
+        .map(|server| register(server, Interest::READABLE, driver.handle()).unwrap())
         .collect();
     let doomed = panicking_waker();
     let mut flags = Vec::new();

@@ -9,11 +9,12 @@ use std::net::Shutdown;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use eddy_io_driver::{Driver, Registration};
+use eddy_io_driver::Driver;
 use eddy_registration::{Direction, Interest};
 use support::drive::{drive, poll_once, turn_until_event};
 use support::flag_waker::FlagWaker;
 use support::net::tcp_pair;
+use support::register::register;
 
 fn driver() -> Driver {
     Driver::new(Driver::DEFAULT_EVENTS_CAPACITY).expect("driver")
@@ -23,9 +24,7 @@ fn driver() -> Driver {
 fn listener_becomes_readable_when_a_connection_arrives() {
     let mut driver = driver();
     let mut listener = mio::net::TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let reg =
-        unsafe { Registration::new(&mut listener, Interest::READABLE, driver.handle()) }.unwrap();
+    let reg = register(&mut listener, Interest::READABLE, driver.handle()).unwrap();
     assert!(
         poll_once(|cx| reg.poll_read_ready(cx)).is_pending(),
         "readable before any connect"
@@ -44,11 +43,8 @@ fn connected_pair_is_writable_and_becomes_readable_when_the_peer_writes() {
     let mut driver = driver();
     let (mut client, mut server) = tcp_pair();
     let interest = Interest::READABLE.add(Interest::WRITABLE);
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let creg = unsafe { Registration::new(&mut client, interest, driver.handle()) }.unwrap();
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let sreg =
-        unsafe { Registration::new(&mut server, Interest::READABLE, driver.handle()) }.unwrap();
+    let creg = register(&mut client, interest, driver.handle()).unwrap();
+    let sreg = register(&mut server, Interest::READABLE, driver.handle()).unwrap();
 
     let event = drive(&mut driver, |cx| creg.poll_write_ready(cx)).unwrap();
     assert!(event.ready.is_writable());
@@ -69,9 +65,7 @@ fn connected_pair_is_writable_and_becomes_readable_when_the_peer_writes() {
 fn peer_close_sets_read_closed_and_the_read_returns_eof() {
     let mut driver = driver();
     let (client, mut server) = tcp_pair();
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let reg =
-        unsafe { Registration::new(&mut server, Interest::READABLE, driver.handle()) }.unwrap();
+    let reg = register(&mut server, Interest::READABLE, driver.handle()).unwrap();
     drop(client);
 
     let event = drive(&mut driver, |cx| reg.poll_read_ready(cx)).unwrap();
@@ -84,9 +78,7 @@ fn peer_close_sets_read_closed_and_the_read_returns_eof() {
 fn peer_reset_sets_error_or_read_closed_and_the_next_read_returns_the_os_error() {
     let mut driver = driver();
     let (client, mut server) = tcp_pair();
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let reg =
-        unsafe { Registration::new(&mut server, Interest::READABLE, driver.handle()) }.unwrap();
+    let reg = register(&mut server, Interest::READABLE, driver.handle()).unwrap();
     // Linger 0 makes close send RST instead of FIN.
     socket2::SockRef::from(&client)
         .set_linger(Some(Duration::ZERO))
@@ -111,9 +103,7 @@ fn readiness_from_an_event_between_poll_and_clear_survives_the_stale_clear() {
     let mut driver = driver();
     let (mut client, server) = tcp_pair();
     let mut server = server;
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let reg =
-        unsafe { Registration::new(&mut server, Interest::READABLE, driver.handle()) }.unwrap();
+    let reg = register(&mut server, Interest::READABLE, driver.handle()).unwrap();
 
     client.write_all(b"a").unwrap();
     let seen = drive(&mut driver, |cx| reg.poll_read_ready(cx)).unwrap();
@@ -140,9 +130,7 @@ fn readiness_from_an_event_between_poll_and_clear_survives_the_stale_clear() {
 fn short_read_clears_read_readiness_without_a_second_read() {
     let mut driver = driver();
     let (mut client, mut server) = tcp_pair();
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let reg =
-        unsafe { Registration::new(&mut server, Interest::READABLE, driver.handle()) }.unwrap();
+    let reg = register(&mut server, Interest::READABLE, driver.handle()).unwrap();
     client.write_all(b"hello").unwrap();
 
     let mut reads = 0;
@@ -165,9 +153,7 @@ fn short_read_clears_read_readiness_without_a_second_read() {
 fn full_buffer_read_keeps_read_readiness() {
     let mut driver = driver();
     let (mut client, mut server) = tcp_pair();
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let reg =
-        unsafe { Registration::new(&mut server, Interest::READABLE, driver.handle()) }.unwrap();
+    let reg = register(&mut server, Interest::READABLE, driver.handle()).unwrap();
     client.write_all(b"12345678").unwrap();
 
     let mut buf = [0; 4];
@@ -187,9 +173,7 @@ fn full_buffer_read_keeps_read_readiness() {
 fn end_of_stream_keeps_read_readiness_so_every_read_sees_it() {
     let mut driver = driver();
     let (client, mut server) = tcp_pair();
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let reg =
-        unsafe { Registration::new(&mut server, Interest::READABLE, driver.handle()) }.unwrap();
+    let reg = register(&mut server, Interest::READABLE, driver.handle()).unwrap();
     client.shutdown(Shutdown::Write).unwrap();
 
     let mut buf = [0; 16];
@@ -210,9 +194,7 @@ fn end_of_stream_keeps_read_readiness_so_every_read_sees_it() {
 fn poll_io_clears_readiness_on_would_block_and_retries_after_the_next_event() {
     let mut driver = driver();
     let (mut client, mut server) = tcp_pair();
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let reg =
-        unsafe { Registration::new(&mut server, Interest::READABLE, driver.handle()) }.unwrap();
+    let reg = register(&mut server, Interest::READABLE, driver.handle()).unwrap();
     client.write_all(b"x").unwrap();
     turn_until_event(&mut driver);
 
@@ -241,9 +223,7 @@ fn poll_io_clears_readiness_on_would_block_and_retries_after_the_next_event() {
 fn try_io_is_would_block_without_calling_f_until_ready_and_clears_on_would_block() {
     let mut driver = driver();
     let (mut client, mut server) = tcp_pair();
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let reg =
-        unsafe { Registration::new(&mut server, Interest::READABLE, driver.handle()) }.unwrap();
+    let reg = register(&mut server, Interest::READABLE, driver.handle()).unwrap();
     let mut buf = [0; 16];
 
     let err = reg
@@ -275,9 +255,7 @@ fn try_io_is_would_block_without_calling_f_until_ready_and_clears_on_would_block
 fn readiness_future_resolves_when_the_peer_writes() {
     let mut driver = driver();
     let (mut client, mut server) = tcp_pair();
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let reg =
-        unsafe { Registration::new(&mut server, Interest::READABLE, driver.handle()) }.unwrap();
+    let reg = register(&mut server, Interest::READABLE, driver.handle()).unwrap();
     let mut fut = Box::pin(reg.readiness(Interest::READABLE));
     assert!(poll_once(|cx| fut.as_mut().poll(cx)).is_pending());
 
@@ -290,9 +268,7 @@ fn readiness_future_resolves_when_the_peer_writes() {
 fn close_write_wakes_a_waiting_writer_with_write_closed_and_no_driver_turn() {
     let driver = driver();
     let (mut stream, _peer) = mio::net::UnixStream::pair().unwrap();
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let reg =
-        unsafe { Registration::new(&mut stream, Interest::WRITABLE, driver.handle()) }.unwrap();
+    let reg = register(&mut stream, Interest::WRITABLE, driver.handle()).unwrap();
     // No turn yet, so no event: the writer parks.
     let (flag, waker) = FlagWaker::new();
     let mut cx = Context::from_waker(&waker);

@@ -9,11 +9,12 @@ use std::task::{Context, Poll};
 use std::thread;
 use std::time::Duration;
 
-use eddy_io_driver::{Driver, Registration};
+use eddy_io_driver::Driver;
 use eddy_registration::{Interest, is_shutdown_error};
 use support::drive::poll_once;
 use support::flag_waker::FlagWaker;
 use support::net::{quiet_listener, tcp_pair};
+use support::register::{add_source, register};
 
 /// Upper bound on one-second parks of the cross-thread waiter (never reached
 /// when shutdown wakes it).
@@ -27,9 +28,7 @@ fn driver() -> Driver {
 fn shutdown_wakes_a_parked_poll_read_ready_with_the_shutdown_error() {
     let mut driver = driver();
     let (_client, mut server) = tcp_pair();
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let reg =
-        unsafe { Registration::new(&mut server, Interest::READABLE, driver.handle()) }.unwrap();
+    let reg = register(&mut server, Interest::READABLE, driver.handle()).unwrap();
     let (flag, waker) = FlagWaker::new();
     let mut cx = Context::from_waker(&waker);
     assert!(reg.poll_read_ready(&mut cx).is_pending());
@@ -52,9 +51,7 @@ fn shutdown_wakes_a_parked_poll_read_ready_with_the_shutdown_error() {
 fn shutdown_wakes_a_waiter_blocked_on_another_thread() {
     let mut driver = driver();
     let (_client, mut server) = tcp_pair();
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let reg =
-        unsafe { Registration::new(&mut server, Interest::READABLE, driver.handle()) }.unwrap();
+    let reg = register(&mut server, Interest::READABLE, driver.handle()).unwrap();
     let waiter = thread::spawn(move || {
         let (flag, waker) = FlagWaker::new();
         let mut cx = Context::from_waker(&waker);
@@ -85,13 +82,10 @@ fn add_source_after_shutdown_fails_with_the_shutdown_error() {
     let mut driver = driver();
     driver.shutdown();
     let mut socket = quiet_listener();
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let err = unsafe { driver.handle().add_source(&mut socket, Interest::READABLE) }
+    let err = add_source(driver.handle(), &mut socket, Interest::READABLE)
         .expect_err("add_source succeeded");
     assert!(is_shutdown_error(&err), "{err}");
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let err =
-        unsafe { Registration::new(&mut socket, Interest::READABLE, driver.handle()) }.unwrap_err();
+    let err = register(&mut socket, Interest::READABLE, driver.handle()).unwrap_err();
     assert!(is_shutdown_error(&err), "{err}");
     assert_eq!(driver.handle().num_registered(), 0);
 }
@@ -101,8 +95,7 @@ fn shutting_down_twice_and_then_dropping_is_harmless() {
     let mut driver = driver();
     let handle = driver.handle().clone();
     let mut socket = quiet_listener();
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let mut reg = unsafe { Registration::new(&mut socket, Interest::READABLE, &handle) }.unwrap();
+    let mut reg = register(&mut socket, Interest::READABLE, &handle).unwrap();
     driver.shutdown();
     driver.shutdown();
     assert!(handle.is_shutdown());
@@ -128,8 +121,7 @@ fn dropping_the_driver_shuts_it_down_and_wakes_waiters() {
     let driver = driver();
     let handle = driver.handle().clone();
     let mut socket = quiet_listener();
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let reg = unsafe { Registration::new(&mut socket, Interest::READABLE, &handle) }.unwrap();
+    let reg = register(&mut socket, Interest::READABLE, &handle).unwrap();
     let (flag, waker) = FlagWaker::new();
     assert!(
         reg.poll_read_ready(&mut Context::from_waker(&waker))
@@ -148,8 +140,7 @@ fn shutdown_releases_pending_deregistrations() {
     let mut driver = driver();
     let handle = driver.handle().clone();
     let mut socket = quiet_listener();
-    // SAFETY: a mio socket registers only itself, under the token it is given.
-    let io = unsafe { handle.add_source(&mut socket, Interest::READABLE) }.unwrap();
+    let io = add_source(&handle, &mut socket, Interest::READABLE).unwrap();
     // SAFETY: `socket` is the source registered under `io`.
     unsafe { handle.deregister_source(&io, &mut socket) }.unwrap();
     assert_eq!(handle.num_pending_release(), 1);

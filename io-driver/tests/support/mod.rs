@@ -4,3 +4,4 @@
 pub(crate) mod drive;
 pub(crate) mod flag_waker;
 pub(crate) mod net;
+pub(crate) mod register;
