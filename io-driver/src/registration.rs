@@ -281,6 +281,13 @@ impl Registration {
     /// returned. Calling it twice returns a `NotFound` error the second time
     /// and does nothing else.
     ///
+    /// Waiting on the registration afterwards (`poll_read_ready`,
+    /// `readiness`, `try_io`, ...) fails at once with the shutdown error,
+    /// as after the driver's shutdown: its `ScheduledIo` is shut down, since
+    /// no event can reach it any more. (A distinct error would cost the
+    /// echo round trip 4 instructions: `poll_ready` would need `self` after
+    /// polling, and the compiler spills it to the stack.)
+    ///
     /// # Safety
     ///
     /// `source` must be the source this registration was created with, or

@@ -4,13 +4,14 @@
 
 mod support;
 
+use std::future::Future;
 use std::io;
 use std::sync::Arc;
 use std::task::Context;
 use std::thread;
 
 use eddy_io_driver::{Driver, Handle, Registration};
-use eddy_registration::{Direction, Interest, NOTIFY_AFTER};
+use eddy_registration::{Direction, Interest, NOTIFY_AFTER, is_shutdown_error};
 use support::drive::{SAFETY_NET, turn_until_event};
 use support::flag_waker::FlagWaker;
 use support::net::quiet_listener;
@@ -167,6 +168,63 @@ fn deregistering_a_registration_twice_is_a_not_found_error() {
         1,
         "deregistered twice"
     );
+}
+
+#[test]
+fn waiting_on_a_registration_after_its_deregister_fails_at_once_instead_of_hanging() {
+    let mut driver = driver();
+    let mut socket = quiet_listener();
+    let mut reg = register(&mut socket, Interest::READABLE, driver.handle()).unwrap();
+    // SAFETY: `socket` is the source `reg` was created with.
+    unsafe { reg.deregister(&mut socket) }.unwrap();
+    // The release turn: from here no event can reach `reg` again, so a wait
+    // that returned `Pending` would be a wait forever.
+    driver.turn(Some(std::time::Duration::ZERO)).unwrap();
+    let (flag, waker) = FlagWaker::new();
+    let mut cx = Context::from_waker(&waker);
+
+    for direction in [Direction::Read, Direction::Write] {
+        let polled = match direction {
+            Direction::Read => reg.poll_read_ready(&mut cx),
+            Direction::Write => reg.poll_write_ready(&mut cx),
+        };
+        match polled {
+            std::task::Poll::Ready(Err(err)) => {
+                assert!(is_shutdown_error(&err), "{direction:?}: {err}");
+            }
+            other => panic!("{direction:?} after deregister: {other:?}"),
+        }
+    }
+    let readiness = std::pin::pin!(reg.readiness(Interest::READABLE));
+    match readiness.poll(&mut cx) {
+        std::task::Poll::Ready(Err(err)) => assert!(is_shutdown_error(&err), "{err}"),
+        other => panic!("readiness after deregister: {other:?}"),
+    }
+    let tried = reg.try_io(Interest::READABLE, || -> io::Result<()> {
+        panic!("try_io ran its operation on a deregistered registration")
+    });
+    assert!(is_shutdown_error(&tried.unwrap_err()));
+    assert!(!flag.take_woken(), "an error needs no wake");
+}
+
+#[test]
+fn a_future_waiting_on_a_resource_is_woken_by_its_deregistration_and_fails() {
+    let driver = driver();
+    let handle = driver.handle();
+    let mut socket = quiet_listener();
+    let io = add_source(handle, &mut socket, Interest::READABLE).unwrap();
+    let (flag, waker) = FlagWaker::new();
+    let mut cx = Context::from_waker(&waker);
+    let mut waiting = std::pin::pin!(io.readiness(Interest::READABLE));
+    assert!(waiting.as_mut().poll(&mut cx).is_pending(), "no client yet");
+
+    // SAFETY: `socket` is the source `io` was registered with.
+    unsafe { handle.deregister_source(&io, &mut socket) }.unwrap();
+    assert!(flag.take_woken(), "the waiting future was left asleep");
+    match waiting.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(event) => assert!(event.is_shutdown),
+        std::task::Poll::Pending => panic!("still waiting after its deregistration"),
+    }
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //!
 //! Registering a resource, or waiting on one, after the runtime began
 //! shutting down cannot succeed: the driver that would deliver events is
-//! gone. Callers get an `io::Error` (so it flows through `?` in I/O code)
+//! gone. (Waiting on a resource after its own deregistration fails the same
+//! way, for the same reason: no event can reach it.) Callers get an `io::Error` (so it flows through `?` in I/O code)
 //! whose inner error is this type, so tests and callers can tell it apart
 //! from an OS error with [`is_shutdown_error`] instead of matching text.
 
