@@ -60,7 +60,7 @@
 //! | `error.rs`    | `Error`: a message and a span, emitted as `compile_error!` |
 //! | `flavor.rs`   | `Flavor`: which attribute, and what that changes           |
 
-use proc_macro::{Ident, TokenStream, TokenTree};
+use proc_macro::{Ident, Span, TokenStream, TokenTree};
 
 mod async_fn;
 mod error;
@@ -131,6 +131,24 @@ use flavor::Flavor;
 ///
 /// ```compile_fail
 /// #[eddy::main(threads = 4)] // error: only `crate = "path"` is accepted
+/// async fn main() {}
+/// ```
+///
+/// One trailing comma may follow the argument, as at the end of any Rust
+/// list, but a comma with no argument before it is an error:
+///
+/// ```
+/// #[eddy::main(crate = "::eddy",)]
+/// async fn main() {}
+/// ```
+///
+/// ```compile_fail
+/// #[eddy::main(crate = "::eddy",,)] // error: unexpected `,`
+/// async fn main() {}
+/// ```
+///
+/// ```compile_fail
+/// #[eddy::main(, crate = "::eddy")] // error: unexpected `,`
 /// async fn main() {}
 /// ```
 #[proc_macro_attribute]
@@ -221,31 +239,56 @@ fn stand_in(flavor: Flavor, item: TokenStream) -> TokenStream {
 
 /// The path to the eddy crate: `::eddy`, or what `crate = "path"` names
 /// (for a crate that renamed the dependency, as tokio's attributes allow).
-/// Any other argument is an error, rather than silently ignored.
+/// Any other argument is an error, rather than silently ignored. One
+/// trailing comma may follow the argument, as at the end of any Rust list.
 fn crate_path(flavor: Flavor, args: TokenStream) -> Result<String, Error> {
     let args: Vec<TokenTree> = args.into_iter().collect();
     let Some(first) = args.first() else {
         return Ok("::eddy".to_owned());
     };
-    let usage = || {
+    let usage = |span: Span| {
         Error::new(
-            first.span(),
+            span,
             format!(
                 "#[{}] takes no arguments but `crate = \"path\"` (the path to eddy)",
                 flavor.name()
             ),
         )
     };
+    // A comma with nothing before it (`(, crate = ..)`, `(crate = .., ,)`)
+    // is not a trailing comma: it separates an argument that is missing.
+    let stray_comma = |comma: &TokenTree| {
+        Error::new(
+            comma.span(),
+            format!(
+                "#[{}]: unexpected `,` with no argument before it",
+                flavor.name()
+            ),
+        )
+    };
+    if is_comma(first) {
+        return Err(stray_comma(first));
+    }
+    let (argument, rest) = args.split_at(args.len().min(3));
     let [
         TokenTree::Ident(key),
         TokenTree::Punct(eq),
         TokenTree::Literal(value),
-    ] = &args[..]
+    ] = argument
     else {
-        return Err(usage());
+        return Err(usage(first.span()));
     };
     if key.to_string() != "crate" || eq.as_char() != '=' {
-        return Err(usage());
+        return Err(usage(first.span()));
+    }
+    match rest {
+        [] => {}
+        [comma] if is_comma(comma) => {}
+        [comma, next, ..] if is_comma(comma) && is_comma(next) => return Err(stray_comma(next)),
+        // Another argument after the comma, or something after the value
+        // with no comma at all: either way not an argument eddy has.
+        [comma, next, ..] if is_comma(comma) => return Err(usage(next.span())),
+        [next, ..] => return Err(usage(next.span())),
     }
     let path = value.to_string();
     let path = path
@@ -264,4 +307,9 @@ fn crate_path(flavor: Flavor, args: TokenStream) -> Result<String, Error> {
             )
         })?;
     Ok(path.to_owned())
+}
+
+/// Whether `token` is a `,`, the separator of an attribute's arguments.
+fn is_comma(token: &TokenTree) -> bool {
+    matches!(token, TokenTree::Punct(punct) if punct.as_char() == ',')
 }

@@ -94,3 +94,14 @@ async fn an_impl_trait_inside_the_return_type_is_accepted() -> Result<(), impl s
     eddy::task::yield_now().await;
     Ok::<(), u8>(())
 }
+
+/// One trailing comma after the arguments, as Rust allows at the end of
+/// any list and tokio's attributes accept. Was a compile error: the
+/// argument list had to be exactly `crate = "path"`.
+// rustfmt drops a trailing comma from an attribute's arguments, which
+// would leave this test proving nothing.
+#[rustfmt::skip]
+#[eddy::test(crate = "::eddy",)]
+async fn a_trailing_comma_after_the_crate_argument_is_accepted() {
+    assert_eq!(eddy::spawn(async { 3 }).await.unwrap(), 3);
+}
