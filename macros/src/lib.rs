@@ -60,7 +60,7 @@
 //! | `error.rs`    | `Error`: a message and a span, emitted as `compile_error!` |
 //! | `flavor.rs`   | `Flavor`: which attribute, and what that changes           |
 
-use proc_macro::{Ident, Span, TokenStream, TokenTree};
+use proc_macro::{Ident, TokenStream, TokenTree};
 
 mod async_fn;
 mod error;
@@ -135,7 +135,7 @@ use flavor::Flavor;
 /// ```
 ///
 /// One trailing comma may follow the argument, as at the end of any Rust
-/// list, but a comma with no argument before it is an error:
+/// list; any other comma is an error:
 ///
 /// ```
 /// #[eddy::main(crate = "::eddy",)]
@@ -143,12 +143,12 @@ use flavor::Flavor;
 /// ```
 ///
 /// ```compile_fail
-/// #[eddy::main(crate = "::eddy",,)] // error: unexpected `,`
+/// #[eddy::main(crate = "::eddy",,)] // error: only one trailing comma
 /// async fn main() {}
 /// ```
 ///
 /// ```compile_fail
-/// #[eddy::main(, crate = "::eddy")] // error: unexpected `,`
+/// #[eddy::main(, crate = "::eddy")] // error: a comma before the argument
 /// async fn main() {}
 /// ```
 #[proc_macro_attribute]
@@ -246,53 +246,33 @@ fn stand_in(flavor: Flavor, item: TokenStream) -> TokenStream {
 /// Any other argument is an error, rather than silently ignored. One
 /// trailing comma may follow the argument, as at the end of any Rust list.
 fn crate_path(flavor: Flavor, args: TokenStream) -> Result<String, Error> {
-    let args: Vec<TokenTree> = args.into_iter().collect();
+    let mut args: Vec<TokenTree> = args.into_iter().collect();
+    // A lone `,` is left in, so `(,)` and `(crate = "x",,)` stay errors.
+    if args.len() > 1 && args.last().is_some_and(is_comma) {
+        args.pop();
+    }
     let Some(first) = args.first() else {
         return Ok("::eddy".to_owned());
     };
-    let usage = |span: Span| {
+    let usage = || {
         Error::new(
-            span,
+            first.span(),
             format!(
                 "#[{}] takes no arguments but `crate = \"path\"` (the path to eddy)",
                 flavor.name()
             ),
         )
     };
-    // A comma with nothing before it (`(, crate = ..)`, `(crate = .., ,)`)
-    // is not a trailing comma: it separates an argument that is missing.
-    let stray_comma = |comma: &TokenTree| {
-        Error::new(
-            comma.span(),
-            format!(
-                "#[{}]: unexpected `,` with no argument before it",
-                flavor.name()
-            ),
-        )
-    };
-    if is_comma(first) {
-        return Err(stray_comma(first));
-    }
-    let (argument, rest) = args.split_at(args.len().min(3));
     let [
         TokenTree::Ident(key),
         TokenTree::Punct(eq),
         TokenTree::Literal(value),
-    ] = argument
+    ] = &args[..]
     else {
-        return Err(usage(first.span()));
+        return Err(usage());
     };
     if key.to_string() != "crate" || eq.as_char() != '=' {
-        return Err(usage(first.span()));
-    }
-    match rest {
-        [] => {}
-        [comma] if is_comma(comma) => {}
-        [comma, next, ..] if is_comma(comma) && is_comma(next) => return Err(stray_comma(next)),
-        // Another argument after the comma, or something after the value
-        // with no comma at all: either way not an argument eddy has.
-        [comma, next, ..] if is_comma(comma) => return Err(usage(next.span())),
-        [next, ..] => return Err(usage(next.span())),
+        return Err(usage());
     }
     let path = value.to_string();
     let path = path
