@@ -20,12 +20,23 @@
 //! put out by the room itself: its writer may be stuck for good in a write
 //! to a client that stopped reading, so the connection also watches for
 //! the room dropping it (a second channel, which only ever closes).
+//!
+//! A client that closes its sending side (`nc -N` at the end of its input)
+//! has left, but may still be reading: it leaves the room at once, so
+//! nothing more is queued for it, then gets what was queued before (its
+//! welcome line included) within [`FLUSH`], and only then is the
+//! connection closed and its leaving announced.
+//!
+//! Lines are text, but not every client sends UTF-8: bytes that are not
+//! valid UTF-8 are replaced with U+FFFD (`�`) and the line is passed on,
+//! rather than the client being disconnected for, say, a Latin-1 `é`.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::rc::Rc;
+use std::time::Duration;
 
 use async_channel::{Receiver, Sender, TrySendError};
 use eddy::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -40,6 +51,12 @@ const QUEUE: usize = 256;
 
 /// The longest line accepted, in bytes; a longer one ends the connection.
 const MAX_LINE: u64 = 4096;
+
+/// How long a client that closed its sending side has to read the lines
+/// queued for it before the connection is closed anyway: out of the room,
+/// it can no longer be put out for being slow, and one that never reads
+/// would keep its connection forever.
+const FLUSH: Duration = Duration::from_secs(10);
 
 /// A line on its way to clients. `Rc<str>`: one allocation shared by every
 /// recipient's queue.
@@ -74,8 +91,10 @@ impl Room {
         (id, others)
     }
 
-    fn leave(&self, id: u64) {
-        self.members.borrow_mut().remove(&id);
+    /// Removes a client and returns it, unless the room already put it
+    /// out.
+    fn leave(&self, id: u64) -> Option<Member> {
+        self.members.borrow_mut().remove(&id)
     }
 
     /// Queues `line` for every client but `from`. A client whose queue is
@@ -147,13 +166,14 @@ async fn client(stream: TcpStream, peer: SocketAddr, room: Rc<Room>) {
 
     // Whichever ends first ends the connection; the others are dropped,
     // and the socket with them, even a write stuck on a client that does
-    // not read.
+    // not read. The writer ends without an error only once the client
+    // has closed its side and taken every line queued before that.
     let outcome = future::or(
         future::or(
-            read_lines(reader, id, peer, &room),
-            write_lines(writer, lines),
+            read_then_leave(reader, id, peer, &room),
+            write_lines(writer, lines, &in_room),
         ),
-        put_out(in_room),
+        put_out(&in_room),
     )
     .await;
 
@@ -165,6 +185,27 @@ async fn client(stream: TcpStream, peer: SocketAddr, room: Rc<Room>) {
     }
 }
 
+/// Runs [`read_lines`]; when the client has closed its side, takes it out
+/// of the room so that its queue closes once the writer has sent what is
+/// in it, and gives the writer [`FLUSH`] to do that.
+async fn read_then_leave(
+    reader: OwnedReadHalf,
+    id: u64,
+    peer: SocketAddr,
+    room: &Room,
+) -> io::Result<()> {
+    read_lines(reader, id, peer, room).await?;
+    // Dropping the member drops the queue's last sender, but its
+    // membership is held until the connection ends: dropping that would
+    // look to `put_out` and `write_lines` like being put out.
+    let _membership = room.leave(id).map(|member| member._membership);
+    eddy::time::sleep(FLUSH).await;
+    Err(io::Error::new(
+        io::ErrorKind::TimedOut,
+        "closed its side but did not read the lines queued for it",
+    ))
+}
+
 /// Broadcasts each line the client sends until it closes its side.
 async fn read_lines(
     reader: OwnedReadHalf,
@@ -173,14 +214,15 @@ async fn read_lines(
     room: &Room,
 ) -> io::Result<()> {
     let mut reader = BufReader::new(reader);
-    let mut line = String::new();
+    let mut line = Vec::new();
     loop {
         line.clear();
         // `take` bounds the line: without it a client that never sends a
-        // newline would make `read_line` buffer without limit.
+        // newline would make `read_until` buffer without limit. Bytes, not
+        // `read_line`: that fails on a line that is not UTF-8.
         let n = (&mut reader)
             .take(MAX_LINE + 1)
-            .read_line(&mut line)
+            .read_until(b'\n', &mut line)
             .await?;
         if n == 0 {
             return Ok(());
@@ -188,18 +230,30 @@ async fn read_lines(
         if n as u64 > MAX_LINE {
             return Err(io::Error::new(io::ErrorKind::InvalidData, "line too long"));
         }
-        let text = line.trim_end_matches(['\r', '\n']);
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim_end_matches(['\r', '\n']);
         room.broadcast(id, &format!("{peer}: {text}"));
     }
 }
 
 /// Writes the client's queue to its socket until the socket fails or the
-/// queue closes (the room put the client out, and dropped the sender).
-async fn write_lines(mut writer: OwnedWriteHalf, lines: Receiver<Line>) -> io::Result<()> {
+/// queue closes and is empty: the room dropped the sender, either putting
+/// the client out or because the client left (see [`read_then_leave`]).
+async fn write_lines(
+    mut writer: OwnedWriteHalf,
+    lines: Receiver<Line>,
+    in_room: &Receiver<()>,
+) -> io::Result<()> {
     while let Ok(line) = lines.recv().await {
         writer.write_all(line.as_bytes()).await?;
     }
-    Err(too_slow())
+    // A client that left keeps its membership until the connection ends;
+    // one put out has lost it.
+    if in_room.is_closed() {
+        Err(too_slow())
+    } else {
+        Ok(())
+    }
 }
 
 /// Completes when the room removes the client for being too slow: nothing
@@ -207,7 +261,7 @@ async fn write_lines(mut writer: OwnedWriteHalf, lines: Receiver<Line>) -> io::R
 /// the client's [`Member`] and with it the channel's only sender.
 /// `write_lines` alone would not notice: it is stuck in `write_all` when
 /// the client has stopped reading.
-async fn put_out(in_room: Receiver<()>) -> io::Result<()> {
+async fn put_out(in_room: &Receiver<()>) -> io::Result<()> {
     let _ = in_room.recv().await;
     Err(too_slow())
 }

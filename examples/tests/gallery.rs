@@ -368,6 +368,72 @@ fn chat_disconnects_a_client_that_stops_reading_once_its_queue_overflows() {
     );
 }
 
+#[test]
+fn chat_flushes_lines_queued_for_a_client_that_half_closes_before_closing_it() {
+    let (_server, addr) = Example::serve("chat", &[]);
+    let mut alice = ChatClient::join(addr);
+    let mut bob = ChatClient::join(addr);
+    let mut carol = ChatClient::join(addr);
+    assert_eq!(alice.line(), format!("* {} joined\n", bob.name));
+    assert_eq!(alice.line(), format!("* {} joined\n", carol.name));
+
+    // Once Carol has Alice's line, the same broadcast has queued it for
+    // Bob, who has read nothing since his welcome.
+    alice.say("one");
+    assert_eq!(carol.message(), format!("{}: one\n", alice.name));
+    // Bob says goodbye and half-closes, the way `nc -N` does at the end of
+    // its input. He still gets everything said to him before he left, and
+    // then end-of-stream.
+    bob.say("bye");
+    bob.writer.shutdown(Shutdown::Write).unwrap();
+    let mut rest = String::new();
+    bob.reader
+        .read_to_string(&mut rest)
+        .expect("read to end-of-stream");
+    assert_eq!(
+        rest,
+        format!("* {} joined\n{}: one\n", carol.name, alice.name)
+    );
+    assert_eq!(carol.message(), format!("{}: bye\n", bob.name));
+    assert_eq!(carol.line(), format!("* {} left\n", bob.name));
+
+    // Dave half-closes before reading anything: by the time the server
+    // reads his line and his end-of-stream, his own welcome line may not
+    // have been written yet. It must still reach him.
+    for _ in 0..3 {
+        let mut dave = connect(addr);
+        let dave_name = dave.local_addr().unwrap().to_string();
+        dave.write_all(b"hello and goodbye\n").unwrap();
+        dave.shutdown(Shutdown::Write).unwrap();
+        let mut heard = String::new();
+        dave.read_to_string(&mut heard)
+            .expect("read to end-of-stream");
+        assert_eq!(
+            heard,
+            format!("* welcome {dave_name}, 2 other(s) here\n"),
+            "what Dave heard"
+        );
+        assert_eq!(carol.line(), format!("* {dave_name} joined\n"));
+        assert_eq!(carol.message(), format!("{dave_name}: hello and goodbye\n"));
+        assert_eq!(carol.line(), format!("* {dave_name} left\n"));
+    }
+}
+
+#[test]
+fn chat_replaces_invalid_utf8_in_a_line_and_keeps_the_sender_connected() {
+    let (_server, addr) = Example::serve("chat", &[]);
+    let mut alice = ChatClient::join(addr);
+    let mut bob = ChatClient::join(addr);
+    // Latin-1 "café": 0xE9 on its own is not UTF-8.
+    bob.writer.write_all(b"caf\xe9 au lait\n").unwrap();
+    assert_eq!(
+        alice.message(),
+        format!("{}: caf\u{FFFD} au lait\n", bob.name)
+    );
+    bob.say("still here");
+    assert_eq!(alice.message(), format!("{}: still here\n", bob.name));
+}
+
 // ---------------------------------------------------------- mini_redis
 
 /// A command as a RESP array of bulk strings, the way real clients send it.
