@@ -17,6 +17,11 @@
 //! it sends `Connection: keep-alive`), or stay idle for [`IDLE`]
 //! (sending nothing, or reading none of the responses).
 //!
+//! Empty lines before a request line are skipped, as RFC 9112 section 2.2
+//! asks (some clients send an extra CRLF after a body); they count
+//! towards the head's size limit, so a stream of nothing but empty lines
+//! is refused like an overlong head.
+//!
 //! How it works: each connection reads into a buffer, answers *every*
 //! complete request in it (a client may pipeline several in one write),
 //! and sends all the responses with one write.
@@ -194,7 +199,11 @@ fn parse_request(buf: &[u8]) -> Result<Option<Request>, Refusal> {
     const TOO_LARGE: Refusal = Refusal {
         status: "431 Request Header Fields Too Large",
     };
-    let Some(head_len) = find_head_end(buf) else {
+    // The empty lines stay in the buffer until the request after them is
+    // complete, and count as part of its head: without a limit on them, a
+    // client sending only CRLFs would be waited on forever.
+    let blank = leading_empty_lines(buf);
+    let Some(head_len) = find_head_end(&buf[blank..]).map(|len| blank + len) else {
         if buf.len() > MAX_HEAD {
             return Err(TOO_LARGE);
         }
@@ -206,7 +215,7 @@ fn parse_request(buf: &[u8]) -> Result<Option<Request>, Refusal> {
     if head_len > MAX_HEAD {
         return Err(TOO_LARGE);
     }
-    let head = std::str::from_utf8(&buf[..head_len]).map_err(|_| BAD)?;
+    let head = std::str::from_utf8(&buf[blank..head_len]).map_err(|_| BAD)?;
     let mut lines = head.split("\r\n");
     let (method, target, version) = parse_request_line(lines.next().unwrap_or(""))?;
 
@@ -281,6 +290,12 @@ fn parse_request_line(line: &str) -> Result<(&str, &str, &str), Refusal> {
         "HTTP/1.1" | "HTTP/1.0" => Ok((method, target, version)),
         _ => Err(BAD),
     }
+}
+
+/// The length of the empty lines (CRLFs) at the front of `buf`.
+fn leading_empty_lines(buf: &[u8]) -> usize {
+    let pairs = buf.chunks_exact(2).take_while(|pair| pair == b"\r\n");
+    2 * pairs.count()
 }
 
 /// The length of the head including its closing blank line, if complete.

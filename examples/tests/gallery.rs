@@ -904,6 +904,43 @@ fn http_hello_refuses_a_complete_head_longer_than_its_limit_with_431() {
     assert_http_closed(&mut reader);
 }
 
+#[test]
+fn http_hello_ignores_empty_lines_before_a_request_line() {
+    let (_server, addr) = Example::serve("http_hello", &[]);
+    let (mut writer, mut reader) = http_connect(addr);
+    // RFC 9112 section 2.2: a server SHOULD ignore at least one empty line
+    // before the request line; some clients send one after a body.
+    writer
+        .write_all(b"\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let response = read_response(&mut reader);
+    assert_eq!(response.status, "HTTP/1.1 200 OK");
+    assert_eq!(response.body, "Hello, world!\n");
+    assert_eq!(response.header("connection"), Some("keep-alive"));
+    // The next request on the same connection, after two of them.
+    writer
+        .write_all(format!("\r\n\r\n{GET_ROOT}").as_bytes())
+        .unwrap();
+    let response = read_response(&mut reader);
+    assert_eq!(response.status, "HTTP/1.1 200 OK");
+    assert_eq!(response.body, "Hello, world!\n");
+}
+
+#[test]
+fn http_hello_counts_empty_lines_before_a_request_line_against_its_head_limit() {
+    let (_server, addr) = Example::serve("http_hello", &[]);
+    let (mut writer, mut reader) = http_connect(addr);
+    // 10 KB of empty lines, past the 8 KiB head limit, and no request:
+    // the server must refuse it rather than wait for a request forever.
+    writer.write_all("\r\n".repeat(5000).as_bytes()).unwrap();
+    let response = read_response(&mut reader);
+    assert_eq!(
+        response.status,
+        "HTTP/1.1 431 Request Header Fields Too Large"
+    );
+    assert_http_closed(&mut reader);
+}
+
 // --------------------------------------------------------------- proxy
 
 /// A std echo server on a free port: echoes each connection until the
