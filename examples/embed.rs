@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Watch the order of the answers: job N sleeps (jobs + 1 - N) * 10 ms, so
-//! they finish last-first. All of them run at once on the one runtime
+//! they finish last-first. At most [`MAX_JOBS`] jobs: job 1 sleeps
+//! longest, and with more the run would take minutes. All of them run at once on the one runtime
 //! thread, and the main thread never blocks it. Next, try making `work`
 //! open a `TcpStream`: the main thread stays plain synchronous code.
 //!
@@ -28,15 +29,26 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use eddy::{Handle, Runtime};
-use eddy_examples::Flags;
+use eddy_examples::{Flags, usage_error};
 
 /// What a job reports back: its number, its answer, how long it took.
 type Answer = (u64, u64, Duration);
+
+/// The most jobs `--jobs` accepts. Job 1 sleeps 10 ms per job, so this
+/// many already make a 10-second run; the limit also keeps the delay's
+/// arithmetic far from overflowing.
+const MAX_JOBS: u64 = 1000;
 
 fn main() -> io::Result<()> {
     let mut flags = Flags::from_args();
     let jobs: u64 = flags.take("jobs", 5);
     flags.finish();
+    if jobs > MAX_JOBS {
+        usage_error(&format!(
+            "--jobs may be at most {MAX_JOBS}, not {jobs}: job 1 sleeps 10 ms per job, \
+             so {MAX_JOBS} jobs already take 10 seconds"
+        ));
+    }
     let (stop, stopped) = async_channel::bounded::<()>(1);
     let (handle_tx, handle_rx) = mpsc::channel();
 

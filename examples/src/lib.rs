@@ -57,8 +57,10 @@ impl Flags {
 }
 
 /// Prints `message` and exits with status 2, the usual code for a usage
-/// error.
-fn usage_error(message: &str) -> ! {
+/// error. Public for the checks a value's type cannot make itself, such as
+/// an upper limit, so that they fail the same way as a value that does not
+/// parse.
+pub fn usage_error(message: &str) -> ! {
     eprintln!("error: {message}");
     std::process::exit(2);
 }
