@@ -8,10 +8,11 @@
 //! ```
 //!
 //! Watch the order of the answers: job N sleeps (jobs + 1 - N) * 10 ms, so
-//! they finish last-first. At most [`MAX_JOBS`] jobs: job 1 sleeps
-//! longest, and with more the run would take minutes. All of them run at once on the one runtime
-//! thread, and the main thread never blocks it. Next, try making `work`
-//! open a `TcpStream`: the main thread stays plain synchronous code.
+//! they finish last-first. All of them run at once on the one runtime
+//! thread, and the main thread never blocks it. At most [`MAX_JOBS`] jobs:
+//! job 1 sleeps longest, and with more the run would take minutes. Next,
+//! try making `work` open a `TcpStream`: the main thread stays plain
+//! synchronous code.
 //!
 //! The pieces, all std or runtime-agnostic:
 //!

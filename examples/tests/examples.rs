@@ -256,32 +256,8 @@ fn echo_given_a_flag_it_does_not_take_exits_with_a_usage_error() {
     ] {
         // Not `output()`: an echo that ignored the flag would serve until
         // killed, and the test must fail, not hang.
-        let mut echo = Command::new(example("echo"))
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the echo example");
-        let deadline = Instant::now() + PATIENCE;
-        let status = loop {
-            if let Some(status) = echo.try_wait().expect("try_wait") {
-                break status;
-            }
-            if Instant::now() >= deadline {
-                let _ = echo.kill();
-                let _ = echo.wait();
-                panic!("{args:?}: echo still running after {PATIENCE:?}");
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        let mut stderr = String::new();
-        echo.stderr
-            .take()
-            .expect("piped stderr")
-            .read_to_string(&mut stderr)
-            .expect("read echo's stderr");
-        assert_eq!(status.code(), Some(2), "{args:?}: {stderr}");
+        let (code, stderr) = support::exit_code_and_stderr(&example("echo"), args, PATIENCE);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains("usage: echo"), "{args:?}: {stderr}");
     }
 }

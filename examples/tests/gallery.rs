@@ -1106,7 +1106,8 @@ fn embed_refuses_more_jobs_than_its_limit_with_a_usage_error_instead_of_overflow
     // u64::MAX jobs used to overflow computing job 1's delay: a panic in a
     // debug build, 2^64 jobs in a release one.
     for jobs in ["1001", "18446744073709551615"] {
-        let (code, stderr) = exit_code_and_stderr("embed", &["--jobs", jobs]);
+        let (code, stderr) =
+            support::exit_code_and_stderr(&example_path("embed"), &["--jobs", jobs], PATIENCE);
         assert_eq!(code, Some(2), "--jobs {jobs}: {stderr}");
         assert!(
             stderr.contains(&format!("--jobs may be at most 1000, not {jobs}")),
@@ -1170,32 +1171,4 @@ fn udp_echo_sends_each_datagram_back_whole_and_separately() {
         let len = socket.recv(&mut buf).expect("an echo within the patience");
         assert_eq!(&buf[..len], datagram);
     }
-}
-
-/// Runs example `name` with `args` until it exits (within the patience,
-/// or panics) and returns its exit code and what it wrote to stderr.
-fn exit_code_and_stderr(name: &str, args: &[&str]) -> (Option<i32>, String) {
-    let path = example_path(name);
-    let mut child = Command::new(&path)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("could not start {}: {e}", path.display()));
-    let mut stderr = child.stderr.take().expect("stderr is piped");
-    let (done, read) = mpsc::channel();
-    thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        let _ = done.send(text);
-    });
-    // Stderr closes when the process exits: wait for that, not forever.
-    let Ok(stderr) = read.recv_timeout(PATIENCE) else {
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("{name} {args:?} did not exit");
-    };
-    let status = child.wait().expect("wait");
-    (status.code(), stderr)
 }

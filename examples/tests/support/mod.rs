@@ -1,9 +1,13 @@
 //! What both test files of the examples share: building the example
-//! binaries they run as child processes.
+//! binaries they run as child processes, and running one to its exit.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
 
 /// The path of example `name`, after building every example in `examples`
 /// (`(package, example)` pairs) once per test binary.
@@ -79,4 +83,40 @@ fn explicit_target(dir: &Path) -> Option<&str> {
     let parent = dir.parent()?;
     let looks_like_triple = name.matches('-').count() >= 2;
     (looks_like_triple && parent.join("CACHEDIR.TAG").exists()).then_some(name)
+}
+
+/// Runs the program at `path` with `args` until it exits, and returns its
+/// exit code and what it wrote to stderr. One that is still running after
+/// `patience` (it ignored what should have stopped it) is killed and the
+/// test fails, rather than hang.
+pub(crate) fn exit_code_and_stderr(
+    path: &Path,
+    args: &[&str],
+    patience: Duration,
+) -> (Option<i32>, String) {
+    let mut child = Command::new(path)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("could not start {}: {e}", path.display()));
+    let mut stderr = child.stderr.take().expect("stderr is piped");
+    let (done, read) = mpsc::channel();
+    thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        let _ = done.send(text);
+    });
+    // Stderr closes when the process exits: wait for that, not forever.
+    let Ok(stderr) = read.recv_timeout(patience) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!(
+            "{} {args:?} still running after {patience:?}",
+            path.display()
+        );
+    };
+    let status = child.wait().expect("wait");
+    (status.code(), stderr)
 }
