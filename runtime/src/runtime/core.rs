@@ -164,8 +164,9 @@ impl Core {
         self.deferred.borrow_mut().push(waker);
     }
 
-    /// Runs `f` with the timers, or `None` if they are borrowed already (a
-    /// timer dropped by a waker while they fire).
+    /// Runs `f` with the timers, or `None` if they are borrowed already:
+    /// no waker runs inside that borrow, but a global allocator (the store
+    /// growing) or a panic hook does, and may drop or reset a sleep.
     pub(crate) fn try_with_timers<R>(&self, f: impl FnOnce(&mut Timers) -> R) -> Option<R> {
         let mut timers = self.timers.try_borrow_mut().ok()?;
         Some(f(&mut timers))

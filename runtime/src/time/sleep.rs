@@ -123,12 +123,19 @@ impl Sleep {
             request_later(&runtime, TimerRequest::Wake(key));
             return;
         }
-        // `None` from `reschedule` means the old entry already fired: its
-        // waker has been woken, and the coming poll registers again.
-        if let Some(Some(new_key)) =
-            context::try_with_timers(|timers| timers.reschedule(key, deadline))
-        {
-            this.entry = Some((runtime, new_key));
+        match context::try_with_timers(|timers| timers.reschedule(key, deadline)) {
+            Some(Some(new_key)) => this.entry = Some((runtime, new_key)),
+            // The old entry already fired: its waker has been woken, and the
+            // coming poll registers again.
+            Some(None) => {}
+            // The timers are borrowed: we run inside the runtime's own use
+            // of them (a global allocator growing the store, a panic hook),
+            // so the entry cannot move now. Handled as off the runtime: at
+            // its next turn the runtime takes the entry out and wakes the
+            // task, which registers the new deadline. Dropping the key here
+            // instead left the entry in the store until its old deadline
+            // (counted in `timers_live`) and woke the task then.
+            None => request_later(&runtime, TimerRequest::Wake(key)),
         }
     }
 
