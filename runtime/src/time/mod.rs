@@ -81,12 +81,12 @@
 //! thread outside `block_on`) it queues the key on the runtime's shared
 //! state, and the runtime cancels it at its next turn (or as `block_on`
 //! starts, whichever comes first), before firing anything. A sleep that
-//! moves cancels its old entry the same way, and
-//! `reset` off the runtime (or inside the runtime's borrow of its timers,
-//! from a global allocator or a panic hook) queues a request that takes the
-//! entry out and wakes its task (unparking the runtime), whose next poll
-//! waits for the new deadline. Before that queue, such entries stayed until their deadline: a
-//! leak, for a sleep of an hour dropped by an embedding program between
+//! moves cancels its old entry the same way, and `reset` off the runtime
+//! (or inside the runtime's borrow of its timers, from a global allocator
+//! or a panic hook) queues a request that takes the entry out and wakes its
+//! task (unparking the runtime), whose next poll waits for the new
+//! deadline. Before that queue, such entries stayed until their deadline:
+//! a leak, for a sleep of an hour dropped by an embedding program between
 //! `block_on`s, and a reset to an earlier deadline from another thread
 //! still woke the task at the old one.
 //!
