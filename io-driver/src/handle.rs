@@ -156,19 +156,17 @@ impl Handle {
     }
 
     /// The clean-up half of deregistration, after telling the OS: queue for
-    /// release, drop wakers, mark the resource shut down, unpark if the set
-    /// asks for it.
+    /// release, shut the resource down (which wakes and so drops every
+    /// waker), unpark if the set asks for it.
     fn forget(&self, io: &Arc<ScheduledIo>) {
         let notify = self.inner.registrations.deregister(io);
         crate::trace::deregistered(io.token());
-        // Stored wakers may own the task that owns this registration; keeping
-        // them would let waker -> task -> registration -> waker cycles outlive
-        // the socket. Dropped, not woken: the task deregistering is usually
-        // the one whose waker this is, and a wake would only poll it again.
-        io.clear_wakers();
         // No event can reach `io` from here on, so a wait on it would never
         // end: with the shutdown bit every later wait returns at once (an
-        // error), and a future still linked as a waiter is woken to see it.
+        // error), and whoever waits now is woken to see it. Waking also
+        // empties the waker slots: a stored waker may own the task that owns
+        // this registration, and kept, it would let a waker -> task ->
+        // registration -> waker cycle outlive the socket.
         io.shutdown();
         if notify {
             self.unpark();
