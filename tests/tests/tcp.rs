@@ -21,6 +21,9 @@
 //! * `read_exact` on a stream that ends early is `UnexpectedEof`;
 //! * `peek` leaves the bytes for the next read, returns 0 at once for an
 //!   empty buffer and 0 at end of stream;
+//! * `close` on a stream its peer reset succeeds (there is nothing left to
+//!   close; tokio's `shutdown` says `NotConnected`), while `shutdown`
+//!   reports `NotConnected`, as documented on `TcpStream`;
 //! * `eddy::io::copy` flushes a buffering writer whenever its reader waits,
 //!   so a request does not sit in the buffer while its sender waits, and
 //!   into a peer that stops reading it waits instead of spinning;
@@ -1949,6 +1952,29 @@ fn peek_leaves_the_bytes_for_the_next_read() {
 
         drop(client);
         assert_eq!(server.peek(&mut buf).await.expect("peek at EOF"), 0);
+    });
+}
+
+#[test]
+fn close_after_the_peer_reset_succeeds_while_shutdown_reports_not_connected() {
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (mut client, server) = tcp_pair(&listener).await;
+        // A zero linger makes the close send a reset.
+        server.set_linger(Some(Duration::ZERO)).unwrap();
+        drop(server);
+        // Waiting for the reset to arrive: the read reports it.
+        let mut buf = [0u8; 8];
+        let error = client.read(&mut buf).await.expect_err("read after a reset");
+        assert_eq!(error.kind(), io::ErrorKind::ConnectionReset);
+        let error = client
+            .shutdown(Shutdown::Write)
+            .expect_err("shutdown of a reset connection");
+        assert_eq!(error.kind(), io::ErrorKind::NotConnected);
+        client
+            .close()
+            .await
+            .expect("close of a reset connection is not an error");
     });
 }
 

@@ -32,6 +32,13 @@ const STREAM_INTEREST: Interest = Interest::READABLE
 /// [`AsyncWrite`](futures_io::AsyncWrite)) so `futures-util` and
 /// `futures-lite` combinators work unchanged.
 ///
+/// `AsyncWrite::poll_close` (`close().await`) shuts down the write side.
+/// On a connection that is already gone (the peer reset it) there is
+/// nothing left to close, and it returns `Ok(())` where tokio's
+/// `shutdown().await` returns `NotConnected`; call
+/// [`shutdown`](TcpStream::shutdown) to see that error. Flushing does
+/// nothing: writes go straight to the kernel.
+///
 /// ```no_run
 /// # eddy::run(async {
 /// let mut stream = eddy::net::TcpStream::connect("127.0.0.1:7878").await?;

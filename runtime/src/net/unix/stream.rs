@@ -18,6 +18,11 @@ use crate::net::split::{SplitStream, impl_futures_io, impl_stream_io};
 /// `futures-io` traits ([`AsyncRead`](futures_io::AsyncRead),
 /// [`AsyncWrite`](futures_io::AsyncWrite)).
 ///
+/// `AsyncWrite::poll_close` (`close().await`) shuts down the write side,
+/// and returns `Ok(())` on a connection that is already gone (where
+/// tokio's `shutdown().await` returns `NotConnected`); call
+/// [`shutdown`](UnixStream::shutdown) to see that error.
+///
 /// ```no_run
 /// # eddy::run(async {
 /// let mut stream = eddy::net::UnixStream::connect("/tmp/eddy.sock").await?;
