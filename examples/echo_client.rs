@@ -35,18 +35,27 @@ fn main() -> io::Result<()> {
                 "{connections} connections x {messages} messages: too many latencies to record"
             ))
         })?;
+    // The buffers the connections send from and read into, asked for the
+    // same way and for the same reason: a mistyped size used to panic
+    // (capacity overflow) or abort (failed allocation) in the first
+    // connection's task.
+    let mut buffers = buffers(connections, size).ok_or_else(|| {
+        io::Error::other(format!(
+            "{connections} connections x {size} B messages: too large to allocate"
+        ))
+    })?;
 
     eddy::run(async move {
         let latencies = Rc::new(RefCell::new(samples));
         let started = Instant::now();
         let mut clients = Vec::with_capacity(connections);
-        for _ in 0..connections {
+        while let Some(buffers) = buffers.pop() {
             let stream = TcpStream::connect(&addr).await?;
             stream.set_nodelay(true)?;
             clients.push(eddy::spawn(ping_pong(
                 stream,
                 messages,
-                size,
+                buffers,
                 latencies.clone(),
             )));
         }
@@ -73,21 +82,49 @@ fn main() -> io::Result<()> {
     })
 }
 
-/// One connection's round trips, each timed.
+/// What one connection sends and reads its echo into.
+struct Buffers {
+    /// The message, the same for every connection.
+    message: Rc<Vec<u8>>,
+    /// This connection's own buffer for the echo.
+    reply: Vec<u8>,
+}
+
+/// The buffers of `connections` connections with `size`-byte messages, or
+/// `None` if they cannot be allocated.
+fn buffers(connections: usize, size: usize) -> Option<Vec<Buffers>> {
+    let filled = |byte: u8| {
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(size).ok()?;
+        buf.resize(size, byte);
+        Some(buf)
+    };
+    let message = Rc::new(filled(0xA5)?);
+    let mut buffers = Vec::new();
+    buffers.try_reserve_exact(connections).ok()?;
+    for _ in 0..connections {
+        buffers.push(Buffers {
+            message: message.clone(),
+            reply: filled(0)?,
+        });
+    }
+    Some(buffers)
+}
+
+/// One connection's round trips, each timed: sends the message, reads its
+/// echo into the reply buffer.
 async fn ping_pong(
     mut stream: TcpStream,
     messages: usize,
-    size: usize,
+    Buffers { message, mut reply }: Buffers,
     latencies: Rc<RefCell<Vec<Duration>>>,
 ) -> io::Result<()> {
-    let message = vec![0xA5u8; size];
-    let mut reply = vec![0u8; size];
     for _ in 0..messages {
         let sent = Instant::now();
         stream.write_all(&message).await?;
         stream.read_exact(&mut reply).await?;
         latencies.borrow_mut().push(sent.elapsed());
-        if reply != message {
+        if reply != *message {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 "the echo differs from what was sent",

@@ -285,6 +285,26 @@ fn echo_client_with_more_round_trips_than_it_can_record_exits_with_an_error_inst
 }
 
 #[test]
+fn echo_client_with_messages_too_large_to_allocate_exits_with_an_error_instead_of_panicking() {
+    // `usize::MAX` bytes overflowed the buffer's capacity (a panic in the
+    // first connection's task) and a quarter of the address space failed
+    // to allocate (an abort); both must be refused before any connection
+    // is made: no server needed.
+    let (max, quarter) = (usize::MAX.to_string(), (usize::MAX / 4).to_string());
+    for size in [max.as_str(), quarter.as_str()] {
+        let output = Command::new(example("echo_client"))
+            .args(["--addr", "127.0.0.1:1", "--connections", "1"])
+            .args(["--messages", "1", "--size", size])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run the echo_client example");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "--size {size}: {stderr}");
+        assert!(stderr.contains("too large to allocate"), "{stderr}");
+    }
+}
+
+#[test]
 fn an_example_given_a_flag_it_does_not_take_exits_with_a_usage_error() {
     // A typo must stop the example, not run it with the default (a client
     // told `--conections 500` used to open 50 connections and say nothing).
