@@ -102,8 +102,9 @@
 //! **Deregistration and the unpark hand-off.** `deregister_source` refuses a
 //! `ScheduledIo` another driver allocated (`NotFound`, before anything is
 //! touched). For its own, it asks mio to forget the source, then always
-//! queues the `ScheduledIo` for release, clears its stored wakers and
-//! returns the OS result last; an early return
+//! queues the `ScheduledIo` for release, shuts it down (so a later wait on
+//! it is an error, not a wait for an event that cannot come; the wake
+//! empties its waker slots) and returns the OS result last; an early return
 //! on an OS error (for an fd already closed, say) would leak the
 //! `ScheduledIo` until shutdown. Releasing costs a lock, so the driver only
 //! does it when the counter says work is pending, and the set asks to be
