@@ -287,13 +287,15 @@ fn echo_client_with_more_round_trips_than_it_can_record_exits_with_an_error_inst
 #[test]
 fn echo_client_with_messages_too_large_to_allocate_exits_with_an_error_instead_of_panicking() {
     // `usize::MAX` bytes overflowed the buffer's capacity (a panic in the
-    // first connection's task) and a quarter of the address space failed
-    // to allocate (an abort); both must be refused before any connection
-    // is made: no server needed.
-    let (max, quarter) = (usize::MAX.to_string(), (usize::MAX / 4).to_string());
-    for size in [max.as_str(), quarter.as_str()] {
+    // first connection's task), and half the address space, three times
+    // (the shared message and two connections' replies: more than any
+    // address space holds, so on a 32-bit target too), failed to allocate
+    // (an abort). Both must be refused before any connection is made: no
+    // server needed.
+    let (max, half) = (usize::MAX.to_string(), (usize::MAX / 2).to_string());
+    for size in [max.as_str(), half.as_str()] {
         let output = Command::new(example("echo_client"))
-            .args(["--addr", "127.0.0.1:1", "--connections", "1"])
+            .args(["--addr", "127.0.0.1:1", "--connections", "2"])
             .args(["--messages", "1", "--size", size])
             .stdin(Stdio::null())
             .output()
