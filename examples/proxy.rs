@@ -11,13 +11,18 @@
 //! echo server and back. (`--addr` works as another name for `--listen`.)
 //! Ctrl-C stops it.
 //!
-//! How it works: both streams are split into owned halves and two
-//! `eddy::io::copy` loops run at once, client -> server and server ->
-//! client. When one side finishes sending (end-of-stream), the copy in that
-//! direction ends and shuts down the write side of the other connection,
-//! so the half-close travels through the proxy: a client that sends a
-//! request and then `shutdown(Write)` still gets the whole answer. An
-//! error in either direction ends both. `--to` is resolved once, at
+//! How it works: both streams are split into owned halves and two copy
+//! loops run at once, client -> server and server -> client. When one side
+//! finishes sending (end-of-stream), the copy in that direction ends and
+//! shuts down the write side of the other connection, so the half-close
+//! travels through the proxy: a client that sends a request and then
+//! `shutdown(Write)` still gets the whole answer. An error in either
+//! direction ends both, and so does a write that waits more than
+//! `--send-timeout-secs` (default 60) for its receiver to read: with a
+//! server that accepts but stops reading, both copies would otherwise wait
+//! on the server for good, and a client that reset meanwhile would keep
+//! its two descriptors until the server read or closed (nginx's
+//! `proxy_send_timeout` is the same guard). `--to` is resolved once, at
 //! start-up, off the runtime thread (`eddy::net::lookup_host`): a host name
 //! handed to `connect` would be looked up on the runtime thread for every
 //! client, and a slow DNS answer would stall every other connection.
@@ -25,10 +30,11 @@
 use std::io;
 use std::net::SocketAddr;
 use std::rc::Rc;
+use std::time::Duration;
 
 use eddy::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use eddy::net::{TcpListener, TcpStream};
-use eddy_examples::Flags;
+use eddy_examples::{Flags, usage_error};
 use futures_lite::future;
 
 fn main() -> io::Result<()> {
@@ -37,11 +43,16 @@ fn main() -> io::Result<()> {
     let addr: String = flags.take("addr", "127.0.0.1:7881".to_string());
     let listen: String = flags.take("listen", addr);
     let to: String = flags.take("to", "127.0.0.1:7878".to_string());
+    let send_timeout_secs: u64 = flags.take("send-timeout-secs", 60);
     flags.finish();
-    eddy::run(serve(listen, to))
+    if send_timeout_secs == 0 {
+        // Every write that had to wait at all would end its connection.
+        usage_error("--send-timeout-secs must be at least 1");
+    }
+    eddy::run(serve(listen, to, Duration::from_secs(send_timeout_secs)))
 }
 
-async fn serve(listen: String, to: String) -> io::Result<()> {
+async fn serve(listen: String, to: String, send_timeout: Duration) -> io::Result<()> {
     let listener = TcpListener::bind(&listen).await?;
     // An unusable `--to` (no port, no such host) is an error now, not a
     // failure for each client later.
@@ -58,7 +69,8 @@ async fn serve(listen: String, to: String) -> io::Result<()> {
         loop {
             match listener.accept().await {
                 Ok((client, peer)) => {
-                    eddy::spawn(proxy(client, peer, to.clone(), upstream.clone()));
+                    let upstream = upstream.clone();
+                    eddy::spawn(proxy(client, peer, to.clone(), upstream, send_timeout));
                 }
                 Err(error) => eprintln!("accept failed: {error}"),
             }
@@ -71,7 +83,13 @@ async fn serve(listen: String, to: String) -> io::Result<()> {
 
 /// Proxies one connection to `upstream`, the addresses `to` resolved to;
 /// its errors end only this connection.
-async fn proxy(client: TcpStream, peer: SocketAddr, to: String, upstream: Rc<[SocketAddr]>) {
+async fn proxy(
+    client: TcpStream,
+    peer: SocketAddr,
+    to: String,
+    upstream: Rc<[SocketAddr]>,
+    send_timeout: Duration,
+) {
     let server = match TcpStream::connect(&upstream[..]).await {
         Ok(server) => server,
         Err(error) => {
@@ -84,8 +102,8 @@ async fn proxy(client: TcpStream, peer: SocketAddr, to: String, upstream: Rc<[So
     // `try_zip` drops the other direction as soon as one fails: a reset
     // client must not leave the server side copying forever.
     let outcome = future::try_zip(
-        forward(from_client, to_server),
-        forward(from_server, to_client),
+        forward(from_client, to_server, send_timeout),
+        forward(from_server, to_client, send_timeout),
     )
     .await;
     match outcome {
@@ -95,8 +113,32 @@ async fn proxy(client: TcpStream, peer: SocketAddr, to: String, upstream: Rc<[So
 }
 
 /// Copies one direction until end-of-stream, then passes the end on.
-async fn forward(mut from: OwnedReadHalf, mut to: OwnedWriteHalf) -> io::Result<u64> {
-    let copied = eddy::io::copy(&mut from, &mut to).await?;
+///
+/// `eddy::io::copy` would do the copying, but has no limit on how long a
+/// write may wait: here a receiver that reads nothing for `send_timeout`
+/// is an error. Reads wait as long as they must: a quiet sender is normal.
+async fn forward(
+    mut from: OwnedReadHalf,
+    mut to: OwnedWriteHalf,
+    send_timeout: Duration,
+) -> io::Result<u64> {
+    let mut buf = vec![0; 16 * 1024];
+    let mut copied = 0;
+    loop {
+        let n = from.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        eddy::time::timeout(send_timeout, to.write_all(&buf[..n]))
+            .await
+            .map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("its receiver read nothing for {send_timeout:?}"),
+                )
+            })??;
+        copied += n as u64;
+    }
     match to.shutdown() {
         // `to` is already gone: its peer closed without reading what we
         // had just written, and its kernel answered those bytes with a

@@ -1037,6 +1037,45 @@ fn proxy_reports_a_client_that_closes_without_reading_the_reply_as_closed() {
 }
 
 #[test]
+fn proxy_ends_a_connection_whose_server_stops_reading_after_its_send_timeout() {
+    // An upstream that accepts and then reads nothing, holding every
+    // connection open until the test ends.
+    let upstream = TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream_addr = upstream.local_addr().unwrap().to_string();
+    thread::spawn(move || {
+        let held: Vec<TcpStream> = upstream.incoming().map_while(Result::ok).collect();
+        drop(held);
+    });
+    let args = ["--to", &upstream_addr, "--send-timeout-secs", "1"];
+    let (mut proxy, addr) = Example::serve("proxy", &args);
+
+    // More than every buffer between here and the upstream holds: the
+    // proxy's write to the upstream waits, and the client's with it. Before
+    // the limit both waited until the upstream read or closed, and a client
+    // that gave up meanwhile kept its descriptors in the proxy.
+    let mut client = connect(addr);
+    let sending = thread::spawn(move || client.write_all(&vec![7u8; 64 << 20]));
+    let line = proxy.line_starting("127.0.0.1:");
+    assert!(
+        line.contains("ended by error: its receiver read nothing for 1s"),
+        "{line:?}"
+    );
+    // Its connection closed, the client's own blocked write fails (a
+    // write timeout would be `WouldBlock`).
+    let error = sending
+        .join()
+        .unwrap()
+        .expect_err("the write outlived its connection");
+    assert!(
+        matches!(
+            error.kind(),
+            io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
+        ),
+        "{error:?}"
+    );
+}
+
+#[test]
 fn proxy_with_an_unusable_upstream_address_exits_with_an_error_at_start() {
     // No port: it cannot resolve. Found at start-up, not once per client.
     let output = Command::new(example_path("proxy"))
