@@ -156,21 +156,23 @@ impl Handle {
     }
 
     /// The clean-up half of deregistration, after telling the OS: queue for
-    /// release, shut the resource down (which wakes and so drops every
-    /// waker), unpark if the set asks for it.
+    /// release, unpark if the set asks for it, shut the resource down
+    /// (which wakes and so drops every waker).
     fn forget(&self, io: &Arc<ScheduledIo>) {
         let notify = self.inner.registrations.deregister(io);
         crate::trace::deregistered(io.token());
+        if notify {
+            self.unpark();
+        }
         // No event can reach `io` from here on, so a wait on it would never
         // end: with the shutdown bit every later wait returns at once (an
         // error), and whoever waits now is woken to see it. Waking also
         // empties the waker slots: a stored waker may own the task that owns
         // this registration, and kept, it would let a waker -> task ->
-        // registration -> waker cycle outlive the socket.
+        // registration -> waker cycle outlive the socket. Last, because a
+        // foreign waker may panic, and the bookkeeping above must not be
+        // skipped by it.
         io.shutdown();
-        if notify {
-            self.unpark();
-        }
     }
 
     /// Wakes the driver if it is blocked in [`Driver::turn`](crate::Driver::turn),
