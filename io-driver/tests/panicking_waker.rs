@@ -8,13 +8,13 @@ mod support;
 use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::task::{Context, Wake, Waker};
+use std::task::{Context, Poll, Wake, Waker};
 
 use eddy_io_driver::{Driver, Registration};
-use eddy_registration::{Interest, is_shutdown_error};
+use eddy_registration::{Interest, NOTIFY_AFTER, is_shutdown_error};
 use support::drive::SAFETY_NET;
 use support::flag_waker::FlagWaker;
-use support::net::tcp_pair;
+use support::net::{quiet_listener, tcp_pair};
 use support::register::register;
 
 /// Panics when woken, with a payload the tests recognise.
@@ -110,5 +110,41 @@ fn shutdown_wakes_every_waiter_even_when_one_waker_panics() {
             std::task::Poll::Ready(Err(error)) => assert!(is_shutdown_error(&error), "{error}"),
             other => panic!("expected the shutdown error, got {other:?}"),
         }
+    }
+}
+
+#[test]
+fn a_waker_that_panics_as_its_socket_is_deregistered_skips_none_of_the_bookkeeping() {
+    let mut driver = Driver::new(Driver::DEFAULT_EVENTS_CAPACITY).expect("driver");
+    let handle = driver.handle().clone();
+    // NOTIFY_AFTER - 1 deregistrations queued: the next one must unpark.
+    let mut quiet: Vec<_> = (1..NOTIFY_AFTER).map(|_| quiet_listener()).collect();
+    for socket in &mut quiet {
+        let mut reg = register(socket, Interest::READABLE, &handle).unwrap();
+        // SAFETY: `socket` is the source `reg` was created with.
+        unsafe { reg.deregister(socket) }.unwrap();
+    }
+    let (_client, mut server) = tcp_pair();
+    let mut reg = register(&mut server, Interest::READABLE, &handle).unwrap();
+    let doomed = panicking_waker();
+    assert!(
+        reg.poll_read_ready(&mut Context::from_waker(&doomed))
+            .is_pending()
+    );
+
+    // SAFETY: `server` is the source `reg` was created with.
+    let deregistered = catch_unwind(AssertUnwindSafe(|| unsafe { reg.deregister(&mut server) }));
+    let payload = deregistered.expect_err("the waker's panic reaches the caller");
+    assert_eq!(payload_text(&*payload), "panicking waker");
+
+    // Queued, and the driver unparked for the batch, before the wake.
+    let stats = driver.turn(Some(SAFETY_NET)).expect("turn");
+    assert!(stats.unparked, "the panic skipped the unpark");
+    assert_eq!(stats.released, NOTIFY_AFTER);
+    // And shut down: a wait on it is an error, not a wait forever.
+    let (_flag, waker) = FlagWaker::new();
+    match reg.poll_read_ready(&mut Context::from_waker(&waker)) {
+        Poll::Ready(Err(err)) => assert!(is_shutdown_error(&err), "{err}"),
+        other => panic!("a wait after the deregistration: {other:?}"),
     }
 }
