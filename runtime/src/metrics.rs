@@ -16,7 +16,11 @@ pub struct Metrics {
     pub tasks_spawned: u64,
     /// Tasks spawned and not yet finished.
     pub tasks_alive: usize,
-    /// Task polls since the runtime started.
+    /// Task polls since the runtime started (the `block_on` future's own
+    /// polls are not counted). The loop adds up a round of task polls once
+    /// the round ends, so a task reading it sees the count as of the end of
+    /// the previous round, without its own poll or those of the tasks
+    /// polled before it in the same round.
     pub polls: u64,
     /// I/O driver turns (each one an `epoll_wait`/`kevent` call).
     pub driver_turns: u64,
@@ -31,7 +35,9 @@ pub struct Metrics {
     /// outside `block_on`: as of the start of the runtime's last driver
     /// turn (so exact while it is parked), or of the end of `block_on`.
     pub timers_live: usize,
-    /// Tasks woken or spawned from other threads (through the remote queue).
+    /// Tasks woken or spawned through the remote queue: from other
+    /// threads, and from the runtime's own thread while it is outside
+    /// `block_on` (through a [`Handle`](crate::Handle) or a waker).
     pub remote_wakes: u64,
     /// Threads in the blocking pool now.
     pub blocking_threads: usize,

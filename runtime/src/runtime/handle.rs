@@ -93,7 +93,8 @@ impl Handle {
     }
 
     /// A snapshot of the runtime's counters. On the runtime's own thread it
-    /// is exact; from other threads it is as of the runtime's last tick.
+    /// is exact, but for [`Metrics::polls`], which is updated once per round
+    /// of tasks; from other threads it is as of the runtime's last tick.
     pub fn metrics(&self) -> Metrics {
         context::with_core(|core| {
             if std::ptr::eq(core.shared(), &*self.shared) {

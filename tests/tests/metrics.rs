@@ -1,0 +1,50 @@
+//! `Handle::metrics` fields whose doc says more than "counts X": when a
+//! read on the runtime thread sees `polls` move, and which spawns count as
+//! remote wakes.
+
+use std::time::Duration;
+
+use eddy::{Handle, Runtime};
+use eddy_tests::with_deadline;
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// `Metrics::polls` is added up once a round of tasks ends: two tasks
+/// polled in one round read the same count, and the `block_on` future,
+/// polled after that round, sees both polls (and not its own).
+#[test]
+fn polls_read_by_tasks_of_one_round_leave_that_round_out() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        rt.block_on(async {
+            let before = Handle::current().metrics().polls;
+            let first = eddy::spawn(async { Handle::current().metrics().polls });
+            let second = eddy::spawn(async { Handle::current().metrics().polls });
+            let (first, second) = (first.await.unwrap(), second.await.unwrap());
+            assert_eq!(first, before);
+            assert_eq!(second, before);
+            assert_eq!(Handle::current().metrics().polls, before + 2);
+        });
+    });
+}
+
+/// A `Handle::spawn` on the runtime's own thread, outside `block_on`, goes
+/// through the remote queue and is counted in `remote_wakes`, as its doc
+/// says; the same call inside `block_on` is a local spawn and is not.
+#[test]
+fn handle_spawn_outside_block_on_counts_as_a_remote_wake() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        let handle = rt.handle();
+        let outside = handle.spawn(async { 1 });
+        assert_eq!(rt.block_on(outside).unwrap(), 1);
+        assert_eq!(handle.metrics().remote_wakes, 1);
+        rt.block_on(async {
+            let inside = Handle::current().spawn(async { 2 });
+            assert_eq!(inside.await.unwrap(), 2);
+        });
+        let metrics = handle.metrics();
+        assert_eq!(metrics.remote_wakes, 1, "{metrics:?}");
+        assert_eq!(metrics.tasks_spawned, 2, "{metrics:?}");
+    });
+}
