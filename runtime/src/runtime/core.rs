@@ -206,6 +206,7 @@ impl Core {
                 // and sockets would starve.
                 let polls = self.polls_since_turn.get() + 1;
                 self.polls_since_turn.set(polls);
+                crate::trace::main_polled();
                 if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                     // Outside `block_on` `Handle::metrics` cannot reach the
                     // timers; leave it their count as of now.

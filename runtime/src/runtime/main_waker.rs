@@ -38,7 +38,9 @@ impl MainWaker {
 impl ArcWake for MainWaker {
     fn wake_by_ref(arc_self: &Arc<Self>) {
         arc_self.notified.store(true, Ordering::Release);
-        if !context::is_current(&arc_self.shared) {
+        let remote = !context::is_current(&arc_self.shared);
+        crate::trace::main_woken(remote);
+        if remote {
             arc_self.shared.driver().unpark();
         }
     }
