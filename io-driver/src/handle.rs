@@ -115,9 +115,11 @@ impl Handle {
     /// The clean-up runs even when the OS deregistration fails (for example
     /// because the fd was already closed, which already removed it from
     /// epoll/kqueue): skipping it would leak the `ScheduledIo` until shutdown.
-    /// The OS result is returned last. Stored wakers are dropped, and the
-    /// driver is unparked when this was the deregistration that made a
-    /// release worthwhile.
+    /// The OS result is returned last. The driver is unparked when this was
+    /// the deregistration that made a release worthwhile, and then `io` is
+    /// shut down: whoever waits on it is woken (which also takes the stored
+    /// wakers out of their slots), and every later wait on it fails at once
+    /// with the shutdown error.
     ///
     /// An `io` this driver did not allocate is refused with `NotFound`
     /// before anything is touched, the OS poller included: its own driver

@@ -3,15 +3,17 @@
 //! Registering a resource, or waiting on one, after the runtime began
 //! shutting down cannot succeed: the driver that would deliver events is
 //! gone. (Waiting on a resource after its own deregistration fails the same
-//! way, for the same reason: no event can reach it.) Callers get an `io::Error` (so it flows through `?` in I/O code)
-//! whose inner error is this type, so tests and callers can tell it apart
-//! from an OS error with [`is_shutdown_error`] instead of matching text.
+//! way, for the same reason: no event can reach it.) Callers get an
+//! `io::Error` (so it flows through `?` in I/O code) whose inner error is
+//! this type, so tests and callers can tell it apart from an OS error with
+//! [`is_shutdown_error`] instead of matching text.
 
 use std::error::Error;
 use std::fmt;
 use std::io;
 
-/// The runtime is shutting down or has shut down.
+/// The runtime is shutting down or has shut down, or the resource waited
+/// on was deregistered: either way no event can reach it any more.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ShutdownError;
 

@@ -116,9 +116,9 @@ impl RegistrationSet {
     }
 
     /// Whether this set allocated `io`. Only such a resource may be queued
-    /// by `deregister`, or have its wakers cleared by this set's owner: the
-    /// wakers of another set's resource belong to tasks waiting through
-    /// that set's driver.
+    /// by `deregister`, or be shut down (its waiters woken) by this set's
+    /// owner as it deregisters it: another set's resource belongs to tasks
+    /// waiting through that set's driver.
     pub fn allocated(&self, io: &ScheduledIo) -> bool {
         io.owner() == self.id
     }
