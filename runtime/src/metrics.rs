@@ -20,7 +20,9 @@ pub struct Metrics {
     /// polls are not counted). The loop adds up a round of task polls once
     /// the round ends, so a task reading it sees the count as of the end of
     /// the previous round, without its own poll or those of the tasks
-    /// polled before it in the same round.
+    /// polled before it in the same round. (The one task polled right after
+    /// a `block_on` poll that used up the event interval is counted just
+    /// before it runs, and sees its own poll.)
     pub polls: u64,
     /// I/O driver turns (each one an `epoll_wait`/`kevent` call).
     pub driver_turns: u64,

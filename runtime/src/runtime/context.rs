@@ -159,7 +159,8 @@ pub(crate) fn with_timers<R>(f: impl FnOnce(&mut Timers) -> R) -> R {
 }
 
 /// Runs `f` with this thread's runtime timers, or returns `None` outside a
-/// runtime (for `Drop` impls, which must not panic).
+/// runtime or while the runtime itself holds its timers (for
+/// `Sleep::reset`, which must not panic).
 pub(crate) fn try_with_timers<R>(f: impl FnOnce(&mut Timers) -> R) -> Option<R> {
     with_core(|core| core.try_with_timers(f)).flatten()
 }

@@ -387,8 +387,9 @@ impl Core {
         live
     }
 
-    /// Applies what sleeps dropped or reset off this runtime asked of its
-    /// timers (see `Shared::queue_timer_request`), before any of them fires:
+    /// Applies what sleeps dropped or reset off this runtime (or inside its
+    /// borrow of the timers) asked of its timers (see
+    /// `Shared::queue_timer_request`), before any of them fires:
     /// a cancelled entry's waker is dropped once the borrow has ended (in
     /// `panics`' batch), a moved one's is added to `woken`, which
     /// `fire_timers` wakes.

@@ -25,8 +25,11 @@ use crate::task::JoinHandle;
 /// refused; every task's future is dropped (on this thread, inside the
 /// runtime, so its sockets deregister); the remote queue is drained; the I/O
 /// driver marks every registration shut down and wakes its waiters; and only
-/// then is the driver's `mio::Poll` dropped. Sockets and timers that
-/// escaped get a clear "runtime has shut down" error from then on.
+/// then is the driver's `mio::Poll` dropped. Sockets that escaped fail
+/// from then on with an error that
+/// [`is_shutdown_error`](crate::is_shutdown_error) recognises. (A sleep
+/// that escaped gets no error: it registers again with the runtime that
+/// polls it next.)
 ///
 /// The drop does not wait for `spawn_blocking` jobs (tokio's does): a job
 /// already running finishes on its pool thread, jobs still queued run

@@ -13,12 +13,15 @@ use crate::time::timer_request::TimerRequest;
 /// task slab live in `Core`, on its thread only.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    /// Tasks woken or spawned from other threads, waiting to be adopted.
+    /// Tasks woken or spawned where the local run queue cannot be reached
+    /// (another thread, or this one outside `block_on`), waiting to be
+    /// adopted.
     remote: RemoteQueue<Arc<dyn Runnable>>,
     /// Changes to timer entries whose `Sleep` was dropped or reset where
-    /// the timers cannot be reached (another thread, or this one outside
-    /// `block_on`). Without it a dropped sleep's entry stayed until its
-    /// deadline: a leak, for a far-away one.
+    /// the timers cannot be reached (another thread, this one outside
+    /// `block_on`, or code running inside the runtime's own borrow of
+    /// them: a global allocator, a panic hook). Without it a dropped
+    /// sleep's entry stayed until its deadline: a leak, for a far-away one.
     timer_requests: RemoteQueue<TimerRequest>,
     /// The I/O driver's handle: registrations and the cross-thread unpark.
     driver: eddy_io_driver::Handle,
@@ -51,8 +54,9 @@ impl Shared {
         &self.blocking
     }
 
-    /// Queues a woken task on its runtime: on the local queue when called
-    /// on the runtime's own thread (no lock), otherwise on the remote queue.
+    /// Queues a woken task on its runtime: on the local queue while that
+    /// runtime runs on this thread (no lock), otherwise on the remote queue
+    /// (from another thread, or from this one outside `block_on`).
     ///
     /// Generic over the task type so that the local path reads the task's
     /// runtime without a virtual call, and borrows it instead of cloning

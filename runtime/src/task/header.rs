@@ -17,7 +17,9 @@ pub(crate) struct Header {
     pub(crate) state: State,
     /// The task's key in its runtime's slab, so a finished task can be
     /// removed in O(1). Written once, by the runtime thread, before the task
-    /// is first polled; `Relaxed` suffices because only that thread reads it.
+    /// is first polled; `Relaxed` suffices because only that thread acts on
+    /// it. (Other threads read it only for the `trace` journal of a remote
+    /// wake, where a stale `None` is harmless.)
     key: AtomicUsize,
     /// The runtime the task belongs to: a wake from another thread needs its
     /// remote queue and its driver's unpark.

@@ -111,8 +111,9 @@
 //! /// Whether the runtime `runtime` points to is the one running here.
 //! pub(crate) fn runs(runtime: &Weak<Shared>) -> bool;
 //! /// Like `with_timers`, but `None` instead of a panic when no runtime runs
-//! /// here, its timers are already borrowed or torn down (shutdown), or the
-//! /// thread-local is being destroyed. Used from `Drop`, which must not panic.
+//! /// here, its timers are already borrowed, or the thread-local is being
+//! /// destroyed. Used by `Sleep::reset`, which must not panic (`Drop` goes
+//! /// through `cancel_timer_here`).
 //! pub(crate) fn try_with_timers<R>(f: impl FnOnce(&mut Timers) -> R) -> Option<R>;
 //! ```
 //!

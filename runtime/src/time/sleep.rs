@@ -107,9 +107,10 @@ impl Sleep {
     /// Called on the thread of the runtime that polls the sleep, a task
     /// already waiting on it keeps waiting and is woken at the new deadline;
     /// there is no need to poll again first. Called from anywhere else (the
-    /// sleep shared across threads behind a lock), the runtime is unparked
-    /// and wakes the waiting task at its next turn; the task's next poll
-    /// waits for the new deadline.
+    /// sleep shared across threads behind a lock), or from code that runs
+    /// inside that runtime's own use of its timers (a global allocator, a
+    /// panic hook), the runtime is unparked and wakes the waiting task at
+    /// its next turn; the task's next poll waits for the new deadline.
     pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
         let this = self.get_mut();
         this.deadline = deadline;

@@ -5,7 +5,8 @@ use super::timer_key::TimerKey;
 
 /// A change to one timer entry, queued on the runtime's shared state by a
 /// `Sleep` on another thread (or on the runtime's own thread outside
-/// `block_on`) and applied by the runtime before it fires timers.
+/// `block_on`, or inside the runtime's own borrow of its timers) and
+/// applied by the runtime before it fires timers.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum TimerRequest {
     /// The `Sleep` was dropped: take the entry out and drop its waker.
