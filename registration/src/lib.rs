@@ -40,7 +40,8 @@
 //!    from mio, then calls `RegistrationSet::deregister`, which only pushes
 //!    a clone of its `Arc` onto the `pending_release` queue. Once
 //!    [`NOTIFY_AFTER`] entries are queued it asks the caller to unpark the
-//!    driver.
+//!    driver. eddy's driver then calls `ScheduledIo::shutdown` on it: no
+//!    event can reach it any more, so a later wait must not wait.
 //! 4. **Pending release.** The entry is still linked, so its address stays
 //!    valid.
 //! 5. **Released.** At the start of a later turn, before polling, the driver
