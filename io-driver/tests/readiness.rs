@@ -219,6 +219,58 @@ fn poll_io_clears_readiness_on_would_block_and_retries_after_the_next_event() {
     assert_eq!(&buf[..n], b"xy");
 }
 
+/// A UDP socket whose read side is shut down reports `READ_CLOSED` on every
+/// event while `recv` says `WouldBlock`. `poll_io` must clear that bit too
+/// on `WouldBlock` and wait; keeping it (as a read that drained a stream
+/// does) made the loop inside `poll_io` find the socket ready again at
+/// once, and it called `recv` forever without returning.
+#[test]
+#[cfg_attr(miri, ignore = "Miri: no UDP sockets")]
+fn poll_io_waits_on_a_datagram_socket_whose_read_side_is_shut_down() {
+    let mut driver = driver();
+    let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.connect(peer.local_addr().unwrap()).unwrap();
+    socket.set_nonblocking(true).unwrap();
+    socket2::SockRef::from(&socket)
+        .shutdown(Shutdown::Read)
+        .unwrap();
+    let mut socket = mio::net::UdpSocket::from_std(socket);
+    let reg = register(&mut socket, Interest::READABLE, driver.handle()).unwrap();
+
+    let event = drive(&mut driver, |cx| reg.poll_read_ready(cx)).unwrap();
+    assert!(event.ready.is_read_closed(), "{:?}", event.ready);
+
+    // Bounded, so that a poll_io that keeps retrying ends (with a value the
+    // socket could never have given) instead of hanging the test.
+    const MAX_CALLS: usize = 100;
+    let mut calls = 0;
+    let mut buf = [0; 16];
+    let first = poll_once(|cx| {
+        reg.poll_io(cx, Direction::Read, || {
+            calls += 1;
+            if calls > MAX_CALLS {
+                return Ok(usize::MAX);
+            }
+            socket.recv(&mut buf)
+        })
+    });
+    assert!(
+        first.is_pending(),
+        "poll_io kept retrying a WouldBlock recv: {first:?} after {calls} calls"
+    );
+    assert_eq!(calls, 1);
+
+    // A datagram still queues after SHUT_RD, and its event ends the wait.
+    peer.send_to(b"later", socket.local_addr().unwrap())
+        .unwrap();
+    let n = drive(&mut driver, |cx| {
+        reg.poll_io(cx, Direction::Read, || socket.recv(&mut buf))
+    })
+    .unwrap();
+    assert_eq!(&buf[..n], b"later");
+}
+
 #[test]
 fn try_io_is_would_block_without_calling_f_until_ready_and_clears_on_would_block() {
     let mut driver = driver();
