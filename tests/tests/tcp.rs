@@ -1929,6 +1929,31 @@ fn bytes_sent_after_an_urgent_byte_are_read_without_more_data() {
     });
 }
 
+/// Like std's, a read into an empty buffer reads nothing, at once. Without
+/// the check for it, the read first waited for the stream to turn
+/// readable: with a silent peer, forever.
+#[test]
+fn a_read_into_an_empty_buffer_returns_zero_without_waiting_for_data() {
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (_client, mut server) = tcp_pair(&listener).await;
+        // Nothing has been sent, so the stream is not readable: the first
+        // poll must already answer.
+        let first = std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(futures_util::io::AsyncRead::poll_read(
+                std::pin::Pin::new(&mut server),
+                cx,
+                &mut [],
+            ))
+        })
+        .await;
+        assert!(
+            matches!(first, std::task::Poll::Ready(Ok(0))),
+            "a read into an empty buffer gave {first:?}"
+        );
+    });
+}
+
 #[test]
 fn peek_leaves_the_bytes_for_the_next_read() {
     run_bounded(LIMIT, || async {

@@ -140,6 +140,30 @@ async fn echo_through(stream: UnixStream, sent: Vec<u8>) -> Vec<u8> {
     got
 }
 
+/// Like std's, a read into an empty buffer reads nothing, at once. Without
+/// the check for it, the read first waited for the stream to turn
+/// readable: with a silent peer, forever.
+#[test]
+fn a_stream_read_into_an_empty_buffer_returns_zero_without_waiting_for_data() {
+    run_bounded(LIMIT, || async {
+        let (_peer, mut stream) = UnixStream::pair().expect("pair");
+        // Nothing has been sent, so the stream is not readable: the first
+        // poll must already answer.
+        let first = poll_fn(|cx| {
+            std::task::Poll::Ready(eddy::io::AsyncRead::poll_read(
+                Pin::new(&mut stream),
+                cx,
+                &mut [],
+            ))
+        })
+        .await;
+        assert!(
+            matches!(first, std::task::Poll::Ready(Ok(0))),
+            "a read into an empty buffer gave {first:?}"
+        );
+    });
+}
+
 #[test]
 fn a_stream_echo_through_a_listener_returns_the_exact_bytes() {
     let dir = TempDir::new();
