@@ -652,6 +652,26 @@ fn connecting_to_a_closed_port_is_refused() {
     });
 }
 
+/// A refused connect reports the kernel's own error, `ECONNREFUSED` as
+/// `SO_ERROR` gives it (as std's blocking connect does), not an error of
+/// eddy's making that only shares its kind: skipping `SO_ERROR` still
+/// failed the connect (its peer address is not connected), with a
+/// `ConnectionRefused` that was not the OS's, and every other connect
+/// failure (a timeout, an unreachable host) would have said the same.
+#[test]
+#[cfg_attr(miri, ignore = "Miri: no SO_REUSEPORT")]
+fn a_refused_connect_reports_the_os_error() {
+    run_bounded(LIMIT, || async {
+        // Bound and not listening, as in `connecting_to_a_closed_port_is_refused`.
+        let bound = std::net::TcpListener::from(reuse_port_socket(0));
+        let closed = bound.local_addr().expect("local_addr");
+        let error = TcpStream::connect(closed)
+            .await
+            .expect_err("nobody listens there");
+        assert_eq!(error.raw_os_error(), Some(libc::ECONNREFUSED), "{error}");
+    });
+}
+
 /// A TCP socket on 127.0.0.1 bound to `port` (0: any) with `SO_REUSEPORT`,
 /// not listening. Two such sockets share a port; one that never listens
 /// keeps the port taken after a listener beside it closes, so nobody else
