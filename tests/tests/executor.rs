@@ -1051,6 +1051,48 @@ fn a_task_whose_socket_never_blocks_does_not_starve_another_sockets_readiness() 
     });
 }
 
+/// `yield_now` resumes its task only after the runtime has polled the I/O
+/// driver once more (as documented), so readiness the kernel already holds
+/// is seen after a single yield. Woken at once instead, the task ran again
+/// with no driver turn in between and still found the socket not ready.
+#[test]
+fn one_yield_now_lets_the_driver_deliver_readiness_the_kernel_already_has() {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        rt.block_on(async {
+            let listener = eddy::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let mut peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+            let (server, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 8];
+            // Nothing sent yet: read readiness, if any, is cleared here.
+            let before = server.try_read(&mut buf).expect_err("nothing was sent");
+            assert_eq!(before.kind(), std::io::ErrorKind::WouldBlock);
+
+            // Sent from a plain blocking socket, and waited for with poll(2)
+            // outside eddy: the byte is in the kernel's receive queue, and
+            // the runtime has not turned its driver since.
+            peer.write_all(b"x").unwrap();
+            let mut poll_fd = libc::pollfd {
+                fd: server.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: `poll_fd` is one valid `pollfd`, the count passed is
+            // 1, and its descriptor is the stream's, open for the call.
+            let polled = unsafe { libc::poll(&mut poll_fd, 1, -1) };
+            assert_eq!(polled, 1, "poll: {}", std::io::Error::last_os_error());
+
+            yield_now().await;
+            let n = server
+                .try_read(&mut buf)
+                .expect("one yield_now did not let the driver deliver the readable event");
+            assert_eq!(&buf[..n], b"x");
+        });
+    });
+}
+
 #[test]
 fn yield_now_in_a_loop_does_not_starve_wakes_and_spawns_from_other_threads() {
     // Bounded: if remote work starves, the spinner gives up after this many
