@@ -149,6 +149,64 @@ fn short_read_clears_read_readiness_without_a_second_read() {
     );
 }
 
+/// While urgent data is reported a short read proves nothing, so
+/// `poll_read_into` keeps readiness then; the `WouldBlock` that drains the
+/// stream clears `PRIORITY` with it. Kept instead, the bit stayed set for
+/// good, and every later short read on the socket was followed by a second
+/// `recv` that could only say `WouldBlock`.
+#[test]
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg_attr(miri, ignore = "Miri: no MSG_OOB")]
+fn once_urgent_data_is_drained_a_short_read_clears_read_readiness_again() {
+    let mut driver = driver();
+    let (mut client, mut server) = tcp_pair();
+    let interest = Interest::READABLE.add(Interest::PRIORITY);
+    let reg = register(&mut server, interest, driver.handle()).unwrap();
+    client.write_all(b"ab").unwrap();
+    let urgent = socket2::SockRef::from(&client)
+        .send_out_of_band(b"!")
+        .unwrap();
+    assert_eq!(urgent, 1);
+    let mut priority = Box::pin(reg.readiness(Interest::PRIORITY));
+    let event = drive(&mut driver, |cx| priority.as_mut().poll(cx)).unwrap();
+    assert!(event.ready.is_priority(), "{:?}", event.ready);
+    drop(priority);
+    // Taken out of band, so no urgent data is pending any more.
+    let mut oob = [std::mem::MaybeUninit::<u8>::uninit(); 4];
+    let taken = socket2::SockRef::from(&server)
+        .recv_out_of_band(&mut oob)
+        .unwrap();
+    assert_eq!(taken, 1);
+
+    // Read to WouldBlock: the first read ends short, at the urgent mark.
+    let mut buf = [0; 64];
+    let n = drive(&mut driver, |cx| {
+        reg.poll_read_into(cx, &mut buf, |b| server.read(b))
+    })
+    .unwrap();
+    assert_eq!(&buf[..n], b"ab");
+    assert!(
+        poll_once(|cx| reg.poll_read_into(cx, &mut buf, |b| server.read(b))).is_pending(),
+        "the stream was drained"
+    );
+
+    // New data, no urgent data: a short read clears readiness again.
+    client.write_all(b"cd").unwrap();
+    let mut reads = 0;
+    let n = drive(&mut driver, |cx| {
+        reg.poll_read_into(cx, &mut buf, |b| {
+            reads += 1;
+            server.read(b)
+        })
+    })
+    .unwrap();
+    assert_eq!((&buf[..n], reads), (&b"cd"[..], 1));
+    assert!(
+        poll_once(|cx| reg.poll_read_ready(cx)).is_pending(),
+        "a short read kept readiness long after the urgent data was drained"
+    );
+}
+
 #[test]
 fn full_buffer_read_keeps_read_readiness() {
     let mut driver = driver();
