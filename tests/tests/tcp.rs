@@ -1233,6 +1233,32 @@ fn io_copy_flushes_a_buffering_writer_while_the_reader_waits() {
     });
 }
 
+/// At end-of-stream `copy` flushes its writer before it returns. A copy
+/// whose reader is never pending (its bytes and its end come at once) has
+/// no other flush: without this one, what it copied stayed in a buffering
+/// writer, and `copy` said it was done.
+#[test]
+fn io_copy_flushes_a_buffering_writer_at_end_of_stream() {
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (proxy_out, mut upstream) = tcp_pair(&listener).await;
+        let mut writer = futures_util::io::BufWriter::with_capacity(8192, proxy_out);
+        let mut reader = Cursor::new(b"PING\r\n".to_vec());
+        let copied = eddy::io::copy(&mut reader, &mut writer)
+            .await
+            .expect("copy");
+        assert_eq!(copied, 6);
+        assert!(
+            writer.buffer().is_empty(),
+            "copy returned with {} bytes still in the writer's buffer",
+            writer.buffer().len()
+        );
+        let mut buf = [0u8; 6];
+        upstream.read_exact(&mut buf).await.expect("read");
+        assert_eq!(&buf, b"PING\r\n");
+    });
+}
+
 /// A writer that counts the `Pending`s its inner writer returned since it
 /// last wrote: a copy that spins re-polls it without being woken.
 struct CountsPendings<W> {
