@@ -1259,6 +1259,64 @@ fn io_copy_flushes_a_buffering_writer_at_end_of_stream() {
     });
 }
 
+/// A writer that accepts nothing: every write is `Ok(0)`. After
+/// `ACCEPTS_NOTHING_GIVE_UP` of them it fails with another error, so that a
+/// copy that keeps retrying fails its test instead of hanging it.
+struct AcceptsNothing {
+    /// Writes made to it.
+    writes: u32,
+}
+
+/// See [`AcceptsNothing`].
+const ACCEPTS_NOTHING_GIVE_UP: u32 = 100;
+
+impl futures_util::io::AsyncWrite for AcceptsNothing {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        _buf: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        self.writes += 1;
+        if self.writes > ACCEPTS_NOTHING_GIVE_UP {
+            return std::task::Poll::Ready(Err(io::Error::other(
+                "the copy kept writing after a write of 0 bytes",
+            )));
+        }
+        std::task::Poll::Ready(Ok(0))
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+/// A write of 0 bytes means the writer will take no more: `copy` fails
+/// with `WriteZero` at the first one. Retried, it never ends.
+#[test]
+fn io_copy_into_a_writer_that_accepts_nothing_fails_with_write_zero() {
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (mut client, mut source) = tcp_pair(&listener).await;
+        client.write_all(b"data").await.unwrap();
+        let mut writer = AcceptsNothing { writes: 0 };
+        let error = eddy::io::copy(&mut source, &mut writer)
+            .await
+            .expect_err("nothing could be written");
+        assert_eq!(error.kind(), io::ErrorKind::WriteZero, "{error}");
+        assert_eq!(writer.writes, 1);
+    });
+}
+
 /// A writer that counts the `Pending`s its inner writer returned since it
 /// last wrote: a copy that spins re-polls it without being woken.
 struct CountsPendings<W> {
