@@ -2234,6 +2234,41 @@ fn a_block_on_future_that_keeps_waking_itself_does_not_starve_timers() {
     });
 }
 
+/// A task that yields is resumed after the next driver turn, and the
+/// runtime turns the driver at once for it even while the `block_on`
+/// future keeps waking itself. Waiting for the event interval instead,
+/// the yielder sat behind the busy future for up to `event_interval`
+/// polls of it: with `event_interval(u32::MAX)`, for good.
+#[test]
+fn a_yielding_task_resumes_within_a_round_beside_a_busy_block_on_future() {
+    // Polls of the busy future after which the test gives up: far more
+    // than the round or two the yielder needs, far fewer than the interval.
+    const GIVE_UP_AFTER: u32 = 1000;
+    with_deadline(LIMIT, || {
+        let rt = Builder::new().event_interval(u32::MAX).build().unwrap();
+        rt.block_on(async {
+            let resumed = Rc::new(Cell::new(false));
+            let yielder = eddy::spawn({
+                let resumed = Rc::clone(&resumed);
+                async move {
+                    yield_now().await;
+                    resumed.set(true);
+                }
+            });
+            let mut polls = 0;
+            while !resumed.get() && polls < GIVE_UP_AFTER {
+                polls += 1;
+                wake_self_once().await;
+            }
+            assert!(
+                resumed.get(),
+                "the yielding task was not resumed in {polls} polls of the block_on future"
+            );
+            yielder.await.unwrap();
+        });
+    });
+}
+
 #[test]
 fn a_task_ping_ponging_with_the_block_on_future_does_not_starve_timers() {
     with_deadline(LIMIT, || {
