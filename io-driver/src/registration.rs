@@ -253,16 +253,13 @@ impl Registration {
     /// `interest`'s readiness now, as `try_io` runs under it: `WouldBlock`
     /// if none is set, the shutdown error once the driver is gone.
     fn ready_for_try(&self, interest: Interest) -> io::Result<ReadyEvent> {
-        let now = self.shared.ready_now(interest);
-        if now.is_shutdown {
+        // Only the bits this interest covers (`ready_now` masks them): the
+        // event is what a `WouldBlock` clears, and clearing the other
+        // direction's readiness would lose a wake-up for its waiter.
+        let event = self.shared.ready_now(interest);
+        if event.is_shutdown {
             return Err(shutdown_error());
         }
-        // Only ever clear the bits this interest covers: clearing the other
-        // direction's readiness would lose a wake-up for its waiter.
-        let event = ReadyEvent {
-            ready: now.ready.intersection(interest),
-            ..now
-        };
         if event.ready.is_empty() {
             return Err(io::ErrorKind::WouldBlock.into());
         }
