@@ -27,7 +27,8 @@
 //!   (parking between wakes): how a socket moved off its runtime's thread
 //!   is driven.
 //! * [`count_polls`](fn@count_polls) counts a future's polls: how a test tells a task that
-//!   waits from one that spins without measuring time.
+//!   waits from one that spins without measuring time; [`poll_once`](fn@poll_once)
+//!   polls one once, to prove it completes at once.
 //! * [`child_process`] re-executes the test binary as a child that plays a
 //!   role (`SIGPIPE` at its default action, a tiny descriptor table), and
 //!   checks how it ended.
@@ -71,6 +72,7 @@ mod drop_probes;
 mod no_runtime_error;
 mod panic_message;
 mod panicking_waker;
+mod poll_once;
 mod run_bounded;
 mod signal;
 #[cfg(unix)]
@@ -92,6 +94,7 @@ pub use drop_probes::{CountDrop, DropFlag};
 pub use no_runtime_error::assert_no_runtime_error;
 pub use panic_message::panic_message;
 pub use panicking_waker::panicking_waker;
+pub use poll_once::poll_once;
 pub use run_bounded::run_bounded;
 pub use signal::{Signal, Wait};
 #[cfg(unix)]

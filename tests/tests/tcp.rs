@@ -83,8 +83,8 @@ use eddy::task::JoinError;
 use eddy::time::{sleep, timeout};
 use eddy_tests::child_process::{child_command, child_role, restore_default_sigpipe};
 use eddy_tests::{
-    block_on_parked, descriptor_limit, run_bounded, set_descriptor_soft_limit, socket_type,
-    tcp_echo, tcp_pair, wait_until, with_deadline,
+    block_on_parked, descriptor_limit, poll_once, run_bounded, set_descriptor_soft_limit,
+    socket_type, tcp_echo, tcp_pair, wait_until, with_deadline,
 };
 use futures_util::io::{AsyncReadExt, AsyncWriteExt, Cursor};
 
@@ -638,7 +638,7 @@ fn write_until_the_vanished_peer_fails() {
 
 #[test]
 #[cfg_attr(miri, ignore = "Miri: no SO_REUSEPORT")]
-fn connecting_to_a_closed_port_is_refused() {
+fn connecting_to_a_closed_port_is_refused_with_the_os_error() {
     run_bounded(LIMIT, || async {
         // A port that is bound but where nobody listens. (Bound and then
         // dropped, a port could be bound again, by a listener of a test
@@ -649,25 +649,10 @@ fn connecting_to_a_closed_port_is_refused() {
             .await
             .expect_err("nobody listens there");
         assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused, "{error}");
-    });
-}
-
-/// A refused connect reports the kernel's own error, `ECONNREFUSED` as
-/// `SO_ERROR` gives it (as std's blocking connect does), not an error of
-/// eddy's making that only shares its kind: skipping `SO_ERROR` still
-/// failed the connect (its peer address is not connected), with a
-/// `ConnectionRefused` that was not the OS's, and every other connect
-/// failure (a timeout, an unreachable host) would have said the same.
-#[test]
-#[cfg_attr(miri, ignore = "Miri: no SO_REUSEPORT")]
-fn a_refused_connect_reports_the_os_error() {
-    run_bounded(LIMIT, || async {
-        // Bound and not listening, as in `connecting_to_a_closed_port_is_refused`.
-        let bound = std::net::TcpListener::from(reuse_port_socket(0));
-        let closed = bound.local_addr().expect("local_addr");
-        let error = TcpStream::connect(closed)
-            .await
-            .expect_err("nobody listens there");
+        // The kernel's own error, as `SO_ERROR` gives it (and std's blocking
+        // connect): skipping `SO_ERROR` still failed the connect, with a
+        // `ConnectionRefused` of eddy's making, which every other failure
+        // (a timeout, an unreachable host) would have shared.
         assert_eq!(error.raw_os_error(), Some(libc::ECONNREFUSED), "{error}");
     });
 }
@@ -2043,14 +2028,7 @@ fn a_read_into_an_empty_buffer_returns_zero_without_waiting_for_data() {
         let (_client, mut server) = tcp_pair(&listener).await;
         // Nothing has been sent, so the stream is not readable: the first
         // poll must already answer.
-        let first = std::future::poll_fn(|cx| {
-            std::task::Poll::Ready(futures_util::io::AsyncRead::poll_read(
-                std::pin::Pin::new(&mut server),
-                cx,
-                &mut [],
-            ))
-        })
-        .await;
+        let first = poll_once(std::pin::pin!(server.read(&mut []))).await;
         assert!(
             matches!(first, std::task::Poll::Ready(Ok(0))),
             "a read into an empty buffer gave {first:?}"

@@ -57,7 +57,8 @@ use eddy_tests::child_process::{
     assert_child_survived_sigpipe, child_role, restore_default_sigpipe, run_child,
 };
 use eddy_tests::{
-    assert_no_runtime_error, count_polls, run_bounded, socket_type, with_deadline, woken_within,
+    assert_no_runtime_error, count_polls, poll_once, run_bounded, socket_type, with_deadline,
+    woken_within,
 };
 
 /// A hang detector, never reached when things work.
@@ -149,14 +150,7 @@ fn a_stream_read_into_an_empty_buffer_returns_zero_without_waiting_for_data() {
         let (_peer, mut stream) = UnixStream::pair().expect("pair");
         // Nothing has been sent, so the stream is not readable: the first
         // poll must already answer.
-        let first = poll_fn(|cx| {
-            std::task::Poll::Ready(eddy::io::AsyncRead::poll_read(
-                Pin::new(&mut stream),
-                cx,
-                &mut [],
-            ))
-        })
-        .await;
+        let first = poll_once(std::pin::pin!(stream.read(&mut []))).await;
         assert!(
             matches!(first, std::task::Poll::Ready(Ok(0))),
             "a read into an empty buffer gave {first:?}"
