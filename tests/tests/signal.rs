@@ -574,3 +574,112 @@ fn raise_between_a_failed_call_and_its_errno() {
         "the signal handler overwrote the errno of the call it interrupted"
     );
 }
+
+#[test]
+fn ctrl_c_fails_with_the_shutdown_error_once_its_runtime_shut_down() {
+    const TEST: &str = "ctrl_c_fails_with_the_shutdown_error_once_its_runtime_shut_down";
+    if child_role().as_deref() == Some("alone") {
+        return wait_for_ctrl_c_past_its_runtime();
+    }
+    // Its own process: `ctrl_c_completes_when_the_process_receives_sigint`
+    // raises SIGINT here, which would complete this `ctrl_c` with `Ok`.
+    assert_child_succeeded(&run_child(TEST, "alone"));
+}
+
+/// The child's side: a `ctrl_c` that started listening on a runtime, then
+/// polled again once that runtime is gone, reports the shutdown instead of
+/// a Ctrl-C nobody pressed.
+fn wait_for_ctrl_c_past_its_runtime() {
+    let runtime = eddy::Runtime::new().unwrap();
+    let mut waiting = Box::pin(eddy::signal::ctrl_c());
+    runtime.block_on(async {
+        assert!(
+            poll_once(waiting.as_mut()).await,
+            "ctrl_c finished before any SIGINT"
+        );
+    });
+    drop(runtime);
+    let result = eddy::run(async { woken_within(LIMIT, waiting).await })
+        .expect("the ctrl_c of a runtime that shut down was never woken");
+    let err = result.expect_err("ctrl_c reported a Ctrl-C that never came");
+    assert!(
+        eddy::is_shutdown_error(&err),
+        "not the shutdown error: {err}"
+    );
+}
+
+#[test]
+fn the_highest_signal_number_can_be_listened_for() {
+    // 64 on Linux: the last slot of the delivery counters.
+    let signum = libc::SIGRTMAX();
+    eddy::run(async move {
+        let mut listener =
+            signal(SignalKind::from_raw(signum)).expect("the highest signal number is refused");
+        raise(signum);
+        recv_within_limit(&mut listener).await;
+    });
+}
+
+#[test]
+fn a_listener_first_polled_with_another_waker_wakes_the_task_that_waits_on_it() {
+    let signum = libc::SIGRTMIN() + 2;
+    eddy::run(async move {
+        let mut listener = signal(SignalKind::from_raw(signum)).unwrap();
+        // Polled once with a waker that wakes nobody (as a `select!` arm or
+        // a timeout that gave up on it would leave it)...
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(
+            listener.poll_recv(&mut cx).is_pending(),
+            "a delivery before any"
+        );
+        // ...then awaited by this task: its waker must take the old one's
+        // place, or the delivery wakes nobody. Raised by another task, so
+        // only once this one waits.
+        eddy::spawn(async move { raise(signum) });
+        recv_within_limit(&mut listener).await;
+    });
+}
+
+#[test]
+fn a_dropped_listener_lets_go_of_the_waker_it_waited_with() {
+    const TEST: &str = "a_dropped_listener_lets_go_of_the_waker_it_waited_with";
+    if child_role().as_deref() == Some("alone") {
+        return drop_a_waiting_listener();
+    }
+    // Its own process: another test's drain wakes (and so lets go of) every
+    // waiting listener's waker, which would hide one kept by mistake.
+    assert_child_succeeded(&run_child(TEST, "alone"));
+}
+
+/// The child's side: a listener parks a counted waker, and dropping the
+/// listener must drop that waker while its runtime's other listener keeps
+/// the hub (and its list of wakers) alive.
+fn drop_a_waiting_listener() {
+    use std::sync::Arc;
+    use std::task::{Context, Wake, Waker};
+    struct Nobody;
+    impl Wake for Nobody {
+        fn wake(self: Arc<Self>) {}
+    }
+    eddy::run(async {
+        let kind = SignalKind::from_raw(libc::SIGRTMIN() + 3);
+        let _keeps_the_hub = signal(kind).unwrap();
+        let mut listener = signal(kind).unwrap();
+        let nobody = Arc::new(Nobody);
+        let waker = Waker::from(Arc::clone(&nobody));
+        let pending = listener.poll_recv(&mut Context::from_waker(&waker));
+        assert!(pending.is_pending(), "a delivery before any");
+        drop(waker);
+        assert_eq!(
+            Arc::strong_count(&nobody),
+            2,
+            "the waiting listener holds no clone of its waker"
+        );
+        drop(listener);
+        assert_eq!(
+            Arc::strong_count(&nobody),
+            1,
+            "the dropped listener's waker is still held by its runtime"
+        );
+    });
+}
