@@ -32,7 +32,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use eddy::net::UdpSocket;
-use eddy_tests::{assert_no_runtime_error, count_polls, run_bounded, with_deadline};
+use eddy_tests::{assert_no_runtime_error, count_polls, poll_once, run_bounded, with_deadline};
 
 /// A hang detector, never reached when things work.
 const LIMIT: Duration = Duration::from_secs(30);
@@ -466,5 +466,50 @@ fn a_receive_from_a_connected_port_nobody_listens_on_is_refused_then_waits_for_a
             .await
             .expect("send back");
         assert_eq!(receiving.await.expect("task").expect("recv"), b"here");
+    });
+}
+
+#[test]
+fn a_try_recv_that_would_block_leaves_the_socket_writable() {
+    run_bounded(LIMIT, || async {
+        let socket = bind_local().await;
+        socket.writable().await.expect("writable");
+        let mut buf = [0u8; 16];
+        let error = socket.try_recv(&mut buf).expect_err("nothing was sent");
+        assert_eq!(error.kind(), io::ErrorKind::WouldBlock);
+        let error = socket
+            .try_recv_from(&mut buf)
+            .expect_err("nothing was sent");
+        assert_eq!(error.kind(), io::ErrorKind::WouldBlock);
+        // An empty receive queue says nothing about sending: clearing the
+        // write readiness for it would leave `writable` waiting for an
+        // edge that never comes, the socket being writable all along.
+        let writable = std::pin::pin!(socket.writable());
+        assert!(
+            poll_once(writable).await.is_ready(),
+            "a receive that would block cleared the socket's write readiness"
+        );
+    });
+}
+
+#[test]
+fn send_to_an_address_list_sends_to_the_first_address_only() {
+    run_bounded(LIMIT, || async {
+        let sender = bind_local().await;
+        let first = bind_local().await;
+        let second = bind_local().await;
+        let targets = [addr_of(&first), addr_of(&second)];
+        assert_eq!(
+            sender.send_to(b"one", &targets[..]).await.expect("send_to"),
+            3
+        );
+        let mut buf = [0u8; 16];
+        let (n, from) = first.recv_from(&mut buf).await.expect("recv_from");
+        assert_eq!((&buf[..n], from), (&b"one"[..], addr_of(&sender)));
+        // Loopback delivers at once: had it gone there, it would be queued.
+        let error = second
+            .try_recv(&mut buf)
+            .expect_err("the second address got a datagram too");
+        assert_eq!(error.kind(), io::ErrorKind::WouldBlock);
     });
 }
