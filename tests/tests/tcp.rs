@@ -2130,3 +2130,36 @@ fn lookup_host_outside_a_runtime_is_an_error_not_a_panic() {
         "unhelpful error: {error}"
     );
 }
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri: no SO_LINGER")]
+fn a_stream_from_poll_accept_on_a_lingering_listener_closes_without_waiting_for_the_peer() {
+    run_bounded(LIMIT, || async {
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        // Accepted sockets inherit the listener's SO_LINGER, whichever of
+        // `accept` and `poll_accept` takes them.
+        linger_behind_eddys_back(&std_listener, LONG_LINGER.as_secs() as i32);
+        let listener = TcpListener::from_std(std_listener).expect("from_std");
+        let peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).expect("connect");
+        let (stream, _) = std::future::poll_fn(|cx| listener.poll_accept(cx))
+            .await
+            .expect("poll_accept");
+        assert_lingering_drop_neither_blocks_nor_loses_data(stream, peer).await;
+    });
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri: no SO_REUSEPORT")]
+fn connect_goes_on_to_the_next_address_when_one_refuses() {
+    run_bounded(LIMIT, || async {
+        // Bound with nobody listening: refused, and not reusable meanwhile.
+        let bound = std::net::TcpListener::from(reuse_port_socket(0));
+        let closed = bound.local_addr().expect("local_addr");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let open = listener.local_addr().expect("local_addr");
+        let stream = TcpStream::connect(&[closed, open][..])
+            .await
+            .expect("the second address listens");
+        assert_eq!(stream.peer_addr().expect("peer_addr"), open);
+    });
+}
