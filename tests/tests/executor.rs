@@ -26,7 +26,7 @@ use std::time::Duration;
 use eddy::task::{JoinError, JoinHandle, yield_now};
 use eddy::{Builder, Handle, Runtime};
 use eddy_tests::{
-    CountDrop, DropFlag, Signal, XorShift, panic_message, panicking_waker, spin_until,
+    CountDrop, DropFlag, Signal, XorShift, panic_message, panicking_waker, run_bounded, spin_until,
     wake_self_once, with_deadline,
 };
 
@@ -2287,5 +2287,18 @@ fn a_task_ping_ponging_with_the_block_on_future_does_not_starve_timers() {
             }
             spinner.abort();
         });
+    });
+}
+
+#[test]
+fn a_handle_whose_output_was_taken_still_reports_its_task_finished() {
+    run_bounded(LIMIT, || async {
+        let mut handle = eddy::spawn(async { 7 });
+        // Awaited by reference: the handle outlives taking the output.
+        assert_eq!((&mut handle).await.expect("the task ran"), 7);
+        assert!(
+            handle.is_finished(),
+            "the task finished, but its handle forgot once the output was read"
+        );
     });
 }
