@@ -105,3 +105,22 @@ async fn an_impl_trait_inside_the_return_type_is_accepted() -> Result<(), impl s
 async fn a_trailing_comma_after_the_crate_argument_is_accepted() {
     assert_eq!(eddy::spawn(async { 3 }).await.unwrap(), 3);
 }
+
+/// A module with its own `test` attribute in scope (here eddy's, as a
+/// `use eddy::test;` would bring it): the `#[test]` the macro writes must
+/// still be the standard one. Resolved to the name in scope, it applied
+/// `#[eddy::test]` again to the rewritten, no longer `async`, function, and
+/// this file did not compile.
+mod with_another_test_attribute_in_scope {
+    use eddy::test;
+
+    #[eddy::test]
+    async fn a_test_still_runs_as_a_standard_test() {
+        eddy::task::yield_now().await;
+    }
+
+    #[test]
+    async fn the_name_in_scope_is_eddys() {
+        eddy::task::yield_now().await;
+    }
+}
