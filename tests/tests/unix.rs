@@ -960,3 +960,48 @@ fn creating_sockets_outside_a_runtime_is_an_error_not_a_panic() {
         "datagram file left behind"
     );
 }
+
+#[test]
+fn from_std_makes_a_blocking_datagram_socket_wait_without_blocking_the_runtime() {
+    run_bounded(LIMIT, || async {
+        // std's sockets are blocking. Left so, the second `recv` (the
+        // socket stays marked readable until `WouldBlock`) would block the
+        // runtime's thread, and this future, which sends what it waits
+        // for, would never run again.
+        let (std_socket, peer) = std::os::unix::net::UnixDatagram::pair().expect("pair");
+        let socket = UnixDatagram::from_std(std_socket).expect("from_std");
+        let first_in = Rc::new(Cell::new(false));
+        let reader = eddy::spawn({
+            let first_in = first_in.clone();
+            async move {
+                let mut buf = [0u8; 16];
+                let first = socket.recv(&mut buf).await.expect("first recv");
+                first_in.set(true);
+                let second = socket.recv(&mut buf[first..]).await.expect("second recv");
+                buf[..first + second].to_vec()
+            }
+        });
+        peer.send(b"hello").expect("peer send");
+        while !first_in.get() {
+            eddy::task::yield_now().await;
+        }
+        // The reader now waits on a socket with nothing queued.
+        for _ in 0..10 {
+            eddy::task::yield_now().await;
+        }
+        peer.send(b"world").expect("peer send");
+        assert_eq!(reader.await.expect("reader"), b"helloworld");
+    });
+}
+
+#[test]
+fn a_unix_listener_built_from_a_datagram_socket_is_refused_instead_of_spinning() {
+    use std::os::fd::OwnedFd;
+    run_bounded(LIMIT, || async {
+        let (datagram, _peer) = std::os::unix::net::UnixDatagram::pair().expect("pair");
+        let not_a_listener = std::os::unix::net::UnixListener::from(OwnedFd::from(datagram));
+        let error = UnixListener::from_std(not_a_listener)
+            .expect_err("a datagram socket was taken for a listener");
+        assert_eq!(error.kind(), io::ErrorKind::InvalidInput, "{error}");
+    });
+}
