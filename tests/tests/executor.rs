@@ -2302,3 +2302,15 @@ fn a_handle_whose_output_was_taken_still_reports_its_task_finished() {
         );
     });
 }
+
+#[test]
+fn a_panic_message_formatted_at_run_time_shows_in_the_join_error() {
+    run_bounded(LIMIT, || async {
+        // Formatted from a value known only at run time, the payload is a
+        // `String`; `panic!("boom {}", 42)` is folded into a `&'static str`.
+        let code = std::hint::black_box(42);
+        let handle: JoinHandle<()> = eddy::spawn(async move { panic!("boom {code}") });
+        let error = handle.await.expect_err("the task panicked");
+        assert_eq!(error.to_string(), "task panicked: boom 42");
+    });
+}
