@@ -940,3 +940,17 @@ fn timers_live_read_from_another_thread_catches_up_when_the_runtime_parks() {
     drop(std::net::TcpStream::connect(stop).unwrap());
     runtime_thread.join().unwrap();
 }
+
+#[test]
+fn a_timeout_reports_the_deadline_it_was_given() {
+    // No runtime needed: neither future is polled.
+    let deadline = Instant::now() + Duration::from_secs(3600);
+    let bounded = timeout_at(deadline, std::future::pending::<()>());
+    assert_eq!(bounded.deadline(), deadline);
+    let after = Instant::now();
+    let bounded = timeout(Duration::from_secs(60), std::future::pending::<()>());
+    assert!(
+        bounded.deadline() >= after + Duration::from_secs(60),
+        "a timeout's deadline is before its duration from its creation"
+    );
+}
