@@ -683,3 +683,24 @@ fn drop_a_waiting_listener() {
         );
     });
 }
+
+#[test]
+fn each_named_signal_kind_is_its_signals_number() {
+    let named = [
+        (SignalKind::alarm(), libc::SIGALRM),
+        (SignalKind::child(), libc::SIGCHLD),
+        (SignalKind::hangup(), libc::SIGHUP),
+        (SignalKind::interrupt(), libc::SIGINT),
+        (SignalKind::io(), libc::SIGIO),
+        (SignalKind::pipe(), libc::SIGPIPE),
+        (SignalKind::quit(), libc::SIGQUIT),
+        (SignalKind::terminate(), libc::SIGTERM),
+        (SignalKind::user_defined1(), libc::SIGUSR1),
+        (SignalKind::user_defined2(), libc::SIGUSR2),
+        (SignalKind::window_change(), libc::SIGWINCH),
+    ];
+    for (kind, signum) in named {
+        assert_eq!(kind.as_raw_value(), signum, "{kind:?}");
+        assert_eq!(SignalKind::from_raw(signum), kind);
+    }
+}
