@@ -2163,3 +2163,15 @@ fn connect_goes_on_to_the_next_address_when_one_refuses() {
         assert_eq!(stream.peer_addr().expect("peer_addr"), open);
     });
 }
+
+#[test]
+fn set_nodelay_turns_nagle_off_and_back_on() {
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let (client, _server) = tcp_pair(&listener).await;
+        for on in [true, false, true] {
+            client.set_nodelay(on).expect("set_nodelay");
+            assert_eq!(client.nodelay().expect("nodelay"), on);
+        }
+    });
+}
