@@ -68,6 +68,22 @@ pub fn assert_child_succeeded(output: &Output) {
     );
 }
 
+/// Runs `body` in a process of its own, for a test that must not share
+/// its process with the others (it fills a process-wide pipe, counts the
+/// process's descriptors, ...): in the parent, re-runs `test` (the calling
+/// test's own name) as a child in the role "alone" and asserts that it
+/// succeeded; in that child, runs `body`.
+///
+/// # Panics
+///
+/// Panics if the child cannot be started or failed.
+pub fn run_alone(test: &str, body: impl FnOnce()) {
+    if child_role().as_deref() == Some("alone") {
+        return body();
+    }
+    assert_child_succeeded(&run_child(test, "alone"));
+}
+
 /// Puts `SIGPIPE` back at its default action, which kills the process: a
 /// write that raises it (instead of failing with `EPIPE`) then ends the
 /// child, where Rust's start-up code would have hidden it by ignoring the

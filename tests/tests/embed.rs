@@ -23,7 +23,7 @@ use std::time::Duration;
 use eddy::Runtime;
 use eddy::net::{TcpListener, TcpStream};
 use eddy::task::{JoinHandle, spawn_blocking, yield_now};
-use eddy_tests::child_process::{assert_child_succeeded, child_role, run_child};
+use eddy_tests::child_process::run_alone;
 use eddy_tests::{
     Signal, block_on_parked, descriptor_limit, fill_descriptor_table, panic_message, with_deadline,
 };
@@ -55,10 +55,7 @@ fn threads() -> usize {
 fn a_thousand_runtimes_made_used_and_dropped_give_back_every_descriptor_and_thread() {
     const TEST: &str =
         "a_thousand_runtimes_made_used_and_dropped_give_back_every_descriptor_and_thread";
-    if child_role().as_deref() == Some("alone") {
-        return make_use_and_drop_a_thousand_runtimes();
-    }
-    assert_child_succeeded(&run_child(TEST, "alone"));
+    run_alone(TEST, make_use_and_drop_a_thousand_runtimes);
 }
 
 /// One runtime's life as an embedder might live it: tasks left pending and
@@ -116,10 +113,7 @@ fn make_use_and_drop_a_thousand_runtimes() {
 fn wakers_and_handles_that_outlive_their_runtime_give_back_its_descriptors_once_dropped() {
     const TEST: &str =
         "wakers_and_handles_that_outlive_their_runtime_give_back_its_descriptors_once_dropped";
-    if child_role().as_deref() == Some("alone") {
-        return outlive_a_runtime_then_let_go();
-    }
-    assert_child_succeeded(&run_child(TEST, "alone"));
+    run_alone(TEST, outlive_a_runtime_then_let_go);
 }
 
 /// The child's side. What outlives the runtime keeps its shared half (and
@@ -208,10 +202,9 @@ fn outlive_a_runtime_then_let_go() {
 #[cfg_attr(miri, ignore = "Miri: cannot start a child process")]
 fn making_a_runtime_with_no_descriptor_left_is_an_error_that_leaks_none() {
     const TEST: &str = "making_a_runtime_with_no_descriptor_left_is_an_error_that_leaks_none";
-    if child_role().as_deref() == Some("full_table") {
-        return with_deadline(LIMIT, make_runtimes_in_a_full_descriptor_table);
-    }
-    assert_child_succeeded(&run_child(TEST, "full_table"));
+    run_alone(TEST, || {
+        with_deadline(LIMIT, make_runtimes_in_a_full_descriptor_table)
+    });
 }
 
 /// The child's side: with the table full, `Runtime::new` fails with

@@ -20,7 +20,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use eddy::signal::unix::{Signal, SignalKind, signal};
-use eddy_tests::child_process::{assert_child_succeeded, child_role, run_child};
+use eddy_tests::child_process::{child_role, run_alone, run_child};
 use eddy_tests::{fill_descriptor_table, woken_within};
 
 /// Long enough for any noisy machine; only reached when a delivery is lost.
@@ -179,10 +179,7 @@ fn listeners_on_two_runtimes_both_see_one_delivery() {
 #[test]
 fn listeners_after_a_runtimes_first_take_no_descriptor() {
     const TEST: &str = "listeners_after_a_runtimes_first_take_no_descriptor";
-    if child_role().as_deref() == Some("full_table") {
-        return listen_a_thousand_times_with_no_descriptor_left();
-    }
-    assert_child_succeeded(&run_child(TEST, "full_table"));
+    run_alone(TEST, listen_a_thousand_times_with_no_descriptor_left);
 }
 
 /// The child's side: once the runtime has its copy of the signal pipe,
@@ -323,10 +320,7 @@ fn a_busy_runtimes_listener_is_woken_after_another_runtime_drained_the_pipe() {
     // Its own process: any other test's signal would wake the busy
     // runtime's listener anyway and hide a lost wake-up.
     const TEST: &str = "a_busy_runtimes_listener_is_woken_after_another_runtime_drained_the_pipe";
-    if child_role().as_deref() == Some("alone") {
-        return drain_the_pipe_while_another_runtime_is_busy();
-    }
-    assert_child_succeeded(&run_child(TEST, "alone"));
+    run_alone(TEST, drain_the_pipe_while_another_runtime_is_busy);
 }
 
 /// The child's side. Every runtime's copy of the read end is its own epoll
@@ -411,10 +405,7 @@ fn a_listener_whose_waker_panics_costs_neither_the_other_listeners_nor_the_drain
     // Its own process: the drain must be this test's, not another test's.
     const TEST: &str =
         "a_listener_whose_waker_panics_costs_neither_the_other_listeners_nor_the_drainer";
-    if child_role().as_deref() == Some("alone") {
-        return drain_past_a_panicking_waker();
-    }
-    assert_child_succeeded(&run_child(TEST, "alone"));
+    run_alone(TEST, drain_past_a_panicking_waker);
 }
 
 /// The child's side: two listeners of an idle runtime wait, the first with
@@ -464,10 +455,7 @@ fn drain_past_a_panicking_waker() {
 fn listeners_and_runtimes_that_come_and_go_leave_no_descriptor_behind() {
     // Its own process: other tests open and close descriptors meanwhile.
     const TEST: &str = "listeners_and_runtimes_that_come_and_go_leave_no_descriptor_behind";
-    if child_role().as_deref() == Some("alone") {
-        return count_descriptors_around_listeners_that_come_and_go();
-    }
-    assert_child_succeeded(&run_child(TEST, "alone"));
+    run_alone(TEST, count_descriptors_around_listeners_that_come_and_go);
 }
 
 /// How many descriptors this process has open.
@@ -546,10 +534,7 @@ fn a_delivery_that_finds_the_pipe_full_leaves_the_interrupted_threads_errno_alon
     // starve every other test's listeners of their wake-up byte.
     const TEST: &str =
         "a_delivery_that_finds_the_pipe_full_leaves_the_interrupted_threads_errno_alone";
-    if child_role().as_deref() == Some("alone") {
-        return raise_between_a_failed_call_and_its_errno();
-    }
-    assert_child_succeeded(&run_child(TEST, "alone"));
+    run_alone(TEST, raise_between_a_failed_call_and_its_errno);
 }
 
 /// The child's side. A signal may land between a failed call and the read
@@ -578,12 +563,9 @@ fn raise_between_a_failed_call_and_its_errno() {
 #[test]
 fn ctrl_c_fails_with_the_shutdown_error_once_its_runtime_shut_down() {
     const TEST: &str = "ctrl_c_fails_with_the_shutdown_error_once_its_runtime_shut_down";
-    if child_role().as_deref() == Some("alone") {
-        return wait_for_ctrl_c_past_its_runtime();
-    }
     // Its own process: `ctrl_c_completes_when_the_process_receives_sigint`
     // raises SIGINT here, which would complete this `ctrl_c` with `Ok`.
-    assert_child_succeeded(&run_child(TEST, "alone"));
+    run_alone(TEST, wait_for_ctrl_c_past_its_runtime);
 }
 
 /// The child's side: a `ctrl_c` that started listening on a runtime, then
@@ -643,12 +625,9 @@ fn a_listener_first_polled_with_another_waker_wakes_the_task_that_waits_on_it() 
 #[test]
 fn a_dropped_listener_lets_go_of_the_waker_it_waited_with() {
     const TEST: &str = "a_dropped_listener_lets_go_of_the_waker_it_waited_with";
-    if child_role().as_deref() == Some("alone") {
-        return drop_a_waiting_listener();
-    }
     // Its own process: another test's drain wakes (and so lets go of) every
     // waiting listener's waker, which would hide one kept by mistake.
-    assert_child_succeeded(&run_child(TEST, "alone"));
+    run_alone(TEST, drop_a_waiting_listener);
 }
 
 /// The child's side: a listener parks a counted waker, and dropping the
