@@ -18,20 +18,34 @@ pub fn child_role() -> Option<String> {
     std::env::var(CHILD_ROLE).ok()
 }
 
-/// A command that re-runs this test binary for `test` alone (also if it is
-/// `#[ignore]`d, so an ignored parent's child still runs), single-threaded,
-/// with its output uncaptured and [`CHILD_ROLE`] set to `role`. `test` must
-/// check [`child_role`] first thing.
+/// The full name (`module::test`) of the test running on this thread:
+/// libtest names each test's thread after the test. So the functions below
+/// must be called on the test's own thread, not from a thread it spawned.
+///
+/// # Panics
+///
+/// Panics on an unnamed thread (not a test's).
+fn current_test() -> String {
+    let thread = std::thread::current();
+    let name = thread.name().expect("called off the test's own thread");
+    name.to_owned()
+}
+
+/// A command that re-runs this test binary for the calling test alone
+/// (also if it is `#[ignore]`d, so an ignored parent's child still runs),
+/// single-threaded, with its output uncaptured and [`CHILD_ROLE`] set to
+/// `role`. The test must check [`child_role`] first thing, and call this on
+/// its own thread (see [`current_test`]).
 ///
 /// # Panics
 ///
 /// Panics if the path of the running binary is unknown.
-pub fn child_command(test: &str, role: &str) -> Command {
+pub fn child_command(role: &str) -> Command {
     let exe = std::env::current_exe().expect("current_exe");
     let mut command = Command::new(exe);
     command
         .args([
-            test,
+            &current_test(),
             "--exact",
             "--include-ignored",
             "--nocapture",
@@ -45,11 +59,19 @@ pub fn child_command(test: &str, role: &str) -> Command {
 ///
 /// # Panics
 ///
-/// Panics if the child cannot be started.
-pub fn run_child(test: &str, role: &str) -> Output {
-    child_command(test, role)
+/// Panics if the child cannot be started, or if it ran no test: a filter
+/// that matches nothing makes the child exit successfully without playing
+/// its role, which would pass the parent without proving anything.
+pub fn run_child(role: &str) -> Output {
+    let output = child_command(role)
         .output()
-        .expect("could not start the child test process")
+        .expect("could not start the child test process");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("running 1 test"),
+        "the child ran no test (was the test's name wrong?)\nstdout:\n{stdout}"
+    );
+    output
 }
 
 /// Asserts that a child run with [`run_child`] exited successfully; a
@@ -77,11 +99,11 @@ pub fn assert_child_succeeded(output: &Output) {
 /// # Panics
 ///
 /// Panics if the child cannot be started or failed.
-pub fn run_alone(test: &str, body: impl FnOnce()) {
+pub fn run_alone(body: impl FnOnce()) {
     if child_role().as_deref() == Some("alone") {
         return body();
     }
-    assert_child_succeeded(&run_child(test, "alone"));
+    assert_child_succeeded(&run_child("alone"));
 }
 
 /// Puts `SIGPIPE` back at its default action, which kills the process: a

@@ -500,13 +500,12 @@ fn aborting_a_queued_job_drops_its_captures_at_once() {
 #[test]
 #[cfg_attr(miri, ignore = "Miri: cannot start a child process")]
 fn spawn_blocking_when_no_thread_can_start_cancels_the_job_and_later_jobs_run() {
-    const TEST: &str = "spawn_blocking_when_no_thread_can_start_cancels_the_job_and_later_jobs_run";
     if child_role().as_deref() == Some("no_thread") {
         return spawn_blocking_with_no_room_for_a_thread();
     }
     // In a child: the address-space limit that makes the thread start fail
     // would fail the other tests' threads too.
-    let output = run_child(TEST, "no_thread");
+    let output = run_child("no_thread");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success() && stdout.contains("child: cancelled, then 2"),

@@ -53,9 +53,7 @@ fn threads() -> usize {
 #[test]
 #[cfg_attr(miri, ignore = "Miri: cannot start a child process")]
 fn a_thousand_runtimes_made_used_and_dropped_give_back_every_descriptor_and_thread() {
-    const TEST: &str =
-        "a_thousand_runtimes_made_used_and_dropped_give_back_every_descriptor_and_thread";
-    run_alone(TEST, make_use_and_drop_a_thousand_runtimes);
+    run_alone(make_use_and_drop_a_thousand_runtimes);
 }
 
 /// One runtime's life as an embedder might live it: tasks left pending and
@@ -111,9 +109,7 @@ fn make_use_and_drop_a_thousand_runtimes() {
 #[test]
 #[cfg_attr(miri, ignore = "Miri: cannot start a child process")]
 fn wakers_and_handles_that_outlive_their_runtime_give_back_its_descriptors_once_dropped() {
-    const TEST: &str =
-        "wakers_and_handles_that_outlive_their_runtime_give_back_its_descriptors_once_dropped";
-    run_alone(TEST, outlive_a_runtime_then_let_go);
+    run_alone(outlive_a_runtime_then_let_go);
 }
 
 /// The child's side. What outlives the runtime keeps its shared half (and
@@ -201,10 +197,7 @@ fn outlive_a_runtime_then_let_go() {
 #[test]
 #[cfg_attr(miri, ignore = "Miri: cannot start a child process")]
 fn making_a_runtime_with_no_descriptor_left_is_an_error_that_leaks_none() {
-    const TEST: &str = "making_a_runtime_with_no_descriptor_left_is_an_error_that_leaks_none";
-    run_alone(TEST, || {
-        with_deadline(LIMIT, make_runtimes_in_a_full_descriptor_table)
-    });
+    run_alone(|| with_deadline(LIMIT, make_runtimes_in_a_full_descriptor_table));
 }
 
 /// The child's side: with the table full, `Runtime::new` fails with

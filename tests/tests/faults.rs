@@ -7,7 +7,7 @@
 //!   keeps echoing to everyone else;
 //! * a peer that vanishes while the server writes a large response turns
 //!   into an error for that write, never a signal (a plain write is covered
-//!   by `tcp.rs`; here a *vectored* write runs in a child process whose
+//!   by `tcp/closing.rs`; here a *vectored* write runs in a child process whose
 //!   `SIGPIPE` is back at its default, deadly action);
 //! * half-closed peers get every pipelined byte they sent before their FIN
 //!   echoed back, byte-exact, and then see the server close;
@@ -377,13 +377,11 @@ fn peers_vanishing_while_the_server_writes_a_large_response_become_write_errors(
 
 #[test]
 fn a_vectored_write_to_a_vanished_peer_is_an_error_even_with_sigpipe_at_its_default() {
-    const TEST: &str =
-        "a_vectored_write_to_a_vanished_peer_is_an_error_even_with_sigpipe_at_its_default";
     if child_role().as_deref() == Some("vectored_sigpipe") {
         return vectored_write_until_the_vanished_peer_fails();
     }
     let _serial = serial();
-    let output = run_child(TEST, "vectored_sigpipe");
+    let output = run_child("vectored_sigpipe");
     assert_child_survived_sigpipe(&output, "vectored write failed as expected");
 }
 

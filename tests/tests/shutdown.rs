@@ -758,15 +758,13 @@ fn a_join_handle_waker_that_panics_during_shutdown_does_not_stop_the_shutdown() 
 #[test]
 #[cfg_attr(miri, ignore = "Miri: cannot start a child process")]
 fn a_runtime_dropped_while_its_thread_unwinds_survives_a_panicking_join_handle_waker() {
-    const TEST: &str =
-        "a_runtime_dropped_while_its_thread_unwinds_survives_a_panicking_join_handle_waker";
     if child_role().as_deref() == Some("unwinding_drop") {
         return drop_a_runtime_while_unwinding_with_a_panicking_waker();
     }
     // In a child: before the fix the process aborted ("panic in a
     // destructor during cleanup"), which would take the whole test binary
     // down with it.
-    assert_child_succeeded(&run_child(TEST, "unwinding_drop"));
+    assert_child_succeeded(&run_child("unwinding_drop"));
 }
 
 /// The child's side: the runtime's thread panics (here, out of the

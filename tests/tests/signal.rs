@@ -178,8 +178,7 @@ fn listeners_on_two_runtimes_both_see_one_delivery() {
 
 #[test]
 fn listeners_after_a_runtimes_first_take_no_descriptor() {
-    const TEST: &str = "listeners_after_a_runtimes_first_take_no_descriptor";
-    run_alone(TEST, listen_a_thousand_times_with_no_descriptor_left);
+    run_alone(listen_a_thousand_times_with_no_descriptor_left);
 }
 
 /// The child's side: once the runtime has its copy of the signal pipe,
@@ -287,11 +286,10 @@ fn listeners_come_and_go_while_another_thread_sends_signals() {
 
 #[test]
 fn a_signal_call_that_fails_for_want_of_a_descriptor_leaves_sigterm_deadly() {
-    const TEST: &str = "a_signal_call_that_fails_for_want_of_a_descriptor_leaves_sigterm_deadly";
     if child_role().as_deref() == Some("full_table") {
         return fail_to_listen_then_raise_sigterm();
     }
-    let output = run_child(TEST, "full_table");
+    let output = run_child("full_table");
     assert_eq!(
         output.status.signal(),
         Some(libc::SIGTERM),
@@ -319,8 +317,7 @@ fn fail_to_listen_then_raise_sigterm() {
 fn a_busy_runtimes_listener_is_woken_after_another_runtime_drained_the_pipe() {
     // Its own process: any other test's signal would wake the busy
     // runtime's listener anyway and hide a lost wake-up.
-    const TEST: &str = "a_busy_runtimes_listener_is_woken_after_another_runtime_drained_the_pipe";
-    run_alone(TEST, drain_the_pipe_while_another_runtime_is_busy);
+    run_alone(drain_the_pipe_while_another_runtime_is_busy);
 }
 
 /// The child's side. Every runtime's copy of the read end is its own epoll
@@ -403,9 +400,7 @@ fn drain_the_pipe_from_a_new_runtime(signum: i32) {
 #[test]
 fn a_listener_whose_waker_panics_costs_neither_the_other_listeners_nor_the_drainer() {
     // Its own process: the drain must be this test's, not another test's.
-    const TEST: &str =
-        "a_listener_whose_waker_panics_costs_neither_the_other_listeners_nor_the_drainer";
-    run_alone(TEST, drain_past_a_panicking_waker);
+    run_alone(drain_past_a_panicking_waker);
 }
 
 /// The child's side: two listeners of an idle runtime wait, the first with
@@ -454,8 +449,7 @@ fn drain_past_a_panicking_waker() {
 #[test]
 fn listeners_and_runtimes_that_come_and_go_leave_no_descriptor_behind() {
     // Its own process: other tests open and close descriptors meanwhile.
-    const TEST: &str = "listeners_and_runtimes_that_come_and_go_leave_no_descriptor_behind";
-    run_alone(TEST, count_descriptors_around_listeners_that_come_and_go);
+    run_alone(count_descriptors_around_listeners_that_come_and_go);
 }
 
 /// How many descriptors this process has open.
@@ -532,9 +526,7 @@ fn a_listener_waiting_on_another_thread_gets_none_when_its_runtime_is_dropped() 
 fn a_delivery_that_finds_the_pipe_full_leaves_the_interrupted_threads_errno_alone() {
     // Its own process: it fills the process's signal pipe, which would
     // starve every other test's listeners of their wake-up byte.
-    const TEST: &str =
-        "a_delivery_that_finds_the_pipe_full_leaves_the_interrupted_threads_errno_alone";
-    run_alone(TEST, raise_between_a_failed_call_and_its_errno);
+    run_alone(raise_between_a_failed_call_and_its_errno);
 }
 
 /// The child's side. A signal may land between a failed call and the read
@@ -562,10 +554,9 @@ fn raise_between_a_failed_call_and_its_errno() {
 
 #[test]
 fn ctrl_c_fails_with_the_shutdown_error_once_its_runtime_shut_down() {
-    const TEST: &str = "ctrl_c_fails_with_the_shutdown_error_once_its_runtime_shut_down";
     // Its own process: `ctrl_c_completes_when_the_process_receives_sigint`
     // raises SIGINT here, which would complete this `ctrl_c` with `Ok`.
-    run_alone(TEST, wait_for_ctrl_c_past_its_runtime);
+    run_alone(wait_for_ctrl_c_past_its_runtime);
 }
 
 /// The child's side: a `ctrl_c` that started listening on a runtime, then
@@ -624,10 +615,9 @@ fn a_listener_first_polled_with_another_waker_wakes_the_task_that_waits_on_it() 
 
 #[test]
 fn a_dropped_listener_lets_go_of_the_waker_it_waited_with() {
-    const TEST: &str = "a_dropped_listener_lets_go_of_the_waker_it_waited_with";
     // Its own process: another test's drain wakes (and so lets go of) every
     // waiting listener's waker, which would hide one kept by mistake.
-    run_alone(TEST, drop_a_waiting_listener);
+    run_alone(drop_a_waiting_listener);
 }
 
 /// The child's side: a listener parks a counted waker, and dropping the

@@ -524,11 +524,10 @@ fn a_loop_retrying_writes_after_shutdown_still_yields_to_other_tasks() {
 
 #[test]
 fn writing_to_a_vanished_peer_is_an_error_even_with_sigpipe_at_its_default() {
-    const TEST: &str = "writing_to_a_vanished_peer_is_an_error_even_with_sigpipe_at_its_default";
     if child_role().as_deref() == Some("vanished_peer") {
         return write_to_a_vanished_peer();
     }
-    let output = run_child(TEST, "vanished_peer");
+    let output = run_child("vanished_peer");
     assert_child_survived_sigpipe(&output, "both writes failed with EPIPE");
 }
 

@@ -1,0 +1,148 @@
+//! The cooperative budget, and what each `Builder` setting accepts.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::time::Duration;
+
+use eddy::task::yield_now;
+use eddy::{Builder, Runtime};
+use eddy_tests::{spin_until, wake_self_once, with_deadline};
+
+use crate::LIMIT;
+
+#[test]
+fn a_budget_spent_inside_block_on_does_not_leak_to_polls_outside_the_runtime() {
+    with_deadline(LIMIT, || {
+        let rt = Builder::new().budget(1).build().unwrap();
+        // The last poll of the main future spends the whole budget.
+        rt.block_on(eddy::time::sleep(Duration::ZERO));
+        drop(rt);
+        // Outside any runtime an elapsed sleep needs nothing: it is ready.
+        let mut elapsed = eddy::time::sleep(Duration::ZERO);
+        let poll = Pin::new(&mut elapsed)
+            .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+        assert!(
+            poll.is_ready(),
+            "a budget left at zero by the runtime starves polls outside it"
+        );
+    });
+}
+
+/// How often a task is polled while it completes 100 already-elapsed
+/// sleeps (each spends a unit of budget), after `before` ran in its first
+/// poll, on a runtime with a budget of 4.
+fn polls_for_a_hundred_budgeted_steps_after(before: fn()) -> u64 {
+    let rt = Builder::new().budget(4).build().unwrap();
+    let polls = Rc::new(Cell::new(0));
+    let task = rt.spawn(eddy_tests::count_polls(Rc::clone(&polls), async move {
+        before();
+        for _ in 0..100 {
+            eddy::time::sleep(Duration::ZERO).await;
+        }
+    }));
+    rt.block_on(task).unwrap();
+    polls.get()
+}
+
+#[test]
+fn a_task_that_drops_another_runtime_keeps_its_cooperative_budget() {
+    with_deadline(LIMIT, || {
+        let plain = polls_for_a_hundred_budgeted_steps_after(|| {});
+        // Dropping a runtime enters it for the shutdown and leaves it
+        // again; leaving once reset the budget to "unlimited", so the rest
+        // of this poll could loop over an always-ready socket for ever and
+        // starve every other task of the outer runtime.
+        let after_drop = polls_for_a_hundred_budgeted_steps_after(|| drop(Runtime::new().unwrap()));
+        assert_eq!(plain, 25, "100 steps at 4 per poll");
+        assert_eq!(
+            after_drop, plain,
+            "the task stopped yielding after it dropped a runtime"
+        );
+    });
+}
+
+#[test]
+#[should_panic(expected = "event_interval must be at least 1")]
+fn a_zero_event_interval_is_refused() {
+    let _ = Builder::new().event_interval(0);
+}
+
+#[test]
+#[should_panic(expected = "budget must be at least 1")]
+fn a_zero_budget_is_refused() {
+    let _ = Builder::new().budget(0);
+}
+
+#[test]
+fn every_builder_setting_yields_a_working_runtime() {
+    with_deadline(LIMIT, || {
+        let rt = Builder::new()
+            .event_interval(1)
+            .budget(1)
+            .events_capacity(0)
+            .max_blocking_threads(0)
+            .thread_keep_alive(Duration::ZERO)
+            .build()
+            .unwrap();
+        let value = rt.block_on(async {
+            let task = eddy::spawn(async {
+                yield_now().await;
+                eddy::time::sleep(Duration::from_millis(1)).await;
+                eddy::task::spawn_blocking(|| 6).await.unwrap()
+            });
+            task.await.unwrap() * 7
+        });
+        assert_eq!(value, 42);
+    });
+}
+
+#[test]
+fn an_event_interval_of_one_with_a_busy_block_on_future_still_runs_spawned_tasks() {
+    with_deadline(LIMIT, || {
+        let rt = Builder::new().event_interval(1).build().unwrap();
+        let ran = rt.block_on(async {
+            let done = Rc::new(Cell::new(false));
+            let task = eddy::spawn({
+                let done = done.clone();
+                async move { done.set(true) }
+            });
+            // The main future's own poll fills the interval of 1 before
+            // every tick: the task must still get its turn.
+            let ran = spin_until(done, 100_000, wake_self_once).await;
+            task.await.unwrap();
+            ran
+        });
+        assert!(
+            ran,
+            "the spawned task never ran beside a busy block_on future"
+        );
+    });
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri: no datagram sockets")]
+fn an_events_capacity_too_large_for_the_os_still_builds_a_runtime_that_turns() {
+    // `usize::MAX` cannot be allocated; 178,956,971 events can (lazily),
+    // but `epoll_wait` refuses more than INT_MAX / 12 with EINVAL. Either
+    // must give a runtime whose driver turns: a sleep needs a blocking turn,
+    // a datagram a turn that reports an event.
+    for capacity in [usize::MAX, 178_956_971] {
+        with_deadline(LIMIT, move || {
+            let rt = Builder::new()
+                .events_capacity(capacity)
+                .build()
+                .expect("an odd events_capacity must still build a runtime");
+            let echoed = rt.block_on(async {
+                eddy::time::sleep(Duration::from_millis(1)).await;
+                let (a, b) = eddy::net::UnixDatagram::pair().expect("pair");
+                a.send(b"turn").await.expect("send");
+                let mut buf = [0u8; 8];
+                let n = b.recv(&mut buf).await.expect("recv");
+                buf[..n].to_vec()
+            });
+            assert_eq!(echoed, b"turn", "capacity {capacity}");
+        });
+    }
+}

@@ -1,0 +1,323 @@
+//! Fairness: yielding and self-waking tasks, and a busy `block_on` future,
+//! leave room for each other, for I/O and for timers.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::Duration;
+
+use eddy::task::yield_now;
+use eddy::{Builder, Runtime};
+use eddy_tests::{Signal, spin_until, wake_self_once, with_deadline};
+
+use crate::LIMIT;
+
+/// Asserts that `order` alternates between its two ids from start to end.
+fn assert_alternates(order: &[char]) {
+    for (i, pair) in order.windows(2).enumerate() {
+        assert_ne!(pair[0], pair[1], "not round-robin at {i}: {order:?}");
+    }
+}
+
+/// Under each of a few event intervals, spawns two tasks that each record
+/// their id and then await `step()`, `rounds` times, and asserts that both
+/// ran every round and took turns from start to end.
+fn assert_two_tasks_interleave<Fut>(rounds: usize, step: fn() -> Fut)
+where
+    Fut: Future<Output = ()> + 'static,
+{
+    for event_interval in [1, 2, 61] {
+        let rt = Builder::new()
+            .event_interval(event_interval)
+            .build()
+            .unwrap();
+        let order = rt.block_on(async {
+            let order = Rc::new(RefCell::new(Vec::new()));
+            let stepper = |id: char| {
+                let order = Rc::clone(&order);
+                eddy::spawn(async move {
+                    for _ in 0..rounds {
+                        order.borrow_mut().push(id);
+                        step().await;
+                    }
+                })
+            };
+            let (a, b) = (stepper('a'), stepper('b'));
+            a.await.unwrap();
+            b.await.unwrap();
+            order.take()
+        });
+        assert_eq!(order.len(), 2 * rounds);
+        assert_alternates(&order);
+    }
+}
+
+#[test]
+fn two_tasks_yielding_in_a_loop_interleave_round_robin() {
+    with_deadline(LIMIT, || assert_two_tasks_interleave(100, yield_now));
+}
+
+#[test]
+fn two_tasks_that_are_always_ready_interleave_round_robin() {
+    // Each task wakes itself before returning Pending, so it is ready again
+    // at once: the shape of a task whose socket never runs dry.
+    with_deadline(LIMIT, || assert_two_tasks_interleave(300, wake_self_once));
+}
+
+#[test]
+fn a_task_that_is_always_ready_does_not_starve_remote_wakes_or_timers() {
+    // Bounded like the yield_now test above; the spinner wakes itself
+    // directly (no yield_now), so only the event interval lets the driver,
+    // the remote queue and the timers in.
+    const GIVE_UP_AFTER: u64 = 2_000_000;
+    with_deadline(Duration::from_secs(60), || {
+        let rt = Runtime::new().unwrap();
+        let spinner_stopped = rt.block_on(async {
+            let stop = Rc::new(Cell::new(false));
+            let spinner = eddy::spawn(spin_until(Rc::clone(&stop), GIVE_UP_AFTER, wake_self_once));
+            let woken = Signal::new();
+            let waiter = eddy::spawn({
+                let woken = woken.clone();
+                async move {
+                    woken.wait().await;
+                    eddy::time::sleep(Duration::from_millis(5)).await;
+                    stop.set(true);
+                }
+            });
+            let other_thread = thread::spawn(move || {
+                thread::sleep(Duration::from_millis(5));
+                woken.set();
+            });
+            waiter.await.unwrap();
+            other_thread.join().unwrap();
+            spinner.await.unwrap()
+        });
+        assert!(
+            spinner_stopped,
+            "the always-ready task starved the wake or the timer"
+        );
+    });
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri: no datagram sockets")]
+fn a_task_whose_socket_never_blocks_does_not_starve_another_sockets_readiness() {
+    // Bounded: without the cooperative budget the sender never returns
+    // `Pending` once it sends, so it would give up after this many sends.
+    const GIVE_UP_AFTER: u64 = 1_000_000;
+    with_deadline(Duration::from_secs(120), || {
+        eddy::run(async {
+            let receiver = eddy::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let receiver_addr = receiver.local_addr().unwrap();
+            let stop = Rc::new(Cell::new(false));
+            // Parked on its socket before the sender starts.
+            let receiving = eddy::spawn({
+                let stop = Rc::clone(&stop);
+                async move {
+                    let mut buf = [0u8; 8];
+                    let (len, _) = receiver.recv_from(&mut buf).await.unwrap();
+                    stop.set(true);
+                    buf[..len].to_vec()
+                }
+            });
+            // Never read: a full sink drops datagrams, so a send to it
+            // always succeeds at once.
+            let sink = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let sink_addr = sink.local_addr().unwrap();
+            let sender = eddy::spawn(async move {
+                let socket = eddy::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+                let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+                let mut sends = 0u64;
+                while !stop.get() && sends < GIVE_UP_AFTER {
+                    let _ = socket.send_to(b"x", sink_addr).await;
+                    sends += 1;
+                    if sends == 1_000 {
+                        // Well into the loop: from here on the receive
+                        // needs a driver turn that only a yield of this
+                        // task can let happen.
+                        peer.send_to(b"ping", receiver_addr).unwrap();
+                    }
+                }
+                sends
+            });
+            assert_eq!(receiving.await.unwrap(), b"ping");
+            let sends = sender.await.unwrap();
+            assert!(
+                sends < GIVE_UP_AFTER,
+                "the always-ready sender starved the other socket"
+            );
+        });
+    });
+}
+
+/// `yield_now` resumes its task only after the runtime has polled the I/O
+/// driver once more (as documented), so readiness the kernel already holds
+/// is seen after a single yield. Woken at once instead, the task ran again
+/// with no driver turn in between and still found the socket not ready.
+#[test]
+fn one_yield_now_lets_the_driver_deliver_readiness_the_kernel_already_has() {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        rt.block_on(async {
+            let listener = eddy::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let mut peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+            let (server, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 8];
+            // Nothing sent yet: read readiness, if any, is cleared here.
+            let before = server.try_read(&mut buf).expect_err("nothing was sent");
+            assert_eq!(before.kind(), std::io::ErrorKind::WouldBlock);
+
+            // Sent from a plain blocking socket, and waited for with poll(2)
+            // outside eddy: the byte is in the kernel's receive queue, and
+            // the runtime has not turned its driver since.
+            peer.write_all(b"x").unwrap();
+            let mut poll_fd = libc::pollfd {
+                fd: server.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: `poll_fd` is one valid `pollfd`, the count passed is
+            // 1, and its descriptor is the stream's, open for the call.
+            let polled = unsafe { libc::poll(&mut poll_fd, 1, -1) };
+            assert_eq!(polled, 1, "poll: {}", std::io::Error::last_os_error());
+
+            yield_now().await;
+            let n = server
+                .try_read(&mut buf)
+                .expect("one yield_now did not let the driver deliver the readable event");
+            assert_eq!(&buf[..n], b"x");
+        });
+    });
+}
+
+#[test]
+fn yield_now_in_a_loop_does_not_starve_wakes_and_spawns_from_other_threads() {
+    // Bounded: if remote work starves, the spinner gives up after this many
+    // yields and the assertion fails instead of the test hanging.
+    const GIVE_UP_AFTER: u64 = 2_000_000;
+    with_deadline(Duration::from_secs(60), || {
+        let rt = Runtime::new().unwrap();
+        let handle = rt.handle();
+        let spinner_stopped = rt.block_on(async move {
+            let stop = Rc::new(Cell::new(false));
+            let spinner = eddy::spawn(spin_until(Rc::clone(&stop), GIVE_UP_AFTER, yield_now));
+            let woken = Signal::new();
+            let remotely_spawned_ran = Signal::new();
+            let waiter = eddy::spawn({
+                let woken = woken.clone();
+                let remotely_spawned_ran = remotely_spawned_ran.clone();
+                async move {
+                    woken.wait().await;
+                    remotely_spawned_ran.wait().await;
+                    stop.set(true);
+                }
+            });
+            let other_thread = thread::spawn(move || {
+                thread::sleep(Duration::from_millis(10));
+                woken.set();
+                handle.spawn(async move { remotely_spawned_ran.set() })
+            });
+            waiter.await.unwrap();
+            let spinner_stopped = spinner.await.unwrap();
+            other_thread.join().unwrap().await.unwrap();
+            spinner_stopped
+        });
+        assert!(
+            spinner_stopped,
+            "the spinning task starved the remote wake and spawn"
+        );
+    });
+}
+
+#[test]
+fn yield_now_outside_a_runtime_wakes_at_once() {
+    struct CountWakes(AtomicUsize);
+    impl std::task::Wake for CountWakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let wakes = Arc::new(CountWakes(AtomicUsize::new(0)));
+    let waker = std::task::Waker::from(Arc::clone(&wakes));
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut yielding = std::pin::pin!(yield_now());
+    assert!(yielding.as_mut().poll(&mut cx).is_pending());
+    assert_eq!(wakes.0.load(Ordering::SeqCst), 1, "woken before returning");
+    assert!(yielding.as_mut().poll(&mut cx).is_ready());
+}
+
+#[test]
+fn a_block_on_future_that_keeps_waking_itself_does_not_starve_timers() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        rt.block_on(async {
+            let sleeper = eddy::spawn(eddy::time::sleep(Duration::from_millis(10)));
+            // The main future is always ready again at once; the driver must
+            // still turn every event_interval polls so the timer fires.
+            while !sleeper.is_finished() {
+                wake_self_once().await;
+            }
+        });
+    });
+}
+
+/// A task that yields is resumed after the next driver turn, and the
+/// runtime turns the driver at once for it even while the `block_on`
+/// future keeps waking itself. Waiting for the event interval instead,
+/// the yielder sat behind the busy future for up to `event_interval`
+/// polls of it: with `event_interval(u32::MAX)`, for good.
+#[test]
+fn a_yielding_task_resumes_within_a_round_beside_a_busy_block_on_future() {
+    // Polls of the busy future after which the test gives up: far more
+    // than the round or two the yielder needs, far fewer than the interval.
+    const GIVE_UP_AFTER: u32 = 1000;
+    with_deadline(LIMIT, || {
+        let rt = Builder::new().event_interval(u32::MAX).build().unwrap();
+        rt.block_on(async {
+            let resumed = Rc::new(Cell::new(false));
+            let yielder = eddy::spawn({
+                let resumed = Rc::clone(&resumed);
+                async move {
+                    yield_now().await;
+                    resumed.set(true);
+                }
+            });
+            let mut polls = 0;
+            while !resumed.get() && polls < GIVE_UP_AFTER {
+                polls += 1;
+                wake_self_once().await;
+            }
+            assert!(
+                resumed.get(),
+                "the yielding task was not resumed in {polls} polls of the block_on future"
+            );
+            yielder.await.unwrap();
+        });
+    });
+}
+
+#[test]
+fn a_task_ping_ponging_with_the_block_on_future_does_not_starve_timers() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        rt.block_on(async {
+            let sleeper = eddy::spawn(eddy::time::sleep(Duration::from_millis(10)));
+            // A task that wakes itself forever, alongside a main future that
+            // does the same: neither yields to the driver on its own.
+            let spinner = eddy::spawn(async {
+                loop {
+                    wake_self_once().await;
+                }
+            });
+            while !sleeper.is_finished() {
+                wake_self_once().await;
+            }
+            spinner.abort();
+        });
+    });
+}

@@ -1,0 +1,53 @@
+//! The executor end to end: spawning and joining, `!Send` tasks, abort,
+//! panic capture, detaching, cross-thread spawns and wakes, fairness,
+//! metrics, misuse that must panic clearly, and a seeded random stress test.
+//!
+//! Every test runs under `with_deadline`, so a runtime that hangs fails the
+//! test instead of stalling CI. No test asserts how long anything took: the
+//! machine is shared and noisy. Loops that wait for something bound their
+//! iterations and then fail with a message.
+//!
+//! Timers have their own file (`time.rs`, which also proves that `yield_now`
+//! in a loop does not starve a timer); shutdown is in `shutdown.rs` and the
+//! blocking pool in `blocking.rs`.
+
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::Duration;
+
+use eddy::task::yield_now;
+
+mod abort;
+mod budget_and_builder;
+mod detach;
+mod fairness;
+mod metrics_and_misuse;
+mod other_threads;
+mod panics;
+mod random_stress;
+mod spawn_join;
+
+/// Generous hang detector for ordinary tests.
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// Yields until `done()` holds, at most `max_yields` times. Returns whether
+/// it held, so a broken runtime fails an assertion instead of spinning.
+async fn yield_until(mut done: impl FnMut() -> bool, max_yields: u32) -> bool {
+    for _ in 0..max_yields {
+        if done() {
+            return true;
+        }
+        yield_now().await;
+    }
+    done()
+}
+
+/// Polls `future` once and says whether it was ready, returning its output.
+async fn poll_once<F: Future + Unpin>(future: &mut F) -> Option<F::Output> {
+    poll_fn(|cx| match Pin::new(&mut *future).poll(cx) {
+        Poll::Ready(output) => Poll::Ready(Some(output)),
+        Poll::Pending => Poll::Ready(None),
+    })
+    .await
+}

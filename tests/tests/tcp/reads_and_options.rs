@@ -1,0 +1,144 @@
+//! Reads (urgent data, an empty buffer, `peek`) and socket options.
+
+use std::io::{self, Write};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use eddy::net::TcpListener;
+use eddy::time::timeout;
+use eddy_tests::{poll_once, run_bounded, socket_type, tcp_pair};
+
+use crate::LIMIT;
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri: no datagram sockets")]
+fn every_tcp_and_udp_socket_lends_its_own_descriptor() {
+    use std::os::fd::{AsFd, AsRawFd};
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (client, _server) = tcp_pair(&listener).await;
+        let udp = eddy::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        assert_eq!(socket_type(&listener), libc::SOCK_STREAM);
+        assert_eq!(socket_type(&client), libc::SOCK_STREAM);
+        assert_eq!(socket_type(&udp), libc::SOCK_DGRAM);
+        assert_eq!(client.as_fd().as_raw_fd(), client.as_raw_fd());
+
+        // An option set through the lent descriptor is the stream's own.
+        for on in [true, false] {
+            let value = libc::c_int::from(on);
+            // SAFETY: setsockopt reads `size_of::<c_int>()` bytes from
+            // `value`, which lives across the call.
+            let rc = unsafe {
+                libc::setsockopt(
+                    client.as_raw_fd(),
+                    libc::IPPROTO_TCP,
+                    libc::TCP_NODELAY,
+                    (&raw const value).cast(),
+                    size_of::<libc::c_int>() as libc::socklen_t,
+                )
+            };
+            assert_eq!(rc, 0, "setsockopt: {}", io::Error::last_os_error());
+            assert_eq!(client.nodelay().unwrap(), on);
+        }
+    });
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[test]
+#[cfg_attr(miri, ignore = "Miri: no MSG_OOB")]
+fn bytes_sent_after_an_urgent_byte_are_read_without_more_data() {
+    use std::os::fd::AsRawFd;
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (sent, all_sent) = mpsc::channel();
+        let (done, peer_may_close) = mpsc::channel::<()>();
+        let peer = std::thread::spawn(move || {
+            let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+            stream.set_nodelay(true).unwrap();
+            stream.write_all(b"hello").unwrap();
+            // SAFETY: send(2) reads one byte from a live static slice.
+            let rc =
+                unsafe { libc::send(stream.as_raw_fd(), b"!".as_ptr().cast(), 1, libc::MSG_OOB) };
+            assert_eq!(rc, 1, "send(MSG_OOB): {}", io::Error::last_os_error());
+            stream.write_all(b"world").unwrap();
+            sent.send(()).unwrap();
+            // Open and silent until the reader is done: its EOF would be a
+            // new event and hide a stalled read.
+            let _ = peer_may_close.recv_timeout(LIMIT);
+        });
+        eddy::task::spawn_blocking(move || all_sent.recv())
+            .await
+            .expect("waiting task")
+            .expect("the peer sent everything");
+        // Accepted after everything was queued: the kernel ends the first
+        // read at the urgent mark, and nothing new arrives after it.
+        let (mut stream, _) = listener.accept().await.expect("accept");
+        // The urgent byte itself is out of band: not in the stream. The
+        // timeout is a hang detector: the peer stays open and silent.
+        let mut got = [0u8; 10];
+        timeout(Duration::from_secs(10), stream.read_exact(&mut got))
+            .await
+            .expect("the bytes after the urgent mark were never read")
+            .expect("read");
+        assert_eq!(&got, b"helloworld");
+        done.send(()).unwrap();
+        peer.join().unwrap();
+    });
+}
+
+/// Like std's, a read into an empty buffer reads nothing, at once. Without
+/// the check for it, the read first waited for the stream to turn
+/// readable: with a silent peer, forever.
+#[test]
+fn a_read_into_an_empty_buffer_returns_zero_without_waiting_for_data() {
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (_client, mut server) = tcp_pair(&listener).await;
+        // Nothing has been sent, so the stream is not readable: the first
+        // poll must already answer.
+        let first = poll_once(std::pin::pin!(server.read(&mut []))).await;
+        assert!(
+            matches!(first, std::task::Poll::Ready(Ok(0))),
+            "a read into an empty buffer gave {first:?}"
+        );
+    });
+}
+
+#[test]
+fn peek_leaves_the_bytes_for_the_next_read() {
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (mut client, mut server) = tcp_pair(&listener).await;
+        // Nothing has been sent: an empty buffer still gets its answer now.
+        let n = timeout(LIMIT, server.peek(&mut []))
+            .await
+            .expect("peek into an empty buffer waited for data")
+            .expect("peek");
+        assert_eq!(n, 0);
+
+        client.write_all(b"ping").await.unwrap();
+        let mut buf = [0u8; 16];
+        for _ in 0..2 {
+            let n = server.peek(&mut buf).await.expect("peek");
+            assert_eq!(&buf[..n], b"ping", "a peek takes nothing away");
+        }
+        let n = server.read(&mut buf).await.expect("read");
+        assert_eq!(&buf[..n], b"ping");
+
+        drop(client);
+        assert_eq!(server.peek(&mut buf).await.expect("peek at EOF"), 0);
+    });
+}
+
+#[test]
+fn set_nodelay_turns_nagle_off_and_back_on() {
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let (client, _server) = tcp_pair(&listener).await;
+        for on in [true, false, true] {
+            client.set_nodelay(on).expect("set_nodelay");
+            assert_eq!(client.nodelay().expect("nodelay"), on);
+        }
+    });
+}
