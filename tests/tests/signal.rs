@@ -15,13 +15,13 @@
 use std::future::{Future, poll_fn};
 use std::io;
 use std::os::unix::process::ExitStatusExt;
-use std::pin::{Pin, pin};
+use std::pin::pin;
 use std::task::Poll;
 use std::time::Duration;
 
 use eddy::signal::unix::{Signal, SignalKind, signal};
 use eddy_tests::child_process::{child_role, run_alone, run_child};
-use eddy_tests::{fill_descriptor_table, woken_within};
+use eddy_tests::{fill_descriptor_table, poll_once, woken_within};
 
 /// Long enough for any noisy machine; only reached when a delivery is lost.
 const LIMIT: Duration = Duration::from_secs(20);
@@ -37,13 +37,6 @@ fn raise(signum: i32) {
         "raise({signum}) failed: {}",
         io::Error::last_os_error()
     );
-}
-
-/// Polls `fut` exactly once with the task's waker and reports whether it was
-/// still pending.
-async fn poll_once<F: Future>(fut: Pin<&mut F>) -> bool {
-    let mut fut = fut;
-    poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx).is_pending())).await
 }
 
 /// Waits for the next delivery on `listener`, failing the test after
@@ -64,7 +57,7 @@ fn ctrl_c_completes_when_the_process_receives_sigint() {
         // The first poll installs the handler and starts listening; only
         // then is raising SIGINT safe (and guaranteed to be seen).
         assert!(
-            poll_once(ctrl_c.as_mut()).await,
+            poll_once(ctrl_c.as_mut()).await.is_pending(),
             "ctrl_c finished before any SIGINT"
         );
         raise(libc::SIGINT);
@@ -85,7 +78,7 @@ fn a_signal_stream_receives_each_of_two_deliveries() {
         raise(libc::SIGUSR1);
         recv_within_limit(&mut usr1).await;
         // Both deliveries were consumed: nothing is left to receive.
-        assert!(poll_once(pin!(usr1.recv())).await);
+        assert!(poll_once(pin!(usr1.recv())).await.is_pending());
     });
 }
 
@@ -108,7 +101,7 @@ fn deliveries_while_nobody_polls_coalesce_into_one() {
         raise(libc::SIGWINCH);
         recv_within_limit(&mut winch).await;
         assert!(
-            poll_once(pin!(winch.recv())).await,
+            poll_once(pin!(winch.recv())).await.is_pending(),
             "the second delivery was reported separately"
         );
     });
@@ -139,13 +132,16 @@ fn a_delivery_wakes_no_listener_of_another_signal() {
         let mut cpu = signal(SignalKind::from_raw(libc::SIGXCPU)).unwrap();
         let mut size = signal(SignalKind::from_raw(libc::SIGXFSZ)).unwrap();
         let mut size_recv = pin!(size.recv());
-        assert!(poll_once(size_recv.as_mut()).await, "SIGXFSZ before any");
+        assert!(
+            poll_once(size_recv.as_mut()).await.is_pending(),
+            "SIGXFSZ before any"
+        );
         raise(libc::SIGXCPU);
         recv_within_limit(&mut cpu).await;
         // Both listeners were woken by the runtime's one pipe; the SIGXFSZ
         // one must have looked at its own counter and gone back to waiting.
         assert!(
-            poll_once(size_recv.as_mut()).await,
+            poll_once(size_recv.as_mut()).await.is_pending(),
             "a SIGXCPU was reported to a SIGXFSZ listener"
         );
     });
@@ -341,7 +337,10 @@ fn drain_the_pipe_while_another_runtime_is_busy() {
                     let mut recv = pin!(listener.recv());
                     // Parked, with the runtime's copy registered: from here
                     // on only a wake polls this task again.
-                    assert!(poll_once(recv.as_mut()).await, "SIGURG before any");
+                    assert!(
+                        poll_once(recv.as_mut()).await.is_pending(),
+                        "SIGURG before any"
+                    );
                     polled.store(true, SeqCst);
                     woken_within(LIMIT, recv).await
                 }
@@ -567,7 +566,7 @@ fn wait_for_ctrl_c_past_its_runtime() {
     let mut waiting = Box::pin(eddy::signal::ctrl_c());
     runtime.block_on(async {
         assert!(
-            poll_once(waiting.as_mut()).await,
+            poll_once(waiting.as_mut()).await.is_pending(),
             "ctrl_c finished before any SIGINT"
         );
     });

@@ -16,7 +16,7 @@ use eddy::time::{
     Elapsed, Interval, MissedTickBehavior, Sleep, Timeout, interval, interval_at, sleep,
     sleep_until, timeout, timeout_at,
 };
-use eddy_tests::{DropFlag, run_bounded, spin_until, with_deadline};
+use eddy_tests::{DropFlag, poll_once, run_bounded, spin_until, with_deadline};
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -24,12 +24,6 @@ fn ms(n: u64) -> Duration {
 
 fn timers_live() -> usize {
     eddy::Handle::current().metrics().timers_live
-}
-
-/// Polls `fut` exactly once (so it registers its timer) and reports whether
-/// it was still pending.
-async fn poll_once<F: Future + Unpin>(fut: &mut F) -> bool {
-    poll_fn(|cx| Poll::Ready(Pin::new(&mut *fut).poll(cx).is_pending())).await
 }
 
 #[test]
@@ -168,7 +162,7 @@ fn a_million_pending_timers_dropped_free_their_entries() {
             .map(|i| sleep(Duration::from_secs(3600) + Duration::from_nanos(i as u64)))
             .collect();
         for sleep in &mut sleeps {
-            assert!(poll_once(sleep).await);
+            assert!(poll_once(Pin::new(sleep)).await.is_pending());
         }
         assert_eq!(timers_live(), N);
         drop(sleeps);
@@ -310,7 +304,7 @@ fn a_sleep_that_outlived_its_runtime_completes_in_the_next() {
     let created = Instant::now();
     let mut sleep = sleep(ms(30));
     let first = eddy::Runtime::new().unwrap();
-    assert!(first.block_on(poll_once(&mut sleep)));
+    assert!(first.block_on(poll_once(Pin::new(&mut sleep))).is_pending());
     drop(first);
     let second = eddy::Runtime::new().unwrap();
     second.block_on(async {
@@ -458,7 +452,11 @@ fn timers_live_after_a_turn(runtime: &eddy::Runtime) -> usize {
 /// An hour-long sleep polled once in `runtime`, so its entry lives there.
 fn an_hour_registered_in(runtime: &eddy::Runtime) -> Sleep {
     let mut pending = sleep(Duration::from_secs(3600));
-    assert!(runtime.block_on(poll_once(&mut pending)));
+    assert!(
+        runtime
+            .block_on(poll_once(Pin::new(&mut pending)))
+            .is_pending()
+    );
     pending
 }
 
@@ -512,7 +510,11 @@ fn a_sleep_moved_to_another_runtime_leaves_no_entry_behind() {
     let first = eddy::Runtime::new().unwrap();
     let second = eddy::Runtime::new().unwrap();
     let mut pending = an_hour_registered_in(&first);
-    assert!(second.block_on(poll_once(&mut pending)));
+    assert!(
+        second
+            .block_on(poll_once(Pin::new(&mut pending)))
+            .is_pending()
+    );
     assert_eq!(
         timers_live_after_a_turn(&first),
         0,
@@ -534,7 +536,7 @@ fn a_thousand_sleeps_dropped_on_another_thread_leave_no_entries() {
         let mut sleeps = Vec::new();
         for _ in 0..1000 {
             let mut pending = sleep(Duration::from_secs(3600));
-            assert!(poll_once(&mut pending).await);
+            assert!(poll_once(Pin::new(&mut pending)).await.is_pending());
             sleeps.push(pending);
         }
         sleeps
@@ -618,7 +620,11 @@ fn resets_outside_block_on_each_followed_by_a_poll_keep_one_entry() {
     let mut pending = an_hour_registered_in(&runtime);
     for i in 0..100u64 {
         Pin::new(&mut pending).reset(Instant::now() + Duration::from_secs(3600 + i));
-        assert!(runtime.block_on(poll_once(&mut pending)));
+        assert!(
+            runtime
+                .block_on(poll_once(Pin::new(&mut pending)))
+                .is_pending()
+        );
     }
     assert_eq!(
         timers_live_after_a_turn(&runtime),
@@ -647,7 +653,10 @@ fn a_cancel_queued_after_its_slot_was_reused_spares_the_newer_timers() {
         // first poll (Miri does), which would complete it at once.
         let stale = loop {
             let mut pending = sleep(ms(20));
-            if runtime.block_on(poll_once(&mut pending)) {
+            if runtime
+                .block_on(poll_once(Pin::new(&mut pending)))
+                .is_pending()
+            {
                 break pending;
             }
         };
@@ -719,7 +728,7 @@ fn a_waker_drop_that_panics_in_a_remote_cancel_loses_no_other_cancel() {
                 .is_pending()
         );
         drop(waker); // the timer entry holds the last clone
-        assert!(poll_once(&mut good).await);
+        assert!(poll_once(Pin::new(&mut good)).await.is_pending());
     });
     std::thread::spawn(move || {
         drop(bad);
@@ -751,7 +760,7 @@ fn sleeps_dropped_on_another_thread_while_their_runtime_fires_timers_leave_no_en
                     Duration::from_secs(3600)
                 };
                 let mut pending = sleep(duration);
-                if poll_once(&mut pending).await {
+                if poll_once(Pin::new(&mut pending)).await.is_pending() {
                     to_dropper.send(pending).unwrap();
                 }
                 if i % 64 == 0 {
@@ -848,18 +857,24 @@ fn deadlines_too_far_ahead_to_matter_stay_pending_without_overflowing() {
         let mut never_again = interval(Duration::MAX);
         never_again.tick().await;
         let mut late_result = timeout(Duration::MAX, Box::pin(async { 7 }));
-        assert!(poll_once(&mut forever).await);
-        assert!(poll_once(&mut far).await);
-        assert!(!poll_once(&mut late_result).await, "ready at once");
+        assert!(poll_once(Pin::new(&mut forever)).await.is_pending());
+        assert!(poll_once(Pin::new(&mut far)).await.is_pending());
+        assert!(
+            poll_once(Pin::new(&mut late_result)).await.is_ready(),
+            "ready at once"
+        );
         let mut next_tick = Box::pin(never_again.tick());
-        assert!(poll_once(&mut next_tick).await);
+        assert!(poll_once(Pin::new(&mut next_tick)).await.is_pending());
         drop(next_tick);
         assert_eq!(timers_live(), 3);
         // The wheel keeps turning around them: a short sleep still ends,
         // and none of them fired early.
         sleep(ms(5)).await;
         assert!(!forever.is_elapsed() && !far.is_elapsed());
-        assert!(poll_once(&mut forever).await && poll_once(&mut far).await);
+        assert!(
+            poll_once(Pin::new(&mut forever)).await.is_pending()
+                && poll_once(Pin::new(&mut far)).await.is_pending()
+        );
         drop((forever, far, never_again));
         assert_eq!(timers_live(), 0);
     });
@@ -869,7 +884,7 @@ fn deadlines_too_far_ahead_to_matter_stay_pending_without_overflowing() {
 fn resetting_a_pending_sleep_many_times_keeps_one_timer_and_wakes_at_the_last_deadline() {
     run_bounded(Duration::from_secs(30), || async {
         let mut sleeping = sleep(Duration::from_secs(3600));
-        assert!(poll_once(&mut sleeping).await);
+        assert!(poll_once(Pin::new(&mut sleeping)).await.is_pending());
         let start = Instant::now();
         for step in 0..100_000u64 {
             // Deadlines on every level of the wheel, forwards and back.
@@ -892,7 +907,7 @@ fn timers_live_is_exact_after_block_on_returns() {
     let rt = eddy::Runtime::new().unwrap();
     rt.block_on(async {
         let mut long = sleep(Duration::from_secs(3600));
-        assert!(poll_once(&mut long).await);
+        assert!(poll_once(Pin::new(&mut long)).await.is_pending());
         // `yield_now` defers the main future, so the driver turns (and
         // publishes one live timer) before it runs again.
         eddy::task::yield_now().await;
@@ -917,7 +932,7 @@ fn timers_live_read_from_another_thread_catches_up_when_the_runtime_parks() {
                 .send((eddy::Handle::current(), stop.local_addr().unwrap()))
                 .unwrap();
             let mut long = sleep(Duration::from_secs(3600));
-            assert!(poll_once(&mut long).await);
+            assert!(poll_once(Pin::new(&mut long)).await.is_pending());
             eddy::task::yield_now().await;
             drop(long);
             // Parks: no task, no timer, nothing to wake it until the test

@@ -11,9 +11,6 @@
 //! in a loop does not starve a timer); shutdown is in `shutdown.rs` and the
 //! blocking pool in `blocking.rs`.
 
-use std::future::{Future, poll_fn};
-use std::pin::Pin;
-use std::task::Poll;
 use std::time::Duration;
 
 use eddy::task::yield_now;
@@ -41,13 +38,4 @@ async fn yield_until(mut done: impl FnMut() -> bool, max_yields: u32) -> bool {
         yield_now().await;
     }
     done()
-}
-
-/// Polls `future` once and says whether it was ready, returning its output.
-async fn poll_once<F: Future + Unpin>(future: &mut F) -> Option<F::Output> {
-    poll_fn(|cx| match Pin::new(&mut *future).poll(cx) {
-        Poll::Ready(output) => Poll::Ready(Some(output)),
-        Poll::Pending => Poll::Ready(None),
-    })
-    .await
 }

@@ -3,6 +3,7 @@
 
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,9 +13,9 @@ use std::time::Duration;
 
 use eddy::task::yield_now;
 use eddy::{Handle, Runtime};
-use eddy_tests::{CountDrop, Signal, panic_message, with_deadline};
+use eddy_tests::{CountDrop, Signal, panic_message, poll_once, with_deadline};
 
-use crate::{LIMIT, poll_once};
+use crate::LIMIT;
 
 #[test]
 fn metrics_count_spawned_tasks_alive_tasks_and_polls() {
@@ -230,7 +231,7 @@ fn polling_a_join_handle_again_after_it_completed_panics() {
         eddy::run(async {
             let mut task = eddy::spawn(async { 1 });
             assert_eq!((&mut task).await.unwrap(), 1);
-            let _ = poll_once(&mut task).await;
+            let _ = poll_once(Pin::new(&mut task)).await;
         });
     });
 }

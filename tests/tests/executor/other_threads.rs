@@ -2,6 +2,7 @@
 
 use std::cell::Cell;
 use std::future::{pending, poll_fn};
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -12,9 +13,9 @@ use std::time::Duration;
 
 use eddy::task::{JoinError, JoinHandle, yield_now};
 use eddy::{Handle, Runtime};
-use eddy_tests::{Signal, with_deadline};
+use eddy_tests::{Signal, poll_once, with_deadline};
 
-use crate::{LIMIT, poll_once};
+use crate::LIMIT;
 
 #[test]
 #[cfg_attr(miri, ignore = "Miri: too slow interpreted")]
@@ -272,7 +273,7 @@ fn a_join_handle_moved_to_another_task_wakes_its_new_owner() {
                 }
             });
             // First polled (and its waker stored) by this task...
-            assert!(poll_once(&mut target).await.is_none());
+            assert!(poll_once(Pin::new(&mut target)).await.is_pending());
             // ...then awaited by another one, which must be the one woken.
             let new_owner = eddy::spawn(async move { target.await.unwrap() });
             yield_now().await;

@@ -6,14 +6,15 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
+use std::task::Poll;
 use std::thread;
 use std::time::Duration;
 
 use eddy::task::{JoinError, JoinHandle, yield_now};
 use eddy::{Handle, Runtime};
-use eddy_tests::{Signal, XorShift, panic_message, with_deadline};
+use eddy_tests::{Signal, XorShift, panic_message, poll_once, with_deadline};
 
-use crate::{poll_once, yield_until};
+use crate::yield_until;
 
 /// What a stress task does before it returns its id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -275,8 +276,9 @@ impl World {
                     .filter(|&i| self.tracked[i].handle.is_finished())
                 {
                     let mut task = self.tracked.swap_remove(i);
-                    let outcome = poll_once(&mut task.handle).await;
-                    let outcome = outcome.expect("a finished handle must be ready at once");
+                    let Poll::Ready(outcome) = poll_once(Pin::new(&mut task.handle)).await else {
+                        panic!("a finished handle must be ready at once");
+                    };
                     self.check_outcome(&task, outcome, false);
                 }
             }
