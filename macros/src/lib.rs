@@ -26,10 +26,11 @@
 //! `async` keyword is there. `AsyncFn::into_blocking` glues them back
 //! together as an ordinary `fn` whose body hands the old body, now an
 //! inner `async fn` with the declared return type, to
-//! `eddy::Runtime::new()?.block_on`. Anything the macro rejects comes back
-//! as a `compile_error!` pointing at the offending token, followed by a
-//! stand-in for the function so the one clear error is not followed by a
-//! cascade of others.
+//! `eddy::Runtime::new().expect(..).block_on` (a runtime that cannot be
+//! created is a panic, not an error returned through `main`'s type).
+//! Anything the macro rejects comes back as a `compile_error!` pointing at
+//! the offending token, followed by a stand-in for the function so the one
+//! clear error is not followed by a cascade of others.
 //!
 //! # Implementation
 //!

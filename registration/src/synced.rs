@@ -20,11 +20,11 @@ pub struct Synced {
     pub(crate) registrations: LinkedList<Arc<ScheduledIo>, ScheduledIo>,
     /// Deregistered resources still linked, unlinked by the next `release`.
     pub(crate) pending_release: Vec<Arc<ScheduledIo>>,
-    /// The id of the `RegistrationSet` created with it. Not in the seed's
-    /// struct: there the set is private to the driver and can only ever be
-    /// used with its own `Synced`. As a public API, a set handed another
-    /// set's `Synced` must be refused, or `release` would unlink nodes of
-    /// one list through another.
+    /// The id of the `RegistrationSet` created with it. Both halves are
+    /// public and handed in separately, so nothing but this id stops a set
+    /// from being given another set's `Synced`; `RegistrationSet::check`
+    /// refuses that, or `release` would unlink nodes of one list through
+    /// another.
     pub(crate) set_id: u64,
 }
 
