@@ -195,6 +195,7 @@ fn write_until_the_vanished_peer_fails() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no SO_LINGER")]
 fn close_after_the_peer_reset_succeeds_while_shutdown_reports_not_connected() {
     run_bounded(LIMIT, || async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
