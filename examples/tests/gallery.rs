@@ -887,6 +887,42 @@ fn http_hello_answers_malformed_requests_with_400_and_keeps_serving() {
 }
 
 #[test]
+fn http_hello_refuses_a_bare_cr_or_lf_or_a_nul_inside_a_head_line_with_400() {
+    let (_server, addr) = Example::serve("http_hello", &[]);
+    // Lines end at CRLF only. RFC 9110 section 5.5: a field value with a
+    // CR, LF or NUL in it is invalid, and its recipient must refuse it or
+    // make each one a space. Read as part of the line instead, the first
+    // request hides a Content-Length from us that a proxy in front ending
+    // lines at a bare LF (RFC 9112 section 2.2 allows it) would honour:
+    // to the proxy `GET /smuggled` is a body, to us a second request.
+    let smuggled = "GET /smuggled HTTP/1.1\r\n\r\n";
+    let bare_lf = format!(
+        "GET / HTTP/1.1\r\nX-Note: a\nContent-Length: {}\r\n\r\n{smuggled}",
+        smuggled.len()
+    );
+    let malformed = [
+        bare_lf.as_str(),
+        "GET / HTTP/1.1\r\nX-Note: a\rContent-Length: 0\r\n\r\n",
+        "GET / HTTP/1.1\r\nX-Note: a\0b\r\n\r\n",
+        "GET /\r HTTP/1.1\r\n\r\n",
+    ];
+    for request in malformed {
+        let (mut writer, mut reader) = http_connect(addr);
+        writer
+            .write_all(format!("{GET_ROOT}{request}").as_bytes())
+            .unwrap();
+        assert_eq!(read_response(&mut reader).status, "HTTP/1.1 200 OK");
+        let response = read_response(&mut reader);
+        assert_eq!(
+            response.status, "HTTP/1.1 400 Bad Request",
+            "for {request:?}"
+        );
+        assert_eq!(response.header("connection"), Some("close"));
+        assert_http_closed(&mut reader);
+    }
+}
+
+#[test]
 fn http_hello_refuses_a_complete_head_longer_than_its_limit_with_431() {
     let (_server, addr) = Example::serve("http_hello", &[]);
     // 9 KiB, past the 8 KiB limit but within two reads: it used to be
