@@ -676,6 +676,45 @@ fn mini_redis_memory_stays_bounded_when_a_client_pipelines_big_gets_without_read
 
 #[cfg(target_os = "linux")]
 #[test]
+fn mini_redis_quotes_at_most_128_bytes_of_an_unknown_command_and_keeps_its_memory_to_the_command() {
+    let (server, addr) = Example::serve("mini_redis", &[]);
+    let mut redis = Redis::connect(addr);
+    assert_eq!(redis.call(&["PING"]), "+PONG");
+    let peak_before = proc_status_kib(server.pid(), "VmHWM");
+
+    // A 64 MiB name, the most one argument may have, of bytes that are
+    // not UTF-8: each one was shown as U+FFFD, three bytes, uppercased
+    // in a copy, and quoted whole in the error, a 192 MiB reply.
+    const LEN: usize = 64 * 1024 * 1024;
+    let mut command = format!("*1\r\n${LEN}\r\n").into_bytes();
+    command.resize(command.len() + LEN, 0xff);
+    command.extend_from_slice(b"\r\n");
+    redis.send(&command);
+    let error = redis.reply();
+    assert!(
+        error.len() < 1024,
+        "an error of {} bytes for an unknown command",
+        error.len()
+    );
+    assert_eq!(
+        error,
+        format!("-ERR unknown command '{}'", "\u{FFFD}".repeat(128))
+    );
+    assert_eq!(redis.call(&["PING"]), "+PONG");
+
+    // The server holds the command (64 MiB read, 64 MiB as an argument)
+    // and a little more; the copies of the name and the reply took
+    // 1 GiB more.
+    let growth_kib = proc_status_kib(server.pid(), "VmHWM").saturating_sub(peak_before);
+    assert!(
+        growth_kib < 320 * 1024,
+        "the server's peak memory grew by {} MiB for a 64 MiB command",
+        growth_kib / 1024
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
 fn mini_redis_parses_a_command_of_300_000_arguments_in_linear_time_and_serves_others_meanwhile() {
     let (server, addr) = Example::serve("mini_redis", &[]);
     let mut redis = Redis::connect(addr);
