@@ -506,6 +506,10 @@ fn write_integer(out: &mut Vec<u8>, value: i64) {
     out.extend_from_slice(format!(":{value}\r\n").as_bytes());
 }
 
+/// An error reply is one line: a CR or LF in `message` (a client's bytes,
+/// quoted) would end it early, and the rest would read as another reply.
+/// Each becomes a space, as Redis does.
 fn write_error(out: &mut Vec<u8>, message: &str) {
+    let message = message.replace(['\r', '\n'], " ");
     out.extend_from_slice(format!("-ERR {message}\r\n").as_bytes());
 }

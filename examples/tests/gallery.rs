@@ -674,6 +674,21 @@ fn mini_redis_memory_stays_bounded_when_a_client_pipelines_big_gets_without_read
     );
 }
 
+#[test]
+fn mini_redis_answers_an_unknown_command_with_crlf_in_its_name_with_one_error_line() {
+    let (_server, addr) = Example::serve("mini_redis", &[]);
+    let mut redis = Redis::connect(addr);
+    // A bulk string may hold CRLF. Quoted as it is, it ends the error
+    // line early and the rest of the name reads as a reply of its own,
+    // here a `+FAKE`: every later reply would then answer the command
+    // before it.
+    assert_eq!(
+        redis.call(&["NO\r\n+FAKE"]),
+        "-ERR unknown command 'NO  +FAKE'"
+    );
+    assert_eq!(redis.call(&["PING"]), "+PONG");
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn mini_redis_quotes_at_most_128_bytes_of_an_unknown_command_and_keeps_its_memory_to_the_command() {
