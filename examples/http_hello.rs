@@ -216,6 +216,16 @@ fn parse_request(buf: &[u8]) -> Result<Option<Request>, Refusal> {
         return Err(TOO_LARGE);
     }
     let head = std::str::from_utf8(&buf[blank..head_len]).map_err(|_| BAD)?;
+    // Lines end at CRLF only. A bare CR or LF, or a NUL, inside one makes
+    // it invalid (RFC 9110 section 5.5): taken as part of a header value,
+    // it could hide a header from us, `Content-Length` say, that a proxy
+    // in front ending lines at a bare LF would see (request smuggling).
+    if head
+        .split("\r\n")
+        .any(|line| line.contains(['\r', '\n', '\0']))
+    {
+        return Err(BAD);
+    }
     let mut lines = head.split("\r\n");
     let (method, target, version) = parse_request_line(lines.next().unwrap_or(""))?;
 

@@ -54,6 +54,9 @@ const MAX_BULK: usize = 64 * 1024 * 1024;
 /// The most arguments one command may have.
 const MAX_ARGS: usize = 1024 * 1024;
 
+/// How many bytes of an unknown command's name its error quotes.
+const MAX_SHOWN: usize = 128;
+
 /// The longest inline command or RESP header line accepted.
 const MAX_LINE: usize = 64 * 1024;
 
@@ -345,7 +348,13 @@ impl Store {
 /// Runs one command and appends its reply; returns whether the connection
 /// should close after this batch of replies (QUIT).
 fn execute(args: &[Vec<u8>], store: &mut Store, out: &mut Vec<u8>) -> bool {
-    let name = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
+    let name = if args[0].len() <= MAX_SHOWN {
+        String::from_utf8_lossy(&args[0]).to_ascii_uppercase()
+    } else {
+        // No command has a name this long, so it is unknown, and it is
+        // not copied: it may be MAX_BULK bytes, three times that as text.
+        String::new()
+    };
     let rest = &args[1..];
     let arity_ok = match name.as_str() {
         "PING" => rest.len() <= 1,
@@ -387,7 +396,11 @@ fn execute(args: &[Vec<u8>], store: &mut Store, out: &mut Vec<u8>) -> bool {
         "COMMAND" => out.extend_from_slice(b"*0\r\n"),
         "CONFIG" => config(rest, out),
         _ => {
-            let shown = String::from_utf8_lossy(&args[0]);
+            // At most MAX_SHOWN bytes of it, as Redis: the whole of a
+            // MAX_BULK name, shown as U+FFFD for each byte that is not
+            // UTF-8, made a reply three times the size of the command.
+            let shown = &args[0][..args[0].len().min(MAX_SHOWN)];
+            let shown = String::from_utf8_lossy(shown);
             write_error(out, &format!("unknown command '{shown}'"));
         }
     }
@@ -493,6 +506,10 @@ fn write_integer(out: &mut Vec<u8>, value: i64) {
     out.extend_from_slice(format!(":{value}\r\n").as_bytes());
 }
 
+/// An error reply is one line: a CR or LF in `message` (a client's bytes,
+/// quoted) would end it early, and the rest would read as another reply.
+/// Each becomes a space, as Redis does.
 fn write_error(out: &mut Vec<u8>, message: &str) {
+    let message = message.replace(['\r', '\n'], " ");
     out.extend_from_slice(format!("-ERR {message}\r\n").as_bytes());
 }

@@ -674,6 +674,60 @@ fn mini_redis_memory_stays_bounded_when_a_client_pipelines_big_gets_without_read
     );
 }
 
+#[test]
+fn mini_redis_answers_an_unknown_command_with_crlf_in_its_name_with_one_error_line() {
+    let (_server, addr) = Example::serve("mini_redis", &[]);
+    let mut redis = Redis::connect(addr);
+    // A bulk string may hold CRLF. Quoted as it is, it ends the error
+    // line early and the rest of the name reads as a reply of its own,
+    // here a `+FAKE`: every later reply would then answer the command
+    // before it.
+    assert_eq!(
+        redis.call(&["NO\r\n+FAKE"]),
+        "-ERR unknown command 'NO  +FAKE'"
+    );
+    assert_eq!(redis.call(&["PING"]), "+PONG");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn mini_redis_quotes_at_most_128_bytes_of_an_unknown_command_and_keeps_its_memory_to_the_command() {
+    let (server, addr) = Example::serve("mini_redis", &[]);
+    let mut redis = Redis::connect(addr);
+    assert_eq!(redis.call(&["PING"]), "+PONG");
+    let peak_before = proc_status_kib(server.pid(), "VmHWM");
+
+    // A 64 MiB name, the most one argument may have, of bytes that are
+    // not UTF-8: each one was shown as U+FFFD, three bytes, uppercased
+    // in a copy, and quoted whole in the error, a 192 MiB reply.
+    const LEN: usize = 64 * 1024 * 1024;
+    let mut command = format!("*1\r\n${LEN}\r\n").into_bytes();
+    command.resize(command.len() + LEN, 0xff);
+    command.extend_from_slice(b"\r\n");
+    redis.send(&command);
+    let error = redis.reply();
+    assert!(
+        error.len() < 1024,
+        "an error of {} bytes for an unknown command",
+        error.len()
+    );
+    assert_eq!(
+        error,
+        format!("-ERR unknown command '{}'", "\u{FFFD}".repeat(128))
+    );
+    assert_eq!(redis.call(&["PING"]), "+PONG");
+
+    // The server holds the command (64 MiB read, 64 MiB as an argument)
+    // and a little more; the copies of the name and the reply took
+    // 1 GiB more.
+    let growth_kib = proc_status_kib(server.pid(), "VmHWM").saturating_sub(peak_before);
+    assert!(
+        growth_kib < 320 * 1024,
+        "the server's peak memory grew by {} MiB for a 64 MiB command",
+        growth_kib / 1024
+    );
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn mini_redis_parses_a_command_of_300_000_arguments_in_linear_time_and_serves_others_meanwhile() {
@@ -884,6 +938,42 @@ fn http_hello_answers_malformed_requests_with_400_and_keeps_serving() {
     let (mut writer, mut reader) = http_connect(addr);
     writer.write_all(GET_ROOT.as_bytes()).unwrap();
     assert_eq!(read_response(&mut reader).body, "Hello, world!\n");
+}
+
+#[test]
+fn http_hello_refuses_a_bare_cr_or_lf_or_a_nul_inside_a_head_line_with_400() {
+    let (_server, addr) = Example::serve("http_hello", &[]);
+    // Lines end at CRLF only. RFC 9110 section 5.5: a field value with a
+    // CR, LF or NUL in it is invalid, and its recipient must refuse it or
+    // make each one a space. Read as part of the line instead, the first
+    // request hides a Content-Length from us that a proxy in front ending
+    // lines at a bare LF (RFC 9112 section 2.2 allows it) would honour:
+    // to the proxy `GET /smuggled` is a body, to us a second request.
+    let smuggled = "GET /smuggled HTTP/1.1\r\n\r\n";
+    let bare_lf = format!(
+        "GET / HTTP/1.1\r\nX-Note: a\nContent-Length: {}\r\n\r\n{smuggled}",
+        smuggled.len()
+    );
+    let malformed = [
+        bare_lf.as_str(),
+        "GET / HTTP/1.1\r\nX-Note: a\rContent-Length: 0\r\n\r\n",
+        "GET / HTTP/1.1\r\nX-Note: a\0b\r\n\r\n",
+        "GET /\r HTTP/1.1\r\n\r\n",
+    ];
+    for request in malformed {
+        let (mut writer, mut reader) = http_connect(addr);
+        writer
+            .write_all(format!("{GET_ROOT}{request}").as_bytes())
+            .unwrap();
+        assert_eq!(read_response(&mut reader).status, "HTTP/1.1 200 OK");
+        let response = read_response(&mut reader);
+        assert_eq!(
+            response.status, "HTTP/1.1 400 Bad Request",
+            "for {request:?}"
+        );
+        assert_eq!(response.header("connection"), Some("close"));
+        assert_http_closed(&mut reader);
+    }
 }
 
 #[test]
