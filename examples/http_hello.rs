@@ -11,16 +11,20 @@
 //!
 //! What it answers: `GET`/`HEAD /` -> 200, any other path -> 404, another
 //! method on `/` -> 405, anything it cannot parse -> 400 and the connection
-//! closes. Request bodies (`Content-Length`) are read and ignored; chunked
-//! request bodies are refused with 501. HTTP/1.1 connections stay open
-//! until the client sends `Connection: close` (HTTP/1.0 ones close unless
-//! it sends `Connection: keep-alive`), or stay idle for [`IDLE`]
-//! (sending nothing, or reading none of the responses).
+//! closes; so does an HTTP/1.1 request without exactly one `Host` header
+//! (RFC 9112 section 3.2). Request bodies (`Content-Length`) are read and
+//! ignored; chunked request bodies are refused with 501. HTTP/1.1
+//! connections stay open until the client sends `close` among its
+//! `Connection` options (HTTP/1.0 ones close unless it sends
+//! `Connection: keep-alive`), or stay idle for [`IDLE`] (sending nothing,
+//! or reading none of the responses).
 //!
-//! Empty lines before a request line are skipped, as RFC 9112 section 2.2
-//! asks (some clients send an extra CRLF after a body); they count
-//! towards the head's size limit, so a stream of nothing but empty lines
-//! is refused like an overlong head.
+//! Lines end at CRLF only: a bare LF is refused with 400 as soon as it
+//! arrives, so a client ending lines with LF alone (`nc` without `-C`)
+//! gets an answer instead of a wait. Empty lines before a request line are
+//! skipped, as RFC 9112 section 2.2 asks (some clients send an extra CRLF
+//! after a body); they count towards the head's size limit, so a stream of
+//! nothing but empty lines is refused like an overlong head.
 //!
 //! How it works: each connection reads into a buffer, answers *every*
 //! complete request in it (a client may pipeline several in one write),
@@ -207,6 +211,11 @@ fn parse_request(buf: &[u8]) -> Result<Option<Request>, Refusal> {
         if buf.len() > MAX_HEAD {
             return Err(TOO_LARGE);
         }
+        // Refused below once the head is complete, and a head with LF
+        // line ends never completes: refuse it now, not after IDLE.
+        if has_bare_lf(&buf[blank..]) {
+            return Err(BAD);
+        }
         return Ok(None);
     };
     // Checked again on a complete head: one that ends in the read that
@@ -229,7 +238,9 @@ fn parse_request(buf: &[u8]) -> Result<Option<Request>, Refusal> {
     let mut lines = head.split("\r\n");
     let (method, target, version) = parse_request_line(lines.next().unwrap_or(""))?;
 
-    let mut keep_alive = version == "HTTP/1.1";
+    let mut close_asked = false;
+    let mut keep_alive_asked = false;
+    let mut hosts = 0;
     let mut body_len = None;
     for line in lines.take_while(|line| !line.is_empty()) {
         let (name, value) = line.split_once(':').ok_or(BAD)?;
@@ -256,14 +267,19 @@ fn parse_request(buf: &[u8]) -> Result<Option<Request>, Refusal> {
             });
         } else if name.eq_ignore_ascii_case("connection") {
             for option in value.split(',').map(str::trim) {
-                if option.eq_ignore_ascii_case("close") {
-                    keep_alive = false;
-                } else if option.eq_ignore_ascii_case("keep-alive") {
-                    keep_alive = true;
-                }
+                close_asked |= option.eq_ignore_ascii_case("close");
+                keep_alive_asked |= option.eq_ignore_ascii_case("keep-alive");
             }
+        } else if name.eq_ignore_ascii_case("host") {
+            hosts += 1;
         }
     }
+    // RFC 9112 section 3.2: an HTTP/1.1 request names its host once.
+    if version == "HTTP/1.1" && hosts != 1 {
+        return Err(BAD);
+    }
+    // `close` wins over `keep-alive`, wherever each is (section 9.6).
+    let keep_alive = !close_asked && (version == "HTTP/1.1" || keep_alive_asked);
     let body_len = body_len.unwrap_or(0);
     if body_len > MAX_BODY {
         return Err(Refusal {
@@ -313,6 +329,15 @@ fn find_head_end(buf: &[u8]) -> Option<usize> {
     buf.windows(4)
         .position(|w| w == b"\r\n\r\n")
         .map(|at| at + 4)
+}
+
+/// Whether `buf` holds an LF that no CR comes right before.
+fn has_bare_lf(buf: &[u8]) -> bool {
+    let at_start = buf.first() == Some(&b'\n');
+    at_start
+        || buf
+            .windows(2)
+            .any(|pair| pair[1] == b'\n' && pair[0] != b'\r')
 }
 
 /// Whether `b` may appear in a method or header name (RFC 9110 `tchar`).

@@ -977,6 +977,64 @@ fn http_hello_refuses_a_bare_cr_or_lf_or_a_nul_inside_a_head_line_with_400() {
 }
 
 #[test]
+fn http_hello_answers_lf_only_line_ends_with_400_without_waiting_for_more() {
+    let (_server, addr) = Example::serve("http_hello", &[]);
+    // What `nc` sends without `-C`. Such a head never ends in CRLF CRLF:
+    // waited for, it got no answer until the idle timeout closed it.
+    // The writer stays open, so only the server can end this.
+    for request in ["GET / HTTP/1.1\nHost: test\n\n", "\nGET / HTTP/1.1\r\n"] {
+        let (mut writer, mut reader) = http_connect(addr);
+        writer.write_all(request.as_bytes()).unwrap();
+        let response = read_response(&mut reader);
+        assert_eq!(
+            response.status, "HTTP/1.1 400 Bad Request",
+            "for {request:?}"
+        );
+        assert_http_closed(&mut reader);
+    }
+}
+
+#[test]
+fn http_hello_refuses_an_http_1_1_request_without_exactly_one_host_with_400() {
+    let (_server, addr) = Example::serve("http_hello", &[]);
+    // RFC 9112 section 3.2: a server must answer 400 to an HTTP/1.1
+    // request with no Host or more than one. HTTP/1.0 needs none.
+    for (request, status) in [
+        ("GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 400 Bad Request"),
+        (
+            "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+            "HTTP/1.1 400 Bad Request",
+        ),
+        ("GET / HTTP/1.0\r\n\r\n", "HTTP/1.1 200 OK"),
+    ] {
+        let (mut writer, mut reader) = http_connect(addr);
+        writer.write_all(request.as_bytes()).unwrap();
+        let response = read_response(&mut reader);
+        assert_eq!(response.status, status, "for {request:?}");
+        assert_http_closed(&mut reader);
+    }
+}
+
+#[test]
+fn http_hello_closes_when_close_is_among_the_connection_options_wherever_it_is() {
+    let (_server, addr) = Example::serve("http_hello", &[]);
+    // RFC 9112 section 9.6: `close` means close, whatever else is listed.
+    for options in ["close, keep-alive", "keep-alive, close", "Upgrade, Close"] {
+        let (mut writer, mut reader) = http_connect(addr);
+        let request = format!("GET / HTTP/1.1\r\nHost: test\r\nConnection: {options}\r\n\r\n");
+        writer.write_all(request.as_bytes()).unwrap();
+        let response = read_response(&mut reader);
+        assert_eq!(response.status, "HTTP/1.1 200 OK");
+        assert_eq!(
+            response.header("connection"),
+            Some("close"),
+            "for Connection: {options}"
+        );
+        assert_http_closed(&mut reader);
+    }
+}
+
+#[test]
 fn http_hello_refuses_a_complete_head_longer_than_its_limit_with_431() {
     let (_server, addr) = Example::serve("http_hello", &[]);
     // 9 KiB, past the 8 KiB limit but within two reads: it used to be
