@@ -129,6 +129,23 @@ fn http_hello_answers_pipelined_requests_in_order() {
     assert_http_closed(&mut reader);
 }
 
+/// Sends a good request and then `request` on one connection: the good
+/// one is answered, then `request` gets a 400 and the connection closes.
+fn assert_refused_with_400_after_a_good_request(addr: SocketAddr, request: &str) {
+    let (mut writer, mut reader) = http_connect(addr);
+    writer
+        .write_all(format!("{GET_ROOT}{request}").as_bytes())
+        .unwrap();
+    assert_eq!(read_response(&mut reader).status, "HTTP/1.1 200 OK");
+    let response = read_response(&mut reader);
+    assert_eq!(
+        response.status, "HTTP/1.1 400 Bad Request",
+        "for {request:?}"
+    );
+    assert_eq!(response.header("connection"), Some("close"));
+    assert_http_closed(&mut reader);
+}
+
 #[test]
 fn http_hello_answers_malformed_requests_with_400_and_keeps_serving() {
     let (_server, addr) = Example::serve("http_hello", &[]);
@@ -143,19 +160,7 @@ fn http_hello_answers_malformed_requests_with_400_and_keeps_serving() {
         "GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 0\r\n\r\nx",
     ];
     for request in malformed {
-        let (mut writer, mut reader) = http_connect(addr);
-        // A good request first: it is answered before the bad one.
-        writer
-            .write_all(format!("{GET_ROOT}{request}").as_bytes())
-            .unwrap();
-        assert_eq!(read_response(&mut reader).status, "HTTP/1.1 200 OK");
-        let response = read_response(&mut reader);
-        assert_eq!(
-            response.status, "HTTP/1.1 400 Bad Request",
-            "for {request:?}"
-        );
-        assert_eq!(response.header("connection"), Some("close"));
-        assert_http_closed(&mut reader);
+        assert_refused_with_400_after_a_good_request(addr, request);
     }
     let (mut writer, mut reader) = http_connect(addr);
     writer.write_all(GET_ROOT.as_bytes()).unwrap();
@@ -183,18 +188,7 @@ fn http_hello_refuses_a_bare_cr_or_lf_or_a_nul_inside_a_head_line_with_400() {
         "GET /\r HTTP/1.1\r\n\r\n",
     ];
     for request in malformed {
-        let (mut writer, mut reader) = http_connect(addr);
-        writer
-            .write_all(format!("{GET_ROOT}{request}").as_bytes())
-            .unwrap();
-        assert_eq!(read_response(&mut reader).status, "HTTP/1.1 200 OK");
-        let response = read_response(&mut reader);
-        assert_eq!(
-            response.status, "HTTP/1.1 400 Bad Request",
-            "for {request:?}"
-        );
-        assert_eq!(response.header("connection"), Some("close"));
-        assert_http_closed(&mut reader);
+        assert_refused_with_400_after_a_good_request(addr, request);
     }
 }
 
@@ -205,14 +199,7 @@ fn http_hello_answers_lf_only_line_ends_with_400_without_waiting_for_more() {
     // waited for, it got no answer until the idle timeout closed it.
     // The writer stays open, so only the server can end this.
     for request in ["GET / HTTP/1.1\nHost: test\n\n", "\nGET / HTTP/1.1\r\n"] {
-        let (mut writer, mut reader) = http_connect(addr);
-        writer.write_all(request.as_bytes()).unwrap();
-        let response = read_response(&mut reader);
-        assert_eq!(
-            response.status, "HTTP/1.1 400 Bad Request",
-            "for {request:?}"
-        );
-        assert_http_closed(&mut reader);
+        assert_refused_with_400_after_a_good_request(addr, request);
     }
 }
 
