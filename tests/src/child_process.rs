@@ -35,7 +35,7 @@ fn current_test() -> String {
 /// (also if it is `#[ignore]`d, so an ignored parent's child still runs),
 /// single-threaded, with its output uncaptured and [`CHILD_ROLE`] set to
 /// `role`. The test must check [`child_role`] first thing, and call this on
-/// its own thread (see [`current_test`]).
+/// its own thread, which libtest names after the test.
 ///
 /// # Panics
 ///
