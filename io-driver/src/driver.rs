@@ -4,7 +4,7 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
-use eddy_registration::{FirstPanic, shutdown_error};
+use eddy_registration::{FirstPanic, catch_quietly, shutdown_error};
 
 use crate::dispatch::Dispatch;
 use crate::handle::Handle;
@@ -166,7 +166,16 @@ impl Drop for Driver {
     fn drop(&mut self) {
         // Runs before any field is dropped, so the poll (declared last) is
         // still alive while waiters are being woken.
-        self.shutdown();
+        if std::thread::panicking() {
+            // Dropped as a panic unwinds: a waker's panic that `shutdown`
+            // passed on would leave this `drop` as a second panic, which
+            // aborts the process. Every waiter is still woken (`shutdown`
+            // catches each wake), only the waker's panic is dropped; the
+            // unwinding one goes on.
+            catch_quietly(|| self.shutdown());
+        } else {
+            self.shutdown();
+        }
     }
 }
 
