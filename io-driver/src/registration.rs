@@ -238,6 +238,12 @@ impl Registration {
     /// returns `WouldBlock` without calling it. A `WouldBlock` from `f`
     /// clears the readiness it was run under. Used by `try_read`/`try_write`.
     ///
+    /// `interest` names one direction: an interest with both a read part
+    /// (readable or priority) and writable fails with `InvalidInput`, and
+    /// `f` is not called. Under it, a `WouldBlock` from a read would clear
+    /// the write readiness too, and the socket's writer would then wait for
+    /// an event that edge-triggered polling never sends again.
+    ///
     /// Only the call of `f` is generic: the checks around it live in two
     /// plain functions, compiled once rather than once per caller (eleven
     /// in eddy's socket types).
@@ -253,6 +259,13 @@ impl Registration {
     /// `interest`'s readiness now, as `try_io` runs under it: `WouldBlock`
     /// if none is set, the shutdown error once the driver is gone.
     fn ready_for_try(&self, interest: Interest) -> io::Result<ReadyEvent> {
+        if interest.is_writable() && (interest.is_readable() || interest.is_priority()) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "eddy-io-driver: try_io takes the interest of one direction, \
+                 not readable and writable at once",
+            ));
+        }
         // Only the bits this interest covers (`ready_now` masks them): the
         // event is what a `WouldBlock` clears, and clearing the other
         // direction's readiness would lose a wake-up for its waiter.

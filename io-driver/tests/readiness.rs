@@ -361,6 +361,34 @@ fn try_io_is_would_block_without_calling_f_until_ready_and_clears_on_would_block
     );
 }
 
+/// `try_io` clears the readiness it ran under when `f` says `WouldBlock`.
+/// Under an interest of both directions that was both: a read that would
+/// block cleared `WRITABLE` too, and the socket's writer then waited for
+/// an event that edge-triggered polling never sends again (its send buffer
+/// was empty all along). Such an interest is refused instead: nothing tells
+/// which direction `f` found blocked.
+#[test]
+fn try_io_refuses_an_interest_of_both_directions_so_a_read_cannot_strand_the_writer() {
+    let mut driver = driver();
+    let (_client, mut server) = tcp_pair();
+    let both = Interest::READABLE.add(Interest::WRITABLE);
+    let reg = register(&mut server, both, driver.handle()).unwrap();
+    drive(&mut driver, |cx| reg.poll_write_ready(cx)).expect("writable");
+
+    let mut called = false;
+    let result = reg.try_io(both, || {
+        called = true;
+        (&server).read(&mut [0; 16])
+    });
+    assert!(
+        poll_once(|cx| reg.poll_write_ready(cx)).is_ready(),
+        "a read's WouldBlock cleared the write readiness ({result:?}): a writer would wait forever"
+    );
+    let err = result.expect_err("an interest of both directions was run");
+    assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
+    assert!(!called, "f ran under a refused interest");
+}
+
 #[test]
 fn readiness_future_resolves_when_the_peer_writes() {
     let mut driver = driver();
