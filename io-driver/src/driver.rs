@@ -145,6 +145,11 @@ impl Driver {
     /// the lock (a woken task may deregister, which takes the lock), and the
     /// `mio::Poll` is only dropped after all of that, when the `Driver`
     /// itself is dropped. No task is left waiting on a reactor that is gone.
+    ///
+    /// A waker that panics costs no other waiter its wake-up; the first such
+    /// panic goes on once all are woken, unless a panic is already unwinding
+    /// (a call from a `Drop`, this driver's own included): then it is
+    /// dropped, since a second panic leaving a `drop` aborts the process.
     pub fn shutdown(&mut self) {
         if self.is_shutdown {
             return;
@@ -158,7 +163,16 @@ impl Driver {
         for io in &live {
             panics.run(|| io.shutdown());
         }
-        panics.resume();
+        if std::thread::panicking() {
+            // Called as a panic unwinds, so from a `Drop` (this driver's
+            // own, or its owner's): a waker's panic passed on from here
+            // would leave that `drop` as a second panic, which aborts the
+            // process. Every waiter was woken all the same; only the
+            // waker's panic is dropped, and the unwinding one goes on.
+            catch_quietly(|| panics.resume());
+        } else {
+            panics.resume();
+        }
     }
 }
 
@@ -166,16 +180,7 @@ impl Drop for Driver {
     fn drop(&mut self) {
         // Runs before any field is dropped, so the poll (declared last) is
         // still alive while waiters are being woken.
-        if std::thread::panicking() {
-            // Dropped as a panic unwinds: a waker's panic that `shutdown`
-            // passed on would leave this `drop` as a second panic, which
-            // aborts the process. Every waiter is still woken (`shutdown`
-            // catches each wake), only the waker's panic is dropped; the
-            // unwinding one goes on.
-            catch_quietly(|| self.shutdown());
-        } else {
-            self.shutdown();
-        }
+        self.shutdown();
     }
 }
 

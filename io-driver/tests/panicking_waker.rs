@@ -192,6 +192,29 @@ fn a_driver_dropped_while_a_panic_unwinds_wakes_everyone_without_aborting() {
             other => panic!("expected the shutdown error, got {other:?}"),
         }
     }
+
+    // The same through an explicit `shutdown` in the `Drop` of whatever
+    // owns the driver.
+    struct Owner(Driver);
+    impl Drop for Owner {
+        fn drop(&mut self) {
+            self.0.shutdown();
+        }
+    }
+    let owner = Owner(Driver::new(Driver::DEFAULT_EVENTS_CAPACITY).expect("driver"));
+    let (_client, mut server) = tcp_pair();
+    let reg = register(&mut server, Interest::READABLE, owner.0.handle()).unwrap();
+    assert!(
+        reg.poll_read_ready(&mut Context::from_waker(&doomed))
+            .is_pending()
+    );
+    let unwound = catch_unwind(AssertUnwindSafe(move || {
+        let _owner = owner;
+        std::panic::panic_any("the caller's own panic");
+    }));
+    let payload = unwound.expect_err("the caller's panic unwinds");
+    assert_eq!(payload_text(&*payload), "the caller's own panic");
+    assert!(reg.handle().is_shutdown());
 }
 
 /// A socket type deregisters in its `Drop`, and may be dropped while a
