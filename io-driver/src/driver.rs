@@ -4,7 +4,7 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
-use eddy_registration::{FirstPanic, shutdown_error};
+use eddy_registration::{FirstPanic, catch_quietly, shutdown_error};
 
 use crate::dispatch::Dispatch;
 use crate::handle::Handle;
@@ -36,17 +36,35 @@ impl Driver {
     /// The events buffer size the runtime uses when not told otherwise.
     pub const DEFAULT_EVENTS_CAPACITY: usize = 1024;
 
+    /// The largest events capacity [`Driver::new`] accepts: as many events
+    /// as fit in `i32::MAX` bytes. One `epoll_wait` takes at most that many
+    /// (Linux's `EP_MAX_EVENTS`; mio passes the capacity as an `i32` on
+    /// every platform), so a driver with a larger buffer failed every turn
+    /// with `EINVAL`, and a much larger one could not even be allocated.
+    pub const MAX_EVENTS_CAPACITY: usize =
+        i32::MAX as usize / std::mem::size_of::<mio::event::Event>();
+
     /// Creates a driver whose turns dispatch at most `events_capacity` events
     /// each (more stay queued in the OS for the next turn).
     ///
     /// Fails with `InvalidInput` for a capacity of zero (a poll that can
-    /// return nothing would spin), or with the OS error if the poller or its
-    /// waker cannot be created (for example when out of file descriptors).
+    /// return nothing would spin) or above [`Driver::MAX_EVENTS_CAPACITY`]
+    /// (checked before the buffer is allocated: `usize::MAX` made it panic,
+    /// and a merely huge one aborted the process when its allocation
+    /// failed), or with the OS error if the poller or its waker cannot be
+    /// created (for example when out of file descriptors).
     pub fn new(events_capacity: usize) -> io::Result<Driver> {
         if events_capacity == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "eddy-io-driver: events_capacity must be at least 1",
+            ));
+        }
+        if events_capacity > Driver::MAX_EVENTS_CAPACITY {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "eddy-io-driver: events_capacity is more than one poll can return \
+                 (Driver::MAX_EVENTS_CAPACITY)",
             ));
         }
         let poll = mio::Poll::new()?;
@@ -127,6 +145,11 @@ impl Driver {
     /// the lock (a woken task may deregister, which takes the lock), and the
     /// `mio::Poll` is only dropped after all of that, when the `Driver`
     /// itself is dropped. No task is left waiting on a reactor that is gone.
+    ///
+    /// A waker that panics costs no other waiter its wake-up; the first such
+    /// panic goes on once all are woken, unless a panic is already unwinding
+    /// (a call from a `Drop`, this driver's own included): then it is
+    /// dropped, since a second panic leaving a `drop` aborts the process.
     pub fn shutdown(&mut self) {
         if self.is_shutdown {
             return;
@@ -140,7 +163,16 @@ impl Driver {
         for io in &live {
             panics.run(|| io.shutdown());
         }
-        panics.resume();
+        if std::thread::panicking() {
+            // Called as a panic unwinds, so from a `Drop` (this driver's
+            // own, or its owner's): a waker's panic passed on from here
+            // would leave that `drop` as a second panic, which aborts the
+            // process. Every waiter was woken all the same; only the
+            // waker's panic is dropped, and the unwinding one goes on.
+            catch_quietly(|| panics.resume());
+        } else {
+            panics.resume();
+        }
     }
 }
 

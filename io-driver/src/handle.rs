@@ -7,7 +7,7 @@
 use std::fmt;
 use std::io;
 
-use eddy_registration::{Interest, ScheduledIo};
+use eddy_registration::{Interest, ScheduledIo, catch_quietly};
 use mio::Token;
 
 use crate::loom::Arc;
@@ -173,8 +173,15 @@ impl Handle {
         // this registration, and kept, it would let a waker -> task ->
         // registration -> waker cycle outlive the socket. Last, because a
         // foreign waker may panic, and the bookkeeping above must not be
-        // skipped by it.
-        io.shutdown();
+        // skipped by it. While a panic unwinds (a socket dropped by it,
+        // deregistering in its `Drop`) the waker's panic is dropped
+        // instead: passed on, it would be a second panic leaving a `Drop`,
+        // which aborts the process.
+        if std::thread::panicking() {
+            catch_quietly(|| io.shutdown());
+        } else {
+            io.shutdown();
+        }
     }
 
     /// Wakes the driver if it is blocked in [`Driver::turn`](crate::Driver::turn),

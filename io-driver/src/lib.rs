@@ -142,7 +142,10 @@
 //! every registration out of the set under the lock, after releasing what
 //! was pending, then, with the lock released, sets each one's shutdown bit
 //! and wakes all its waiters (every one, even if a waker panics; the first
-//! panic goes on afterwards); their polls return
+//! panic goes on afterwards, unless the driver shuts down while a panic
+//! unwinds, from a `Drop`: a second one leaving `drop` would abort the
+//! process, so it is dropped, as is one from a deregistration then); their
+//! polls return
 //! `eddy_registration::shutdown_error()`. The `mio::Poll` is the driver's
 //! last field, so it is dropped only after all of that. Later turns return
 //! the shutdown error without polling (events could otherwise name

@@ -1,6 +1,6 @@
 //! Translating eddy's [`Interest`] into the `mio::Interest` passed to the OS.
 
-use eddy_registration::Interest;
+use eddy_registration::{Interest, Ready};
 
 /// The mio interest that makes the OS report everything `interest` asks for.
 ///
@@ -36,6 +36,31 @@ pub(crate) fn to_mio(interest: Interest) -> mio::Interest {
     }
     // ERROR alone (or any interest mio cannot express) falls back to readable.
     out.unwrap_or(mio::Interest::READABLE)
+}
+
+/// The readiness bits an event can bring a source registered for
+/// `interest`, besides `ERROR` (every source can get an error).
+///
+/// The OS reports only the directions a source was registered for (plus
+/// errors, and a hang-up of both directions at once), so a wait for
+/// anything outside these would last until the connection dies, or
+/// forever. The answer follows the mio interest `interest` becomes: an
+/// error-only registration asks for readable, and priority is readable
+/// outside Linux. Computed once, when the source is registered.
+pub(crate) fn reported(interest: Interest) -> Ready {
+    let mio = to_mio(interest);
+    let mut reported = Ready::EMPTY;
+    if mio.is_readable() {
+        reported |= Ready::READABLE | Ready::READ_CLOSED;
+    }
+    if mio.is_writable() {
+        reported |= Ready::WRITABLE | Ready::WRITE_CLOSED;
+    }
+    #[cfg(all(any(target_os = "linux", target_os = "android"), not(miri)))]
+    if mio.is_priority() {
+        reported |= Ready::PRIORITY;
+    }
+    reported
 }
 
 #[cfg(all(test, not(loom)))]

@@ -10,6 +10,7 @@ use eddy_registration::{
 
 use crate::handle::Handle;
 use crate::loom::Arc;
+use crate::mio_interest::reported;
 
 /// One source's registration with the driver: the `ScheduledIo` its
 /// readiness lands in, and the handle needed to deregister it.
@@ -30,6 +31,13 @@ pub struct Registration {
     /// Where the driver delivers this source's readiness and where tasks
     /// park their wakers.
     shared: Arc<ScheduledIo>,
+    /// What the source was registered for, for the error message of a
+    /// refused wait.
+    interest: Interest,
+    /// The readiness an event can bring this source (`mio_interest::reported`):
+    /// a wait that would park for none of it is refused, since nothing
+    /// but an error could end it.
+    reported: Ready,
     /// Set by `deregister`, so `Drop` does not hand the `ScheduledIo` to the
     /// set a second time: the set would queue it twice, counting it twice
     /// towards the unpark threshold, and a second OS deregistration could hit
@@ -73,6 +81,8 @@ impl Registration {
         Ok(Registration {
             handle: handle.clone(),
             shared,
+            interest,
+            reported: reported(interest),
             deregistered: false,
         })
     }
@@ -83,14 +93,17 @@ impl Registration {
     }
 
     /// Polls for read readiness (readable, read-closed or error). Returns the
-    /// shutdown error once the driver has shut down.
+    /// shutdown error once the driver has shut down, and `InvalidInput`
+    /// instead of waiting if the source was not registered for reading
+    /// (no event could end the wait).
     #[inline]
     pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<ReadyEvent>> {
         self.poll_ready(cx, Direction::Read)
     }
 
     /// Polls for write readiness (writable, write-closed or error). Returns
-    /// the shutdown error once the driver has shut down.
+    /// the shutdown error once the driver has shut down, and `InvalidInput`
+    /// instead of waiting if the source was not registered for writing.
     #[inline]
     pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<ReadyEvent>> {
         self.poll_ready(cx, Direction::Write)
@@ -105,11 +118,36 @@ impl Registration {
         cx: &mut Context<'_>,
         direction: Direction,
     ) -> Poll<io::Result<ReadyEvent>> {
-        let event = ready!(self.shared.poll_readiness(cx, direction));
+        let Poll::Ready(event) = self.shared.poll_readiness(cx, direction) else {
+            // Nothing ready: a wait no event can end is refused rather
+            // than parked (a read on a source registered for writable
+            // only). Only here, so a ready poll pays nothing, and readiness
+            // that came another way (an error, `close_write`) is still
+            // reported.
+            if (direction.mask() & self.reported).is_empty() {
+                return Poll::Ready(Err(self.unserved(direction.interest())));
+            }
+            return Poll::Pending;
+        };
         if event.is_shutdown {
             return Poll::Ready(Err(shutdown_error()));
         }
         Poll::Ready(Ok(event))
+    }
+
+    /// The error for a wait on `wanted` that no event this source can get
+    /// could end. Out of line: no correct program gets here.
+    #[cold]
+    #[inline(never)]
+    fn unserved(&self, wanted: Interest) -> io::Error {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "eddy-io-driver: waiting for {wanted:?} on a source registered for {:?}, \
+                 which no event can end",
+                self.interest
+            ),
+        )
     }
 
     /// Records that the owner shut its own write side down: sets
@@ -140,8 +178,19 @@ impl Registration {
         self.shared.wake(Ready::WRITE_CLOSED);
     }
 
-    /// Waits until any readiness in `interest` is set.
+    /// Waits until any readiness in `interest` is set. Fails with
+    /// `InvalidInput` instead of waiting if nothing the source was
+    /// registered for can bring such readiness (as `poll_read_ready`).
     pub async fn readiness(&self, interest: Interest) -> io::Result<ReadyEvent> {
+        // As in `poll_ready`: refused only if it would wait, and an
+        // error-only wait (which every source can end) always waits.
+        let wanted = interest.mask() - Ready::ERROR;
+        if !wanted.is_empty() && (wanted & self.reported).is_empty() {
+            let now = self.shared.ready_now(interest);
+            if now.ready.is_empty() && !now.is_shutdown {
+                return Err(self.unserved(interest));
+            }
+        }
         let event = self.shared.readiness(interest).await;
         if event.is_shutdown {
             return Err(shutdown_error());
@@ -238,6 +287,12 @@ impl Registration {
     /// returns `WouldBlock` without calling it. A `WouldBlock` from `f`
     /// clears the readiness it was run under. Used by `try_read`/`try_write`.
     ///
+    /// `interest` names one direction: an interest with both a read part
+    /// (readable or priority) and writable fails with `InvalidInput`, and
+    /// `f` is not called. Under it, a `WouldBlock` from a read would clear
+    /// the write readiness too, and the socket's writer would then wait for
+    /// an event that edge-triggered polling never sends again.
+    ///
     /// Only the call of `f` is generic: the checks around it live in two
     /// plain functions, compiled once rather than once per caller (eleven
     /// in eddy's socket types).
@@ -253,6 +308,13 @@ impl Registration {
     /// `interest`'s readiness now, as `try_io` runs under it: `WouldBlock`
     /// if none is set, the shutdown error once the driver is gone.
     fn ready_for_try(&self, interest: Interest) -> io::Result<ReadyEvent> {
+        if interest.is_writable() && (interest.is_readable() || interest.is_priority()) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "eddy-io-driver: try_io takes the interest of one direction, \
+                 not readable and writable at once",
+            ));
+        }
         // Only the bits this interest covers (`ready_now` masks them): the
         // event is what a `WouldBlock` clears, and clearing the other
         // direction's readiness would lose a wake-up for its waiter.

@@ -36,6 +36,22 @@ fn zero_events_capacity_is_refused_with_invalid_input() {
     assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
 }
 
+/// A capacity no poll can use: above what one `epoll_wait` accepts
+/// (`INT_MAX` bytes of events) the driver was made, and every turn failed
+/// with `EINVAL`; at `usize::MAX` the events buffer panicked ("capacity
+/// overflow"); in between (`1 << 32`, say) its allocation failed and
+/// aborted the process, so that one is not tried here.
+#[test]
+fn an_events_capacity_beyond_what_one_poll_can_return_is_refused_with_invalid_input() {
+    let too_big = i32::MAX as usize / std::mem::size_of::<mio::event::Event>() + 1;
+    for capacity in [usize::MAX, too_big] {
+        let made = std::panic::catch_unwind(|| Driver::new(capacity).map(drop));
+        let made = made.unwrap_or_else(|_| panic!("Driver::new({capacity}) panicked"));
+        let err = made.expect_err("a capacity no poll can use was accepted");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{capacity}: {err}");
+    }
+}
+
 #[test]
 fn a_thousand_deregistered_sources_are_released_by_one_turn() {
     let mut driver = driver();

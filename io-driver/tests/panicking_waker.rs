@@ -12,6 +12,7 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use eddy_io_driver::{Driver, Registration};
 use eddy_registration::{Interest, NOTIFY_AFTER, is_shutdown_error};
+use support::child::{assert_child_passed, is_child, run_in_child};
 use support::drive::SAFETY_NET;
 use support::flag_waker::FlagWaker;
 use support::net::{quiet_listener, tcp_pair};
@@ -147,4 +148,116 @@ fn a_waker_that_panics_as_its_socket_is_deregistered_skips_none_of_the_bookkeepi
         Poll::Ready(Err(err)) => assert!(is_shutdown_error(&err), "{err}"),
         other => panic!("a wait after the deregistration: {other:?}"),
     }
+}
+
+/// A driver dropped while a panic unwinds (the runtime thread's own panic,
+/// say, with the driver on its stack) shuts down in its `Drop`, which wakes
+/// every waiter. A waker that panicked there had its panic resumed out of
+/// that `Drop`: a second panic during unwinding, which aborts the process.
+#[test]
+#[cfg_attr(miri, ignore = "Miri: no child processes")]
+fn a_driver_dropped_while_a_panic_unwinds_wakes_everyone_without_aborting() {
+    if !is_child() {
+        let output =
+            run_in_child("a_driver_dropped_while_a_panic_unwinds_wakes_everyone_without_aborting");
+        assert_child_passed(&output);
+        return;
+    }
+    let driver = Driver::new(Driver::DEFAULT_EVENTS_CAPACITY).expect("driver");
+    let (_clients, mut servers): (Vec<_>, Vec<_>) = (0..2).map(|_| tcp_pair()).unzip();
+    let regs: Vec<Registration> = servers
+        .iter_mut()
+        .map(|server| register(server, Interest::READABLE, driver.handle()).unwrap())
+        .collect();
+    let doomed = panicking_waker();
+    let (flag, waker) = FlagWaker::new();
+    for (reg, waker) in regs.iter().zip([&doomed, &waker]) {
+        assert!(
+            reg.poll_read_ready(&mut Context::from_waker(waker))
+                .is_pending()
+        );
+    }
+
+    let unwound = catch_unwind(AssertUnwindSafe(move || {
+        let _driver = driver;
+        std::panic::panic_any("the caller's own panic");
+    }));
+    let payload = unwound.expect_err("the caller's panic unwinds");
+    assert_eq!(payload_text(&*payload), "the caller's own panic");
+    assert!(flag.take_woken(), "a waiter was left asleep by the drop");
+    let (_flag, waker) = FlagWaker::new();
+    for reg in &regs {
+        match reg.poll_read_ready(&mut Context::from_waker(&waker)) {
+            Poll::Ready(Err(error)) => assert!(is_shutdown_error(&error), "{error}"),
+            other => panic!("expected the shutdown error, got {other:?}"),
+        }
+    }
+
+    // The same through an explicit `shutdown` in the `Drop` of whatever
+    // owns the driver.
+    struct Owner(Driver);
+    impl Drop for Owner {
+        fn drop(&mut self) {
+            self.0.shutdown();
+        }
+    }
+    let owner = Owner(Driver::new(Driver::DEFAULT_EVENTS_CAPACITY).expect("driver"));
+    let (_client, mut server) = tcp_pair();
+    let reg = register(&mut server, Interest::READABLE, owner.0.handle()).unwrap();
+    assert!(
+        reg.poll_read_ready(&mut Context::from_waker(&doomed))
+            .is_pending()
+    );
+    let unwound = catch_unwind(AssertUnwindSafe(move || {
+        let _owner = owner;
+        std::panic::panic_any("the caller's own panic");
+    }));
+    let payload = unwound.expect_err("the caller's panic unwinds");
+    assert_eq!(payload_text(&*payload), "the caller's own panic");
+    assert!(reg.handle().is_shutdown());
+}
+
+/// A socket type deregisters in its `Drop`, and may be dropped while a
+/// panic unwinds. Deregistering shuts the resource down, which wakes its
+/// waiters; a waker's panic going on from there was a second panic during
+/// unwinding, and the process aborted.
+#[test]
+#[cfg_attr(miri, ignore = "Miri: no child processes")]
+fn a_deregistration_while_a_panic_unwinds_survives_a_panicking_waker() {
+    if !is_child() {
+        let output =
+            run_in_child("a_deregistration_while_a_panic_unwinds_survives_a_panicking_waker");
+        assert_child_passed(&output);
+        return;
+    }
+
+    /// What a socket type looks like: its source and its registration,
+    /// deregistered when it is dropped.
+    struct Socket {
+        source: mio::net::TcpStream,
+        reg: Registration,
+    }
+    impl Drop for Socket {
+        fn drop(&mut self) {
+            // SAFETY: `source` is the source `reg` was created with.
+            let _ignored = unsafe { self.reg.deregister(&mut self.source) };
+        }
+    }
+
+    let driver = Driver::new(Driver::DEFAULT_EVENTS_CAPACITY).expect("driver");
+    let (_client, mut source) = tcp_pair();
+    let reg = register(&mut source, Interest::READABLE, driver.handle()).unwrap();
+    assert!(
+        reg.poll_read_ready(&mut Context::from_waker(&panicking_waker()))
+            .is_pending()
+    );
+    let socket = Socket { source, reg };
+
+    let unwound = catch_unwind(AssertUnwindSafe(move || {
+        let _socket = socket;
+        std::panic::panic_any("the caller's own panic");
+    }));
+    let payload = unwound.expect_err("the caller's panic unwinds");
+    assert_eq!(payload_text(&*payload), "the caller's own panic");
+    assert_eq!(driver.handle().num_pending_release(), 1);
 }

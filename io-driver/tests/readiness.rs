@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::future::Future;
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
 use std::task::{Context, Poll};
@@ -13,7 +14,7 @@ use eddy_io_driver::Driver;
 use eddy_registration::{Direction, Interest};
 use support::drive::{drive, poll_once, turn_until_event};
 use support::flag_waker::FlagWaker;
-use support::net::tcp_pair;
+use support::net::{quiet_listener, tcp_pair};
 use support::register::register;
 
 fn driver() -> Driver {
@@ -361,6 +362,87 @@ fn try_io_is_would_block_without_calling_f_until_ready_and_clears_on_would_block
     );
 }
 
+/// `try_io` clears the readiness it ran under when `f` says `WouldBlock`.
+/// Under an interest of both directions that was both: a read that would
+/// block cleared `WRITABLE` too, and the socket's writer then waited for
+/// an event that edge-triggered polling never sends again (its send buffer
+/// was empty all along). Such an interest is refused instead: nothing tells
+/// which direction `f` found blocked.
+#[test]
+fn try_io_refuses_an_interest_of_both_directions_so_a_read_cannot_strand_the_writer() {
+    let mut driver = driver();
+    let (_client, mut server) = tcp_pair();
+    let both = Interest::READABLE.add(Interest::WRITABLE);
+    let reg = register(&mut server, both, driver.handle()).unwrap();
+    drive(&mut driver, |cx| reg.poll_write_ready(cx)).expect("writable");
+
+    let mut called = false;
+    let result = reg.try_io(both, || {
+        called = true;
+        (&server).read(&mut [0; 16])
+    });
+    assert!(
+        poll_once(|cx| reg.poll_write_ready(cx)).is_ready(),
+        "a read's WouldBlock cleared the write readiness ({result:?}): a writer would wait forever"
+    );
+    let err = result.expect_err("an interest of both directions was run");
+    assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
+    assert!(!called, "f ran under a refused interest");
+}
+
+/// Asserts that a wait was refused with `InvalidInput` rather than parked.
+fn refused<T: std::fmt::Debug>(polled: Poll<io::Result<T>>, what: &str) {
+    match polled {
+        Poll::Ready(Err(err)) => assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}"),
+        other => panic!("{what} for a direction not registered: {other:?} (it waits forever)"),
+    }
+}
+
+/// A source registered for one direction never gets the other's events
+/// (epoll and kqueue report only what was asked for, errors and a full
+/// hang-up aside). A wait for that other direction used to park for good,
+/// here with the bytes it waited for already in the socket; it now fails
+/// at once with `InvalidInput`. Waits the registration can serve are
+/// unchanged.
+#[test]
+fn waiting_for_a_direction_the_source_is_not_registered_for_fails_instead_of_hanging() {
+    let mut driver = driver();
+    let (mut client, mut server) = tcp_pair();
+    let reg = register(&mut server, Interest::WRITABLE, driver.handle()).unwrap();
+    client.write_all(b"never reported").unwrap();
+    turn_until_event(&mut driver);
+
+    refused(poll_once(|cx| reg.poll_read_ready(cx)), "poll_read_ready");
+    refused(
+        poll_once(|cx| reg.poll_io(cx, Direction::Read, || (&server).read(&mut [0; 16]))),
+        "poll_io(Read)",
+    );
+    let mut wait = std::pin::pin!(reg.readiness(Interest::READABLE));
+    refused(
+        poll_once(|cx| wait.as_mut().poll(cx)),
+        "readiness(READABLE)",
+    );
+    // What it is registered for still works.
+    assert!(matches!(
+        poll_once(|cx| reg.poll_write_ready(cx)),
+        Poll::Ready(Ok(_))
+    ));
+    let mut either = std::pin::pin!(reg.readiness(Interest::READABLE.add(Interest::WRITABLE)));
+    assert!(matches!(
+        poll_once(|cx| either.as_mut().poll(cx)),
+        Poll::Ready(Ok(_))
+    ));
+
+    // And the other way round: a listener registered for readable only.
+    let mut listener = quiet_listener();
+    let reg = register(&mut listener, Interest::READABLE, driver.handle()).unwrap();
+    refused(poll_once(|cx| reg.poll_write_ready(cx)), "poll_write_ready");
+    // An error-only wait is one every source can end: it waits.
+    let mut error = std::pin::pin!(reg.readiness(Interest::ERROR));
+    assert!(poll_once(|cx| error.as_mut().poll(cx)).is_pending());
+    assert!(poll_once(|cx| reg.poll_read_ready(cx)).is_pending());
+}
+
 #[test]
 fn readiness_future_resolves_when_the_peer_writes() {
     let mut driver = driver();
@@ -378,7 +460,10 @@ fn readiness_future_resolves_when_the_peer_writes() {
 fn close_write_wakes_a_waiting_writer_with_write_closed_and_no_driver_turn() {
     let driver = driver();
     let (mut stream, _peer) = mio::net::UnixStream::pair().unwrap();
-    let reg = register(&mut stream, Interest::WRITABLE, driver.handle()).unwrap();
+    // Both directions, so that the read wait at the end is one that could
+    // end (a write-only registration refuses it outright).
+    let both = Interest::READABLE.add(Interest::WRITABLE);
+    let reg = register(&mut stream, both, driver.handle()).unwrap();
     // No turn yet, so no event: the writer parks.
     let (flag, waker) = FlagWaker::new();
     let mut cx = Context::from_waker(&waker);
