@@ -155,11 +155,10 @@ fn a_waker_that_panics_as_its_socket_is_deregistered_skips_none_of_the_bookkeepi
 /// every waiter. A waker that panicked there had its panic resumed out of
 /// that `Drop`: a second panic during unwinding, which aborts the process.
 #[test]
-#[cfg_attr(miri, ignore = "Miri: no child processes")]
+#[cfg_attr(miri, ignore = "Miri: cannot start a child process")]
 fn a_driver_dropped_while_a_panic_unwinds_wakes_everyone_without_aborting() {
     if !is_child() {
-        let output =
-            run_in_child("a_driver_dropped_while_a_panic_unwinds_wakes_everyone_without_aborting");
+        let output = run_in_child();
         assert_child_passed(&output);
         return;
     }
@@ -222,11 +221,10 @@ fn a_driver_dropped_while_a_panic_unwinds_wakes_everyone_without_aborting() {
 /// waiters; a waker's panic going on from there was a second panic during
 /// unwinding, and the process aborted.
 #[test]
-#[cfg_attr(miri, ignore = "Miri: no child processes")]
+#[cfg_attr(miri, ignore = "Miri: cannot start a child process")]
 fn a_deregistration_while_a_panic_unwinds_survives_a_panicking_waker() {
     if !is_child() {
-        let output =
-            run_in_child("a_deregistration_while_a_panic_unwinds_survives_a_panicking_waker");
+        let output = run_in_child();
         assert_child_passed(&output);
         return;
     }

@@ -12,15 +12,19 @@ pub(crate) fn is_child() -> bool {
     std::env::var_os(CHILD).is_some()
 }
 
-/// Runs the test named `test` (its full name in this binary) alone in a new
-/// process of this test binary, with [`is_child`] true there, and returns
-/// how it ended.
+/// Runs the calling test alone in a new process of this test binary, with
+/// [`is_child`] true there, and returns how it ended. Call it on the test's
+/// own thread: libtest names that thread after the test, which is how the
+/// child finds it.
 ///
 /// # Panics
 ///
-/// Panics if the child cannot be started, or if it ran no test (a name that
-/// matches nothing would pass without proving anything).
-pub(crate) fn run_in_child(test: &str) -> Output {
+/// Panics off a test's thread, if the child cannot be started, or if it ran
+/// no test (a name that matches nothing would pass without proving
+/// anything).
+pub(crate) fn run_in_child() -> Output {
+    let thread = std::thread::current();
+    let test = thread.name().expect("called off the test's own thread");
     let exe = std::env::current_exe().expect("current_exe");
     let output = Command::new(exe)
         .args([test, "--exact", "--nocapture", "--test-threads=1"])
