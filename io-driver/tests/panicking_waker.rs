@@ -150,6 +150,18 @@ fn a_waker_that_panics_as_its_socket_is_deregistered_skips_none_of_the_bookkeepi
     }
 }
 
+/// Drops `value` as a panic of the caller's own unwinds past it, and checks
+/// that this panic, and no other, came out: a second panic leaving a
+/// `Drop` during unwinding would abort the process instead.
+fn drop_while_a_panic_unwinds<T>(value: T) {
+    let unwound = catch_unwind(AssertUnwindSafe(move || {
+        let _dropped_by_the_unwinding = value;
+        std::panic::panic_any("the caller's own panic");
+    }));
+    let payload = unwound.expect_err("the caller's panic unwinds");
+    assert_eq!(payload_text(&*payload), "the caller's own panic");
+}
+
 /// A driver dropped while a panic unwinds (the runtime thread's own panic,
 /// say, with the driver on its stack) shuts down in its `Drop`, which wakes
 /// every waiter. A waker that panicked there had its panic resumed out of
@@ -177,12 +189,7 @@ fn a_driver_dropped_while_a_panic_unwinds_wakes_everyone_without_aborting() {
         );
     }
 
-    let unwound = catch_unwind(AssertUnwindSafe(move || {
-        let _driver = driver;
-        std::panic::panic_any("the caller's own panic");
-    }));
-    let payload = unwound.expect_err("the caller's panic unwinds");
-    assert_eq!(payload_text(&*payload), "the caller's own panic");
+    drop_while_a_panic_unwinds(driver);
     assert!(flag.take_woken(), "a waiter was left asleep by the drop");
     let (_flag, waker) = FlagWaker::new();
     for reg in &regs {
@@ -207,12 +214,7 @@ fn a_driver_dropped_while_a_panic_unwinds_wakes_everyone_without_aborting() {
         reg.poll_read_ready(&mut Context::from_waker(&doomed))
             .is_pending()
     );
-    let unwound = catch_unwind(AssertUnwindSafe(move || {
-        let _owner = owner;
-        std::panic::panic_any("the caller's own panic");
-    }));
-    let payload = unwound.expect_err("the caller's panic unwinds");
-    assert_eq!(payload_text(&*payload), "the caller's own panic");
+    drop_while_a_panic_unwinds(owner);
     assert!(reg.handle().is_shutdown());
 }
 
@@ -251,11 +253,6 @@ fn a_deregistration_while_a_panic_unwinds_survives_a_panicking_waker() {
     );
     let socket = Socket { source, reg };
 
-    let unwound = catch_unwind(AssertUnwindSafe(move || {
-        let _socket = socket;
-        std::panic::panic_any("the caller's own panic");
-    }));
-    let payload = unwound.expect_err("the caller's panic unwinds");
-    assert_eq!(payload_text(&*payload), "the caller's own panic");
+    drop_while_a_panic_unwinds(socket);
     assert_eq!(driver.handle().num_pending_release(), 1);
 }
