@@ -293,13 +293,18 @@ fn mini_redis_quotes_at_most_128_bytes_of_an_unknown_command_and_keeps_its_memor
 
     // The server holds the command (64 MiB read, 64 MiB as an argument)
     // and a little more; the copies of the name and the reply took
-    // 1 GiB more.
+    // 1 GiB more. Not under ThreadSanitizer (`scripts/sanitize` sets
+    // TSAN_OPTIONS for the server too): its shadow of the bytes the
+    // server touches is resident as well (384 MiB of growth there, 127
+    // without it).
     let growth_kib = proc_status_kib(server.pid(), "VmHWM").saturating_sub(peak_before);
-    assert!(
-        growth_kib < 320 * 1024,
-        "the server's peak memory grew by {} MiB for a 64 MiB command",
-        growth_kib / 1024
-    );
+    if std::env::var_os("TSAN_OPTIONS").is_none() {
+        assert!(
+            growth_kib < 320 * 1024,
+            "the server's peak memory grew by {} MiB for a 64 MiB command",
+            growth_kib / 1024
+        );
+    }
 }
 
 #[cfg(target_os = "linux")]
