@@ -1,11 +1,13 @@
 //! What a program that embeds eddy relies on, beyond one runtime's life:
 //! runtimes made and dropped by the thousand give back every descriptor
 //! and thread; making one with no descriptor left is an error that leaks
-//! nothing (never a panic, except `eddy::run`'s documented one); and a
+//! nothing (never a panic, except `eddy::run`'s documented one); a
 //! plain thread blocked on a `JoinHandle` (the README's
 //! `futures_lite::future::block_on(handle.spawn(work))`) is released when
-//! the runtime is dropped; and wakers, `Handle`s and `JoinHandle`s that
-//! outlive a runtime hold its descriptors only until they are dropped.
+//! the runtime is dropped; wakers, `Handle`s and `JoinHandle`s that
+//! outlive a runtime hold its descriptors only until they are dropped;
+//! and a loop of `block_on` calls whose futures are ready at once still
+//! runs the tasks spawned on it, from its thread or another.
 //!
 //! The counting tests run in a child process of their own: other tests in
 //! the same binary open descriptors and start threads at the same time.
@@ -287,5 +289,78 @@ fn a_plain_thread_blocked_on_a_join_handle_is_released_when_the_runtime_is_dropp
         let outcome = waiter.join().unwrap();
         assert!(outcome.unwrap_err().is_cancelled());
         assert!(handle.is_shutdown());
+    });
+}
+
+#[test]
+fn a_task_spawned_between_block_on_calls_runs_at_the_next_one_even_if_its_future_is_ready_at_once()
+{
+    with_deadline(LIMIT, || {
+        block_on_calls_that_never_wait_run_tasks(Runtime::new().unwrap());
+        // Even when the one poll of the `block_on` future uses up the
+        // interval, the round polls a task.
+        block_on_calls_that_never_wait_run_tasks(
+            eddy::Builder::new().event_interval(1).build().unwrap(),
+        );
+    });
+}
+
+/// The body of the test above, for one runtime (with a given event
+/// interval).
+fn block_on_calls_that_never_wait_run_tasks(runtime: Runtime) {
+    let ran = Rc::new(std::cell::Cell::new(false));
+    let task = runtime.spawn({
+        let ran = Rc::clone(&ran);
+        async move { ran.set(true) }
+    });
+    // `Runtime::spawn` promises the task starts at the next `block_on`;
+    // a future that is ready at its first poll must not skip it.
+    runtime.block_on(async {});
+    assert!(ran.get(), "the task did not run at the next block_on");
+    assert!(task.is_finished());
+
+    // A task parked on a socket: readiness that arrives between two
+    // calls reaches it through calls that never wait either.
+    let (server, mut client) = runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("local_addr");
+        let client = std::net::TcpStream::connect(address).expect("connect");
+        let (server, _) = listener.accept().await.expect("accept");
+        (server, client)
+    });
+    let reader = runtime.spawn(async move {
+        let mut server = server;
+        let mut byte = [0u8; 1];
+        server.read_exact(&mut byte).await.expect("read");
+        byte[0]
+    });
+    runtime.block_on(async {});
+    std::io::Write::write_all(&mut client, b"x").expect("write");
+    while !reader.is_finished() {
+        runtime.block_on(async {});
+    }
+    assert_eq!(runtime.block_on(reader).unwrap(), b'x');
+}
+
+#[test]
+fn a_thread_waiting_on_handle_spawn_is_answered_by_block_on_calls_that_never_wait() {
+    with_deadline(LIMIT, || {
+        let runtime = Runtime::new().unwrap();
+        let handle = runtime.handle();
+        // The embedder's loop: its own work each round, wrapped in a
+        // `block_on` whose future is ready at once, while another thread
+        // hands the runtime work and waits for the answer.
+        let asker = thread::spawn(move || {
+            let answers: Vec<u32> = (0..100)
+                .map(|n| block_on_parked(handle.spawn(async move { n * 2 })).unwrap())
+                .collect();
+            answers
+        });
+        while !asker.is_finished() {
+            runtime.block_on(async {});
+        }
+        let answers = asker.join().unwrap();
+        assert_eq!(answers, (0..100).map(|n| n * 2).collect::<Vec<u32>>());
+        assert_eq!(runtime.handle().metrics().tasks_alive, 0);
     });
 }

@@ -3,6 +3,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -196,33 +197,78 @@ impl Core {
         let main = Arc::new(MainWaker::new(self.shared.clone()));
         let waker = waker_ref(&main);
         let mut cx = Context::from_waker(&waker);
+        // The first poll, ahead of the loop (a new `MainWaker` starts
+        // notified): a future ready at once still gives everything else a
+        // round before `block_on` returns (see `round_without_waiting`).
+        main.take_notified();
+        if let Poll::Ready(output) = self.poll_main(future.as_mut(), &mut cx) {
+            self.round_without_waiting(&main);
+            self.publish_metrics();
+            return output;
+        }
         loop {
+            self.tick(&main);
             if main.take_notified() {
-                coop::reset(u64::from(self.config.budget));
-                // The main future's polls count toward the event interval
-                // like any task's: a main future that keeps re-waking itself
-                // (a yield loop, a spent coop budget, a ping-pong with a
-                // task) must not keep the driver from turning, or timers
-                // and sockets would starve.
-                let polls = self.polls_since_turn.get() + 1;
-                self.polls_since_turn.set(polls);
-                crate::trace::main_polled();
-                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                if let Poll::Ready(output) = self.poll_main(future.as_mut(), &mut cx) {
                     // Outside `block_on` `Handle::metrics` cannot reach the
                     // timers; leave it their count as of now.
                     self.publish_metrics();
                     return output;
                 }
-                if polls >= self.config.event_interval {
-                    // This poll used up the interval, so `tick` would turn
-                    // the driver without polling any task. With
-                    // `event_interval(1)` that was every round: a main
-                    // future that kept waking itself starved every task.
-                    self.poll_one_task();
-                }
             }
-            self.tick(&main);
         }
+    }
+
+    /// Polls the `block_on` future once; if it is still pending and this
+    /// poll used up the event interval, polls one queued task too.
+    #[inline(always)]
+    fn poll_main<F: Future>(&self, future: Pin<&mut F>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        coop::reset(u64::from(self.config.budget));
+        // The main future's polls count toward the event interval like any
+        // task's: a main future that keeps re-waking itself (a yield loop, a
+        // spent coop budget, a ping-pong with a task) must not keep the
+        // driver from turning, or timers and sockets would starve.
+        let polls = self.polls_since_turn.get() + 1;
+        self.polls_since_turn.set(polls);
+        crate::trace::main_polled();
+        let poll = future.poll(cx);
+        if poll.is_pending() && polls >= self.config.event_interval {
+            // This poll used up the interval, so `tick` would turn the
+            // driver without polling any task. With `event_interval(1)` that
+            // was every round: a main future that kept waking itself starved
+            // every task.
+            self.poll_one_task();
+        }
+        poll
+    }
+
+    /// The round a `block_on` call gives everything else when its future
+    /// was ready at its first poll: one `tick`, which polls up
+    /// to `event_interval` queued tasks and adopts what other threads
+    /// queued, and here always turns the driver without waiting (timers,
+    /// sockets, `yield_now`), since a deferred wake is pending. Without it
+    /// such a call ran nothing: an embedding program whose loop wraps its
+    /// own work in `block_on` futures that are ready at once never ran a
+    /// task it spawned, nor one `Handle::spawn` queued, and a thread
+    /// waiting on that task's `JoinHandle` waited for ever while the
+    /// remote queue grew.
+    ///
+    /// Through `tick` rather than its parts: with a second caller, the
+    /// compiler stopped inlining `turn` and `adopt_remote` into `tick`,
+    /// which cost the echo server 22 instructions per round trip (and
+    /// adopting ahead of the tick, 1). So a task that `Handle::spawn`
+    /// queued between two such calls is adopted by the first and polled
+    /// by the second.
+    #[cold]
+    #[inline(never)]
+    fn round_without_waiting(&self, main: &MainWaker) {
+        if self.polls_since_turn.get() >= self.config.event_interval {
+            // The main future's poll used up the interval, and `tick` would
+            // poll no task: as after a pending poll that did (`poll_main`).
+            self.poll_one_task();
+        }
+        self.defer(Waker::noop());
+        self.tick(main);
     }
 
     /// One round of the loop: run up to `event_interval` tasks, adopt remote

@@ -76,7 +76,9 @@ impl Runtime {
 
     /// Runs `future` to completion on this thread, running every spawned
     /// task, timer and socket meanwhile. Tasks still pending when it returns
-    /// keep their state and run again at the next `block_on`.
+    /// keep their state and run again at the next `block_on`: every call
+    /// runs at least one round of them (queued tasks polled, the driver
+    /// turned without waiting), even one whose future is ready at once.
     ///
     /// # Panics
     ///
