@@ -31,9 +31,6 @@ pub struct Registration {
     /// Where the driver delivers this source's readiness and where tasks
     /// park their wakers.
     shared: Arc<ScheduledIo>,
-    /// What the source was registered for, for the error message of a
-    /// refused wait.
-    interest: Interest,
     /// The readiness an event can bring this source (`mio_interest::reported`):
     /// a wait that would park for none of it is refused, since nothing
     /// but an error could end it.
@@ -81,7 +78,6 @@ impl Registration {
         Ok(Registration {
             handle: handle.clone(),
             shared,
-            interest,
             reported: reported(interest),
             deregistered: false,
         })
@@ -127,7 +123,7 @@ impl Registration {
     ) -> Poll<io::Result<ReadyEvent>> {
         match self.poll_ready(cx, direction) {
             Poll::Pending if (direction.mask() & self.reported).is_empty() => {
-                Poll::Ready(Err(self.unserved(direction.interest())))
+                Poll::Ready(Err(Registration::unserved()))
             }
             polled => polled,
         }
@@ -149,18 +145,17 @@ impl Registration {
         Poll::Ready(Ok(event))
     }
 
-    /// The error for a wait on `wanted` that no event this source can get
-    /// could end. Out of line: no correct program gets here.
+    /// The error for a wait that no event this source can get could end.
+    /// Out of line: no correct program gets here. A fixed message: naming
+    /// the interests would link their `Debug` and the formatting machinery
+    /// into every program for a message no correct one prints.
     #[cold]
     #[inline(never)]
-    fn unserved(&self, wanted: Interest) -> io::Error {
+    fn unserved() -> io::Error {
         io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!(
-                "eddy-io-driver: waiting for {wanted:?} on a source registered for {:?}, \
-                 which no event can end",
-                self.interest
-            ),
+            "eddy-io-driver: waiting for readiness the source was not registered for, \
+             which no event can end",
         )
     }
 
@@ -202,7 +197,7 @@ impl Registration {
         if !wanted.is_empty() && (wanted & self.reported).is_empty() {
             let now = self.shared.ready_now(interest);
             if now.ready.is_empty() && !now.is_shutdown {
-                return Err(self.unserved(interest));
+                return Err(Registration::unserved());
             }
         }
         let event = self.shared.readiness(interest).await;
