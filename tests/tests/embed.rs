@@ -343,6 +343,25 @@ fn block_on_calls_that_never_wait_run_tasks(runtime: Runtime) {
 }
 
 #[test]
+fn a_block_on_ready_at_once_with_no_task_anywhere_turns_no_driver() {
+    with_deadline(LIMIT, || {
+        let runtime = Runtime::new().unwrap();
+        let turns = |runtime: &Runtime| runtime.handle().metrics().driver_turns;
+        let before = turns(&runtime);
+        for _ in 0..100 {
+            runtime.block_on(async {});
+        }
+        // With nothing spawned the round before returning has nothing to
+        // run: it is skipped, so such a call makes no syscall.
+        assert_eq!(turns(&runtime), before);
+        // With a task alive it is not.
+        let _parked = runtime.spawn(std::future::pending::<()>());
+        runtime.block_on(async {});
+        assert!(turns(&runtime) > before, "a task alive, and no turn");
+    });
+}
+
+#[test]
 fn a_thread_waiting_on_handle_spawn_is_answered_by_block_on_calls_that_never_wait() {
     with_deadline(LIMIT, || {
         let runtime = Runtime::new().unwrap();

@@ -262,6 +262,12 @@ impl Core {
     #[cold]
     #[inline(never)]
     fn round_without_waiting(&self, main: &MainWaker) {
+        // Nothing a round could run: no task here, none queued by another
+        // thread. The plain embedding call (`block_on` of some work, with
+        // nothing spawned) then still costs no driver turn, no syscall.
+        if self.tasks.borrow().is_empty() && !self.shared.has_remote() {
+            return;
+        }
         if self.polls_since_turn.get() >= self.config.event_interval {
             // The main future's poll used up the interval, and `tick` would
             // poll no task: as after a pending poll that did (`poll_main`).
