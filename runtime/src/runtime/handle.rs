@@ -55,7 +55,8 @@ impl Handle {
     /// Spawns a `Send` task from any thread, waking the runtime if it is
     /// parked. On the runtime's own thread this is [`crate::spawn`]. If the
     /// runtime has shut down, the future is dropped and the handle resolves
-    /// to a cancelled [`JoinError`](crate::task::JoinError).
+    /// to a cancelled [`JoinError`](crate::task::JoinError) (a panicked one
+    /// if that drop panics).
     ///
     /// The task runs while the runtime's thread is inside
     /// [`block_on`](crate::Runtime::block_on): spawned between two calls,

@@ -17,7 +17,8 @@ use crate::runtime::context;
 /// Called while the runtime shuts down (from the `Drop` of one of its
 /// futures), it refuses the task: the future is dropped before `spawn`
 /// returns, and the handle resolves to a cancelled
-/// [`JoinError`](crate::task::JoinError). So a future whose `Drop` always
+/// [`JoinError`](crate::task::JoinError) (a panicked one if that drop
+/// panics). So a future whose `Drop` always
 /// spawns another like itself recurses there until the stack overflows.
 ///
 /// ```
