@@ -216,6 +216,26 @@ pub(crate) fn is_stream_socket(fd: BorrowedFd<'_>) -> io::Result<bool> {
     Ok(kind == libc::SOCK_STREAM)
 }
 
+/// Whether `fd` is a listening socket (`SO_ACCEPTCONN`): `listen(2)` was
+/// called on it.
+pub(crate) fn is_listening(fd: BorrowedFd<'_>) -> io::Result<bool> {
+    let mut listening: libc::c_int = 0;
+    let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `listening` and `len` are valid for writes, and `len` holds
+    // the size of `listening`, the type `SO_ACCEPTCONN` returns; `fd` is
+    // borrowed.
+    unsafe {
+        syscall!(getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_ACCEPTCONN,
+            (&raw mut listening).cast(),
+            &mut len,
+        ))
+    }?;
+    Ok(listening != 0)
+}
+
 /// `listen(2)` again on a listening socket, to change its backlog.
 pub(crate) fn listen(fd: BorrowedFd<'_>, backlog: i32) -> io::Result<()> {
     // SAFETY: `fd` is a descriptor borrowed for the call.

@@ -32,6 +32,9 @@
 //! * every Unix socket type lends its own descriptor (`AsFd`);
 //! * `from_std` makes std's blocking stream and listener non-blocking: a
 //!   second read or accept waits for the runtime instead of blocking it;
+//!   a listener it is given must be a listening stream socket, or it is
+//!   refused (`accept` would spin on a datagram socket and wait forever on
+//!   a connected stream);
 //! * sockets that outlived their runtime fail with the shutdown error;
 //!   creating one outside a runtime is an `io::Error`, not a panic, and
 //!   leaves no socket file behind.
@@ -155,6 +158,30 @@ fn a_stream_read_into_an_empty_buffer_returns_zero_without_waiting_for_data() {
             matches!(first, std::task::Poll::Ready(Ok(0))),
             "a read into an empty buffer gave {first:?}"
         );
+    });
+}
+
+/// `from_std` refuses a stream socket that is not listening: std's
+/// `accept` on it fails at once with `EINVAL`, but eddy's waited for read
+/// readiness first, which a connected stream whose peer is silent never
+/// gets: the `accept` waited forever.
+#[test]
+fn a_listener_built_from_a_socket_that_is_not_listening_is_refused_instead_of_waiting() {
+    use std::os::fd::OwnedFd;
+    run_bounded(LIMIT, || async {
+        let (connected, _peer) = std::os::unix::net::UnixStream::pair().expect("pair");
+        let not_a_listener = std::os::unix::net::UnixListener::from(OwnedFd::from(connected));
+        match UnixListener::from_std(not_a_listener) {
+            Err(error) => assert_eq!(error.kind(), io::ErrorKind::InvalidInput, "{error}"),
+            Ok(taken) => {
+                let first = poll_once(std::pin::pin!(taken.accept())).await;
+                panic!(
+                    "a connected stream was taken for a listener; the first poll of its \
+                     accept gave {:?}",
+                    first.map(|accepted| accepted.map(drop))
+                );
+            }
+        }
     });
 }
 

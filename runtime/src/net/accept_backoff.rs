@@ -164,18 +164,27 @@ fn is_resource_exhaustion(error: &io::Error) -> bool {
     )
 }
 
-/// Refuses a socket that is not a stream socket: `accept(2)` on a datagram
-/// socket fails with `EOPNOTSUPP` forever, which the accept loop would take
-/// for a per-connection error and retry at full speed.
-pub(crate) fn check_stream_socket(socket: &impl AsFd) -> io::Result<()> {
-    if crate::sys::is_stream_socket(socket.as_fd())? {
-        Ok(())
-    } else {
-        Err(io::Error::new(
+/// Refuses a socket that is not a listening stream socket. `accept(2)` on
+/// a datagram socket fails with `EOPNOTSUPP` forever, which the accept
+/// loop would take for a per-connection error and retry at full speed. On
+/// a stream socket that is not listening (connected, or never `listen`ed)
+/// it fails with `EINVAL`, but only once the socket turns readable, which
+/// a connected stream whose peer is silent never does: the `accept` waited
+/// forever where std's fails at once.
+pub(crate) fn check_listening_socket(socket: &impl AsFd) -> io::Result<()> {
+    if !crate::sys::is_stream_socket(socket.as_fd())? {
+        return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "a listener needs a stream socket (SOCK_STREAM)",
-        ))
+        ));
     }
+    if !crate::sys::is_listening(socket.as_fd())? {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a listener needs a listening socket (listen(2) was not called on it)",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -238,3 +238,34 @@ fn a_listener_built_from_a_datagram_socket_is_refused_instead_of_spinning() {
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
     });
 }
+
+/// A stream socket that is not listening (a connected stream handed over
+/// by mistake, or one that was bound but never `listen`ed) is refused too:
+/// std's `accept` on it fails at once with `EINVAL`, but eddy's waited for
+/// read readiness first, and a connected stream whose peer sends nothing
+/// never turns readable, so the `accept` waited forever.
+#[test]
+#[cfg_attr(miri, ignore = "Miri: no SO_ACCEPTCONN")]
+fn a_listener_built_from_a_socket_that_is_not_listening_is_refused_instead_of_waiting() {
+    use std::os::fd::OwnedFd;
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (_server, _) = listener.accept().await.unwrap();
+        let std_client = client.into_std().unwrap();
+        let not_a_listener = std::net::TcpListener::from(OwnedFd::from(std_client));
+        match TcpListener::from_std(not_a_listener) {
+            Err(error) => assert_eq!(error.kind(), io::ErrorKind::InvalidInput, "{error}"),
+            Ok(taken) => {
+                let first = eddy_tests::poll_once(std::pin::pin!(taken.accept())).await;
+                panic!(
+                    "a connected stream was taken for a listener; the first poll of its \
+                     accept gave {:?}",
+                    first.map(|accepted| accepted.map(drop))
+                );
+            }
+        }
+    });
+}

@@ -51,6 +51,9 @@
 //!   hands them back open and usable, for std or another runtime;
 //! * `from_std` makes std's blocking stream and listener non-blocking: a
 //!   second read or accept waits for the runtime instead of blocking it;
+//!   a listener it is given must be a listening stream socket, or it is
+//!   refused (`accept` would spin on a datagram socket and wait forever on
+//!   a connected stream);
 //! * `accept` under a full descriptor table keeps the listener alive
 //!   without spinning (in a child with a tiny `RLIMIT_NOFILE`), and an
 //!   `accept` driven on a plain thread, off the runtime, gets `EMFILE`

@@ -54,10 +54,11 @@ impl TcpListener {
 
     /// Wraps a std listener (it is switched to non-blocking mode).
     ///
-    /// Fails outside a runtime, and the socket, which it has taken, is
+    /// Fails with `InvalidInput` if the socket is not a stream socket on
+    /// which `listen(2)` was called. Fails outside a runtime, and the socket, which it has taken, is
     /// closed then.
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
-        crate::net::accept_backoff::check_stream_socket(&listener)?;
+        crate::net::accept_backoff::check_listening_socket(&listener)?;
         listener.set_nonblocking(true)?;
         TcpListener::from_mio(mio::net::TcpListener::from_std(listener))
     }

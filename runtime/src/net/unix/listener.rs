@@ -53,10 +53,11 @@ impl UnixListener {
 
     /// Wraps a std listener (it is switched to non-blocking mode).
     ///
-    /// Fails outside a runtime, and the socket, which it has taken, is
+    /// Fails with `InvalidInput` if the socket is not a stream socket on
+    /// which `listen(2)` was called. Fails outside a runtime, and the socket, which it has taken, is
     /// closed then.
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
-        crate::net::accept_backoff::check_stream_socket(&listener)?;
+        crate::net::accept_backoff::check_listening_socket(&listener)?;
         listener.set_nonblocking(true)?;
         UnixListener::from_mio(mio::net::UnixListener::from_std(listener))
     }
