@@ -10,6 +10,8 @@
 //! * owned halves work from two tasks at once (a payload larger than the
 //!   socket buffers would deadlock otherwise), borrowed halves from one,
 //!   and `reunite` gives the stream back without half-closing it;
+//! * a write of nothing returns 0 at once, also into a full stream, as
+//!   std's does;
 //! * bytes queued behind a message that carries a descriptor
 //!   (`SCM_RIGHTS`, where the kernel ends a read early) are read without
 //!   the peer sending more: Unix streams do without TCP's short-read rule;
@@ -157,6 +159,22 @@ fn a_stream_read_into_an_empty_buffer_returns_zero_without_waiting_for_data() {
         assert!(
             matches!(first, std::task::Poll::Ready(Ok(0))),
             "a read into an empty buffer gave {first:?}"
+        );
+    });
+}
+
+/// Like std's, a write of nothing writes nothing, at once, also when the
+/// send buffer is full. Before, it waited for the stream to turn writable:
+/// with a peer that never reads, forever.
+#[test]
+fn a_stream_write_of_nothing_returns_zero_without_waiting_for_room() {
+    run_bounded(LIMIT, || async {
+        let (mut stream, _peer) = UnixStream::pair().expect("pair");
+        fill_send_buffer(&stream).await;
+        let write = poll_once(std::pin::pin!(stream.write(&[]))).await;
+        assert!(
+            matches!(write, std::task::Poll::Ready(Ok(0))),
+            "a write of nothing into a full stream gave {write:?}"
         );
     });
 }

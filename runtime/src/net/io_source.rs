@@ -180,6 +180,12 @@ impl<E: mio::event::Source> IoSource<E> {
     }
 
     /// Writes `buf` to a byte stream (`send` without `SIGPIPE`).
+    ///
+    /// Like std, a write of nothing writes nothing, at once: `send(2)` of
+    /// zero bytes returns 0 even when the send buffer is full, and waiting
+    /// for room first would, with a peer that never reads, wait forever.
+    /// The check is on the waiting path only, where the socket is not
+    /// writable; a writable socket's `send` already returns 0 for it.
     pub(crate) fn poll_write_stream(
         &self,
         cx: &mut Context<'_>,
@@ -189,7 +195,10 @@ impl<E: mio::event::Source> IoSource<E> {
         E: AsFd,
     {
         let fd = self.fd();
-        self.poll_io(cx, Direction::Write, || sys::send(fd, buf))
+        match self.poll_io(cx, Direction::Write, || sys::send(fd, buf)) {
+            Poll::Pending if buf.is_empty() => Poll::Ready(Ok(0)),
+            polled => polled,
+        }
     }
 
     /// Writes `bufs` to a byte stream with one `sendmsg` (without
@@ -203,7 +212,11 @@ impl<E: mio::event::Source> IoSource<E> {
         E: AsFd,
     {
         let fd = self.fd();
-        self.poll_io(cx, Direction::Write, || sys::send_vectored(fd, bufs))
+        match self.poll_io(cx, Direction::Write, || sys::send_vectored(fd, bufs)) {
+            // Nothing to write: 0 at once, as in `poll_write_stream`.
+            Poll::Pending if bufs.iter().all(|buf| buf.is_empty()) => Poll::Ready(Ok(0)),
+            polled => polled,
+        }
     }
 
     /// Reads from a byte stream into `buf` now if it is known to be

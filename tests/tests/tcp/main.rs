@@ -20,7 +20,9 @@
 //!   half still reads; dropping a borrowed write half shuts nothing down;
 //! * `read_exact` on a stream that ends early is `UnexpectedEof`;
 //! * `peek` leaves the bytes for the next read, returns 0 at once for an
-//!   empty buffer and 0 at end of stream;
+//!   empty buffer and 0 at end of stream; a write of nothing (also a
+//!   vectored one of empty slices) returns 0 at once, also into a full
+//!   stream, as std's does;
 //! * `close` on a stream its peer reset succeeds (there is nothing left to
 //!   close; tokio's `shutdown` says `NotConnected`), while `shutdown`
 //!   reports `NotConnected`, as documented on `TcpStream`;

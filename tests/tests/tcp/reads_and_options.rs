@@ -1,4 +1,5 @@
-//! Reads (urgent data, an empty buffer, `peek`) and socket options.
+//! Reads (urgent data, an empty buffer, `peek`), writes of nothing, and
+//! socket options.
 
 use std::io::{self, Write};
 use std::sync::mpsc;
@@ -101,6 +102,53 @@ fn a_read_into_an_empty_buffer_returns_zero_without_waiting_for_data() {
         assert!(
             matches!(first, std::task::Poll::Ready(Ok(0))),
             "a read into an empty buffer gave {first:?}"
+        );
+    });
+}
+
+/// Like std's, a write of nothing writes nothing, at once, also when the
+/// send buffer is full: `send(2)` of zero bytes returns 0 without waiting
+/// for room. Before, `write(&[])` and a vectored write of empty slices
+/// waited for the stream to turn writable: with a peer that never reads,
+/// forever.
+#[test]
+fn a_write_of_nothing_returns_zero_without_waiting_for_room() {
+    use std::future::poll_fn;
+    use std::pin::{Pin, pin};
+    use std::task::Poll;
+
+    use eddy::io::AsyncWrite;
+
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (mut client, _server) = tcp_pair(&listener).await;
+        // The server never reads: write until the kernel takes no more, so
+        // that the stream is known not to be writable.
+        let chunk = vec![7u8; 64 * 1024];
+        let mut written = 0;
+        loop {
+            client.writable().await.expect("writable");
+            match client.try_write(&chunk) {
+                Ok(n) => written += n,
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock && written > 0 => break,
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                Err(error) => panic!("try_write: {error}"),
+            }
+        }
+
+        let write = poll_once(pin!(client.write(&[]))).await;
+        assert!(
+            matches!(write, Poll::Ready(Ok(0))),
+            "a write of nothing into a full stream gave {write:?}"
+        );
+        let empty = [io::IoSlice::new(&[]), io::IoSlice::new(&[])];
+        let vectored = poll_once(pin!(poll_fn(|cx| {
+            Pin::new(&mut client).poll_write_vectored(cx, &empty)
+        })))
+        .await;
+        assert!(
+            matches!(vectored, Poll::Ready(Ok(0))),
+            "a vectored write of empty slices into a full stream gave {vectored:?}"
         );
     });
 }
