@@ -36,7 +36,8 @@
 //!   second read or accept waits for the runtime instead of blocking it;
 //!   a listener it is given must be a listening stream socket, or it is
 //!   refused (`accept` would spin on a datagram socket and wait forever on
-//!   a connected stream);
+//!   a connected stream), and a stream it is given must not be listening
+//!   (reads and writes would wait for a client);
 //! * sockets that outlived their runtime fail with the shutdown error;
 //!   creating one outside a runtime is an `io::Error`, not a panic, and
 //!   leaves no socket file behind.
@@ -197,6 +198,32 @@ fn a_listener_built_from_a_socket_that_is_not_listening_is_refused_instead_of_wa
                     "a connected stream was taken for a listener; the first poll of its \
                      accept gave {:?}",
                     first.map(|accepted| accepted.map(drop))
+                );
+            }
+        }
+    });
+}
+
+/// `from_std` refuses a listening socket handed over as a stream: std's
+/// read on it fails at once with `ENOTCONN`, but eddy's waited for
+/// readiness first, which a listening socket reports only when a client
+/// connects: with none, forever.
+#[test]
+fn a_stream_built_from_a_listening_socket_is_refused_instead_of_waiting() {
+    use std::os::fd::OwnedFd;
+    let dir = TempDir::new();
+    let path = dir.join("listening.sock");
+    run_bounded(LIMIT, move || async move {
+        let listening = std::os::unix::net::UnixListener::bind(&path).expect("bind");
+        let not_a_stream = std::os::unix::net::UnixStream::from(OwnedFd::from(listening));
+        match UnixStream::from_std(not_a_stream) {
+            Err(error) => assert_eq!(error.kind(), io::ErrorKind::InvalidInput, "{error}"),
+            Ok(mut taken) => {
+                let read = poll_once(std::pin::pin!(taken.read(&mut [0; 4]))).await;
+                let write = poll_once(std::pin::pin!(taken.write(b"x"))).await;
+                panic!(
+                    "a listening socket was taken for a stream; the first poll of a read gave \
+                     {read:?}, of a write {write:?}"
                 );
             }
         }

@@ -187,6 +187,21 @@ pub(crate) fn check_listening_socket(socket: &impl AsFd) -> io::Result<()> {
     Ok(())
 }
 
+/// Refuses a listening socket handed to a stream's `from_std`: `recv(2)`
+/// and `send(2)` on it fail at once (`ENOTCONN`, `EPIPE`), but only once
+/// it turns readable or writable, which a listening socket does only when
+/// a client connects: a read or write waited for that, with no client
+/// forever, where std's fails at once.
+pub(crate) fn check_not_listening(socket: &impl AsFd) -> io::Result<()> {
+    if crate::sys::is_listening(socket.as_fd())? {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a stream needs a connected socket, not a listening one",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -247,3 +247,31 @@ fn streams_accepted_echoed_and_dropped_on_other_threads_are_all_served_and_relea
         runtime.join().expect("the runtime thread");
     });
 }
+
+/// `from_std` refuses a listening socket handed over as a stream (socket
+/// activation that passes the listener where a connection was expected):
+/// std's read on it fails at once with `ENOTCONN` and its write with
+/// `EPIPE`, but eddy's waited for readiness first, which a listening
+/// socket reports only when a client connects: with none, forever.
+#[test]
+#[cfg_attr(miri, ignore = "Miri: no SO_ACCEPTCONN")]
+fn a_stream_built_from_a_listening_socket_is_refused_instead_of_waiting() {
+    use std::os::fd::OwnedFd;
+    run_bounded(LIMIT, || async {
+        let listening = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let not_a_stream = std::net::TcpStream::from(OwnedFd::from(listening));
+        match TcpStream::from_std(not_a_stream) {
+            Err(error) => {
+                assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput, "{error}");
+            }
+            Ok(mut taken) => {
+                let read = eddy_tests::poll_once(std::pin::pin!(taken.read(&mut [0; 4]))).await;
+                let write = eddy_tests::poll_once(std::pin::pin!(taken.write(b"x"))).await;
+                panic!(
+                    "a listening socket was taken for a stream; the first poll of a read gave \
+                     {read:?}, of a write {write:?}"
+                );
+            }
+        }
+    });
+}
