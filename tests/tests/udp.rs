@@ -499,3 +499,19 @@ fn send_to_an_address_list_sends_to_the_first_address_only() {
         assert_eq!(error.kind(), io::ErrorKind::WouldBlock);
     });
 }
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri: no SO_TYPE")]
+fn a_udp_socket_built_from_a_stream_socket_is_refused_instead_of_waiting() {
+    use std::os::fd::OwnedFd;
+    run_bounded(LIMIT, || async {
+        // A listening TCP socket turns readable only when a client
+        // connects: taken for a datagram socket, a `recv_from` waited for
+        // that, with no client for ever.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let not_datagrams = std::net::UdpSocket::from(OwnedFd::from(listener));
+        let error = UdpSocket::from_std(not_datagrams)
+            .expect_err("a stream socket was taken for a datagram socket");
+        assert_eq!(error.kind(), io::ErrorKind::InvalidInput, "{error}");
+    });
+}

@@ -1076,3 +1076,16 @@ fn a_unix_listener_built_from_a_datagram_socket_is_refused_instead_of_spinning()
         assert_eq!(error.kind(), io::ErrorKind::InvalidInput, "{error}");
     });
 }
+
+#[test]
+fn a_unix_datagram_socket_built_from_a_stream_socket_is_refused_instead_of_waiting() {
+    use std::os::fd::OwnedFd;
+    run_bounded(LIMIT, || async {
+        let dir = TempDir::new();
+        let listener = std::os::unix::net::UnixListener::bind(dir.join("s")).expect("bind");
+        let not_datagrams = std::os::unix::net::UnixDatagram::from(OwnedFd::from(listener));
+        let error = UnixDatagram::from_std(not_datagrams)
+            .expect_err("a stream socket was taken for a datagram socket");
+        assert_eq!(error.kind(), io::ErrorKind::InvalidInput, "{error}");
+    });
+}

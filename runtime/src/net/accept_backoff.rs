@@ -2,7 +2,6 @@
 //! `accept(2)` behind readiness, and what to do with its errors.
 
 use std::io;
-use std::os::fd::AsFd;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, ready};
@@ -162,44 +161,6 @@ fn is_resource_exhaustion(error: &io::Error) -> bool {
         error.raw_os_error(),
         Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
     )
-}
-
-/// Refuses a socket that is not a listening stream socket. `accept(2)` on
-/// a datagram socket fails with `EOPNOTSUPP` forever, which the accept
-/// loop would take for a per-connection error and retry at full speed. On
-/// a stream socket that is not listening (connected, or never `listen`ed)
-/// it fails with `EINVAL`, but only once the socket turns readable, which
-/// a connected stream whose peer is silent never does: the `accept` waited
-/// forever where std's fails at once.
-pub(crate) fn check_listening_socket(socket: &impl AsFd) -> io::Result<()> {
-    if !crate::sys::is_stream_socket(socket.as_fd())? {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "a listener needs a stream socket (SOCK_STREAM)",
-        ));
-    }
-    if !crate::sys::is_listening(socket.as_fd())? {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "a listener needs a listening socket (listen(2) was not called on it)",
-        ));
-    }
-    Ok(())
-}
-
-/// Refuses a listening socket handed to a stream's `from_std`: `recv(2)`
-/// and `send(2)` on it fail at once (`ENOTCONN`, `EPIPE`), but only once
-/// it turns readable or writable, which a listening socket does only when
-/// a client connects: a read or write waited for that, with no client
-/// forever, where std's fails at once.
-pub(crate) fn check_not_listening(socket: &impl AsFd) -> io::Result<()> {
-    if crate::sys::is_listening(socket.as_fd())? {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "a stream needs a connected socket, not a listening one",
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -35,6 +35,7 @@ mod accept_backoff;
 mod addr;
 mod as_fd;
 mod datagram_io;
+mod from_std_checks;
 mod io_source;
 mod lookup_host;
 pub mod split;

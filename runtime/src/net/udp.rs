@@ -47,8 +47,10 @@ impl UdpSocket {
 
     /// Wraps a std socket (it is switched to non-blocking mode).
     ///
-    /// Fails outside a runtime.
+    /// Fails with `InvalidInput` if it is a stream socket (a TCP socket
+    /// passed off as a `std::net::UdpSocket`), and outside a runtime.
     pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
+        crate::net::from_std_checks::check_datagram_socket(&socket)?;
         socket.set_nonblocking(true)?;
         UdpSocket::from_mio(mio::net::UdpSocket::from_std(socket))
     }

@@ -58,7 +58,7 @@ impl TcpListener {
     /// which `listen(2)` was called. Fails outside a runtime, and the socket, which it has taken, is
     /// closed then.
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
-        crate::net::accept_backoff::check_listening_socket(&listener)?;
+        crate::net::from_std_checks::check_listening_socket(&listener)?;
         listener.set_nonblocking(true)?;
         TcpListener::from_mio(mio::net::TcpListener::from_std(listener))
     }

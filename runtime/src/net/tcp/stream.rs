@@ -115,7 +115,7 @@ impl TcpStream {
     /// Fails with `InvalidInput` if the socket is listening. Fails outside
     /// a runtime, and the socket, which it has taken, is closed then.
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
-        crate::net::accept_backoff::check_not_listening(&stream)?;
+        crate::net::from_std_checks::check_not_listening(&stream)?;
         stream.set_nonblocking(true)?;
         let lingers = crate::sys::linger_blocks_close(stream.as_fd());
         Ok(TcpStream {

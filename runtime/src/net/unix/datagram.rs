@@ -68,9 +68,10 @@ impl UnixDatagram {
 
     /// Wraps a std socket (it is switched to non-blocking mode).
     ///
-    /// Fails outside a runtime, and the socket, which it has taken, is
-    /// closed then.
+    /// Fails with `InvalidInput` if it is a stream socket, and outside a
+    /// runtime; the socket, which it has taken, is closed then.
     pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
+        crate::net::from_std_checks::check_datagram_socket(&socket)?;
         socket.set_nonblocking(true)?;
         UnixDatagram::from_mio(mio::net::UnixDatagram::from_std(socket))
     }

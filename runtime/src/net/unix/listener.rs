@@ -57,7 +57,7 @@ impl UnixListener {
     /// which `listen(2)` was called. Fails outside a runtime, and the socket, which it has taken, is
     /// closed then.
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
-        crate::net::accept_backoff::check_listening_socket(&listener)?;
+        crate::net::from_std_checks::check_listening_socket(&listener)?;
         listener.set_nonblocking(true)?;
         UnixListener::from_mio(mio::net::UnixListener::from_std(listener))
     }

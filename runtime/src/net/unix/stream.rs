@@ -88,7 +88,7 @@ impl UnixStream {
     /// Fails with `InvalidInput` if the socket is listening. Fails outside
     /// a runtime, and the socket, which it has taken, is closed then.
     pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
-        crate::net::accept_backoff::check_not_listening(&stream)?;
+        crate::net::from_std_checks::check_not_listening(&stream)?;
         stream.set_nonblocking(true)?;
         UnixStream::from_mio(mio::net::UnixStream::from_std(stream))
     }
