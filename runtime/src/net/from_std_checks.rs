@@ -1,7 +1,7 @@
 //! What `from_std` checks of the socket it is handed. The kernel answers
 //! an operation on a socket of the wrong type or state at once, but eddy
 //! waits for readiness before it asks, and readiness that such a socket
-//! never reports made the operation wait for ever where std's fails.
+//! never reports made the operation wait forever where std's fails.
 
 use std::io;
 use std::os::fd::AsFd;
@@ -46,7 +46,7 @@ pub(crate) fn check_not_listening(socket: &impl AsFd) -> io::Result<()> {
 
 /// Refuses a stream socket handed to a datagram socket's `from_std`: a
 /// listening one turns readable only when a client connects, so a
-/// `recv_from` waited for that, with no client for ever, and a connected
+/// `recv_from` waited for that, with no client forever, and a connected
 /// one would carry a byte stream cut into arbitrary "datagrams".
 pub(crate) fn check_datagram_socket(socket: &impl AsFd) -> io::Result<()> {
     if crate::sys::is_stream_socket(socket.as_fd())? {

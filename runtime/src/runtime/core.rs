@@ -250,7 +250,7 @@ impl Core {
     /// such a call ran nothing: an embedding program whose loop wraps its
     /// own work in `block_on` futures that are ready at once never ran a
     /// task it spawned, nor one `Handle::spawn` queued, and a thread
-    /// waiting on that task's `JoinHandle` waited for ever while the
+    /// waiting on that task's `JoinHandle` waited forever while the
     /// remote queue grew.
     ///
     /// Through `tick` rather than its parts: with a second caller, the
