@@ -200,40 +200,33 @@ pub(crate) fn prevent_sigpipe(_fd: BorrowedFd<'_>) -> io::Result<()> {
 
 /// Whether `fd` is a stream socket (`SO_TYPE` is `SOCK_STREAM`).
 pub(crate) fn is_stream_socket(fd: BorrowedFd<'_>) -> io::Result<bool> {
-    let mut kind: libc::c_int = 0;
-    let mut len = size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: `kind` and `len` are valid for writes, and `len` holds the
-    // size of `kind`, the type `SO_TYPE` returns; `fd` is borrowed.
-    unsafe {
-        syscall!(getsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_TYPE,
-            (&raw mut kind).cast(),
-            &mut len,
-        ))
-    }?;
-    Ok(kind == libc::SOCK_STREAM)
+    Ok(socket_int_option(fd, libc::SO_TYPE)? == libc::SOCK_STREAM)
 }
 
 /// Whether `fd` is a listening socket (`SO_ACCEPTCONN`): `listen(2)` was
 /// called on it.
 pub(crate) fn is_listening(fd: BorrowedFd<'_>) -> io::Result<bool> {
-    let mut listening: libc::c_int = 0;
+    Ok(socket_int_option(fd, libc::SO_ACCEPTCONN)? != 0)
+}
+
+/// The `SOL_SOCKET` option `name` of `fd`, for an option whose value is an
+/// `int`.
+fn socket_int_option(fd: BorrowedFd<'_>, name: libc::c_int) -> io::Result<libc::c_int> {
+    let mut value: libc::c_int = 0;
     let mut len = size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: `listening` and `len` are valid for writes, and `len` holds
-    // the size of `listening`, the type `SO_ACCEPTCONN` returns; `fd` is
-    // borrowed.
+    // SAFETY: `value` and `len` are valid for writes, and `len` holds the
+    // size of `value`, the type of every option this is called with; `fd`
+    // is borrowed.
     unsafe {
         syscall!(getsockopt(
             fd.as_raw_fd(),
             libc::SOL_SOCKET,
-            libc::SO_ACCEPTCONN,
-            (&raw mut listening).cast(),
+            name,
+            (&raw mut value).cast(),
             &mut len,
         ))
     }?;
-    Ok(listening != 0)
+    Ok(value)
 }
 
 /// `listen(2)` again on a listening socket, to change its backlog.
