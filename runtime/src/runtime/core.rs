@@ -228,7 +228,11 @@ impl Core {
         // task's: a main future that keeps re-waking itself (a yield loop, a
         // spent coop budget, a ping-pong with a task) must not keep the
         // driver from turning, or timers and sockets would starve.
-        let polls = self.polls_since_turn.get() + 1;
+        // Saturating: a loop of `block_on` calls whose futures are ready at
+        // once, with nothing spawned, never turns the driver, so nothing
+        // resets the count; a debug build panicked on the overflow after
+        // 2^32 such calls.
+        let polls = self.polls_since_turn.get().saturating_add(1);
         self.polls_since_turn.set(polls);
         crate::trace::main_polled();
         let poll = future.poll(cx);
@@ -577,5 +581,25 @@ fn wake_all(batch: &mut Vec<Waker>) {
 fn wake_each(batch: &mut Vec<Waker>, panics: &mut FirstPanic) {
     for waker in batch.drain(..) {
         panics.run(|| waker.wake());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Runtime;
+
+    #[test]
+    fn the_poll_count_saturates_in_a_block_on_loop_that_never_turns_the_driver() {
+        let rt = Runtime::new().unwrap();
+        // Where 2^32 - 1 calls of `block_on(async {})` leave the count: they
+        // spawn nothing, so no call turns the driver and nothing resets it.
+        rt.core().polls_since_turn.set(u32::MAX - 1);
+        for _ in 0..3 {
+            rt.block_on(async {});
+        }
+        assert_eq!(rt.core().polls_since_turn.get(), u32::MAX);
+        // And the runtime still runs tasks: the count only asks for a turn.
+        let task = rt.spawn(async { 7 });
+        assert_eq!(rt.block_on(task).unwrap(), 7);
     }
 }

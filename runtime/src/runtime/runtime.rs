@@ -64,6 +64,12 @@ impl Runtime {
         Runtime::with_config(Config::default())
     }
 
+    /// The loop, for the core's unit tests.
+    #[cfg(test)]
+    pub(crate) fn core(&self) -> &Core {
+        &self.core
+    }
+
     pub(crate) fn with_config(config: Config) -> io::Result<Runtime> {
         let driver = eddy_io_driver::Driver::new(config.events_capacity)?;
         let pool = Pool::new(config.max_blocking_threads, config.blocking_keep_alive);
