@@ -43,6 +43,8 @@
 //!   lost wake-up) fails the test instead of passing it slowly.
 //! * [`tcp_echo`](fn@tcp_echo) is the connection handler of the TCP echo servers;
 //!   [`tcp_pair`](fn@tcp_pair) connects a client to a listener and accepts it.
+//! * [`open_descriptors`](fn@open_descriptors) counts the process's open
+//!   descriptors, to prove a path leaks none;
 //! * [`socket_type`](fn@socket_type) asks the kernel what kind of socket a descriptor is,
 //!   to prove an `AsFd` impl lends the socket itself;
 //! * [`assert_no_runtime_error`] checks the error a socket constructor
@@ -70,6 +72,8 @@ mod deadline;
 mod descriptor_limit;
 mod drop_probes;
 mod no_runtime_error;
+#[cfg(unix)]
+mod open_descriptors;
 mod panic_message;
 mod panicking_waker;
 mod poll_once;
@@ -92,6 +96,8 @@ pub use deadline::with_deadline;
 pub use descriptor_limit::{descriptor_limit, fill_descriptor_table, set_descriptor_soft_limit};
 pub use drop_probes::{CountDrop, DropFlag};
 pub use no_runtime_error::assert_no_runtime_error;
+#[cfg(unix)]
+pub use open_descriptors::open_descriptors;
 pub use panic_message::panic_message;
 pub use panicking_waker::panicking_waker;
 pub use poll_once::poll_once;

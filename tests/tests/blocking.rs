@@ -18,7 +18,6 @@ use std::time::Duration;
 
 use eddy::task::{spawn_blocking, yield_now};
 use eddy::{Builder, Handle, Runtime};
-use eddy_tests::child_process::{child_role, run_child};
 use eddy_tests::{Signal, panic_message, with_deadline};
 
 const LIMIT: Duration = Duration::from_secs(30);
@@ -497,9 +496,13 @@ fn aborting_a_queued_job_drops_its_captures_at_once() {
     });
 }
 
+// Linux only: macOS does not enforce `RLIMIT_AS`, and the mapped size
+// comes from `/proc/self/statm`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 #[test]
 #[cfg_attr(miri, ignore = "Miri: cannot start a child process")]
 fn spawn_blocking_when_no_thread_can_start_cancels_the_job_and_later_jobs_run() {
+    use eddy_tests::child_process::{child_role, run_child};
     if child_role().as_deref() == Some("no_thread") {
         return spawn_blocking_with_no_room_for_a_thread();
     }
@@ -519,6 +522,7 @@ fn spawn_blocking_when_no_thread_can_start_cancels_the_job_and_later_jobs_run() 
 /// space is capped just above what is mapped, below a thread's 2 MiB
 /// stack), so its handle must resolve rather than wait for a thread that
 /// will never exist; once the cap is lifted, the pool starts threads again.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 fn spawn_blocking_with_no_room_for_a_thread() {
     let outcome = with_deadline(LIMIT, || {
         let rt = Runtime::new().expect("runtime");
@@ -543,6 +547,7 @@ fn spawn_blocking_with_no_room_for_a_thread() {
 
 /// Bytes of address space the process has mapped now (`/proc/self/statm`),
 /// in the type of an rlimit (32 bits on 32-bit Linux).
+#[cfg(any(target_os = "linux", target_os = "android"))]
 fn mapped_bytes() -> libc::rlim_t {
     let statm = std::fs::read_to_string("/proc/self/statm").expect("statm");
     let pages: libc::rlim_t = statm
@@ -556,6 +561,7 @@ fn mapped_bytes() -> libc::rlim_t {
 }
 
 /// The process's `RLIMIT_AS`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 fn address_space_limit() -> libc::rlimit {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
@@ -568,6 +574,7 @@ fn address_space_limit() -> libc::rlimit {
 }
 
 /// Sets the process's `RLIMIT_AS`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 fn set_address_space_limit(limit: libc::rlimit) {
     // SAFETY: setrlimit reads one `rlimit` through a valid pointer.
     let rc = unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) };

@@ -23,35 +23,25 @@ use std::thread;
 use std::time::Duration;
 
 use eddy::Runtime;
-use eddy::net::{TcpListener, TcpStream};
-use eddy::task::{JoinHandle, spawn_blocking, yield_now};
+use eddy::net::TcpListener;
+use eddy::task::{JoinHandle, yield_now};
 use eddy_tests::child_process::run_alone;
 use eddy_tests::{
-    Signal, block_on_parked, descriptor_limit, fill_descriptor_table, panic_message, with_deadline,
+    Signal, block_on_parked, fill_descriptor_table, open_descriptors, panic_message, with_deadline,
 };
 
 const LIMIT: Duration = Duration::from_secs(60);
 
-/// Open descriptors of this process, counted without opening one (so it
-/// works with a full table too): every number below the soft limit that
-/// `fcntl(F_GETFD)` accepts.
-fn open_descriptors() -> usize {
-    let limit = descriptor_limit();
-    let top = i32::try_from(limit.rlim_cur.min(1 << 16)).expect("bounded above");
-    (0..top)
-        // SAFETY: F_GETFD only reads the descriptor's flags; an unused
-        // number fails with EBADF.
-        .filter(|&fd| unsafe { libc::fcntl(fd, libc::F_GETFD) } >= 0)
-        .count()
-}
-
 /// Threads of this process (`/proc/self/task`).
+#[cfg(any(target_os = "linux", target_os = "android"))]
 fn threads() -> usize {
     std::fs::read_dir("/proc/self/task")
         .expect("read /proc/self/task")
         .count()
 }
 
+// Linux only: counts threads in `/proc/self/task`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 #[test]
 #[cfg_attr(miri, ignore = "Miri: cannot start a child process")]
 fn a_thousand_runtimes_made_used_and_dropped_give_back_every_descriptor_and_thread() {
@@ -61,7 +51,10 @@ fn a_thousand_runtimes_made_used_and_dropped_give_back_every_descriptor_and_thre
 /// One runtime's life as an embedder might live it: tasks left pending and
 /// sleeping, a connection, a blocking job now and then, a `Handle` that
 /// outlives it.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 fn use_and_drop_one_runtime(round: usize) {
+    use eddy::net::TcpStream;
+    use eddy::task::spawn_blocking;
     let runtime = Runtime::new().expect("runtime");
     let handle = runtime.handle();
     let parked = runtime.spawn(pending::<()>());
@@ -86,6 +79,7 @@ fn use_and_drop_one_runtime(round: usize) {
 /// their lazy statics), a thousand rounds leave the thread count where it
 /// was once the blocking threads told to stop have exited, and then the
 /// descriptor count exactly where it was.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 fn make_use_and_drop_a_thousand_runtimes() {
     with_deadline(LIMIT, || {
         // Round 1 runs no blocking job: a pool thread still on its way out

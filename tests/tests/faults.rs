@@ -37,7 +37,7 @@ use eddy::task::JoinHandle;
 use eddy_tests::child_process::{
     assert_child_survived_sigpipe, child_role, restore_default_sigpipe, run_child,
 };
-use eddy_tests::{XorShift, run_bounded, tcp_echo, tcp_pair, wait_until};
+use eddy_tests::{XorShift, open_descriptors, run_bounded, tcp_echo, tcp_pair, wait_until};
 
 /// Hang detector, not a performance bound: the machine is shared.
 const LIMIT: Duration = Duration::from_secs(180);
@@ -77,17 +77,11 @@ fn check(buf: &[u8], seed: u64, start: u64, who: &str) {
     }
 }
 
-/// The number of descriptors this process has open.
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd")
-        .expect("read /proc/self/fd")
-        .count()
-}
-
 /// This process's resident *anonymous* memory in bytes: `/proc/self/statm`'s
 /// resident pages minus its shared (file-backed) ones. Heap buffering shows
 /// up here; pages of the executable faulted in by, say, a sibling test
 /// symbolising a backtrace do not.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 fn resident_anonymous_bytes() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").expect("read /proc/self/statm");
     let fields: Vec<u64> = statm
@@ -467,6 +461,8 @@ fn half_closed_peers_get_every_pipelined_byte_back_then_the_server_closes() {
 // Backpressure
 // ---------------------------------------------------------------------------
 
+// Linux only: measures memory in `/proc/self/statm`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 #[test]
 fn a_reader_that_stops_reading_parks_the_writer_with_bounded_memory_and_loses_nothing() {
     let _serial = serial();
@@ -562,14 +558,14 @@ fn ten_thousand_connect_echo_close_cycles_return_fds_and_registrations_to_baseli
     const WORKERS: u64 = 8;
     const CYCLES: u64 = 10_000;
     let _serial = serial();
-    let fds_without_runtime = open_fds();
+    let fds_without_runtime = open_descriptors();
     run_bounded(LIMIT, || async {
         let (addr, log, server) = start_echo_server().await;
         // Let the server task register its listener and the driver settle.
         for _ in 0..3 {
             eddy::time::sleep(Duration::from_millis(1)).await;
         }
-        let baseline_fds = open_fds();
+        let baseline_fds = open_descriptors();
         let baseline = Handle::current().metrics();
 
         let workers: Vec<_> = (0..WORKERS)
@@ -602,10 +598,10 @@ fn ten_thousand_connect_echo_close_cycles_return_fds_and_registrations_to_baseli
             after.registrations_live, baseline.registrations_live,
             "registrations before {baseline:?}, after {after:?}"
         );
-        assert_eq!(open_fds(), baseline_fds, "open descriptors");
+        assert_eq!(open_descriptors(), baseline_fds, "open descriptors");
         server.abort();
     });
     // The runtime's own descriptors (epoll, eventfd) and the listener's are
     // gone with it.
-    assert_eq!(open_fds(), fds_without_runtime);
+    assert_eq!(open_descriptors(), fds_without_runtime);
 }

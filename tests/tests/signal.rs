@@ -21,10 +21,28 @@ use std::time::Duration;
 
 use eddy::signal::unix::{Signal, SignalKind, signal};
 use eddy_tests::child_process::{child_role, run_alone, run_child};
-use eddy_tests::{fill_descriptor_table, poll_once, woken_within};
+use eddy_tests::{fill_descriptor_table, open_descriptors, poll_once, woken_within};
 
 /// Long enough for any noisy machine; only reached when a delivery is lost.
 const LIMIT: Duration = Duration::from_secs(20);
+
+/// The signal number of the test that passes `slot` (0 to 3): no other
+/// test in this binary raises it or listens for it. Linux lends `SIGPWR`
+/// and its real-time signals; macOS and FreeBSD, whose `libc` has neither,
+/// lend two signals Linux lacks (`SIGINFO`, `SIGEMT`) and two that no other
+/// test here raises.
+fn own_signal(slot: usize) -> i32 {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let own = [
+        libc::SIGPWR,
+        libc::SIGRTMIN() + 1,
+        libc::SIGRTMIN() + 2,
+        libc::SIGRTMIN() + 3,
+    ];
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let own = [libc::SIGINFO, libc::SIGEMT, libc::SIGCONT, libc::SIGTRAP];
+    own[slot]
+}
 
 /// Sends `signum` to this thread. The handler has run when this returns.
 fn raise(signum: i32) {
@@ -423,19 +441,25 @@ fn drain_past_a_panicking_waker() {
     }
 
     let idle = eddy::Runtime::new().unwrap();
-    let kind = SignalKind::from_raw(libc::SIGPWR);
+    let kind = SignalKind::from_raw(own_signal(0));
     let (mut doomed, mut other) =
         idle.block_on(async { (signal(kind).unwrap(), signal(kind).unwrap()) });
     // Parked in the idle runtime's hub, the doomed one first.
     let panicking = eddy_tests::panicking_waker("a signal listener's waker panics");
     let mut cx = Context::from_waker(&panicking);
-    assert!(doomed.poll_recv(&mut cx).is_pending(), "SIGPWR before any");
+    assert!(
+        doomed.poll_recv(&mut cx).is_pending(),
+        "a delivery before any"
+    );
     let flag = Arc::new(Flag(AtomicBool::new(false)));
     let waker = Waker::from(flag.clone());
     let mut cx = Context::from_waker(&waker);
-    assert!(other.poll_recv(&mut cx).is_pending(), "SIGPWR before any");
+    assert!(
+        other.poll_recv(&mut cx).is_pending(),
+        "a delivery before any"
+    );
 
-    raise(libc::SIGPWR);
+    raise(own_signal(0));
     drain_the_pipe_from_a_new_runtime(libc::SIGSYS);
     assert!(
         flag.0.load(SeqCst),
@@ -449,13 +473,6 @@ fn drain_past_a_panicking_waker() {
 fn listeners_and_runtimes_that_come_and_go_leave_no_descriptor_behind() {
     // Its own process: other tests open and close descriptors meanwhile.
     run_alone(count_descriptors_around_listeners_that_come_and_go);
-}
-
-/// How many descriptors this process has open.
-fn open_descriptors() -> usize {
-    std::fs::read_dir("/proc/self/fd")
-        .expect("read /proc/self/fd")
-        .count()
 }
 
 /// The child's side: after the first listener made the process's pipe
@@ -490,7 +507,7 @@ fn a_listener_waiting_on_another_thread_gets_none_when_its_runtime_is_dropped() 
     use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
     use std::sync::{Arc, mpsc};
     let runtime = eddy::Runtime::new().unwrap();
-    let kind = SignalKind::from_raw(libc::SIGRTMIN() + 1);
+    let kind = SignalKind::from_raw(own_signal(1));
     let mut listener = runtime.block_on(async { signal(kind).unwrap() });
     let parked = Arc::new(AtomicBool::new(false));
     let (done_tx, done_rx) = mpsc::channel();
@@ -580,6 +597,9 @@ fn wait_for_ctrl_c_past_its_runtime() {
     );
 }
 
+/// Linux only: elsewhere the highest signal is one another test raises
+/// (`SIGUSR2` on macOS), or above 64 (FreeBSD's real-time signals).
+#[cfg(any(target_os = "linux", target_os = "android"))]
 #[test]
 fn the_highest_signal_number_can_be_listened_for() {
     // 64 on Linux: the last slot of the delivery counters.
@@ -594,7 +614,7 @@ fn the_highest_signal_number_can_be_listened_for() {
 
 #[test]
 fn a_listener_first_polled_with_another_waker_wakes_the_task_that_waits_on_it() {
-    let signum = libc::SIGRTMIN() + 2;
+    let signum = own_signal(2);
     eddy::run(async move {
         let mut listener = signal(SignalKind::from_raw(signum)).unwrap();
         // Polled once with a waker that wakes nobody (as a `select!` arm or
@@ -630,7 +650,7 @@ fn drop_a_waiting_listener() {
         fn wake(self: Arc<Self>) {}
     }
     eddy::run(async {
-        let kind = SignalKind::from_raw(libc::SIGRTMIN() + 3);
+        let kind = SignalKind::from_raw(own_signal(3));
         let _keeps_the_hub = signal(kind).unwrap();
         let mut listener = signal(kind).unwrap();
         let nobody = Arc::new(Nobody);

@@ -93,6 +93,7 @@ fn a_peer_reset_ends_only_its_own_connection_and_the_server_keeps_serving() {
 /// Whether `stream`'s socket has seen its connection end (`POLLHUP`, which
 /// a reset raises), asked without consuming the pending error as
 /// `take_error` would.
+#[cfg(target_os = "linux")]
 fn hung_up(stream: &TcpStream) -> bool {
     use std::os::fd::AsRawFd;
     let mut poll = libc::pollfd {
@@ -109,6 +110,7 @@ fn hung_up(stream: &TcpStream) -> bool {
 }
 
 /// How many bytes are queued for reading on `stream` (`FIONREAD`).
+#[cfg(target_os = "linux")]
 fn bytes_queued(stream: &TcpStream) -> usize {
     use std::os::fd::AsRawFd;
     let mut queued: libc::c_int = 0;

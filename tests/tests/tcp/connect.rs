@@ -37,14 +37,28 @@ fn connecting_to_a_closed_port_is_refused_with_the_os_error() {
 /// (another test binding port 0, another process) can start listening there
 /// while a connect still sends SYNs to it: they all meet a closed port.
 fn reuse_port_socket(port: u16) -> std::os::fd::OwnedFd {
+    #[cfg(not(target_vendor = "apple"))]
+    const SOCK_CLOEXEC: libc::c_int = libc::SOCK_CLOEXEC;
+    #[cfg(target_vendor = "apple")]
+    const SOCK_CLOEXEC: libc::c_int = 0;
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
     // SAFETY: socket(2) takes no pointers; a descriptor it returns is new
     // and owned by nothing else, so `OwnedFd` may own it.
     let socket = unsafe {
-        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | SOCK_CLOEXEC, 0);
         assert!(fd >= 0, "socket: {}", io::Error::last_os_error());
         OwnedFd::from_raw_fd(fd)
     };
+    // macOS has no `SOCK_CLOEXEC`: the flag goes on afterwards, so that a
+    // child process another test starts meanwhile may inherit the socket
+    // (and keep the port) until it execs.
+    #[cfg(target_vendor = "apple")]
+    {
+        // SAFETY: fcntl(2) with `F_SETFD` takes an int argument, no
+        // pointer; the descriptor is open for the call.
+        let rc = unsafe { libc::fcntl(socket.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+        assert_eq!(rc, 0, "FD_CLOEXEC: {}", io::Error::last_os_error());
+    }
     let on: libc::c_int = 1;
     // SAFETY: `on` is the `c_int` this option takes, and the length passed
     // is its size; the descriptor is open for the call.

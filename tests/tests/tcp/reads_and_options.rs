@@ -1,9 +1,7 @@
 //! Reads (urgent data, an empty buffer, `peek`), writes of nothing, and
 //! socket options.
 
-use std::io::{self, Write};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::io;
 
 use eddy::net::TcpListener;
 use eddy::time::timeout;
@@ -48,7 +46,10 @@ fn every_tcp_and_udp_socket_lends_its_own_descriptor() {
 #[test]
 #[cfg_attr(miri, ignore = "Miri: no MSG_OOB")]
 fn bytes_sent_after_an_urgent_byte_are_read_without_more_data() {
+    use std::io::Write;
     use std::os::fd::AsRawFd;
+    use std::sync::mpsc;
+    use std::time::Duration;
     run_bounded(LIMIT, || async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
