@@ -28,7 +28,9 @@
 //!   is driven.
 //! * [`count_polls`](fn@count_polls) counts a future's polls: how a test tells a task that
 //!   waits from one that spins without measuring time; [`poll_once`](fn@poll_once)
-//!   polls one once, to prove it completes at once.
+//!   polls one once, to prove it completes at once;
+//!   [`poll_at_most`](fn@poll_at_most) polls one a few times and drops it
+//!   unfinished, to cancel it at a chosen point.
 //! * [`child_process`] re-executes the test binary as a child that plays a
 //!   role (`SIGPIPE` at its default action, a tiny descriptor table), and
 //!   checks how it ended.
@@ -76,6 +78,7 @@ mod no_runtime_error;
 mod open_descriptors;
 mod panic_message;
 mod panicking_waker;
+mod poll_at_most;
 mod poll_once;
 mod run_bounded;
 mod signal;
@@ -100,6 +103,7 @@ pub use no_runtime_error::assert_no_runtime_error;
 pub use open_descriptors::open_descriptors;
 pub use panic_message::panic_message;
 pub use panicking_waker::panicking_waker;
+pub use poll_at_most::{cancel_at_random, poll_at_most};
 pub use poll_once::poll_once;
 pub use run_bounded::run_bounded;
 pub use signal::{Signal, Wait};

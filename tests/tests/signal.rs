@@ -692,3 +692,85 @@ fn each_named_signal_kind_is_its_signals_number() {
         assert_eq!(SignalKind::from_raw(signum), kind);
     }
 }
+
+#[test]
+fn a_delivery_while_recv_was_dropped_is_seen_by_the_next_recv() {
+    let signum = libc::SIGRTMIN() + 4;
+    for seed in [0x9E37_79B9_u64, 0xC0FF_EE11, 0x5EED_0003] {
+        eddy::run(async move {
+            let mut rng = eddy_tests::XorShift(seed);
+            let mut listener = signal(SignalKind::from_raw(signum)).unwrap();
+            for round in 0..100 {
+                // A `recv` polled once to a few times, the signal raised
+                // while it waits or just after it was dropped, and the
+                // drop: the losing side of a `select`.
+                let raise_while_waiting = rng.below(2) == 0;
+                {
+                    let mut recv = pin!(listener.recv());
+                    for _ in 0..1 + rng.below(3) {
+                        assert!(
+                            poll_once(recv.as_mut()).await.is_pending(),
+                            "seed {seed:#x}, round {round}: a delivery before any"
+                        );
+                        eddy::task::yield_now().await;
+                    }
+                    if raise_while_waiting {
+                        raise(signum);
+                    }
+                }
+                if !raise_while_waiting {
+                    raise(signum);
+                }
+                let received = woken_within(LIMIT, listener.recv()).await;
+                assert_eq!(
+                    received,
+                    Some(Some(())),
+                    "seed {seed:#x}, round {round}: the delivery was lost with the dropped recv"
+                );
+                // Seen once: the next recv waits for the next delivery.
+                assert!(
+                    poll_once(pin!(listener.recv())).await.is_pending(),
+                    "seed {seed:#x}, round {round}: one delivery seen twice"
+                );
+            }
+        });
+    }
+}
+
+#[test]
+fn a_sigint_that_a_dropped_ctrl_c_had_not_reported_is_lost() {
+    // Its own process: SIGINT is also another test's signal, and its
+    // delivery would reach this one's listeners.
+    run_alone(drop_a_ctrl_c_with_its_delivery);
+}
+
+/// The child's side: what `ctrl_c`'s "not cancel safe" means. A delivery
+/// that arrives while one `ctrl_c()` waits, then that future is dropped
+/// (the losing side of a race), is not seen by the next `ctrl_c()`; a
+/// listener made once with `signal` keeps it for its next `recv`.
+fn drop_a_ctrl_c_with_its_delivery() {
+    eddy::run(async {
+        {
+            let mut ctrl_c = pin!(eddy::signal::ctrl_c());
+            assert!(
+                poll_once(ctrl_c.as_mut()).await.is_pending(),
+                "ctrl_c finished before any SIGINT"
+            );
+            raise(libc::SIGINT);
+        }
+        let mut next = pin!(eddy::signal::ctrl_c());
+        assert!(
+            poll_once(next.as_mut()).await.is_pending(),
+            "the next ctrl_c saw a SIGINT raised before it listened"
+        );
+
+        // The way to race Ctrl-C without losing one: a listener made once.
+        let mut interrupts = signal(SignalKind::interrupt()).unwrap();
+        {
+            let mut recv = pin!(interrupts.recv());
+            assert!(poll_once(recv.as_mut()).await.is_pending());
+            raise(libc::SIGINT);
+        }
+        recv_within_limit(&mut interrupts).await;
+    });
+}

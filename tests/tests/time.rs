@@ -4,6 +4,7 @@
 //! Lower bounds ("a 20 ms sleep took at least 20 ms") are guaranteed by the
 //! monotonic clock. Every test is bounded: the longest wait any of them can
 //! take is a few seconds even when the behaviour under test is broken.
+//! An `Interval::tick` dropped at random points skips no tick.
 
 use std::cell::{Cell, RefCell};
 use std::future::{Future, poll_fn};
@@ -968,4 +969,37 @@ fn a_timeout_reports_the_deadline_it_was_given() {
         bounded.deadline() >= after + Duration::from_secs(60),
         "a timeout's deadline is before its duration from its creation"
     );
+}
+
+#[test]
+fn interval_ticks_dropped_at_random_points_skip_no_tick() {
+    // With `Burst`, the ticks an interval returns are its schedule, one
+    // period apart, however late they are observed: a tick future dropped
+    // after taking a tick would show as a gap.
+    for seed in [0x9E37_79B9_u64, 0xC0FF_EE11, 0x5EED_0003] {
+        with_deadline(Duration::from_secs(30), move || {
+            eddy::run(async move {
+                let mut rng = eddy_tests::XorShift(seed);
+                let period = ms(1);
+                let start = Instant::now();
+                let mut every = interval_at(start, period);
+                let mut next = 0u32;
+                let mut dropped = 0;
+                while next < 200 {
+                    match eddy_tests::cancel_at_random(&mut rng, every.tick()).await {
+                        Some(tick) => {
+                            assert_eq!(
+                                tick,
+                                start + period * next,
+                                "seed {seed:#x}: tick {next} skipped or repeated"
+                            );
+                            next += 1;
+                        }
+                        None => dropped += 1,
+                    }
+                }
+                assert!(dropped > 0, "seed {seed:#x}: no tick was ever dropped");
+            })
+        });
+    }
 }

@@ -20,7 +20,9 @@
 //!   reporting it read-closed while `recv` says `EAGAIN`) instead of
 //!   spinning, and still gets a datagram sent later;
 //! * a socket that outlived its runtime fails with the shutdown error, and
-//!   creating one outside a runtime is an `io::Error`, not a panic.
+//!   creating one outside a runtime is an `io::Error`, not a panic;
+//! * receives (`recv_from`, `recv`, `peek_from`) and sends dropped at
+//!   random points deliver every datagram once, in order.
 //!
 //! Every test is bounded by [`with_deadline`]; none asserts a duration.
 
@@ -514,4 +516,134 @@ fn a_udp_socket_built_from_a_stream_socket_is_refused_instead_of_waiting() {
             .expect_err("a stream socket was taken for a datagram socket");
         assert_eq!(error.kind(), io::ErrorKind::InvalidInput, "{error}");
     });
+}
+
+/// Sends `count` numbered datagrams (see [`numbered`]) from `sender` to
+/// `to` (with `send` if `sender` is connected there, else `send_to`), at
+/// random moments, never more than 32 ahead of `received`, so the
+/// receiver's queue cannot overflow (which would drop datagrams and fail
+/// the test for the wrong reason). Each send is raced against a random
+/// cancellation too, and one dropped is sent again.
+fn spawn_paced_sender(
+    sender: UdpSocket,
+    to: SocketAddr,
+    count: u32,
+    received: Rc<Cell<u32>>,
+    seed: u64,
+) {
+    eddy::spawn(async move {
+        let mut rng = eddy_tests::XorShift(seed ^ 0xA5A5);
+        let connected = sender.peer_addr().is_ok();
+        let mut i = 0;
+        while i < count {
+            while i >= received.get() + 32 {
+                eddy::task::yield_now().await;
+            }
+            let datagram = numbered(i);
+            let sent = if connected {
+                eddy_tests::cancel_at_random(&mut rng, sender.send(&datagram)).await
+            } else {
+                eddy_tests::cancel_at_random(&mut rng, sender.send_to(&datagram, to)).await
+            };
+            if let Some(result) = sent {
+                assert_eq!(result.expect("send"), datagram.len());
+                i += 1;
+            }
+            for _ in 0..rng.below(3) {
+                eddy::task::yield_now().await;
+            }
+        }
+    });
+}
+
+/// The cancellation seeds of the tests below; a failing one is in the
+/// failure message.
+const CANCEL_SEEDS: [u64; 3] = [0x9E37_79B9, 0xC0FF_EE11, 0x5EED_0003];
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri: no datagram sockets")]
+fn receives_dropped_at_random_points_get_every_datagram_once_in_order() {
+    const COUNT: u32 = 2_000;
+    for seed in CANCEL_SEEDS {
+        run_bounded(LIMIT, move || async move {
+            let mut rng = eddy_tests::XorShift(seed);
+            let receiver = bind_local().await;
+            let received = Rc::new(Cell::new(0u32));
+            spawn_paced_sender(
+                bind_local().await,
+                addr_of(&receiver),
+                COUNT,
+                received.clone(),
+                seed,
+            );
+            let mut buf = [0u8; 64];
+            let mut dropped = 0;
+            while received.get() < COUNT {
+                // Now and then a `peek_from` raced and dropped too: it must
+                // leave the datagram for the receive.
+                if rng.below(3) == 0 {
+                    let peeked =
+                        eddy_tests::cancel_at_random(&mut rng, receiver.peek_from(&mut buf)).await;
+                    if let Some(result) = peeked {
+                        let (n, _) = result.expect("peek_from");
+                        let expected = numbered(received.get());
+                        assert_eq!(&buf[..n], &expected[..], "seed {seed:#x}: peek_from");
+                    }
+                }
+                let Some(result) =
+                    eddy_tests::cancel_at_random(&mut rng, receiver.recv_from(&mut buf)).await
+                else {
+                    dropped += 1;
+                    continue;
+                };
+                let (n, _) = result.expect("recv_from");
+                let expected = numbered(received.get());
+                assert_eq!(
+                    &buf[..n],
+                    &expected[..],
+                    "seed {seed:#x}: datagram {} lost, repeated or out of order",
+                    received.get()
+                );
+                received.set(received.get() + 1);
+            }
+            assert!(dropped > 0, "seed {seed:#x}: no receive was ever dropped");
+        });
+    }
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri: no datagram sockets")]
+fn connected_receives_dropped_at_random_points_get_every_datagram_once_in_order() {
+    const COUNT: u32 = 2_000;
+    for seed in CANCEL_SEEDS {
+        run_bounded(LIMIT, move || async move {
+            let mut rng = eddy_tests::XorShift(seed);
+            let receiver = bind_local().await;
+            let sender = bind_local().await;
+            receiver.connect(addr_of(&sender)).await.expect("connect");
+            sender.connect(addr_of(&receiver)).await.expect("connect");
+            let received = Rc::new(Cell::new(0u32));
+            spawn_paced_sender(sender, addr_of(&receiver), COUNT, received.clone(), seed);
+            let mut buf = [0u8; 64];
+            let mut dropped = 0;
+            while received.get() < COUNT {
+                let Some(result) =
+                    eddy_tests::cancel_at_random(&mut rng, receiver.recv(&mut buf)).await
+                else {
+                    dropped += 1;
+                    continue;
+                };
+                let n = result.expect("recv");
+                let expected = numbered(received.get());
+                assert_eq!(
+                    &buf[..n],
+                    &expected[..],
+                    "seed {seed:#x}: datagram {} lost, repeated or out of order",
+                    received.get()
+                );
+                received.set(received.get() + 1);
+            }
+            assert!(dropped > 0, "seed {seed:#x}: no receive was ever dropped");
+        });
+    }
 }

@@ -136,3 +136,59 @@ fn a_handle_whose_output_was_taken_still_reports_its_task_finished() {
         );
     });
 }
+
+#[test]
+fn a_join_handle_raced_and_dropped_at_random_points_still_delivers_the_output() {
+    // `select`ing on `&mut handle` polls the handle and drops that borrow
+    // when the other branch wins: the handle must still hand over the
+    // output (once) to a later await, and the task must keep running.
+    for seed in [0x9E37_79B9_u64, 0xC0FF_EE11, 0x5EED_0003] {
+        run_bounded(LIMIT, move || async move {
+            let mut rng = eddy_tests::XorShift(seed);
+            for round in 0..if cfg!(miri) { 5 } else { 200 } {
+                let yields = rng.below(8);
+                let mut handle = eddy::spawn(async move {
+                    for _ in 0..yields {
+                        yield_now().await;
+                    }
+                    vec![round; 3]
+                });
+                let output = loop {
+                    if let Some(joined) = eddy_tests::cancel_at_random(&mut rng, &mut handle).await
+                    {
+                        break joined;
+                    }
+                };
+                assert_eq!(
+                    output.expect("the task"),
+                    vec![round; 3],
+                    "seed {seed:#x}, round {round}"
+                );
+                assert!(handle.is_finished());
+            }
+        });
+    }
+}
+
+#[test]
+fn a_blocking_job_whose_handle_was_raced_and_dropped_still_delivers_the_output() {
+    for seed in [0x9E37_79B9_u64, 0xC0FF_EE11] {
+        run_bounded(LIMIT, move || async move {
+            let mut rng = eddy_tests::XorShift(seed);
+            for round in 0..if cfg!(miri) { 3 } else { 50 } {
+                let mut handle = eddy::task::spawn_blocking(move || round * 7);
+                let output = loop {
+                    if let Some(joined) = eddy_tests::cancel_at_random(&mut rng, &mut handle).await
+                    {
+                        break joined;
+                    }
+                };
+                assert_eq!(
+                    output.expect("the job"),
+                    round * 7,
+                    "seed {seed:#x}, round {round}"
+                );
+            }
+        });
+    }
+}

@@ -63,7 +63,12 @@
 //!   again instead of panicking on the backoff's timer;
 //! * every TCP and UDP socket type lends its own descriptor (`AsFd`,
 //!   `AsRawFd`), and an option set through it is the socket's own;
-//! * 1,000 connections leave no registration behind.
+//! * 1,000 connections leave no registration behind;
+//! * cancellation (`cancel.rs`): reads, `peek`, writes, `accept`,
+//!   `readable` and `writable` dropped at random points lose no byte, write
+//!   nothing they did not report, lose no connection, leave no
+//!   registration and strand no wake; `io::copy` dropped midway loses what
+//!   it had read, as its docs say.
 //!
 //! Every test is bounded: the body runs under [`with_deadline`], children
 //! are killed by a guard, waits are `timeout`s. None asserts how fast
@@ -90,6 +95,7 @@ use eddy_tests::child_process::child_command;
 use eddy_tests::{descriptor_limit, set_descriptor_soft_limit, wait_until};
 
 mod accept;
+mod cancel;
 mod closing;
 mod connect;
 mod echo_under_load;
