@@ -24,6 +24,9 @@ const BUF_SIZE: usize = 16 * 1024;
 /// framing layer) cannot sit on a request whose sender is waiting for the
 /// reply.
 ///
+/// Not cancel safe: dropped before it completes, it may have read bytes
+/// that it had not yet written, and they are lost with it.
+///
 /// ```no_run
 /// # eddy::run(async {
 /// let listener = eddy::net::TcpListener::bind("127.0.0.1:7878").await?;

@@ -17,6 +17,9 @@ macro_rules! impl_datagram_io {
         impl $socket {
             /// Sends `buf` as one datagram to the connected peer, returning
             /// how many bytes were sent.
+            ///
+            /// Cancel safe: dropped before it completes, it has sent
+            /// nothing.
             pub async fn send(&self, buf: &[u8]) -> std::io::Result<usize> {
                 self.source
                     .async_io(eddy_registration::Direction::Write, |socket| {
@@ -28,6 +31,9 @@ macro_rules! impl_datagram_io {
             /// Receives one datagram from the connected peer into `buf`,
             /// returning its length (at most `buf.len()`: a longer datagram
             /// is truncated).
+            ///
+            /// Cancel safe: dropped before it completes, it has received
+            /// nothing; the datagram waits for the next receive.
             pub async fn recv(&self, buf: &mut [u8]) -> std::io::Result<usize> {
                 self.source
                     .async_io(eddy_registration::Direction::Read, |socket| {

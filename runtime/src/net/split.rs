@@ -189,6 +189,9 @@ macro_rules! impl_stream_io {
             }
 
             /// Waits until the socket is readable (or closed, or in error).
+            ///
+            /// Cancel safe: dropped before it completes, it leaves no wake
+            /// behind; the next wait is woken by the next bytes.
             pub async fn readable(&self) -> std::io::Result<()> {
                 self.source
                     .ready(eddy_registration::Interest::READABLE)
@@ -196,6 +199,9 @@ macro_rules! impl_stream_io {
             }
 
             /// Waits until the socket is writable (or closed, or in error).
+            ///
+            /// Cancel safe: dropped before it completes, it leaves no wake
+            /// behind.
             pub async fn writable(&self) -> std::io::Result<()> {
                 self.source
                     .ready(eddy_registration::Interest::WRITABLE)

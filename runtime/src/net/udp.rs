@@ -85,6 +85,9 @@ impl UdpSocket {
 
     /// Receives one datagram into `buf`, returning its length (truncated to
     /// `buf.len()`) and the sender's address.
+    ///
+    /// Cancel safe: dropped before it completes, it has received nothing;
+    /// the datagram waits for the next receive.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.source
             .async_io(Direction::Read, |socket| socket.recv_from(buf))
@@ -93,6 +96,8 @@ impl UdpSocket {
 
     /// Like [`recv_from`](UdpSocket::recv_from), but the datagram stays
     /// queued: the next receive returns it again.
+    ///
+    /// Cancel safe: it never takes a datagram off the queue.
     pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.source
             .async_io(Direction::Read, |socket| socket.peek_from(buf))

@@ -19,6 +19,11 @@ use super::unix::{SignalKind, signal};
 /// [`signal`](fn@super::unix::signal)`(`[`SignalKind::interrupt`]`())`, and
 /// await its `recv` later; `examples/echo/echo.rs` does that.
 ///
+/// Not cancel safe: dropped (the losing side of a race), it takes along a
+/// SIGINT that arrived since its last poll, and the next `ctrl_c()` waits
+/// for another. To race Ctrl-C in a loop, make the listener once, as
+/// above, and race its `recv`, which is cancel safe.
+///
 /// Fails when polled outside an eddy runtime or, for a runtime's first
 /// listener, when out of file descriptors; a listener costs none after
 /// that, so a server may wait for Ctrl-C in every connection's task. Fails

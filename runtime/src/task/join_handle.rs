@@ -27,6 +27,9 @@ pub(crate) trait JoinTarget<T>: Send + Sync {
 /// already has). A panic in that output's `Drop` goes nowhere: nobody
 /// would read it, and `JoinHandle`'s own drop never panics.
 ///
+/// Cancel safe: awaiting `&mut handle` as the losing side of a race takes
+/// nothing; the task runs on, and a later await gets its output.
+///
 /// The handle is `Send` when `T` is, so the result of a task spawned with
 /// [`Handle::spawn`](crate::Handle::spawn) can be awaited on any thread;
 /// and only then, for the output travels to the thread that awaits it:

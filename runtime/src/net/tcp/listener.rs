@@ -96,6 +96,9 @@ impl TcpListener {
     ///
     /// The stream joins the listener's runtime, wherever `accept` is
     /// polled: that runtime's driver reports its readiness.
+    ///
+    /// Cancel safe: dropped before it completes, it has accepted nothing;
+    /// the connection waits in the backlog for the next `accept`.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let (stream, peer) = self
             .backoff

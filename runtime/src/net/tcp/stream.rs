@@ -155,6 +155,8 @@ impl TcpStream {
     /// again at once the next time while those bytes stay unread: peeking
     /// in a loop until enough bytes have arrived spins (within the task's
     /// budget, so other tasks still run); read them instead.
+    ///
+    /// Cancel safe: it never takes bytes from the socket, completed or not.
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         if buf.is_empty() {
             return Ok(0);

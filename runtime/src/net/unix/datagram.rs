@@ -99,6 +99,8 @@ impl UnixDatagram {
     }
 
     /// Sends `buf` as one datagram to the socket at `path`.
+    ///
+    /// Cancel safe: dropped before it completes, it has sent nothing.
     pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
         let path = path.as_ref();
         self.source
@@ -108,6 +110,9 @@ impl UnixDatagram {
 
     /// Receives one datagram into `buf`, returning its length (truncated to
     /// `buf.len()`) and the sender's address (unnamed if it is not bound).
+    ///
+    /// Cancel safe: dropped before it completes, it has received nothing;
+    /// the datagram waits for the next receive.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.source
             .async_io(Direction::Read, |socket| socket.recv_from(buf))

@@ -86,6 +86,9 @@ impl UnixListener {
     /// about one connection are skipped; when out of descriptors or memory
     /// the error is returned and the next call waits a moment first. The
     /// stream joins the listener's runtime, as there.
+    ///
+    /// Cancel safe: dropped before it completes, it has accepted nothing;
+    /// the connection waits in the backlog for the next `accept`.
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         let (stream, peer) = self
             .backoff

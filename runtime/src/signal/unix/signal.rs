@@ -92,6 +92,9 @@ impl Signal {
     /// Waits for the next delivery. Returns `None` once the runtime that
     /// created this listener has shut down: no delivery can be waited for
     /// after that, and every later call returns `None` too.
+    ///
+    /// Cancel safe: dropped before it completes, it has taken no delivery;
+    /// one that arrived meanwhile is reported by the next `recv`.
     pub async fn recv(&mut self) -> Option<()> {
         poll_fn(|cx| self.poll_recv(cx)).await
     }
