@@ -453,3 +453,50 @@ fn a_copy_dropped_midway_loses_the_bytes_it_had_read() {
         assert_eq!(stream.read(&mut rest).await.unwrap(), 0, "{:?}", &rest[..5]);
     });
 }
+
+#[test]
+fn tasks_sharing_a_listener_whose_accepts_are_dropped_at_random_lose_no_connection() {
+    // Several tasks wait in `accept` on one listener, each in the list of
+    // waiters a connection wakes; one dropping its accept (woken or not)
+    // must cost the others nothing.
+    const CONNECTIONS: u32 = if cfg!(miri) { 10 } else { 300 };
+    const TASKS: u64 = 4;
+    for seed in SEEDS {
+        run_bounded(LIMIT, move || async move {
+            let listener = Rc::new(TcpListener::bind("127.0.0.1:0").await.unwrap());
+            let addr = listener.local_addr().unwrap();
+            let accepted = Rc::new(Cell::new(0u32));
+            for task in 0..TASKS {
+                let listener = listener.clone();
+                let accepted = accepted.clone();
+                eddy::spawn(async move {
+                    let mut rng = XorShift(seed ^ (task + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                    loop {
+                        if let Some(result) = cancel_at_random(&mut rng, listener.accept()).await {
+                            drop(result.expect("accept"));
+                            accepted.set(accepted.get() + 1);
+                        }
+                    }
+                });
+            }
+            let mut rng = XorShift(seed);
+            let mut clients = Vec::new();
+            for _ in 0..CONNECTIONS {
+                clients.push(TcpStream::connect(addr).await.expect("connect"));
+                for _ in 0..rng.below(4) {
+                    eddy::task::yield_now().await;
+                }
+            }
+            let all = eddy::time::timeout(
+                LIMIT / 2,
+                eddy_tests::wait_until(|| accepted.get() == CONNECTIONS),
+            )
+            .await;
+            assert!(
+                all.is_ok(),
+                "seed {seed:#x}: {} of {CONNECTIONS} connections accepted, then none",
+                accepted.get()
+            );
+        });
+    }
+}

@@ -167,6 +167,80 @@ fn connects_dropped_while_they_wait_leave_no_registration_behind() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no SO_REUSEPORT, no child processes")]
+fn connects_dropped_at_random_points_leave_no_descriptor_behind() {
+    // Its own process: the descriptor count is the process's, and tests
+    // running in parallel open and close descriptors all the time.
+    eddy_tests::child_process::run_alone(drop_connects_and_count_descriptors);
+}
+
+/// The child's side: connects to a full queue (they wait for an answer
+/// that never comes) dropped after 1-4 polls or a 0-2 ms timeout, and
+/// connects to an open listener dropped at random points, some of which
+/// completed; then the process's descriptors and the runtime's
+/// registrations are back where they were.
+fn drop_connects_and_count_descriptors() {
+    fn open_descriptors() -> usize {
+        std::fs::read_dir("/proc/self/fd")
+            .expect("read /proc/self/fd")
+            .count()
+    }
+    eddy::run(async {
+        let live = || {
+            let metrics = eddy::Handle::current().metrics();
+            metrics.registrations_live - metrics.registrations_pending_release
+        };
+        let (full, _queued) = listener_with_a_full_queue().await;
+        let open = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let targets = [full.local_addr().unwrap(), open.local_addr().unwrap()];
+        let descriptors = open_descriptors();
+        let registrations = live();
+        let seed = 0x9E37_79B9;
+        let mut rng = eddy_tests::XorShift(seed);
+        let mut completed = 0;
+        for round in 0..300 {
+            let target = targets[rng.index(targets.len())];
+            let connect = TcpStream::connect(target);
+            if let Some(result) = drop_at_random_for_connect(&mut rng, connect).await {
+                // Only the open listener answers; the stream is dropped.
+                let stream = result.unwrap_or_else(|e| panic!("round {round}: connect: {e}"));
+                assert_eq!(stream.peer_addr().unwrap(), targets[1]);
+                completed += 1;
+            }
+            // Connections the open listener queued are accepted and closed.
+            while let Ok(Some(accepted)) = timeout(ms(0), open.accept()).await.map(Result::ok) {
+                drop(accepted);
+            }
+        }
+        assert_eq!(
+            live(),
+            registrations,
+            "seed {seed:#x}: registrations of dropped connects"
+        );
+        assert_eq!(
+            open_descriptors(),
+            descriptors,
+            "seed {seed:#x}: descriptors of dropped connects ({completed} completed)"
+        );
+    });
+}
+
+/// Polls `connect` one to four times or until a timer of up to 2 ms
+/// fires, and drops it if still pending.
+async fn drop_at_random_for_connect<F: std::future::Future>(
+    rng: &mut eddy_tests::XorShift,
+    connect: F,
+) -> Option<F::Output> {
+    if rng.below(2) == 0 {
+        timeout(std::time::Duration::from_micros(rng.below(2_000)), connect)
+            .await
+            .ok()
+    } else {
+        eddy_tests::poll_at_most(1 + rng.below(4), connect).await
+    }
+}
+
+#[test]
 fn lookup_host_resolves_a_name_on_the_blocking_pool_and_the_addresses_connect() {
     run_bounded(LIMIT, || async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

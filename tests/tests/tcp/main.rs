@@ -66,9 +66,11 @@
 //! * 1,000 connections leave no registration behind;
 //! * cancellation (`cancel.rs`): reads, `peek`, writes, `accept`,
 //!   `readable` and `writable` dropped at random points lose no byte, write
-//!   nothing they did not report, lose no connection, leave no
-//!   registration and strand no wake; `io::copy` dropped midway loses what
-//!   it had read, as its docs say.
+//!   nothing they did not report, lose no connection (also with four
+//!   tasks sharing the listener), leave no registration and strand no
+//!   wake; `io::copy` dropped midway loses what it had read, as its docs
+//!   say; connects dropped at random points leave the process's
+//!   descriptors and the runtime's registrations at their baseline.
 //!
 //! Every test is bounded: the body runs under [`with_deadline`], children
 //! are killed by a guard, waits are `timeout`s. None asserts how fast
