@@ -26,11 +26,12 @@ use eddy_tests::{fill_descriptor_table, open_descriptors, poll_once, woken_withi
 /// Long enough for any noisy machine; only reached when a delivery is lost.
 const LIMIT: Duration = Duration::from_secs(20);
 
-/// The signal number of the test that passes `slot` (0 to 3): no other
+/// The signal number of the test that passes `slot` (0 to 4): no other
 /// test in this binary raises it or listens for it. Linux lends `SIGPWR`
 /// and its real-time signals; macOS and FreeBSD, whose `libc` has neither,
-/// lend two signals Linux lacks (`SIGINFO`, `SIGEMT`) and two that no other
-/// test here raises.
+/// lend two signals Linux lacks (`SIGINFO`, `SIGEMT`) and three that no
+/// other test here raises (each test listens before it raises, so
+/// `SIGTSTP` stops nothing).
 fn own_signal(slot: usize) -> i32 {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     let own = [
@@ -38,9 +39,16 @@ fn own_signal(slot: usize) -> i32 {
         libc::SIGRTMIN() + 1,
         libc::SIGRTMIN() + 2,
         libc::SIGRTMIN() + 3,
+        libc::SIGRTMIN() + 4,
     ];
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    let own = [libc::SIGINFO, libc::SIGEMT, libc::SIGCONT, libc::SIGTRAP];
+    let own = [
+        libc::SIGINFO,
+        libc::SIGEMT,
+        libc::SIGCONT,
+        libc::SIGTRAP,
+        libc::SIGTSTP,
+    ];
     own[slot]
 }
 
@@ -695,7 +703,7 @@ fn each_named_signal_kind_is_its_signals_number() {
 
 #[test]
 fn a_delivery_while_recv_was_dropped_is_seen_by_the_next_recv() {
-    let signum = libc::SIGRTMIN() + 4;
+    let signum = own_signal(4);
     for seed in [0x9E37_79B9_u64, 0xC0FF_EE11, 0x5EED_0003] {
         eddy::run(async move {
             let mut rng = eddy_tests::XorShift(seed);

@@ -180,11 +180,6 @@ fn connects_dropped_at_random_points_leave_no_descriptor_behind() {
 /// completed; then the process's descriptors and the runtime's
 /// registrations are back where they were.
 fn drop_connects_and_count_descriptors() {
-    fn open_descriptors() -> usize {
-        std::fs::read_dir("/proc/self/fd")
-            .expect("read /proc/self/fd")
-            .count()
-    }
     eddy::run(async {
         let live = || {
             let metrics = eddy::Handle::current().metrics();
@@ -193,7 +188,7 @@ fn drop_connects_and_count_descriptors() {
         let (full, _queued) = listener_with_a_full_queue().await;
         let open = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let targets = [full.local_addr().unwrap(), open.local_addr().unwrap()];
-        let descriptors = open_descriptors();
+        let descriptors = eddy_tests::open_descriptors();
         let registrations = live();
         let seed = 0x9E37_79B9;
         let mut rng = eddy_tests::XorShift(seed);
@@ -218,7 +213,7 @@ fn drop_connects_and_count_descriptors() {
             "seed {seed:#x}: registrations of dropped connects"
         );
         assert_eq!(
-            open_descriptors(),
+            eddy_tests::open_descriptors(),
             descriptors,
             "seed {seed:#x}: descriptors of dropped connects ({completed} completed)"
         );
