@@ -18,10 +18,12 @@ use crate::net::split::{SplitStream, impl_futures_io, impl_stream_io};
 /// `futures-io` traits ([`AsyncRead`](futures_io::AsyncRead),
 /// [`AsyncWrite`](futures_io::AsyncWrite)).
 ///
-/// `AsyncWrite::poll_close` (`close().await`) shuts down the write side,
-/// and returns `Ok(())` on a connection that is already gone (where
-/// tokio's `shutdown().await` returns `NotConnected`); call
-/// [`shutdown`](UnixStream::shutdown) to see that error.
+/// `AsyncWrite::poll_close` (`close().await`) shuts down the write side.
+/// Linux shuts a Unix stream down without error even once the peer has
+/// closed it; macOS and the BSDs say `NotConnected` there, and
+/// `poll_close` returns `Ok(())` instead (nothing is left to close), where
+/// tokio's `shutdown().await` returns the error; call
+/// [`shutdown`](UnixStream::shutdown) to see it.
 ///
 /// ```no_run
 /// # eddy::run(async {
