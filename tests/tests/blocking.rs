@@ -580,3 +580,53 @@ fn set_address_space_limit(limit: libc::rlimit) {
     let rc = unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) };
     assert_eq!(rc, 0, "setrlimit: {}", std::io::Error::last_os_error());
 }
+
+#[test]
+fn surplus_blocking_threads_retire_while_a_steady_trickle_of_jobs_keeps_coming() {
+    // A burst needs 8 threads; then one job at a time keeps coming, for
+    // ever in a server. One or two threads are enough for that trickle, and
+    // the others are idle: they must retire after the keep-alive, not be
+    // handed the jobs in turn (each of them then idle a few microseconds
+    // at a time, never the whole keep-alive) and stay for good. That is
+    // how a soak's pool climbed to its limit of 64 threads under 5 jobs at
+    // a time.
+    const BURST: usize = 8;
+    const ENOUGH: usize = 3;
+    with_deadline(Duration::from_secs(60), || {
+        let rt = Builder::new()
+            .max_blocking_threads(BURST)
+            .thread_keep_alive(Duration::from_secs(1))
+            .build()
+            .unwrap();
+        let handle = rt.handle();
+        rt.block_on(async {
+            let meet = Arc::new(Barrier::new(BURST));
+            let burst: Vec<_> = (0..BURST)
+                .map(|_| {
+                    let meet = Arc::clone(&meet);
+                    spawn_blocking(move || {
+                        meet.wait();
+                    })
+                })
+                .collect();
+            for job in burst {
+                job.await.unwrap();
+            }
+            assert_eq!(handle.metrics().blocking_threads, BURST);
+            // The trickle, for up to 20 keep-alives (a bound against a
+            // hang, not a timing assertion: one keep-alive is enough).
+            let give_up = std::time::Instant::now() + Duration::from_secs(20);
+            let mut jobs = 0u64;
+            while handle.metrics().blocking_threads > ENOUGH && std::time::Instant::now() < give_up
+            {
+                jobs += 1;
+                assert_eq!(spawn_blocking(move || jobs).await.unwrap(), jobs);
+            }
+            let threads = handle.metrics().blocking_threads;
+            assert!(
+                threads <= ENOUGH,
+                "{threads} blocking threads still alive after {jobs} jobs one at a time"
+            );
+        });
+    });
+}

@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 use std::io;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use eddy_registration::catch_quietly;
 
@@ -12,6 +12,14 @@ type Job = Box<dyn FnOnce() + Send>;
 
 /// A small pool of threads started on demand and retired when idle. The
 /// runtime never starts a thread for anything else.
+///
+/// Idle workers wait on a stack, and a job goes to the one that went idle
+/// last. A steady trickle of jobs then keeps reusing the same few threads,
+/// and the ones a past burst started sit at the bottom until their
+/// keep-alive runs out. (With one condition variable for all of them, a
+/// job woke whichever had waited longest: every thread got a job in turn,
+/// none was ever idle for a whole keep-alive, and the pool only grew, up to
+/// its limit, under a load that needed a few threads.)
 #[derive(Clone, Debug)]
 pub(crate) struct Pool {
     /// Shared with every worker thread.
@@ -22,12 +30,17 @@ pub(crate) struct Pool {
 struct Inner {
     /// Queue and thread accounting.
     state: Mutex<State>,
-    /// Idle workers wait here for a job or for shutdown.
-    work_available: Condvar,
     /// Most threads alive at once.
     max_threads: usize,
     /// How long an idle worker waits before exiting.
     keep_alive: Duration,
+}
+
+/// Where one idle worker waits. Always used with `Inner::state`'s mutex.
+#[derive(Debug, Default)]
+struct Idle {
+    /// Notified when the worker is handed a job or the pool shuts down.
+    wake: Condvar,
 }
 
 #[derive(Default)]
@@ -36,13 +49,11 @@ struct State {
     queue: VecDeque<Job>,
     /// Worker threads alive.
     threads: usize,
-    /// Workers waiting on `work_available`.
-    idle: usize,
-    /// Notifications sent to idle workers that no worker has woken for yet.
-    /// Without it, two jobs spawned back to back both count the same idle
-    /// worker and the second queues behind the first instead of getting a
-    /// thread of its own.
-    notified: usize,
+    /// Workers waiting for a job, the one that went idle last on top. A
+    /// worker is popped when it is handed a job (so two jobs spawned back
+    /// to back wake two workers, not the same one twice) and removes
+    /// itself when its keep-alive runs out.
+    idle: Vec<Arc<Idle>>,
     /// Set when the runtime shuts down: workers finish the queue and exit.
     shutdown: bool,
 }
@@ -52,8 +63,7 @@ impl std::fmt::Debug for State {
         f.debug_struct("State")
             .field("queued", &self.queue.len())
             .field("threads", &self.threads)
-            .field("idle", &self.idle)
-            .field("notified", &self.notified)
+            .field("idle", &self.idle.len())
             .field("shutdown", &self.shutdown)
             .finish()
     }
@@ -64,7 +74,6 @@ impl Pool {
         Pool {
             inner: Arc::new(Inner {
                 state: Mutex::new(State::default()),
-                work_available: Condvar::new(),
                 max_threads,
                 keep_alive,
             }),
@@ -79,10 +88,9 @@ impl Pool {
             return Err(eddy_registration::shutdown_error());
         }
         state.queue.push_back(job);
-        if state.idle > state.notified {
-            state.notified += 1;
+        if let Some(idle) = state.idle.pop() {
             drop(state);
-            self.inner.work_available.notify_one();
+            idle.wake.notify_one();
             return Ok(());
         }
         if state.threads >= self.inner.max_threads {
@@ -120,8 +128,13 @@ impl Pool {
 
     /// Refuses new jobs and lets idle threads exit.
     pub(crate) fn shutdown(&self) {
-        self.inner.lock().shutdown = true;
-        self.inner.work_available.notify_all();
+        let mut state = self.inner.lock();
+        state.shutdown = true;
+        let idle = std::mem::take(&mut state.idle);
+        drop(state);
+        for worker in idle {
+            worker.wake.notify_one();
+        }
     }
 }
 
@@ -134,6 +147,7 @@ impl Inner {
     /// A worker thread's life: run jobs until idle for `keep_alive`, or until
     /// shutdown with an empty queue.
     fn work(&self) {
+        let me = Arc::new(Idle::default());
         let mut state = self.lock();
         loop {
             if let Some(job) = state.queue.pop_front() {
@@ -152,18 +166,36 @@ impl Inner {
             if state.shutdown {
                 break;
             }
-            state.idle += 1;
-            let (next, timeout) = self
-                .work_available
-                .wait_timeout(state, self.keep_alive)
-                .unwrap_or_else(|e| e.into_inner());
-            state = next;
-            state.idle -= 1;
-            // Woken by a notification or not (a timeout racing one), this
-            // worker now looks at the queue, which is what was asked of it.
-            state.notified = state.notified.saturating_sub(1);
-            if timeout.timed_out() && state.queue.is_empty() {
-                break;
+            state.idle.push(Arc::clone(&me));
+            // A keep-alive too long to add (`Duration::MAX`) never runs out.
+            let deadline = Instant::now().checked_add(self.keep_alive);
+            // Wait until popped off the stack (handed a job, or the pool
+            // shut down) or the keep-alive runs out; wake-ups that are
+            // neither wait again.
+            let expired = loop {
+                let still_idle = state.idle.iter().any(|idle| Arc::ptr_eq(idle, &me));
+                if !still_idle {
+                    break false;
+                }
+                let left = match deadline {
+                    Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+                    None => self.keep_alive,
+                };
+                if left.is_zero() {
+                    break true;
+                }
+                state = me
+                    .wake
+                    .wait_timeout(state, left)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            };
+            if expired {
+                // Still on the stack, so nobody counts on this worker.
+                state.idle.retain(|idle| !Arc::ptr_eq(idle, &me));
+                if state.queue.is_empty() {
+                    break;
+                }
             }
         }
         state.threads -= 1;
