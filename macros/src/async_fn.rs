@@ -40,7 +40,7 @@ impl AsyncFn {
                 format!("#[{}] goes on an `async fn`", flavor.name()),
             ));
         };
-        let body = match tokens.pop() {
+        let body = match tokens.pop().map(without_invisible_group) {
             Some(TokenTree::Group(group)) if group.delimiter() == Delimiter::Brace => group,
             // A `;` where the body should be: a declaration in a trait or an
             // `extern` block, which has nothing to run.
@@ -257,6 +257,24 @@ fn return_type(signature: &[TokenTree]) -> Option<TokenStream> {
         return None;
     }
     Some(output)
+}
+
+/// `token`, or the one token inside it if it is an invisible group. A
+/// `macro_rules!` fragment other than `ident`, `lifetime` and `tt` (a
+/// `$body:block`, a `$output:ty`) reaches an attribute wrapped in a group
+/// with no delimiters, which keeps it one unit the way parentheses would;
+/// the body must be seen through it. (Elsewhere the group is copied
+/// through whole, which is what the compiler expects of it.)
+fn without_invisible_group(token: TokenTree) -> TokenTree {
+    if let TokenTree::Group(group) = &token {
+        if group.delimiter() == Delimiter::None {
+            let mut inside = group.stream().into_iter();
+            if let (Some(only), None) = (inside.next(), inside.next()) {
+                return without_invisible_group(only);
+            }
+        }
+    }
+    token
 }
 
 /// Whether `token` is the identifier (or keyword) `name`.

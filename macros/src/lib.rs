@@ -39,9 +39,11 @@
 //! `async` keyword, the `fn` keyword, the `->` after the parameters and the
 //! final `{ ... }` group); everything else is passed through verbatim,
 //! spans and all, so error messages about the user's code still point at
-//! the user's code. Parsing
-//! the whole function into a syntax tree would cost every user of the
-//! `macros` feature the build time of syn for nothing.
+//! the user's code. (A body that a `macro_rules!` macro passes on as a
+//! `$body:block` fragment arrives in an invisible group, looked through to
+//! find its braces.) Parsing the whole function into a syntax tree would
+//! cost every user of the `macros` feature the build time of syn for
+//! nothing.
 //!
 //! The return type is read once, to declare it on that inner
 //! `async fn __eddy_body() -> RET BODY`, so a body of the wrong type is
