@@ -68,6 +68,15 @@ impl AsyncFn {
             ));
         };
         head.remove(async_index);
+        if flavor == Flavor::Test {
+            if let Some(attribute) = head.windows(2).find_map(test_attribute) {
+                return Err(Error::new(
+                    attribute,
+                    "a second test attribute: #[eddy::test] adds `#[test]` itself, \
+                     and with this one the test would run twice",
+                ));
+            }
+        }
 
         let output = return_type(&signature);
         let function = AsyncFn {
@@ -257,6 +266,34 @@ fn return_type(signature: &[TokenTree]) -> Option<TokenStream> {
         return None;
     }
     Some(output)
+}
+
+/// The span of the `[...]` if `pair` is `#` `[...]` with a `test` inside:
+/// `#[test]`, or the standard one by its full path (`#[core::prelude::v1::test]`,
+/// `std`, any edition's prelude, with or without the leading `::`).
+pub(crate) fn test_attribute(pair: &[TokenTree]) -> Option<Span> {
+    let [pound, TokenTree::Group(brackets)] = pair else {
+        return None;
+    };
+    if !is_punct(pound, '#') || brackets.delimiter() != Delimiter::Bracket {
+        return None;
+    }
+    let mut path = Vec::new();
+    for token in brackets.stream() {
+        match token {
+            TokenTree::Ident(ident) => path.push(ident.to_string()),
+            TokenTree::Punct(punct) if punct.as_char() == ':' => {}
+            _ => return None,
+        }
+    }
+    let is_test = match &path[..] {
+        [test] => test == "test",
+        [root, prelude, _edition, test] => {
+            (root == "core" || root == "std") && prelude == "prelude" && test == "test"
+        }
+        _ => false,
+    };
+    is_test.then(|| brackets.span())
 }
 
 /// `token`, or the one token inside it if it is an invisible group. A

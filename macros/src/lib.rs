@@ -189,6 +189,16 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// #[eddy::test]
 /// fn not_async() {} // error: the `async` keyword is missing
 /// ```
+///
+/// `#[eddy::test]` writes the `#[test]` itself; a second one, left from a
+/// synchronous test or copied from a tokio test, would register the test
+/// twice and run it twice, so it is an error (as with `#[tokio::test]`):
+///
+/// ```compile_fail
+/// #[eddy::test]
+/// #[test] // error: a second test attribute
+/// async fn runs_once() {}
+/// ```
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(Flavor::Test, args, item)
@@ -210,8 +220,10 @@ fn expand(flavor: Flavor, args: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// What follows a rejection's `compile_error!`, so that the one clear error
-/// is not buried under others. A test's item is kept as written: a name
-/// defined, nothing else to complain about. Nothing calls it, yet no
+/// is not buried under others. A test's item is kept as written, less its
+/// own `#[test]`s (rejected as a second one, it would add "async
+/// functions cannot be used for tests"): a name defined, nothing else to
+/// complain about. Nothing calls it, yet no
 /// dead-code warning follows: rustc skips its dead-code pass once an error
 /// has been reported (seen with 1.85, 1.95 and nightly). Putting `#[test]`
 /// back on it would add "async functions cannot be used for tests", and
@@ -220,7 +232,14 @@ fn expand(flavor: Flavor, args: TokenStream, item: TokenStream) -> TokenStream {
 /// found") would each add an error, so an empty `fn NAME() {}` stands in.
 fn stand_in(flavor: Flavor, item: TokenStream) -> TokenStream {
     if flavor == Flavor::Test {
-        return item;
+        let mut tokens: Vec<TokenTree> = item.into_iter().collect();
+        while let Some(index) = tokens
+            .windows(2)
+            .position(|pair| async_fn::test_attribute(pair).is_some())
+        {
+            tokens.drain(index..index + 2);
+        }
+        return tokens.into_iter().collect();
     }
     let mut tokens = item.clone().into_iter();
     let name = tokens
