@@ -133,6 +133,7 @@ impl AsyncFn {
     /// ```text
     /// #[test]            <- Flavor::Test only
     /// HEAD fn SIGNATURE {
+    ///     #[allow(clippy::future_not_send)]
     ///     async fn body() -> RET BODY
     ///     ::eddy::Runtime::new()
     ///         .expect("...")
@@ -170,7 +171,8 @@ impl AsyncFn {
 /// inner `async fn` with the declared return type,
 ///
 /// ```text
-/// async fn body() -> RET BODY        (item)
+/// #[allow(clippy::future_not_send)]  (item)
+/// async fn body() -> RET BODY
 /// body()                             (future)
 /// ```
 ///
@@ -200,14 +202,17 @@ fn body_future(body: Group, output: Option<TokenStream>) -> (TokenStream, TokenS
     // Items are not hygienic: the user's body sees this name, but an item
     // of its own by that name, in its own block, only shadows it there.
     let name = TokenTree::Ident(Ident::new("__eddy_body", Span::mixed_site()));
-    let mut item: TokenStream = [
+    // eddy runs futures that are not `Send`; a user crate that turns on
+    // `clippy::future_not_send` (for its own async fns that may run on a
+    // multi-threaded runtime) should not hear about this one, named
+    // `__eddy_body`, which block_on never sends.
+    let mut item = parse("#[allow(clippy::future_not_send)]");
+    item.extend([
         TokenTree::Ident(Ident::new("async", Span::call_site())),
         TokenTree::Ident(Ident::new("fn", Span::call_site())),
         name.clone(),
         TokenTree::Group(Group::new(Delimiter::Parenthesis, TokenStream::new())),
-    ]
-    .into_iter()
-    .collect();
+    ]);
     item.extend(parse("->"));
     item.extend(output);
     item.extend([TokenTree::Group(body)]);
