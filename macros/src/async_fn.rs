@@ -147,12 +147,13 @@ impl AsyncFn {
             // cannot take its place.
             output.extend(parse("#[::core::prelude::v1::test]"));
         }
+        let is_unsafe = self.head.iter().any(|token| is_ident(token, "unsafe"));
         output.extend(self.head);
         output.extend([TokenTree::Ident(self.fn_token)]);
         output.extend(self.signature);
 
         let body_span = self.body.span();
-        let (mut new_body, future) = body_future(self.body, self.output);
+        let (mut new_body, future) = body_future(self.body, self.output, is_unsafe);
         new_body.extend(parse(&format!(
             "{eddy}::Runtime::new().expect(\"#[{}]: could not create the eddy runtime\").block_on",
             flavor.name()
@@ -178,6 +179,12 @@ impl AsyncFn {
 ///
 /// or, when there is no type to write, `async move BODY` and no item.
 ///
+/// For an `async unsafe fn` the item is `async unsafe fn body()` and the
+/// future `unsafe { body() }`: the body of an `unsafe fn` may do unsafe
+/// things without a block where the crate's lints allow it (in editions
+/// before 2024 always), and it still may once it moved into the inner
+/// function, which does not inherit the outer one's unsafety.
+///
 /// A function's declared return type is what the compiler checks the body
 /// against from the start, as in a synchronous function: the body's value,
 /// each `return` (so a `return Err(Box::new(e))` coerces to a declared
@@ -189,7 +196,11 @@ impl AsyncFn {
 /// return type has type errors that read "no two async blocks have the same
 /// type". The inner function needs no captures: `main` and tests take no
 /// parameters.
-fn body_future(body: Group, output: Option<TokenStream>) -> (TokenStream, TokenStream) {
+fn body_future(
+    body: Group,
+    output: Option<TokenStream>,
+    is_unsafe: bool,
+) -> (TokenStream, TokenStream) {
     let span = body.span();
     let Some(output) = output else {
         let future = [
@@ -206,9 +217,11 @@ fn body_future(body: Group, output: Option<TokenStream>) -> (TokenStream, TokenS
     // `clippy::future_not_send` (for its own async fns that may run on a
     // multi-threaded runtime) should not hear about this one, named
     // `__eddy_body`, which block_on never sends.
-    let mut item = parse("#[allow(clippy::future_not_send)]");
+    let mut item = parse("#[allow(clippy::future_not_send)] async");
+    if is_unsafe {
+        item.extend(parse("unsafe"));
+    }
     item.extend([
-        TokenTree::Ident(Ident::new("async", Span::call_site())),
         TokenTree::Ident(Ident::new("fn", Span::call_site())),
         name.clone(),
         TokenTree::Group(Group::new(Delimiter::Parenthesis, TokenStream::new())),
@@ -216,11 +229,18 @@ fn body_future(body: Group, output: Option<TokenStream>) -> (TokenStream, TokenS
     item.extend(parse("->"));
     item.extend(output);
     item.extend([TokenTree::Group(body)]);
-    let future = [
+    let call: TokenStream = [
         name,
         TokenTree::Group(Group::new(Delimiter::Parenthesis, TokenStream::new())),
-    ];
-    (item, future.into_iter().collect())
+    ]
+    .into_iter()
+    .collect();
+    if !is_unsafe {
+        return (item, call);
+    }
+    let mut future = parse("unsafe");
+    future.extend([TokenTree::Group(Group::new(Delimiter::Brace, call))]);
+    (item, future)
 }
 
 /// The tokens of the return type in `signature` (what follows `fn`), or

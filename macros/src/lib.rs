@@ -25,7 +25,8 @@
 //! parameters, return type, `where` clause) and the body, and checks the
 //! `async` keyword is there. `AsyncFn::into_blocking` glues them back
 //! together as an ordinary `fn` whose body hands the old body, now an
-//! inner `async fn` with the declared return type, to
+//! inner `async fn` with the declared return type (and `unsafe` if the
+//! function is, so the body stays as unsafe a context as it was), to
 //! `eddy::Runtime::new().expect(..).block_on` (a runtime that cannot be
 //! created is a panic, not an error returned through `main`'s type).
 //! Anything the macro rejects comes back as a `compile_error!` pointing at

@@ -151,3 +151,29 @@ eddy_test!(a_block_fragment_body_with_a_type_fragment_output_runs -> io::Result<
     assert_eq!(answer, 6);
     Ok(())
 });
+
+/// `#[eddy::main]` on an `unsafe` helper, whose body does an unsafe
+/// operation without a block, as the body of any `unsafe fn` may (before
+/// edition 2024 always, since then where `unsafe_op_in_unsafe_fn` is
+/// allowed, as here). Was error E0133, "items do not inherit unsafety from
+/// separate enclosing items": the body had moved into a safe inner
+/// `async fn`.
+///
+/// # Safety
+///
+/// None needed: the pointer read is to a local.
+#[eddy::main]
+#[allow(unsafe_op_in_unsafe_fn)]
+async unsafe fn an_unsafe_helper_on_a_runtime_of_its_own() -> u8 {
+    eddy::task::yield_now().await;
+    let byte = eddy::spawn(async { 9u8 }).await.unwrap();
+    let pointer: *const u8 = &byte;
+    *pointer
+}
+
+#[test]
+fn the_body_of_an_unsafe_async_fn_stays_an_unsafe_context() {
+    // SAFETY: the helper has no precondition to uphold.
+    let byte = unsafe { an_unsafe_helper_on_a_runtime_of_its_own() };
+    assert_eq!(byte, 9);
+}
