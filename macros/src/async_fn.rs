@@ -22,7 +22,7 @@ pub(crate) struct AsyncFn {
     body: Group,
     /// The declared return type (`()` when there is no `->`), for the inner
     /// `async fn` the body moves into; `None` when the signature did not
-    /// look as expected.
+    /// look as expected, or when it or the body names `Self`.
     output: Option<TokenStream>,
 }
 
@@ -78,7 +78,15 @@ impl AsyncFn {
             }
         }
 
-        let output = return_type(&signature);
+        // An inner function cannot name the `Self` of an `impl` the
+        // function is in (an associated function): such a body runs in an
+        // `async move` block instead, where `Self` is in scope.
+        let names_self = mentions_self(signature.iter().cloned()) || mentions_self(body.stream());
+        let output = if names_self {
+            None
+        } else {
+            return_type(&signature)
+        };
         let function = AsyncFn {
             head,
             fn_token,
@@ -177,7 +185,8 @@ impl AsyncFn {
 /// body()                             (future)
 /// ```
 ///
-/// or, when there is no type to write, `async move BODY` and no item.
+/// or, when there is no type to write or the function names `Self` (which
+/// an inner function cannot), `async move BODY` and no item.
 ///
 /// For an `async unsafe fn` the item is `async unsafe fn body()` and the
 /// future `unsafe { body() }`: the body of an `unsafe fn` may do unsafe
@@ -337,6 +346,15 @@ fn without_invisible_group(token: TokenTree) -> TokenTree {
         }
     }
     token
+}
+
+/// Whether `tokens` name `Self` anywhere, inside groups too.
+fn mentions_self(tokens: impl IntoIterator<Item = TokenTree>) -> bool {
+    tokens.into_iter().any(|token| match token {
+        TokenTree::Ident(ident) => ident.to_string() == "Self",
+        TokenTree::Group(group) => mentions_self(group.stream()),
+        TokenTree::Punct(_) | TokenTree::Literal(_) => false,
+    })
 }
 
 /// Whether `token` is the identifier (or keyword) `name`.

@@ -51,7 +51,10 @@
 //! reported at the value, an early `return` coerces to it and `?` in the
 //! body knows the error type to convert into from the start;
 //! `async fn main() -> Result<(), E>` works as a synchronous `main` does.
-//! Generated paths are absolute (`::eddy::Runtime`,
+//! (An associated function that names `Self` runs its body in an
+//! `async move` block instead, since an inner function cannot name the
+//! `impl`'s `Self`; there, as with `#[tokio::main]`, the body's first
+//! `return` decides the block's type.) Generated paths are absolute (`::eddy::Runtime`,
 //! `::core::prelude::v1::test`) so a local item named `eddy` or `test`
 //! cannot capture them; a crate that renames the dependency
 //! (`my_eddy = { package = "eddy", .. }`) says so with

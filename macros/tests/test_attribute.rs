@@ -177,3 +177,28 @@ fn the_body_of_an_unsafe_async_fn_stays_an_unsafe_context() {
     let byte = unsafe { an_unsafe_helper_on_a_runtime_of_its_own() };
     assert_eq!(byte, 9);
 }
+
+/// A type whose constructor runs on a runtime of its own.
+#[derive(Debug, PartialEq)]
+struct Answer(u8);
+
+impl Answer {
+    async fn compute() -> Self {
+        eddy::task::yield_now().await;
+        Answer(eddy::spawn(async { 42 }).await.unwrap())
+    }
+
+    /// `#[eddy::main]` on an associated function, naming `Self` in its
+    /// return type and body, as `#[tokio::main]` allows. Was error E0401,
+    /// "can't use `Self` from outer item": the body had moved into an
+    /// inner `async fn`, which does not see the `impl`'s `Self`.
+    #[eddy::main]
+    async fn blocking_compute() -> Self {
+        Self::compute().await
+    }
+}
+
+#[test]
+fn an_associated_function_may_name_self() {
+    assert_eq!(Answer::blocking_compute(), Answer(42));
+}
