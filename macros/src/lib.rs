@@ -109,10 +109,31 @@ use flavor::Flavor;
 /// }
 /// ```
 ///
+/// It goes on other functions with no parameters too: a helper, or an
+/// associated function, that synchronous code calls runs its body on a
+/// runtime of its own at each call.
+///
+/// ```
+/// struct Config {
+///     port: u16,
+/// }
+///
+/// impl Config {
+///     #[eddy::main]
+///     async fn load() -> Self {
+///         eddy::task::yield_now().await;
+///         Config { port: 8080 }
+///     }
+/// }
+///
+/// assert_eq!(Config::load().port, 8080);
+/// ```
+///
 /// # Panics
 ///
 /// The generated `main` panics if the runtime cannot be created (the OS
-/// refused an epoll instance: out of file descriptors).
+/// refused an epoll instance: out of file descriptors), and when it is
+/// called inside a running runtime (`block_on` does not nest).
 ///
 /// # Compile errors
 ///
