@@ -7,9 +7,15 @@ use std::task::Poll;
 
 use futures_io::{AsyncRead, AsyncWrite};
 
-/// The copy buffer: large enough that a bulk transfer costs few syscalls,
-/// small enough to keep per-connection memory modest.
-const BUF_SIZE: usize = 16 * 1024;
+/// The copy buffer's first size: what an idle copy holds, so what a proxy
+/// pays per direction of every connection that is mostly waiting (a
+/// 16 KiB start made a proxied connection cost 38 KB of heap where tokio's
+/// copy costs 22 KB).
+const START_SIZE: usize = 8 * 1024;
+
+/// What the buffer grows to once a read fills it: a bulk transfer then
+/// costs few syscalls per byte.
+const BULK_SIZE: usize = 16 * 1024;
 
 /// Copies everything `reader` yields into `writer` until end-of-stream,
 /// then flushes `writer`. Returns the number of bytes copied.
@@ -41,7 +47,7 @@ where
     R: AsyncRead + Unpin + ?Sized,
     W: AsyncWrite + Unpin + ?Sized,
 {
-    let mut buf = vec![0u8; BUF_SIZE];
+    let mut buf = vec![0u8; START_SIZE];
     let mut copied = 0u64;
     // Bytes written since the last flush. Without flushing them while the
     // reader waits, request/response traffic through a buffering writer
@@ -78,5 +84,18 @@ where
         }
         unflushed = true;
         copied += n as u64;
+        // A full read: more is likely waiting, so read more at a time. The
+        // bytes read are all written by now; growing moves none.
+        if n == buf.len() && n < BULK_SIZE {
+            grow(&mut buf);
+        }
     }
+}
+
+/// Grows the copy buffer to [`BULK_SIZE`]. Out of line: inlined into the
+/// copy loop it cost every small copy 16 instructions (callgrind).
+#[cold]
+#[inline(never)]
+fn grow(buf: &mut Vec<u8>) {
+    buf.resize(BULK_SIZE, 0);
 }
