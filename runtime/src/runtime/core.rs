@@ -434,10 +434,14 @@ impl Core {
             timers.len()
         };
         crate::trace::timers_fired(fired.len());
-        wake_each(&mut fired, &mut panics);
-        // A burst of a million simultaneous deadlines must not pin a 16 MB
-        // buffer for the life of the runtime.
-        fired.shrink_to(1024);
+        // Most turns fire nothing: skip the empty drain (about 50
+        // instructions a turn, callgrind).
+        if !fired.is_empty() {
+            wake_each(&mut fired, &mut panics);
+            // A burst of a million simultaneous deadlines must not pin a
+            // 16 MB buffer for the life of the runtime.
+            fired.shrink_to(1024);
+        }
         *self.fired.borrow_mut() = fired;
         panics.resume();
         live
