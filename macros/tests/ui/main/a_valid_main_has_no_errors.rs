@@ -1,0 +1,4 @@
+#[eddy::main]
+async fn main() -> Result<(), std::io::Error> {
+    Ok(())
+}

@@ -1,0 +1,3 @@
+#[eddy::test]
+#[test]
+async fn runs_once() {}

@@ -1,0 +1,4 @@
+#[eddy::test]
+async fn answers() -> Result<(), std::io::Error> {
+    Ok(())
+}
