@@ -94,16 +94,21 @@ impl AsyncFn {
             body,
             output,
         };
-        if flavor == Flavor::Main {
-            function.check_main_signature()?;
-        }
+        function.check_signature(flavor)?;
         Ok(function)
     }
 
-    /// `main` has a fixed shape: no generic parameters, no parameters. The
-    /// compiler would say so too, but about the rewritten function, in
-    /// words that would not mention the attribute.
-    fn check_main_signature(&self) -> Result<(), Error> {
+    /// `main` and a test have a fixed shape: no generic parameters, no
+    /// parameters. The compiler would say so too, but about the rewritten
+    /// function, in words that would not mention the attribute, and
+    /// followed by errors about the inner `async fn` the body moved into,
+    /// which cannot see the outer function's parameters (E0434) nor its
+    /// generics (E0401, with a suggestion to put `<T>` after the attribute).
+    fn check_signature(&self, flavor: Flavor) -> Result<(), Error> {
+        let what = match flavor {
+            Flavor::Main => "a `main`",
+            Flavor::Test => "a test function",
+        };
         let mut rest = self.signature.iter();
         match rest.next() {
             Some(TokenTree::Ident(_)) => {}
@@ -117,16 +122,22 @@ impl AsyncFn {
                 if params.stream().is_empty() {
                     Ok(())
                 } else {
+                    let hint = match flavor {
+                        Flavor::Main => ": read command-line arguments with `std::env::args()`",
+                        Flavor::Test => "",
+                    };
                     Err(Error::new(
                         params.span(),
-                        "#[eddy::main] takes a `main` with no parameters: \
-                         read command-line arguments with `std::env::args()`",
+                        format!("#[{}] takes {what} with no parameters{hint}", flavor.name()),
                     ))
                 }
             }
             Some(token) if is_punct(token, '<') => Err(Error::new(
                 token.span(),
-                "#[eddy::main] takes a `main` with no generic parameters",
+                format!(
+                    "#[{}] takes {what} with no generic parameters",
+                    flavor.name()
+                ),
             )),
             other => {
                 let span = other.map_or_else(|| self.fn_token.span(), |token| token.span());

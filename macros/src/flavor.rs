@@ -1,10 +1,10 @@
 //! [`Flavor`]: `main` or `test`.
 
-/// Which attribute is expanding: they differ in the checks they make and
-/// in whether `#[test]` is added.
+/// Which attribute is expanding: they differ in whether `#[test]` is added,
+/// in the checks of the test's attributes, and in their messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Flavor {
-    /// `#[eddy::main]`: no parameters, no generics.
+    /// `#[eddy::main]`.
     Main,
     /// `#[eddy::test]`: gains `#[test]`.
     Test,

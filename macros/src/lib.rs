@@ -207,8 +207,9 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// # Compile errors
 ///
-/// The function must be `async`; the only argument is `crate = "path"`
-/// (see [`macro@main`]).
+/// The function must be `async`, and take no parameters and no generic
+/// parameters (the test harness calls it with none); the only argument is
+/// `crate = "path"` (see [`macro@main`]).
 ///
 /// ```compile_fail
 /// #[eddy::test]

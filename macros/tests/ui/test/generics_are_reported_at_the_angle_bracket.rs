@@ -1,0 +1,4 @@
+#[eddy::test]
+async fn generic<T: Default>() {
+    let _value = T::default();
+}
