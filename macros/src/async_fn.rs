@@ -159,7 +159,7 @@ impl AsyncFn {
     ///         .block_on(body())
     /// }
     /// ```
-    pub(crate) fn into_blocking(self, flavor: Flavor, eddy: &str) -> TokenStream {
+    pub(crate) fn into_blocking(self, flavor: Flavor, eddy: TokenStream) -> TokenStream {
         let mut output = TokenStream::new();
         if flavor == Flavor::Test {
             // The absolute path: a user's own `test` attribute in scope
@@ -173,8 +173,9 @@ impl AsyncFn {
 
         let body_span = self.body.span();
         let (mut new_body, future) = body_future(self.body, self.output, is_unsafe);
+        new_body.extend(eddy);
         new_body.extend(parse(&format!(
-            "{eddy}::Runtime::new().expect(\"#[{}]: could not create the eddy runtime\").block_on",
+            "::Runtime::new().expect(\"#[{}]: could not create the eddy runtime\").block_on",
             flavor.name()
         )));
         new_body.extend([TokenTree::Group(Group::new(Delimiter::Parenthesis, future))]);

@@ -67,7 +67,7 @@
 //! | `error.rs`    | `Error`: a message and a span, emitted as `compile_error!` |
 //! | `flavor.rs`   | `Flavor`: which attribute, and what that changes           |
 
-use proc_macro::{Ident, TokenStream, TokenTree};
+use proc_macro::{Ident, Punct, Spacing, Span, TokenStream, TokenTree};
 
 mod async_fn;
 mod error;
@@ -140,7 +140,9 @@ use flavor::Flavor;
 /// The function must be `async`, and take no parameters and no generic
 /// parameters, like any `main`. The only argument is `crate = "path"`, for
 /// a crate that renamed its eddy dependency: `#[my_eddy::main(crate =
-/// "my_eddy")]`.
+/// "my_eddy")]`. The path is identifiers separated by `::`, with an
+/// optional leading `::` (`"::my_eddy"`, `"crate::rt"`); an error about it,
+/// such as a misspelt crate name, points at the string.
 ///
 /// ```compile_fail
 /// #[eddy::main]
@@ -233,7 +235,7 @@ pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Both attributes: validate, rewrite, or report what is wrong.
 fn expand(flavor: Flavor, args: TokenStream, item: TokenStream) -> TokenStream {
     let rewritten = crate_path(flavor, args).and_then(|eddy| {
-        AsyncFn::parse(flavor, item.clone()).map(|function| function.into_blocking(flavor, &eddy))
+        AsyncFn::parse(flavor, item.clone()).map(|function| function.into_blocking(flavor, eddy))
     });
     match rewritten {
         Ok(tokens) => tokens,
@@ -293,14 +295,14 @@ fn stand_in(flavor: Flavor, item: TokenStream) -> TokenStream {
 /// (for a crate that renamed the dependency, as tokio's attributes allow).
 /// Any other argument is an error, rather than silently ignored. One
 /// trailing comma may follow the argument, as at the end of any Rust list.
-fn crate_path(flavor: Flavor, args: TokenStream) -> Result<String, Error> {
+fn crate_path(flavor: Flavor, args: TokenStream) -> Result<TokenStream, Error> {
     let mut args: Vec<TokenTree> = args.into_iter().collect();
     // A lone `,` is left in, so `(,)` and `(crate = "x",,)` stay errors.
     if args.len() > 1 && args.last().is_some_and(is_comma) {
         args.pop();
     }
     let Some(first) = args.first() else {
-        return Ok("::eddy".to_owned());
+        return Ok(path_tokens(&["", "eddy"], Span::call_site()));
     };
     let usage = || {
         Error::new(
@@ -322,23 +324,99 @@ fn crate_path(flavor: Flavor, args: TokenStream) -> Result<String, Error> {
     if key.to_string() != "crate" || eq.as_char() != '=' {
         return Err(usage());
     }
-    let path = value.to_string();
-    let path = path
+    let quoted = value.to_string();
+    let Some(path) = quoted
         .strip_prefix('"')
         .and_then(|path| path.strip_suffix('"'))
-        .filter(|path| {
-            !path.is_empty()
-                && path
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || c == '_' || c == ':')
-        })
-        .ok_or_else(|| {
-            Error::new(
-                value.span(),
-                "`crate` must be a path in quotes, such as \"::my_eddy\"",
-            )
-        })?;
-    Ok(path.to_owned())
+    else {
+        return Err(Error::new(
+            value.span(),
+            "`crate` must be a path in quotes, such as \"::my_eddy\"",
+        ));
+    };
+    let segments: Vec<&str> = path.split("::").collect();
+    check_path(&segments).map_err(|why| {
+        Error::new(
+            value.span(),
+            format!(
+                "`crate = {quoted}` is not a path: {why}; write identifiers separated by `::`, \
+                 such as \"::my_eddy\" or \"my_crate::eddy\""
+            ),
+        )
+    })?;
+    // Every token at the string's span: an error about the path (a crate
+    // name misspelt, E0433) points at the string, not the attribute.
+    Ok(path_tokens(&segments, value.span()))
+}
+
+/// Why `segments` (a path split at `::`; a leading `::` gives an empty
+/// first one) is not a path the generated code can start with, if it is
+/// not. Each segment is an ASCII identifier (crate names are ASCII, and
+/// `Ident::new` would panic on anything not an identifier); `crate`,
+/// `self` and `super` only lead a relative path, as in Rust.
+fn check_path(segments: &[&str]) -> Result<(), String> {
+    const KEYWORDS: &[&str] = &[
+        "Self", "abstract", "as", "async", "await", "become", "box", "break", "const", "continue",
+        "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "if", "impl", "in",
+        "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
+        "return", "static", "struct", "trait", "true", "try", "type", "typeof", "unsafe",
+        "unsized", "use", "virtual", "where", "while", "yield",
+    ];
+    let absolute = segments.len() > 1 && segments[0].is_empty();
+    let names = if absolute { &segments[1..] } else { segments };
+    let mut leading = !absolute;
+    for (index, name) in names.iter().enumerate() {
+        let mut chars = name.chars();
+        let is_identifier = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && *name != "_";
+        if !is_identifier {
+            return Err(if name.is_empty() {
+                "an empty name before or after `::`".to_owned()
+            } else {
+                format!("`{name}` is not an identifier")
+            });
+        }
+        let path_keyword = match *name {
+            "crate" | "self" => index == 0 && leading,
+            "super" => leading,
+            _ => {
+                leading = false;
+                continue;
+            }
+        };
+        if !path_keyword {
+            return Err(format!("`{name}` may only start a relative path"));
+        }
+        if *name == "crate" {
+            leading = false;
+        }
+    }
+    match names.iter().find(|name| KEYWORDS.contains(name)) {
+        Some(keyword) => Err(format!("`{keyword}` is a keyword")),
+        None => Ok(()),
+    }
+}
+
+/// `segments` as path tokens, each at `span`; an empty first segment is a
+/// leading `::`.
+fn path_tokens(segments: &[&str], span: Span) -> TokenStream {
+    let mut tokens = Vec::new();
+    for (index, segment) in segments.iter().enumerate() {
+        if index > 0 {
+            for spacing in [Spacing::Joint, Spacing::Alone] {
+                let mut colon = Punct::new(':', spacing);
+                colon.set_span(span);
+                tokens.push(TokenTree::Punct(colon));
+            }
+        }
+        if !segment.is_empty() {
+            tokens.push(TokenTree::Ident(Ident::new(segment, span)));
+        }
+    }
+    tokens.into_iter().collect()
 }
 
 /// Whether `token` is a `,`, the separator of an attribute's arguments.

@@ -1,0 +1,2 @@
+#[eddy::main(crate = "fn")]
+async fn main() {}

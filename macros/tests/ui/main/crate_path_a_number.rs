@@ -1,0 +1,2 @@
+#[eddy::main(crate = "1e")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[eddy::main(crate = "a:b")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[eddy::main(crate = "::eddy::")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[eddy::main(crate = "edy")]
+async fn main() {}

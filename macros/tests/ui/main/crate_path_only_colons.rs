@@ -1,0 +1,2 @@
+#[eddy::main(crate = "::")]
+async fn main() {}
