@@ -25,8 +25,11 @@
 //! generated code calls with the real signatures, and then only checks
 //! each case (`--emit=metadata`): a few seconds in all.
 //!
-//! `EDDY_UI_BLESS=1 cargo test -p eddy-macros --test ui` writes the
-//! `.errors` files from what the compiler says now; read the diff.
+//! Every case needs its `.errors` file (an empty one for a case that must
+//! compile). `EDDY_UI_BLESS=1 cargo test -p eddy-macros --test ui` writes
+//! the files that are missing or no longer match from what the compiler
+//! says now (a matching file, ` ...` lines and all, is left alone); read
+//! the diff.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -93,22 +96,33 @@ fn each_mistake_gets_the_errors_its_expected_file_lists() {
             let stderr = String::from_utf8_lossy(&output.stderr);
             let actual = errors(&name, &stderr);
             let expected_path = file.with_extension("errors");
-            if bless {
+            // A missing file is a failure, not "no errors": a case whose
+            // expected file was never written would pass on anything.
+            let expected = fs::read_to_string(&expected_path).ok();
+            let expected: Option<Vec<&str>> = expected
+                .as_deref()
+                .map(|text| text.lines().filter(|line| !line.is_empty()).collect());
+            let matches = expected.as_ref().is_some_and(|expected| {
+                expected.len() == actual.len()
+                    && expected
+                        .iter()
+                        .zip(&actual)
+                        .all(|(expected, actual)| line_matches(expected, actual))
+            });
+            if bless && !matches {
+                // Only files that no longer match: a ` ...` line is kept.
                 let text: String = actual.iter().map(|line| format!("{line}\n")).collect();
                 fs::write(&expected_path, text).unwrap();
                 continue;
             }
-            let expected = fs::read_to_string(&expected_path).unwrap_or_default();
-            let expected: Vec<&str> = expected.lines().filter(|l| !l.is_empty()).collect();
-            let matches = expected.len() == actual.len()
-                && expected
-                    .iter()
-                    .zip(&actual)
-                    .all(|(expected, actual)| line_matches(expected, actual));
             if !matches {
+                let expected = match &expected {
+                    Some(expected) => indent(expected),
+                    None => format!("    (no {} file)", expected_path.display()),
+                };
                 failures.push(format!(
                     "{flavor}/{name}:\n  expected:\n{}\n  got:\n{}\n  full stderr:\n{stderr}",
-                    indent(&expected),
+                    expected,
                     indent(&actual),
                 ));
             }
