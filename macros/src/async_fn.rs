@@ -57,6 +57,21 @@ impl AsyncFn {
             unreachable!("`fn_index` points at an identifier");
         };
         let mut head = tokens;
+        // Checked before `async`: a `const fn` cannot be made to work by
+        // adding `async`, as the next message would suggest. Passed on, the
+        // `const` made the rewritten function a `const fn` calling
+        // `Runtime::new`, `expect`, the body and `block_on`: four E0015
+        // errors about code the user never wrote.
+        if let Some(constness) = head.iter().find(|token| is_ident(token, "const")) {
+            return Err(Error::new(
+                constness.span(),
+                format!(
+                    "#[{}] cannot go on a `const fn`: the function runs a runtime, \
+                     which is not possible at compile time; remove `const`",
+                    flavor.name()
+                ),
+            ));
+        }
         let Some(async_index) = head.iter().position(|token| is_ident(token, "async")) else {
             return Err(Error::new(
                 fn_token.span(),

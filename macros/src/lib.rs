@@ -137,8 +137,8 @@ use flavor::Flavor;
 ///
 /// # Compile errors
 ///
-/// The function must be `async`, and take no parameters and no generic
-/// parameters, like any `main`. The only argument is `crate = "path"`, for
+/// The function must be `async`, not `const`, and take no parameters and
+/// no generic parameters, like any `main`. The only argument is `crate = "path"`, for
 /// a crate that renamed its eddy dependency: `#[my_eddy::main(crate =
 /// "my_eddy")]`. The path is identifiers separated by `::`, with an
 /// optional leading `::` (`"::my_eddy"`, `"crate::rt"`); an error about it,
@@ -209,8 +209,8 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// # Compile errors
 ///
-/// The function must be `async`, and take no parameters and no generic
-/// parameters (the test harness calls it with none); the only argument is
+/// The function must be `async`, not `const`, and take no parameters and
+/// no generic parameters (the test harness calls it with none); the only argument is
 /// `crate = "path"` (see [`macro@main`]).
 ///
 /// ```compile_fail
@@ -250,7 +250,8 @@ fn expand(flavor: Flavor, args: TokenStream, item: TokenStream) -> TokenStream {
 /// What follows a rejection's `compile_error!`, so that the one clear error
 /// is not buried under others. A test's item is kept as written, less its
 /// own `#[test]`s (rejected as a second one, it would add "async
-/// functions cannot be used for tests"): a name defined, nothing else to
+/// functions cannot be used for tests") and a `const` before `fn` (which
+/// `async` forbids): a name defined, nothing else to
 /// complain about. Nothing calls it, yet no
 /// dead-code warning follows: rustc skips its dead-code pass once an error
 /// has been reported (seen with 1.85, 1.95 and nightly). Putting `#[test]`
@@ -266,6 +267,16 @@ fn stand_in(flavor: Flavor, item: TokenStream) -> TokenStream {
             .position(|pair| async_fn::test_attribute(pair).is_some())
         {
             tokens.drain(index..index + 2);
+        }
+        // A rejected `const`, kept on an `async fn`, would add "functions
+        // cannot be both `const` and `async`".
+        let is_keyword = |token: &TokenTree, keyword: &str| matches!(token, TokenTree::Ident(ident) if ident.to_string() == keyword);
+        if let Some(fn_index) = tokens.iter().position(|token| is_keyword(token, "fn")) {
+            let mut index = 0;
+            tokens.retain(|token| {
+                index += 1;
+                index > fn_index || !is_keyword(token, "const")
+            });
         }
         return tokens.into_iter().collect();
     }

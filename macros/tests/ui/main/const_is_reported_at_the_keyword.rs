@@ -1,0 +1,2 @@
+#[eddy::main]
+const async fn main() {}

@@ -1,0 +1,2 @@
+#[eddy::test]
+const async fn constant() {}
