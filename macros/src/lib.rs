@@ -142,7 +142,9 @@ use flavor::Flavor;
 /// a crate that renamed its eddy dependency: `#[my_eddy::main(crate =
 /// "my_eddy")]`. The path is identifiers separated by `::`, with an
 /// optional leading `::` (`"::my_eddy"`, `"crate::rt"`); an error about it,
-/// such as a misspelt crate name, points at the string.
+/// such as a misspelt crate name, points at the string. tokio's
+/// `flavor`, `worker_threads` and `start_paused` are errors that say why
+/// eddy needs none: it always runs on one thread, and has no paused clock.
 ///
 /// ```compile_fail
 /// #[eddy::main]
@@ -315,6 +317,9 @@ fn crate_path(flavor: Flavor, args: TokenStream) -> Result<TokenStream, Error> {
     let Some(first) = args.first() else {
         return Ok(path_tokens(&["", "eddy"], Span::call_site()));
     };
+    if let Some(error) = tokio_argument(flavor, &args) {
+        return Err(error);
+    }
     let usage = || {
         Error::new(
             first.span(),
@@ -428,6 +433,38 @@ fn path_tokens(segments: &[&str], span: Span) -> TokenStream {
         }
     }
     tokens.into_iter().collect()
+}
+
+/// An error with a hint for the first of tokio's arguments among `args`,
+/// if there is one: users moving tests from `#[tokio::test]` bring them
+/// along, and "takes no arguments but `crate`" left them wondering how to
+/// get a single thread or a paused clock. Pointed at the argument's name,
+/// which need not be the first argument.
+fn tokio_argument(flavor: Flavor, args: &[TokenTree]) -> Option<Error> {
+    let key = args
+        .split(is_comma)
+        .filter_map(|argument| match argument.first() {
+            Some(TokenTree::Ident(key)) => Some(key),
+            _ => None,
+        })
+        .find(|key| {
+            let key = key.to_string();
+            key == "flavor" || key == "worker_threads" || key == "start_paused"
+        })?;
+    let name = key.to_string();
+    let why = if name == "start_paused" {
+        "eddy has no paused clock, its timers follow the real one"
+    } else {
+        "eddy always runs every task on the one thread that calls `block_on`"
+    };
+    Some(Error::new(
+        key.span(),
+        format!(
+            "#[{}] takes no `{name}`: that is an argument of tokio's attributes; {why}. \
+             Its only argument is `crate = \"path\"`",
+            flavor.name()
+        ),
+    ))
 }
 
 /// Whether `token` is a `,`, the separator of an attribute's arguments.

@@ -1,0 +1,2 @@
+#[eddy::main(flavor = "current_thread")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[eddy::test(crate = "::eddy", start_paused = true)]
+async fn sleeps() {}

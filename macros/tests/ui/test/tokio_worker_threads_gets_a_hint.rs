@@ -1,0 +1,2 @@
+#[eddy::test(worker_threads = 2)]
+async fn on_one_thread() {}
