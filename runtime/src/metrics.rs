@@ -9,6 +9,38 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 /// runtime is dropped, its handle's snapshot shows zero live tasks,
 /// registrations and timers: the tests use that to prove shutdown leaks
 /// nothing.
+///
+/// What counts: tasks are what [`spawn`](crate::spawn) and
+/// [`Handle::spawn`](crate::Handle::spawn) make; the `block_on` future is
+/// not one, and neither is a [`spawn_blocking`](crate::task::spawn_blocking)
+/// job (see `blocking_threads`). A timer counts from its first pending
+/// poll, not from when it is built, until it fires or is dropped.
+///
+/// ```
+/// use std::future::{Future, poll_fn};
+/// use std::pin::Pin;
+/// use std::task::Poll;
+///
+/// eddy::run(async {
+///     let handle = eddy::Handle::current();
+///     let task = eddy::spawn(std::future::pending::<()>());
+///     let job = eddy::task::spawn_blocking(|| 6 * 7);
+///     assert_eq!(handle.metrics().tasks_alive, 1); // not `job`, not this future
+///     assert_eq!(job.await.unwrap(), 42);
+///
+///     let mut sleep = eddy::time::sleep(std::time::Duration::from_secs(60));
+///     assert_eq!(handle.metrics().timers_live, 0); // built, never polled
+///     poll_fn(|cx| {
+///         assert!(Pin::new(&mut sleep).poll(cx).is_pending());
+///         Poll::Ready(())
+///     })
+///     .await;
+///     assert_eq!(handle.metrics().timers_live, 1);
+///     drop(sleep);
+///     assert_eq!(handle.metrics().timers_live, 0);
+///     task.abort();
+/// });
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Metrics {
@@ -33,7 +65,10 @@ pub struct Metrics {
     pub registrations_live: usize,
     /// Deregistered sources the driver will release on its next turn.
     pub registrations_pending_release: usize,
-    /// Pending sleeps, timeouts and intervals. Read from another thread or
+    /// Pending sleeps, timeouts and intervals: each counts from its first
+    /// pending poll until it fires or is dropped (an
+    /// [`Interval`](crate::time::Interval) whose `tick` completed counts
+    /// again once the next `tick` is polled). Read from another thread or
     /// outside `block_on`: as of the start of the runtime's last driver
     /// turn (so exact while it is parked), or of the end of `block_on`.
     pub timers_live: usize,
@@ -41,7 +76,9 @@ pub struct Metrics {
     /// threads, and from the runtime's own thread while it is outside
     /// `block_on` (through a [`Handle`](crate::Handle) or a waker).
     pub remote_wakes: u64,
-    /// Threads in the blocking pool now.
+    /// Threads in the blocking pool now, busy or idle: a thread stays for
+    /// [`Builder::thread_keep_alive`](crate::Builder::thread_keep_alive)
+    /// (10 s by default) after its last job.
     pub blocking_threads: usize,
 }
 
