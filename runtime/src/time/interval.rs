@@ -59,6 +59,11 @@ pub fn interval_at(start: Instant, period: Duration) -> Interval {
 
 /// A stream of ticks at a fixed period. Built by [`interval`] and
 /// [`interval_at`]; await [`Interval::tick`] for each tick.
+///
+/// It is not a `futures` `Stream` (eddy does not depend on
+/// `futures-core`; tokio's is not one either). For `StreamExt`'s
+/// combinators, wrap it:
+/// `futures_lite::stream::poll_fn(move |cx| every.poll_tick(cx).map(Some))`.
 #[derive(Debug)]
 pub struct Interval {
     /// Completes at the next scheduled tick; its deadline *is* the schedule.

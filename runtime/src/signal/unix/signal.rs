@@ -68,6 +68,10 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
 /// least one delivery since the last: deliveries that arrive while nobody
 /// polls coalesce into one, as the kernel's own pending signals do.
 ///
+/// It is not a `futures` `Stream` (tokio's is not one either): for
+/// `StreamExt`'s combinators, wrap it:
+/// `futures_lite::stream::poll_fn(move |cx| hangups.poll_recv(cx))`.
+///
 /// Every listener of a signal sees each delivery, and there is no limit
 /// on how many there are: a listener costs a slot in its runtime's list of
 /// wakers, not a descriptor. Dropping it leaves eddy's handler installed
