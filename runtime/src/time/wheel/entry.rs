@@ -17,7 +17,7 @@ pub(crate) struct Entry {
     /// reused slab slot.
     pub(crate) seq: u64,
     /// `deadline` rounded up to the wheel's tick, kept so cascading an
-    /// entry down a level needs no clock arithmetic.
+    /// entry down a level needs no clock arithmetic; but see `moved_later`.
     pub(crate) tick: u64,
     /// Woken when the timer fires.
     pub(crate) waker: Waker,
@@ -28,4 +28,10 @@ pub(crate) struct Entry {
     /// Which list holds this entry (see `Slots`), so cancel can unlink it
     /// and clear the slot's occupancy bit without recomputing its place.
     pub(crate) list: u16,
+    /// The deadline moved later since `tick` was computed, and `tick` was
+    /// left as it was: a lower bound of the deadline's tick, no earlier
+    /// than the tick at which the entry's list comes up. The entry's real
+    /// tick is worked out when that list comes up (`Timers::settle`), so a
+    /// reset pushing an idle timeout back costs no clock arithmetic.
+    pub(crate) moved_later: bool,
 }

@@ -38,7 +38,7 @@ const OVERFLOW: u16 = (LEVELS * SLOTS) as u16;
 /// entries are placed again (cascaded): each lands strictly lower. A level-0
 /// slot holds exactly one tick and fires whole. Entries already due
 /// (`t <= e`) share the current level-0 slot and fire at the next drain.
-/// One exception: a timer rescheduled to a later tick stays where it was,
+/// One exception: a timer rescheduled to a later deadline stays where it was,
 /// in a slot that comes up early for it; when that slot comes up it is
 /// placed again by its new tick, like a cascade, instead of firing
 /// (`Timers::reschedule`).
