@@ -425,6 +425,16 @@ impl Core {
     /// touches timers (a foreign one, say) cannot hit a borrow panic.
     /// Returns how many timers are still pending.
     fn fire_timers(&self) -> usize {
+        let now = Instant::now();
+        // Most turns fire nothing and apply no request: answer from one
+        // borrow, without moving the wakers' buffer in and out or setting
+        // up the panic batch (about 60 instructions a turn, callgrind).
+        if !self.shared.has_timer_requests() {
+            let timers = self.timers.borrow();
+            if !timers.needs_drain(now) {
+                return timers.len();
+            }
+        }
         let mut fired = self.fired.take();
         // One batch for the requests' waker drops and the wakes: a foreign
         // waker that panics in either stops none of the others, and its
@@ -435,12 +445,11 @@ impl Core {
         }
         let live = {
             let mut timers = self.timers.borrow_mut();
-            timers.drain_expired(Instant::now(), &mut fired);
+            timers.drain_expired(now, &mut fired);
             timers.len()
         };
         crate::trace::timers_fired(fired.len());
-        // Most turns fire nothing: skip the empty drain (about 50
-        // instructions a turn, callgrind).
+        // A request applied but nothing fired: skip the empty drain.
         if !fired.is_empty() {
             wake_each(&mut fired, &mut panics);
             // A burst of a million simultaneous deadlines must not pin a

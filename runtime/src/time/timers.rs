@@ -213,15 +213,9 @@ impl Timers {
     /// `Instant::now()`); an earlier `now` than last time fires nothing new.
     pub(crate) fn drain_expired(&mut self, now: Instant, out: &mut Vec<Waker>) -> usize {
         // Most drains (every driver turn while a timer is pending) find
-        // nothing due: say so with one addition and one comparison, where
-        // turning `now` into a tick costs a subtraction and a division. The
-        // same test as below: `first.tick > now_tick` exactly when `now` is
-        // before the instant at which `first.tick` begins. `elapsed` stays
-        // behind, which is always allowed (entries are due after it).
-        match self.slots.next_expiration(self.elapsed) {
-            Some(first) if now < self.clock.instant_at(first.tick) => return 0,
-            None => return 0,
-            Some(_) => {}
+        // nothing due: the cheap test first.
+        if !self.needs_drain(now) {
+            return 0;
         }
         let before = out.len();
         let now_tick = self.clock.now_tick(now);
@@ -243,6 +237,22 @@ impl Timers {
         self.elapsed = self.elapsed.max(now_tick);
         self.release_if_empty();
         out.len() - before
+    }
+
+    /// Whether [`drain_expired`](Self::drain_expired) at `now` has anything
+    /// to do: a timer to fire or a list to move down. `false` means it
+    /// would return 0 and change nothing that matters (its `elapsed` may
+    /// stay behind, which is always allowed: entries are due after it).
+    ///
+    /// One addition and one comparison, where turning `now` into a tick
+    /// costs a subtraction and a division: the same test as the drain's,
+    /// since `first.tick > now_tick` exactly when `now` is before the
+    /// instant at which `first.tick` begins.
+    pub(crate) fn needs_drain(&self, now: Instant) -> bool {
+        match self.slots.next_expiration(self.elapsed) {
+            Some(first) => now >= self.clock.instant_at(first.tick),
+            None => false,
+        }
     }
 
     /// Every pending timer's waker, for a shutdown that drops them one at
