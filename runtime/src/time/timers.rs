@@ -7,6 +7,7 @@
 //! [`Timers::drain_expired`] after every driver turn, waking what it
 //! returns once its borrow of the timers has ended.
 
+use std::cell::Cell;
 use std::fmt;
 use std::task::Waker;
 use std::time::Instant;
@@ -48,6 +49,13 @@ pub(crate) struct Timers {
     firing: Vec<Due>,
     /// Second buffer for the counting sort (see `sort_due`), kept likewise.
     sort_spare: Vec<Due>,
+    /// The instant at which the next list comes up (`None`: the wheel is
+    /// empty), once worked out, until the wheel changes (`wheel_changed`).
+    /// The runtime asks twice a turn, before parking and after; a timeout
+    /// pushed back without moving (`reschedule`) changes nothing, so an
+    /// idle timeout reset once a message is a look-up here, not a scan of
+    /// the levels and an `Instant` addition each time.
+    next_due: Cell<Option<Option<Instant>>>,
 }
 
 impl Timers {
@@ -67,6 +75,7 @@ impl Timers {
             next_seq: 0,
             firing: Vec::new(),
             sort_spare: Vec::new(),
+            next_due: Cell::new(None),
         }
     }
 
@@ -94,6 +103,7 @@ impl Timers {
             .expect("eddy: more than 4 billion pending timers");
         self.slots
             .link(Slots::place(tick, self.elapsed), index, &mut self.entries);
+        self.wheel_changed();
         TimerKey { index, seq }
     }
 
@@ -167,6 +177,7 @@ impl Timers {
                 key.index,
                 &mut self.entries,
             );
+            self.wheel_changed();
         }
         Some(key)
     }
@@ -179,6 +190,7 @@ impl Timers {
             return None;
         }
         self.slots.unlink(key.index, &mut self.entries);
+        self.wheel_changed();
         let entry = self.entries.remove(key.index as usize);
         self.release_if_empty();
         Some(entry.waker)
@@ -194,14 +206,14 @@ impl Timers {
     /// until then; that drain fires nothing and the runtime parks again. Right
     /// after a drain it is always after that drain's `now` (the runtime
     /// never spins), unless a timer already due was inserted since.
+    #[inline]
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         // The runtime asks before every park; with no timer pending (a
         // plain server) this answers without walking six levels.
         if self.is_empty() {
             return None;
         }
-        let next = self.slots.next_expiration(self.elapsed)?;
-        Some(self.clock.instant_at(next.tick))
+        self.next_due()
     }
 
     /// Removes every timer due by `now` (deadline rounded up to the
@@ -217,6 +229,7 @@ impl Timers {
         if !self.needs_drain(now) {
             return 0;
         }
+        self.wheel_changed();
         let before = out.len();
         let now_tick = self.clock.now_tick(now);
         while let Some(next) = self.slots.next_expiration(self.elapsed) {
@@ -249,10 +262,7 @@ impl Timers {
     /// since `first.tick > now_tick` exactly when `now` is before the
     /// instant at which `first.tick` begins.
     pub(crate) fn needs_drain(&self, now: Instant) -> bool {
-        match self.slots.next_expiration(self.elapsed) {
-            Some(first) => now >= self.clock.instant_at(first.tick),
-            None => false,
-        }
+        self.next_due().is_some_and(|first| now >= first)
     }
 
     /// Every pending timer's waker, for a shutdown that drops them one at
@@ -286,6 +296,31 @@ impl Timers {
         let seq = self.next_seq;
         self.next_seq += 1;
         seq
+    }
+
+    /// The instant at which the next list comes up: at or before the
+    /// earliest deadline, rounded up to its tick. Kept in `next_due`.
+    #[inline]
+    fn next_due(&self) -> Option<Instant> {
+        if let Some(next) = self.next_due.get() {
+            debug_assert_eq!(next, self.work_out_next_due(), "next_due is stale");
+            return next;
+        }
+        let next = self.work_out_next_due();
+        self.next_due.set(Some(next));
+        next
+    }
+
+    /// `next_due`, from the levels.
+    fn work_out_next_due(&self) -> Option<Instant> {
+        let next = self.slots.next_expiration(self.elapsed)?;
+        Some(self.clock.instant_at(next.tick))
+    }
+
+    /// Forgets `next_due`: every change to the slot lists or to `elapsed`
+    /// calls it.
+    fn wheel_changed(&mut self) {
+        *self.next_due.get_mut() = None;
     }
 
     /// The tick of entry `index`, first worked out from its deadline if that
