@@ -28,6 +28,7 @@ use crate::runtime::{Shared, context};
 /// eddy::time::sleep(std::time::Duration::from_millis(10)).await;
 /// # });
 /// ```
+#[inline]
 pub fn sleep(duration: Duration) -> Sleep {
     Sleep::new(deadline_after(Instant::now(), duration))
 }
@@ -38,11 +39,13 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///
 /// Polling the `Sleep` before its deadline on a thread that runs no eddy
 /// runtime panics with a message that says so.
+#[inline]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep::new(deadline)
 }
 
 /// `now + duration`, or a far-away instant when that overflows `Instant`.
+#[inline]
 pub(crate) fn deadline_after(now: Instant, duration: Duration) -> Instant {
     now.checked_add(duration).unwrap_or_else(|| far_future(now))
 }
@@ -245,6 +248,7 @@ impl Sleep {
 }
 
 impl Drop for Sleep {
+    #[inline]
     fn drop(&mut self) {
         self.deregister();
     }
