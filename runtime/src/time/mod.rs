@@ -21,8 +21,9 @@
 //!  runtime loop: run queue empty -> park for next_deadline() - now
 //!    |  (the driver turn returns early on I/O or a remote wake)
 //!    v
-//!  after every driver turn: Timers::drain_expired(Instant::now()), then wake
-//!    |  takes every entry due by now's millisecond, then wakes them in order
+//!  after every driver turn: Timers::needs_drain(now), a comparison; only
+//!    |  if so drain_expired(now): takes every entry due by now's
+//!    |  millisecond, then the runtime wakes them in order
 //!    v
 //!  the task runs again -> Sleep::poll sees now >= deadline -> Ready(())
 //!
@@ -50,7 +51,13 @@
 //! and waker updates are O(1). `next_deadline` is the first busy slot of the
 //! lowest busy level (six `trailing_zeros` at most): for level 0 that is
 //! when its timers are due, above it is when the slot must move down, an
-//! early wake-up that fires nothing. `drain_expired(now)` walks busy slots
+//! early wake-up that fires nothing; its instant is kept until the slot
+//! lists or the elapsed tick change, so the runtime's two questions a turn
+//! (before parking, and `needs_drain` after) scan the levels at most once.
+//! A reschedule to a later deadline leaves the entry where it is, without
+//! even computing its new tick: its slot comes up early for it, and the
+//! drain works the tick out then and places it again instead of firing
+//! it. `drain_expired(now)` walks busy slots
 //! up to `now`'s tick (rounded *down*): a level-0 slot fires whole, sorted
 //! by `(deadline, seq)` so order stays exact within a millisecond (a
 //! linear counting sort for big slots, `wheel/due_order.rs`); a
