@@ -39,6 +39,18 @@ impl Clock {
         whole.saturating_add(u64::from(since.subsec_nanos() / NANOS_PER_TICK))
     }
 
+    /// The deadlines whose tick is `tick`: those after the first instant
+    /// and at or before the second (the millisecond that ends as `tick`
+    /// begins). `None` for tick 0, which also takes every deadline before
+    /// the clock's start, and for a tick too far out for an `Instant`.
+    pub(crate) fn deadlines_of(&self, tick: u64) -> Option<(Instant, Instant)> {
+        let after = self
+            .start
+            .checked_add(Duration::from_millis(tick.checked_sub(1)?))?;
+        let up_to = self.start.checked_add(Duration::from_millis(tick))?;
+        Some((after, up_to))
+    }
+
     /// The instant at which `tick` begins.
     pub(crate) fn instant_at(&self, tick: u64) -> Instant {
         // Ticks the wheel reports lie within about two years of the present,
