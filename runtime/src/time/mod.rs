@@ -46,8 +46,10 @@
 //! sorted into the wheel when the next 2.2-year epoch begins. Each slot is
 //! a doubly linked list threaded through slab indices (`wheel/list.rs`: no
 //! pointers, no `unsafe`), and a `u64` per level marks the busy slots.
-//! A deadline rounds *up* to a tick and goes to the highest level where its
-//! tick differs from the wheel's elapsed tick; insert, cancel, reschedule
+//! A deadline rounds *up* to a tick (`Timers` keeps the last tick it worked
+//! out, so deadlines within that same millisecond cost two `Instant`
+//! comparisons instead of a subtraction) and goes to the highest level
+//! where its tick differs from the wheel's elapsed tick; insert, cancel, reschedule
 //! and waker updates are O(1). `next_deadline` is the first busy slot of the
 //! lowest busy level (six `trailing_zeros` at most): for level 0 that is
 //! when its timers are due, above it is when the slot must move down, an
