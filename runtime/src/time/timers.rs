@@ -56,12 +56,17 @@ pub(crate) struct Timers {
     /// idle timeout reset once a message is a look-up here, not a scan of
     /// the levels and an `Instant` addition each time.
     next_due: Cell<Option<Option<Instant>>>,
-    /// The tick last worked out from a deadline, and the deadlines that
-    /// have it (see `Clock::deadlines_of`): timeouts started or pushed back
+    /// The tick last worked out from a deadline (`u64::MAX`: none yet).
+    last_tick: u64,
+    /// The deadlines whose tick is `last_tick` (see `Clock::deadlines_of`),
+    /// once two deadlines in a row had it. Timeouts started or pushed back
     /// within one millisecond share a tick, and two `Instant` comparisons
     /// find it where `Clock::deadline_tick` costs a subtraction of
     /// `Instant`s and the rounding (about 70 instructions, callgrind).
-    last_tick: Option<(Instant, Instant, u64)>,
+    /// Not worked out for the first deadline of a tick: a program whose
+    /// deadlines are all a millisecond or more apart (a loop of short
+    /// sleeps) would pay for the span at every insert and never use it.
+    last_tick_span: Option<(Instant, Instant)>,
 }
 
 impl Timers {
@@ -82,7 +87,8 @@ impl Timers {
             firing: Vec::new(),
             sort_spare: Vec::new(),
             next_due: Cell::new(None),
-            last_tick: None,
+            last_tick: u64::MAX,
+            last_tick_span: None,
         }
     }
 
@@ -306,20 +312,24 @@ impl Timers {
         seq
     }
 
-    /// `Clock::deadline_tick`, answered from `last_tick` when the deadline
-    /// falls in the same millisecond as the last one.
+    /// `Clock::deadline_tick`, answered from `last_tick_span` when the
+    /// deadline falls in the same millisecond as the last ones.
     fn deadline_tick(&mut self, deadline: Instant) -> u64 {
-        if let Some((after, up_to, tick)) = self.last_tick {
+        if let Some((after, up_to)) = self.last_tick_span {
             if deadline > after && deadline <= up_to {
-                debug_assert_eq!(tick, self.clock.deadline_tick(deadline));
-                return tick;
+                debug_assert_eq!(self.last_tick, self.clock.deadline_tick(deadline));
+                return self.last_tick;
             }
         }
         let tick = self.clock.deadline_tick(deadline);
-        self.last_tick = self
-            .clock
-            .deadlines_of(tick)
-            .map(|(after, up_to)| (after, up_to, tick));
+        if tick == self.last_tick {
+            // The second deadline in a row in this millisecond (the span
+            // is not kept yet, or this is tick 0, which has none).
+            self.last_tick_span = self.clock.deadlines_of(tick);
+        } else {
+            self.last_tick = tick;
+            self.last_tick_span = None;
+        }
         tick
     }
 
@@ -659,6 +669,7 @@ mod tests {
             base + ms(5),
             base + ms(5) - ns(1),
             base + ms(4) + ns(1),
+            base + ms(5),
             base + ms(4),
             base + ms(5) + ns(1),
             base + ms(5),
