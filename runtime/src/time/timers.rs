@@ -275,6 +275,7 @@ impl Timers {
     /// costs a subtraction and a division: the same test as the drain's,
     /// since `first.tick > now_tick` exactly when `now` is before the
     /// instant at which `first.tick` begins.
+    #[inline]
     pub(crate) fn needs_drain(&self, now: Instant) -> bool {
         self.next_due().is_some_and(|first| now >= first)
     }
