@@ -181,13 +181,13 @@ impl AsyncFn {
             // cannot take its place.
             output.extend(parse("#[::core::prelude::v1::test]"));
         }
-        let is_unsafe = self.head.iter().any(|token| is_ident(token, "unsafe"));
+        let in_unsafe_fn = self.head.iter().any(|token| is_ident(token, "unsafe"));
         output.extend(self.head);
         output.extend([TokenTree::Ident(self.fn_token)]);
         output.extend(self.signature);
 
         let body_span = self.body.span();
-        let (mut new_body, future) = body_future(self.body, self.output, is_unsafe);
+        let (mut new_body, future) = body_future(self.body, self.output, in_unsafe_fn);
         new_body.extend(eddy);
         new_body.extend(parse(&format!(
             "::Runtime::new().expect(\"#[{}]: could not create the eddy runtime\").block_on",
@@ -235,7 +235,7 @@ impl AsyncFn {
 fn body_future(
     body: Group,
     output: Option<TokenStream>,
-    is_unsafe: bool,
+    in_unsafe_fn: bool,
 ) -> (TokenStream, TokenStream) {
     let span = body.span();
     let Some(output) = output else {
@@ -254,7 +254,9 @@ fn body_future(
     // multi-threaded runtime) should not hear about this one, named
     // `__eddy_body`, which block_on never sends.
     let mut item = parse("#[allow(clippy::future_not_send)] async");
-    if is_unsafe {
+    if in_unsafe_fn {
+        // The inner function is `unsafe` exactly when the user's is: its
+        // body keeps the unsafe context it was written in (finding 43).
         item.extend(parse("unsafe"));
     }
     item.extend([
@@ -271,9 +273,12 @@ fn body_future(
     ]
     .into_iter()
     .collect();
-    if !is_unsafe {
+    if !in_unsafe_fn {
         return (item, call);
     }
+    // SAFETY (of the generated block): it only calls the inner function
+    // from inside the user's own `unsafe fn`, whose caller took on that
+    // function's contract; the block adds no obligation of its own.
     let mut future = parse("unsafe");
     future.extend([TokenTree::Group(Group::new(Delimiter::Brace, call))]);
     (item, future)
