@@ -34,7 +34,12 @@ pub async fn lookup_host(
     host: impl ToSocketAddrs + Send + 'static,
 ) -> io::Result<vec::IntoIter<SocketAddr>> {
     if !context::is_inside_runtime() {
-        return Err(context::outside_runtime_error());
+        // Not `outside_runtime_error`, which speaks of creating an I/O
+        // object: a lookup creates none.
+        return Err(io::Error::other(
+            "eddy::net::lookup_host must be called inside an eddy runtime \
+             (in `block_on` or a task): its lookup runs on the runtime's blocking pool",
+        ));
     }
     let lookup = crate::task::spawn_blocking(move || {
         host.to_socket_addrs()
