@@ -634,3 +634,65 @@ fn surplus_blocking_threads_retire_while_a_steady_trickle_of_jobs_keeps_coming()
         });
     });
 }
+
+#[test]
+fn a_zero_keep_alive_still_runs_every_job_and_leaves_no_thread() {
+    // Each worker gives up the moment it finds the queue empty; jobs that
+    // come one after another, or several at once, must still all run.
+    with_deadline(LIMIT, || {
+        let rt = Builder::new()
+            .max_blocking_threads(3)
+            .thread_keep_alive(Duration::ZERO)
+            .build()
+            .unwrap();
+        let handle = rt.handle();
+        rt.block_on(async {
+            for round in 0..200u64 {
+                assert_eq!(spawn_blocking(move || round).await.unwrap(), round);
+                let jobs: Vec<_> = (0..5u64)
+                    .map(|i| spawn_blocking(move || round + i))
+                    .collect();
+                for (i, job) in (0..5u64).zip(jobs) {
+                    assert_eq!(job.await.unwrap(), round + i);
+                }
+            }
+        });
+        assert_idle_blocking_threads_leave(&handle);
+    });
+}
+
+#[test]
+fn a_keep_alive_of_duration_max_keeps_idle_threads_until_the_runtime_drops() {
+    with_deadline(LIMIT, || {
+        let rt = Builder::new()
+            .thread_keep_alive(Duration::MAX)
+            .build()
+            .unwrap();
+        let handle = rt.handle();
+        rt.block_on(async {
+            let meet = Arc::new(Barrier::new(3));
+            let jobs: Vec<_> = (0..3)
+                .map(|_| {
+                    let meet = Arc::clone(&meet);
+                    spawn_blocking(move || meet.wait().is_leader())
+                })
+                .collect();
+            let mut leaders = 0;
+            for job in jobs {
+                leaders += usize::from(job.await.unwrap());
+            }
+            assert_eq!(leaders, 1);
+            // Idle now, with a keep-alive that never runs out: a job still
+            // finds one of them.
+            eddy::time::sleep(Duration::from_millis(5)).await;
+            assert_eq!(spawn_blocking(|| 9).await.unwrap(), 9);
+            assert!(
+                handle.metrics().blocking_threads >= 3,
+                "an idle thread left"
+            );
+        });
+        // The shutdown wakes the idle threads, which leave.
+        drop(rt);
+        assert_idle_blocking_threads_leave(&handle);
+    });
+}

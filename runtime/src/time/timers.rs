@@ -694,6 +694,50 @@ mod tests {
     }
 
     #[test]
+    fn a_timer_moved_later_then_back_inside_its_old_upper_slot_fires_on_time() {
+        // 5 s from a wheel at 0 sits in level 2's slot of 4096..8191 ms.
+        // Moved later it stays there with its old tick; moved back to a
+        // tick still in that slot (not earlier than the old one), it stays
+        // too, and the slot's cascade must place it by the last deadline.
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let base = Instant::now();
+        let mut timers = Timers::starting_at(base);
+        let a = timers.insert(base + ms(5_000), recorder(1, &log));
+        let a = timers.reschedule(a, base + ms(400_000)).unwrap();
+        timers.reschedule(a, base + ms(6_000)).unwrap();
+        let b = timers.insert(base + ms(5_500), recorder(2, &log));
+        let b = timers.reschedule(b, base + ms(900_000)).unwrap();
+        let b = timers.reschedule(b, base + ms(4_500)).unwrap();
+        let b = timers.reschedule(b, base + ms(4_700)).unwrap();
+        assert_eq!(fire(&mut timers, base + ms(4_699)), 0);
+        assert_eq!(fire(&mut timers, base + ms(4_700)), 1);
+        assert_eq!(fire(&mut timers, base + ms(5_999)), 0);
+        assert!(timers.reschedule(b, base + ms(1)).is_none(), "b fired");
+        assert_eq!(timers.len(), 1);
+        assert_eq!(fire(&mut timers, base + ms(6_000)), 1);
+        assert_eq!(*log.lock().unwrap(), vec![2, 1]);
+        assert!(timers.is_empty());
+    }
+
+    #[test]
+    fn timers_moved_later_are_all_handed_back_at_shutdown() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let base = Instant::now();
+        let mut timers = Timers::starting_at(base);
+        for label in 0..10 {
+            let key = timers.insert(base + ms(10 * u64::from(label)), recorder(label, &log));
+            timers.reschedule(key, base + ms(60_000)).unwrap();
+        }
+        assert_eq!(fire(&mut timers, base + ms(100)), 0);
+        let wakers: Vec<Waker> = timers.into_wakers().collect();
+        assert_eq!(wakers.len(), 10);
+        wakers.into_iter().for_each(Waker::wake);
+        let mut woken = log.lock().unwrap().clone();
+        woken.sort_unstable();
+        assert_eq!(woken, (0..10).collect::<Vec<_>>());
+    }
+
+    #[test]
     fn a_timer_moved_earlier_fires_at_its_new_deadline() {
         let log = Arc::new(Mutex::new(Vec::new()));
         let base = Instant::now();

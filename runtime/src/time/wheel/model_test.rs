@@ -7,7 +7,11 @@
 //! cancels, reschedules, waker updates (live and stale keys alike) and
 //! drains at advancing times, from sub-millisecond steps to jumps of years
 //! (so every level cascades and the overflow list turns over), with
-//! deadlines in the past, in the same millisecond, and decades ahead.
+//! deadlines in the past, in the same millisecond, on a tick boundary or a
+//! nanosecond either side of one, and decades ahead; timers pushed back
+//! and pulled in by a little, several times in a row (a later reset stays
+//! in its old slot, an earlier one may not need to move); and drains
+//! exactly on a tick boundary or a nanosecond before one.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -71,10 +75,10 @@ struct Handle {
 
 /// A deadline somewhere around `now`: in the past, within the same
 /// millisecond, soon, later, beyond the wheel's two-year span, or decades
-/// out (what `sleep(Duration::MAX)` asks for).
-fn random_deadline(rng: &mut Rng, now: Instant) -> Instant {
+/// out (what `sleep(Duration::MAX)` asks for), or on a tick boundary.
+fn random_deadline(rng: &mut Rng, clock: &Clock, now: Instant) -> Instant {
     let ahead = |d: Duration| now + d;
-    match rng.below(8) {
+    match rng.below(10) {
         0 => now
             .checked_sub(Duration::from_millis(rng.below(5_000)))
             .unwrap_or(now),
@@ -84,7 +88,34 @@ fn random_deadline(rng: &mut Rng, now: Instant) -> Instant {
         4 => ahead(Duration::from_millis(rng.below(20_000_000))),
         5 => ahead(Duration::from_millis(rng.below(4 * 365 * 24 * 3600 * 1000))),
         6 => ahead(Duration::from_secs(30 * 365 * 24 * 3600)),
+        // On a tick boundary, or a nanosecond either side of one.
+        7 => {
+            let boundary = clock.instant_at(clock.now_tick(now) + rng.below(150));
+            match rng.below(3) {
+                0 => boundary,
+                1 => boundary + Duration::from_nanos(1),
+                _ => boundary - Duration::from_nanos(1),
+            }
+        }
+        8 => ahead(Duration::from_nanos(rng.below(1_000_000))),
         _ => now,
+    }
+}
+
+/// A deadline a little after `deadline` (an idle timeout pushed back), or
+/// a little before it, often within the same millisecond or on the next
+/// tick boundary.
+fn nudged_deadline(rng: &mut Rng, deadline: Instant) -> Instant {
+    let by = match rng.below(4) {
+        0 => Duration::from_nanos(rng.below(1_000_000)),
+        1 => Duration::from_millis(1 + rng.below(3)),
+        2 => Duration::from_millis(rng.below(300)),
+        _ => Duration::from_millis(rng.below(100_000)),
+    };
+    if rng.below(3) == 0 {
+        deadline.checked_sub(by).unwrap_or(deadline)
+    } else {
+        deadline + by
     }
 }
 
@@ -124,9 +155,9 @@ fn run(seed: u64, ops: usize) {
     for _ in 0..ops {
         let pick =
             |rng: &mut Rng, handles: &[Handle]| handles[rng.below(handles.len() as u64) as usize];
-        match rng.below(20) {
+        match rng.below(23) {
             0..=6 => {
-                let deadline = random_deadline(&mut rng, now);
+                let deadline = random_deadline(&mut rng, &clock, now);
                 let (label, waker) = label_waker(&log);
                 let wheel = timers.insert(deadline, waker);
                 let key = (deadline, model.next_seq);
@@ -141,7 +172,7 @@ fn run(seed: u64, ops: usize) {
             }
             10..=11 if !handles.is_empty() => {
                 let handle = pick(&mut rng, &handles);
-                let deadline = random_deadline(&mut rng, now);
+                let deadline = random_deadline(&mut rng, &clock, now);
                 let moved = timers.reschedule(handle.wheel, deadline);
                 match model.map.remove(&handle.model) {
                     Some(label) => {
@@ -177,6 +208,44 @@ fn run(seed: u64, ops: usize) {
                 if let Some(next) = timers.next_deadline() {
                     now = now.max(next);
                 }
+                fired_total += drain_both(&mut timers, &mut model, &clock, &log, now);
+                drained_at = now;
+            }
+            18..=20 if !handles.is_empty() => {
+                // Pushed back or pulled in a little from where it is now,
+                // often several times in a row (later, then earlier).
+                let handle = pick(&mut rng, &handles);
+                let mut current = handle;
+                for _ in 0..=rng.below(3) {
+                    let deadline = nudged_deadline(&mut rng, current.model.0);
+                    let moved = timers.reschedule(current.wheel, deadline);
+                    match model.map.remove(&current.model) {
+                        Some(label) => {
+                            let wheel = moved.expect("a live timer must reschedule");
+                            let key = (deadline, model.next_seq);
+                            model.next_seq += 1;
+                            model.map.insert(key, label);
+                            current = Handle { wheel, model: key };
+                            handles.push(current);
+                        }
+                        None => {
+                            assert_eq!(moved, None, "a stale key rescheduled something");
+                            break;
+                        }
+                    }
+                }
+            }
+            21 => {
+                // A drain exactly on a tick boundary, or a nanosecond
+                // before one.
+                let tick = clock.now_tick(now) + rng.below(130);
+                let boundary = clock.instant_at(tick);
+                let at = if rng.below(2) == 0 {
+                    boundary
+                } else {
+                    boundary - Duration::from_nanos(1)
+                };
+                now = now.max(at);
                 fired_total += drain_both(&mut timers, &mut model, &clock, &log, now);
                 drained_at = now;
             }
