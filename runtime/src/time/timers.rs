@@ -219,7 +219,13 @@ impl Timers {
     /// down, and a timer rescheduled later still sits in its old slot
     /// until then; that drain fires nothing and the runtime parks again. Right
     /// after a drain it is always after that drain's `now` (the runtime
-    /// never spins), unless a timer already due was inserted since.
+    /// never spins), unless a timer was inserted since that is already due,
+    /// or that landed above level 0 in a slot which began before `now`:
+    /// a drain with nothing due (and a wheel with no timer, which is not
+    /// drained) leaves `elapsed` behind, and a timer placed relative to an
+    /// old `elapsed` can land in a slot whose start has passed. Its slot
+    /// then comes up at once: one driver turn that does not wait, whose
+    /// drain moves it down and brings `elapsed` up to `now`, and no more.
     #[inline]
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         // The runtime asks before every park; with no timer pending (a
@@ -735,6 +741,31 @@ mod tests {
         let mut woken = log.lock().unwrap().clone();
         woken.sort_unstable();
         assert_eq!(woken, (0..10).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_timer_placed_behind_a_lagging_wheel_costs_at_most_one_early_wakeup() {
+        // A drain that finds nothing due leaves `elapsed` at 0; a timer
+        // inserted at 5 s for 5.010 s then lands in level 2's slot of
+        // 4096..8191 ms, which has begun: the runtime does not wait once,
+        // and that drain must leave it waiting for 5.010 s exactly, and
+        // fire it then, not before.
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let base = Instant::now();
+        let mut timers = Timers::starting_at(base);
+        timers.insert(base + ms(60_000), recorder(1, &log));
+        assert_eq!(fire(&mut timers, base + ms(5_000)), 0);
+        timers.insert(base + ms(5_010), recorder(2, &log));
+        let early = timers.next_deadline().unwrap();
+        assert!(early <= base + ms(5_010), "parks past a timer: {early:?}");
+        assert_eq!(fire(&mut timers, base + ms(5_000)), 0);
+        assert_eq!(timers.next_deadline(), Some(base + ms(5_010)));
+        assert_eq!(
+            fire(&mut timers, base + ms(5_010) - Duration::from_nanos(1)),
+            0
+        );
+        assert_eq!(fire(&mut timers, base + ms(5_010)), 1);
+        assert_eq!(*log.lock().unwrap(), vec![2]);
     }
 
     #[test]
