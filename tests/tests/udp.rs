@@ -556,6 +556,18 @@ fn spawn_paced_sender(
     });
 }
 
+/// Checks that `got` is the datagram numbered `received` (none lost,
+/// repeated or out of order), then counts it.
+fn expect_next_in_order(got: &[u8], received: &Cell<u32>, seed: u64) {
+    assert_eq!(
+        got,
+        &numbered(received.get())[..],
+        "seed {seed:#x}: datagram {} lost, repeated or out of order",
+        received.get()
+    );
+    received.set(received.get() + 1);
+}
+
 /// The cancellation seeds of the tests below; a failing one is in the
 /// failure message.
 const CANCEL_SEEDS: [u64; 3] = [0x9E37_79B9, 0xC0FF_EE11, 0x5EED_0003];
@@ -597,14 +609,7 @@ fn receives_dropped_at_random_points_get_every_datagram_once_in_order() {
                     continue;
                 };
                 let (n, _) = result.expect("recv_from");
-                let expected = numbered(received.get());
-                assert_eq!(
-                    &buf[..n],
-                    &expected[..],
-                    "seed {seed:#x}: datagram {} lost, repeated or out of order",
-                    received.get()
-                );
-                received.set(received.get() + 1);
+                expect_next_in_order(&buf[..n], &received, seed);
             }
             assert!(dropped > 0, "seed {seed:#x}: no receive was ever dropped");
         });
@@ -634,14 +639,7 @@ fn connected_receives_dropped_at_random_points_get_every_datagram_once_in_order(
                     continue;
                 };
                 let n = result.expect("recv");
-                let expected = numbered(received.get());
-                assert_eq!(
-                    &buf[..n],
-                    &expected[..],
-                    "seed {seed:#x}: datagram {} lost, repeated or out of order",
-                    received.get()
-                );
-                received.set(received.get() + 1);
+                expect_next_in_order(&buf[..n], &received, seed);
             }
             assert!(dropped > 0, "seed {seed:#x}: no receive was ever dropped");
         });
