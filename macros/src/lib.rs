@@ -143,8 +143,9 @@ use flavor::Flavor;
 /// "my_eddy")]`. The path is identifiers separated by `::`, with an
 /// optional leading `::` (`"::my_eddy"`, `"crate::rt"`); an error about it,
 /// such as a misspelt crate name, points at the string. tokio's
-/// `flavor`, `worker_threads` and `start_paused` are errors that say why
-/// eddy needs none: it always runs on one thread, and has no paused clock.
+/// `flavor`, `worker_threads`, `start_paused` and `unhandled_panic` are
+/// errors that say why eddy needs none: it always runs on one thread, has
+/// no paused clock, and hands a task's panic to its `JoinHandle`.
 ///
 /// ```compile_fail
 /// #[eddy::main]
@@ -341,10 +342,7 @@ fn crate_path(flavor: Flavor, args: TokenStream) -> Result<TokenStream, Error> {
         return Err(usage());
     }
     let quoted = value.to_string();
-    let Some(path) = quoted
-        .strip_prefix('"')
-        .and_then(|path| path.strip_suffix('"'))
-    else {
+    let Some(path) = string_contents(&quoted) else {
         return Err(Error::new(
             value.span(),
             "`crate` must be a path in quotes, such as \"::my_eddy\"",
@@ -363,6 +361,21 @@ fn crate_path(flavor: Flavor, args: TokenStream) -> Result<TokenStream, Error> {
     // Every token at the string's span: an error about the path (a crate
     // name misspelt, E0433) points at the string, not the attribute.
     Ok(path_tokens(&segments, value.span()))
+}
+
+/// What a string literal's source text holds between its quotes, whether
+/// it is written `"..."`, `r"..."` or `r#"..."#`; `None` for any other
+/// literal (a number, a byte string, a C string). Escapes are left as they
+/// are: a path has no use for them, and `check_path` refuses the `\`.
+fn string_contents(literal: &str) -> Option<&str> {
+    let hashed = match literal.strip_prefix('r') {
+        Some(raw) => {
+            let hashes = raw.len() - raw.trim_start_matches('#').len();
+            raw.get(hashes..raw.len().checked_sub(hashes)?)?
+        }
+        None => literal,
+    };
+    hashed.strip_prefix('"')?.strip_suffix('"')
 }
 
 /// Why `segments` (a path split at `::`; a leading `::` gives an empty
@@ -449,13 +462,19 @@ fn tokio_argument(flavor: Flavor, args: &[TokenTree]) -> Option<Error> {
         })
         .find(|key| {
             let key = key.to_string();
-            key == "flavor" || key == "worker_threads" || key == "start_paused"
+            matches!(
+                key.as_str(),
+                "flavor" | "worker_threads" | "start_paused" | "unhandled_panic"
+            )
         })?;
     let name = key.to_string();
-    let why = if name == "start_paused" {
-        "eddy has no paused clock, its timers follow the real one"
-    } else {
-        "eddy always runs every task on the one thread that calls `block_on`"
+    let why = match name.as_str() {
+        "start_paused" => "eddy has no paused clock, its timers follow the real one",
+        "unhandled_panic" => {
+            "eddy always catches a task's panic and hands it to the task's `JoinHandle` \
+             (tokio's default, \"ignore\")"
+        }
+        _ => "eddy always runs every task on the one thread that calls `block_on`",
     };
     Some(Error::new(
         key.span(),

@@ -1,0 +1,2 @@
+#[eddy::main(crate = b"::eddy")]
+async fn main() {}

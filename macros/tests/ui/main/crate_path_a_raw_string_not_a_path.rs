@@ -1,0 +1,2 @@
+#[eddy::main(crate = r#"my-eddy"#)]
+async fn main() {}
