@@ -48,3 +48,24 @@ fn handle_spawn_outside_block_on_counts_as_a_remote_wake() {
         assert_eq!(metrics.tasks_spawned, 2, "{metrics:?}");
     });
 }
+
+/// `timers_live` read between `block_on` calls counts only timers that are
+/// still alive: a `Timeout` whose future finished first keeps its armed
+/// `Sleep` until `block_on` drops it, and that drop, on the runtime
+/// thread, removes the entry, so the count published on the way out must
+/// come after it.
+#[test]
+fn timers_live_after_block_on_leaves_out_the_main_futures_dropped_timer() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        let handle = rt.handle();
+        let finished = rt.block_on(eddy::time::timeout(Duration::from_secs(3600), async {
+            // Pending once, so the timeout arms its sleep before finishing.
+            eddy::task::yield_now().await;
+            7
+        }));
+        assert_eq!(finished, Ok(7));
+        let metrics = handle.metrics();
+        assert_eq!(metrics.timers_live, 0, "{metrics:?}");
+    });
+}

@@ -193,6 +193,21 @@ impl Core {
             let live = self.fire_timers();
             self.shared.metrics().set_timers_live(live);
         }
+        let output = self.run_until_ready(future);
+        // Counted after the future is dropped, since its drop removes the
+        // timers it still holds (a `Timeout` whose future won keeps its
+        // sleep): published before, the count a program reads between
+        // `block_on` calls included them. Outside `block_on`
+        // `Handle::metrics` cannot reach the timers; leave it their count
+        // as of now.
+        self.publish_metrics();
+        output
+    }
+
+    /// `block_on`'s loop: polls `future` whenever its waker was woken, and
+    /// turns the runtime in between, until the future is ready.
+    #[inline(always)]
+    fn run_until_ready<F: Future>(&self, future: F) -> F::Output {
         let mut future = std::pin::pin!(future);
         let main = Arc::new(MainWaker::new(self.shared.clone()));
         let waker = waker_ref(&main);
@@ -213,9 +228,6 @@ impl Core {
                     if first_poll {
                         self.round_without_waiting(&main);
                     }
-                    // Outside `block_on` `Handle::metrics` cannot reach the
-                    // timers; leave it their count as of now.
-                    self.publish_metrics();
                     return output;
                 }
                 first_poll = false;
