@@ -29,8 +29,13 @@ use std::os::fd::{IntoRawFd, OwnedFd};
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Mutex, PoisonError};
 
-/// Signal numbers go from 1 to `MAX_SIGNAL` (64 covers Linux's real-time
-/// signals; other systems have fewer, and `sigaction` rejects the rest).
+/// Signal numbers go from 1 to `MAX_SIGNAL`: 64 covers Linux's real-time
+/// signals (up to 64), 128 FreeBSD's and DragonFly's (65 to 126); macOS
+/// has 31, and `sigaction` rejects the numbers a system does not have.
+#[cfg(any(target_os = "freebsd", target_os = "dragonfly"))]
+pub(super) const MAX_SIGNAL: i32 = 128;
+/// Signal numbers go from 1 to `MAX_SIGNAL`: see the FreeBSD definition.
+#[cfg(not(any(target_os = "freebsd", target_os = "dragonfly")))]
 pub(super) const MAX_SIGNAL: i32 = 64;
 
 /// Deliveries per signal number, indexed by the number (index 0 unused, so

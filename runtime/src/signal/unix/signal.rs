@@ -22,7 +22,8 @@ use crate::signal::{install, pipe};
 /// # Errors
 ///
 /// * `InvalidInput` for SIGKILL, SIGSTOP, SIGILL, SIGFPE, SIGSEGV, SIGBUS
-///   and numbers outside `1..=64`;
+///   and numbers outside `1..=64` (`1..=128` on FreeBSD and DragonFly,
+///   whose real-time signals go up to 126);
 /// * an error when called outside an eddy runtime;
 /// * the OS error when the signal does not exist here, or when out of
 ///   file descriptors: the first listener of a runtime takes one (its copy
