@@ -18,7 +18,9 @@ pub(crate) struct AsyncFn {
     /// Everything between `fn` and the body: name, generics, parameters,
     /// return type and `where` clause, copied through unread.
     signature: Vec<TokenTree>,
-    /// The `{ ... }` body, which becomes an `async move` block.
+    /// The `{ ... }` body, which becomes the body of the inner
+    /// `async fn __eddy_body`, or of an `async move` block when `output` is
+    /// `None` (see `body_future`).
     body: Group,
     /// The declared return type (`()` when there is no `->`), for the inner
     /// `async fn` the body moves into; `None` when the signature did not
@@ -168,10 +170,10 @@ impl AsyncFn {
     /// #[test]            <- Flavor::Test only
     /// HEAD fn SIGNATURE {
     ///     #[allow(clippy::future_not_send)]
-    ///     async fn body() -> RET BODY
+    ///     async fn __eddy_body() -> RET BODY
     ///     ::eddy::Runtime::new()
     ///         .expect("...")
-    ///         .block_on(body())
+    ///         .block_on(__eddy_body())
     /// }
     /// ```
     pub(crate) fn into_blocking(self, flavor: Flavor, eddy: TokenStream) -> TokenStream {
@@ -208,18 +210,18 @@ impl AsyncFn {
 ///
 /// ```text
 /// #[allow(clippy::future_not_send)]  (item)
-/// async fn body() -> RET BODY
-/// body()                             (future)
+/// async fn __eddy_body() -> RET BODY
+/// __eddy_body()                      (future)
 /// ```
 ///
 /// or, when there is no type to write or the function names `Self` (which
 /// an inner function cannot), `async move BODY` and no item.
 ///
-/// For an `async unsafe fn` the item is `async unsafe fn body()` and the
-/// future `unsafe { body() }`: the body of an `unsafe fn` may do unsafe
-/// things without a block where the crate's lints allow it (in editions
-/// before 2024 always), and it still may once it moved into the inner
-/// function, which does not inherit the outer one's unsafety.
+/// For an `async unsafe fn` the item is `async unsafe fn __eddy_body()`
+/// and the future `unsafe { __eddy_body() }`: the body of an `unsafe fn`
+/// may do unsafe things without a block where the crate's lints allow it
+/// (in editions before 2024 always), and it still may once it moved into
+/// the inner function, which does not inherit the outer one's unsafety.
 ///
 /// A function's declared return type is what the compiler checks the body
 /// against from the start, as in a synchronous function: the body's value,
