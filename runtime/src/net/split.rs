@@ -39,7 +39,8 @@ mod sealed {
 
     /// What the halves (and `futures-io`'s traits) need from a byte stream:
     /// its registered socket. Everything else is provided once, here, for
-    /// TCP and Unix streams alike.
+    /// TCP and Unix streams alike, but for `poll_read_priv`, which
+    /// `UnixStream` overrides: its reads go without TCP's short-read rule.
     ///
     /// Public only so that the halves' public methods may name it in their
     /// bounds; it lives in a private module, so nothing outside eddy can
