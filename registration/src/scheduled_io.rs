@@ -65,6 +65,13 @@ const _: () = assert!(SHUTDOWN & ((TICK_MAX << TICK_SHIFT) | READY_MASK) == 0);
 const _: () = assert!(Ready::ALL.as_usize() & !READY_MASK == 0);
 // `ReadyEvent::tick` is a `u32`: a wider tick would be truncated there.
 const _: () = assert!(TICK_BITS <= 32);
+// The widths the tables above print, which docs/ARCHITECTURE.md repeats
+// (and whose 32-bit case it turns into "a stale clear matches again after
+// 32,768 events").
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(TICK_BITS == 32 && TICK_SHIFT + TICK_BITS == 48);
+#[cfg(target_pointer_width = "32")]
+const _: () = assert!(TICK_BITS == 15 && TICK_MAX + 1 == 32_768);
 
 /// The tick stored in `word`.
 fn tick_of(word: usize) -> usize {
