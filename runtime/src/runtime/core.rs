@@ -38,7 +38,9 @@ pub(crate) struct Core {
     deferred_spare: RefCell<Vec<Waker>>,
     /// Buffer the remote queue is swapped into, kept to reuse its allocation.
     adopted: RefCell<Vec<Arc<dyn Runnable>>>,
-    /// Pending sleeps and timeouts, ordered by deadline.
+    /// Pending sleeps and timeouts, in a hierarchical timing wheel
+    /// (`time/timers.rs`): sorted by millisecond, not kept in deadline
+    /// order (that is worked out as a millisecond's timers fire).
     timers: RefCell<Timers>,
     /// Wakers of timers that just fired, kept to reuse its allocation.
     fired: RefCell<Vec<Waker>>,
