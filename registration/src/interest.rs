@@ -13,7 +13,11 @@ use crate::Ready;
 ///  name | ERROR | PRIORITY | WRITABLE | READABLE
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Interest(u8);
+pub struct Interest(
+    /// The bits in the table above. A `u8` because four kinds fit, and
+    /// an `Interest` is copied into every registration and poll.
+    u8,
+);
 
 impl Interest {
     /// Wake when the resource becomes readable (or read-closed, or errored).

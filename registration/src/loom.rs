@@ -38,7 +38,10 @@ pub(crate) mod cell {
     /// `with_mut` overlaps another access).
     #[cfg(not(loom))]
     #[derive(Debug)]
-    pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+    pub(crate) struct UnsafeCell<T>(
+        /// The real cell: this wrapper only adds loom's access API.
+        std::cell::UnsafeCell<T>,
+    );
 
     #[cfg(not(loom))]
     impl<T> UnsafeCell<T> {

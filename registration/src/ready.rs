@@ -19,7 +19,11 @@ use crate::Interest;
 /// Only the low 16 bits may ever be used: the readiness word of a
 /// `ScheduledIo` reserves bits 0-15 for them.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Ready(u16);
+pub struct Ready(
+    /// The bits in the table above. A `u16` because that is all the
+    /// readiness word has room for: the type enforces the 16-bit limit.
+    u16,
+);
 
 impl Ready {
     /// No bit set.

@@ -318,7 +318,13 @@ pub struct OwnedWriteHalf<S: SplitStream> {
 
 /// The error `reunite` returns when the halves came from different
 /// streams; it hands both back.
-pub struct ReuniteError<S: SplitStream>(pub OwnedReadHalf<S>, pub OwnedWriteHalf<S>);
+pub struct ReuniteError<S: SplitStream>(
+    /// The read half passed to `reunite`, handed back so it is not lost.
+    pub OwnedReadHalf<S>,
+    /// The write half passed to `reunite`, handed back: dropping it here
+    /// would shut down its stream's write side.
+    pub OwnedWriteHalf<S>,
+);
 
 pub(crate) fn split<S>(stream: &mut S) -> (ReadHalf<'_, S>, WriteHalf<'_, S>) {
     (ReadHalf { stream }, WriteHalf { stream })

@@ -79,7 +79,11 @@ impl State {
 
 /// One reading of the state word.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Snapshot(usize);
+pub(crate) struct Snapshot(
+    /// The word as loaded (or as an update left it): a copy, so its
+    /// questions all answer about the same moment.
+    usize,
+);
 
 impl Snapshot {
     /// Whether `abort` was called.
