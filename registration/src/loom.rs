@@ -4,7 +4,9 @@
 //! from here. Under `--cfg loom` they become loom's model-checked versions,
 //! so the same code that ships is the code the loom tests explore; a stray
 //! `std::sync` import elsewhere would silently hide an interleaving from the
-//! model, which is why nothing else may name them directly.
+//! model, which is why nothing else may name them directly. The one
+//! exception is `registration_set`'s process-wide id counter, a `static`
+//! (which loom's atomics cannot be) that no model races on.
 
 /// Shared ownership, locking and atomics.
 #[cfg(not(loom))]

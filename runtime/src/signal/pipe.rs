@@ -100,6 +100,8 @@ pub(super) fn deliver(signum: i32) {
         return;
     }
     let byte = 1u8;
+    // A bare `libc::write`, not `syscall!`: there is no caller to hand an
+    // error to, and a full pipe is fine (see above).
     // SAFETY: `fd` is the pipe's write end, published once and never
     // closed, so it is open and names that pipe; the buffer is one byte.
     unsafe {
