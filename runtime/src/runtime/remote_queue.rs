@@ -74,6 +74,10 @@ impl<T> RemoteQueue<T> {
             return;
         }
         let mut inner = self.lock();
+        // Cleared under the lock, so no push falls between the clear and the
+        // swap (`Relaxed` is enough: the lock orders it). Cleared after
+        // unlocking, it could erase the flag of a push that came after the
+        // swap, and that task would sit unseen until some other push.
         self.pending.store(false, Ordering::Relaxed);
         std::mem::swap(&mut inner.items, into);
     }
