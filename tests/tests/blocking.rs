@@ -696,3 +696,335 @@ fn a_keep_alive_of_duration_max_keeps_idle_threads_until_the_runtime_drops() {
         assert_idle_blocking_threads_leave(&handle);
     });
 }
+
+// `Handle::spawn_blocking`: the same pool, reached from any thread.
+
+#[test]
+fn a_job_a_foreign_thread_starts_through_a_handle_is_awaited_by_a_task() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        let handle = rt.handle();
+        let runtime_thread = thread::current().id();
+        let (send_job, job) = mpsc::channel();
+        let foreign = thread::spawn(move || {
+            let foreign_thread = thread::current().id();
+            let job = handle.spawn_blocking(move || {
+                let me = thread::current();
+                (me.name().map(str::to_owned), me.id() != foreign_thread)
+            });
+            send_job.send(job).unwrap();
+            foreign_thread
+        });
+        let foreign_thread = foreign.join().unwrap();
+        assert_ne!(foreign_thread, runtime_thread);
+        let job = job.recv().unwrap();
+        // A task of the runtime awaits it (not `block_on`'s own future).
+        let task = rt.spawn(async move { job.await.unwrap() });
+        let (name, elsewhere) = rt.block_on(task).unwrap();
+        assert_eq!(name.as_deref(), Some("eddy-blocking"));
+        assert!(elsewhere, "the job ran on the thread that spawned it");
+        assert_eq!(thread::current().id(), runtime_thread);
+    });
+}
+
+#[test]
+fn a_job_started_through_a_handle_runs_while_its_runtime_is_outside_block_on() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        let handle = rt.handle();
+        // Nobody is in `block_on`: the job still runs, and it can only
+        // finish by meeting this thread.
+        let (ran, wait_ran) = mpsc::channel();
+        let job = handle.spawn_blocking(move || {
+            ran.send(()).unwrap();
+            8
+        });
+        wait_ran
+            .recv_timeout(RENDEZVOUS)
+            .expect("the job never ran");
+        assert_eq!(rt.block_on(job).unwrap(), 8);
+    });
+}
+
+#[test]
+fn a_panicking_job_started_through_a_handle_is_reported_to_a_foreign_waiter() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        let handle = rt.handle();
+        let waiter = thread::spawn(move || {
+            let job = handle.spawn_blocking(|| -> u8 { panic!("handle job {} failed", 4) });
+            // A plain thread waits with an executor of its own.
+            Runtime::new().unwrap().block_on(job)
+        });
+        let error = waiter.join().unwrap().unwrap_err();
+        assert!(error.is_panic());
+        assert_eq!(panic_message(&*error.into_panic()), "handle job 4 failed");
+        // The pool and the runtime are unharmed.
+        let handle = rt.handle();
+        assert_eq!(rt.block_on(handle.spawn_blocking(|| 3)).unwrap(), 3);
+    });
+}
+
+#[test]
+fn a_job_started_through_a_handle_after_the_runtime_is_gone_is_cancelled_unrun() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        let handle = rt.handle();
+        drop(rt);
+        let capture = Arc::new(());
+        let ran = Arc::new(AtomicBool::new(false));
+        let from_thread = {
+            let handle = handle.clone();
+            let held = Arc::clone(&capture);
+            let ran = Arc::clone(&ran);
+            thread::spawn(move || {
+                let job = handle.spawn_blocking(move || {
+                    ran.store(true, Ordering::SeqCst);
+                    drop(held);
+                });
+                // Refused at once: the closure's captures are already gone.
+                let finished = job.is_finished();
+                (finished, Runtime::new().unwrap().block_on(job))
+            })
+            .join()
+            .unwrap()
+        };
+        assert!(from_thread.0, "the handle did not resolve at once");
+        assert!(from_thread.1.unwrap_err().is_cancelled());
+        assert_eq!(Arc::strong_count(&capture), 1);
+        // And on the thread that owned the runtime.
+        let held = Arc::clone(&capture);
+        let job = handle.spawn_blocking(move || drop(held));
+        assert_eq!(Arc::strong_count(&capture), 1);
+        let error = Runtime::new().unwrap().block_on(job).unwrap_err();
+        assert!(error.is_cancelled());
+        assert!(!ran.load(Ordering::SeqCst), "a refused job ran");
+        assert_eq!(handle.metrics().blocking_threads, 0);
+    });
+}
+
+#[test]
+fn a_job_started_through_a_handle_during_the_shutdown_still_runs() {
+    // A task's future, dropped by the runtime's shutdown, holds the drop
+    // until a foreign thread has started a job: the pool is not closed
+    // yet, so the job is taken and runs, and its handle has the value.
+    struct HoldsShutdown {
+        dropping: mpsc::Sender<()>,
+        spawned: mpsc::Receiver<()>,
+    }
+    impl Future for HoldsShutdown {
+        type Output = ();
+        fn poll(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<()> {
+            std::task::Poll::Pending
+        }
+    }
+    impl Drop for HoldsShutdown {
+        fn drop(&mut self) {
+            self.dropping.send(()).unwrap();
+            self.spawned.recv_timeout(RENDEZVOUS).unwrap();
+        }
+    }
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        let handle = rt.handle();
+        let (dropping, wait_dropping) = mpsc::channel();
+        let (spawned, wait_spawned) = mpsc::channel();
+        rt.spawn(HoldsShutdown {
+            dropping,
+            spawned: wait_spawned,
+        });
+        rt.block_on(yield_now());
+        let foreign = thread::spawn(move || {
+            wait_dropping.recv_timeout(RENDEZVOUS).unwrap();
+            let job = handle.spawn_blocking(|| 11);
+            spawned.send(()).unwrap();
+            Runtime::new().unwrap().block_on(job)
+        });
+        drop(rt);
+        assert_eq!(foreign.join().unwrap().unwrap(), 11);
+    });
+}
+
+#[test]
+fn jobs_started_through_handles_from_many_threads_as_the_runtime_drops_all_resolve() {
+    // Each handle resolves: to its value if the pool took the job before
+    // it closed, cancelled after; never a hang, never a lost job.
+    const THREADS: usize = 4;
+    const JOBS: usize = 200;
+    with_deadline(Duration::from_secs(60), || {
+        for round in 0..20 {
+            let rt = Builder::new().max_blocking_threads(2).build().unwrap();
+            let start = Arc::new(Barrier::new(THREADS + 1));
+            let spawners: Vec<_> = (0..THREADS)
+                .map(|t| {
+                    let handle = rt.handle();
+                    let start = Arc::clone(&start);
+                    thread::spawn(move || {
+                        start.wait();
+                        (0..JOBS)
+                            .map(|i| handle.spawn_blocking(move || t * JOBS + i))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            start.wait();
+            drop(rt);
+            let waiter = Runtime::new().unwrap();
+            let (mut done, mut cancelled) = (0, 0);
+            for (t, spawner) in spawners.into_iter().enumerate() {
+                for (i, job) in spawner.join().unwrap().into_iter().enumerate() {
+                    match waiter.block_on(job) {
+                        Ok(value) => {
+                            assert_eq!(value, t * JOBS + i);
+                            done += 1;
+                        }
+                        Err(error) => {
+                            assert!(error.is_cancelled(), "round {round}: {error}");
+                            cancelled += 1;
+                        }
+                    }
+                }
+            }
+            assert_eq!(done + cancelled, THREADS * JOBS);
+        }
+    });
+}
+
+#[test]
+fn jobs_started_through_handles_from_many_threads_stay_within_the_thread_limit() {
+    const LIMIT_THREADS: usize = 3;
+    const THREADS: usize = 6;
+    with_deadline(LIMIT, || {
+        let rt = Builder::new()
+            .max_blocking_threads(LIMIT_THREADS)
+            .build()
+            .unwrap();
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        // The first LIMIT_THREADS jobs can only finish together: the
+        // limit is reached. Every job counts how many run at once.
+        let meet = Arc::new(Barrier::new(LIMIT_THREADS));
+        let spawners: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let handle = rt.handle();
+                let (running, most, meet) = (running.clone(), most.clone(), meet.clone());
+                thread::spawn(move || {
+                    (0..20)
+                        .map(|i| {
+                            let (running, most, meet) =
+                                (running.clone(), most.clone(), meet.clone());
+                            handle.spawn_blocking(move || {
+                                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                                most.fetch_max(now, Ordering::SeqCst);
+                                if i == 0 && t < LIMIT_THREADS {
+                                    meet.wait();
+                                }
+                                running.fetch_sub(1, Ordering::SeqCst);
+                            })
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let handle = rt.handle();
+        for spawner in spawners {
+            for job in spawner.join().unwrap() {
+                rt.block_on(job).unwrap();
+            }
+            assert!(handle.metrics().blocking_threads <= LIMIT_THREADS);
+        }
+        assert_eq!(most.load(Ordering::SeqCst), LIMIT_THREADS);
+    });
+}
+
+// Linux only, as above.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[test]
+#[cfg_attr(miri, ignore = "Miri: cannot start a child process")]
+fn jobs_from_many_threads_when_no_thread_can_start_all_resolve() {
+    use eddy_tests::child_process::{child_role, run_child};
+    if child_role().as_deref() == Some("no_thread_many") {
+        return many_spawners_with_no_room_for_a_thread();
+    }
+    let output = run_child("no_thread_many");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("child: every job resolved"),
+        "child failed ({}):\nstdout:\n{stdout}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The child's side: threads started before the address space is capped
+/// spawn jobs through handles while no pool thread can start. A spawn
+/// whose thread fails to start with none alive must cancel the jobs it
+/// cannot leave queued, its own and any another thread queued meanwhile,
+/// and no other: every handle resolves, without a later spawn to start a
+/// thread for what was left behind.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn many_spawners_with_no_room_for_a_thread() {
+    const THREADS: usize = 4;
+    const JOBS: usize = 300;
+    let outcome = with_deadline(LIMIT, || {
+        let rt = Builder::new().max_blocking_threads(1).build().unwrap();
+        let capped = Arc::new(Barrier::new(THREADS + 1));
+        let spawned = Arc::new(Barrier::new(THREADS + 1));
+        let spawners: Vec<_> = (0..THREADS)
+            .map(|_| {
+                let handle = rt.handle();
+                let (capped, spawned) = (Arc::clone(&capped), Arc::clone(&spawned));
+                let mut jobs = Vec::with_capacity(JOBS);
+                thread::spawn(move || {
+                    // This thread's allocator arena, made and grown now:
+                    // under the cap it could not map one.
+                    drop(
+                        (0..4 * JOBS)
+                            .map(|_| Box::new([0u64; 16]))
+                            .collect::<Vec<_>>(),
+                    );
+                    capped.wait(); // warmed up
+                    capped.wait(); // capped
+                    for i in 0..JOBS {
+                        jobs.push(handle.spawn_blocking(move || i));
+                    }
+                    spawned.wait();
+                    jobs
+                })
+            })
+            .collect();
+        capped.wait();
+        let previous = address_space_limit();
+        set_address_space_limit(libc::rlimit {
+            rlim_cur: mapped_bytes() + (7 << 18),
+            ..previous
+        });
+        capped.wait();
+        spawned.wait();
+        set_address_space_limit(previous);
+        let (mut done, mut cancelled) = (0, 0);
+        for spawner in spawners {
+            for (i, job) in spawner.join().unwrap().into_iter().enumerate() {
+                match rt.block_on(job) {
+                    Ok(value) => {
+                        assert_eq!(value, i);
+                        done += 1;
+                    }
+                    Err(error) => {
+                        assert!(error.is_cancelled(), "{error}");
+                        cancelled += 1;
+                    }
+                }
+            }
+        }
+        (done, cancelled)
+    });
+    assert_eq!(outcome.0 + outcome.1, THREADS * 300);
+    println!(
+        "child: every job resolved ({} ran, {} cancelled)",
+        outcome.0, outcome.1
+    );
+}

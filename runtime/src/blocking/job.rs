@@ -59,6 +59,22 @@ impl<T> BlockingJob<T> {
         }
     }
 
+    /// Cancels the job if no thread has started it: its closure is dropped
+    /// here, on the calling thread, and its handle resolves cancelled.
+    fn cancel_if_queued(&self) {
+        let cancelled = self
+            .stage
+            .compare_exchange(QUEUED, DONE, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok();
+        if cancelled {
+            // A panicking capture is the closure's problem, not the
+            // caller's (payload included: one whose own `Drop` panicked
+            // came out of `abort`).
+            drop_quietly(self.take_work());
+            self.slot.complete(Err(JoinError::cancelled()));
+        }
+    }
+
     pub(crate) fn finish(&self, outcome: Result<T, JoinError>) {
         self.stage.store(DONE, Ordering::Release);
         self.slot.complete(outcome);
@@ -79,16 +95,30 @@ impl<T: Send> JoinTarget<T> for BlockingJob<T> {
     }
 
     fn abort(self: Arc<Self>) {
-        let aborted = self
-            .stage
-            .compare_exchange(QUEUED, DONE, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok();
-        if aborted {
-            // Dropped here, on the aborting thread; a panicking capture is
-            // the closure's problem, not the caller's (payload included:
-            // one whose own `Drop` panicked came out of `abort`).
-            drop_quietly(self.take_work());
-            self.slot.complete(Err(JoinError::cancelled()));
-        }
+        self.cancel_if_queued();
+    }
+}
+
+/// A job as the pool's queue holds it: run by a pool thread, or cancelled
+/// if the pool drops it unrun. A spawn whose thread could not start, with
+/// no other thread alive, drops every job queued, its own and any that
+/// other threads queued meanwhile through a `Handle`; their handles must
+/// resolve rather than wait for a run that will never come.
+pub(crate) struct Runner<T>(Arc<BlockingJob<T>>);
+
+impl<T> Runner<T> {
+    pub(crate) fn new(job: Arc<BlockingJob<T>>) -> Runner<T> {
+        Runner(job)
+    }
+
+    /// Runs the job (its drop then finds it over, and does nothing).
+    pub(crate) fn run(self) {
+        self.0.run();
+    }
+}
+
+impl<T> Drop for Runner<T> {
+    fn drop(&mut self) {
+        self.0.cancel_if_queued();
     }
 }

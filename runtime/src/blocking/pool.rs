@@ -5,9 +5,10 @@ use std::io;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use eddy_registration::catch_quietly;
+use eddy_registration::{catch_quietly, drop_quietly};
 
-/// A unit of blocking work, already wrapped to report its own outcome.
+/// A unit of blocking work, already wrapped to report its own outcome, run
+/// or not: dropped unrun, it reports itself cancelled.
 type Job = Box<dyn FnOnce() + Send>;
 
 /// A small pool of threads started on demand and retired when idle. The
@@ -107,14 +108,20 @@ impl Pool {
             let mut state = self.inner.lock();
             state.threads -= 1;
             if state.threads == 0 {
-                // Nobody would ever run it: hand the failure to the caller.
-                // (Only the runtime's thread queues jobs, so the last one is
-                // this call's.) Dropped after unlocking, like every job:
-                // a job is any closure, and what its captures run as they
-                // drop must not run under the pool's lock.
-                let refused = state.queue.pop_back();
+                // Nobody would ever run the queue: not this call's job, nor
+                // any another thread queued (through a `Handle`) while this
+                // one tried to start a thread, which saw this call's thread
+                // counted and did not start its own. Every job is refused
+                // (a dropped job cancels itself), and the caller gets the
+                // failure. Dropped after unlocking, like every job: a job is
+                // any closure, and what its captures run as they drop must
+                // not run under the pool's lock. And quietly: the waker of
+                // another caller's handle is no concern of this one.
+                let refused = std::mem::take(&mut state.queue);
                 drop(state);
-                drop(refused);
+                for job in refused {
+                    drop_quietly(job);
+                }
                 return Err(error);
             }
         }

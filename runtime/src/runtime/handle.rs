@@ -8,7 +8,7 @@ use crate::Metrics;
 use crate::task::{JoinHandle, TaskCell, UninitTask};
 
 /// A cheap, cloneable, `Send + Sync` reference to a runtime: spawn `Send`
-/// tasks on it from any thread, and read its metrics.
+/// tasks and blocking jobs on it from any thread, and read its metrics.
 ///
 /// ```
 /// let rt = eddy::Runtime::new().unwrap();
@@ -76,6 +76,46 @@ impl Handle {
         // thread; published nowhere.
         context::with_core(|core| unsafe { core.spawn_task(task) })
             .expect("is_current implies a runtime on this thread")
+    }
+
+    /// Runs blocking code on the runtime's blocking pool, from any thread:
+    /// on the runtime's own thread this is
+    /// [`task::spawn_blocking`](crate::task::spawn_blocking), and its docs
+    /// (thread limit, panics, abort) hold here too. The job needs no
+    /// `block_on` to run: it starts on a pool thread at once, and the
+    /// [`JoinHandle`] can be awaited by a task of any runtime or by a plain
+    /// thread with any small executor.
+    ///
+    /// If the runtime has shut down, `f` is dropped without running and
+    /// the handle resolves to a cancelled
+    /// [`JoinError`](crate::task::JoinError), as tokio's does; likewise when
+    /// no pool thread is alive and the OS refuses to start one. A job
+    /// spawned while the runtime's drop is under way, before it closes the
+    /// pool, still runs, and the drop does not wait for it.
+    ///
+    /// ```
+    /// let rt = eddy::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// // A thread that is not the runtime's starts a job, and a task awaits it.
+    /// let job = std::thread::spawn(move || handle.spawn_blocking(|| 6 * 7))
+    ///     .join()
+    ///     .unwrap();
+    /// assert_eq!(rt.block_on(job).unwrap(), 42);
+    ///
+    /// // Once the runtime is gone, the job is refused and its handle says so.
+    /// let handle = rt.handle();
+    /// drop(rt);
+    /// let late = handle.spawn_blocking(|| 1);
+    /// // Any executor can wait for it: here, another runtime.
+    /// let error = eddy::Runtime::new().unwrap().block_on(late).unwrap_err();
+    /// assert!(error.is_cancelled());
+    /// ```
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        crate::blocking::spawn(self.shared.blocking(), f)
     }
 
     /// Queues `task` for the runtime from another thread.

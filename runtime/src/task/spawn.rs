@@ -1,10 +1,8 @@
 //! The free functions users spawn with.
 
 use std::future::Future;
-use std::sync::Arc;
 
-use super::{JoinHandle, JoinTarget, TaskCell, UninitTask};
-use crate::blocking::BlockingJob;
+use super::{JoinHandle, TaskCell, UninitTask};
 use crate::runtime::context;
 
 /// Spawns a task on the runtime running on this thread.
@@ -88,7 +86,8 @@ where
 ///
 /// # Panics
 ///
-/// Panics when called outside a runtime.
+/// Panics when called outside a runtime. From another thread, use
+/// [`Handle::spawn_blocking`](crate::Handle::spawn_blocking).
 #[track_caller]
 pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
 where
@@ -98,13 +97,5 @@ where
     let Some(pool) = context::with_core(|core| core.shared().blocking().clone()) else {
         panic!("eddy::task::spawn_blocking called outside an eddy runtime");
     };
-    let job = Arc::new(BlockingJob::new(Box::new(f)));
-    let runner = job.clone();
-    let queued = pool.spawn(Box::new(move || runner.run()));
-    if queued.is_err() {
-        // The pool refused it (shut down, or no thread could start): the
-        // job never runs, so drop its closure now and report it cancelled.
-        JoinTarget::abort(job.clone());
-    }
-    JoinHandle::new(job)
+    crate::blocking::spawn(&pool, f)
 }
