@@ -1,6 +1,6 @@
 //! What a program that embeds eddy relies on, beyond one runtime's life:
-//! runtimes made and dropped by the thousand give back every descriptor
-//! and thread; making one with no descriptor left is an error that leaks
+//! runtimes made and dropped by the thousand, one after another or on
+//! eight threads at once, give back every descriptor and thread; making one with no descriptor left is an error that leaks
 //! nothing (never a panic, except `eddy::run`'s documented one); a
 //! plain thread blocked on a `JoinHandle` (the README's
 //! `futures_lite::future::block_on(handle.spawn(work))`) is released when
@@ -100,6 +100,92 @@ fn make_use_and_drop_a_thousand_runtimes() {
         }
         assert_eq!(open_descriptors(), descriptors, "descriptors leaked");
     });
+}
+
+// Linux only: counts threads in `/proc/self/task`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[test]
+#[cfg_attr(miri, ignore = "Miri: cannot start a child process")]
+fn runtimes_made_and_dropped_on_eight_threads_at_once_give_back_every_descriptor_and_thread() {
+    run_alone(make_and_drop_runtimes_on_eight_threads);
+}
+
+/// The child's side: eight threads each make, use and drop 150 runtimes
+/// at the same time (signal listeners, which share the process's pipe and
+/// one another's hubs, blocking jobs started through a `Handle`, and the
+/// `Handle` of each handed to the next thread to drop), then the thread
+/// and descriptor counts must come back to where they were.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn make_and_drop_runtimes_on_eight_threads() {
+    use eddy::signal::unix::{SignalKind, signal};
+    const THREADS: usize = 8;
+    const ROUNDS: usize = 150;
+    with_deadline(LIMIT, || {
+        // The warm-up makes the process's signal pipe, kept for good, and
+        // runs no blocking job (see the single-thread test above).
+        Runtime::new().expect("runtime").block_on(async {
+            drop(signal(SignalKind::user_defined2()).expect("signal"));
+        });
+        let (descriptors, threads_before) = (open_descriptors(), threads());
+        let start = Arc::new(std::sync::Barrier::new(THREADS));
+        let (handles_out, handles_in): (Vec<_>, Vec<_>) = (0..THREADS)
+            .map(|_| mpsc::channel::<eddy::Handle>())
+            .unzip();
+        let workers: Vec<_> = handles_in
+            .into_iter()
+            .enumerate()
+            .map(|(index, handles_in)| {
+                let start = Arc::clone(&start);
+                // Each thread hands its runtimes' handles to the next.
+                let next = handles_out[(index + 1) % THREADS].clone();
+                thread::spawn(move || {
+                    start.wait();
+                    for round in 0..ROUNDS {
+                        use_and_drop_one_shared_runtime(index, round, &next);
+                        while let Ok(handle) = handles_in.try_recv() {
+                            drop(handle);
+                        }
+                    }
+                    handles_in
+                })
+            })
+            .collect();
+        drop(handles_out);
+        for worker in workers {
+            drop(worker.join().expect("a runtime thread failed"));
+        }
+        while threads() > threads_before {
+            thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(open_descriptors(), descriptors, "descriptors leaked");
+    });
+}
+
+/// One round of the eight threads' test.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn use_and_drop_one_shared_runtime(index: usize, round: usize, next: &mpsc::Sender<eddy::Handle>) {
+    use eddy::net::TcpStream;
+    use eddy::signal::unix::{SignalKind, signal};
+    let runtime = Runtime::new().expect("runtime");
+    let handle = runtime.handle();
+    let parked = runtime.spawn(pending::<()>());
+    let sleeping = runtime.spawn(eddy::time::sleep(Duration::from_secs(3600)));
+    runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("local_addr");
+        let _client = TcpStream::connect(address).await.expect("connect");
+        let _server = listener.accept().await.expect("accept");
+        let _listener = signal(SignalKind::user_defined2()).expect("signal");
+        if round % 10 == index {
+            let job = eddy::Handle::current().spawn_blocking(move || round);
+            assert_eq!(job.await.unwrap(), round);
+        }
+        yield_now().await;
+    });
+    drop(runtime);
+    assert!(parked.is_finished() && sleeping.is_finished());
+    // The next thread may be gone already (it finished its rounds).
+    let _ = next.send(handle);
 }
 
 #[test]
