@@ -86,12 +86,13 @@ impl Handle {
     /// [`JoinHandle`] can be awaited by a task of any runtime or by a plain
     /// thread with any small executor.
     ///
-    /// If the runtime has shut down, `f` is dropped without running and
-    /// the handle resolves to a cancelled
-    /// [`JoinError`](crate::task::JoinError), as tokio's does; likewise when
-    /// no pool thread is alive and the OS refuses to start one. A job
-    /// spawned while the runtime's drop is under way, before it closes the
-    /// pool, still runs, and the drop does not wait for it.
+    /// If the runtime has shut down, `f` is dropped without running (on
+    /// this thread, before the call returns) and the handle resolves to a
+    /// cancelled [`JoinError`](crate::task::JoinError), as tokio's does.
+    /// So it does when no pool thread is alive and the OS refuses to start
+    /// one (tokio panics there). A job spawned while the runtime's drop is
+    /// under way, before the drop closes the pool, still runs, and the
+    /// drop does not wait for it.
     ///
     /// ```
     /// let rt = eddy::Runtime::new().unwrap();
