@@ -148,7 +148,10 @@ impl Handle {
             .snapshot(self.shared.driver(), self.shared.blocking().num_threads())
     }
 
-    /// Whether the runtime has shut down.
+    /// Whether the runtime has shut down: true from the moment its drop
+    /// closes the queue other threads spawn into, which comes after it
+    /// has dropped its tasks' futures (so a task's `Drop` run by the
+    /// shutdown still reads false) and before the driver shuts down.
     pub fn is_shutdown(&self) -> bool {
         self.shared.is_closed()
     }
