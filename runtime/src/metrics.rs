@@ -2,6 +2,8 @@
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
+use crate::blocking::Pool;
+
 /// A snapshot of a runtime's counters, from [`Handle::metrics`](crate::Handle::metrics).
 ///
 /// Counters (`tasks_spawned`, `polls`, ...) only grow; gauges
@@ -80,6 +82,13 @@ pub struct Metrics {
     /// [`Builder::thread_keep_alive`](crate::Builder::thread_keep_alive)
     /// (10 s by default) after its last job.
     pub blocking_threads: usize,
+    /// Of `blocking_threads`, those waiting for a job: none while every
+    /// thread is busy, the sign that more jobs will queue.
+    pub blocking_idle_threads: usize,
+    /// Blocking jobs not yet taken by a thread: they wait while every
+    /// thread is busy at the [limit](crate::Builder::max_blocking_threads)
+    /// (and for the moment a thread takes to start or wake).
+    pub blocking_queue_depth: usize,
 }
 
 /// The runtime's live counters.
@@ -145,12 +154,9 @@ impl MetricsCell {
 
     /// Reads everything, taking the gauges owned by other parts (driver,
     /// blocking pool) from them directly.
-    pub(crate) fn snapshot(
-        &self,
-        driver: &eddy_io_driver::Handle,
-        blocking_threads: usize,
-    ) -> Metrics {
+    pub(crate) fn snapshot(&self, driver: &eddy_io_driver::Handle, blocking: &Pool) -> Metrics {
         let relaxed = Ordering::Relaxed;
+        let (blocking_threads, blocking_idle_threads, blocking_queue_depth) = blocking.gauges();
         Metrics {
             tasks_spawned: self.tasks_spawned.load(relaxed),
             tasks_alive: self.tasks_alive.load(relaxed),
@@ -162,6 +168,8 @@ impl MetricsCell {
             timers_live: self.timers_live.load(relaxed),
             remote_wakes: self.remote_wakes.load(relaxed),
             blocking_threads,
+            blocking_idle_threads,
+            blocking_queue_depth,
         }
     }
 }

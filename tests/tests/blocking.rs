@@ -255,6 +255,62 @@ fn a_blocking_job_can_hand_work_back_to_the_runtime_through_a_handle() {
     });
 }
 
+/// The pool's gauges tell a busy pool from an idle one: with one thread
+/// at the limit and busy, a second job waits in the queue and no thread is
+/// idle; once both jobs are done the thread waits idle and nothing queues.
+#[test]
+fn metrics_tell_busy_blocking_threads_and_queued_jobs_from_idle_ones() {
+    with_deadline(LIMIT, || {
+        let rt = Builder::new().max_blocking_threads(1).build().unwrap();
+        rt.block_on(async {
+            let handle = Handle::current();
+            let (release, released) = mpsc::channel::<()>();
+            let started = Signal::new();
+            let busy = spawn_blocking({
+                let started = started.clone();
+                move || {
+                    started.set();
+                    released.recv_timeout(RENDEZVOUS).is_ok()
+                }
+            });
+            started.wait().await;
+            let queued = spawn_blocking(|| 7);
+            let metrics = handle.metrics();
+            assert_eq!(
+                (
+                    metrics.blocking_threads,
+                    metrics.blocking_idle_threads,
+                    metrics.blocking_queue_depth
+                ),
+                (1, 0, 1),
+                "{metrics:?}"
+            );
+            release.send(()).unwrap();
+            assert!(busy.await.unwrap());
+            assert_eq!(queued.await.unwrap(), 7);
+            // The thread goes back on the idle stack just after its last
+            // job's handle is woken: wait (bounded) for it to get there.
+            let mut metrics = handle.metrics();
+            for _ in 0..10_000 {
+                if metrics.blocking_idle_threads == 1 {
+                    break;
+                }
+                thread::sleep(Duration::from_millis(1));
+                metrics = handle.metrics();
+            }
+            assert_eq!(
+                (
+                    metrics.blocking_threads,
+                    metrics.blocking_idle_threads,
+                    metrics.blocking_queue_depth
+                ),
+                (1, 1, 0),
+                "{metrics:?}"
+            );
+        });
+    });
+}
+
 /// Waits for the blocking pool's idle threads to leave, then asserts none
 /// is left. The wait is bounded (a liveness check, not a timing assertion:
 /// the bound is orders of magnitude generous).

@@ -128,9 +128,11 @@ impl Pool {
         Ok(())
     }
 
-    /// Threads alive now, for metrics.
-    pub(crate) fn num_threads(&self) -> usize {
-        self.inner.lock().threads
+    /// For metrics, read under one lock: threads alive, of those the ones
+    /// waiting for a job, and jobs not yet taken by a thread.
+    pub(crate) fn gauges(&self) -> (usize, usize, usize) {
+        let state = self.inner.lock();
+        (state.threads, state.idle.len(), state.queue.len())
     }
 
     /// Refuses new jobs and lets idle threads exit.

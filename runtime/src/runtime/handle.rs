@@ -145,7 +145,7 @@ impl Handle {
         });
         self.shared
             .metrics()
-            .snapshot(self.shared.driver(), self.shared.blocking().num_threads())
+            .snapshot(self.shared.driver(), self.shared.blocking())
     }
 
     /// Whether the runtime has shut down: true from the moment its drop
