@@ -1,0 +1,88 @@
+//! `Core::shutdown`: the five steps of a runtime's drop, in the order
+//! the crate docs promise (see `docs/ARCHITECTURE.md`, "Shutdown").
+
+use eddy_registration::FirstPanic;
+
+use super::Core;
+use crate::runtime::context;
+
+impl Core {
+    /// Drops every task, then shuts the driver down. Runs once, from
+    /// `Runtime`'s `Drop`, in the order the crate docs promise.
+    pub(crate) fn shutdown(&self) {
+        if self.shutting_down.replace(true) {
+            return;
+        }
+        // SAFETY: as in `block_on`: a local of this frame, dropped when it
+        // returns or unwinds.
+        let _guard = unsafe { context::enter(self) };
+        // Cancelling a task tells its `JoinHandle`, whose waker is foreign
+        // code and may panic. Every step below must still run: a task left
+        // uncancelled would have its future dropped by whichever thread
+        // lets go of its last `Arc` (unsound for a `!Send` future), and a
+        // remote queue left open would accept spawns that never run. The
+        // first panic is re-raised at the end, unless the thread is already
+        // unwinding (see there).
+        let mut panics = FirstPanic::new();
+        crate::trace::shutdown_step("dropping tasks");
+        // (1) and (2): spawns are now refused; drop every task's future on
+        // this thread, inside the context, so sockets deregister and timers
+        // cancel. A task's `Drop` may spawn (refused) or wake others, so
+        // loop until the slab stays empty.
+        loop {
+            // Taken whole rather than collected into a `Vec`: the same
+            // order, without compiling a `collect` for it.
+            let mut tasks = std::mem::take(&mut *self.tasks.borrow_mut());
+            if tasks.is_empty() {
+                break;
+            }
+            for task in tasks.drain() {
+                // SAFETY: runtime thread (`&Core` is only reachable there),
+                // and shutdown runs from `Runtime`'s drop, never inside a
+                // poll of this runtime, so no `run` of the task is under way.
+                panics.run(|| unsafe { task.cancel() });
+                self.shared.metrics().task_finished();
+            }
+        }
+        drop(std::mem::take(&mut *self.queue.borrow_mut()));
+        // (3): close and drain the remote queue.
+        crate::trace::shutdown_step("draining the remote queue");
+        for task in self.shared.close_remote() {
+            // SAFETY: as in the loop above; a task here is either one never
+            // adopted or one already cancelled there (then a no-op).
+            panics.run(|| unsafe { task.cancel() });
+        }
+        // Timers' and deferred wakers are taken out first and dropped with
+        // the borrow released: a foreign waker's drop may yield (defer),
+        // which under the borrow panicked "already borrowed" out of the
+        // runtime's drop. And one at a time in the batch: a drop that
+        // panicked unwound out of the shutdown, skipping the steps below
+        // (an idle pool thread with no keep-alive limit then waited for
+        // work forever), and a second one in the same drop of the slab or
+        // `Vec` aborted the process.
+        let timers = self.timers.take();
+        for waker in timers.into_wakers() {
+            panics.run(|| drop(waker));
+        }
+        let deferred = std::mem::take(&mut *self.deferred.borrow_mut());
+        for waker in deferred {
+            panics.run(|| drop(waker));
+        }
+        // (4): every registration gets its shutdown bit and its waiters
+        // woken, before (5) the `mio::Poll` is dropped with the core.
+        crate::trace::shutdown_step("shutting down the I/O driver");
+        panics.run(|| self.driver.borrow_mut().shutdown());
+        self.shared.blocking().shutdown();
+        self.publish_metrics();
+        if std::thread::panicking() {
+            // The runtime is dropped by an unwinding thread (its `block_on`
+            // future or some other code panicked with the runtime on the
+            // stack). A second panic out of a drop during unwinding aborts
+            // the whole process, so the waker's panic ends here; the panic
+            // hook has already reported it.
+            drop(panics);
+        } else {
+            panics.resume();
+        }
+    }
+}
