@@ -21,6 +21,7 @@
 //!   spinning, and still gets a datagram sent later;
 //! * a socket that outlived its runtime fails with the shutdown error, and
 //!   creating one outside a runtime is an `io::Error`, not a panic;
+//! * `TryFrom<std::net::UdpSocket>` converts as `from_std` does;
 //! * receives (`recv_from`, `recv`, `peek_from`) and sends dropped at
 //!   random points deliver every datagram once, in order.
 //!
@@ -283,6 +284,29 @@ fn from_std_and_into_std_keep_the_same_socket() {
         let back = socket.into_std().expect("into_std");
         assert_eq!(back.local_addr().expect("local_addr"), addr);
     });
+}
+
+/// `TryFrom` is `from_std`, as tokio's and smol's conversions are: the
+/// converted socket receives while its sender sends in the same task, and
+/// outside a runtime the conversion fails with the same clear error.
+#[test]
+fn try_from_converts_a_std_socket_as_from_std_does() {
+    run_bounded(LIMIT, || async {
+        let std_socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("std bind");
+        let socket = UdpSocket::try_from(std_socket).expect("try_from");
+        let sender = bind_local().await;
+        let mut buf = [0u8; 16];
+        let (received, sent) = futures_util::future::join(socket.recv_from(&mut buf), async {
+            eddy::task::yield_now().await;
+            sender.send_to(b"converted", addr_of(&socket)).await
+        })
+        .await;
+        sent.expect("send_to");
+        let (n, from) = received.expect("recv_from");
+        assert_eq!((&buf[..n], from), (&b"converted"[..], addr_of(&sender)));
+    });
+    let std_socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("std bind");
+    assert_no_runtime_error(UdpSocket::try_from(std_socket), "UdpSocket::try_from");
 }
 
 #[test]

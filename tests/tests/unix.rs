@@ -37,7 +37,8 @@
 //!   a listener it is given must be a listening stream socket, or it is
 //!   refused (`accept` would spin on a datagram socket and wait forever on
 //!   a connected stream), and a stream it is given must not be listening
-//!   (reads and writes would wait for a client);
+//!   (reads and writes would wait for a client); `TryFrom` converts each
+//!   std socket as `from_std` does;
 //! * sockets that outlived their runtime fail with the shutdown error;
 //!   creating one outside a runtime is an `io::Error`, not a panic, and
 //!   leaves no socket file behind;
@@ -230,6 +231,55 @@ fn a_stream_built_from_a_listening_socket_is_refused_instead_of_waiting() {
                 );
             }
         }
+    });
+}
+
+/// `TryFrom` is `from_std`, as tokio's and smol's conversions are: the
+/// converted listener accepts, the converted stream reads and the
+/// converted datagram socket receives, each while its peer acts in the
+/// same task, and a socket `from_std` refuses is refused with the same
+/// error.
+#[test]
+fn try_from_converts_std_unix_sockets_as_from_std_does() {
+    use std::os::fd::OwnedFd;
+    let dir = TempDir::new();
+    let path = dir.join("try_from.sock");
+    run_bounded(LIMIT, move || async move {
+        let std_listener = std::os::unix::net::UnixListener::bind(&path).expect("bind");
+        let listener = UnixListener::try_from(std_listener).expect("try_from a listener");
+        let (accepted, client) = futures_util::future::join(listener.accept(), async {
+            eddy::task::yield_now().await;
+            std::os::unix::net::UnixStream::connect(&path).expect("connect")
+        })
+        .await;
+        let (mut accepted, _) = accepted.expect("accept");
+        let mut client = UnixStream::try_from(client).expect("try_from a stream");
+        let mut buf = [0u8; 4];
+        let (read, written) = futures_util::future::join(client.read_exact(&mut buf), async {
+            eddy::task::yield_now().await;
+            accepted.write_all(b"ping").await
+        })
+        .await;
+        read.expect("read");
+        written.expect("write");
+        assert_eq!(&buf, b"ping");
+
+        let (a, b) = std::os::unix::net::UnixDatagram::pair().expect("pair");
+        let a = UnixDatagram::try_from(a).expect("try_from a datagram socket");
+        let (received, sent) = futures_util::future::join(a.recv(&mut buf), async {
+            eddy::task::yield_now().await;
+            b.send(b"pong")
+        })
+        .await;
+        assert_eq!(sent.expect("send"), 4);
+        assert_eq!(received.expect("recv"), 4);
+        assert_eq!(&buf, b"pong");
+
+        let listening =
+            std::os::unix::net::UnixListener::bind(path.with_extension("2")).expect("bind");
+        let not_a_stream = std::os::unix::net::UnixStream::from(OwnedFd::from(listening));
+        let error = UnixStream::try_from(not_a_stream).expect_err("a listening socket");
+        assert_eq!(error.kind(), io::ErrorKind::InvalidInput, "{error}");
     });
 }
 

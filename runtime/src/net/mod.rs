@@ -23,6 +23,9 @@
 //! a slow DNS server would stall every task; [`lookup_host`](fn@lookup_host) resolves a
 //! name on the blocking pool instead.
 //!
+//! Every socket type converts from its std counterpart with `from_std` or
+//! `TryFrom` (as tokio's and smol's do), and back with `into_std`.
+//!
 //! Every socket type implements `AsFd` and `AsRawFd`, for the socket
 //! options eddy does not wrap (`socket2::SockRef::from(&stream)` takes any
 //! `AsFd`). The byte streams (`TcpStream`, `UnixStream` and their owned and
@@ -40,6 +43,7 @@ mod io_source;
 mod lookup_host;
 pub mod split;
 pub mod tcp;
+mod try_from_std;
 mod udp;
 #[cfg(unix)]
 pub mod unix;

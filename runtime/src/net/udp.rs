@@ -9,6 +9,7 @@ use crate::net::IoSource;
 use crate::net::addr::{first_addr, resolve};
 use crate::net::as_fd::impl_as_fd;
 use crate::net::datagram_io::impl_datagram_io;
+use crate::net::try_from_std::impl_try_from_std;
 
 /// A UDP socket.
 ///
@@ -197,3 +198,4 @@ impl UdpSocket {
 impl_datagram_io!(UdpSocket);
 
 impl_as_fd!(UdpSocket);
+impl_try_from_std!(UdpSocket, std::net::UdpSocket);

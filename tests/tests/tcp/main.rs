@@ -56,7 +56,8 @@
 //!   a listener it is given must be a listening stream socket, or it is
 //!   refused (`accept` would spin on a datagram socket and wait forever on
 //!   a connected stream), and a stream it is given must not be listening
-//!   (reads and writes would wait for a client);
+//!   (reads and writes would wait for a client); `TryFrom` converts std's
+//!   stream and listener as `from_std` does;
 //! * `accept` under a full descriptor table keeps the listener alive
 //!   without spinning (in a child with a tiny `RLIMIT_NOFILE`), and an
 //!   `accept` driven on a plain thread, off the runtime, gets `EMFILE`

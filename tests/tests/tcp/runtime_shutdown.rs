@@ -275,3 +275,40 @@ fn a_stream_built_from_a_listening_socket_is_refused_instead_of_waiting() {
         }
     });
 }
+
+/// `TryFrom` is `from_std`, as tokio's and smol's conversions are: the
+/// converted listener accepts and the converted stream reads, each while
+/// its peer acts in the same task, and a socket `from_std` refuses is
+/// refused with the same error.
+#[test]
+#[cfg_attr(miri, ignore = "Miri: no SO_ACCEPTCONN")]
+fn try_from_converts_std_tcp_sockets_as_from_std_does() {
+    use std::os::fd::OwnedFd;
+    run_bounded(LIMIT, || async {
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = std_listener.local_addr().unwrap();
+        let listener = TcpListener::try_from(std_listener).expect("try_from a listener");
+        let (accepted, client) = futures_util::future::join(listener.accept(), async {
+            eddy::task::yield_now().await;
+            std::net::TcpStream::connect(addr).expect("connect")
+        })
+        .await;
+        let (mut accepted, peer) = accepted.expect("accept");
+        assert_eq!(peer, client.local_addr().unwrap());
+        let mut client = TcpStream::try_from(client).expect("try_from a stream");
+        let mut buf = [0u8; 4];
+        let (read, written) = futures_util::future::join(client.read_exact(&mut buf), async {
+            eddy::task::yield_now().await;
+            accepted.write_all(b"ping").await
+        })
+        .await;
+        read.expect("read");
+        written.expect("write");
+        assert_eq!(&buf, b"ping");
+
+        let listening = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let not_a_stream = std::net::TcpStream::from(OwnedFd::from(listening));
+        let error = TcpStream::try_from(not_a_stream).expect_err("a listening socket");
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput, "{error}");
+    });
+}

@@ -12,6 +12,7 @@ use crate::net::IoSource;
 use crate::net::accept_backoff::AcceptBackoff;
 use crate::net::addr::{first_addr, resolve};
 use crate::net::as_fd::impl_as_fd;
+use crate::net::try_from_std::impl_try_from_std;
 
 /// A TCP socket listening for connections.
 ///
@@ -141,6 +142,7 @@ impl TcpListener {
 }
 
 impl_as_fd!(TcpListener);
+impl_try_from_std!(TcpListener, std::net::TcpListener);
 
 /// How many connections the kernel may queue before `accept` takes them
 /// (capped by `net.core.somaxconn`). std's `bind` asks for 128, which a

@@ -15,6 +15,7 @@ use crate::net::IoSource;
 use crate::net::addr::{each_addr, resolve};
 use crate::net::as_fd::impl_as_fd;
 use crate::net::split::{SplitStream, impl_futures_io, impl_stream_io};
+use crate::net::try_from_std::impl_try_from_std;
 
 /// What a TCP stream registers for. `PRIORITY` makes Linux report urgent
 /// (`MSG_OOB`) data, which ends a read short with more bytes queued behind
@@ -282,3 +283,4 @@ impl_futures_io!(TcpStream);
 impl_stream_io!(TcpStream);
 
 impl_as_fd!(TcpStream);
+impl_try_from_std!(TcpStream, std::net::TcpStream);

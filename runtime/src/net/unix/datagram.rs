@@ -10,6 +10,7 @@ use eddy_registration::{Direction, Interest};
 use crate::net::IoSource;
 use crate::net::as_fd::impl_as_fd;
 use crate::net::datagram_io::impl_datagram_io;
+use crate::net::try_from_std::impl_try_from_std;
 
 /// A Unix-domain datagram socket.
 ///
@@ -159,3 +160,4 @@ impl UnixDatagram {
 impl_datagram_io!(UnixDatagram);
 
 impl_as_fd!(UnixDatagram);
+impl_try_from_std!(UnixDatagram, std::os::unix::net::UnixDatagram);

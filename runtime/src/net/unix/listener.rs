@@ -11,6 +11,7 @@ use super::UnixStream;
 use crate::net::IoSource;
 use crate::net::accept_backoff::AcceptBackoff;
 use crate::net::as_fd::impl_as_fd;
+use crate::net::try_from_std::impl_try_from_std;
 
 /// A Unix-domain socket listening for connections.
 ///
@@ -121,3 +122,4 @@ impl UnixListener {
 }
 
 impl_as_fd!(UnixListener);
+impl_try_from_std!(UnixListener, std::os::unix::net::UnixListener);

@@ -11,6 +11,7 @@ use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::net::IoSource;
 use crate::net::as_fd::impl_as_fd;
 use crate::net::split::{SplitStream, impl_futures_io, impl_stream_io};
+use crate::net::try_from_std::impl_try_from_std;
 
 /// A Unix-domain stream connection.
 ///
@@ -164,3 +165,4 @@ impl_futures_io!(UnixStream);
 impl_stream_io!(UnixStream);
 
 impl_as_fd!(UnixStream);
+impl_try_from_std!(UnixStream, std::os::unix::net::UnixStream);
