@@ -3,8 +3,8 @@
 //! What is proved:
 //! * an echo round trip returns the exact bytes, and connected sockets
 //!   send and receive without naming the peer;
-//! * `recv_from` names the right sender, `peek_from` leaves the datagram
-//!   queued;
+//! * `recv_from` names the right sender, `peek_from` and (connected)
+//!   `peek` leave the datagram queued;
 //! * the datagram boundary: a datagram longer than the buffer is truncated
 //!   (Linux and the BSDs discard the rest of it) and the next receive gets
 //!   the next datagram whole;
@@ -161,6 +161,36 @@ fn peek_from_leaves_the_datagram_for_the_next_receive() {
         assert_eq!((&buf[..n], from), (&b"peekaboo"[..], addr_of(&sender)));
         let (n, from) = receiver.recv_from(&mut buf).await.expect("recv_from");
         assert_eq!((&buf[..n], from), (&b"peekaboo"[..], addr_of(&sender)));
+    });
+}
+
+/// `peek` on a connected socket waits for the peer's datagram and leaves
+/// it queued: the `recv` after it gets the same datagram, and the next
+/// `peek` the next one.
+#[test]
+fn peek_waits_for_the_connected_peer_and_leaves_the_datagram_for_recv() {
+    run_bounded(LIMIT, || async {
+        let socket = bind_local().await;
+        let peer = bind_local().await;
+        socket.connect(addr_of(&peer)).await.expect("connect");
+        let mut buf = [0u8; 16];
+        let (peeked, sent) = futures_util::future::join(socket.peek(&mut buf), async {
+            eddy::task::yield_now().await;
+            peer.send_to(b"first", addr_of(&socket)).await
+        })
+        .await;
+        sent.expect("send_to");
+        let n = peeked.expect("peek");
+        assert_eq!(&buf[..n], b"first");
+        peer.send_to(b"second", addr_of(&socket))
+            .await
+            .expect("send_to");
+        let n = socket.recv(&mut buf).await.expect("recv");
+        assert_eq!(&buf[..n], b"first");
+        let n = socket.peek(&mut buf).await.expect("peek");
+        assert_eq!(&buf[..n], b"second");
+        let n = socket.recv(&mut buf).await.expect("recv");
+        assert_eq!(&buf[..n], b"second");
     });
 }
 

@@ -105,6 +105,17 @@ impl UdpSocket {
             .await
     }
 
+    /// Like [`recv`](UdpSocket::recv), from the connected peer, but the
+    /// datagram stays queued: the next receive returns it again (tokio's
+    /// and smol's `peek`).
+    ///
+    /// Cancel safe: it never takes a datagram off the queue.
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.source
+            .async_io(Direction::Read, |socket| socket.peek(buf))
+            .await
+    }
+
     /// Sends to `target` now if the socket is known to be writable, else
     /// `WouldBlock`.
     pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
