@@ -168,7 +168,8 @@ pub(crate) use impl_futures_io;
 
 /// The byte-stream methods every whole stream type has (`read`,
 /// `read_exact`, `write`, `write_all`, `try_read`, `try_write`, `readable`,
-/// `writable`, `shutdown`, `take_error`), written once through its [`SplitStream`] impl
+/// `writable`, `poll_read_ready`, `poll_write_ready`, `shutdown`,
+/// `take_error`), written once through its [`SplitStream`] impl
 /// and its `IoSource`. A macro because they are inherent methods of each
 /// public type, where users look for them. `read` and friends return their
 /// `poll_fn` or a hand-written future rather than being `async fn`s: they
@@ -207,6 +208,37 @@ macro_rules! impl_stream_io {
                 self.source
                     .ready(eddy_registration::Interest::WRITABLE)
                     .await
+            }
+
+            /// Polls for read readiness (readable, closed or in error): the
+            /// poll form of `readable`, for a hand-written future or
+            /// `AsyncRead` that reads with `try_read` (tokio's
+            /// `poll_read_ready`, smol's `poll_readable`). `Ready` spends
+            /// one unit of the task's budget, as a read does, so such a
+            /// loop over a socket that stays ready still lets others run.
+            ///
+            /// The stream keeps one waker for this direction, shared with
+            /// `read` and `AsyncRead`: only the task that polled last is
+            /// woken. Tasks that wait together use `readable`.
+            pub fn poll_read_ready(
+                &self,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::ready!($crate::coop::poll_proceed(cx));
+                self.source.registration().poll_read_ready(cx).map_ok(drop)
+            }
+
+            /// Polls for write readiness (writable, closed or in error):
+            /// the poll form of `writable`, for a hand-written future or
+            /// `AsyncWrite` that writes with `try_write` (tokio's
+            /// `poll_write_ready`, smol's `poll_writable`). Budget and
+            /// waker as for [`poll_read_ready`](Self::poll_read_ready).
+            pub fn poll_write_ready(
+                &self,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::ready!($crate::coop::poll_proceed(cx));
+                self.source.registration().poll_write_ready(cx).map_ok(drop)
             }
 
             /// Shuts down the read side, the write side, or both. After

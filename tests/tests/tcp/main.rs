@@ -23,6 +23,9 @@
 //!   empty buffer and 0 at end of stream; a write of nothing (also a
 //!   vectored one of empty slices) returns 0 at once, also into a full
 //!   stream, as std's does;
+//! * `poll_read_ready` with `try_read` drives a hand-written read loop to
+//!   every byte and end-of-stream; `poll_write_ready` waits while the peer
+//!   leaves the stream full, and spends the task's budget when ready;
 //! * `close` on a stream its peer reset succeeds (there is nothing left to
 //!   close; tokio's `shutdown` says `NotConnected`), while `shutdown`
 //!   reports `NotConnected`, as documented on `TcpStream`;

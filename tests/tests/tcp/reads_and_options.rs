@@ -1,5 +1,5 @@
-//! Reads (urgent data, an empty buffer, `peek`), writes of nothing, and
-//! socket options.
+//! Reads (urgent data, an empty buffer, `peek`), writes of nothing,
+//! `poll_read_ready` and `poll_write_ready`, and socket options.
 
 use std::io;
 
@@ -189,5 +189,98 @@ fn set_nodelay_turns_nagle_off_and_back_on() {
             client.set_nodelay(on).expect("set_nodelay");
             assert_eq!(client.nodelay().expect("nodelay"), on);
         }
+    });
+}
+
+/// `poll_read_ready` and `try_read` drive a hand-written read loop (the
+/// shape of an `AsyncRead` built on them, as tokio's and smol's users
+/// write): it waits while the peer is silent, is woken for each part the
+/// peer writes, and reads every byte, then end-of-stream.
+#[test]
+fn poll_read_ready_and_try_read_drive_a_hand_written_read_loop() {
+    use std::task::{Poll, ready};
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (client, mut server) = tcp_pair(&listener).await;
+        let reader = eddy::spawn(async move {
+            let mut got = Vec::new();
+            let mut buf = [0u8; 3];
+            std::future::poll_fn(|cx| {
+                loop {
+                    ready!(client.poll_read_ready(cx))?;
+                    match client.try_read(&mut buf) {
+                        Ok(0) => return Poll::Ready(Ok::<_, io::Error>(())),
+                        Ok(n) => got.extend_from_slice(&buf[..n]),
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(e) => return Poll::Ready(Err(e)),
+                    }
+                }
+            })
+            .await
+            .expect("the read loop");
+            got
+        });
+        for part in [&b"hello "[..], b"from ", b"the peer"] {
+            eddy::task::yield_now().await;
+            server.write_all(part).await.unwrap();
+        }
+        server.shutdown(std::net::Shutdown::Write).unwrap();
+        let got = timeout(LIMIT / 2, reader).await.expect("the reader hung");
+        assert_eq!(got.unwrap(), b"hello from the peer");
+    });
+}
+
+/// `poll_write_ready` is `Pending` while the peer leaves the stream full
+/// and wakes the task once the peer reads; `Ready` spends the task's
+/// budget, so a loop that polls a ready stream without writing still
+/// yields instead of holding the thread.
+#[test]
+fn poll_write_ready_waits_for_room_and_spends_the_budget() {
+    use std::task::Poll;
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (client, mut server) = tcp_pair(&listener).await;
+        // Fill the stream: the peer reads nothing yet.
+        let chunk = [7u8; 64 * 1024];
+        let mut sent = 0;
+        loop {
+            match client.try_write(&chunk) {
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => panic!("try_write: {e}"),
+            }
+        }
+        let mut wait = std::pin::pin!(std::future::poll_fn(|cx| client.poll_write_ready(cx)));
+        assert!(
+            poll_once(wait.as_mut()).await.is_pending(),
+            "a full stream is writable"
+        );
+        let drain = async {
+            let mut buf = vec![0u8; 64 * 1024];
+            let mut read = 0;
+            while read < sent {
+                read += server.read(&mut buf).await.unwrap();
+            }
+        };
+        let (ready, ()) = futures_util::future::join(wait, drain).await;
+        ready.expect("poll_write_ready");
+
+        // Ready again and again: each spends a unit, so the loop ends.
+        let readies = eddy::spawn(async move {
+            std::future::poll_fn(|cx| {
+                let mut readies = 0u32;
+                while client.poll_write_ready(cx).is_ready() {
+                    readies += 1;
+                    assert!(
+                        readies < 100_000,
+                        "poll_write_ready never ran out of budget"
+                    );
+                }
+                Poll::Ready(readies)
+            })
+            .await
+        });
+        let readies = timeout(LIMIT / 2, readies).await.expect("hung").unwrap();
+        assert!(readies > 0, "a drained stream was not writable");
     });
 }
