@@ -11,7 +11,8 @@
 //! * readiness is not cleared after a datagram shorter than the buffer: a
 //!   hundred queued datagrams are all received (with the stream rule, the
 //!   second receive would wait forever for an edge that never comes);
-//! * `try_recv` on an empty socket is `WouldBlock`;
+//! * `try_recv` on an empty socket is `WouldBlock`; `poll_recv_ready` with
+//!   `try_recv_from` drives a hand-written receive loop to every datagram;
 //! * a zero-length datagram is received as a message of length 0 (not an
 //!   end of stream), `send` with no peer fails with `EDESTADDRREQ`, and a
 //!   connected socket whose peer port is closed reports `ConnectionRefused`
@@ -191,6 +192,69 @@ fn peek_waits_for_the_connected_peer_and_leaves_the_datagram_for_recv() {
         assert_eq!(&buf[..n], b"second");
         let n = socket.recv(&mut buf).await.expect("recv");
         assert_eq!(&buf[..n], b"second");
+    });
+}
+
+/// `poll_recv_ready` and `try_recv_from` drive a hand-written receive
+/// loop (as tokio's and smol's users write one): it waits while nothing is
+/// queued, is woken for each datagram, and gets every one in order;
+/// `poll_send_ready` on an idle socket is ready, and spends the task's
+/// budget each time.
+#[test]
+fn poll_recv_ready_and_try_recv_from_drive_a_hand_written_receive_loop() {
+    use std::task::{Poll, ready};
+    run_bounded(LIMIT, || async {
+        let socket = Rc::new(bind_local().await);
+        let sender = bind_local().await;
+        let receiver = eddy::spawn({
+            let socket = socket.clone();
+            async move {
+                let mut got = Vec::new();
+                let mut buf = [0u8; 16];
+                std::future::poll_fn(|cx| {
+                    while got.len() < 3 {
+                        ready!(socket.poll_recv_ready(cx))?;
+                        match socket.try_recv_from(&mut buf) {
+                            Ok((n, _)) => got.push(buf[..n].to_vec()),
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                            Err(e) => return Poll::Ready(Err(e)),
+                        }
+                    }
+                    Poll::Ready(Ok::<_, io::Error>(()))
+                })
+                .await
+                .expect("the receive loop");
+                got
+            }
+        });
+        for datagram in [&b"one"[..], b"two", b"three"] {
+            eddy::task::yield_now().await;
+            sender
+                .send_to(datagram, addr_of(&socket))
+                .await
+                .expect("send_to");
+        }
+        let got = eddy::time::timeout(LIMIT / 2, receiver)
+            .await
+            .expect("the receiver hung");
+        assert_eq!(got.unwrap(), [&b"one"[..], b"two", b"three"]);
+        let ready = std::future::poll_fn(|cx| socket.poll_send_ready(cx)).await;
+        ready.expect("poll_send_ready");
+        // Ready again and again: each spends a unit of the budget, so a
+        // loop that polls without sending still yields.
+        let readies = eddy::spawn(async move {
+            std::future::poll_fn(|cx| {
+                let mut readies = 0u32;
+                while socket.poll_send_ready(cx).is_ready() {
+                    readies += 1;
+                    assert!(readies < 100_000, "poll_send_ready never ran out of budget");
+                }
+                Poll::Ready(readies)
+            })
+            .await
+        });
+        let readies = eddy::time::timeout(LIMIT / 2, readies).await.expect("hung");
+        assert!(readies.unwrap() > 0, "an idle socket was not ready to send");
     });
 }
 

@@ -2,10 +2,11 @@
 
 /// The connected-peer and readiness methods of a datagram socket type
 /// (`send`, `recv`, `try_send`, `try_recv`, `readable`, `writable`,
-/// `take_error`), written once for `UdpSocket` and `UnixDatagram` through
-/// their `IoSource`. A macro because they are inherent methods of each
-/// public type, where users look for them; what differs between the two
-/// (addresses, `send_to`, `recv_from`) stays in each type's file.
+/// `poll_recv_ready`, `poll_send_ready`, `take_error`), written once for
+/// `UdpSocket` and `UnixDatagram` through their `IoSource`. A macro
+/// because they are inherent methods of each public type, where users look
+/// for them; what differs between the two (addresses, `send_to`,
+/// `recv_from`) stays in each type's file.
 ///
 /// Receives go through `async_io`, which clears readiness only on
 /// `WouldBlock`, not through the streams' short-read rule: a datagram
@@ -73,6 +74,37 @@ macro_rules! impl_datagram_io {
                 self.source
                     .ready(eddy_registration::Interest::WRITABLE)
                     .await
+            }
+
+            /// Polls for receive readiness (a datagram may be queued, or
+            /// the socket is in error): the poll form of `readable`, for a
+            /// hand-written future that receives with `try_recv` or
+            /// `try_recv_from` (tokio's `poll_recv_ready`, smol's
+            /// `poll_readable`). `Ready` spends one unit of the task's
+            /// budget, as a receive does.
+            ///
+            /// The socket keeps one waker for this direction: only the
+            /// task that polled last is woken. Tasks that wait together
+            /// use `readable`.
+            pub fn poll_recv_ready(
+                &self,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::ready!($crate::coop::poll_proceed(cx));
+                self.source.registration().poll_read_ready(cx).map_ok(drop)
+            }
+
+            /// Polls for send readiness (the socket can send, or is in
+            /// error): the poll form of `writable`, for a hand-written
+            /// future that sends with `try_send` or `try_send_to` (tokio's
+            /// `poll_send_ready`, smol's `poll_writable`). Budget and waker
+            /// as for `poll_recv_ready`.
+            pub fn poll_send_ready(
+                &self,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::ready!($crate::coop::poll_proceed(cx));
+                self.source.registration().poll_write_ready(cx).map_ok(drop)
             }
 
             /// Takes the pending socket error (`SO_ERROR`), if any: for
