@@ -342,4 +342,42 @@ mod loom_tests {
             assert_eq!(Arc::strong_count(&b), 1);
         });
     }
+
+    #[test]
+    fn loom_an_allocation_on_another_thread_is_initialised_before_the_driver_reads_it() {
+        let orders = ["the driver found no token", "the driver delivered to it"];
+        model(&orders, |explored| {
+            let set = Arc::new(SyncedSet::new());
+            // The kernel: `epoll_ctl` on the registering thread, then
+            // `epoll_wait` on the driver's. Rust's memory model does not
+            // count it, so it is a `Relaxed` atomic here: it hands over the
+            // token and orders nothing.
+            let kernel = Arc::new(AtomicUsize::new(0));
+            let registering = {
+                let (set, kernel) = (set.clone(), kernel.clone());
+                loom::thread::spawn(move || {
+                    let io = set.allocate().unwrap();
+                    kernel.store(io.token(), Ordering::Relaxed);
+                })
+            };
+            // One driver turn: poll, then `acquire_allocations`, then turn
+            // each token back into its `ScheduledIo` and deliver.
+            let token = kernel.load(Ordering::Relaxed);
+            if token == 0 {
+                explored.saw("the driver found no token");
+            } else {
+                set.acquire_allocations();
+                // SAFETY: the token is a live `ScheduledIo`'s exposed address:
+                // the set's list holds it until a release, and nothing here
+                // deregisters it.
+                let io = unsafe { eddy_registration::ptr_expose::from_exposed(token) };
+                io.set_readiness(eddy_registration::Tick::Set, |r| {
+                    r | eddy_registration::Ready::READABLE
+                });
+                io.wake(eddy_registration::Ready::READABLE);
+                explored.saw("the driver delivered to it");
+            }
+            registering.join().unwrap();
+        });
+    }
 }
