@@ -90,8 +90,8 @@ macro_rules! impl_datagram_io {
                 &self,
                 cx: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
-                std::task::ready!($crate::coop::poll_proceed(cx));
-                self.source.registration().poll_read_ready(cx).map_ok(drop)
+                self.source
+                    .poll_ready(cx, eddy_registration::Direction::Read)
             }
 
             /// Polls for send readiness (the socket can send, or is in
@@ -103,8 +103,8 @@ macro_rules! impl_datagram_io {
                 &self,
                 cx: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
-                std::task::ready!($crate::coop::poll_proceed(cx));
-                self.source.registration().poll_write_ready(cx).map_ok(drop)
+                self.source
+                    .poll_ready(cx, eddy_registration::Direction::Write)
             }
 
             /// Takes the pending socket error (`SO_ERROR`), if any: for

@@ -112,8 +112,8 @@ macro_rules! impl_stream_io {
                 &self,
                 cx: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
-                std::task::ready!($crate::coop::poll_proceed(cx));
-                self.source.registration().poll_read_ready(cx).map_ok(drop)
+                self.source
+                    .poll_ready(cx, eddy_registration::Direction::Read)
             }
 
             /// Polls for write readiness (writable, closed or in error):
@@ -125,8 +125,8 @@ macro_rules! impl_stream_io {
                 &self,
                 cx: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
-                std::task::ready!($crate::coop::poll_proceed(cx));
-                self.source.registration().poll_write_ready(cx).map_ok(drop)
+                self.source
+                    .poll_ready(cx, eddy_registration::Direction::Write)
             }
 
             /// Shuts down the read side, the write side, or both. After
