@@ -30,6 +30,10 @@ const BULK_SIZE: usize = 16 * 1024;
 /// framing layer) cannot sit on a request whose sender is waiting for the
 /// reply.
 ///
+/// A read, write or flush that fails with `Interrupted` is retried, as
+/// std's `io::copy` retries it: the error means nothing was moved and the
+/// call is to be made again, never that the copy failed.
+///
 /// Not cancel safe: dropped before it completes, it may have read bytes
 /// that it had not yet written, and they are lost with it.
 ///
@@ -57,9 +61,9 @@ where
     let mut unflushed = false;
     loop {
         let n = poll_fn(|cx| {
-            let read = Pin::new(&mut *reader).poll_read(cx, &mut buf);
+            let read = retry_interrupted(|| Pin::new(&mut *reader).poll_read(cx, &mut buf));
             if read.is_pending() && unflushed {
-                match Pin::new(&mut *writer).poll_flush(cx) {
+                match retry_interrupted(|| Pin::new(&mut *writer).poll_flush(cx)) {
                     Poll::Ready(Ok(())) => unflushed = false,
                     Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
                     // Woken again when the flush can go on or the reader
@@ -71,12 +75,14 @@ where
         })
         .await?;
         if n == 0 {
-            poll_fn(|cx| Pin::new(&mut *writer).poll_flush(cx)).await?;
+            poll_fn(|cx| retry_interrupted(|| Pin::new(&mut *writer).poll_flush(cx))).await?;
             return Ok(copied);
         }
         let mut pending = &buf[..n];
         while !pending.is_empty() {
-            let written = poll_fn(|cx| Pin::new(&mut *writer).poll_write(cx, pending)).await?;
+            let written =
+                poll_fn(|cx| retry_interrupted(|| Pin::new(&mut *writer).poll_write(cx, pending)))
+                    .await?;
             if written == 0 {
                 return Err(io::ErrorKind::WriteZero.into());
             }
@@ -88,6 +94,21 @@ where
         // bytes read are all written by now; growing moves none.
         if n == buf.len() && n < BULK_SIZE {
             grow(&mut buf);
+        }
+    }
+}
+
+/// Whether `error` asks for the call to be made again.
+fn is_interrupted(error: &io::Error) -> bool {
+    error.kind() == io::ErrorKind::Interrupted
+}
+
+/// Polls `poll` again for as long as it fails with `Interrupted`.
+fn retry_interrupted<T>(mut poll: impl FnMut() -> Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+    loop {
+        match poll() {
+            Poll::Ready(Err(error)) if is_interrupted(&error) => {}
+            polled => return polled,
         }
     }
 }

@@ -165,6 +165,126 @@ fn io_copy_into_a_writer_that_accepts_nothing_fails_with_write_zero() {
     });
 }
 
+/// A reader or writer whose every other call fails with `Interrupted`
+/// before reaching the stream it wraps, as a `read(2)` or `write(2)`
+/// interrupted by a signal does: nothing was moved, and the caller is to
+/// try again (std's `io::copy` and tokio's do).
+struct Interrupts<S> {
+    /// The stream read or written.
+    inner: S,
+    /// Calls made; the odd ones are interrupted.
+    calls: u64,
+    /// How many calls were interrupted.
+    interrupted: Rc<Cell<u64>>,
+}
+
+impl<S> Interrupts<S> {
+    fn new(inner: S, interrupted: Rc<Cell<u64>>) -> Interrupts<S> {
+        Interrupts {
+            inner,
+            calls: 0,
+            interrupted,
+        }
+    }
+
+    /// Whether this call is one to interrupt.
+    fn interrupt(&mut self) -> bool {
+        self.calls += 1;
+        let interrupt = self.calls % 2 == 1;
+        if interrupt {
+            self.interrupted.set(self.interrupted.get() + 1);
+        }
+        interrupt
+    }
+}
+
+fn interrupted<T>() -> std::task::Poll<io::Result<T>> {
+    std::task::Poll::Ready(Err(io::ErrorKind::Interrupted.into()))
+}
+
+impl<S: futures_util::io::AsyncRead + Unpin> futures_util::io::AsyncRead for Interrupts<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut [u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        if self.interrupt() {
+            return interrupted();
+        }
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: futures_util::io::AsyncWrite + Unpin> futures_util::io::AsyncWrite for Interrupts<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        if self.interrupt() {
+            return interrupted();
+        }
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        if self.interrupt() {
+            return interrupted();
+        }
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_close(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_close(cx)
+    }
+}
+
+/// `Interrupted` means "nothing happened, try again": `copy` retries the
+/// read, write or flush that returned it and copies every byte, where it
+/// used to end the copy with the error at the first one.
+#[test]
+fn io_copy_retries_reads_writes_and_flushes_that_were_interrupted() {
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let (mut feeder, source) = tcp_pair(&listener).await;
+        let (destination, mut sink) = tcp_pair(&listener).await;
+        let sent = payload(47, 200 * 1024);
+        let interrupted = Rc::new(Cell::new(0));
+        let (copy, fed, received) = futures_util::future::join3(
+            async {
+                let mut reader = Interrupts::new(source, interrupted.clone());
+                let mut writer = Interrupts::new(destination, interrupted.clone());
+                let copied = eddy::io::copy(&mut reader, &mut writer).await?;
+                writer.inner.close().await?;
+                io::Result::Ok(copied)
+            },
+            async {
+                feeder.write_all(&sent).await?;
+                feeder.close().await
+            },
+            async {
+                let mut received = Vec::new();
+                sink.read_to_end(&mut received).await.map(|_| received)
+            },
+        )
+        .await;
+        fed.expect("feed");
+        assert_eq!(copy.expect("the copy") as usize, sent.len());
+        assert_same_bytes(&received.expect("receive"), &sent, "the copy");
+        assert!(
+            interrupted.get() >= 3,
+            "interrupted {} times",
+            interrupted.get()
+        );
+    });
+}
+
 /// A writer that counts the `Pending`s its inner writer returned since it
 /// last wrote: a copy that spins re-polls it without being woken.
 struct CountsPendings<W> {
