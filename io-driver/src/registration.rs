@@ -226,7 +226,9 @@ impl Registration {
     }
 
     /// Waits for `direction`, runs `f`; on `WouldBlock` clears that readiness
-    /// and waits again. Any other result (success or error) is returned.
+    /// and waits again; on `Interrupted` (a signal, `EINTR`: nothing was
+    /// done) runs `f` again. Any other result (success or error) is
+    /// returned.
     ///
     /// Unlike [`poll_read_ready`](Registration::poll_read_ready), it does not
     /// check that the source was registered for `direction`: one that was
@@ -245,6 +247,8 @@ impl Registration {
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                     self.clear_would_block(event)
                 }
+                // The readiness stands: the next pass runs `f` again.
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                 result => return Poll::Ready(result),
             }
         }
@@ -294,6 +298,9 @@ impl Registration {
                         ..event
                     });
                 }
+                // Nothing read; the readiness stands, so the next pass
+                // reads again (see `poll_io`).
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                 result => return Poll::Ready(result),
             }
         }
@@ -301,7 +308,8 @@ impl Registration {
 
     /// Runs `f` without waiting, if `interest` is currently ready; otherwise
     /// returns `WouldBlock` without calling it. A `WouldBlock` from `f`
-    /// clears the readiness it was run under. Used by `try_read`/`try_write`.
+    /// clears the readiness it was run under; an `Interrupted` (`EINTR`:
+    /// nothing was done) runs it again. Used by `try_read`/`try_write`.
     ///
     /// `interest` names one direction: an interest with both a read part
     /// (readable or priority) and writable fails with `InvalidInput`, and
@@ -315,10 +323,15 @@ impl Registration {
     pub fn try_io<R>(
         &self,
         interest: Interest,
-        f: impl FnOnce() -> io::Result<R>,
+        mut f: impl FnMut() -> io::Result<R>,
     ) -> io::Result<R> {
         let event = self.ready_for_try(interest)?;
-        f().inspect_err(|err| self.clear_if_would_block(event, err))
+        loop {
+            match f() {
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                result => return result.inspect_err(|err| self.clear_if_would_block(event, err)),
+            }
+        }
     }
 
     /// `interest`'s readiness now, as `try_io` runs under it: `WouldBlock`

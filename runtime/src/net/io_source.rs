@@ -68,7 +68,7 @@ impl<E: mio::event::Source> IoSource<E> {
     }
 
     /// Waits for `direction` readiness and runs `f`, retrying after
-    /// `WouldBlock`.
+    /// `WouldBlock` or `Interrupted`.
     pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
@@ -80,8 +80,8 @@ impl<E: mio::event::Source> IoSource<E> {
     }
 
     /// Waits for `direction` readiness and runs `f` on the socket, retrying
-    /// after `WouldBlock`: the shape of every `&self` operation (`accept`,
-    /// `recv_from`, `send_to`, `peek`, ...).
+    /// after `WouldBlock` and `Interrupted`: the shape of every `&self`
+    /// operation (`accept`, `recv_from`, `send_to`, `peek`, ...).
     ///
     /// It waits in the socket's list of waiters, not in its single reader
     /// or writer slot the `poll_*` functions use: several tasks may share a
@@ -101,6 +101,10 @@ impl<E: mio::event::Source> IoSource<E> {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
                     self.registration.clear_would_block(event);
                 }
+                // A signal (`EINTR`): nothing was done, and the readiness
+                // stands, so the next pass tries again. Never the caller's
+                // to see, as in `Registration::poll_io`.
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
                 result => return result,
             }
         }
@@ -244,7 +248,7 @@ impl<E: mio::event::Source> IoSource<E> {
     pub(crate) fn try_io<R>(
         &self,
         interest: Interest,
-        f: impl FnOnce() -> io::Result<R>,
+        f: impl FnMut() -> io::Result<R>,
     ) -> io::Result<R> {
         self.registration.try_io(interest, f)
     }

@@ -54,3 +54,19 @@ pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
 #[cfg(unix)]
 pub use unix::{UnixDatagram, UnixListener, UnixStream};
+
+/// Runs `connect` again for as long as it fails with `Interrupted`, so
+/// that `EINTR` never reaches the caller (as no other socket call lets
+/// it). A stream's `connect` makes its socket too, and mio closes the
+/// socket at the error, so the retry starts over with a new one; a
+/// datagram socket's `connect` just sets its peer again.
+pub(crate) fn connect_retrying_interrupted<S>(
+    mut connect: impl FnMut() -> std::io::Result<S>,
+) -> std::io::Result<S> {
+    loop {
+        match connect() {
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            result => return result,
+        }
+    }
+}

@@ -72,7 +72,9 @@ impl UdpSocket {
     /// works: [`send`](UdpSocket::send) goes there, and the OS drops
     /// datagrams from anyone else.
     pub async fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
-        first_addr(resolve(addr)?, |addr| self.source.connect(addr))
+        first_addr(resolve(addr)?, |addr| {
+            crate::net::connect_retrying_interrupted(|| self.source.connect(addr))
+        })
     }
 
     /// Sends `buf` as one datagram to `target` (the first address it

@@ -75,7 +75,8 @@ impl TcpStream {
     }
 
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
-        let stream = mio::net::TcpStream::connect(addr)?;
+        let stream =
+            crate::net::connect_retrying_interrupted(|| mio::net::TcpStream::connect(addr))?;
         let stream = TcpStream {
             source: ManuallyDrop::new(IoSource::new(stream, STREAM_INTEREST)?),
             lingers: AtomicBool::new(false),

@@ -96,7 +96,8 @@ impl UnixDatagram {
     /// [`send`](UnixDatagram::send) goes there, and only its datagrams are
     /// received.
     pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
-        self.source.connect(path)
+        let path = path.as_ref();
+        crate::net::connect_retrying_interrupted(|| self.source.connect(path))
     }
 
     /// Sends `buf` as one datagram to the socket at `path`.
@@ -123,8 +124,9 @@ impl UnixDatagram {
     /// Sends to the socket at `path` now if this socket is known to be
     /// writable, else `WouldBlock`.
     pub fn try_send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
-        self.source
-            .try_io(Interest::WRITABLE, || self.source.send_to(buf, path))
+        self.source.try_io(Interest::WRITABLE, || {
+            self.source.send_to(buf, path.as_ref())
+        })
     }
 
     /// Receives now if a datagram is known to be queued, else `WouldBlock`.

@@ -48,7 +48,9 @@ impl UnixStream {
     /// listener's backlog is full the error is `WouldBlock`, which here
     /// means "try again later", not "wait".
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
-        let stream = UnixStream::from_mio(mio::net::UnixStream::connect(path)?)?;
+        let stream = UnixStream::from_mio(crate::net::connect_retrying_interrupted(|| {
+            mio::net::UnixStream::connect(path.as_ref())
+        })?)?;
         // Other platforms may finish the connect asynchronously: it is
         // done when the socket turns writable, and SO_ERROR tells whether
         // it succeeded.
