@@ -43,8 +43,10 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <linux/kcmp.h>
 
 enum call {
     C_RECV, C_SEND, C_SENDMSG, C_WRITEV, C_READ, C_WRITE, C_ACCEPT4,
@@ -436,6 +438,17 @@ int close(int fd) {
     return real_close(fd);
 }
 
+/* Whether `a` and `b` name one open file: one poller. mio registers
+ * through a duplicate of the descriptor it waits on (`Registry::try_clone`),
+ * so the numbers differ; a token from another runtime's poller must never
+ * be delivered here (its `ScheduledIo` belongs to another driver). */
+static int same_poller(int a, int b) {
+    if (a == b)
+        return 1;
+    pid_t pid = getpid();
+    return syscall(SYS_kcmp, pid, pid, KCMP_FILE, a, b) == 0;
+}
+
 int epoll_wait(int epfd, struct epoll_event *events, int max, int timeout) {
     REAL(epoll_wait, int, int, struct epoll_event *, int, int);
     struct rule *r = pick(C_EPOLL_WAIT, epfd);
@@ -448,11 +461,11 @@ int epoll_wait(int epfd, struct epoll_event *events, int max, int timeout) {
         pthread_mutex_lock(&lock);
         int candidates = 0;
         for (int i = 0; i < n_registered; i++)
-            candidates += registered[i].epfd == epfd;
+            candidates += same_poller(registered[i].epfd, epfd);
         if (candidates > 0) {
             int k = (int)(draw() % (uint32_t)candidates);
             for (int i = 0; i < n_registered; i++) {
-                if (registered[i].epfd != epfd || k-- != 0)
+                if (!same_poller(registered[i].epfd, epfd) || k-- != 0)
                     continue;
                 events[n].events = registered[i].events & (EPOLLIN | EPOLLOUT);
                 events[n].data.u64 = registered[i].data;

@@ -20,7 +20,9 @@ impl<S: SplitStream> OwnedReadHalf<S> {
         self.stream.try_read_priv(buf)
     }
 
-    /// Waits until the stream is readable (or closed, or in error).
+    /// Waits until the stream is readable (or closed, or in error). It may
+    /// also complete with nothing to read, when `try_read` then returns
+    /// `WouldBlock`: see the stream's `readable`.
     pub async fn readable(&self) -> io::Result<()> {
         self.stream.readable().await
     }

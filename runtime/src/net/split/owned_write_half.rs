@@ -24,7 +24,8 @@ impl<S: SplitStream> OwnedWriteHalf<S> {
         self.stream.try_write_priv(buf)
     }
 
-    /// Waits until the stream is writable (or closed, or in error).
+    /// Waits until the stream is writable (or closed, or in error). It may
+    /// also complete when `try_write` would still return `WouldBlock`.
     pub async fn writable(&self) -> io::Result<()> {
         self.stream.writable().await
     }

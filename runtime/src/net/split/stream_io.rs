@@ -80,6 +80,12 @@ macro_rules! impl_stream_io {
 
             /// Waits until the socket is readable (or closed, or in error).
             ///
+            /// It may also complete with nothing to read: readiness is kept
+            /// after a read that filled its buffer, and a poller may report
+            /// an event that is not there. A `try_read` then returns
+            /// `WouldBlock` (and clears the readiness): loop back to
+            /// `readable`.
+            ///
             /// Cancel safe: dropped before it completes, it leaves no wake
             /// behind; the next wait is woken by the next bytes.
             pub async fn readable(&self) -> std::io::Result<()> {
@@ -89,6 +95,8 @@ macro_rules! impl_stream_io {
             }
 
             /// Waits until the socket is writable (or closed, or in error).
+            /// Like `readable`, it may complete when a `try_write` would
+            /// still return `WouldBlock`.
             ///
             /// Cancel safe: dropped before it completes, it leaves no wake
             /// behind.
