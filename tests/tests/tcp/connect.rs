@@ -143,6 +143,37 @@ fn a_connect_refused_while_it_waits_for_an_answer_fails_with_connection_refused(
     });
 }
 
+/// A connect with no answer yet waits through every turn of the driver,
+/// and succeeds once the listener has room. Writable readiness without a
+/// connection (a spurious event: mio says to wait for the next one) used
+/// to fail it with an eddy-made `ConnectionRefused` "connection failed".
+/// Linux's epoll never reports a connecting socket writable, so only
+/// `scripts/faults/run`, which injects spurious events into every turn,
+/// provokes that; this test is its case there, and here it proves the wait.
+#[test]
+#[cfg_attr(miri, ignore = "Miri: no SO_REUSEPORT")]
+fn a_connect_waiting_for_an_answer_waits_through_driver_turns_until_it_is_accepted() {
+    run_bounded(LIMIT, || async {
+        let (listener, _queued) = listener_with_a_full_queue().await;
+        let addr = listener.local_addr().unwrap();
+        let pending = eddy::spawn(TcpStream::connect(addr));
+        // Turns of the driver, each of which (under the fault shim) may
+        // report the waiting socket ready when it is not.
+        for _ in 0..50 {
+            eddy::time::sleep(ms(1)).await;
+        }
+        assert!(!pending.is_finished(), "the connect waits for an answer");
+        // Room in the queue: the connect's next SYN is answered.
+        let (first, _) = listener.accept().expect("accept the queued connection");
+        drop(first);
+        let stream = pending
+            .await
+            .expect("the connect task")
+            .expect("the connect, once the listener had room");
+        assert_eq!(stream.peer_addr().expect("peer_addr"), addr);
+    });
+}
+
 #[test]
 #[cfg_attr(miri, ignore = "Miri: no SO_REUSEPORT")]
 fn connects_dropped_while_they_wait_leave_no_registration_behind() {

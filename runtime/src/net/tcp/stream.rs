@@ -83,19 +83,36 @@ impl TcpStream {
         };
         // A non-blocking connect completes when the socket turns writable;
         // then SO_ERROR says whether it succeeded.
-        stream.source.ready(Interest::WRITABLE).await?;
-        if let Some(error) = stream.source.take_error()? {
-            return Err(error);
-        }
-        // Writable with no error can also mean "not connected yet" on some
-        // platforms after a spurious event; `peer_addr` tells for sure.
-        match stream.source.peer_addr() {
-            Ok(_) => Ok(stream),
-            Err(error) if error.kind() == io::ErrorKind::NotConnected => Err(io::Error::new(
-                io::ErrorKind::ConnectionRefused,
-                "connection failed",
-            )),
-            Err(error) => Err(error),
+        loop {
+            let event = stream
+                .source
+                .registration()
+                .readiness(Interest::WRITABLE)
+                .await?;
+            if let Some(error) = stream.source.take_error()? {
+                return Err(error);
+            }
+            // Writable with no error can also be a spurious event while the
+            // connect is still under way; `peer_addr` tells for sure.
+            match stream.source.peer_addr() {
+                Ok(_) => return Ok(stream),
+                // Still connecting: wait for the next event, as mio says
+                // to (this used to fail the connect). Unless the socket is
+                // closed, which no later event would change.
+                Err(error)
+                    if error.kind() == io::ErrorKind::NotConnected
+                        && !event.ready.is_write_closed() =>
+                {
+                    stream.source.registration().clear_readiness(event);
+                }
+                Err(error) if error.kind() == io::ErrorKind::NotConnected => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::ConnectionRefused,
+                        "connection failed",
+                    ));
+                }
+                Err(error) => return Err(error),
+            }
         }
     }
 
