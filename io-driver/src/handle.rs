@@ -188,11 +188,17 @@ impl Handle {
     /// or makes its next turn return without blocking. Callable from any
     /// thread.
     pub fn unpark(&self) {
-        // mio's waker only fails if the OS refuses to signal the eventfd /
-        // kqueue user event, which does not happen for a live poller; and
-        // the only thing a caller could do about it is not wake, which is
-        // what happens anyway.
-        let _ignored = self.inner.waker.wake();
+        // An `Interrupted` wrote nothing: wake again, or the wake is lost
+        // and the driver sleeps through it (a remote spawn or wake never
+        // runs). Otherwise mio's waker only fails if the OS refuses to
+        // signal the eventfd / kqueue user event, which does not happen
+        // for a live poller; and the only thing a caller could do about it
+        // is not wake, which is what happens anyway.
+        while let Err(error) = self.inner.waker.wake() {
+            if error.kind() != io::ErrorKind::Interrupted {
+                break;
+            }
+        }
     }
 
     /// Whether the driver has shut down.
