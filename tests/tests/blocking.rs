@@ -1000,6 +1000,10 @@ fn jobs_started_through_handles_from_many_threads_stay_within_the_thread_limit()
 #[cfg(any(target_os = "linux", target_os = "android"))]
 #[test]
 #[cfg_attr(miri, ignore = "Miri: cannot start a child process")]
+#[cfg_attr(
+    eddy_sanitize = "thread",
+    ignore = "ThreadSanitizer's own allocator runs out under the address-space cap"
+)]
 fn jobs_from_many_threads_when_no_thread_can_start_all_resolve() {
     use eddy_tests::child_process::{child_role, run_child};
     if child_role().as_deref() == Some("no_thread_many") {
