@@ -55,7 +55,13 @@ impl<T> BlockingJob<T> {
             .stage
             .compare_exchange(QUEUED, RUNNING, Ordering::AcqRel, Ordering::Acquire)
             .is_ok();
-        if let (true, Some(work)) = (claimed, self.take_work()) {
+        // Only the winner of the stage takes the closure: an abort that won
+        // takes it to drop on its own thread before it resolves the handle,
+        // and must not find it already taken (then dropped late, here).
+        if !claimed {
+            return;
+        }
+        if let Some(work) = self.take_work() {
             let outcome = catch_unwind(AssertUnwindSafe(work)).map_err(JoinError::panic);
             self.finish(outcome);
         }

@@ -153,3 +153,32 @@ fn loom_a_refused_runner_resolves_the_handle_once_with_or_without_an_abort() {
         "the abort cancelled, then the pool's drop",
     ]);
 }
+
+#[test]
+fn loom_an_abort_that_wins_the_race_with_a_run_drops_the_closure_itself() {
+    let orders = ["ran", "cancelled before the run"];
+    model(&orders, |explored| {
+        let counts = Counts::default();
+        let (runner, mut handle) = job(&counts);
+        let pool = thread::spawn(move || runner.run());
+        handle.abort();
+        let outcome = await_handle(&mut handle);
+        if let Err(err) = outcome {
+            assert!(err.is_cancelled(), "{err:?}");
+            // Cancelled: the abort took the closure, so its captures are
+            // gone before the handle resolves, and went on this thread,
+            // not later on the pool's.
+            assert_eq!(
+                counts.drops.load(std::sync::atomic::Ordering::SeqCst),
+                1,
+                "the handle resolved cancelled with the closure still alive"
+            );
+            let dropped_on = counts.dropped_on.lock().unwrap().expect("dropped");
+            assert_eq!(dropped_on, thread::current().id(), "dropped on the pool");
+            explored.saw("cancelled before the run");
+        } else {
+            explored.saw("ran");
+        }
+        pool.join().unwrap();
+    });
+}
