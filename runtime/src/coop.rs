@@ -63,6 +63,27 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     })
 }
 
+/// Polls `op` if the budget has a unit left, spending it only if `op` is
+/// `Ready`; with the budget used up, re-queues the task and returns
+/// `Pending` without polling `op`. For readiness polls, whose `Pending`
+/// did nothing: spent there too, a future that polls more sockets than
+/// the budget holds ran out before it reached the later ones, every poll,
+/// and spun without ever seeing one of them ready.
+pub(crate) fn poll_spending_if_ready<T>(
+    cx: &mut Context<'_>,
+    op: impl FnOnce(&mut Context<'_>) -> Poll<T>,
+) -> Poll<T> {
+    if BUDGET.with(Cell::get) == 0 {
+        cx.waker().wake_by_ref();
+        return Poll::Pending;
+    }
+    let polled = op(cx);
+    if polled.is_ready() {
+        BUDGET.with(|b| b.set(b.get().saturating_sub(1)));
+    }
+    polled
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;

@@ -259,19 +259,21 @@ impl<E: mio::event::Source> IoSource<E> {
     }
 
     /// Polls for readiness in `direction`, spending a unit of the task's
-    /// budget as an I/O attempt does: the body of every public
-    /// `poll_read_ready`, `poll_recv_ready` and their write twins.
+    /// budget when it is `Ready` (a `Pending` spends nothing): the body of
+    /// every public `poll_read_ready`, `poll_recv_ready` and their write
+    /// twins.
     pub(crate) fn poll_ready(
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
     ) -> Poll<io::Result<()>> {
-        ready!(coop::poll_proceed(cx));
-        let ready = match direction {
-            Direction::Read => self.registration.poll_read_ready(cx),
-            Direction::Write => self.registration.poll_write_ready(cx),
-        };
-        ready.map_ok(drop)
+        coop::poll_spending_if_ready(cx, |cx| {
+            let ready = match direction {
+                Direction::Read => self.registration.poll_read_ready(cx),
+                Direction::Write => self.registration.poll_write_ready(cx),
+            };
+            ready.map_ok(drop)
+        })
     }
 
     /// The socket's descriptor, borrowed for as long as `self` is.

@@ -230,6 +230,42 @@ fn poll_read_ready_and_try_read_drive_a_hand_written_read_loop() {
     });
 }
 
+/// `poll_read_ready` spends the task's budget only when it is `Ready`, as
+/// its docs say: a hand-written future that watches more streams than one
+/// poll's budget, every one silent but the last, still sees the last one
+/// turn readable. Spending on `Pending` too, every poll ran out of budget
+/// before it reached the last stream, returned `Pending` after waking
+/// itself, and the task spun until something else ended it.
+#[test]
+fn poll_read_ready_over_more_streams_than_the_budget_finds_the_readable_one() {
+    use std::task::Poll;
+    const BUDGET: u32 = 4;
+    eddy_tests::with_deadline(LIMIT, || {
+        let rt = eddy::Builder::new().budget(BUDGET).build().unwrap();
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let mut pairs = Vec::new();
+            for _ in 0..2 * BUDGET {
+                pairs.push(tcp_pair(&listener).await);
+            }
+            let last = pairs.len() - 1;
+            pairs[last].1.write_all(b"!").await.unwrap();
+            let watcher = std::future::poll_fn(|cx| {
+                for (index, (client, _server)) in pairs.iter().enumerate() {
+                    if let Poll::Ready(ready) = client.poll_read_ready(cx) {
+                        return Poll::Ready(ready.map(|()| index));
+                    }
+                }
+                Poll::Pending
+            });
+            let found = timeout(LIMIT / 2, watcher)
+                .await
+                .expect("the watcher never saw the readable stream");
+            assert_eq!(found.expect("poll_read_ready"), last);
+        });
+    });
+}
+
 /// `poll_write_ready` is `Pending` while the peer leaves the stream full
 /// and wakes the task once the peer reads; `Ready` spends the task's
 /// budget, so a loop that polls a ready stream without writing still
