@@ -2,10 +2,14 @@
 //!
 //! A task whose socket is always ready would otherwise loop inside one poll
 //! forever (`read` never returns `WouldBlock`) and starve every other task.
-//! The runtime gives each poll a budget; every socket operation spends one
-//! unit, and an operation attempted with the budget spent returns `Pending`
-//! after re-queueing the task at the back of the run queue. Two such tasks
-//! therefore interleave round-robin instead of one running to completion.
+//! The runtime gives each poll a budget; every socket operation that
+//! completes spends one unit, and an operation attempted with the budget
+//! spent returns `Pending` after re-queueing the task at the back of the
+//! run queue. Two such tasks therefore interleave round-robin instead of
+//! one running to completion. An operation that finds its socket not ready
+//! spends nothing: a future polling more idle sockets than the budget
+//! holds (a `select_all` over reads) would otherwise run out on the idle
+//! ones before it reached a ready one, on every poll, and spin.
 
 use std::cell::Cell;
 use std::task::{Context, Poll};
@@ -65,10 +69,14 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
 
 /// Polls `op` if the budget has a unit left, spending it only if `op` is
 /// `Ready`; with the budget used up, re-queues the task and returns
-/// `Pending` without polling `op`. For readiness polls, whose `Pending`
-/// did nothing: spent there too, a future that polls more sockets than
-/// the budget holds ran out before it reached the later ones, every poll,
-/// and spun without ever seeing one of them ready.
+/// `Pending` without polling `op`. For readiness polls and stream reads
+/// and writes, whose `Pending` did nothing: spent there too, a future that
+/// polls more sockets than the budget holds ran out before it reached the
+/// later ones, every poll, and spun without ever seeing one of them ready
+/// (RELIABILITY findings 56 and 57). (A `Sleep` spends only once its
+/// deadline has passed, and `IoSource::async_io` spends once per
+/// operation, before its first wait, so neither spins.)
+#[inline]
 pub(crate) fn poll_spending_if_ready<T>(
     cx: &mut Context<'_>,
     op: impl FnOnce(&mut Context<'_>) -> Poll<T>,

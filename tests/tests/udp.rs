@@ -258,6 +258,53 @@ fn poll_recv_ready_and_try_recv_from_drive_a_hand_written_receive_loop() {
     });
 }
 
+/// A task waiting on more receives at once than its poll's budget holds
+/// (a `select_all` over `recv_from` futures), every socket silent but the
+/// last, still receives the last one's datagram: a receive spends its unit
+/// once, before its first wait, and a poll that finds it still waiting
+/// spends nothing, so the budget only delays the later receives' first
+/// wait by a poll each (the streams' `poll_read` spent a unit on every
+/// `Pending`, and spun: see the TCP test of the same name).
+#[test]
+fn receives_awaited_together_over_more_sockets_than_the_budget_find_the_datagram() {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::Poll;
+    const BUDGET: u32 = 4;
+    with_deadline(LIMIT, || {
+        let rt = eddy::Builder::new().budget(BUDGET).build().unwrap();
+        rt.block_on(async {
+            let mut sockets = Vec::new();
+            for _ in 0..2 * BUDGET {
+                sockets.push(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+            }
+            let sender = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let last = sockets.len() - 1;
+            sender.send_to(b"!", addr_of(&sockets[last])).await.unwrap();
+            let mut buffers = vec![[0u8; 8]; sockets.len()];
+            type Receive<'a> = Pin<Box<dyn Future<Output = io::Result<(usize, SocketAddr)>> + 'a>>;
+            let mut receives: Vec<Receive<'_>> = sockets
+                .iter()
+                .zip(buffers.iter_mut())
+                .map(|(socket, buf)| Box::pin(socket.recv_from(buf)) as Pin<Box<_>>)
+                .collect();
+            let first = std::future::poll_fn(|cx| {
+                for (index, receive) in receives.iter_mut().enumerate() {
+                    if let Poll::Ready(received) = receive.as_mut().poll(cx) {
+                        return Poll::Ready(received.map(|got| (index, got)));
+                    }
+                }
+                Poll::Pending
+            });
+            let (index, (n, from)) = eddy::time::timeout(LIMIT / 2, first)
+                .await
+                .expect("no receive ever saw the datagram")
+                .expect("recv_from");
+            assert_eq!((index, n, from), (last, 1, addr_of(&sender)));
+        });
+    });
+}
+
 #[test]
 fn a_datagram_longer_than_the_buffer_is_truncated_and_the_next_arrives_whole() {
     run_bounded(LIMIT, || async {

@@ -4,7 +4,7 @@
 use std::io;
 use std::ops::Deref;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
 use eddy_io_driver::{Handle, Registration};
 use eddy_registration::{Direction, Interest};
@@ -16,8 +16,10 @@ use crate::sys;
 /// Owns a non-blocking mio socket and its registration, and turns "try the
 /// syscall, wait for readiness on `WouldBlock`" into `poll_*` functions.
 ///
-/// Every I/O attempt first spends one unit of the task's cooperative
-/// budget, so a socket that is always ready cannot starve other tasks.
+/// Every I/O operation that completes spends one unit of the task's
+/// cooperative budget, so a socket that is always ready cannot starve
+/// other tasks; one that finds the socket not ready spends nothing (see
+/// `coop::poll_spending_if_ready`).
 // `pub` (in a private module) only because the sealed `SplitStream` trait
 // hands it out; nothing outside the crate can name it.
 #[allow(unreachable_pub)]
@@ -75,8 +77,7 @@ impl<E: mio::event::Source> IoSource<E> {
         direction: Direction,
         f: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        ready!(coop::poll_proceed(cx));
-        self.registration.poll_io(cx, direction, f)
+        coop::poll_spending_if_ready(cx, |cx| self.registration.poll_io(cx, direction, f))
     }
 
     /// Waits for `direction` readiness and runs `f` on the socket, retrying
@@ -125,10 +126,11 @@ impl<E: mio::event::Source> IoSource<E> {
             // of waiting for readiness that would change nothing.
             return Poll::Ready(Ok(0));
         }
-        ready!(coop::poll_proceed(cx));
         let fd = self.fd();
-        self.registration
-            .poll_read_into(cx, buf, |buf| sys::recv(fd, buf))
+        coop::poll_spending_if_ready(cx, |cx| {
+            self.registration
+                .poll_read_into(cx, buf, |buf| sys::recv(fd, buf))
+        })
     }
 
     /// Reads from a byte stream into `buf`, clearing readiness only after

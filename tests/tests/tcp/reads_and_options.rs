@@ -266,6 +266,46 @@ fn poll_read_ready_over_more_streams_than_the_budget_finds_the_readable_one() {
     });
 }
 
+/// The same as the test above through `AsyncRead::poll_read`, the path of
+/// every `read`: a hand-written future (or a `select_all`) polling more
+/// silent streams than the budget holds still reaches the readable one. A
+/// read that found nothing spent a unit before, so every poll ran out
+/// before the last stream and the task spun.
+#[test]
+fn reads_polled_over_more_streams_than_the_budget_find_the_readable_one() {
+    use std::pin::Pin;
+    use std::task::Poll;
+
+    use eddy::io::AsyncRead;
+    const BUDGET: u32 = 4;
+    eddy_tests::with_deadline(LIMIT, || {
+        let rt = eddy::Builder::new().budget(BUDGET).build().unwrap();
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let mut pairs = Vec::new();
+            for _ in 0..2 * BUDGET {
+                pairs.push(tcp_pair(&listener).await);
+            }
+            let last = pairs.len() - 1;
+            pairs[last].1.write_all(b"!").await.unwrap();
+            let mut byte = [0u8; 1];
+            let reader = std::future::poll_fn(|cx| {
+                for (index, (client, _server)) in pairs.iter_mut().enumerate() {
+                    if let Poll::Ready(read) = Pin::new(client).poll_read(cx, &mut byte) {
+                        return Poll::Ready(read.map(|n| (index, n)));
+                    }
+                }
+                Poll::Pending
+            });
+            let found = timeout(LIMIT / 2, reader)
+                .await
+                .expect("the reader never saw the readable stream");
+            assert_eq!(found.expect("poll_read"), (last, 1));
+            assert_eq!(&byte, b"!");
+        });
+    });
+}
+
 /// `poll_write_ready` is `Pending` while the peer leaves the stream full
 /// and wakes the task once the peer reads; `Ready` spends the task's
 /// budget, so a loop that polls a ready stream without writing still
