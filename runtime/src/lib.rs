@@ -15,7 +15,8 @@
 //!   [`task::JoinHandle`].
 //! * [`net`]: TCP, UDP, Unix sockets (each `AsFd`, for socket options eddy
 //!   does not wrap), and [`net::lookup_host`] for names whose DNS lookup may
-//!   be slow; [`io`]: `futures-io` traits, `copy`.
+//!   be slow; [`io`]: `futures-io` traits, `copy`, and (Unix)
+//!   `io::unix::AsyncFd`, readiness for any non-blocking descriptor.
 //! * [`time`]: `sleep`, `timeout`, `interval`.
 //! * `signal` (Unix): `ctrl_c` and any other signal as a stream.
 //! * [`Metrics`]: what the runtime is doing, from any thread.

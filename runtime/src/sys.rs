@@ -234,3 +234,11 @@ pub(crate) fn listen(fd: BorrowedFd<'_>, backlog: i32) -> io::Result<()> {
     // SAFETY: `fd` is a descriptor borrowed for the call.
     unsafe { syscall!(listen(fd.as_raw_fd(), backlog)) }.map(drop)
 }
+
+/// Whether `fd`'s open file has `O_NONBLOCK` set (`fcntl(F_GETFL)`).
+pub(crate) fn is_nonblocking(fd: BorrowedFd<'_>) -> io::Result<bool> {
+    // SAFETY: `F_GETFL` only reads the file's status flags; `fd` is a
+    // descriptor borrowed for the call.
+    let flags = unsafe { syscall!(fcntl(fd.as_raw_fd(), libc::F_GETFL)) }?;
+    Ok(flags & libc::O_NONBLOCK != 0)
+}

@@ -65,6 +65,32 @@ impl<E: mio::event::Source> IoSource<E> {
         })
     }
 
+    /// Registers `io`, which need not be a socket, with the runtime running
+    /// on this thread: [`with_handle`](IoSource::with_handle) without
+    /// `sys::prevent_sigpipe` (a socket option, refused by a pipe), for
+    /// `io::unix::AsyncFd`.
+    ///
+    /// # Safety
+    ///
+    /// `io` must register as `Registration::new` requires: only itself,
+    /// under the token it is given, nothing left behind when it fails.
+    #[cfg(unix)]
+    pub(crate) unsafe fn new_unchecked(io: E, interest: Interest) -> io::Result<IoSource<E>>
+    where
+        E: AsFd,
+    {
+        let mut io = io;
+        let fd = io.as_fd().as_raw_fd();
+        let handle = context::io_handle()?;
+        // SAFETY: forwarded from this function's contract.
+        let registration = unsafe { Registration::new(&mut io, interest, &handle) }?;
+        Ok(IoSource {
+            fd,
+            io: Some(io),
+            registration,
+        })
+    }
+
     pub(crate) fn registration(&self) -> &Registration {
         &self.registration
     }

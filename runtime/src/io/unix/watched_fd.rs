@@ -1,0 +1,75 @@
+//! [`WatchedFd`]: the descriptor an `AsyncFd` registers with the driver.
+
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+
+use mio::event::Source;
+use mio::unix::SourceFd;
+use mio::{Interest, Registry, Token};
+
+/// A duplicate of the wrapped descriptor, owned by the `AsyncFd`, and the
+/// only descriptor it registers with the OS poller.
+///
+/// Why not register the user's descriptor itself: the driver's token is the
+/// address of the registration's `ScheduledIo`, so an OS registration left
+/// behind after that memory is released makes the driver read freed
+/// memory. An epoll registration belongs to the pair (open file, number),
+/// and `EPOLL_CTL_DEL` can only remove it through that number while the
+/// number still names that file. Through `AsyncFd::get_mut` safe code can
+/// close the user's descriptor, or swap in another one, while a duplicate
+/// made before (`try_clone`) keeps the first file open: the registration
+/// would then outlive every number that can remove it. This duplicate no
+/// one else can close or replace, so removing it always works, whatever
+/// happens to the user's descriptor.
+#[derive(Debug)]
+pub(super) struct WatchedFd(OwnedFd);
+
+impl WatchedFd {
+    /// Duplicates `fd` (close-on-exec, so a child process never inherits
+    /// it and keeps a pipe open behind the user's back).
+    pub(super) fn duplicate(fd: BorrowedFd<'_>) -> io::Result<WatchedFd> {
+        fd.try_clone_to_owned().map(WatchedFd)
+    }
+
+    /// The duplicate, to inspect the file (`fstat`) before registering.
+    pub(super) fn into_owned(self) -> OwnedFd {
+        self.0
+    }
+
+    pub(super) fn from_owned(fd: OwnedFd) -> WatchedFd {
+        WatchedFd(fd)
+    }
+}
+
+impl AsFd for WatchedFd {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}
+
+// Every method hands its call to mio's `SourceFd` over the owned
+// duplicate: one descriptor, registered under the token given, nothing
+// left behind when the OS refuses it (what `Registration::new` requires).
+impl Source for WatchedFd {
+    fn register(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
+        SourceFd(&self.0.as_raw_fd()).register(registry, token, interests)
+    }
+
+    fn reregister(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
+        SourceFd(&self.0.as_raw_fd()).reregister(registry, token, interests)
+    }
+
+    fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
+        SourceFd(&self.0.as_raw_fd()).deregister(registry)
+    }
+}
