@@ -30,6 +30,7 @@ const EXAMPLES: &[(&str, &str)] = &[
     ("eddy-echo", "echo"),
     ("eddy-examples", "echo_client"),
     ("eddy-examples", "hello"),
+    ("eddy-examples", "child_pipe"),
 ];
 
 /// The built example `name` (see [`support::example_path`]).
@@ -395,4 +396,28 @@ fn hello_prints_what_it_did_and_exits_0() {
             "{line:?} should start with {prefix:?}"
         );
     }
+}
+
+#[test]
+fn child_pipe_prints_the_childs_lines_in_order_then_its_exit() {
+    let mut example = Running::start("child_pipe", &[]);
+    let status = example.wait();
+    assert!(status.success(), "child_pipe exited with {status}");
+    let lines = example.remaining_lines();
+    // The ticks interleave as timing has it; the child's lines may not.
+    let ours: Vec<&str> = lines
+        .iter()
+        .map(String::as_str)
+        .filter(|line| !line.starts_with("(the runtime is free"))
+        .collect();
+    assert_eq!(
+        ours,
+        [
+            "child: line 1",
+            "child: line 2",
+            "child: line 3",
+            "child exited: exit status: 0"
+        ],
+        "{lines:?}"
+    );
 }

@@ -26,7 +26,7 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd};
 use std::pin::pin;
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
@@ -302,7 +302,7 @@ fn a_timerfd_ticks_through_read_with() {
         };
         assert!(fd >= 0, "timerfd_create: {}", io::Error::last_os_error());
         // SAFETY: `timerfd_create` just opened it, and nothing else owns it.
-        let timer = AsyncFd::new(unsafe { OwnedFd::from_raw_fd(fd) })?;
+        let timer = AsyncFd::new(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })?;
         let every_2ms = libc::timespec {
             tv_sec: 0,
             tv_nsec: 2_000_000,
