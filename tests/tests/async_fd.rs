@@ -11,8 +11,13 @@
 //! * `readable` and `read_with`, cancelled at random points mid-wait, lose
 //!   no byte;
 //! * an `eventfd` and a `timerfd` wake their reader (Linux);
-//! * a regular file, a directory and a blocking descriptor are refused
-//!   with clear errors, and so is an `AsyncFd` made outside a runtime;
+//! * a regular file, a directory, a blocking descriptor and (Linux) a
+//!   device epoll cannot watch are refused with clear errors, and so is an
+//!   `AsyncFd` made outside a runtime; a pipe end watched for reading only
+//!   refuses to wait for writable instead of waiting forever;
+//! * the poll forms (`poll_read_with`, `poll_write_with`) carry a payload
+//!   byte for byte; I/O through `get_mut` that keeps the descriptor leaves
+//!   the `AsyncFd` working; one descriptor wrapped twice wakes both;
 //! * `into_inner` hands back a working descriptor, which another runtime
 //!   wraps and drives;
 //! * when the runtime is dropped, a waiter on another thread ends with the
@@ -625,4 +630,59 @@ fn poll_read_with_and_poll_write_with_carry_a_payload_byte_for_byte() {
         io::Result::Ok(())
     })
     .expect("poll forms");
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[test]
+fn a_descriptor_epoll_cannot_watch_is_refused_with_a_clear_error() {
+    run_bounded(LIMIT, || async {
+        // A character device without a poll operation: epoll says EPERM.
+        let null = File::open("/dev/null").expect("open /dev/null");
+        set_flag(&null, libc::F_GETFL, libc::F_SETFL, libc::O_NONBLOCK);
+        let error = AsyncFd::new(null).expect_err("/dev/null");
+        assert_eq!(error.kind(), io::ErrorKind::PermissionDenied, "{error}");
+        let message = error.to_string();
+        assert!(message.contains("cannot be polled"), "{message}");
+    });
+}
+
+#[test]
+fn one_descriptor_wrapped_twice_wakes_both() {
+    run_bounded(LIMIT, || async {
+        let (reader, writer) = pipe();
+        let writer = AsyncFd::for_writing(writer)?;
+        // By reference, twice: each `AsyncFd` watches a duplicate of its
+        // own, so the second registration is no conflict with the first.
+        let first = AsyncFd::for_reading(&reader)?;
+        let second = AsyncFd::for_reading(&reader)?;
+        let both = futures_util::future::join(first.readable(), second.readable());
+        let writing = async {
+            eddy::time::sleep(Duration::from_millis(5)).await;
+            write_all(&writer, b"!").await
+        };
+        let ((a, b), written) = futures_util::future::join(both, writing).await;
+        a?;
+        b?;
+        written?;
+        io::Result::Ok(())
+    })
+    .expect("wrapped twice");
+}
+
+#[test]
+fn io_through_get_mut_that_keeps_the_descriptor_leaves_the_async_fd_working() {
+    run_bounded(LIMIT, || async {
+        let (reader, writer) = pipe();
+        let (mut reader, writer) = (AsyncFd::for_reading(reader)?, AsyncFd::for_writing(writer)?);
+        write_all(&writer, b"abcd").await?;
+        reader.readable().await?;
+        // `Read for File` takes `&mut`: what `get_mut` is for.
+        let mut two = [0u8; 2];
+        reader.get_mut().read_exact(&mut two)?;
+        assert_eq!(&two, b"ab");
+        let n = reader.read_with(|mut file| file.read(&mut two)).await?;
+        assert_eq!(&two[..n], b"cd");
+        io::Result::Ok(())
+    })
+    .expect("get_mut");
 }

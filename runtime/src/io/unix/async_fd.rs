@@ -333,11 +333,20 @@ fn watch(fd: BorrowedFd<'_>) -> io::Result<WatchedFd> {
     Ok(WatchedFd::from_owned(OwnedFd::from(file)))
 }
 
-/// Names the cause when the OS poller refuses the descriptor (epoll's
-/// `EPERM` for a file it cannot poll), keeping the error's kind; the
-/// runtime's own errors (outside a runtime, shut down) pass unchanged.
+/// Names the cause when the OS poller refuses the descriptor, keeping the
+/// error's kind; the runtime's own errors (outside a runtime, shut down)
+/// pass unchanged.
 fn explain_registration_error(error: io::Error) -> io::Error {
     match error.raw_os_error() {
+        // epoll's answer for a file without readiness to report (a device
+        // such as `/dev/null`).
+        Some(libc::EPERM) => io::Error::new(
+            error.kind(),
+            format!(
+                "eddy::io::unix::AsyncFd: this descriptor cannot be polled: its file \
+                 reports no readiness (epoll: {error}); use it on the blocking pool"
+            ),
+        ),
         Some(_) => io::Error::new(
             error.kind(),
             format!("eddy::io::unix::AsyncFd: the OS poller refused the descriptor: {error}"),
