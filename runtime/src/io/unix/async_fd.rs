@@ -311,11 +311,9 @@ impl<T: AsFd> AsyncFd<T> {
 /// Duplicates `fd` for the driver to watch, refusing what an `AsyncFd`
 /// cannot drive: a regular file or directory, a blocking descriptor.
 fn watch(fd: BorrowedFd<'_>) -> io::Result<WatchedFd> {
-    let watched = WatchedFd::duplicate(fd)?;
-    // std's `fstat` through a `File`, which the duplicate may be for a
-    // moment: it is handed back unchanged.
-    let file = File::from(watched.into_owned());
-    let kind = file.metadata()?.file_type();
+    // Close-on-exec (`F_DUPFD_CLOEXEC`). As a `File` for std's `fstat`.
+    let duplicate = File::from(fd.try_clone_to_owned()?);
+    let kind = duplicate.metadata()?.file_type();
     if kind.is_file() || kind.is_dir() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -323,14 +321,14 @@ fn watch(fd: BorrowedFd<'_>) -> io::Result<WatchedFd> {
              (epoll refuses it; it is always ready): read it on the blocking pool",
         ));
     }
-    if !sys::is_nonblocking(file.as_fd())? {
+    if !sys::is_nonblocking(duplicate.as_fd())? {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "eddy::io::unix::AsyncFd: the descriptor is blocking: set O_NONBLOCK on it \
              first, or its reads and writes would block every task of the runtime",
         ));
     }
-    Ok(WatchedFd::from_owned(OwnedFd::from(file)))
+    Ok(WatchedFd::new(OwnedFd::from(duplicate)))
 }
 
 /// Names the cause when the OS poller refuses the descriptor, keeping the

@@ -25,19 +25,11 @@ use mio::{Interest, Registry, Token};
 pub(super) struct WatchedFd(OwnedFd);
 
 impl WatchedFd {
-    /// Duplicates `fd` (close-on-exec, so a child process never inherits
-    /// it and keeps a pipe open behind the user's back).
-    pub(super) fn duplicate(fd: BorrowedFd<'_>) -> io::Result<WatchedFd> {
-        fd.try_clone_to_owned().map(WatchedFd)
-    }
-
-    /// The duplicate, to inspect the file (`fstat`) before registering.
-    pub(super) fn into_owned(self) -> OwnedFd {
-        self.0
-    }
-
-    pub(super) fn from_owned(fd: OwnedFd) -> WatchedFd {
-        WatchedFd(fd)
+    /// Takes `duplicate`, made close-on-exec (std's `try_clone_to_owned`)
+    /// so that a child process never inherits it and keeps a pipe open
+    /// behind the user's back.
+    pub(super) fn new(duplicate: OwnedFd) -> WatchedFd {
+        WatchedFd(duplicate)
     }
 }
 
