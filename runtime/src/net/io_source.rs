@@ -73,13 +73,13 @@ impl<E: mio::event::Source> IoSource<E> {
     /// # Safety
     ///
     /// `io` must register as `Registration::new` requires: only itself,
-    /// under the token it is given, nothing left behind when it fails.
+    /// under the token it is given, nothing left behind when it fails, no
+    /// registry kept.
     #[cfg(unix)]
-    pub(crate) unsafe fn new_unchecked(io: E, interest: Interest) -> io::Result<IoSource<E>>
+    pub(crate) unsafe fn new_unchecked(mut io: E, interest: Interest) -> io::Result<IoSource<E>>
     where
         E: AsFd,
     {
-        let mut io = io;
         let fd = io.as_fd().as_raw_fd();
         let handle = context::io_handle()?;
         // SAFETY: forwarded from this function's contract.
