@@ -45,24 +45,14 @@ impl<E: mio::event::Source> IoSource<E> {
 
     /// Registers `io` with a specific driver (an accepted socket joins its
     /// listener's driver without a thread-local lookup).
-    pub(crate) fn with_handle(
-        mut io: E,
-        interest: Interest,
-        handle: &Handle,
-    ) -> io::Result<IoSource<E>>
+    pub(crate) fn with_handle(io: E, interest: Interest, handle: &Handle) -> io::Result<IoSource<E>>
     where
         E: AsFd,
     {
         sys::prevent_sigpipe(io.as_fd())?;
-        let fd = io.as_fd().as_raw_fd();
-        // SAFETY: every `E` eddy wraps is one of mio's sockets, which
-        // registers only its own fd, under the token it is given.
-        let registration = unsafe { Registration::new(&mut io, interest, handle) }?;
-        Ok(IoSource {
-            fd,
-            io: Some(io),
-            registration,
-        })
+        // SAFETY: every `E` eddy wraps this way is one of mio's sockets,
+        // which registers only its own fd, under the token it is given.
+        unsafe { IoSource::register(io, interest, handle) }
     }
 
     /// Registers `io`, which need not be a socket, with the runtime running
@@ -72,18 +62,34 @@ impl<E: mio::event::Source> IoSource<E> {
     ///
     /// # Safety
     ///
+    /// As for [`register`](IoSource::register).
+    #[cfg(unix)]
+    pub(crate) unsafe fn new_unchecked(io: E, interest: Interest) -> io::Result<IoSource<E>>
+    where
+        E: AsFd,
+    {
+        let handle = context::io_handle()?;
+        // SAFETY: forwarded from this function's contract.
+        unsafe { IoSource::register(io, interest, &handle) }
+    }
+
+    /// Registers `io` with `handle`'s driver: the step both constructors
+    /// share. Inlined, as it was written out in `with_handle` before: every
+    /// accepted connection comes through it.
+    ///
+    /// # Safety
+    ///
     /// `io` must register as `Registration::new` requires: only itself,
     /// under the token it is given, nothing left behind when it fails, no
     /// registry kept.
-    #[cfg(unix)]
-    pub(crate) unsafe fn new_unchecked(mut io: E, interest: Interest) -> io::Result<IoSource<E>>
+    #[inline(always)]
+    unsafe fn register(mut io: E, interest: Interest, handle: &Handle) -> io::Result<IoSource<E>>
     where
         E: AsFd,
     {
         let fd = io.as_fd().as_raw_fd();
-        let handle = context::io_handle()?;
         // SAFETY: forwarded from this function's contract.
-        let registration = unsafe { Registration::new(&mut io, interest, &handle) }?;
+        let registration = unsafe { Registration::new(&mut io, interest, handle) }?;
         Ok(IoSource {
             fd,
             io: Some(io),

@@ -9,7 +9,6 @@ use std::task::{Context, Poll, ready};
 use eddy_registration::{Direction, Interest};
 
 use super::watched_fd::WatchedFd;
-use crate::coop;
 use crate::net::IoSource;
 use crate::sys;
 
@@ -206,15 +205,15 @@ impl<T: AsFd> AsyncFd<T> {
 
     /// Polls for read readiness: the poll form of
     /// [`readable`](AsyncFd::readable), for a hand-written future. `Ready`
-    /// spends one unit of the task's budget, as a socket read does.
+    /// spends one unit of the task's budget, as a socket read does;
+    /// `Pending` spends none.
     ///
     /// The `AsyncFd` keeps one waker for this direction, shared with
     /// [`poll_read_with`](AsyncFd::poll_read_with): only the task that
     /// polled last is woken. Tasks that wait together use `readable`.
     pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.check_fd()?;
-        ready!(coop::poll_proceed(cx));
-        self.source.registration().poll_read_ready(cx).map_ok(drop)
+        self.source.poll_ready(cx, Direction::Read)
     }
 
     /// Polls for write readiness: the poll form of
@@ -222,13 +221,13 @@ impl<T: AsFd> AsyncFd<T> {
     /// [`poll_read_ready`](AsyncFd::poll_read_ready).
     pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.check_fd()?;
-        ready!(coop::poll_proceed(cx));
-        self.source.registration().poll_write_ready(cx).map_ok(drop)
+        self.source.poll_ready(cx, Direction::Write)
     }
 
     /// Waits until the descriptor is readable and runs `f` on the wrapped
     /// object; if `f` returns `WouldBlock`, clears the read readiness and
-    /// waits again. Returns `f`'s first other result, success or error.
+    /// waits again; if it returns `Interrupted`, runs it again. Returns
+    /// `f`'s first other result, success or error.
     ///
     /// Cancel safe if `f` is: dropped while waiting, it has not run `f`
     /// since its last `WouldBlock`, so it consumed nothing (a closure that
@@ -283,15 +282,17 @@ impl<T: AsFd> AsyncFd<T> {
 
     /// Runs `f` now if the descriptor is known to be readable, else returns
     /// `WouldBlock` without running it. A `WouldBlock` from `f` clears the
-    /// read readiness, so the next wait waits for the driver.
-    pub fn try_read_with<R>(&self, f: impl FnOnce(&T) -> io::Result<R>) -> io::Result<R> {
+    /// read readiness, so the next wait waits for the driver; an
+    /// `Interrupted` (`EINTR`: nothing was done) runs `f` again, as
+    /// [`read_with`](AsyncFd::read_with) does.
+    pub fn try_read_with<R>(&self, mut f: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         self.check_fd()?;
         self.source.try_io(Interest::READABLE, || f(&self.inner))
     }
 
     /// Runs `f` now if the descriptor is known to be writable, else returns
     /// `WouldBlock`, as [`try_read_with`](AsyncFd::try_read_with).
-    pub fn try_write_with<R>(&self, f: impl FnOnce(&T) -> io::Result<R>) -> io::Result<R> {
+    pub fn try_write_with<R>(&self, mut f: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         self.check_fd()?;
         self.source.try_io(Interest::WRITABLE, || f(&self.inner))
     }
