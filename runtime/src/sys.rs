@@ -209,6 +209,12 @@ pub(crate) fn is_listening(fd: BorrowedFd<'_>) -> io::Result<bool> {
     Ok(socket_int_option(fd, libc::SO_ACCEPTCONN)? != 0)
 }
 
+/// Takes `fd`'s pending error (`SO_ERROR`), if any.
+pub(crate) fn take_error(fd: BorrowedFd<'_>) -> io::Result<Option<io::Error>> {
+    let code = socket_int_option(fd, libc::SO_ERROR)?;
+    Ok((code != 0).then(|| io::Error::from_raw_os_error(code)))
+}
+
 /// The `SOL_SOCKET` option `name` of `fd`, for an option whose value is an
 /// `int`.
 fn socket_int_option(fd: BorrowedFd<'_>, name: libc::c_int) -> io::Result<libc::c_int> {

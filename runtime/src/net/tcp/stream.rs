@@ -81,39 +81,11 @@ impl TcpStream {
             source: ManuallyDrop::new(IoSource::new(stream, STREAM_INTEREST)?),
             lingers: AtomicBool::new(false),
         };
-        // A non-blocking connect completes when the socket turns writable;
-        // then SO_ERROR says whether it succeeded.
-        loop {
-            let event = stream
-                .source
-                .registration()
-                .readiness(Interest::WRITABLE)
-                .await?;
-            if let Some(error) = stream.source.take_error()? {
-                return Err(error);
-            }
-            // Writable with no error can also be a spurious event while the
-            // connect is still under way; `peer_addr` tells for sure.
-            match stream.source.peer_addr() {
-                Ok(_) => return Ok(stream),
-                // Still connecting: wait for the next event, as mio says
-                // to (this used to fail the connect). Unless the socket is
-                // closed, which no later event would change.
-                Err(error)
-                    if error.kind() == io::ErrorKind::NotConnected
-                        && !event.ready.is_write_closed() =>
-                {
-                    stream.source.registration().clear_readiness(event);
-                }
-                Err(error) if error.kind() == io::ErrorKind::NotConnected => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::ConnectionRefused,
-                        "connection failed",
-                    ));
-                }
-                Err(error) => return Err(error),
-            }
-        }
+        stream
+            .source
+            .connected(|socket| socket.peer_addr().map(drop))
+            .await?;
+        Ok(stream)
     }
 
     /// Registers a stream `accept` returned; `lingers` is its listener's

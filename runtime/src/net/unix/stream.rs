@@ -51,14 +51,13 @@ impl UnixStream {
         let stream = UnixStream::from_mio(crate::net::connect_retrying_interrupted(|| {
             mio::net::UnixStream::connect(path.as_ref())
         })?)?;
-        // Other platforms may finish the connect asynchronously: it is
-        // done when the socket turns writable, and SO_ERROR tells whether
-        // it succeeded.
-        stream.source.ready(Interest::WRITABLE).await?;
-        match stream.source.take_error()? {
-            Some(error) => Err(error),
-            None => Ok(stream),
-        }
+        // Linux connects a Unix socket at once (or refuses); other
+        // platforms may finish the connect later, as TCP does.
+        stream
+            .source
+            .connected(|socket| socket.peer_addr().map(drop))
+            .await?;
+        Ok(stream)
     }
 
     /// Creates a connected pair of unnamed sockets.
