@@ -90,7 +90,9 @@ impl Handle {
     /// this thread, before the call returns) and the handle resolves to a
     /// cancelled [`JoinError`](crate::task::JoinError), as tokio's does.
     /// So it does when no pool thread is alive and the OS refuses to start
-    /// one (tokio panics there). A job spawned while the runtime's drop is
+    /// one (tokio panics there); then every job queued meanwhile, from any
+    /// thread, is refused with it, its closure dropped on the thread whose
+    /// start failed. A job spawned while the runtime's drop is
     /// under way, before the drop closes the pool, still runs, and the
     /// drop does not wait for it.
     ///
