@@ -26,6 +26,8 @@
 //! * a descriptor replaced through `get_mut` makes every operation fail
 //!   with an error, and the old file, still open elsewhere, does not reach
 //!   the released registration (the driver keeps serving other fds);
+//! * a loop of `readable` (or `writable`) and a `try_*_with` on a
+//!   descriptor that never runs dry lets other tasks run (Linux);
 //! * descriptors return to their baseline after all of it.
 #![cfg(unix)]
 
@@ -697,4 +699,70 @@ fn io_through_get_mut_that_keeps_the_descriptor_leaves_the_async_fd_working() {
         io::Result::Ok(())
     })
     .expect("get_mut");
+}
+
+/// A semaphore `eventfd` (Linux) holding a huge count: every read takes
+/// one, every write adds one, so it stays readable and writable however
+/// long a loop reads or writes it.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn always_ready_eventfd() -> io::Result<AsyncFd<File>> {
+    // SAFETY: eventfd takes no pointers; a -1 is checked below.
+    let fd = unsafe {
+        libc::eventfd(
+            0,
+            libc::EFD_NONBLOCK | libc::EFD_CLOEXEC | libc::EFD_SEMAPHORE,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `eventfd` just opened it, and nothing else owns it.
+    let event = AsyncFd::new(unsafe { File::from_raw_fd(fd) })?;
+    event.get_ref().write_all(&(1u64 << 62).to_ne_bytes())?;
+    Ok(event)
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[test]
+#[cfg_attr(miri, ignore = "Miri: its fstat calls an eventfd a regular file")]
+fn loops_of_readable_or_writable_and_a_try_on_an_always_ready_fd_let_other_tasks_run() {
+    // `readable` then `try_read_with` is the pattern the type's docs give.
+    // With a descriptor that never runs dry, neither call ever waits, so
+    // only the budget can hand the thread to another task: without it the
+    // loop ran its million passes while the other task never started.
+    const PASSES: u32 = 1_000_000;
+    run_bounded(LIMIT, || async {
+        let event = always_ready_eventfd()?;
+        for writing in [false, true] {
+            let other_ran = std::rc::Rc::new(std::cell::Cell::new(false));
+            let mut other = None;
+            let mut passes = 0;
+            while !other_ran.get() && passes < PASSES {
+                // After the first pass, whose wait for the driver's first
+                // event lets every task run.
+                if passes == 1 {
+                    let flag = std::rc::Rc::clone(&other_ran);
+                    other = Some(eddy::spawn(async move { flag.set(true) }));
+                }
+                if writing {
+                    event.writable().await?;
+                    event.try_write_with(|mut file| file.write(&1u64.to_ne_bytes()))?;
+                } else {
+                    event.readable().await?;
+                    let mut count = [0u8; 8];
+                    event.try_read_with(|mut file| file.read(&mut count))?;
+                }
+                passes += 1;
+            }
+            assert!(
+                other_ran.get(),
+                "{} passes of {} and a try on an always-ready eventfd never let another task run",
+                passes,
+                if writing { "writable" } else { "readable" },
+            );
+            other.expect("spawned").await.expect("the other task");
+        }
+        io::Result::Ok(())
+    })
+    .expect("always-ready eventfd");
 }

@@ -1,6 +1,7 @@
 //! A mio source plus its driver registration: the building block of every
 //! eddy socket type.
 
+use std::future::Future;
 use std::io;
 use std::ops::Deref;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
@@ -320,9 +321,21 @@ impl<E: mio::event::Source> IoSource<E> {
         }
     }
 
-    /// Waits until any readiness in `interest` is set.
+    /// Waits until any readiness in `interest` is set: the body of every
+    /// public `readable` and `writable`. Completing spends a unit of the
+    /// task's budget, and with the budget used up it re-queues the task
+    /// instead of completing, as `poll_ready` does. Without it a loop of
+    /// `readable` and `try_read` (the pattern those methods' docs give) on
+    /// a descriptor that never runs dry (a busy stream, a semaphore
+    /// `eventfd`) never returned `Pending`, and no other task ran again
+    /// (RELIABILITY finding 58). Waiting spends nothing.
     pub(crate) async fn ready(&self, interest: Interest) -> io::Result<()> {
-        self.registration.readiness(interest).await.map(drop)
+        let mut readiness = std::pin::pin!(self.registration.readiness(interest));
+        std::future::poll_fn(|cx| {
+            coop::poll_spending_if_ready(cx, |cx| readiness.as_mut().poll(cx))
+        })
+        .await
+        .map(drop)
     }
 
     /// Polls for readiness in `direction`, spending a unit of the task's

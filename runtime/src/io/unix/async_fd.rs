@@ -188,7 +188,10 @@ impl<T: AsFd> AsyncFd<T> {
     /// which clears the readiness if the read finds nothing.
     ///
     /// Cancel safe: dropped before it completes, it leaves no wake behind.
-    /// Any number of tasks may wait at once; each is woken.
+    /// Any number of tasks may wait at once; each is woken. Completing
+    /// spends one unit of the task's budget (with none left, the task
+    /// yields first), so a loop of `readable` and `try_read_with` on a
+    /// descriptor that never runs dry still lets other tasks run.
     pub async fn readable(&self) -> io::Result<()> {
         self.check_fd()?;
         self.source.ready(Interest::READABLE).await
@@ -197,7 +200,7 @@ impl<T: AsFd> AsyncFd<T> {
     /// Waits until the descriptor is writable (or its reader hung up, or it
     /// is in error). Then write with [`try_write_with`](AsyncFd::try_write_with).
     ///
-    /// Cancel safe, as [`readable`](AsyncFd::readable).
+    /// Cancel safe, and spends the budget, as [`readable`](AsyncFd::readable).
     pub async fn writable(&self) -> io::Result<()> {
         self.check_fd()?;
         self.source.ready(Interest::WRITABLE).await
