@@ -288,39 +288,6 @@ impl<E: mio::event::Source> IoSource<E> {
         self.registration.try_io(interest, f)
     }
 
-    /// Waits for a non-blocking connect started on this socket to finish:
-    /// it has when the socket turns writable and `SO_ERROR` holds no error,
-    /// and `peer` (the socket's `peer_addr`) confirms it. Writable with no
-    /// error can also be a spurious event while the connect is still under
-    /// way (`peer` says `NotConnected`): then it waits for the next event,
-    /// as mio says to (failing there failed connects that were still
-    /// going, RELIABILITY finding 53), unless the socket is closed for
-    /// writing, which no later event would change.
-    pub(crate) async fn connected(&self, peer: impl Fn(&E) -> io::Result<()>) -> io::Result<()> {
-        loop {
-            let event = self.registration.readiness(Interest::WRITABLE).await?;
-            if let Some(error) = sys::take_error(self.fd())? {
-                return Err(error);
-            }
-            match peer(self.io()) {
-                Ok(()) => return Ok(()),
-                Err(error)
-                    if error.kind() == io::ErrorKind::NotConnected
-                        && !event.ready.is_write_closed() =>
-                {
-                    self.registration.clear_readiness(event);
-                }
-                Err(error) if error.kind() == io::ErrorKind::NotConnected => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::ConnectionRefused,
-                        "connection failed",
-                    ));
-                }
-                Err(error) => return Err(error),
-            }
-        }
-    }
-
     /// Waits until any readiness in `interest` is set: the body of every
     /// public `readable` and `writable`. Completing spends a unit of the
     /// task's budget, and with the budget used up it re-queues the task

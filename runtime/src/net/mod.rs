@@ -37,6 +37,7 @@
 mod accept_backoff;
 mod addr;
 mod as_fd;
+mod connect;
 mod datagram_io;
 mod from_std_checks;
 mod io_source;

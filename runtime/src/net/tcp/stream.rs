@@ -81,9 +81,7 @@ impl TcpStream {
             source: ManuallyDrop::new(IoSource::new(stream, STREAM_INTEREST)?),
             lingers: AtomicBool::new(false),
         };
-        stream
-            .source
-            .connected(|socket| socket.peer_addr().map(drop))
+        crate::net::connect::connected(&stream.source, |socket| socket.peer_addr().map(drop))
             .await?;
         Ok(stream)
     }

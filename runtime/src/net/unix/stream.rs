@@ -53,9 +53,7 @@ impl UnixStream {
         })?)?;
         // Linux connects a Unix socket at once (or refuses); other
         // platforms may finish the connect later, as TCP does.
-        stream
-            .source
-            .connected(|socket| socket.peer_addr().map(drop))
+        crate::net::connect::connected(&stream.source, |socket| socket.peer_addr().map(drop))
             .await?;
         Ok(stream)
     }
