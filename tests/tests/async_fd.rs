@@ -564,6 +564,28 @@ fn descriptors_return_to_their_baseline() {
     });
 }
 
+/// Out of descriptors, `new` fails with the OS error itself (`EMFILE`, so
+/// a server's check of `raw_os_error` still recognises it), as its docs
+/// say, and drops nothing it was not given.
+#[test]
+#[cfg_attr(miri, ignore = "Miri: cannot start a child process")]
+fn out_of_descriptors_new_fails_with_the_os_error() {
+    eddy_tests::child_process::run_alone(|| {
+        with_deadline(LIMIT, || {
+            eddy::run(async {
+                let (reader, _writer) = pipe();
+                let taken = eddy_tests::fill_descriptor_table(256);
+                let error = AsyncFd::new(&reader).expect_err("wrapped with a full table");
+                drop(taken);
+                assert_eq!(error.raw_os_error(), Some(libc::EMFILE), "{error}");
+                // `&File` was wrapped: the pipe is still the caller's, and works.
+                let fd = AsyncFd::for_reading(reader).expect("wrapped once descriptors are free");
+                drop(fd);
+            });
+        });
+    });
+}
+
 /// The wrapped object is reachable, and `AsFd` names its descriptor.
 #[test]
 fn an_async_fd_lends_the_wrapped_descriptor() {

@@ -119,7 +119,9 @@ impl<T: AsFd> AsyncFd<T> {
     /// Fails outside a runtime; after the runtime shut down (the shutdown
     /// error); with `InvalidInput` if the descriptor is not non-blocking or
     /// is a regular file or directory; with the OS error if it cannot be
-    /// duplicated (out of descriptors) or polled. On failure `inner` is
+    /// duplicated (out of descriptors: `EMFILE`, unchanged, though the
+    /// caller's own descriptor exists, since every `AsyncFd` takes one
+    /// more for the duplicate it watches) or polled. On failure `inner` is
     /// dropped; to keep it, wrap a reference (`&T` is `AsFd` too).
     ///
     /// A descriptor that only reads or only writes (either end of a pipe, a
