@@ -92,6 +92,19 @@ pub(crate) fn poll_spending_if_ready<T>(
     polled
 }
 
+/// The answer to an operation on an empty buffer (a read into nothing, a
+/// write of nothing, a peek into nothing): `Ok(0)` at once, without a
+/// syscall, but still one operation: it spends a unit, or with the budget
+/// used up re-queues the task and returns `Pending`. Returning `Ok(0)`
+/// without the budget let a loop of such calls run for ever without
+/// yielding (RELIABILITY finding 59). Out of line and cold: only a caller
+/// with nothing to move gets here, off every socket's hot path.
+#[cold]
+#[inline(never)]
+pub(crate) fn poll_nothing(cx: &mut Context<'_>) -> Poll<std::io::Result<usize>> {
+    poll_proceed(cx).map(|()| Ok(0))
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;

@@ -648,6 +648,26 @@ fn a_loop_retrying_writes_after_shutdown_still_yields_to_other_tasks() {
 }
 
 #[test]
+fn a_loop_of_reads_of_nothing_still_yields_to_other_tasks() {
+    // A Unix stream reads through its own path (to `WouldBlock`, see
+    // `IoSource::poll_read_stream_to_would_block`), which answered an
+    // empty buffer with 0 without spending the budget (RELIABILITY 59).
+    run_bounded(LIMIT, || async {
+        let (mut stream, _peer) = UnixStream::pair().expect("pair");
+        let other_ran = Rc::new(Cell::new(false));
+        let flag = other_ran.clone();
+        eddy::spawn(async move { flag.set(true) });
+        for _ in 0..100_000 {
+            if other_ran.get() {
+                return;
+            }
+            assert_eq!(stream.read(&mut []).await.expect("read of nothing"), 0);
+        }
+        panic!("100,000 reads of nothing in a row never yielded to another task");
+    });
+}
+
+#[test]
 fn writing_to_a_vanished_peer_is_an_error_even_with_sigpipe_at_its_default() {
     if child_role().as_deref() == Some("vanished_peer") {
         return write_to_a_vanished_peer();

@@ -156,8 +156,9 @@ impl<E: mio::event::Source> IoSource<E> {
     {
         if buf.is_empty() {
             // Like std: reading into nothing reads nothing, at once, instead
-            // of waiting for readiness that would change nothing.
-            return Poll::Ready(Ok(0));
+            // of waiting for readiness that would change nothing (spending
+            // the budget all the same).
+            return coop::poll_nothing(cx);
         }
         let fd = self.fd();
         coop::poll_spending_if_ready(cx, |cx| {
@@ -182,7 +183,7 @@ impl<E: mio::event::Source> IoSource<E> {
         E: AsFd,
     {
         if buf.is_empty() {
-            return Poll::Ready(Ok(0));
+            return coop::poll_nothing(cx);
         }
         let fd = self.fd();
         self.poll_io(cx, Direction::Read, || sys::recv(fd, buf))
@@ -224,7 +225,8 @@ impl<E: mio::event::Source> IoSource<E> {
     /// zero bytes returns 0 even when the send buffer is full, and waiting
     /// for room first would, with a peer that never reads, wait forever.
     /// The check is on the waiting path only, where the socket is not
-    /// writable; a writable socket's `send` already returns 0 for it.
+    /// writable; a writable socket's `send` already returns 0 for it. Either
+    /// way it spends the budget, as every write does (`coop::poll_nothing`).
     pub(crate) fn poll_write_stream(
         &self,
         cx: &mut Context<'_>,
@@ -235,7 +237,8 @@ impl<E: mio::event::Source> IoSource<E> {
     {
         let fd = self.fd();
         match self.poll_io(cx, Direction::Write, || sys::send(fd, buf)) {
-            Poll::Pending if buf.is_empty() => Poll::Ready(Ok(0)),
+            // Not writable, or the budget used up (then it yields).
+            Poll::Pending if buf.is_empty() => coop::poll_nothing(cx),
             polled => polled,
         }
     }
@@ -253,7 +256,7 @@ impl<E: mio::event::Source> IoSource<E> {
         let fd = self.fd();
         match self.poll_io(cx, Direction::Write, || sys::send_vectored(fd, bufs)) {
             // Nothing to write: 0 at once, as in `poll_write_stream`.
-            Poll::Pending if bufs.iter().all(|buf| buf.is_empty()) => Poll::Ready(Ok(0)),
+            Poll::Pending if bufs.iter().all(|buf| buf.is_empty()) => coop::poll_nothing(cx),
             polled => polled,
         }
     }

@@ -154,6 +154,76 @@ fn a_write_of_nothing_returns_zero_without_waiting_for_room() {
     });
 }
 
+/// An operation on an empty buffer completes at once, but it is still an
+/// operation: like every read and write it spends the task's budget, and
+/// with the budget used up it yields. Before, a read into nothing, a peek
+/// into nothing and a write of nothing (plain or vectored, writable stream
+/// or full) returned 0 without looking at the budget, so a loop of them
+/// (a parser re-reading into a full buffer, a writer handed an empty
+/// frame) never returned `Pending`, and no other task ran again.
+#[test]
+fn loops_of_reads_writes_and_peeks_of_nothing_still_yield_to_other_tasks() {
+    use std::cell::Cell;
+    use std::future::poll_fn;
+    use std::pin::Pin;
+    use std::rc::Rc;
+
+    use eddy::io::AsyncWrite;
+
+    /// Many times the budget: only the budget can make these loops yield.
+    const PASSES: u32 = 100_000;
+
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (mut client, mut server) = tcp_pair(&listener).await;
+        let empty = [io::IoSlice::new(&[]), io::IoSlice::new(&[])];
+        for op in [
+            "read",
+            "peek",
+            "write",
+            "write_vectored",
+            "write into a full stream",
+        ] {
+            if op == "write into a full stream" {
+                // The server never reads: fill the stream until the kernel
+                // takes no more, so that it is known not to be writable.
+                let chunk = vec![7u8; 64 * 1024];
+                let mut written = 0;
+                loop {
+                    client.writable().await.expect("writable");
+                    match client.try_write(&chunk) {
+                        Ok(n) => written += n,
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock && written > 0 => break,
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(e) => panic!("try_write: {e}"),
+                    }
+                }
+            }
+            let other_ran = Rc::new(Cell::new(false));
+            let flag = Rc::clone(&other_ran);
+            let other = eddy::spawn(async move { flag.set(true) });
+            let mut passes = 0;
+            while !other_ran.get() && passes < PASSES {
+                let n = match op {
+                    "read" => server.read(&mut []).await,
+                    "peek" => server.peek(&mut []).await,
+                    "write_vectored" => {
+                        poll_fn(|cx| Pin::new(&mut client).poll_write_vectored(cx, &empty)).await
+                    }
+                    _ => client.write(&[]).await,
+                };
+                assert_eq!(n.expect(op), 0, "{op} of nothing");
+                passes += 1;
+            }
+            assert!(
+                other_ran.get(),
+                "{passes} passes of a {op} of nothing never let another task run"
+            );
+            other.await.expect("the other task");
+        }
+    });
+}
+
 #[test]
 fn peek_leaves_the_bytes_for_the_next_read() {
     run_bounded(LIMIT, || async {

@@ -148,7 +148,8 @@ impl TcpStream {
     /// Cancel safe: it never takes bytes from the socket, completed or not.
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         if buf.is_empty() {
-            return Ok(0);
+            // At once, but spending the budget as any peek does.
+            return std::future::poll_fn(crate::coop::poll_nothing).await;
         }
         self.source
             .async_io(Direction::Read, |stream| stream.peek(buf))
