@@ -264,7 +264,8 @@ fn poll_recv_ready_and_try_recv_from_drive_a_hand_written_receive_loop() {
 /// once, before its first wait, and a poll that finds it still waiting
 /// spends nothing, so the budget only delays the later receives' first
 /// wait by a poll each (the streams' `poll_read` spent a unit on every
-/// `Pending`, and spun: see the TCP test of the same name).
+/// `Pending`, and spun: see
+/// `tcp::reads_and_options::polls_over_more_streams_than_the_budget_find_the_readable_one`).
 #[test]
 fn receives_awaited_together_over_more_sockets_than_the_budget_find_the_datagram() {
     use std::future::Future;
