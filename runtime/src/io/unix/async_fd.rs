@@ -148,12 +148,12 @@ impl<T: AsFd> AsyncFd<T> {
     fn with_interest(inner: T, interest: Interest) -> io::Result<AsyncFd<T>> {
         let fd = inner.as_fd();
         let watched = watch(fd)?;
-        // SAFETY: a `WatchedFd` registers one descriptor, a duplicate it
-        // owns, through mio's `SourceFd`: only itself, under the token it
-        // is given, with nothing left behind when the OS refuses it, and it
-        // keeps no registry. Its owner (`IoSource`) deregisters it through
-        // that duplicate, which nothing else can close or replace, before
-        // closing it.
+        // A `WatchedFd` registers one descriptor, a duplicate it owns,
+        // through mio's `SourceFd`, leaves nothing behind when the OS
+        // refuses it and keeps no registry; its owner (`IoSource`)
+        // deregisters it through that duplicate, which nothing else can
+        // close or replace, before closing it.
+        // SAFETY: so it registers only itself, under the token it is given.
         let source = unsafe { IoSource::new_unchecked(watched, interest) }
             .map_err(explain_registration_error)?;
         Ok(AsyncFd {
