@@ -87,7 +87,9 @@ pub struct Metrics {
     pub blocking_idle_threads: usize,
     /// Blocking jobs not yet taken by a thread: they wait while every
     /// thread is busy at the [limit](crate::Builder::max_blocking_threads)
-    /// (and for the moment a thread takes to start or wake).
+    /// (and for the moment a thread takes to start or wake). A queued job
+    /// that was aborted still counts until a thread takes it off the queue
+    /// and drops it unrun.
     pub blocking_queue_depth: usize,
 }
 
