@@ -410,6 +410,61 @@ fn timeout_fires_around_a_future_that_spends_its_whole_budget() {
     assert!(result.is_err(), "expected Elapsed, got {result:?}");
 }
 
+/// Reads 16 bytes at a time from a stream whose peer (a plain thread)
+/// never stops sending, until `give_up_after` reads: each poll of it reads
+/// until the task's cooperative budget is spent, then yields.
+async fn read_a_flood(give_up_after: u64) -> &'static str {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let flooding = std::thread::spawn(move || {
+        use std::io::Write;
+        let mut peer = peer;
+        // Ends when the reader's stream closes under a blocked write.
+        while peer.write_all(&[7; 64 * 1024]).is_ok() {}
+    });
+    let mut stream = eddy::net::TcpStream::from_std(listener.accept().unwrap().0).unwrap();
+    let mut buf = [0u8; 16];
+    for _ in 0..give_up_after {
+        assert_ne!(stream.read(&mut buf).await.unwrap(), 0, "the flood ended");
+    }
+    drop(stream);
+    flooding.join().unwrap();
+    "the reads gave up"
+}
+
+/// A sleep and an interval's tick raced (`select`, `or`: the first branch
+/// polled first) against a loop that spends the task's whole budget every
+/// poll, here reads of a stream that is always readable, still fire: the
+/// session limit or the keep-alive tick of a connection handler whose
+/// peer floods it. Before, the expired sleep found the budget spent at
+/// every poll, yielded, and at the next poll the reads spent it again
+/// first: the timer never fired while the flood went on. `Timeout` polls
+/// its deadline unbudgeted for the same reason; a race written by hand or
+/// with another crate's combinator could not.
+#[test]
+fn a_sleep_or_tick_raced_after_an_always_ready_read_loop_still_fires() {
+    use futures_util::future::{Either, select};
+    // Bounded: far more reads than the 20 ms the timers wait for can
+    // hold (each is a syscall); if the timer starves, the reads win.
+    const GIVE_UP_AFTER: u64 = 2_000_000;
+    run_bounded(Duration::from_secs(120), || async {
+        let slept = select(Box::pin(read_a_flood(GIVE_UP_AFTER)), sleep(ms(20))).await;
+        assert!(
+            matches!(slept, Either::Right(_)),
+            "the sleep never fired beside an always-ready read loop"
+        );
+        drop(slept);
+
+        let mut every = interval_at(Instant::now() + ms(20), ms(20));
+        let reads = Box::pin(read_a_flood(GIVE_UP_AFTER));
+        let ticked = select(reads, Box::pin(every.tick())).await;
+        assert!(
+            matches!(ticked, Either::Right(_)),
+            "the interval never ticked beside an always-ready read loop"
+        );
+    });
+}
+
 #[test]
 fn dropping_a_runtime_with_tasks_waiting_on_timers_frees_them() {
     let runtime = eddy::Runtime::new().unwrap();

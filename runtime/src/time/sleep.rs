@@ -81,6 +81,11 @@ pub struct Sleep {
     /// sleep does not keep a dropped runtime's shared state alive, yet can
     /// still ask a live one to cancel the entry from anywhere.
     entry: Option<(Weak<Shared>, TimerKey)>,
+    /// Whether the deadline had passed at a poll that found the task's
+    /// budget spent, so that poll yielded instead of completing: the next
+    /// poll that finds the deadline passed completes even with the budget
+    /// spent again (see `poll_deadline`).
+    yielded_for_budget: bool,
 }
 
 impl Sleep {
@@ -89,6 +94,7 @@ impl Sleep {
         Sleep {
             deadline,
             entry: None,
+            yielded_for_budget: false,
         }
     }
 
@@ -198,10 +204,20 @@ impl Sleep {
     /// the task's cooperative budget, so a loop over always-ready sleeps
     /// (`sleep(ZERO)`, an `Interval` bursting through a long backlog) yields
     /// to other tasks instead of starving them.
+    ///
+    /// A sleep that has yielded once for want of budget completes at its
+    /// next poll, budget or not. Raced after a future that spends the
+    /// whole budget at every poll (a `select` or `or` of a read loop on a
+    /// stream that is always readable, then a session limit), it otherwise
+    /// found the budget spent at every poll and never fired. Each
+    /// completion without a unit follows a yield of its own, so a loop over
+    /// expired sleeps still yields whenever the budget runs out.
     fn poll_deadline(&mut self, cx: &mut Context<'_>, budgeted: bool) -> Poll<()> {
         if Instant::now() >= self.deadline {
-            if budgeted && coop::poll_proceed(cx).is_pending() {
+            let yielded = std::mem::take(&mut self.yielded_for_budget);
+            if budgeted && !yielded && coop::poll_proceed(cx).is_pending() {
                 // The task has been re-queued; we complete on its next poll.
+                self.yielded_for_budget = true;
                 return Poll::Pending;
             }
             // Usually the runtime already fired (removed) our entry; cancel
