@@ -9,9 +9,14 @@
 //! one running to completion. An operation that finds its socket not ready
 //! spends nothing: a future polling more idle sockets than the budget
 //! holds (a `select_all` over reads) would otherwise run out on the idle
-//! ones before it reached a ready one, on every poll, and spin.
+//! ones before it reached a ready one, on every poll, and spin. And an
+//! operation refused once for want of budget goes ahead the next time it
+//! finds the budget spent: one that comes after a future spending the
+//! whole budget at every poll (the other direction of a flooded proxy
+//! joined in one task) would otherwise starve for as long as it lasts.
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 thread_local! {
@@ -69,7 +74,9 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
 
 /// Polls `op` if the budget has a unit left, spending it only if `op` is
 /// `Ready`; with the budget used up, re-queues the task and returns
-/// `Pending` without polling `op`. For readiness polls and stream reads
+/// `Pending` without polling `op`, unless the same operation already
+/// yielded that way once (`yielded`, see [`refuse`]): then it polls `op`
+/// all the same, without a unit to spend. For readiness polls and stream reads
 /// and writes, whose `Pending` did nothing: spent there too, a future that
 /// polls more sockets than the budget holds ran out before it reached the
 /// later ones, every poll, and spun without ever seeing one of them ready
@@ -79,10 +86,10 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
 #[inline]
 pub(crate) fn poll_spending_if_ready<T>(
     cx: &mut Context<'_>,
+    yielded: &AtomicBool,
     op: impl FnOnce(&mut Context<'_>) -> Poll<T>,
 ) -> Poll<T> {
-    if BUDGET.with(Cell::get) == 0 {
-        cx.waker().wake_by_ref();
+    if BUDGET.with(Cell::get) == 0 && refuse(cx, yielded) {
         return Poll::Pending;
     }
     let polled = op(cx);
@@ -90,6 +97,46 @@ pub(crate) fn poll_spending_if_ready<T>(
         BUDGET.with(|b| b.set(b.get().saturating_sub(1)));
     }
     polled
+}
+
+/// Spends one unit, as [`poll_proceed`], but with the budget used up lets
+/// an operation that already yielded once for it go ahead (see
+/// [`refuse`]): `IoSource::async_io`'s check before each wait.
+#[inline]
+pub(crate) fn poll_proceed_unless_yielded(cx: &mut Context<'_>, yielded: &AtomicBool) -> Poll<()> {
+    BUDGET.with(|b| match b.get() {
+        0 if refuse(cx, yielded) => Poll::Pending,
+        0 => Poll::Ready(()),
+        left => {
+            b.set(left - 1);
+            Poll::Ready(())
+        }
+    })
+}
+
+/// With the budget used up, whether to refuse an operation: yes (the task
+/// is re-queued, and `yielded` remembers it) unless `yielded` says this
+/// operation was refused before; then it goes ahead once, without a unit.
+///
+/// Without it, an operation that came after a future spending the whole
+/// budget at every poll (two directions of a proxy joined in one task,
+/// one of them flooded; a `select` whose first branch never runs dry)
+/// found the budget spent at every poll and starved for as long as the
+/// other went on (RELIABILITY finding 61). Each operation let through
+/// here follows a yield of its own, so a loop of operations on one socket
+/// still yields whenever the budget runs out. Per socket and direction
+/// (`IoSource`), not per task: a refusal the task's other futures never
+/// see again would otherwise let them through too. Out of line and cold:
+/// only a poll that ran out of budget gets here.
+#[cold]
+#[inline(never)]
+fn refuse(cx: &mut Context<'_>, yielded: &AtomicBool) -> bool {
+    if yielded.swap(false, Ordering::Relaxed) {
+        return false;
+    }
+    yielded.store(true, Ordering::Relaxed);
+    cx.waker().wake_by_ref();
+    true
 }
 
 /// The answer to an operation on an empty buffer (a read into nothing, a

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::io;
 use std::ops::Deref;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::sync::atomic::AtomicBool;
 use std::task::{Context, Poll};
 
 use eddy_io_driver::{Handle, Registration};
@@ -33,6 +34,10 @@ pub struct IoSource<E: mio::event::Source> {
     fd: RawFd,
     /// Where the driver records this socket's readiness.
     registration: Registration,
+    /// Per direction (read, write): whether an operation found the task's
+    /// budget spent and yielded, so that the next one to find it spent
+    /// goes ahead (`coop::poll_spending_if_ready`).
+    yielded_for_budget: [AtomicBool; 2],
 }
 
 impl<E: mio::event::Source> IoSource<E> {
@@ -95,11 +100,21 @@ impl<E: mio::event::Source> IoSource<E> {
             fd,
             io: Some(io),
             registration,
+            yielded_for_budget: [AtomicBool::new(false), AtomicBool::new(false)],
         })
     }
 
     pub(crate) fn registration(&self) -> &Registration {
         &self.registration
+    }
+
+    /// Whether an operation in `direction` yielded for want of budget
+    /// since the last one let through without it (see `coop::refuse`).
+    fn yielded_for_budget(&self, direction: Direction) -> &AtomicBool {
+        match direction {
+            Direction::Read => &self.yielded_for_budget[0],
+            Direction::Write => &self.yielded_for_budget[1],
+        }
     }
 
     /// Waits for `direction` readiness and runs `f`, retrying after
@@ -110,7 +125,10 @@ impl<E: mio::event::Source> IoSource<E> {
         direction: Direction,
         f: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        coop::poll_spending_if_ready(cx, |cx| self.registration.poll_io(cx, direction, f))
+        let yielded = self.yielded_for_budget(direction);
+        coop::poll_spending_if_ready(cx, yielded, |cx| {
+            self.registration.poll_io(cx, direction, f)
+        })
     }
 
     /// Waits for `direction` readiness and runs `f` on the socket, retrying
@@ -129,7 +147,8 @@ impl<E: mio::event::Source> IoSource<E> {
     ) -> io::Result<R> {
         let interest = direction.interest();
         loop {
-            std::future::poll_fn(coop::poll_proceed).await;
+            let yielded = self.yielded_for_budget(direction);
+            std::future::poll_fn(|cx| coop::poll_proceed_unless_yielded(cx, yielded)).await;
             let event = self.registration.readiness(interest).await?;
             match f(self.io()) {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
@@ -161,7 +180,8 @@ impl<E: mio::event::Source> IoSource<E> {
             return coop::poll_nothing(cx);
         }
         let fd = self.fd();
-        coop::poll_spending_if_ready(cx, |cx| {
+        let yielded = self.yielded_for_budget(Direction::Read);
+        coop::poll_spending_if_ready(cx, yielded, |cx| {
             self.registration
                 .poll_read_into(cx, buf, |buf| sys::recv(fd, buf))
         })
@@ -301,8 +321,13 @@ impl<E: mio::event::Source> IoSource<E> {
     /// (RELIABILITY finding 58). Waiting spends nothing.
     pub(crate) async fn ready(&self, interest: Interest) -> io::Result<()> {
         let mut readiness = std::pin::pin!(self.registration.readiness(interest));
+        let yielded = self.yielded_for_budget(if interest.is_readable() {
+            Direction::Read
+        } else {
+            Direction::Write
+        });
         std::future::poll_fn(|cx| {
-            coop::poll_spending_if_ready(cx, |cx| readiness.as_mut().poll(cx))
+            coop::poll_spending_if_ready(cx, yielded, |cx| readiness.as_mut().poll(cx))
         })
         .await
         .map(drop)
@@ -317,7 +342,7 @@ impl<E: mio::event::Source> IoSource<E> {
         cx: &mut Context<'_>,
         direction: Direction,
     ) -> Poll<io::Result<()>> {
-        coop::poll_spending_if_ready(cx, |cx| {
+        coop::poll_spending_if_ready(cx, self.yielded_for_budget(direction), |cx| {
             let ready = match direction {
                 Direction::Read => self.registration.poll_read_ready(cx),
                 Direction::Write => self.registration.poll_write_ready(cx),

@@ -45,6 +45,12 @@ impl Builder {
     /// I/O operations a task may complete in one poll before it must yield
     /// (default 128).
     ///
+    /// An operation (on one socket, in one direction, or one expired
+    /// sleep) that found the budget spent and yielded goes ahead the next
+    /// time it finds it spent, so it cannot starve behind other work of
+    /// the same task that spends the whole budget at every poll; a poll
+    /// may therefore complete a few operations more than this.
+    ///
     /// # Panics
     ///
     /// Panics if `operations` is zero.

@@ -322,3 +322,74 @@ fn a_task_ping_ponging_with_the_block_on_future_does_not_starve_timers() {
         });
     });
 }
+
+/// Two futures joined in one task (a proxy's two directions, as
+/// `examples/proxy.rs` joins them), the first a loop of reads on a stream
+/// whose peer never stops sending: every poll it reads until the task's
+/// budget is spent and yields. The second's read of a stream with data
+/// waiting, and then its receive of a datagram waiting, still complete
+/// while the flood goes on. Before, they came second at every poll, found
+/// the budget spent, and yielded: they starved until the first future
+/// ended.
+#[test]
+#[cfg_attr(miri, ignore = "Miri: no TCP")]
+fn a_read_joined_after_an_always_ready_read_loop_still_completes() {
+    use std::io::Write;
+    // Bounded: far more reads than the flooded stream needs to run out
+    // of budget many times over; if the other read starves, the loop
+    // gives up after this many and the assertion fails.
+    const GIVE_UP_AFTER: u64 = 2_000_000;
+    with_deadline(Duration::from_secs(120), || {
+        eddy::run(async {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap();
+            let mut flooder = std::net::TcpStream::connect(addr).unwrap();
+            let mut flooded = eddy::net::TcpStream::from_std(listener.accept().unwrap().0).unwrap();
+            let mut sender = std::net::TcpStream::connect(addr).unwrap();
+            let mut quiet = eddy::net::TcpStream::from_std(listener.accept().unwrap().0).unwrap();
+            // Ends when `flooded` closes under a blocked write.
+            let flooding =
+                thread::spawn(move || while flooder.write_all(&[7; 64 * 1024]).is_ok() {});
+            sender.write_all(b"ping").unwrap();
+            let receiver = eddy::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let datagram_sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            datagram_sender
+                .send_to(b"pong", receiver.local_addr().unwrap())
+                .unwrap();
+            // The flood's first bytes are in before the join starts.
+            flooded.read_exact(&mut [0; 1]).await.unwrap();
+
+            let other_read = Cell::new(false);
+            let reading_the_flood = async {
+                // A byte at a time: the sender stays far ahead.
+                let mut buf = [0u8; 1];
+                let mut reads = 0u64;
+                while !other_read.get() && reads < GIVE_UP_AFTER {
+                    assert_ne!(flooded.read(&mut buf).await.unwrap(), 0, "the flood ended");
+                    reads += 1;
+                }
+                reads
+            };
+            // A stream read (`poll_read`), then a datagram receive
+            // (`recv_from`, which waits through `async_io`).
+            let reading_the_others = async {
+                let mut buf = [0u8; 4];
+                quiet.read_exact(&mut buf).await.unwrap();
+                let mut datagram = [0u8; 4];
+                let (len, _) = receiver.recv_from(&mut datagram).await.unwrap();
+                other_read.set(true);
+                (buf, datagram[..len].to_vec())
+            };
+            let (reads, (got, datagram)) =
+                futures_util::future::join(reading_the_flood, reading_the_others).await;
+            assert_eq!(&got, b"ping");
+            assert_eq!(datagram, b"pong");
+            assert!(
+                reads < GIVE_UP_AFTER,
+                "{reads} reads of the flood in the same task starved the other reads"
+            );
+            drop(flooded);
+            flooding.join().unwrap();
+        });
+    });
+}
