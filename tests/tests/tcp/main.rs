@@ -6,6 +6,10 @@
 //!   500 concurrent clients sending payloads of 1 B to 64 KiB, also when
 //!   all 500 connect in one burst before the first `accept` (the listen
 //!   backlog must hold them, or the kernel resets the excess);
+//! * beside a client that floods it and 100 idle ones, the same server
+//!   still serves an interactive client's 100 round trips while the flood
+//!   goes on, an interval keeps ticking and a task spawned from another
+//!   thread runs;
 //! * half-close: the server reads to end-of-stream, then writes everything
 //!   back and closes; the client reads exactly what it sent, then EOF;
 //! * a peer that resets ends only its own connection (with an error or
