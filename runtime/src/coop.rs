@@ -76,8 +76,8 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
 /// `Ready`; with the budget used up, re-queues the task and returns
 /// `Pending` without polling `op`, unless the same operation already
 /// yielded that way once (`yielded`, see [`refuse`]): then it polls `op`
-/// all the same, without a unit to spend. For readiness polls and stream reads
-/// and writes, whose `Pending` did nothing: spent there too, a future that
+/// all the same, without a unit to spend. For readiness polls and stream
+/// reads and writes, whose `Pending` did nothing: spent there too, a future that
 /// polls more sockets than the budget holds ran out before it reached the
 /// later ones, every poll, and spun without ever seeing one of them ready
 /// (RELIABILITY findings 56 and 57). (A `Sleep` spends only once its

@@ -259,30 +259,18 @@ impl<T: AsFd> AsyncFd<T> {
     pub fn poll_read_with<R>(
         &self,
         cx: &mut Context<'_>,
-        mut f: impl FnMut(&T) -> io::Result<R>,
+        f: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        loop {
-            ready!(self.poll_read_ready(cx))?;
-            match self.try_read_with(&mut f) {
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
-                result => return Poll::Ready(result),
-            }
-        }
+        self.poll_with(cx, Direction::Read, f)
     }
 
     /// The poll form of [`write_with`](AsyncFd::write_with).
     pub fn poll_write_with<R>(
         &self,
         cx: &mut Context<'_>,
-        mut f: impl FnMut(&T) -> io::Result<R>,
+        f: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        loop {
-            ready!(self.poll_write_ready(cx))?;
-            match self.try_write_with(&mut f) {
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
-                result => return Poll::Ready(result),
-            }
-        }
+        self.poll_with(cx, Direction::Write, f)
     }
 
     /// Runs `f` now if the descriptor is known to be readable, else returns
@@ -290,16 +278,42 @@ impl<T: AsFd> AsyncFd<T> {
     /// read readiness, so the next wait waits for the driver; an
     /// `Interrupted` (`EINTR`: nothing was done) runs `f` again, as
     /// [`read_with`](AsyncFd::read_with) does.
-    pub fn try_read_with<R>(&self, mut f: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
-        self.check_fd()?;
-        self.source.try_io(Interest::READABLE, || f(&self.inner))
+    pub fn try_read_with<R>(&self, f: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        self.try_with(Direction::Read, f)
     }
 
     /// Runs `f` now if the descriptor is known to be writable, else returns
     /// `WouldBlock`, as [`try_read_with`](AsyncFd::try_read_with).
-    pub fn try_write_with<R>(&self, mut f: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+    pub fn try_write_with<R>(&self, f: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        self.try_with(Direction::Write, f)
+    }
+
+    /// The body of `poll_read_with` and `poll_write_with`: waits for
+    /// `direction`, runs `f`, and waits again after each `WouldBlock`.
+    fn poll_with<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        mut f: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        loop {
+            self.check_fd()?;
+            ready!(self.source.poll_ready(cx, direction))?;
+            match self.try_with(direction, &mut f) {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
+    /// The body of `try_read_with` and `try_write_with`.
+    fn try_with<R>(
+        &self,
+        direction: Direction,
+        mut f: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
         self.check_fd()?;
-        self.source.try_io(Interest::WRITABLE, || f(&self.inner))
+        self.source.try_io(direction.interest(), || f(&self.inner))
     }
 
     /// Fails if `inner`'s descriptor is no longer the one wrapped (see the
