@@ -7,9 +7,9 @@
 //! machine is shared and noisy. Loops that wait for something bound their
 //! iterations and then fail with a message.
 //!
-//! Timers have their own file (`time.rs`, which also proves that `yield_now`
-//! in a loop does not starve a timer); shutdown is in `shutdown.rs` and the
-//! blocking pool in `blocking.rs`.
+//! Timers have their own binary (`time/`, whose `budget.rs` also proves
+//! that `yield_now` in a loop does not starve a timer); shutdown is in
+//! `shutdown.rs` and the blocking pool in `blocking.rs`.
 
 use std::time::Duration;
 

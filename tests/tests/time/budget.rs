@@ -1,0 +1,138 @@
+//! Timers beside tasks that never wait: a `yield_now` spinner, a loop over
+//! expired sleeps, and futures that spend their whole cooperative budget.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use eddy::time::{interval_at, sleep, timeout};
+use eddy_tests::{run_bounded, spin_until};
+
+use crate::ms;
+
+#[test]
+fn yield_now_in_a_loop_does_not_starve_a_timer() {
+    // Bounded: if timers starve, the spinner gives up after this many yields
+    // and the assertion below fails instead of the test hanging.
+    const GIVE_UP_AFTER: u64 = 2_000_000;
+    let fired_first = eddy::run(async {
+        let done = Rc::new(Cell::new(false));
+        let spinner = eddy::spawn(spin_until(
+            Rc::clone(&done),
+            GIVE_UP_AFTER,
+            eddy::task::yield_now,
+        ));
+        sleep(ms(20)).await;
+        done.set(true);
+        spinner.await.unwrap()
+    });
+    assert!(
+        fired_first,
+        "the timer must fire while another task spins on yield_now"
+    );
+}
+
+#[test]
+fn a_loop_over_expired_sleeps_lets_other_tasks_run() {
+    // Bounded: without the cooperative budget the looping task never yields
+    // and stops after this many iterations, failing the assertion below.
+    const GIVE_UP_AFTER: u64 = 1_000_000;
+    let other_ran_first = eddy::run(async {
+        let other_ran = Rc::new(Cell::new(false));
+        let looping = {
+            let other_ran = Rc::clone(&other_ran);
+            eddy::spawn(async move {
+                let mut rounds = 0u64;
+                while !other_ran.get() && rounds < GIVE_UP_AFTER {
+                    sleep(Duration::ZERO).await;
+                    rounds += 1;
+                }
+                other_ran.get()
+            })
+        };
+        let other = {
+            let other_ran = Rc::clone(&other_ran);
+            eddy::spawn(async move { other_ran.set(true) })
+        };
+        other.await.unwrap();
+        looping.await.unwrap()
+    });
+    assert!(other_ran_first);
+}
+
+#[test]
+fn timeout_fires_around_a_future_that_spends_its_whole_budget() {
+    // The inner future only ever completes expired sleeps, so each poll it
+    // runs until the cooperative budget is gone. The deadline must fire
+    // anyway. Bounded: if it never fires, the inner future gives up and
+    // returns Ok, failing the assertion.
+    const GIVE_UP_AFTER: u64 = 5_000_000;
+    let result = eddy::run(async {
+        eddy::spawn(timeout(ms(20), async {
+            let mut rounds = 0u64;
+            while rounds < GIVE_UP_AFTER {
+                sleep(Duration::ZERO).await;
+                rounds += 1;
+            }
+            rounds
+        }))
+        .await
+        .unwrap()
+    });
+    assert!(result.is_err(), "expected Elapsed, got {result:?}");
+}
+
+/// Reads 16 bytes at a time from a stream whose peer (a plain thread)
+/// never stops sending, until `give_up_after` reads: each poll of it reads
+/// until the task's cooperative budget is spent, then yields.
+async fn read_a_flood(give_up_after: u64) -> &'static str {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let flooding = std::thread::spawn(move || {
+        use std::io::Write;
+        let mut peer = peer;
+        // Ends when the reader's stream closes under a blocked write.
+        while peer.write_all(&[7; 64 * 1024]).is_ok() {}
+    });
+    let mut stream = eddy::net::TcpStream::from_std(listener.accept().unwrap().0).unwrap();
+    let mut buf = [0u8; 16];
+    for _ in 0..give_up_after {
+        assert_ne!(stream.read(&mut buf).await.unwrap(), 0, "the flood ended");
+    }
+    drop(stream);
+    flooding.join().unwrap();
+    "the reads gave up"
+}
+
+/// A sleep and an interval's tick raced (`select`, `or`: the first branch
+/// polled first) against a loop that spends the task's whole budget every
+/// poll, here reads of a stream that is always readable, still fire: the
+/// session limit or the keep-alive tick of a connection handler whose
+/// peer floods it. Before, the expired sleep found the budget spent at
+/// every poll, yielded, and at the next poll the reads spent it again
+/// first: the timer never fired while the flood went on. `Timeout` polls
+/// its deadline unbudgeted for the same reason; a race written by hand or
+/// with another crate's combinator could not.
+#[test]
+fn a_sleep_or_tick_raced_after_an_always_ready_read_loop_still_fires() {
+    use futures_util::future::{Either, select};
+    // Bounded: far more reads than the 20 ms the timers wait for can
+    // hold (each is a syscall); if the timer starves, the reads win.
+    const GIVE_UP_AFTER: u64 = 2_000_000;
+    run_bounded(Duration::from_secs(120), || async {
+        let slept = select(Box::pin(read_a_flood(GIVE_UP_AFTER)), sleep(ms(20))).await;
+        assert!(
+            matches!(slept, Either::Right(_)),
+            "the sleep never fired beside an always-ready read loop"
+        );
+        drop(slept);
+
+        let mut every = interval_at(Instant::now() + ms(20), ms(20));
+        let reads = Box::pin(read_a_flood(GIVE_UP_AFTER));
+        let ticked = select(reads, Box::pin(every.tick())).await;
+        assert!(
+            matches!(ticked, Either::Right(_)),
+            "the interval never ticked beside an always-ready read loop"
+        );
+    });
+}
