@@ -43,6 +43,10 @@
 //! * [`woken_within`](fn@woken_within) bounds a wait with a deadline that wins every tie,
 //!   so a future that completes only because the deadline polled it (a
 //!   lost wake-up) fails the test instead of passing it slowly.
+//! * [`read_to_end_cancelling`](fn@read_to_end_cancelling) reads a stream
+//!   to its end with every read cancelled at random, fed by
+//!   [`spawn_trickle`](fn@spawn_trickle), a peer that writes in chunks of
+//!   random size: the read-cancellation tests of TCP and Unix streams.
 //! * [`tcp_echo`](fn@tcp_echo) is the connection handler of the TCP echo servers;
 //!   [`tcp_pair`](fn@tcp_pair) connects a client to a listener and accepts it.
 //! * [`open_descriptors`](fn@open_descriptors) counts the process's open
@@ -66,6 +70,7 @@
 //! started it, so one name serves every test binary.
 
 mod block_on_parked;
+mod cancelled_reads;
 #[cfg(unix)]
 pub mod child_process;
 mod count_polls;
@@ -93,6 +98,7 @@ mod woken_within;
 mod xorshift;
 
 pub use block_on_parked::block_on_parked;
+pub use cancelled_reads::{read_to_end_cancelling, spawn_trickle};
 pub use count_polls::count_polls;
 pub use deadline::with_deadline;
 #[cfg(unix)]

@@ -10,7 +10,8 @@ use std::rc::Rc;
 
 use eddy::net::{TcpListener, TcpStream};
 use eddy_tests::{
-    XorShift, cancel_at_random, poll_at_most, poll_once, run_bounded, tcp_pair, woken_within,
+    XorShift, cancel_at_random, poll_at_most, poll_once, read_to_end_cancelling, run_bounded,
+    spawn_trickle, tcp_pair, woken_within,
 };
 use futures_util::AsyncWriteExt;
 
@@ -23,72 +24,16 @@ const SEEDS: [u64; 3] = [0x9E37_79B9, 0xC0FF_EE11, 0x5EED_0003];
 /// enough for Miri.
 const STREAM_BYTES: usize = if cfg!(miri) { 4 << 10 } else { 256 << 10 };
 
-/// Writes `bytes` to `stream` in chunks of random size, yielding at random
-/// between them, so the reader finds the stream now empty, now full.
-fn spawn_trickle(mut stream: TcpStream, bytes: Vec<u8>, seed: u64) {
-    eddy::spawn(async move {
-        let mut rng = XorShift(seed ^ 0xA5A5);
-        let mut sent = 0;
-        while sent < bytes.len() {
-            let chunk = (1 + rng.index(8192)).min(bytes.len() - sent);
-            stream
-                .write_all(&bytes[sent..sent + chunk])
-                .await
-                .expect("write to the reader under test");
-            sent += chunk;
-            for _ in 0..rng.below(3) {
-                eddy::task::yield_now().await;
-            }
-        }
-        // Dropped: the reader sees end-of-stream after the last byte.
-    });
-}
-
-/// What a read test does with its stream: read into a buffer, the way a
-/// whole stream, a borrowed half or an owned half does.
-trait ReadUnderTest {
-    async fn read_some(&mut self, buf: &mut [u8]) -> std::io::Result<usize>;
-}
-
-impl ReadUnderTest for TcpStream {
-    async fn read_some(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.read(buf).await
-    }
-}
-
-impl ReadUnderTest for eddy::net::tcp::OwnedReadHalf {
-    async fn read_some(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.read(buf).await
-    }
-}
-
-impl ReadUnderTest for eddy::net::tcp::ReadHalf<'_> {
-    async fn read_some(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.read(buf).await
-    }
-}
-
-/// Reads `reader` to its end with every read raced against a random
+/// Reads to the end through `read` with every read raced against a random
 /// cancellation, and checks the bytes the completed reads returned are
 /// exactly `sent`. Returns how many reads were dropped unfinished.
-async fn read_to_end_cancelling(
-    reader: &mut impl ReadUnderTest,
+async fn read_exactly_cancelling(
     sent: &[u8],
     rng: &mut XorShift,
     who: &str,
+    read: impl AsyncFnMut(&mut [u8]) -> std::io::Result<usize>,
 ) -> usize {
-    let mut got = Vec::with_capacity(sent.len());
-    let mut buf = vec![0u8; 16 << 10];
-    let mut dropped = 0;
-    loop {
-        let len = 1 + rng.index(buf.len());
-        match cancel_at_random(rng, reader.read_some(&mut buf[..len])).await {
-            Some(Ok(0)) => break,
-            Some(Ok(n)) => got.extend_from_slice(&buf[..n]),
-            Some(Err(error)) => panic!("{who}: read failed: {error}"),
-            None => dropped += 1,
-        }
-    }
+    let (got, dropped) = read_to_end_cancelling(rng, who, read).await;
     assert_same_bytes(&got, sent, who);
     dropped
 }
@@ -101,25 +46,37 @@ fn reads_dropped_at_random_points_lose_no_byte() {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let mut dropped = 0;
 
-            let (writer, mut whole) = tcp_pair(&listener).await;
+            let (mut writer, mut whole) = tcp_pair(&listener).await;
             let sent = payload(seed, STREAM_BYTES);
-            spawn_trickle(writer, sent.clone(), seed);
+            spawn_trickle(sent.clone(), seed, async move |chunk| {
+                writer.write_all(chunk).await
+            });
             let who = format!("whole stream, seed {seed:#x}");
-            dropped += read_to_end_cancelling(&mut whole, &sent, &mut rng, &who).await;
+            dropped +=
+                read_exactly_cancelling(&sent, &mut rng, &who, async |buf| whole.read(buf).await)
+                    .await;
 
-            let (writer, mut split) = tcp_pair(&listener).await;
+            let (mut writer, mut split) = tcp_pair(&listener).await;
             let sent = payload(seed + 1, STREAM_BYTES);
-            spawn_trickle(writer, sent.clone(), seed + 1);
+            spawn_trickle(sent.clone(), seed + 1, async move |chunk| {
+                writer.write_all(chunk).await
+            });
             let (mut half, _write) = TcpStream::split(&mut split);
             let who = format!("borrowed read half, seed {seed:#x}");
-            dropped += read_to_end_cancelling(&mut half, &sent, &mut rng, &who).await;
+            dropped +=
+                read_exactly_cancelling(&sent, &mut rng, &who, async |buf| half.read(buf).await)
+                    .await;
 
-            let (writer, owned) = tcp_pair(&listener).await;
+            let (mut writer, owned) = tcp_pair(&listener).await;
             let sent = payload(seed + 2, STREAM_BYTES);
-            spawn_trickle(writer, sent.clone(), seed + 2);
+            spawn_trickle(sent.clone(), seed + 2, async move |chunk| {
+                writer.write_all(chunk).await
+            });
             let (mut half, _write) = owned.into_split();
             let who = format!("owned read half, seed {seed:#x}");
-            dropped += read_to_end_cancelling(&mut half, &sent, &mut rng, &who).await;
+            dropped +=
+                read_exactly_cancelling(&sent, &mut rng, &who, async |buf| half.read(buf).await)
+                    .await;
 
             // Proof the test cancelled reads that were waiting, not only
             // ones that had completed before the race was decided.
@@ -134,9 +91,11 @@ fn peeks_dropped_at_random_points_leave_every_byte_for_the_next_read() {
         run_bounded(LIMIT, move || async move {
             let mut rng = XorShift(seed);
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let (writer, mut reader) = tcp_pair(&listener).await;
+            let (mut writer, mut reader) = tcp_pair(&listener).await;
             let sent = payload(seed, STREAM_BYTES / 4);
-            spawn_trickle(writer, sent.clone(), seed);
+            spawn_trickle(sent.clone(), seed, async move |chunk| {
+                writer.write_all(chunk).await
+            });
             let mut got = Vec::with_capacity(sent.len());
             let mut buf = vec![0u8; 4096];
             let mut peeked = vec![0u8; 4096];

@@ -24,34 +24,14 @@ fn unix_stream_reads_dropped_at_random_points_lose_no_byte() {
             let mut rng = eddy_tests::XorShift(seed);
             let (mut writer, mut reader) = UnixStream::pair().expect("pair");
             let sent = payload(seed as u8, 256 << 10);
-            let to_send = sent.clone();
-            eddy::spawn(async move {
-                let mut rng = eddy_tests::XorShift(seed ^ 0xA5A5);
-                let mut at = 0;
-                while at < to_send.len() {
-                    let chunk = (1 + rng.index(8192)).min(to_send.len() - at);
-                    writer
-                        .write_all(&to_send[at..at + chunk])
-                        .await
-                        .expect("write_all");
-                    at += chunk;
-                    for _ in 0..rng.below(3) {
-                        eddy::task::yield_now().await;
-                    }
-                }
+            eddy_tests::spawn_trickle(sent.clone(), seed, async move |chunk| {
+                writer.write_all(chunk).await
             });
-            let mut got = Vec::with_capacity(sent.len());
-            let mut buf = vec![0u8; 16 << 10];
-            let mut dropped = 0;
-            loop {
-                let len = 1 + rng.index(buf.len());
-                match eddy_tests::cancel_at_random(&mut rng, reader.read(&mut buf[..len])).await {
-                    Some(Ok(0)) => break,
-                    Some(Ok(n)) => got.extend_from_slice(&buf[..n]),
-                    Some(Err(error)) => panic!("seed {seed:#x}: read failed: {error}"),
-                    None => dropped += 1,
-                }
-            }
+            let who = format!("seed {seed:#x}");
+            let (got, dropped) = eddy_tests::read_to_end_cancelling(&mut rng, &who, async |buf| {
+                reader.read(buf).await
+            })
+            .await;
             assert!(
                 got == sent,
                 "seed {seed:#x}: {} bytes read of {} sent, or other bytes",
