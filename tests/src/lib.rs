@@ -47,6 +47,9 @@
 //!   to its end with every read cancelled at random, fed by
 //!   [`spawn_trickle`](fn@spawn_trickle), a peer that writes in chunks of
 //!   random size: the read-cancellation tests of TCP and Unix streams.
+//! * [`assert_readable_woken_by`](fn@assert_readable_woken_by) sends a
+//!   byte now or a little later and asserts it wakes the next `readable()`
+//!   wait: the dropped-`readable` tests of TCP and Unix streams.
 //! * [`tcp_echo`](fn@tcp_echo) is the connection handler of the TCP echo servers;
 //!   [`tcp_pair`](fn@tcp_pair) connects a client to a listener and accepts it.
 //! * [`open_descriptors`](fn@open_descriptors) counts the process's open
@@ -85,6 +88,7 @@ mod panic_message;
 mod panicking_waker;
 mod poll_at_most;
 mod poll_once;
+mod readable_woken;
 mod run_bounded;
 mod signal;
 #[cfg(unix)]
@@ -111,6 +115,7 @@ pub use panic_message::panic_message;
 pub use panicking_waker::panicking_waker;
 pub use poll_at_most::{cancel_at_random, poll_at_most};
 pub use poll_once::poll_once;
+pub use readable_woken::assert_readable_woken_by;
 pub use run_bounded::run_bounded;
 pub use signal::{Signal, Wait};
 #[cfg(unix)]

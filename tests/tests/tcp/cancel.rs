@@ -10,8 +10,8 @@ use std::rc::Rc;
 
 use eddy::net::{TcpListener, TcpStream};
 use eddy_tests::{
-    XorShift, cancel_at_random, poll_at_most, poll_once, read_to_end_cancelling, run_bounded,
-    spawn_trickle, tcp_pair, woken_within,
+    XorShift, assert_readable_woken_by, cancel_at_random, poll_at_most, poll_once,
+    read_to_end_cancelling, run_bounded, spawn_trickle, tcp_pair, woken_within,
 };
 use futures_util::AsyncWriteExt;
 
@@ -310,6 +310,7 @@ fn a_dropped_readable_or_writable_wait_strands_no_wake() {
             let mut rng = XorShift(seed);
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let (mut peer, mut stream) = tcp_pair(&listener).await;
+            let mut send = async move |bytes: &[u8]| peer.write_all(bytes).await;
             for round in 0..if cfg!(miri) { 5 } else { 100 } {
                 // A wait that is pending, then dropped...
                 {
@@ -326,23 +327,16 @@ fn a_dropped_readable_or_writable_wait_strands_no_wake() {
                 );
                 // ...then the byte arrives, now or a little later, and the
                 // next wait must be woken by it.
-                let send_later = rng.below(2) == 0;
-                if !send_later {
-                    peer.write_all(&[round as u8]).await.unwrap();
-                }
-                let sender = eddy::spawn(async move {
-                    if send_later {
-                        eddy::task::yield_now().await;
-                        peer.write_all(&[round as u8]).await.unwrap();
-                    }
-                    peer
-                });
-                let woken = woken_within(LIMIT / 2, stream.readable()).await;
-                assert!(
-                    matches!(woken, Some(Ok(()))),
-                    "seed {seed:#x}, round {round}: the next readable was not woken: {woken:?}"
-                );
-                peer = sender.await.unwrap();
+                let who = format!("seed {seed:#x}, round {round}");
+                send = assert_readable_woken_by(
+                    &mut rng,
+                    send,
+                    round as u8,
+                    stream.readable(),
+                    LIMIT / 2,
+                    &who,
+                )
+                .await;
                 // Read with room to spare: the short read clears the
                 // readiness, so the next round's wait is really pending.
                 let mut byte = [0u8; 2];

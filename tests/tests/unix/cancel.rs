@@ -9,7 +9,7 @@ use std::io;
 use std::rc::Rc;
 
 use eddy::net::{UnixDatagram, UnixListener, UnixStream};
-use eddy_tests::{run_bounded, woken_within};
+use eddy_tests::run_bounded;
 
 use crate::{LIMIT, TempDir, payload};
 
@@ -213,6 +213,7 @@ fn a_dropped_unix_readable_wait_strands_no_wake() {
         run_bounded(LIMIT, move || async move {
             let mut rng = eddy_tests::XorShift(seed);
             let (mut peer, mut stream) = UnixStream::pair().expect("pair");
+            let mut send = async move |bytes: &[u8]| peer.write_all(bytes).await;
             for round in 0..100u32 {
                 // A wait polled and dropped at a random point, with nothing
                 // sent yet.
@@ -224,23 +225,16 @@ fn a_dropped_unix_readable_wait_strands_no_wake() {
                 );
                 // The byte comes now or a little later; the next wait must
                 // be woken by it.
-                let send_later = rng.below(2) == 0;
-                if !send_later {
-                    peer.write_all(&[round as u8]).await.unwrap();
-                }
-                let sender = eddy::spawn(async move {
-                    if send_later {
-                        eddy::task::yield_now().await;
-                        peer.write_all(&[round as u8]).await.unwrap();
-                    }
-                    peer
-                });
-                let woken = woken_within(LIMIT / 2, stream.readable()).await;
-                assert!(
-                    matches!(woken, Some(Ok(()))),
-                    "seed {seed:#x}, round {round}: the next readable was not woken: {woken:?}"
-                );
-                peer = sender.await.unwrap();
+                let who = format!("seed {seed:#x}, round {round}");
+                send = eddy_tests::assert_readable_woken_by(
+                    &mut rng,
+                    send,
+                    round as u8,
+                    stream.readable(),
+                    LIMIT / 2,
+                    &who,
+                )
+                .await;
                 // A read with room to spare empties the socket (a Unix
                 // stream clears readiness only on `WouldBlock`: the second
                 // read sees it).
