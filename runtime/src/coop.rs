@@ -10,13 +10,14 @@
 //! spends nothing: a future polling more idle sockets than the budget
 //! holds (a `select_all` over reads) would otherwise run out on the idle
 //! ones before it reached a ready one, on every poll, and spin. And an
-//! operation refused once for want of budget goes ahead the next time it
-//! finds the budget spent: one that comes after a future spending the
-//! whole budget at every poll (the other direction of a flooded proxy
-//! joined in one task) would otherwise starve for as long as it lasts.
+//! operation refused for want of budget goes ahead the next time it finds
+//! the budget spent in a later poll: one that comes after a future
+//! spending the whole budget at every poll (the other direction of a
+//! flooded proxy joined in one task) would otherwise starve for as long as
+//! it lasts.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::task::{Context, Poll};
 
 thread_local! {
@@ -33,20 +34,52 @@ thread_local! {
     /// I/O again. 2^64 operations take centuries; the decrement costs the
     /// same on a 64-bit target.
     static BUDGET: Cell<u64> = const { Cell::new(UNLIMITED) };
+
+    /// Which poll this thread runs: a number that changes at every
+    /// [`reset`], so a [`Refused`] mark tells a refusal made earlier in the
+    /// running poll from one made in an earlier poll. Wraps; see `refuse`.
+    static POLL: Cell<u16> = const { Cell::new(1) };
 }
 
 /// The budget outside any runtime: never spent in a thread's lifetime.
 const UNLIMITED: u64 = u64::MAX;
 
-/// Gives the next poll a fresh budget (or a task back the budget it had).
+/// Gives the next task poll a fresh budget, and starts a new poll for the
+/// [`Refused`] marks: an operation refused before it goes ahead at its
+/// next refusal (see `refuse`).
 pub(crate) fn reset(budget: u64) {
     BUDGET.with(|b| b.set(budget));
+    POLL.with(|p| p.set(p.get().wrapping_add(1)));
 }
 
-/// The budget left in the current poll, for a runtime entered inside
-/// another's poll to give back when it leaves (see `context::enter`).
-pub(crate) fn current() -> u64 {
-    BUDGET.with(Cell::get)
+/// The budget left in the current poll, and which poll it is, for a
+/// runtime entered inside another's poll to give back when it leaves (see
+/// `context::enter` and [`restore`]).
+pub(crate) fn current() -> Saved {
+    Saved {
+        budget: BUDGET.with(Cell::get),
+        poll: POLL.with(Cell::get),
+    }
+}
+
+/// Gives a task, back from a runtime entered inside its poll, the budget
+/// and the poll count [`current`] saved. The count too: the inner
+/// runtime's polls advanced it, and left so, the rest of the task's poll
+/// counted as a later one, so every mark made before (a `select` of many
+/// sockets racing) let one operation through again at each runtime
+/// dropped in a loop, and the loop never yielded (RELIABILITY finding 62).
+pub(crate) fn restore(saved: Saved) {
+    BUDGET.with(|b| b.set(saved.budget));
+    POLL.with(|p| p.set(saved.poll));
+}
+
+/// What [`current`] saves and [`restore`] gives back.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Saved {
+    /// The budget left.
+    budget: u64,
+    /// The poll count (see `POLL`).
+    poll: u16,
 }
 
 /// Lifts the budget when a runtime stops running on this thread. Without
@@ -74,9 +107,9 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
 
 /// Polls `op` if the budget has a unit left, spending it only if `op` is
 /// `Ready`; with the budget used up, re-queues the task and returns
-/// `Pending` without polling `op`, unless the same operation already
-/// yielded that way once (`yielded`, see [`refuse`]): then it polls `op`
-/// all the same, without a unit to spend. For readiness polls and stream
+/// `Pending` without polling `op`, unless the same operation was refused
+/// that way in an earlier poll (`refused`, see [`refuse`]): then it polls
+/// `op` all the same, without a unit to spend. For readiness polls and stream
 /// reads and writes, whose `Pending` did nothing: spent there too, a future that
 /// polls more sockets than the budget holds ran out before it reached the
 /// later ones, every poll, and spun without ever seeing one of them ready
@@ -86,10 +119,10 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
 #[inline]
 pub(crate) fn poll_spending_if_ready<T>(
     cx: &mut Context<'_>,
-    yielded: &AtomicBool,
+    refused: &Refused,
     op: impl FnOnce(&mut Context<'_>) -> Poll<T>,
 ) -> Poll<T> {
-    if BUDGET.with(Cell::get) == 0 && refuse(cx, yielded) {
+    if BUDGET.with(Cell::get) == 0 && refuse(cx, refused) {
         return Poll::Pending;
     }
     let polled = op(cx);
@@ -100,12 +133,12 @@ pub(crate) fn poll_spending_if_ready<T>(
 }
 
 /// Spends one unit, as [`poll_proceed`], but with the budget used up lets
-/// an operation that already yielded once for it go ahead (see
-/// [`refuse`]): `IoSource::async_io`'s check before each wait.
+/// an operation refused in an earlier poll go ahead (see [`refuse`]):
+/// `IoSource::async_io`'s check before each wait.
 #[inline]
-pub(crate) fn poll_proceed_unless_yielded(cx: &mut Context<'_>, yielded: &AtomicBool) -> Poll<()> {
+pub(crate) fn poll_proceed_unless_refused(cx: &mut Context<'_>, refused: &Refused) -> Poll<()> {
     BUDGET.with(|b| match b.get() {
-        0 if refuse(cx, yielded) => Poll::Pending,
+        0 if refuse(cx, refused) => Poll::Pending,
         0 => Poll::Ready(()),
         left => {
             b.set(left - 1);
@@ -114,27 +147,81 @@ pub(crate) fn poll_proceed_unless_yielded(cx: &mut Context<'_>, yielded: &Atomic
     })
 }
 
+/// The poll in which an operation (on one socket in one direction, or one
+/// `Sleep`) was last refused for want of budget, if it has not gone ahead
+/// since: 0 if not. Atomic because a socket is shared across threads;
+/// only its own runtime's polls read and write it.
+#[derive(Debug)]
+pub(crate) struct Refused(AtomicU16);
+
+impl Refused {
+    /// No refusal pending.
+    pub(crate) const fn new() -> Refused {
+        Refused(AtomicU16::new(0))
+    }
+}
+
+/// An expired `Sleep`'s check: ready without spending a unit if `refused`
+/// says this sleep was refused in an earlier poll (it completes at the
+/// next poll, budget or not: RELIABILITY finding 60); otherwise spends one
+/// unit, as [`poll_proceed`], or with the budget used up marks `refused`
+/// and returns `Pending` (see [`refuse`]).
+pub(crate) fn poll_proceed_once_refused(cx: &mut Context<'_>, refused: &mut Refused) -> Poll<()> {
+    let at = std::mem::take(refused.0.get_mut());
+    if at != 0 && at != POLL.with(Cell::get) {
+        return Poll::Ready(());
+    }
+    BUDGET.with(|b| match b.get() {
+        0 => {
+            *refused.0.get_mut() = POLL.with(Cell::get);
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+        left => {
+            b.set(left - 1);
+            Poll::Ready(())
+        }
+    })
+}
+
 /// With the budget used up, whether to refuse an operation: yes (the task
-/// is re-queued, and `yielded` remembers it) unless `yielded` says this
-/// operation was refused before; then it goes ahead once, without a unit.
+/// is re-queued, and `refused` remembers the poll) unless `refused` says
+/// this operation was refused in an earlier poll; then it goes ahead once,
+/// without a unit.
 ///
 /// Without it, an operation that came after a future spending the whole
 /// budget at every poll (two directions of a proxy joined in one task,
 /// one of them flooded; a `select` whose first branch never runs dry)
 /// found the budget spent at every poll and starved for as long as the
-/// other went on (RELIABILITY finding 61). Each operation let through
-/// here follows a yield of its own, so a loop of operations on one socket
-/// still yields whenever the budget runs out. Per socket and direction
-/// (`IoSource`), not per task: a refusal the task's other futures never
-/// see again would otherwise let them through too. Out of line and cold:
-/// only a poll that ran out of budget gets here.
+/// other went on (RELIABILITY finding 61). Per socket and direction
+/// (`IoSource`) or per `Sleep`, not per task: a refusal the task's other
+/// futures never see again would otherwise let them through too.
+///
+/// Only a refusal made in an earlier poll counts. One made in the same
+/// poll did not end it (a `select` or `join` went on to its other
+/// branches), and counting it let a loop racing many always-ready
+/// sockets or sleeps, first ready wins, run 2^n operations between two
+/// yields: each round marked every one before the first marked one and
+/// let that one through, a binary counter counting down (RELIABILITY
+/// finding 62). So a poll lets through at most one operation per mark
+/// made before it, and a loop still yields whenever the budget runs out.
+/// (The count is a `u16`, so the mark fits where `TcpStream` had
+/// padding. When it wraps, every 65,536 polls, or a socket moves to
+/// another thread's runtime, a stale mark may look current, or a mark
+/// made at count 0 like none: the operation is refused once more and
+/// goes ahead at the next poll.)
+///
+/// Out of line and cold: only a poll that ran out of budget gets here.
 #[cold]
 #[inline(never)]
-fn refuse(cx: &mut Context<'_>, yielded: &AtomicBool) -> bool {
-    if yielded.swap(false, Ordering::Relaxed) {
+fn refuse(cx: &mut Context<'_>, refused: &Refused) -> bool {
+    let now = POLL.with(Cell::get);
+    let at = refused.0.load(Ordering::Relaxed);
+    if at != 0 && at != now {
+        refused.0.store(0, Ordering::Relaxed);
         return false;
     }
-    yielded.store(true, Ordering::Relaxed);
+    refused.0.store(now, Ordering::Relaxed);
     cx.waker().wake_by_ref();
     true
 }
@@ -165,7 +252,7 @@ mod tests {
         // build: docs/RELIABILITY.md, finding 21).
         lift();
         let spent: u64 = 1 << 32;
-        let left = current().checked_sub(spent);
+        let left = current().budget.checked_sub(spent);
         assert!(
             left.is_some_and(|left| left > spent),
             "2^32 operations outside a runtime use up the budget"

@@ -5,13 +5,12 @@ use std::future::Future;
 use std::io;
 use std::ops::Deref;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::sync::atomic::AtomicBool;
 use std::task::{Context, Poll};
 
 use eddy_io_driver::{Handle, Registration};
 use eddy_registration::{Direction, Interest};
 
-use crate::coop;
+use crate::coop::{self, Refused};
 use crate::runtime::context;
 use crate::sys;
 
@@ -34,10 +33,10 @@ pub struct IoSource<E: mio::event::Source> {
     fd: RawFd,
     /// Where the driver records this socket's readiness.
     registration: Registration,
-    /// Per direction (read, write): whether an operation found the task's
-    /// budget spent and yielded, so that the next one to find it spent
-    /// goes ahead (`coop::poll_spending_if_ready`).
-    yielded_for_budget: [AtomicBool; 2],
+    /// Per direction (read, write): the poll in which an operation found
+    /// the task's budget spent and yielded, so that the next one to find
+    /// it spent in a later poll goes ahead (`coop::refuse`).
+    refused: [Refused; 2],
 }
 
 impl<E: mio::event::Source> IoSource<E> {
@@ -100,7 +99,7 @@ impl<E: mio::event::Source> IoSource<E> {
             fd,
             io: Some(io),
             registration,
-            yielded_for_budget: [AtomicBool::new(false), AtomicBool::new(false)],
+            refused: [Refused::new(), Refused::new()],
         })
     }
 
@@ -108,12 +107,12 @@ impl<E: mio::event::Source> IoSource<E> {
         &self.registration
     }
 
-    /// Whether an operation in `direction` yielded for want of budget
-    /// since the last one let through without it (see `coop::refuse`).
-    fn yielded_for_budget(&self, direction: Direction) -> &AtomicBool {
+    /// When an operation in `direction` was refused for want of budget,
+    /// if none went ahead since (see `coop::refuse`).
+    fn refused(&self, direction: Direction) -> &Refused {
         match direction {
-            Direction::Read => &self.yielded_for_budget[0],
-            Direction::Write => &self.yielded_for_budget[1],
+            Direction::Read => &self.refused[0],
+            Direction::Write => &self.refused[1],
         }
     }
 
@@ -125,8 +124,8 @@ impl<E: mio::event::Source> IoSource<E> {
         direction: Direction,
         f: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        let yielded = self.yielded_for_budget(direction);
-        coop::poll_spending_if_ready(cx, yielded, |cx| {
+        let refused = self.refused(direction);
+        coop::poll_spending_if_ready(cx, refused, |cx| {
             self.registration.poll_io(cx, direction, f)
         })
     }
@@ -147,8 +146,8 @@ impl<E: mio::event::Source> IoSource<E> {
     ) -> io::Result<R> {
         let interest = direction.interest();
         loop {
-            let yielded = self.yielded_for_budget(direction);
-            std::future::poll_fn(|cx| coop::poll_proceed_unless_yielded(cx, yielded)).await;
+            let refused = self.refused(direction);
+            std::future::poll_fn(|cx| coop::poll_proceed_unless_refused(cx, refused)).await;
             let event = self.registration.readiness(interest).await?;
             match f(self.io()) {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
@@ -180,8 +179,8 @@ impl<E: mio::event::Source> IoSource<E> {
             return coop::poll_nothing(cx);
         }
         let fd = self.fd();
-        let yielded = self.yielded_for_budget(Direction::Read);
-        coop::poll_spending_if_ready(cx, yielded, |cx| {
+        let refused = self.refused(Direction::Read);
+        coop::poll_spending_if_ready(cx, refused, |cx| {
             self.registration
                 .poll_read_into(cx, buf, |buf| sys::recv(fd, buf))
         })
@@ -321,13 +320,13 @@ impl<E: mio::event::Source> IoSource<E> {
     /// (RELIABILITY finding 58). Waiting spends nothing.
     pub(crate) async fn ready(&self, interest: Interest) -> io::Result<()> {
         let mut readiness = std::pin::pin!(self.registration.readiness(interest));
-        let yielded = self.yielded_for_budget(if interest.is_readable() {
+        let refused = self.refused(if interest.is_readable() {
             Direction::Read
         } else {
             Direction::Write
         });
         std::future::poll_fn(|cx| {
-            coop::poll_spending_if_ready(cx, yielded, |cx| readiness.as_mut().poll(cx))
+            coop::poll_spending_if_ready(cx, refused, |cx| readiness.as_mut().poll(cx))
         })
         .await
         .map(drop)
@@ -342,7 +341,7 @@ impl<E: mio::event::Source> IoSource<E> {
         cx: &mut Context<'_>,
         direction: Direction,
     ) -> Poll<io::Result<()>> {
-        coop::poll_spending_if_ready(cx, self.yielded_for_budget(direction), |cx| {
+        coop::poll_spending_if_ready(cx, self.refused(direction), |cx| {
             let ready = match direction {
                 Direction::Read => self.registration.poll_read_ready(cx),
                 Direction::Write => self.registration.poll_write_ready(cx),

@@ -47,9 +47,10 @@ impl Builder {
     ///
     /// An operation (on one socket, in one direction, or one expired
     /// sleep) that found the budget spent and yielded goes ahead the next
-    /// time it finds it spent, so it cannot starve behind other work of
-    /// the same task that spends the whole budget at every poll; a poll
-    /// may therefore complete a few operations more than this.
+    /// time it finds it spent in a later poll, so it cannot starve behind
+    /// other work of the same task that spends the whole budget at every
+    /// poll; a poll may therefore complete a few operations more than this
+    /// (one per socket direction or sleep refused in an earlier poll).
     ///
     /// # Panics
     ///

@@ -28,10 +28,11 @@ thread_local! {
 pub(crate) struct EnterGuard<'a> {
     /// What `CURRENT` held before `enter`.
     previous: Option<NonNull<Core>>,
-    /// The cooperative budget the outer runtime's task had left, when
-    /// `previous` is a runtime: a runtime dropped inside a task (its
-    /// shutdown enters it) hands that task its budget back on leaving.
-    budget: u64,
+    /// The cooperative budget the outer runtime's task had left, and its
+    /// poll count, when `previous` is a runtime: a runtime dropped inside
+    /// a task (its shutdown enters it) hands that task both back on
+    /// leaving.
+    coop: crate::coop::Saved,
     /// Ties the guard to the borrow of the core it points to, and keeps it
     /// on this thread.
     _core: PhantomData<&'a Core>,
@@ -55,7 +56,7 @@ pub(crate) unsafe fn enter(core: &Core) -> EnterGuard<'_> {
     let previous = CURRENT.with(|current| current.replace(Some(NonNull::from(core))));
     EnterGuard {
         previous,
-        budget: crate::coop::current(),
+        coop: crate::coop::current(),
         _core: PhantomData,
     }
 }
@@ -68,7 +69,7 @@ impl Drop for EnterGuard<'_> {
             // Lifting here made the rest of that poll unlimited, so a task
             // that dropped a runtime, then read an always-ready socket in a
             // loop, never yielded again.
-            crate::coop::reset(self.budget);
+            crate::coop::restore(self.coop);
         } else {
             crate::coop::lift();
         }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::timer_key::TimerKey;
 use super::timer_request::TimerRequest;
-use crate::coop;
+use crate::coop::{self, Refused};
 use crate::runtime::{Shared, context};
 
 /// Waits until `duration` has passed.
@@ -81,11 +81,11 @@ pub struct Sleep {
     /// sleep does not keep a dropped runtime's shared state alive, yet can
     /// still ask a live one to cancel the entry from anywhere.
     entry: Option<(Weak<Shared>, TimerKey)>,
-    /// Whether the deadline had passed at a poll that found the task's
-    /// budget spent, so that poll yielded instead of completing: the next
-    /// poll that finds the deadline passed completes even with the budget
-    /// spent again (see `poll_deadline`).
-    yielded_for_budget: bool,
+    /// The poll (see `coop::refuse`) that found the deadline passed and
+    /// the task's budget spent, so it yielded instead of completing: the
+    /// next poll that finds the deadline passed, if a later one, completes
+    /// even with the budget spent again (see `poll_deadline`).
+    refused: Refused,
 }
 
 impl Sleep {
@@ -94,7 +94,7 @@ impl Sleep {
         Sleep {
             deadline,
             entry: None,
-            yielded_for_budget: false,
+            refused: Refused::new(),
         }
     }
 
@@ -206,18 +206,17 @@ impl Sleep {
     /// to other tasks instead of starving them.
     ///
     /// A sleep that has yielded once for want of budget completes at its
-    /// next poll, budget or not. Raced after a future that spends the
-    /// whole budget at every poll (a `select` or `or` of a read loop on a
-    /// stream that is always readable, then a session limit), it otherwise
-    /// found the budget spent at every poll and never fired. Each
-    /// completion without a unit follows a yield of its own, so a loop over
-    /// expired sleeps still yields whenever the budget runs out.
+    /// next poll of the task, budget or not. Raced after a future that
+    /// spends the whole budget at every poll (a `select` or `or` of a read
+    /// loop on a stream that is always readable, then a session limit), it
+    /// otherwise found the budget spent at every poll and never fired.
+    /// Each completion without a unit follows a yield of its own in an
+    /// earlier poll, so a loop over expired sleeps, or a race of many,
+    /// still yields whenever the budget runs out (`coop::refuse`).
     fn poll_deadline(&mut self, cx: &mut Context<'_>, budgeted: bool) -> Poll<()> {
         if Instant::now() >= self.deadline {
-            let yielded = std::mem::take(&mut self.yielded_for_budget);
-            if budgeted && !yielded && coop::poll_proceed(cx).is_pending() {
+            if budgeted && coop::poll_proceed_once_refused(cx, &mut self.refused).is_pending() {
                 // The task has been re-queued; we complete on its next poll.
-                self.yielded_for_budget = true;
                 return Poll::Pending;
             }
             // Usually the runtime already fired (removed) our entry; cancel

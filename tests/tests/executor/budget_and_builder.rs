@@ -69,6 +69,72 @@ fn a_task_that_drops_another_runtime_keeps_its_cooperative_budget() {
     });
 }
 
+/// A loop racing sends on many UDP sockets (first ready wins) that drops
+/// a runtime at each round (a synchronous helper that builds and drops
+/// its own) still yields whenever its budget runs out. Dropping a
+/// runtime enters it and gives the task its budget back on leaving; if
+/// that also counted as a new poll, every socket's "refused in an earlier
+/// poll" mark (finding 62) counted at every round, and the loop ran
+/// 2^24 rounds between two yields, as before that finding.
+#[test]
+#[cfg_attr(miri, ignore = "Miri: no datagram sockets")]
+fn a_loop_racing_sends_that_drops_a_runtime_each_round_still_yields() {
+    use futures_util::future::select_all;
+    // Bounded: if the loop never yields, it gives up after this many
+    // rounds and the assertion fails.
+    const GIVE_UP_AFTER: u64 = 100_000;
+    const SOCKETS: usize = 24;
+    with_deadline(Duration::from_secs(120), || {
+        let rt = Builder::new().event_interval(1).build().unwrap();
+        let rounds = rt.block_on(async {
+            // Never read: loopback drops what overflows its buffer.
+            let sink = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let sink_addr = sink.local_addr().unwrap();
+            let mut senders = Vec::new();
+            for _ in 0..SOCKETS {
+                let sender = eddy::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+                // Known writable from here on.
+                sender.send_to(b"x", sink_addr).await.unwrap();
+                senders.push(sender);
+            }
+            let other_ran = Rc::new(Cell::new(false));
+            let racing = eddy::spawn({
+                let other_ran = Rc::clone(&other_ran);
+                async move {
+                    let mut rounds = 0u64;
+                    while !other_ran.get() && rounds < GIVE_UP_AFTER {
+                        drop(Runtime::new().unwrap());
+                        let racing = senders
+                            .iter()
+                            .map(|socket| Box::pin(socket.send_to(b"x", sink_addr)));
+                        let (sent, _, _) = select_all(racing).await;
+                        assert_eq!(sent.unwrap(), 1);
+                        rounds += 1;
+                    }
+                    rounds
+                }
+            });
+            // Runs once the racing loop has yielded twice or more.
+            let other = eddy::spawn({
+                let other_ran = Rc::clone(&other_ran);
+                async move {
+                    yield_now().await;
+                    other_ran.set(true);
+                }
+            });
+            let rounds = racing.await.unwrap();
+            other.await.unwrap();
+            drop(sink);
+            rounds
+        });
+        assert!(
+            rounds < GIVE_UP_AFTER,
+            "{rounds} rounds racing sends on {SOCKETS} sockets and dropping a runtime \
+             never let the other task run"
+        );
+    });
+}
+
 #[test]
 #[should_panic(expected = "event_interval must be at least 1")]
 fn a_zero_event_interval_is_refused() {

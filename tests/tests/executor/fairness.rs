@@ -393,3 +393,71 @@ fn a_read_joined_after_an_always_ready_read_loop_still_completes() {
         });
     });
 }
+
+/// A loop that races sends on many sockets, first ready wins
+/// (`select_all`, recreated each round, as a fan-out writer might), on UDP
+/// sockets whose sends never block: the task still yields whenever its
+/// budget runs out, so a task that becomes ready after the loop's first
+/// yield still runs. Before, the per-socket "yielded once" marks of
+/// finding 61 were set and used up within the same poll: each round set
+/// the mark of every socket before the first marked one and cleared that
+/// one (a binary counter counting down), so with 40 sockets the loop went
+/// on for 2^40 sends between two yields.
+#[test]
+#[cfg_attr(miri, ignore = "Miri: no datagram sockets")]
+fn a_loop_racing_sends_on_many_sockets_still_yields() {
+    use futures_util::future::select_all;
+    // Far more sends than the loop needs to run out of budget and yield a
+    // few times; if it does not yield, it gives up after this many and the
+    // assertion fails.
+    const GIVE_UP_AFTER: u64 = 1_000_000;
+    const SOCKETS: usize = 40;
+    with_deadline(Duration::from_secs(120), || {
+        eddy::run(async {
+            // Never read: loopback drops what overflows its buffer, and
+            // the sends still succeed.
+            let sink = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let sink_addr = sink.local_addr().unwrap();
+            let mut senders = Vec::new();
+            for _ in 0..SOCKETS {
+                let sender = eddy::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+                // Known writable from here on.
+                sender.send_to(b"x", sink_addr).await.unwrap();
+                senders.push(sender);
+            }
+            let other_ran = Rc::new(Cell::new(false));
+            let racing = eddy::spawn({
+                let other_ran = Rc::clone(&other_ran);
+                async move {
+                    let mut sends = 0u64;
+                    while !other_ran.get() && sends < GIVE_UP_AFTER {
+                        let racing = senders
+                            .iter()
+                            .map(|socket| Box::pin(socket.send_to(b"x", sink_addr)));
+                        let (sent, _, _) = select_all(racing).await;
+                        assert_eq!(sent.unwrap(), 1);
+                        sends += 1;
+                    }
+                    sends
+                }
+            });
+            // Runs once the racing loop has yielded a few times.
+            let other = eddy::spawn({
+                let other_ran = Rc::clone(&other_ran);
+                async move {
+                    for _ in 0..3 {
+                        yield_now().await;
+                    }
+                    other_ran.set(true);
+                }
+            });
+            let sends = racing.await.unwrap();
+            other.await.unwrap();
+            assert!(
+                sends < GIVE_UP_AFTER,
+                "{sends} sends racing on {SOCKETS} sockets never let the other task run"
+            );
+            drop(sink);
+        });
+    });
+}

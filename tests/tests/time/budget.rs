@@ -2,10 +2,11 @@
 //! expired sleeps, and futures that spend their whole cooperative budget.
 
 use std::cell::Cell;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use eddy::time::{interval_at, sleep, timeout};
+use eddy::time::{Sleep, interval_at, sleep, timeout};
 use eddy_tests::{run_bounded, spin_until};
 
 use crate::ms;
@@ -58,6 +59,57 @@ fn a_loop_over_expired_sleeps_lets_other_tasks_run() {
         looping.await.unwrap()
     });
     assert!(other_ran_first);
+}
+
+/// A loop that races many expired sleeps, first ready wins
+/// (`select_all`), and re-arms the one that fired at once (a scheduler of
+/// many timers running behind): it still yields whenever the task's budget
+/// runs out, so a task that becomes ready after the loop's first yield
+/// still runs. Before, each sleep's "yielded once" mark of finding 60 was
+/// set and used up within the same poll: each round marked every sleep
+/// before the first marked one and cleared that one, a binary counter
+/// counting down, so 40 sleeps went on for 2^40 rounds between two yields.
+#[test]
+fn a_loop_racing_many_expired_sleeps_still_yields() {
+    use futures_util::future::select_all;
+    // Far more rounds than the loop needs to run out of budget and yield
+    // a few times; if it does not yield, it gives up after this many and
+    // the assertion fails.
+    const GIVE_UP_AFTER: u64 = 1_000_000;
+    const SLEEPS: usize = 40;
+    let rounds = run_bounded(Duration::from_secs(120), || async {
+        let other_ran = Rc::new(Cell::new(false));
+        let racing = eddy::spawn({
+            let other_ran = Rc::clone(&other_ran);
+            async move {
+                let mut sleeps: Vec<Sleep> = (0..SLEEPS).map(|_| sleep(Duration::ZERO)).collect();
+                let mut rounds = 0u64;
+                while !other_ran.get() && rounds < GIVE_UP_AFTER {
+                    let ((), fired, _) = select_all(sleeps.iter_mut()).await;
+                    Pin::new(&mut sleeps[fired]).reset(Instant::now());
+                    rounds += 1;
+                }
+                rounds
+            }
+        });
+        // Runs once the racing loop has yielded a few times.
+        let other = eddy::spawn({
+            let other_ran = Rc::clone(&other_ran);
+            async move {
+                for _ in 0..3 {
+                    eddy::task::yield_now().await;
+                }
+                other_ran.set(true);
+            }
+        });
+        let rounds = racing.await.unwrap();
+        other.await.unwrap();
+        rounds
+    });
+    assert!(
+        rounds < GIVE_UP_AFTER,
+        "{rounds} rounds racing {SLEEPS} expired sleeps never let the other task run"
+    );
 }
 
 #[test]
