@@ -461,3 +461,86 @@ fn a_loop_racing_sends_on_many_sockets_still_yields() {
         });
     });
 }
+
+/// As `a_read_joined_after_an_always_ready_read_loop_still_completes`,
+/// for the other kinds of socket operation: a TCP `accept`, a Unix
+/// datagram receive, an `AsyncFd` read (`read_with`, through `async_io`),
+/// an `AsyncFd` readiness poll and read (`poll_read_with`) and a write to
+/// a stream with room, each joined after a read loop on a flooded stream,
+/// still complete while the flood goes on.
+#[test]
+#[cfg_attr(miri, ignore = "Miri: no TCP")]
+fn every_kind_of_operation_joined_after_an_always_ready_read_loop_still_completes() {
+    use std::io::{Read, Write};
+    use std::os::unix::net::{UnixDatagram, UnixStream};
+
+    use eddy::io::unix::AsyncFd;
+    const GIVE_UP_AFTER: u64 = 2_000_000;
+    with_deadline(Duration::from_secs(120), || {
+        eddy::run(async {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap();
+            let mut flooder = std::net::TcpStream::connect(addr).unwrap();
+            let mut flooded = eddy::net::TcpStream::from_std(listener.accept().unwrap().0).unwrap();
+            let flooding =
+                thread::spawn(move || while flooder.write_all(&[7; 64 * 1024]).is_ok() {});
+            flooded.read_exact(&mut [0; 1]).await.unwrap();
+
+            // A connection waiting to be accepted.
+            let accepting = eddy::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let _client = std::net::TcpStream::connect(accepting.local_addr().unwrap()).unwrap();
+            // A Unix datagram waiting.
+            let (datagram_sender, datagram_receiver) = UnixDatagram::pair().unwrap();
+            let datagram_receiver = eddy::net::UnixDatagram::from_std(datagram_receiver).unwrap();
+            datagram_sender.send(b"gram").unwrap();
+            // Bytes waiting on a descriptor behind `AsyncFd`, read twice.
+            let (mut fd_writer, fd_reader) = UnixStream::pair().unwrap();
+            fd_reader.set_nonblocking(true).unwrap();
+            let fd_reader = AsyncFd::new(fd_reader).unwrap();
+            fd_writer.write_all(b"ab").unwrap();
+            // A stream with room to write; its peer reads the end.
+            let (mut peer, mut writable) = eddy::net::UnixStream::pair().unwrap();
+
+            let others_done = Cell::new(false);
+            let reading_the_flood = async {
+                let mut buf = [0u8; 1];
+                let mut reads = 0u64;
+                while !others_done.get() && reads < GIVE_UP_AFTER {
+                    assert_ne!(flooded.read(&mut buf).await.unwrap(), 0, "the flood ended");
+                    reads += 1;
+                }
+                reads
+            };
+            let the_others = async {
+                let (_accepted, _) = accepting.accept().await.unwrap();
+                let mut gram = [0u8; 8];
+                let (len, _) = datagram_receiver.recv_from(&mut gram).await.unwrap();
+                assert_eq!(&gram[..len], b"gram");
+                let mut one = [0u8; 1];
+                fd_reader
+                    .read_with(|mut stream| stream.read(&mut one))
+                    .await
+                    .unwrap();
+                assert_eq!(&one, b"a");
+                std::future::poll_fn(|cx| {
+                    fd_reader.poll_read_with(cx, |mut stream| stream.read(&mut one))
+                })
+                .await
+                .unwrap();
+                assert_eq!(&one, b"b");
+                writable.write_all(b"reply").await.unwrap();
+                others_done.set(true);
+            };
+            let (reads, ()) = futures_util::future::join(reading_the_flood, the_others).await;
+            assert!(
+                reads < GIVE_UP_AFTER,
+                "{reads} reads of the flood in the same task starved the other operations"
+            );
+            drop(flooded);
+            flooding.join().unwrap();
+            let mut reply = [0u8; 5];
+            peer.read_exact(&mut reply).await.unwrap();
+            assert_eq!(&reply, b"reply");
+        });
+    });
+}
