@@ -146,7 +146,10 @@ impl<L: Link> LinkedList<L, L::Target> {
         let node = L::as_raw(&handle);
         // Ownership moves into the list; `pop_back`/`remove` give it back.
         std::mem::forget(handle);
-        assert_ne!(self.head, Some(node), "node pushed twice");
+        // `assert!`, not `assert_ne!`: the two addresses say nothing the
+        // message does not, and printing them compiled `Debug` for both
+        // node types and a formatting panic into every program.
+        assert!(self.head != Some(node), "node pushed twice");
 
         // SAFETY: `node` is alive (its handle is owned, and `Link` keeps it
         // alive while listed) and, by our contract, in no list: nobody else
