@@ -17,7 +17,7 @@
 //! it lasts.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::task::{Context, Poll};
 
 thread_local! {
@@ -37,8 +37,9 @@ thread_local! {
 
     /// Which poll this thread runs: a number that changes at every
     /// [`reset`], so a [`Refused`] mark tells a refusal made earlier in the
-    /// running poll from one made in an earlier poll. Wraps; see `refuse`.
-    static POLL: Cell<u16> = const { Cell::new(1) };
+    /// running poll from one made in an earlier poll. Wraps after 2^32
+    /// polls; see `refuse`.
+    static POLL: Cell<u32> = const { Cell::new(1) };
 }
 
 /// The budget outside any runtime: never spent in a thread's lifetime.
@@ -79,7 +80,7 @@ pub(crate) struct Saved {
     /// The budget left.
     budget: u64,
     /// The poll count (see `POLL`).
-    poll: u16,
+    poll: u32,
 }
 
 /// Lifts the budget when a runtime stops running on this thread. Without
@@ -152,12 +153,12 @@ pub(crate) fn poll_proceed_unless_refused(cx: &mut Context<'_>, refused: &Refuse
 /// since: 0 if not. Atomic because a socket is shared across threads;
 /// only its own runtime's polls read and write it.
 #[derive(Debug)]
-pub(crate) struct Refused(AtomicU16);
+pub(crate) struct Refused(AtomicU32);
 
 impl Refused {
     /// No refusal pending.
     pub(crate) const fn new() -> Refused {
-        Refused(AtomicU16::new(0))
+        Refused(AtomicU32::new(0))
     }
 }
 
@@ -205,11 +206,15 @@ pub(crate) fn poll_proceed_once_refused(cx: &mut Context<'_>, refused: &mut Refu
 /// let that one through, a binary counter counting down (RELIABILITY
 /// finding 62). So a poll lets through at most one operation per mark
 /// made before it, and a loop still yields whenever the budget runs out.
-/// (The count is a `u16`, so the mark fits where `TcpStream` had
-/// padding. When it wraps, every 65,536 polls, or a socket moves to
-/// another thread's runtime, a stale mark may look current, or a mark
-/// made at count 0 like none: the operation is refused once more and
-/// goes ahead at the next poll.)
+/// (The count is a `u32`. As a `u16` it wrapped every 65,536 polls, and a
+/// task polled once per wrap, behind 65,535 others that stayed ready,
+/// found its own mark from the poll before looking current at every poll:
+/// the operation was refused at each and starved, finding 61 again
+/// (RELIABILITY finding 63). A wrap now takes 2^32 polls, and a task
+/// polled once per wrap would need as many tasks ahead of it. When a
+/// socket moves to another thread's runtime, or a wrap comes, a stale
+/// mark may look current, or a mark made at count 0 like none: the
+/// operation is refused once more and goes ahead at the next poll.)
 ///
 /// Out of line and cold: only a poll that ran out of budget gets here.
 #[cold]

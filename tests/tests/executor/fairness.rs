@@ -544,3 +544,81 @@ fn every_kind_of_operation_joined_after_an_always_ready_read_loop_still_complete
         });
     });
 }
+
+/// As `a_read_joined_after_an_always_ready_read_loop_still_completes`, in
+/// a task polled once every 65,536 polls: 65,535 other tasks stay in the
+/// run queue (each wakes itself and yields), so each of its polls comes
+/// exactly one wrap of the runtime's `u16` poll count after the last. Its
+/// read of the quiet stream, refused for want of budget, must still go
+/// ahead at a later poll. Before, the mark of the refusal (the poll count)
+/// looked, at every later poll, like one made in the running poll: the
+/// read was refused again and again and starved, although the code said
+/// a wrap costs one refusal more.
+#[test]
+#[cfg_attr(miri, ignore = "Miri: no TCP")]
+fn a_read_joined_after_a_read_loop_completes_in_a_task_polled_every_65536th_poll() {
+    use std::io::Write;
+    // The joining task and the others: one wrap of a `u16` count per round.
+    const TASKS: usize = 1 << 16;
+    // With a budget of 4, each poll of the joining task reads 4 bytes of
+    // the flood: this many reads is 50 rounds of every task, where the
+    // quiet read needs 2.
+    const GIVE_UP_AFTER: u64 = 200;
+    with_deadline(Duration::from_secs(300), || {
+        let rt = Builder::new().budget(4).build().unwrap();
+        rt.block_on(async {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap();
+            let mut flooder = std::net::TcpStream::connect(addr).unwrap();
+            let mut flooded = eddy::net::TcpStream::from_std(listener.accept().unwrap().0).unwrap();
+            let mut sender = std::net::TcpStream::connect(addr).unwrap();
+            let mut quiet = eddy::net::TcpStream::from_std(listener.accept().unwrap().0).unwrap();
+            let flooding =
+                thread::spawn(move || while flooder.write_all(&[7; 64 * 1024]).is_ok() {});
+            sender.write_all(b"ping").unwrap();
+            flooded.read_exact(&mut [0; 1]).await.unwrap();
+
+            let stop = Rc::new(Cell::new(false));
+            let spinners: Vec<_> = (1..TASKS)
+                .map(|_| eddy::spawn(spin_until(Rc::clone(&stop), u64::MAX, wake_self_once)))
+                .collect();
+            let joining = eddy::spawn({
+                let stop = Rc::clone(&stop);
+                async move {
+                    let other_read = Cell::new(false);
+                    let reading_the_flood = async {
+                        let mut buf = [0u8; 1];
+                        let mut reads = 0u64;
+                        while !other_read.get() && reads < GIVE_UP_AFTER {
+                            assert_ne!(flooded.read(&mut buf).await.unwrap(), 0, "the flood ended");
+                            reads += 1;
+                        }
+                        reads
+                    };
+                    let reading_the_quiet_one = async {
+                        let mut buf = [0u8; 4];
+                        quiet.read_exact(&mut buf).await.unwrap();
+                        other_read.set(true);
+                        buf
+                    };
+                    let (reads, got) =
+                        futures_util::future::join(reading_the_flood, reading_the_quiet_one).await;
+                    stop.set(true);
+                    (reads, got, flooded)
+                }
+            });
+            let (reads, got, flooded) = joining.await.unwrap();
+            for spinner in spinners {
+                assert!(spinner.await.unwrap());
+            }
+            assert_eq!(&got, b"ping");
+            assert!(
+                reads < GIVE_UP_AFTER,
+                "{reads} reads of the flood in a task polled every 65536th poll \
+                 starved the other read"
+            );
+            drop(flooded);
+            flooding.join().unwrap();
+        });
+    });
+}
