@@ -10,11 +10,11 @@
 //! spends nothing: a future polling more idle sockets than the budget
 //! holds (a `select_all` over reads) would otherwise run out on the idle
 //! ones before it reached a ready one, on every poll, and spin. And an
-//! operation refused for want of budget goes ahead the next time it finds
-//! the budget spent in a later poll: one that comes after a future
-//! spending the whole budget at every poll (the other direction of a
-//! flooded proxy joined in one task) would otherwise starve for as long as
-//! it lasts.
+//! operation that finds the budget spent goes ahead without it if its
+//! socket direction (or sleep) found it spent in an earlier poll: one that
+//! comes after a future spending the whole budget at every poll (the other
+//! direction of a flooded proxy joined in one task) would otherwise starve
+//! for as long as it lasts.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -108,9 +108,10 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
 
 /// Polls `op` if the budget has a unit left, spending it only if `op` is
 /// `Ready`; with the budget used up, re-queues the task and returns
-/// `Pending` without polling `op`, unless the same operation was refused
-/// that way in an earlier poll (`refused`, see [`refuse`]): then it polls
-/// `op` all the same, without a unit to spend. For readiness polls and stream
+/// `Pending` without polling `op`, unless an operation on the same socket
+/// and direction found the budget spent in an earlier poll (`refused`,
+/// see [`refuse`]): then it polls `op` all the same, without a unit to
+/// spend. For readiness polls and stream
 /// reads and writes, whose `Pending` did nothing: spent there too, a future that
 /// polls more sockets than the budget holds ran out before it reached the
 /// later ones, every poll, and spun without ever seeing one of them ready
@@ -134,7 +135,8 @@ pub(crate) fn poll_spending_if_ready<T>(
 }
 
 /// Spends one unit, as [`poll_proceed`], but with the budget used up lets
-/// an operation refused in an earlier poll go ahead (see [`refuse`]):
+/// an operation go ahead if its socket direction found the budget spent
+/// in an earlier poll (see [`refuse`]):
 /// `IoSource::async_io`'s check before each wait.
 #[inline]
 pub(crate) fn poll_proceed_unless_refused(cx: &mut Context<'_>, refused: &Refused) -> Poll<()> {
@@ -148,15 +150,16 @@ pub(crate) fn poll_proceed_unless_refused(cx: &mut Context<'_>, refused: &Refuse
     })
 }
 
-/// The poll in which an operation (on one socket in one direction, or one
-/// `Sleep`) was last refused for want of budget, if it has not gone ahead
-/// since: 0 if not. Atomic because a socket is shared across threads;
-/// only its own runtime's polls read and write it.
+/// The last poll in which an operation on one socket in one direction
+/// found the budget spent (refused, or let through without a unit), or in
+/// which one `Sleep` was refused and has not completed since: 0 if none.
+/// Atomic because a socket is shared across threads; only its own
+/// runtime's polls read and write it.
 #[derive(Debug)]
 pub(crate) struct Refused(AtomicU32);
 
 impl Refused {
-    /// No refusal pending.
+    /// No operation has found the budget spent.
     pub(crate) const fn new() -> Refused {
         Refused(AtomicU32::new(0))
     }
@@ -186,9 +189,11 @@ pub(crate) fn poll_proceed_once_refused(cx: &mut Context<'_>, refused: &mut Refu
 }
 
 /// With the budget used up, whether to refuse an operation: yes (the task
-/// is re-queued, and `refused` remembers the poll) unless `refused` says
-/// this operation was refused in an earlier poll; then it goes ahead once,
-/// without a unit.
+/// is re-queued) unless `refused` says an operation on this socket and
+/// direction found the budget spent in an earlier poll; then it goes ahead
+/// once, without a unit. Either way `refused` now holds the running poll,
+/// so the next operation to find the budget spent in this poll is refused
+/// and the first in a later one goes ahead.
 ///
 /// Without it, an operation that came after a future spending the whole
 /// budget at every poll (two directions of a proxy joined in one task,
@@ -204,8 +209,16 @@ pub(crate) fn poll_proceed_once_refused(cx: &mut Context<'_>, refused: &mut Refu
 /// sockets or sleeps, first ready wins, run 2^n operations between two
 /// yields: each round marked every one before the first marked one and
 /// let that one through, a binary counter counting down (RELIABILITY
-/// finding 62). So a poll lets through at most one operation per mark
-/// made before it, and a loop still yields whenever the budget runs out.
+/// finding 62). So a poll lets through at most one operation per socket
+/// direction, and a loop still yields whenever the budget runs out.
+///
+/// Letting an operation through marks the poll too, rather than clearing
+/// the mark. Cleared, a socket two tasks share lost one task's mark to the
+/// other: a task forwarding a flooded stream to a shared UDP socket, its
+/// budget spent, sent on the mark another task's send had left, joined
+/// after a read loop, and the joined send found no mark at its next poll,
+/// was refused again, and starved (RELIABILITY finding 64). Kept, each
+/// task's poll finds the other's mark from an earlier poll.
 /// (The count is a `u32`. As a `u16` it wrapped every 65,536 polls, and a
 /// task polled once per wrap, behind 65,535 others that stayed ready,
 /// found its own mark from the poll before looking current at every poll:
@@ -221,12 +234,10 @@ pub(crate) fn poll_proceed_once_refused(cx: &mut Context<'_>, refused: &mut Refu
 #[inline(never)]
 fn refuse(cx: &mut Context<'_>, refused: &Refused) -> bool {
     let now = POLL.with(Cell::get);
-    let at = refused.0.load(Ordering::Relaxed);
+    let at = refused.0.swap(now, Ordering::Relaxed);
     if at != 0 && at != now {
-        refused.0.store(0, Ordering::Relaxed);
         return false;
     }
-    refused.0.store(now, Ordering::Relaxed);
     cx.waker().wake_by_ref();
     true
 }

@@ -33,9 +33,9 @@ pub struct IoSource<E: mio::event::Source> {
     fd: RawFd,
     /// Where the driver records this socket's readiness.
     registration: Registration,
-    /// Per direction (read, write): the poll in which an operation found
-    /// the task's budget spent and yielded, so that the next one to find
-    /// it spent in a later poll goes ahead (`coop::refuse`).
+    /// Per direction (read, write): the last poll in which an operation
+    /// found the task's budget spent, so that the next one to find it
+    /// spent in a later poll goes ahead (`coop::refuse`).
     refused: [Refused; 2],
 }
 
@@ -107,8 +107,8 @@ impl<E: mio::event::Source> IoSource<E> {
         &self.registration
     }
 
-    /// When an operation in `direction` was refused for want of budget,
-    /// if none went ahead since (see `coop::refuse`).
+    /// When an operation in `direction` last found the budget spent (see
+    /// `coop::refuse`).
     fn refused(&self, direction: Direction) -> &Refused {
         match direction {
             Direction::Read => &self.refused[0],

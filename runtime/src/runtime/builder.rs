@@ -50,7 +50,8 @@ impl Builder {
     /// time it finds it spent in a later poll, so it cannot starve behind
     /// other work of the same task that spends the whole budget at every
     /// poll; a poll may therefore complete a few operations more than this
-    /// (one per socket direction or sleep refused in an earlier poll).
+    /// (one per socket direction that found the budget spent in an earlier
+    /// poll, and one per sleep refused in one).
     ///
     /// # Panics
     ///

@@ -622,3 +622,96 @@ fn a_read_joined_after_a_read_loop_completes_in_a_task_polled_every_65536th_poll
         });
     });
 }
+
+/// As `a_read_joined_after_an_always_ready_read_loop_still_completes`,
+/// for a send on a UDP socket another task sends on too: that task
+/// forwards a flooded stream to the shared socket (a tunnel's
+/// connections sharing one datagram socket), and the send joined after
+/// the read loop must still complete while both floods go on. Before, the
+/// forwarding task's send, which found its own budget spent, went ahead on
+/// the mark the joined send had left and cleared it, without a refusal of
+/// its own: the joined send found no mark at its next poll, was refused
+/// again, and starved.
+#[test]
+#[cfg_attr(miri, ignore = "Miri: no TCP")]
+fn a_send_joined_after_a_read_loop_completes_beside_a_task_sending_on_the_same_socket() {
+    use std::io::Write;
+    // Far more reads than the flooded stream needs to run out of budget
+    // many times over; if the send starves, the loop gives up.
+    const GIVE_UP_AFTER: u64 = 1_000_000;
+    const DATAGRAMS: usize = 10;
+    fn flooded_stream() -> (eddy::net::TcpStream, thread::JoinHandle<()>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut flooder = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let flooded = eddy::net::TcpStream::from_std(listener.accept().unwrap().0).unwrap();
+        // Ends when `flooded` closes under a blocked write.
+        let flooding = thread::spawn(move || while flooder.write_all(&[7; 64 * 1024]).is_ok() {});
+        (flooded, flooding)
+    }
+    with_deadline(Duration::from_secs(120), || {
+        eddy::run(async {
+            let (mut flooded, flooding) = flooded_stream();
+            let (mut forwarded, forwarding_flood) = flooded_stream();
+            flooded.read_exact(&mut [0; 1]).await.unwrap();
+            forwarded.read_exact(&mut [0; 1]).await.unwrap();
+            // Never read: loopback drops what overflows its buffer, and
+            // the sends still succeed.
+            let sink = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let sink_addr = sink.local_addr().unwrap();
+            let shared = Rc::new(eddy::net::UdpSocket::bind("127.0.0.1:0").await.unwrap());
+            let sent = Rc::new(Cell::new(false));
+            let forwarding = eddy::spawn({
+                let shared = Rc::clone(&shared);
+                let sent = Rc::clone(&sent);
+                async move {
+                    let mut forwarded_bytes = 0u64;
+                    while !sent.get() {
+                        let mut byte = [0u8; 1];
+                        assert_eq!(forwarded.read(&mut byte).await.unwrap(), 1);
+                        shared.send_to(&byte, sink_addr).await.unwrap();
+                        forwarded_bytes += 1;
+                    }
+                    (forwarded_bytes, forwarded)
+                }
+            });
+            let joining = eddy::spawn({
+                let sent = Rc::clone(&sent);
+                async move {
+                    let reading_the_flood = async {
+                        let mut buf = [0u8; 1];
+                        let mut reads = 0u64;
+                        while !sent.get() && reads < GIVE_UP_AFTER {
+                            assert_ne!(flooded.read(&mut buf).await.unwrap(), 0, "the flood ended");
+                            reads += 1;
+                        }
+                        reads
+                    };
+                    // A few datagrams, one after another.
+                    let sending = async {
+                        let mut len = 0;
+                        for _ in 0..DATAGRAMS {
+                            len += shared.send_to(b"hello", sink_addr).await.unwrap();
+                        }
+                        sent.set(true);
+                        len
+                    };
+                    let (reads, len) = futures_util::future::join(reading_the_flood, sending).await;
+                    sent.set(true);
+                    (reads, len, flooded)
+                }
+            });
+            let (reads, len, flooded) = joining.await.unwrap();
+            let (forwarded_bytes, forwarded) = forwarding.await.unwrap();
+            assert_eq!(len, 5 * DATAGRAMS);
+            assert!(forwarded_bytes > 0, "the forwarding task never ran");
+            assert!(
+                reads < GIVE_UP_AFTER,
+                "{reads} reads of the flood in the same task starved the send, \
+                 beside {forwarded_bytes} sends of another task on its socket"
+            );
+            drop((flooded, forwarded, sink));
+            flooding.join().unwrap();
+            forwarding_flood.join().unwrap();
+        });
+    });
+}
