@@ -13,14 +13,29 @@
 /// shorter than the buffer says nothing about whether more are queued, so
 /// clearing readiness after it would strand them until the next one
 /// arrives.
+///
+/// `setup` is the hidden first lines of every method's doc example: they
+/// make `socket` and `peer`, two sockets of this type connected to each
+/// other, inside an `eddy::run` whose block returns `io::Result<()>`.
 macro_rules! impl_datagram_io {
-    ($socket:ty) => {
+    ($socket:ty, setup = $setup:literal) => {
         impl $socket {
             /// Sends `buf` as one datagram to the connected peer, returning
             /// how many bytes were sent.
             ///
             /// Cancel safe: dropped before it completes, it has sent
             /// nothing.
+            ///
+            /// ```
+            /// # eddy::run(async {
+            #[doc = $setup]
+            /// socket.send(b"ping").await?;
+            /// let mut buf = [0; 16];
+            /// let len = peer.recv(&mut buf).await?;
+            /// assert_eq!(&buf[..len], b"ping");
+            /// # Ok::<(), std::io::Error>(())
+            /// # }).unwrap();
+            /// ```
             pub async fn send(&self, buf: &[u8]) -> std::io::Result<usize> {
                 self.source
                     .async_io(eddy_registration::Direction::Write, |socket| {
@@ -35,6 +50,20 @@ macro_rules! impl_datagram_io {
             ///
             /// Cancel safe: dropped before it completes, it has received
             /// nothing; the datagram waits for the next receive.
+            ///
+            /// ```
+            /// # eddy::run(async {
+            #[doc = $setup]
+            /// peer.send(b"one").await?;
+            /// peer.send(b"two").await?;
+            /// let mut buf = [0; 16];
+            /// let len = socket.recv(&mut buf).await?;
+            /// assert_eq!(&buf[..len], b"one"); // one datagram per receive
+            /// let len = socket.recv(&mut buf).await?;
+            /// assert_eq!(&buf[..len], b"two");
+            /// # Ok::<(), std::io::Error>(())
+            /// # }).unwrap();
+            /// ```
             pub async fn recv(&self, buf: &mut [u8]) -> std::io::Result<usize> {
                 self.source
                     .async_io(eddy_registration::Direction::Read, |socket| {
@@ -45,6 +74,25 @@ macro_rules! impl_datagram_io {
 
             /// Sends to the connected peer now if the socket is known to be
             /// writable, else `WouldBlock`.
+            ///
+            /// ```
+            /// use std::io::ErrorKind;
+            /// # eddy::run(async {
+            #[doc = $setup]
+            /// let sent = loop {
+            ///     socket.writable().await?;
+            ///     match socket.try_send(b"ping") {
+            ///         Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+            ///         sent => break sent?,
+            ///     }
+            /// };
+            /// assert_eq!(sent, 4);
+            /// let mut buf = [0; 16];
+            /// let len = peer.recv(&mut buf).await?;
+            /// assert_eq!(&buf[..len], b"ping");
+            /// # Ok::<(), std::io::Error>(())
+            /// # }).unwrap();
+            /// ```
             pub fn try_send(&self, buf: &[u8]) -> std::io::Result<usize> {
                 self.source
                     .try_io(eddy_registration::Interest::WRITABLE, || {
@@ -54,6 +102,28 @@ macro_rules! impl_datagram_io {
 
             /// Receives from the connected peer now if a datagram is known
             /// to be queued, else `WouldBlock`.
+            ///
+            /// ```
+            /// use std::io::ErrorKind;
+            /// # eddy::run(async {
+            #[doc = $setup]
+            /// let mut buf = [0; 16];
+            /// // Nothing sent yet: no waiting, just `WouldBlock`.
+            /// let error = socket.try_recv(&mut buf).unwrap_err();
+            /// assert_eq!(error.kind(), ErrorKind::WouldBlock);
+            ///
+            /// peer.send(b"ping").await?;
+            /// let len = loop {
+            ///     socket.readable().await?;
+            ///     match socket.try_recv(&mut buf) {
+            ///         Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+            ///         received => break received?,
+            ///     }
+            /// };
+            /// assert_eq!(&buf[..len], b"ping");
+            /// # Ok::<(), std::io::Error>(())
+            /// # }).unwrap();
+            /// ```
             pub fn try_recv(&self, buf: &mut [u8]) -> std::io::Result<usize> {
                 self.source
                     .try_io(eddy_registration::Interest::READABLE, || {
@@ -63,6 +133,10 @@ macro_rules! impl_datagram_io {
 
             /// Waits until a datagram may be queued (or the socket is in
             /// error).
+            ///
+            /// It may complete with nothing queued; a `try_recv` then
+            /// returns `WouldBlock`: loop back (see
+            /// [`try_recv`](Self::try_recv)).
             pub async fn readable(&self) -> std::io::Result<()> {
                 self.source
                     .ready(eddy_registration::Interest::READABLE)

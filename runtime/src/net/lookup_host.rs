@@ -23,12 +23,17 @@ use crate::runtime::context;
 /// pool could not run the lookup (the runtime is shutting down, or no
 /// thread could start).
 ///
-/// ```no_run
+/// ```
 /// # eddy::run(async {
-/// let addrs: Vec<_> = eddy::net::lookup_host("localhost:7878").await?.collect();
+/// # let listener = eddy::net::TcpListener::bind("127.0.0.1:0").await?;
+/// # let port = listener.local_addr()?.port();
+/// let addrs: Vec<_> = eddy::net::lookup_host(("localhost", port)).await?.collect();
+/// assert!(addrs.iter().all(|addr| addr.ip().is_loopback()));
+/// // Tries each address until one accepts.
 /// let stream = eddy::net::TcpStream::connect(&addrs[..]).await?;
+/// # assert_eq!(stream.peer_addr()?, listener.local_addr()?);
 /// # Ok::<(), std::io::Error>(())
-/// # });
+/// # }).unwrap();
 /// ```
 pub async fn lookup_host(
     host: impl ToSocketAddrs + Send + 'static,

@@ -19,16 +19,26 @@ use crate::net::try_from_std::impl_try_from_std;
 /// methods take `&self`, so one socket can be shared between tasks (for
 /// example in an `Rc`) that send and receive at the same time.
 ///
-/// ```no_run
+/// The examples of `send`, `recv` and the readiness methods call two
+/// sockets connected to each other `socket` and `peer`.
+///
+/// An echo server:
+///
+/// ```
 /// # eddy::run(async {
 /// let socket = eddy::net::UdpSocket::bind("127.0.0.1:0").await?;
+/// # let client = eddy::net::UdpSocket::bind("127.0.0.1:0").await?;
+/// # client.send_to(b"ping", socket.local_addr()?).await?;
 /// let mut buf = [0; 1500];
 /// loop {
 ///     let (len, peer) = socket.recv_from(&mut buf).await?;
 ///     socket.send_to(&buf[..len], peer).await?;
+/// #   break;
 /// }
-/// # #[allow(unreachable_code)] Ok::<(), std::io::Error>(())
-/// # });
+/// # let (len, _) = client.recv_from(&mut buf).await?;
+/// # assert_eq!(&buf[..len], b"ping");
+/// # Ok::<(), std::io::Error>(())
+/// # }).unwrap();
 /// ```
 #[derive(Debug)]
 pub struct UdpSocket {
@@ -40,6 +50,16 @@ impl UdpSocket {
     /// Binds to `addr`, trying each resolved address until one works.
     /// Port 0 asks the OS for a free port (see
     /// [`local_addr`](UdpSocket::local_addr)).
+    ///
+    /// ```
+    /// # eddy::run(async {
+    /// let socket = eddy::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// let addr = socket.local_addr()?;
+    /// assert!(addr.ip().is_loopback());
+    /// assert_ne!(addr.port(), 0); // the port the OS picked
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
         first_addr(resolve(addr)?, |addr| {
             UdpSocket::from_mio(mio::net::UdpSocket::bind(addr)?)
@@ -50,6 +70,19 @@ impl UdpSocket {
     ///
     /// Fails with `InvalidInput` if it is a stream socket (a TCP socket
     /// passed off as a `std::net::UdpSocket`), and outside a runtime.
+    ///
+    /// ```
+    /// # eddy::run(async {
+    /// let std_socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// let socket = eddy::net::UdpSocket::from_std(std_socket)?;
+    /// # let peer = eddy::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// socket.send_to(b"ping", peer.local_addr()?).await?;
+    /// # let mut buf = [0; 16];
+    /// # let (len, from) = peer.recv_from(&mut buf).await?;
+    /// # assert_eq!((&buf[..len], from), (&b"ping"[..], socket.local_addr()?));
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
         crate::net::from_std_checks::check_datagram_socket(&socket)?;
         socket.set_nonblocking(true)?;
@@ -71,6 +104,23 @@ impl UdpSocket {
     /// Sets the default peer, trying each resolved address until one
     /// works: [`send`](UdpSocket::send) goes there, and the OS drops
     /// datagrams from anyone else.
+    ///
+    /// ```
+    /// # eddy::run(async {
+    /// let socket = eddy::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// let server = eddy::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// socket.connect(server.local_addr()?).await?;
+    /// assert_eq!(socket.peer_addr()?, server.local_addr()?);
+    ///
+    /// socket.send(b"ping").await?; // no address needed
+    /// let mut buf = [0; 16];
+    /// let (len, from) = server.recv_from(&mut buf).await?;
+    /// server.send_to(&buf[..len], from).await?;
+    /// let len = socket.recv(&mut buf).await?;
+    /// assert_eq!(&buf[..len], b"ping");
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub async fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
         first_addr(resolve(addr)?, |addr| {
             crate::net::connect_retrying_interrupted(|| self.source.connect(addr))
@@ -79,6 +129,20 @@ impl UdpSocket {
 
     /// Sends `buf` as one datagram to `target` (the first address it
     /// resolves to).
+    ///
+    /// ```
+    /// # eddy::run(async {
+    /// let socket = eddy::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// let peer = eddy::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// let sent = socket.send_to(b"ping", peer.local_addr()?).await?;
+    /// assert_eq!(sent, 4);
+    /// let mut buf = [0; 16];
+    /// let (len, from) = peer.recv_from(&mut buf).await?;
+    /// assert_eq!(&buf[..len], b"ping");
+    /// assert_eq!(from, socket.local_addr()?);
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
         let target = resolve(target)?[0];
         self.source
@@ -91,6 +155,22 @@ impl UdpSocket {
     ///
     /// Cancel safe: dropped before it completes, it has received nothing;
     /// the datagram waits for the next receive.
+    ///
+    /// ```
+    /// # eddy::run(async {
+    /// let socket = eddy::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// let peer = eddy::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// peer.send_to(b"too long", socket.local_addr()?).await?;
+    /// peer.send_to(b"next", socket.local_addr()?).await?;
+    /// let mut buf = [0; 3];
+    /// let (len, from) = socket.recv_from(&mut buf).await?;
+    /// assert_eq!((&buf[..len], from), (&b"too"[..], peer.local_addr()?));
+    /// // The rest of that datagram is gone: the next receive gets the next.
+    /// let (len, _) = socket.recv_from(&mut buf).await?;
+    /// assert_eq!(&buf[..len], b"nex");
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.source
             .async_io(Direction::Read, |socket| socket.recv_from(buf))
@@ -101,6 +181,21 @@ impl UdpSocket {
     /// queued: the next receive returns it again.
     ///
     /// Cancel safe: it never takes a datagram off the queue.
+    ///
+    /// ```
+    /// # eddy::run(async {
+    /// let socket = eddy::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// let peer = eddy::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// peer.send_to(b"ping", socket.local_addr()?).await?;
+    /// let mut buf = [0; 16];
+    /// let (len, from) = socket.peek_from(&mut buf).await?;
+    /// assert_eq!((&buf[..len], from), (&b"ping"[..], peer.local_addr()?));
+    /// // Still queued: the receive gets the same datagram.
+    /// let (len, _) = socket.recv_from(&mut buf).await?;
+    /// assert_eq!(&buf[..len], b"ping");
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.source
             .async_io(Direction::Read, |socket| socket.peek_from(buf))
@@ -112,6 +207,21 @@ impl UdpSocket {
     /// and smol's `peek`).
     ///
     /// Cancel safe: it never takes a datagram off the queue.
+    ///
+    /// ```
+    /// # eddy::run(async {
+    /// # let socket = eddy::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// # let peer = eddy::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// socket.connect(peer.local_addr()?).await?;
+    /// peer.send_to(b"ping", socket.local_addr()?).await?;
+    /// let mut buf = [0; 16];
+    /// let len = socket.peek(&mut buf).await?;
+    /// assert_eq!(&buf[..len], b"ping");
+    /// let len = socket.recv(&mut buf).await?; // the same datagram
+    /// assert_eq!(&buf[..len], b"ping");
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.source
             .async_io(Direction::Read, |socket| socket.peek(buf))
@@ -143,6 +253,15 @@ impl UdpSocket {
     }
 
     /// Sets `SO_BROADCAST`, which allows sending to a broadcast address.
+    ///
+    /// ```
+    /// # eddy::run(async {
+    /// let socket = eddy::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// socket.set_broadcast(true)?;
+    /// assert!(socket.broadcast()?);
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
         self.source.set_broadcast(on)
     }
@@ -208,7 +327,13 @@ impl UdpSocket {
     }
 }
 
-impl_datagram_io!(UdpSocket);
+impl_datagram_io!(
+    UdpSocket,
+    setup = "# let socket = eddy::net::UdpSocket::bind(\"127.0.0.1:0\").await?;\n\
+             # let peer = eddy::net::UdpSocket::bind(\"127.0.0.1:0\").await?;\n\
+             # socket.connect(peer.local_addr()?).await?;\n\
+             # peer.connect(socket.local_addr()?).await?;"
+);
 
 impl_as_fd!(UdpSocket);
 impl_try_from_std!(UdpSocket, std::net::UdpSocket);

@@ -38,6 +38,21 @@ impl<S: SplitStream> OwnedReadHalf<S> {
     }
 
     /// Puts the halves back together, if they came from the same stream.
+    ///
+    /// ```
+    /// # eddy::run(async {
+    /// # let listener = eddy::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let stream = eddy::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let (mut peer, _) = listener.accept().await?;
+    /// let (reader, writer) = stream.into_split();
+    /// let mut stream = reader.reunite(writer).expect("halves of one stream");
+    /// stream.write_all(b"whole again").await?; // the write side is still open
+    /// # let mut buf = [0; 11];
+    /// # peer.read_exact(&mut buf).await?;
+    /// # assert_eq!(&buf, b"whole again");
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn reunite(self, mut other: OwnedWriteHalf<S>) -> Result<S, ReuniteError<S>> {
         if !Arc::ptr_eq(&self.stream, &other.stream) {
             return Err(ReuniteError(self, other));

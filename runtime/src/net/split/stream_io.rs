@@ -63,17 +63,55 @@ pub(crate) use impl_futures_io;
 /// `poll_fn` or a hand-written future rather than being `async fn`s: they
 /// are on every echo round trip, and the generated state machines cost ~40
 /// instructions there (callgrind).
+///
+/// `setup` is the hidden first lines of every method's doc example: they
+/// make `stream` and `peer`, the two connected ends of a stream of this
+/// type (`let mut`), inside an `eddy::run` whose block returns
+/// `io::Result<()>`. So each example runs, for each type, over a real
+/// socket.
 macro_rules! impl_stream_io {
-    ($stream:ty) => {
+    ($stream:ty, setup = $setup:literal) => {
         impl $stream {
             /// Reads now if the socket is known to be readable, else
-            /// `WouldBlock`.
+            /// `WouldBlock`: it never waits. Known means the driver has
+            /// reported the socket readable since the last `WouldBlock`
+            /// (see [`readable`](Self::readable) for the loop).
+            ///
+            /// ```
+            /// use std::io::ErrorKind;
+            /// # eddy::run(async {
+            #[doc = $setup]
+            /// let mut buf = [0; 4];
+            /// // Nothing was sent: no waiting, just `WouldBlock`.
+            /// let error = stream.try_read(&mut buf).unwrap_err();
+            /// assert_eq!(error.kind(), ErrorKind::WouldBlock);
+            ///
+            /// peer.write_all(b"ping").await?;
+            /// stream.readable().await?;
+            /// let n = stream.try_read(&mut buf)?;
+            /// assert_eq!(&buf[..n], b"ping");
+            /// # Ok::<(), std::io::Error>(())
+            /// # }).unwrap();
+            /// ```
             pub fn try_read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
                 self.source.try_read_stream(buf)
             }
 
             /// Writes now if the socket is known to be writable, else
-            /// `WouldBlock`.
+            /// `WouldBlock` (see [`writable`](Self::writable) for the
+            /// loop).
+            ///
+            /// ```
+            /// # eddy::run(async {
+            #[doc = $setup]
+            /// stream.writable().await?;
+            /// let n = stream.try_write(b"ping")?;
+            /// let mut buf = [0; 4];
+            /// peer.read_exact(&mut buf[..n]).await?;
+            /// assert_eq!(&buf[..n], &b"ping"[..n]);
+            /// # Ok::<(), std::io::Error>(())
+            /// # }).unwrap();
+            /// ```
             pub fn try_write(&self, buf: &[u8]) -> std::io::Result<usize> {
                 self.source.try_write_stream(buf)
             }
@@ -88,6 +126,24 @@ macro_rules! impl_stream_io {
             ///
             /// Cancel safe: dropped before it completes, it leaves no wake
             /// behind; the next wait is woken by the next bytes.
+            ///
+            /// ```
+            /// use std::io::ErrorKind;
+            /// # eddy::run(async {
+            #[doc = $setup]
+            /// # peer.write_all(b"ping").await?;
+            /// let mut buf = [0; 1024];
+            /// let n = loop {
+            ///     stream.readable().await?;
+            ///     match stream.try_read(&mut buf) {
+            ///         Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+            ///         read => break read?,
+            ///     }
+            /// };
+            /// assert_eq!(&buf[..n], b"ping");
+            /// # Ok::<(), std::io::Error>(())
+            /// # }).unwrap();
+            /// ```
             pub async fn readable(&self) -> std::io::Result<()> {
                 self.source
                     .ready(eddy_registration::Interest::READABLE)
@@ -100,6 +156,26 @@ macro_rules! impl_stream_io {
             ///
             /// Cancel safe: dropped before it completes, it leaves no wake
             /// behind.
+            ///
+            /// ```
+            /// use std::io::ErrorKind;
+            /// # eddy::run(async {
+            #[doc = $setup]
+            /// let mut unsent: &[u8] = b"ping";
+            /// while !unsent.is_empty() {
+            ///     stream.writable().await?;
+            ///     match stream.try_write(unsent) {
+            ///         Ok(n) => unsent = &unsent[n..],
+            ///         Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+            ///         Err(e) => return Err(e),
+            ///     }
+            /// }
+            /// let mut buf = [0; 4];
+            /// peer.read_exact(&mut buf).await?;
+            /// assert_eq!(&buf, b"ping");
+            /// # Ok::<(), std::io::Error>(())
+            /// # }).unwrap();
+            /// ```
             pub async fn writable(&self) -> std::io::Result<()> {
                 self.source
                     .ready(eddy_registration::Interest::WRITABLE)
@@ -141,6 +217,19 @@ macro_rules! impl_stream_io {
             /// `Shutdown::Write` the peer reads end-of-stream once it has
             /// read everything sent before, and writes fail with
             /// `BrokenPipe`.
+            ///
+            /// ```
+            /// use std::net::Shutdown;
+            /// # eddy::run(async {
+            #[doc = $setup]
+            /// stream.write_all(b"last words").await?;
+            /// stream.shutdown(Shutdown::Write)?;
+            /// let mut buf = [0; 10];
+            /// peer.read_exact(&mut buf).await?;
+            /// assert_eq!(peer.read(&mut buf).await?, 0); // end of stream
+            /// # Ok::<(), std::io::Error>(())
+            /// # }).unwrap();
+            /// ```
             pub fn shutdown(&self, how: std::net::Shutdown) -> std::io::Result<()> {
                 self.source.shutdown(how)?;
                 if how != std::net::Shutdown::Read {
@@ -150,6 +239,14 @@ macro_rules! impl_stream_io {
             }
 
             /// Takes the pending socket error (`SO_ERROR`), if any.
+            ///
+            /// ```
+            /// # eddy::run(async {
+            #[doc = $setup]
+            /// assert!(stream.take_error()?.is_none());
+            /// # Ok::<(), std::io::Error>(())
+            /// # }).unwrap();
+            /// ```
             pub fn take_error(&self) -> std::io::Result<Option<std::io::Error>> {
                 self.source.take_error()
             }
@@ -158,6 +255,24 @@ macro_rules! impl_stream_io {
             /// side (or `buf` is empty).
             ///
             /// Cancel safe: dropped before it completes, it has read nothing.
+            ///
+            /// ```
+            /// # eddy::run(async {
+            #[doc = $setup]
+            /// peer.write_all(b"hello").await?;
+            /// drop(peer);
+            /// let mut buf = [0; 1024];
+            /// let mut received = Vec::new();
+            /// loop {
+            ///     match stream.read(&mut buf).await? {
+            ///         0 => break, // the peer closed its side
+            ///         n => received.extend_from_slice(&buf[..n]),
+            ///     }
+            /// }
+            /// assert_eq!(received, b"hello");
+            /// # Ok::<(), std::io::Error>(())
+            /// # }).unwrap();
+            /// ```
             pub fn read(
                 &mut self,
                 buf: &mut [u8],
@@ -171,6 +286,22 @@ macro_rules! impl_stream_io {
             ///
             /// Not cancel safe: dropped before it completes, it may have read
             /// some bytes into `buf`, and how many is lost with it.
+            ///
+            /// ```
+            /// use std::io::ErrorKind;
+            /// # eddy::run(async {
+            #[doc = $setup]
+            /// peer.write_all(b"abcdef").await?;
+            /// drop(peer);
+            /// let mut header = [0; 4];
+            /// stream.read_exact(&mut header).await?;
+            /// assert_eq!(&header, b"abcd");
+            /// // Two bytes are left, and the peer has closed: not enough.
+            /// let error = stream.read_exact(&mut header).await.unwrap_err();
+            /// assert_eq!(error.kind(), ErrorKind::UnexpectedEof);
+            /// # Ok::<(), std::io::Error>(())
+            /// # }).unwrap();
+            /// ```
             pub fn read_exact(
                 &mut self,
                 buf: &mut [u8],
@@ -184,6 +315,17 @@ macro_rules! impl_stream_io {
             ///
             /// Cancel safe: dropped before it completes, it has written
             /// nothing.
+            ///
+            /// ```
+            /// # eddy::run(async {
+            #[doc = $setup]
+            /// let n = stream.write(b"ping").await?; // 1 to 4 bytes
+            /// let mut buf = [0; 4];
+            /// peer.read_exact(&mut buf[..n]).await?;
+            /// assert_eq!(&buf[..n], &b"ping"[..n]);
+            /// # Ok::<(), std::io::Error>(())
+            /// # }).unwrap();
+            /// ```
             pub fn write(
                 &mut self,
                 buf: &[u8],
@@ -198,6 +340,17 @@ macro_rules! impl_stream_io {
             /// Not cancel safe: dropped before it completes, it may have
             /// written a prefix of `buf`, and how long a prefix is lost with
             /// it.
+            ///
+            /// ```
+            /// # eddy::run(async {
+            #[doc = $setup]
+            /// stream.write_all(b"ping").await?;
+            /// let mut buf = [0; 4];
+            /// peer.read_exact(&mut buf).await?;
+            /// assert_eq!(&buf, b"ping");
+            /// # Ok::<(), std::io::Error>(())
+            /// # }).unwrap();
+            /// ```
             pub fn write_all(
                 &mut self,
                 buf: &[u8],

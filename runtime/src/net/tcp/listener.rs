@@ -16,15 +16,34 @@ use crate::net::try_from_std::impl_try_from_std;
 
 /// A TCP socket listening for connections.
 ///
-/// ```no_run
+/// An echo server, one task per connection:
+///
+/// ```
 /// # eddy::run(async {
-/// let listener = eddy::net::TcpListener::bind("127.0.0.1:7878").await?;
-/// loop {
-///     let (stream, peer) = listener.accept().await?;
-///     eddy::spawn(async move { /* serve `stream` from `peer` */ drop((stream, peer)) });
-/// }
-/// # #[allow(unreachable_code)] Ok::<(), std::io::Error>(())
+/// let listener = eddy::net::TcpListener::bind("127.0.0.1:0").await?;
+/// # let addr = listener.local_addr()?;
+/// # let client = eddy::spawn(async move {
+/// #     let mut stream = eddy::net::TcpStream::connect(addr).await?;
+/// #     stream.write_all(b"ping").await?;
+/// #     let mut reply = [0; 4];
+/// #     stream.read_exact(&mut reply).await?;
+/// #     Ok::<_, std::io::Error>(reply)
 /// # });
+/// loop {
+///     let (mut stream, _peer) = listener.accept().await?;
+///     eddy::spawn(async move {
+///         let mut buf = [0; 4096];
+///         while let Ok(n @ 1..) = stream.read(&mut buf).await {
+///             if stream.write_all(&buf[..n]).await.is_err() {
+///                 break;
+///             }
+///         }
+///     });
+/// #   break;
+/// }
+/// # assert_eq!(&client.await.unwrap()?, b"ping");
+/// # Ok::<(), std::io::Error>(())
+/// # }).unwrap();
 /// ```
 #[derive(Debug)]
 pub struct TcpListener {
@@ -42,6 +61,18 @@ pub struct TcpListener {
 impl TcpListener {
     /// Binds to `addr` (with `SO_REUSEADDR`, as servers expect) and listens
     /// with a backlog of 1024, trying each resolved address until one works.
+    /// Port 0 asks the OS for a free port (see
+    /// [`local_addr`](TcpListener::local_addr)).
+    ///
+    /// ```
+    /// # eddy::run(async {
+    /// let listener = eddy::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let addr = listener.local_addr()?;
+    /// assert!(addr.ip().is_loopback());
+    /// assert_ne!(addr.port(), 0); // the port the OS picked
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
         TcpListener::bind_resolved(resolve(addr)?)
     }
@@ -58,6 +89,17 @@ impl TcpListener {
     /// Fails with `InvalidInput` if the socket is not a stream socket on
     /// which `listen(2)` was called. Fails outside a runtime, and the socket, which it has taken, is
     /// closed then.
+    ///
+    /// ```
+    /// # eddy::run(async {
+    /// let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let listener = eddy::net::TcpListener::from_std(std_listener)?;
+    /// let client = eddy::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// let (_stream, peer) = listener.accept().await?;
+    /// assert_eq!(peer, client.local_addr()?);
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         crate::net::from_std_checks::check_listening_socket(&listener)?;
         listener.set_nonblocking(true)?;
@@ -100,6 +142,21 @@ impl TcpListener {
     ///
     /// Cancel safe: dropped before it completes, it has accepted nothing;
     /// the connection waits in the backlog for the next `accept`.
+    ///
+    /// ```
+    /// # eddy::run(async {
+    /// let listener = eddy::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let mut client = eddy::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// let (mut stream, peer) = listener.accept().await?;
+    /// assert_eq!(peer, client.local_addr()?);
+    ///
+    /// client.write_all(b"ping").await?;
+    /// let mut buf = [0; 4];
+    /// stream.read_exact(&mut buf).await?;
+    /// assert_eq!(&buf, b"ping");
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let (stream, peer) = self
             .backoff
@@ -125,7 +182,18 @@ impl TcpListener {
         Poll::Ready(TcpStream::from_accepted(stream, handle, self.lingers).map(|s| (s, peer)))
     }
 
-    /// The address the listener is bound to.
+    /// The address the listener is bound to: with port 0 in
+    /// [`bind`](TcpListener::bind), where to connect.
+    ///
+    /// ```
+    /// # eddy::run(async {
+    /// let listener = eddy::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let addr = listener.local_addr()?;
+    /// let stream = eddy::net::TcpStream::connect(addr).await?;
+    /// assert_eq!(stream.peer_addr()?, addr);
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.source.local_addr()
     }

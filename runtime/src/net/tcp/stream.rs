@@ -40,14 +40,27 @@ const STREAM_INTEREST: Interest = Interest::READABLE
 /// [`shutdown`](TcpStream::shutdown) to see that error. Flushing does
 /// nothing: writes go straight to the kernel.
 ///
-/// ```no_run
+/// The examples of the I/O methods call the two ends of a connection
+/// `stream` and `peer`.
+///
+/// A client of an echo server at `addr`:
+///
+/// ```
 /// # eddy::run(async {
-/// let mut stream = eddy::net::TcpStream::connect("127.0.0.1:7878").await?;
+/// # let listener = eddy::net::TcpListener::bind("127.0.0.1:0").await?;
+/// # let addr = listener.local_addr()?;
+/// # eddy::spawn(async move {
+/// #     let (stream, _) = listener.accept().await?;
+/// #     let (mut reader, mut writer) = stream.into_split();
+/// #     eddy::io::copy(&mut reader, &mut writer).await
+/// # });
+/// let mut stream = eddy::net::TcpStream::connect(addr).await?;
 /// stream.write_all(b"ping").await?;
 /// let mut reply = [0; 4];
 /// stream.read_exact(&mut reply).await?;
+/// assert_eq!(&reply, b"ping");
 /// # Ok::<(), std::io::Error>(())
-/// # });
+/// # }).unwrap();
 /// ```
 #[derive(Debug)]
 pub struct TcpStream {
@@ -69,6 +82,17 @@ impl TcpStream {
     /// Connects to `addr`, trying each resolved address until one accepts.
     /// A host name is resolved on the runtime's thread; see
     /// [`lookup_host`](fn@crate::net::lookup_host) for names that may be slow.
+    ///
+    /// ```
+    /// # eddy::run(async {
+    /// let listener = eddy::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let stream = eddy::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// assert_eq!(stream.peer_addr()?, listener.local_addr()?);
+    /// let (_accepted, peer) = listener.accept().await?;
+    /// assert_eq!(peer, stream.local_addr()?);
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
         let addrs = resolve(addr)?;
         each_addr(addrs, TcpStream::connect_addr).await
@@ -103,6 +127,26 @@ impl TcpStream {
     ///
     /// Fails with `InvalidInput` if the socket is listening. Fails outside
     /// a runtime, and the socket, which it has taken, is closed then.
+    ///
+    /// ```
+    /// # eddy::run(async {
+    /// # let listener = eddy::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let addr = listener.local_addr()?;
+    /// # eddy::spawn(async move {
+    /// #     let (stream, _) = listener.accept().await?;
+    /// #     let (mut reader, mut writer) = stream.into_split();
+    /// #     eddy::io::copy(&mut reader, &mut writer).await
+    /// # });
+    /// // Made elsewhere (here a blocking connect, instant over loopback).
+    /// let std_stream = std::net::TcpStream::connect(addr)?;
+    /// let mut stream = eddy::net::TcpStream::from_std(std_stream)?;
+    /// stream.write_all(b"ping").await?;
+    /// let mut reply = [0; 4];
+    /// stream.read_exact(&mut reply).await?;
+    /// assert_eq!(&reply, b"ping");
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         crate::net::from_std_checks::check_not_listening(&stream)?;
         stream.set_nonblocking(true)?;
@@ -121,6 +165,26 @@ impl TcpStream {
     ///
     /// It also works once the runtime has shut down: it is how a socket
     /// leaves a runtime that is gone, for std or another runtime.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// # eddy::run(async {
+    /// # let listener = eddy::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let stream = eddy::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// let mut std_stream = stream.into_std()?;
+    /// // Off to a thread that does blocking I/O.
+    /// let writer = std::thread::spawn(move || {
+    ///     std_stream.set_nonblocking(false)?;
+    ///     std_stream.write_all(b"ping")
+    /// });
+    /// # let (mut peer, _) = listener.accept().await?;
+    /// # let mut buf = [0; 4];
+    /// # peer.read_exact(&mut buf).await?;
+    /// # assert_eq!(&buf, b"ping");
+    /// writer.join().unwrap()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn into_std(mut self) -> io::Result<std::net::TcpStream> {
         // The socket leaves with its `SO_LINGER` as set: `Drop` must not
         // turn it off (nor touch the descriptor after `take`).
@@ -146,6 +210,22 @@ impl TcpStream {
     /// budget, so other tasks still run); read them instead.
     ///
     /// Cancel safe: it never takes bytes from the socket, completed or not.
+    ///
+    /// ```
+    /// # eddy::run(async {
+    /// # let listener = eddy::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut peer = eddy::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let (mut stream, _) = listener.accept().await?;
+    /// peer.write_all(b"GET /").await?;
+    /// let mut buf = [0; 5];
+    /// let n = stream.peek(&mut buf).await?;
+    /// assert_eq!(&buf[..n], b"GET /");
+    /// // The bytes are still there for the read.
+    /// stream.read_exact(&mut buf).await?;
+    /// assert_eq!(&buf, b"GET /");
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         if buf.is_empty() {
             // At once, but spending the budget as any peek does.
@@ -162,12 +242,55 @@ impl TcpStream {
     /// `stream.split()` on an owned stream finds their `split`, which takes
     /// the stream by value, before this one: write
     /// `TcpStream::split(&mut stream)`.
+    ///
+    /// An echo of one connection, copying its read half into its write
+    /// half:
+    ///
+    /// ```
+    /// # eddy::run(async {
+    /// # let listener = eddy::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let mut client = eddy::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # client.write_all(b"ping").await?;
+    /// # client.shutdown(std::net::Shutdown::Write)?;
+    /// let (mut stream, _) = listener.accept().await?;
+    /// let (mut reader, mut writer) = stream.split();
+    /// let copied = eddy::io::copy(&mut reader, &mut writer).await?;
+    /// assert_eq!(copied, 4); // "ping", until the client shut its side down
+    /// # let mut reply = [0; 4];
+    /// # client.read_exact(&mut reply).await?;
+    /// # assert_eq!(&reply, b"ping");
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
         super::split::split(self)
     }
 
     /// Splits the stream into owned halves that can move to different
     /// tasks. Dropping the write half shuts down the write side.
+    ///
+    /// ```
+    /// # eddy::run(async {
+    /// # let listener = eddy::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let addr = listener.local_addr()?;
+    /// # eddy::spawn(async move {
+    /// #     let (stream, _) = listener.accept().await?;
+    /// #     let (mut reader, mut writer) = stream.into_split();
+    /// #     eddy::io::copy(&mut reader, &mut writer).await
+    /// # });
+    /// let stream = eddy::net::TcpStream::connect(addr).await?;
+    /// let (mut reader, mut writer) = stream.into_split();
+    /// let sender = eddy::spawn(async move {
+    ///     writer.write_all(b"ping").await
+    ///     // `writer` is dropped here: the server reads end-of-stream.
+    /// });
+    /// let mut reply = [0; 4];
+    /// reader.read_exact(&mut reply).await?;
+    /// assert_eq!(&reply, b"ping");
+    /// sender.await.unwrap()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
         super::split::into_split(self)
     }
@@ -182,7 +305,19 @@ impl TcpStream {
         self.source.peer_addr()
     }
 
-    /// Sets `TCP_NODELAY` (disables Nagle's algorithm).
+    /// Sets `TCP_NODELAY` (disables Nagle's algorithm): small writes go
+    /// out at once instead of waiting for the peer's acknowledgement of
+    /// the previous ones.
+    ///
+    /// ```
+    /// # eddy::run(async {
+    /// # let listener = eddy::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let stream = eddy::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// stream.set_nodelay(true)?;
+    /// assert!(stream.nodelay()?);
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
         self.source.set_nodelay(nodelay)
     }
@@ -205,6 +340,22 @@ impl TcpStream {
     /// ended). The option stays set on a stream that leaves through
     /// [`into_std`](TcpStream::into_std). The interval counts whole
     /// seconds; a fraction rounds up.
+    ///
+    /// ```
+    /// use std::io::ErrorKind;
+    /// use std::time::Duration;
+    /// # eddy::run(async {
+    /// # let listener = eddy::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let stream = eddy::net::TcpStream::connect(listener.local_addr()?).await?;
+    /// # let (mut peer, _) = listener.accept().await?;
+    /// // Abort the connection: the close sends a reset, not an orderly end.
+    /// stream.set_linger(Some(Duration::ZERO))?;
+    /// drop(stream);
+    /// let error = peer.read(&mut [0; 16]).await.unwrap_err();
+    /// assert_eq!(error.kind(), ErrorKind::ConnectionReset);
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
     ///
     /// eddy knows a stream lingers from this method, from
     /// [`from_std`](TcpStream::from_std) (which reads the option once), and
@@ -269,7 +420,12 @@ impl SplitStream for TcpStream {
 }
 
 impl_futures_io!(TcpStream);
-impl_stream_io!(TcpStream);
+impl_stream_io!(
+    TcpStream,
+    setup = "# let listener = eddy::net::TcpListener::bind(\"127.0.0.1:0\").await?;\n\
+             # let mut stream = eddy::net::TcpStream::connect(listener.local_addr()?).await?;\n\
+             # let (mut peer, _) = listener.accept().await?;"
+);
 
 impl_as_fd!(TcpStream);
 impl_try_from_std!(TcpStream, std::net::TcpStream);

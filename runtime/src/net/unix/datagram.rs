@@ -19,7 +19,10 @@ use crate::net::try_from_std::impl_try_from_std;
 /// waits (instead of dropping) while the receiver's queue is full. All
 /// methods take `&self`.
 ///
-/// ```no_run
+/// The examples of `send`, `recv` and the readiness methods call two
+/// connected sockets (a [`pair`](UnixDatagram::pair)) `socket` and `peer`.
+///
+/// ```
 /// # eddy::run(async {
 /// let (a, b) = eddy::net::UnixDatagram::pair()?;
 /// a.send(b"ping").await?;
@@ -27,7 +30,7 @@ use crate::net::try_from_std::impl_try_from_std;
 /// let len = b.recv(&mut buf).await?;
 /// assert_eq!(&buf[..len], b"ping");
 /// # Ok::<(), std::io::Error>(())
-/// # });
+/// # }).unwrap();
 /// ```
 #[derive(Debug)]
 pub struct UnixDatagram {
@@ -159,7 +162,10 @@ impl UnixDatagram {
     }
 }
 
-impl_datagram_io!(UnixDatagram);
+impl_datagram_io!(
+    UnixDatagram,
+    setup = "# let (socket, peer) = eddy::net::UnixDatagram::pair()?;"
+);
 
 impl_as_fd!(UnixDatagram);
 impl_try_from_std!(UnixDatagram, std::os::unix::net::UnixDatagram);

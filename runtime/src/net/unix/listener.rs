@@ -18,15 +18,37 @@ use crate::net::try_from_std::impl_try_from_std;
 /// Binding creates the socket file; dropping the listener does not remove
 /// it (as with std), so remove the path yourself when done.
 ///
-/// ```no_run
+/// ```
 /// # eddy::run(async {
-/// let listener = eddy::net::UnixListener::bind("/tmp/eddy.sock")?;
-/// loop {
-///     let (stream, _peer) = listener.accept().await?;
-///     eddy::spawn(async move { /* serve `stream` */ drop(stream) });
-/// }
-/// # #[allow(unreachable_code)] Ok::<(), std::io::Error>(())
+/// let path = std::env::temp_dir().join(format!("eddy-doc-{}.sock", std::process::id()));
+/// # let _ = std::fs::remove_file(&path);
+/// let listener = eddy::net::UnixListener::bind(&path)?;
+/// # let client = eddy::spawn({
+/// #     let path = path.clone();
+/// #     async move {
+/// #         let mut stream = eddy::net::UnixStream::connect(path).await?;
+/// #         stream.write_all(b"ping").await?;
+/// #         let mut reply = [0; 4];
+/// #         stream.read_exact(&mut reply).await?;
+/// #         Ok::<_, std::io::Error>(reply)
+/// #     }
 /// # });
+/// loop {
+///     let (mut stream, _peer) = listener.accept().await?;
+///     eddy::spawn(async move {
+///         let mut buf = [0; 4096];
+///         while let Ok(n @ 1..) = stream.read(&mut buf).await {
+///             if stream.write_all(&buf[..n]).await.is_err() {
+///                 break;
+///             }
+///         }
+///     });
+/// #   break;
+/// }
+/// # assert_eq!(&client.await.unwrap()?, b"ping");
+/// std::fs::remove_file(&path)?;
+/// # Ok::<(), std::io::Error>(())
+/// # }).unwrap();
 /// ```
 #[derive(Debug)]
 pub struct UnixListener {

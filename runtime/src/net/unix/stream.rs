@@ -26,14 +26,29 @@ use crate::net::try_from_std::impl_try_from_std;
 /// tokio's `shutdown().await` returns the error; call
 /// [`shutdown`](UnixStream::shutdown) to see it.
 ///
-/// ```no_run
+/// The examples of the I/O methods call the two ends of a connection
+/// `stream` and `peer` (made with [`pair`](UnixStream::pair)).
+///
+/// A client of an echo server listening at `path`:
+///
+/// ```
 /// # eddy::run(async {
-/// let mut stream = eddy::net::UnixStream::connect("/tmp/eddy.sock").await?;
+/// # let path = std::env::temp_dir().join(format!("eddy-doc-stream-{}.sock", std::process::id()));
+/// # let _ = std::fs::remove_file(&path);
+/// # let listener = eddy::net::UnixListener::bind(&path)?;
+/// # eddy::spawn(async move {
+/// #     let (stream, _) = listener.accept().await?;
+/// #     let (mut reader, mut writer) = stream.into_split();
+/// #     eddy::io::copy(&mut reader, &mut writer).await
+/// # });
+/// let mut stream = eddy::net::UnixStream::connect(&path).await?;
 /// stream.write_all(b"ping").await?;
 /// let mut reply = [0; 4];
 /// stream.read_exact(&mut reply).await?;
+/// assert_eq!(&reply, b"ping");
+/// # std::fs::remove_file(&path)?;
 /// # Ok::<(), std::io::Error>(())
-/// # });
+/// # }).unwrap();
 /// ```
 #[derive(Debug)]
 pub struct UnixStream {
@@ -161,7 +176,10 @@ impl SplitStream for UnixStream {
 }
 
 impl_futures_io!(UnixStream);
-impl_stream_io!(UnixStream);
+impl_stream_io!(
+    UnixStream,
+    setup = "# let (mut stream, mut peer) = eddy::net::UnixStream::pair()?;"
+);
 
 impl_as_fd!(UnixStream);
 impl_try_from_std!(UnixStream, std::os::unix::net::UnixStream);
