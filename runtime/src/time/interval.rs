@@ -30,8 +30,10 @@ const ON_TIME_SLACK: Duration = Duration::from_millis(5);
 /// use std::time::Duration;
 /// # eddy::run(async {
 /// let mut every = eddy::time::interval(Duration::from_millis(10));
-/// for _ in 0..3 {
-///     every.tick().await; // 0 ms, 10 ms, 20 ms
+/// let first = every.tick().await; // at once
+/// for n in 1..3 {
+///     let tick = every.tick().await; // 10 ms, then 20 ms, after the first
+///     assert_eq!(tick - first, n * Duration::from_millis(10));
 /// }
 /// # });
 /// ```
@@ -41,6 +43,16 @@ pub fn interval(period: Duration) -> Interval {
 
 /// An interval whose first tick completes at `start` and later ticks every
 /// `period` after that. See [`interval`].
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// # eddy::run(async {
+/// let start = Instant::now() + Duration::from_millis(5);
+/// let mut every = eddy::time::interval_at(start, Duration::from_millis(10));
+/// assert_eq!(every.tick().await, start); // not before `start`
+/// assert_eq!(every.tick().await, start + Duration::from_millis(10));
+/// # });
+/// ```
 ///
 /// # Panics
 ///
@@ -79,6 +91,19 @@ impl Interval {
     /// for (not the possibly later instant it was observed).
     ///
     /// Cancel safe: dropping the future before it completes loses no tick.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// # eddy::run(async {
+    /// let start = Instant::now();
+    /// let period = Duration::from_millis(10);
+    /// let mut every = eddy::time::interval_at(start, period);
+    /// assert_eq!(every.tick().await, start);
+    /// let tick = every.tick().await;
+    /// assert_eq!(tick, start + period); // the instant it was due
+    /// assert!(Instant::now() >= tick); // never early
+    /// # });
+    /// ```
     pub async fn tick(&mut self) -> Instant {
         poll_fn(|cx| self.poll_tick(cx)).await
     }
@@ -128,6 +153,23 @@ impl Interval {
     }
 
     /// Sets how this interval recovers from missed ticks.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use eddy::time::MissedTickBehavior;
+    /// # eddy::run(async {
+    /// let period = Duration::from_millis(10);
+    /// let mut every = eddy::time::interval(period);
+    /// every.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    /// every.tick().await;
+    /// let slow_step = Instant::now();
+    /// std::thread::sleep(Duration::from_millis(35)); // (blocking the runtime!)
+    /// every.tick().await; // late: returned at once
+    /// // Delay: the schedule starts again a period after the late tick.
+    /// let next = every.tick().await;
+    /// assert!(next >= slow_step + Duration::from_millis(35) + period);
+    /// # });
+    /// ```
     pub fn set_missed_tick_behavior(&mut self, behavior: MissedTickBehavior) {
         self.missed_tick_behavior = behavior;
     }

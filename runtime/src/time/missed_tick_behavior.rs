@@ -23,6 +23,24 @@ use super::sleep::far_future;
 ///  Delay       0, 10, then 45, 55 ...                     45, 55, 65 ...
 ///  Skip        0, 10, then 40, 50 ...                     40, 50, 60 ...
 /// ```
+///
+/// The same with `Burst`, which returns the scheduled instants:
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// # eddy::run(async {
+/// let start = Instant::now();
+/// let ms = Duration::from_millis;
+/// let mut every = eddy::time::interval_at(start, ms(10));
+/// assert_eq!(every.tick().await, start);
+/// assert_eq!(every.tick().await, start + ms(10));
+/// std::thread::sleep(ms(25)); // a slow step (blocking the runtime!)
+/// // Burst (the default) catches up: 20 and 30 are returned at once.
+/// assert_eq!(every.tick().await, start + ms(20));
+/// assert_eq!(every.tick().await, start + ms(30));
+/// assert_eq!(every.tick().await, start + ms(40));
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum MissedTickBehavior {
     /// Catch up: return every missed tick as fast as possible until back on

@@ -24,8 +24,11 @@ use crate::runtime::{Shared, context};
 /// runtime panics with a message that says so.
 ///
 /// ```
+/// use std::time::{Duration, Instant};
 /// # eddy::run(async {
-/// eddy::time::sleep(std::time::Duration::from_millis(10)).await;
+/// let start = Instant::now();
+/// eddy::time::sleep(Duration::from_millis(10)).await;
+/// assert!(start.elapsed() >= Duration::from_millis(10)); // never early
 /// # });
 /// ```
 #[inline]
@@ -34,6 +37,15 @@ pub fn sleep(duration: Duration) -> Sleep {
 }
 
 /// Waits until `deadline`. A deadline in the past completes on first poll.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// # eddy::run(async {
+/// let deadline = Instant::now() + Duration::from_millis(10);
+/// eddy::time::sleep_until(deadline).await;
+/// assert!(Instant::now() >= deadline);
+/// # });
+/// ```
 ///
 /// # Panics
 ///
@@ -120,6 +132,25 @@ impl Sleep {
     /// inside that runtime's own use of its timers (a global allocator, a
     /// panic hook), the runtime is unparked and wakes the waiting task at
     /// its next turn; the task's next poll waits for the new deadline.
+    ///
+    /// An idle timeout that starts again at every message:
+    ///
+    /// ```
+    /// use std::pin::Pin;
+    /// use std::time::{Duration, Instant};
+    /// # eddy::run(async {
+    /// let idle = Duration::from_secs(60);
+    /// let mut idle_timeout = eddy::time::sleep(idle);
+    /// // A message arrived: the connection was not idle, start again.
+    /// Pin::new(&mut idle_timeout).reset(Instant::now() + idle);
+    /// assert!(!idle_timeout.is_elapsed());
+    /// // Shutting down: 10 ms more at most.
+    /// let deadline = Instant::now() + Duration::from_millis(10);
+    /// Pin::new(&mut idle_timeout).reset(deadline);
+    /// (&mut idle_timeout).await; // `Sleep` is `Unpin`
+    /// assert!(Instant::now() >= deadline);
+    /// # });
+    /// ```
     pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
         let this = self.get_mut();
         this.deadline = deadline;

@@ -19,10 +19,14 @@ use super::sleep::{Sleep, sleep, sleep_until};
 ///
 /// ```
 /// use std::time::Duration;
+/// use eddy::time::{sleep, timeout};
 /// # eddy::run(async {
-/// let slow = eddy::time::sleep(Duration::from_secs(10));
-/// let result = eddy::time::timeout(Duration::from_millis(10), slow).await;
-/// assert!(result.is_err());
+/// let quick = async { 42 };
+/// assert_eq!(timeout(Duration::from_secs(10), quick).await, Ok(42));
+///
+/// let slow = sleep(Duration::from_secs(10));
+/// let result = timeout(Duration::from_millis(10), slow).await;
+/// assert!(result.is_err()); // `Elapsed`; the sleep was dropped
 /// # });
 /// ```
 pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
@@ -30,6 +34,20 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoF
 }
 
 /// Requires `future` to complete before `deadline`. See [`timeout`].
+///
+/// One deadline for several steps:
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use eddy::time::{sleep, timeout_at};
+/// # eddy::run(async {
+/// let deadline = Instant::now() + Duration::from_secs(10);
+/// timeout_at(deadline, sleep(Duration::from_millis(1))).await.unwrap();
+/// // The next step gets only what is left of the 10 seconds.
+/// let second = timeout_at(deadline, async { "done" }).await;
+/// assert_eq!(second, Ok("done"));
+/// # });
+/// ```
 pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
     Timeout::new(future.into_future(), sleep_until(deadline))
 }
