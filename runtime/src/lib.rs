@@ -162,6 +162,20 @@ use std::future::Future;
 ///
 /// Panics if the runtime cannot be created (the OS refused an epoll
 /// instance: out of file descriptors) or when called inside a runtime.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// fn main() -> std::io::Result<()> {
+///     let answer = eddy::run(async {
+///         let task = eddy::spawn(async { 6 * 7 });
+///         eddy::time::sleep(Duration::from_millis(1)).await;
+///         Ok::<_, std::io::Error>(task.await.unwrap())
+///     })?;
+///     assert_eq!(answer, 42);
+///     Ok(())
+/// }
+/// ```
 pub fn run<F: Future>(future: F) -> F::Output {
     Runtime::new()
         .unwrap_or_else(|e| panic!("eddy::run: could not create the runtime: {e}"))
@@ -171,6 +185,18 @@ pub fn run<F: Future>(future: F) -> F::Output {
 /// Whether `error` means "the runtime this socket belonged to has shut
 /// down", as opposed to an error from the OS or the peer. Library code can
 /// use it to stop quietly instead of reporting a failure.
+///
+/// ```
+/// let rt = eddy::Runtime::new()?;
+/// let socket = rt.block_on(eddy::net::UdpSocket::bind("127.0.0.1:0"))?;
+/// let addr = socket.local_addr()?;
+/// drop(rt); // the socket outlives its runtime
+///
+/// let other = eddy::Runtime::new()?;
+/// let error = other.block_on(socket.send_to(b"ping", addr)).unwrap_err();
+/// assert!(eddy::is_shutdown_error(&error));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn is_shutdown_error(error: &std::io::Error) -> bool {
     eddy_registration::is_shutdown_error(error)
 }

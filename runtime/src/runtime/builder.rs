@@ -33,6 +33,14 @@ impl Builder {
     /// two turns still polls at least one queued task, so even an interval
     /// of 1 with a busy `block_on` future starves no task.
     ///
+    /// ```
+    /// // Turn the driver after every 16 polls: a latency-sensitive server.
+    /// let rt = eddy::Builder::new().event_interval(16).build()?;
+    /// let task = rt.spawn(async { "ran" });
+    /// assert_eq!(rt.block_on(task).unwrap(), "ran");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
     /// # Panics
     ///
     /// Panics if `polls` is zero.
@@ -53,6 +61,26 @@ impl Builder {
     /// (one per socket direction that found the budget spent in an earlier
     /// poll, and one per sleep refused in one).
     ///
+    /// ```
+    /// // Even a budget of one operation per poll gets a flood through:
+    /// // the task yields between datagrams and is polled again.
+    /// let rt = eddy::Builder::new().budget(1).build()?;
+    /// let received = rt.block_on(async {
+    ///     let socket = eddy::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     for _ in 0..10 {
+    ///         socket.send_to(b"x", socket.local_addr()?).await?;
+    ///     }
+    ///     let mut buf = [0; 1];
+    ///     let mut received = 0;
+    ///     while received < 10 {
+    ///         received += socket.recv_from(&mut buf).await?.0;
+    ///     }
+    ///     Ok::<_, std::io::Error>(received)
+    /// })?;
+    /// assert_eq!(received, 10);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
     /// # Panics
     ///
     /// Panics if `operations` is zero.
@@ -70,6 +98,22 @@ impl Builder {
     /// huge value would panic: at `build` when the buffer cannot be
     /// allocated (`usize::MAX`), or at the first turn when `epoll_wait`
     /// refuses it (`EINVAL` above `INT_MAX / 12` events).
+    ///
+    /// ```
+    /// // One event per turn: slower, but nothing is lost.
+    /// let rt = eddy::Builder::new().events_capacity(1).build()?;
+    /// let echoed = rt.block_on(async {
+    ///     let listener = eddy::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = eddy::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (mut server, _) = listener.accept().await?;
+    ///     client.write_all(b"ping").await?;
+    ///     let mut buf = [0; 4];
+    ///     server.read_exact(&mut buf).await?;
+    ///     Ok::<_, std::io::Error>(buf)
+    /// })?;
+    /// assert_eq!(&echoed, b"ping");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn events_capacity(mut self, events: usize) -> Builder {
         self.config.events_capacity = events.clamp(1, Self::MAX_EVENTS_CAPACITY);
         self
@@ -82,12 +126,45 @@ impl Builder {
 
     /// Most threads `spawn_blocking` may use at once (default 64). Zero is
     /// taken as one: a pool with no thread could run nothing.
+    ///
+    /// ```
+    /// let rt = eddy::Builder::new().max_blocking_threads(1).build()?;
+    /// let threads = rt.block_on(async {
+    ///     let first = eddy::task::spawn_blocking(|| std::thread::current().id());
+    ///     let second = eddy::task::spawn_blocking(|| std::thread::current().id());
+    ///     // The second job waits for the one thread, and runs on it.
+    ///     assert_eq!(first.await.unwrap(), second.await.unwrap());
+    ///     eddy::Handle::current().metrics().blocking_threads
+    /// });
+    /// assert_eq!(threads, 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn max_blocking_threads(mut self, threads: usize) -> Builder {
         self.config.max_blocking_threads = threads.max(1);
         self
     }
 
     /// How long an idle blocking thread lingers before exiting (default 10s).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = eddy::Builder::new()
+    ///     .thread_keep_alive(Duration::from_millis(1))
+    ///     .build()?;
+    /// rt.block_on(async {
+    ///     eddy::task::spawn_blocking(|| ()).await.unwrap();
+    ///     // Idle, the pool thread exits a moment later.
+    ///     let exited = async {
+    ///         while eddy::Handle::current().metrics().blocking_threads > 0 {
+    ///             eddy::time::sleep(Duration::from_millis(1)).await;
+    ///         }
+    ///     };
+    ///     let waited = eddy::time::timeout(Duration::from_secs(10), exited).await;
+    ///     waited.expect("the idle thread has exited");
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn thread_keep_alive(mut self, keep_alive: Duration) -> Builder {
         self.config.blocking_keep_alive = keep_alive;
         self
@@ -95,6 +172,20 @@ impl Builder {
 
     /// Creates the runtime: its epoll/kqueue instance and cross-thread
     /// waker. Fails only if the OS refuses those (out of descriptors).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = eddy::Builder::new()
+    ///     .event_interval(31)
+    ///     .budget(64)
+    ///     .events_capacity(256)
+    ///     .max_blocking_threads(4)
+    ///     .thread_keep_alive(Duration::from_secs(1))
+    ///     .build()?;
+    /// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn build(self) -> io::Result<Runtime> {
         Runtime::with_config(self.config)
     }

@@ -38,6 +38,16 @@ impl Handle {
 
     /// The handle of the runtime running on this thread.
     ///
+    /// ```
+    /// eddy::run(async {
+    ///     let handle = eddy::Handle::current();
+    ///     // For a thread that has blocking work and results to hand back.
+    ///     let worker = std::thread::spawn(move || handle.spawn(async { "back on the runtime" }));
+    ///     let task = worker.join().unwrap();
+    ///     assert_eq!(task.await.unwrap(), "back on the runtime");
+    /// });
+    /// ```
+    ///
     /// # Panics
     ///
     /// Panics outside a runtime; see [`Handle::try_current`].
@@ -48,6 +58,13 @@ impl Handle {
     }
 
     /// The handle of the runtime running on this thread, if any.
+    ///
+    /// ```
+    /// assert!(eddy::Handle::try_current().is_none());
+    /// eddy::run(async {
+    ///     assert!(eddy::Handle::try_current().is_some());
+    /// });
+    /// ```
     pub fn try_current() -> Option<Handle> {
         context::with_core(|core| Handle::new(core.shared_arc().clone()))
     }
@@ -62,6 +79,23 @@ impl Handle {
     /// [`block_on`](crate::Runtime::block_on): spawned between two calls,
     /// it waits for the next one (a thread blocked on its `JoinHandle`
     /// waits too), and it is cancelled if the runtime is dropped first.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = eddy::Runtime::new()?;
+    /// let handle = rt.handle();
+    /// let worker = std::thread::spawn(move || {
+    ///     // Not the runtime's thread: the task is queued for it.
+    ///     handle.spawn(async {
+    ///         eddy::time::sleep(Duration::from_millis(1)).await;
+    ///         "slept on the runtime"
+    ///     })
+    /// });
+    /// let task = worker.join().unwrap();
+    /// assert_eq!(rt.block_on(task).unwrap(), "slept on the runtime");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -139,6 +173,20 @@ impl Handle {
     /// A snapshot of the runtime's counters. On the runtime's own thread it
     /// is exact, but for [`Metrics::polls`], which is updated once per round
     /// of tasks; from other threads it is as of the runtime's last tick.
+    ///
+    /// ```
+    /// let rt = eddy::Runtime::new()?;
+    /// let handle = rt.handle();
+    /// rt.block_on(async {
+    ///     eddy::spawn(async {}).await.unwrap();
+    ///     let _forever = eddy::spawn(std::future::pending::<()>());
+    /// });
+    /// // A monitoring thread reads the counters.
+    /// let metrics = std::thread::spawn(move || handle.metrics()).join().unwrap();
+    /// assert_eq!(metrics.tasks_spawned, 2);
+    /// assert_eq!(metrics.tasks_alive, 1); // the pending one
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn metrics(&self) -> Metrics {
         context::with_core(|core| {
             if std::ptr::eq(core.shared(), &*self.shared) {
@@ -154,6 +202,15 @@ impl Handle {
     /// closes the queue other threads spawn into, which comes after it
     /// has dropped its tasks' futures (so a task's `Drop` run by the
     /// shutdown still reads false) and before the driver shuts down.
+    ///
+    /// ```
+    /// let rt = eddy::Runtime::new()?;
+    /// let handle = rt.handle();
+    /// assert!(!handle.is_shutdown());
+    /// drop(rt);
+    /// assert!(handle.is_shutdown());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn is_shutdown(&self) -> bool {
         self.shared.is_closed()
     }

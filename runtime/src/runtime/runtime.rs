@@ -60,6 +60,13 @@ pub struct Runtime {
 
 impl Runtime {
     /// A runtime with default settings (see [`Builder`](crate::Builder)).
+    /// Fails only if the OS refuses an epoll (or kqueue) instance.
+    ///
+    /// ```
+    /// let rt = eddy::Runtime::new()?;
+    /// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn new() -> io::Result<Runtime> {
         Runtime::with_config(Config::default())
     }
@@ -86,6 +93,28 @@ impl Runtime {
     /// runs at least one round of them (queued tasks polled, the driver
     /// turned without waiting), even one whose future is ready at once.
     ///
+    /// ```
+    /// use eddy::net::UdpSocket;
+    ///
+    /// let rt = eddy::Runtime::new()?;
+    /// let socket = rt.block_on(UdpSocket::bind("127.0.0.1:0"))?;
+    /// let addr = socket.local_addr()?;
+    /// let task = rt.spawn(async move {
+    ///     let mut buf = [0; 16];
+    ///     socket.recv_from(&mut buf).await.map(|(len, _)| len)
+    /// });
+    /// rt.block_on(async {}); // the task starts, and waits for a datagram
+    /// assert!(!task.is_finished());
+    /// // The next call goes on running it.
+    /// let received = rt.block_on(async {
+    ///     let sender = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     sender.send_to(b"ping", addr).await?;
+    ///     task.await.unwrap()
+    /// })?;
+    /// assert_eq!(received, 4);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
     /// # Panics
     ///
     /// Panics if called from inside a runtime (it would block that
@@ -96,6 +125,17 @@ impl Runtime {
 
     /// Spawns a task; it starts running at the next `block_on`. The future
     /// need not be `Send`.
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    ///
+    /// let rt = eddy::Runtime::new()?;
+    /// let shared = Rc::new("not Send");
+    /// let task = rt.spawn(async move { shared.len() });
+    /// assert!(!task.is_finished()); // nothing runs outside `block_on`
+    /// assert_eq!(rt.block_on(task).unwrap(), 8);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
@@ -105,6 +145,16 @@ impl Runtime {
     }
 
     /// A handle to this runtime, usable from any thread.
+    ///
+    /// ```
+    /// let rt = eddy::Runtime::new()?;
+    /// let handle = rt.handle();
+    /// let task = std::thread::spawn(move || handle.spawn(async { "from a thread" }))
+    ///     .join()
+    ///     .unwrap();
+    /// assert_eq!(rt.block_on(task).unwrap(), "from a thread");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn handle(&self) -> Handle {
         Handle::new(self.core.shared_arc().clone())
     }

@@ -49,6 +49,16 @@ impl JoinError {
 
     /// The panic payload, to re-raise with `std::panic::resume_unwind`.
     ///
+    /// ```
+    /// eddy::run(async {
+    ///     let error = eddy::spawn(async { panic!("boom") }).await.unwrap_err();
+    ///     assert!(error.is_panic());
+    ///     let payload = error.into_panic();
+    ///     assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom"));
+    ///     // or: std::panic::resume_unwind(payload)
+    /// });
+    /// ```
+    ///
     /// # Panics
     ///
     /// Panics if the task was cancelled rather than panicking.

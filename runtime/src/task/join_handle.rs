@@ -30,6 +30,17 @@ pub(crate) trait JoinTarget<T>: Send + Sync {
 /// Cancel safe: awaiting `&mut handle` as the losing side of a race takes
 /// nothing; the task runs on, and a later await gets its output.
 ///
+/// ```
+/// eddy::run(async {
+///     let task = eddy::spawn(async { "done" });
+///     assert_eq!(task.await.unwrap(), "done");
+///
+///     // A panic ends the task, not the runtime.
+///     let task = eddy::spawn(async { panic!("boom") });
+///     assert!(task.await.unwrap_err().is_panic());
+/// });
+/// ```
+///
 /// The handle is `Send` when `T` is, so the result of a task spawned with
 /// [`Handle::spawn`](crate::Handle::spawn) can be awaited on any thread;
 /// and only then, for the output travels to the thread that awaits it:
@@ -62,6 +73,15 @@ impl<T> JoinHandle<T> {
     /// suspension point; if that poll finishes it instead, the handle gets
     /// its output, as tokio's does. A blocking job that already started
     /// cannot be stopped and runs to the end.
+    ///
+    /// ```
+    /// eddy::run(async {
+    ///     let task = eddy::spawn(std::future::pending::<()>());
+    ///     task.abort();
+    ///     let error = task.await.unwrap_err();
+    ///     assert!(error.is_cancelled());
+    /// });
+    /// ```
     pub fn abort(&self) {
         self.target.clone().abort();
     }
@@ -74,6 +94,16 @@ impl<T> JoinHandle<T> {
     /// runtime marks a task complete a moment before it stores the output,
     /// and a caller on another thread that saw the mark, then polled the
     /// handle once, found it still pending.
+    ///
+    /// ```
+    /// eddy::run(async {
+    ///     let task = eddy::spawn(async { 1 });
+    ///     assert!(!task.is_finished()); // spawned, not yet run
+    ///     eddy::task::yield_now().await; // the runtime runs it meanwhile
+    ///     assert!(task.is_finished());
+    ///     assert_eq!(task.await.unwrap(), 1); // at once
+    /// });
+    /// ```
     pub fn is_finished(&self) -> bool {
         self.target.slot().has_outcome()
     }

@@ -11,10 +11,19 @@ use crate::runtime::context;
 /// sockets or timers.
 ///
 /// ```
+/// use std::cell::Cell;
+/// use std::rc::Rc;
+///
 /// eddy::run(async {
-///     for _ in 0..3 {
-///         eddy::task::yield_now().await;
-///     }
+///     let done = Rc::new(Cell::new(false));
+///     let task = eddy::spawn({
+///         let done = done.clone();
+///         async move { done.set(true) }
+///     });
+///     assert!(!done.get()); // spawned, not run yet
+///     eddy::task::yield_now().await; // the task runs meanwhile
+///     assert!(done.get());
+/// #   task.await.unwrap();
 /// });
 /// ```
 pub async fn yield_now() {
