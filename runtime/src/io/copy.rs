@@ -37,14 +37,21 @@ const BULK_SIZE: usize = 16 * 1024;
 /// Not cancel safe: dropped before it completes, it may have read bytes
 /// that it had not yet written, and they are lost with it.
 ///
-/// ```no_run
+/// ```
 /// # eddy::run(async {
-/// let listener = eddy::net::TcpListener::bind("127.0.0.1:7878").await?;
+/// let listener = eddy::net::TcpListener::bind("127.0.0.1:0").await?;
+/// # let mut client = eddy::net::TcpStream::connect(listener.local_addr()?).await?;
+/// # client.write_all(b"ping").await?;
+/// # client.shutdown(std::net::Shutdown::Write)?;
 /// let (stream, _) = listener.accept().await?;
 /// let (mut reader, mut writer) = stream.into_split();
-/// eddy::io::copy(&mut reader, &mut writer).await?; // an echo
+/// let copied = eddy::io::copy(&mut reader, &mut writer).await?; // an echo
+/// assert_eq!(copied, 4); // the client's "ping", then its end of stream
+/// # let mut reply = [0; 4];
+/// # client.read_exact(&mut reply).await?;
+/// # assert_eq!(&reply, b"ping");
 /// # Ok::<(), std::io::Error>(())
-/// # });
+/// # }).unwrap();
 /// ```
 pub async fn copy<R, W>(reader: &mut R, writer: &mut W) -> io::Result<u64>
 where

@@ -189,6 +189,27 @@ impl<T: AsFd> AsyncFd<T> {
     /// it is in error). Then read with [`try_read_with`](AsyncFd::try_read_with),
     /// which clears the readiness if the read finds nothing.
     ///
+    /// ```
+    /// use std::io::{ErrorKind, Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// # eddy::run(async {
+    /// let (reader, mut writer) = UnixStream::pair()?;
+    /// reader.set_nonblocking(true)?;
+    /// let reader = eddy::io::unix::AsyncFd::new(reader)?;
+    /// writer.write_all(b"ping")?;
+    /// let mut buf = [0; 16];
+    /// let n = loop {
+    ///     reader.readable().await?;
+    ///     match reader.try_read_with(|r| (&*r).read(&mut buf)) {
+    ///         Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+    ///         read => break read?,
+    ///     }
+    /// };
+    /// assert_eq!(&buf[..n], b"ping");
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
     /// Cancel safe: dropped before it completes, it leaves no wake behind.
     /// Any number of tasks may wait at once; each is woken. Completing
     /// spends one unit of the task's budget (with none left, the task
