@@ -11,7 +11,8 @@
 //! holds (a `select_all` over reads) would otherwise run out on the idle
 //! ones before it reached a ready one, on every poll, and spin. And an
 //! operation that finds the budget spent goes ahead without it if its
-//! socket direction (or sleep) found it spent in an earlier poll: one that
+//! socket direction, or the operation itself (a sleep, an `accept`), found
+//! it spent in an earlier poll: one that
 //! comes after a future spending the whole budget at every poll (the other
 //! direction of a flooded proxy joined in one task) would otherwise starve
 //! for as long as it lasts.
@@ -134,14 +135,40 @@ pub(crate) fn poll_spending_if_ready<T>(
     polled
 }
 
+/// [`poll_spending_if_ready`] for an operation that is a future of its
+/// own (`IoSource::ready`): with the budget used up it also goes ahead if
+/// `own`, its own mark, says it was refused in an earlier poll (see
+/// [`refuse_own`]).
+#[inline]
+pub(crate) fn poll_spending_if_ready_own<T>(
+    cx: &mut Context<'_>,
+    refused: &Refused,
+    own: &mut Refused,
+    op: impl FnOnce(&mut Context<'_>) -> Poll<T>,
+) -> Poll<T> {
+    if BUDGET.with(Cell::get) == 0 && refuse_own(cx, refused, own) {
+        return Poll::Pending;
+    }
+    let polled = op(cx);
+    if polled.is_ready() {
+        BUDGET.with(|b| b.set(b.get().saturating_sub(1)));
+    }
+    polled
+}
+
 /// Spends one unit, as [`poll_proceed`], but with the budget used up lets
 /// an operation go ahead if its socket direction found the budget spent
-/// in an earlier poll (see [`refuse`]):
+/// in an earlier poll, or if `own`, the operation's own mark, says it was
+/// refused in an earlier poll (see [`refuse_own`]):
 /// `IoSource::async_io`'s check before each wait.
 #[inline]
-pub(crate) fn poll_proceed_unless_refused(cx: &mut Context<'_>, refused: &Refused) -> Poll<()> {
+pub(crate) fn poll_proceed_unless_refused(
+    cx: &mut Context<'_>,
+    refused: &Refused,
+    own: &mut Refused,
+) -> Poll<()> {
     BUDGET.with(|b| match b.get() {
-        0 if refuse(cx, refused) => Poll::Pending,
+        0 if refuse_own(cx, refused, own) => Poll::Pending,
         0 => Poll::Ready(()),
         left => {
             b.set(left - 1);
@@ -240,6 +267,39 @@ fn refuse(cx: &mut Context<'_>, refused: &Refused) -> bool {
     }
     cx.waker().wake_by_ref();
     true
+}
+
+/// [`refuse`] for an operation that is a future of its own (`async_io`'s
+/// `accept`, `recv_from`, `send_to`; `readable`, `writable`), which keeps
+/// its own mark in `own` besides its socket direction's in `refused`: it
+/// goes ahead if either is from an earlier poll. Refused, it marks both.
+///
+/// The socket direction's mark alone lets one operation through per poll,
+/// and the first to ask takes it. Two futures of one task on one socket
+/// direction (a loop of sends on a UDP socket, and a control message
+/// joined after it on the same socket): the loop, polled first, spent the
+/// budget, took the pass, and its next send was refused and marked the
+/// running poll, so the joined send found that mark and was refused, at
+/// every poll: it starved for as long as the loop went on (RELIABILITY
+/// finding 65). Its own mark, from its refusal in the poll before, now
+/// lets it through whoever took the socket's pass. A poll still lets
+/// through at most one operation per socket direction, plus one per
+/// operation refused in an earlier poll and polled again in this one:
+/// an operation recreated at each round of a loop starts with no mark of
+/// its own, so 62's loop still yields whenever the budget runs out.
+///
+/// Going ahead on its own mark leaves the socket's alone: a later
+/// operation in this poll (one recreated at each round of a `select`
+/// loop, whose own mark is always new) may still take that pass.
+#[cold]
+#[inline(never)]
+fn refuse_own(cx: &mut Context<'_>, refused: &Refused, own: &mut Refused) -> bool {
+    let now = POLL.with(Cell::get);
+    let own_at = std::mem::replace(own.0.get_mut(), now);
+    if own_at != 0 && own_at != now {
+        return false;
+    }
+    refuse(cx, refused)
 }
 
 /// The answer to an operation on an empty buffer (a read into nothing, a

@@ -145,9 +145,13 @@ impl<E: mio::event::Source> IoSource<E> {
         mut f: impl FnMut(&E) -> io::Result<R>,
     ) -> io::Result<R> {
         let interest = direction.interest();
+        // This operation's own refusals, besides its socket direction's
+        // (see `coop::refuse_own`).
+        let mut own = Refused::new();
         loop {
             let refused = self.refused(direction);
-            std::future::poll_fn(|cx| coop::poll_proceed_unless_refused(cx, refused)).await;
+            std::future::poll_fn(|cx| coop::poll_proceed_unless_refused(cx, refused, &mut own))
+                .await;
             let event = self.registration.readiness(interest).await?;
             match f(self.io()) {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
@@ -325,8 +329,13 @@ impl<E: mio::event::Source> IoSource<E> {
         } else {
             Direction::Write
         });
+        // This wait's own refusals, besides its socket direction's (see
+        // `coop::refuse_own`).
+        let mut own = Refused::new();
         std::future::poll_fn(|cx| {
-            coop::poll_spending_if_ready(cx, refused, |cx| readiness.as_mut().poll(cx))
+            coop::poll_spending_if_ready_own(cx, refused, &mut own, |cx| {
+                readiness.as_mut().poll(cx)
+            })
         })
         .await
         .map(drop)

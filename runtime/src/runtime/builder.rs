@@ -59,7 +59,8 @@ impl Builder {
     /// other work of the same task that spends the whole budget at every
     /// poll; a poll may therefore complete a few operations more than this
     /// (one per socket direction that found the budget spent in an earlier
-    /// poll, and one per sleep refused in one).
+    /// poll, and one per sleep, `accept`, `send_to`, `recv_from`,
+    /// `readable` or other such operation refused in one).
     ///
     /// ```
     /// // Even a budget of one operation per poll gets a flood through:

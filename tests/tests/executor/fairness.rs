@@ -715,3 +715,74 @@ fn a_send_joined_after_a_read_loop_completes_beside_a_task_sending_on_the_same_s
         });
     });
 }
+
+/// A send joined after a loop of sends on the same UDP socket (a stream
+/// of datagrams and a control message beside it, one task, one socket)
+/// still completes while the loop goes on. The loop's sends never block,
+/// so it spends the whole budget at every poll, and its next send finds
+/// the budget spent first, before the joined one. Before, that send took
+/// the socket direction's one pass of the poll (finding 61's mark, one a
+/// poll since finding 62), its next send was refused and marked the poll,
+/// and the joined send found the running poll's mark and was refused:
+/// the same at every poll, so it starved for as long as the loop went on.
+/// Then the same with `writable` waits in place of the sends.
+#[test]
+#[cfg_attr(miri, ignore = "Miri: no datagram sockets")]
+fn a_send_joined_after_a_send_loop_on_the_same_socket_still_completes() {
+    // Far more sends than the loop needs to run out of budget many times
+    // over; if the joined send starves, the loop gives up after this many.
+    const GIVE_UP_AFTER: u64 = 1_000_000;
+    with_deadline(Duration::from_secs(120), || {
+        eddy::run(async {
+            // Never read: loopback drops what overflows its buffer, and
+            // the sends still succeed.
+            let sink = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let sink_addr = sink.local_addr().unwrap();
+            let socket = eddy::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            // Known writable from here on.
+            socket.send_to(b"x", sink_addr).await.unwrap();
+            let sent = Cell::new(false);
+            let streaming = async {
+                let mut sends = 0u64;
+                while !sent.get() && sends < GIVE_UP_AFTER {
+                    assert_eq!(socket.send_to(b"data", sink_addr).await.unwrap(), 4);
+                    sends += 1;
+                }
+                sends
+            };
+            let controlling = async {
+                let len = socket.send_to(b"control", sink_addr).await.unwrap();
+                sent.set(true);
+                len
+            };
+            let (sends, len) = futures_util::future::join(streaming, controlling).await;
+            assert_eq!(len, 7);
+            assert!(
+                sends < GIVE_UP_AFTER,
+                "{sends} sends of the loop starved the send joined after it on the same socket"
+            );
+            // The same with readiness waits: a loop of `writable` and
+            // `try_send_to`, and a `writable` joined after it.
+            let ready = Cell::new(false);
+            let streaming = async {
+                let mut sends = 0u64;
+                while !ready.get() && sends < GIVE_UP_AFTER {
+                    socket.writable().await.unwrap();
+                    assert_eq!(socket.try_send_to(b"data", sink_addr).unwrap(), 4);
+                    sends += 1;
+                }
+                sends
+            };
+            let waiting = async {
+                socket.writable().await.unwrap();
+                ready.set(true);
+            };
+            let (sends, ()) = futures_util::future::join(streaming, waiting).await;
+            assert!(
+                sends < GIVE_UP_AFTER,
+                "{sends} sends of the loop starved the `writable` joined after it on the same socket"
+            );
+            drop(sink);
+        });
+    });
+}
