@@ -62,6 +62,13 @@ impl Builder {
     /// poll, and one per sleep, `accept`, `send_to`, `recv_from`,
     /// `readable` or other such operation refused in one).
     ///
+    /// The budget belongs to the task's poll, so an eddy operation driven
+    /// by another executor inside a task (`futures::executor::block_on` in
+    /// async code) after the budget is spent is refused at every one of
+    /// that executor's polls, all within the task's one poll, and spins;
+    /// tokio's operations do the same. Blocking inside a task stalls the
+    /// runtime anyway: await the operation instead.
+    ///
     /// ```
     /// // Even a budget of one operation per poll gets a flood through:
     /// // the task yields between datagrams and is polled again.
