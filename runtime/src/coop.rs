@@ -111,11 +111,13 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
 /// `Ready`; with the budget used up, re-queues the task and returns
 /// `Pending` without polling `op`, unless an operation on the same socket
 /// and direction found the budget spent in an earlier poll (`refused`,
-/// see [`refuse`]): then it polls `op` all the same, without a unit to
-/// spend. For readiness polls and stream
-/// reads and writes, whose `Pending` did nothing: spent there too, a future that
-/// polls more sockets than the budget holds ran out before it reached the
-/// later ones, every poll, and spun without ever seeing one of them ready
+/// see [`refuse`]), or `own`, the mark of an operation that is a future of
+/// its own (`IoSource::ready`), says it was refused in an earlier poll
+/// (see [`refuse_own`]): then it polls `op` all the same, without a unit
+/// to spend. For readiness polls and stream reads and writes, whose
+/// `Pending` did nothing: spent there too, a future that polls more
+/// sockets than the budget holds ran out before it reached the later
+/// ones, every poll, and spun without ever seeing one of them ready
 /// (RELIABILITY findings 56 and 57). (A `Sleep` spends only once its
 /// deadline has passed, and `IoSource::async_io` spends once per
 /// operation, before its first wait, so neither spins.)
@@ -123,31 +125,17 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
 pub(crate) fn poll_spending_if_ready<T>(
     cx: &mut Context<'_>,
     refused: &Refused,
+    own: Option<&mut Refused>,
     op: impl FnOnce(&mut Context<'_>) -> Poll<T>,
 ) -> Poll<T> {
-    if BUDGET.with(Cell::get) == 0 && refuse(cx, refused) {
-        return Poll::Pending;
-    }
-    let polled = op(cx);
-    if polled.is_ready() {
-        BUDGET.with(|b| b.set(b.get().saturating_sub(1)));
-    }
-    polled
-}
-
-/// [`poll_spending_if_ready`] for an operation that is a future of its
-/// own (`IoSource::ready`): with the budget used up it also goes ahead if
-/// `own`, its own mark, says it was refused in an earlier poll (see
-/// [`refuse_own`]).
-#[inline]
-pub(crate) fn poll_spending_if_ready_own<T>(
-    cx: &mut Context<'_>,
-    refused: &Refused,
-    own: &mut Refused,
-    op: impl FnOnce(&mut Context<'_>) -> Poll<T>,
-) -> Poll<T> {
-    if BUDGET.with(Cell::get) == 0 && refuse_own(cx, refused, own) {
-        return Poll::Pending;
+    if BUDGET.with(Cell::get) == 0 {
+        let refuse = match own {
+            Some(own) => refuse_own(cx, refused, own),
+            None => refuse(cx, refused),
+        };
+        if refuse {
+            return Poll::Pending;
+        }
     }
     let polled = op(cx);
     if polled.is_ready() {

@@ -125,7 +125,7 @@ impl<E: mio::event::Source> IoSource<E> {
         f: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         let refused = self.refused(direction);
-        coop::poll_spending_if_ready(cx, refused, |cx| {
+        coop::poll_spending_if_ready(cx, refused, None, |cx| {
             self.registration.poll_io(cx, direction, f)
         })
     }
@@ -184,7 +184,7 @@ impl<E: mio::event::Source> IoSource<E> {
         }
         let fd = self.fd();
         let refused = self.refused(Direction::Read);
-        coop::poll_spending_if_ready(cx, refused, |cx| {
+        coop::poll_spending_if_ready(cx, refused, None, |cx| {
             self.registration
                 .poll_read_into(cx, buf, |buf| sys::recv(fd, buf))
         })
@@ -333,7 +333,7 @@ impl<E: mio::event::Source> IoSource<E> {
         // `coop::refuse_own`).
         let mut own = Refused::new();
         std::future::poll_fn(|cx| {
-            coop::poll_spending_if_ready_own(cx, refused, &mut own, |cx| {
+            coop::poll_spending_if_ready(cx, refused, Some(&mut own), |cx| {
                 readiness.as_mut().poll(cx)
             })
         })
@@ -350,7 +350,7 @@ impl<E: mio::event::Source> IoSource<E> {
         cx: &mut Context<'_>,
         direction: Direction,
     ) -> Poll<io::Result<()>> {
-        coop::poll_spending_if_ready(cx, self.refused(direction), |cx| {
+        coop::poll_spending_if_ready(cx, self.refused(direction), None, |cx| {
             let ready = match direction {
                 Direction::Read => self.registration.poll_read_ready(cx),
                 Direction::Write => self.registration.poll_write_ready(cx),
