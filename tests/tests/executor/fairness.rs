@@ -15,6 +15,18 @@ use eddy_tests::{Signal, spin_until, wake_self_once, with_deadline};
 
 use crate::LIMIT;
 
+/// An eddy stream whose peer, on a thread of its own, writes as fast as
+/// it can, so the stream is always readable; the thread ends when the
+/// stream closes under one of its blocked writes.
+fn flooded_stream() -> (eddy::net::TcpStream, thread::JoinHandle<()>) {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut flooder = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let flooded = eddy::net::TcpStream::from_std(listener.accept().unwrap().0).unwrap();
+    let flooding = thread::spawn(move || while flooder.write_all(&[7; 64 * 1024]).is_ok() {});
+    (flooded, flooding)
+}
+
 /// Asserts that `order` alternates between its two ids from start to end.
 fn assert_alternates(order: &[char]) {
     for (i, pair) in order.windows(2).enumerate() {
@@ -341,15 +353,10 @@ fn a_read_joined_after_an_always_ready_read_loop_still_completes() {
     const GIVE_UP_AFTER: u64 = 2_000_000;
     with_deadline(Duration::from_secs(120), || {
         eddy::run(async {
+            let (mut flooded, flooding) = flooded_stream();
             let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            let addr = listener.local_addr().unwrap();
-            let mut flooder = std::net::TcpStream::connect(addr).unwrap();
-            let mut flooded = eddy::net::TcpStream::from_std(listener.accept().unwrap().0).unwrap();
-            let mut sender = std::net::TcpStream::connect(addr).unwrap();
+            let mut sender = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
             let mut quiet = eddy::net::TcpStream::from_std(listener.accept().unwrap().0).unwrap();
-            // Ends when `flooded` closes under a blocked write.
-            let flooding =
-                thread::spawn(move || while flooder.write_all(&[7; 64 * 1024]).is_ok() {});
             sender.write_all(b"ping").unwrap();
             let receiver = eddy::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
             let datagram_sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -478,12 +485,7 @@ fn every_kind_of_operation_joined_after_an_always_ready_read_loop_still_complete
     const GIVE_UP_AFTER: u64 = 2_000_000;
     with_deadline(Duration::from_secs(120), || {
         eddy::run(async {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            let addr = listener.local_addr().unwrap();
-            let mut flooder = std::net::TcpStream::connect(addr).unwrap();
-            let mut flooded = eddy::net::TcpStream::from_std(listener.accept().unwrap().0).unwrap();
-            let flooding =
-                thread::spawn(move || while flooder.write_all(&[7; 64 * 1024]).is_ok() {});
+            let (mut flooded, flooding) = flooded_stream();
             flooded.read_exact(&mut [0; 1]).await.unwrap();
 
             // A connection waiting to be accepted.
@@ -567,14 +569,10 @@ fn a_read_joined_after_a_read_loop_completes_in_a_task_polled_every_65536th_poll
     with_deadline(Duration::from_secs(300), || {
         let rt = Builder::new().budget(4).build().unwrap();
         rt.block_on(async {
+            let (mut flooded, flooding) = flooded_stream();
             let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            let addr = listener.local_addr().unwrap();
-            let mut flooder = std::net::TcpStream::connect(addr).unwrap();
-            let mut flooded = eddy::net::TcpStream::from_std(listener.accept().unwrap().0).unwrap();
-            let mut sender = std::net::TcpStream::connect(addr).unwrap();
+            let mut sender = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
             let mut quiet = eddy::net::TcpStream::from_std(listener.accept().unwrap().0).unwrap();
-            let flooding =
-                thread::spawn(move || while flooder.write_all(&[7; 64 * 1024]).is_ok() {});
             sender.write_all(b"ping").unwrap();
             flooded.read_exact(&mut [0; 1]).await.unwrap();
 
@@ -635,19 +633,10 @@ fn a_read_joined_after_a_read_loop_completes_in_a_task_polled_every_65536th_poll
 #[test]
 #[cfg_attr(miri, ignore = "Miri: no TCP")]
 fn a_send_joined_after_a_read_loop_completes_beside_a_task_sending_on_the_same_socket() {
-    use std::io::Write;
     // Far more reads than the flooded stream needs to run out of budget
     // many times over; if the send starves, the loop gives up.
     const GIVE_UP_AFTER: u64 = 1_000_000;
     const DATAGRAMS: usize = 10;
-    fn flooded_stream() -> (eddy::net::TcpStream, thread::JoinHandle<()>) {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let mut flooder = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let flooded = eddy::net::TcpStream::from_std(listener.accept().unwrap().0).unwrap();
-        // Ends when `flooded` closes under a blocked write.
-        let flooding = thread::spawn(move || while flooder.write_all(&[7; 64 * 1024]).is_ok() {});
-        (flooded, flooding)
-    }
     with_deadline(Duration::from_secs(120), || {
         eddy::run(async {
             let (mut flooded, flooding) = flooded_stream();
