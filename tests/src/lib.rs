@@ -73,6 +73,7 @@
 //! started it, so one name serves every test binary.
 
 mod block_on_parked;
+mod cancelled_accepts;
 mod cancelled_reads;
 #[cfg(unix)]
 pub mod child_process;
@@ -102,6 +103,7 @@ mod woken_within;
 mod xorshift;
 
 pub use block_on_parked::block_on_parked;
+pub use cancelled_accepts::accept_all_cancelling;
 pub use cancelled_reads::{read_to_end_cancelling, spawn_trickle};
 pub use count_polls::count_polls;
 pub use deadline::with_deadline;

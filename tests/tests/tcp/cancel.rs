@@ -10,8 +10,8 @@ use std::rc::Rc;
 
 use eddy::net::{TcpListener, TcpStream};
 use eddy_tests::{
-    XorShift, assert_readable_woken_by, cancel_at_random, poll_at_most, poll_once,
-    read_to_end_cancelling, run_bounded, spawn_trickle, tcp_pair, woken_within,
+    XorShift, accept_all_cancelling, assert_readable_woken_by, cancel_at_random, poll_at_most,
+    poll_once, read_to_end_cancelling, run_bounded, spawn_trickle, tcp_pair, woken_within,
 };
 use futures_util::AsyncWriteExt;
 
@@ -240,33 +240,22 @@ fn accepts_dropped_at_random_points_lose_no_connection() {
                     }
                 }
             });
-            let mut seen = vec![false; CONNECTIONS as usize];
-            let mut accepted = 0;
-            let mut dropped = 0;
-            let accept_all = async {
-                while accepted < CONNECTIONS {
-                    let Some(result) = cancel_at_random(&mut rng, listener.accept()).await else {
-                        dropped += 1;
-                        continue;
-                    };
-                    let (mut stream, _) = result.expect("accept");
+            let dropped = accept_all_cancelling(
+                &mut rng,
+                seed,
+                CONNECTIONS,
+                LIMIT / 2,
+                async || listener.accept().await.map(|(stream, _)| stream),
+                async |mut stream: TcpStream| {
                     let mut number = [0u8; 4];
                     stream
                         .read_exact(&mut number)
                         .await
                         .expect("the client's number");
-                    let i = u32::from_be_bytes(number) as usize;
-                    assert!(!seen[i], "seed {seed:#x}: connection {i} accepted twice");
-                    seen[i] = true;
-                    accepted += 1;
-                }
-            };
-            // Bounded: a connection lost with a dropped accept never comes.
-            let finished = eddy::time::timeout(LIMIT / 2, accept_all).await.is_ok();
-            assert!(
-                finished,
-                "seed {seed:#x}: {accepted} of {CONNECTIONS} connections accepted, then none"
-            );
+                    u32::from_be_bytes(number)
+                },
+            )
+            .await;
             // Every client was answered (its stream closed by the server),
             // and no dropped accept left a socket registered.
             let all = woken_within(

@@ -71,35 +71,22 @@ fn unix_accepts_dropped_at_random_points_lose_no_connection() {
                     }
                 }
             });
-            let mut seen = vec![false; CONNECTIONS as usize];
-            let mut accepted = 0;
-            let mut dropped = 0;
-            let accept_all = async {
-                while accepted < CONNECTIONS {
-                    let Some(result) =
-                        eddy_tests::cancel_at_random(&mut rng, listener.accept()).await
-                    else {
-                        dropped += 1;
-                        continue;
-                    };
-                    let (mut stream, _) = result.expect("accept");
+            let dropped = eddy_tests::accept_all_cancelling(
+                &mut rng,
+                seed,
+                CONNECTIONS,
+                LIMIT / 2,
+                async || listener.accept().await.map(|(stream, _)| stream),
+                async |mut stream: UnixStream| {
                     let mut number = [0u8; 4];
                     stream
                         .read_exact(&mut number)
                         .await
                         .expect("the client's number");
-                    let i = u32::from_be_bytes(number) as usize;
-                    assert!(!seen[i], "seed {seed:#x}: connection {i} accepted twice");
-                    seen[i] = true;
-                    accepted += 1;
-                }
-            };
-            // Bounded: a connection lost with a dropped accept never comes.
-            let finished = eddy::time::timeout(LIMIT / 2, accept_all).await.is_ok();
-            assert!(
-                finished,
-                "seed {seed:#x}: {accepted} of {CONNECTIONS} connections accepted, then none"
-            );
+                    u32::from_be_bytes(number)
+                },
+            )
+            .await;
             assert!(dropped > 0, "seed {seed:#x}: no accept was ever dropped");
         });
     }
