@@ -112,15 +112,18 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
 /// `Pending` without polling `op`, unless an operation on the same socket
 /// and direction found the budget spent in an earlier poll (`refused`,
 /// see [`refuse`]), or `own`, the mark of an operation that is a future of
-/// its own (`IoSource::ready`), says it was refused in an earlier poll
-/// (see [`refuse_own`]): then it polls `op` all the same, without a unit
-/// to spend. For readiness polls and stream reads and writes, whose
-/// `Pending` did nothing: spent there too, a future that polls more
-/// sockets than the budget holds ran out before it reached the later
-/// ones, every poll, and spun without ever seeing one of them ready
-/// (RELIABILITY findings 56 and 57). (A `Sleep` spends only once its
-/// deadline has passed, and `IoSource::async_io` spends once per
-/// operation, before its first wait, so neither spins.)
+/// its own (`IoSource::ready`, `IoSource::async_io`'s wait), says it was
+/// refused in an earlier poll (see [`refuse_own`]): then it polls `op`
+/// all the same, without a unit to spend. For readiness polls and waits
+/// and stream reads and writes, whose `Pending` did nothing: spent there
+/// too, a future that polls more sockets than the budget holds ran out
+/// before it reached the later ones, every poll, and spun without ever
+/// seeing one of them ready (RELIABILITY findings 56 and 57). Spent
+/// before `op`'s wait rather than when it is `Ready` (as `async_io` once
+/// did), an operation that waited completed in a later poll without a
+/// unit, and a task's operations that waited together completed in one
+/// poll past the budget (RELIABILITY finding 66). (A `Sleep` spends only
+/// once its deadline has passed, so it does not spin either.)
 #[inline]
 pub(crate) fn poll_spending_if_ready<T>(
     cx: &mut Context<'_>,
@@ -142,27 +145,6 @@ pub(crate) fn poll_spending_if_ready<T>(
         BUDGET.with(|b| b.set(b.get().saturating_sub(1)));
     }
     polled
-}
-
-/// Spends one unit, as [`poll_proceed`], but with the budget used up lets
-/// an operation go ahead if its socket direction found the budget spent
-/// in an earlier poll, or if `own`, the operation's own mark, says it was
-/// refused in an earlier poll (see [`refuse_own`]):
-/// `IoSource::async_io`'s check before each wait.
-#[inline]
-pub(crate) fn poll_proceed_unless_refused(
-    cx: &mut Context<'_>,
-    refused: &Refused,
-    own: &mut Refused,
-) -> Poll<()> {
-    BUDGET.with(|b| match b.get() {
-        0 if refuse_own(cx, refused, own) => Poll::Pending,
-        0 => Poll::Ready(()),
-        left => {
-            b.set(left - 1);
-            Poll::Ready(())
-        }
-    })
 }
 
 /// The last poll in which an operation on one socket in one direction

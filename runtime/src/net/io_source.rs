@@ -145,14 +145,23 @@ impl<E: mio::event::Source> IoSource<E> {
         mut f: impl FnMut(&E) -> io::Result<R>,
     ) -> io::Result<R> {
         let interest = direction.interest();
+        let refused = self.refused(direction);
         // This operation's own refusals, besides its socket direction's
         // (see `coop::refuse_own`).
         let mut own = Refused::new();
         loop {
-            let refused = self.refused(direction);
-            std::future::poll_fn(|cx| coop::poll_proceed_unless_refused(cx, refused, &mut own))
-                .await;
-            let event = self.registration.readiness(interest).await?;
+            // The unit is spent when the readiness is there, as in `ready`,
+            // not before the wait: spent before, an operation that waited
+            // completed in a later poll without one, and a task's
+            // operations that waited together all completed in one poll,
+            // past the budget (RELIABILITY finding 66).
+            let mut readiness = std::pin::pin!(self.registration.readiness(interest));
+            let event = std::future::poll_fn(|cx| {
+                coop::poll_spending_if_ready(cx, refused, Some(&mut own), |cx| {
+                    readiness.as_mut().poll(cx)
+                })
+            })
+            .await?;
             match f(self.io()) {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
                     self.registration.clear_would_block(event);

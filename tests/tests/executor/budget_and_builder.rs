@@ -135,6 +135,85 @@ fn a_loop_racing_sends_that_drops_a_runtime_each_round_still_yields() {
     });
 }
 
+/// Receives (`recv_from`, an `async_io` operation) started a few per
+/// poll with budget to spare and left waiting, then all made ready at
+/// once, complete within `Builder::budget`'s bound: the budget, plus one
+/// per socket direction or operation that found it spent in an earlier
+/// poll (here none had). Before, `async_io` spent its unit at its check
+/// before the wait, and a receive that had waited completed later without
+/// one: with a budget of 2, six receives started two a poll all completed
+/// in the poll their datagrams came in.
+#[test]
+#[cfg_attr(miri, ignore = "Miri: no datagram sockets")]
+fn receives_that_waited_complete_within_the_budget_when_their_datagrams_come_together() {
+    const BUDGET: u32 = 2;
+    const RECEIVES: usize = 6;
+    with_deadline(LIMIT, || {
+        let rt = Builder::new().budget(BUDGET).build().unwrap();
+        let first = rt.block_on(async {
+            let socket = eddy::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let addr = socket.local_addr().unwrap();
+            let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let receive = || async {
+                let mut buf = [0u8; 1];
+                socket.recv_from(&mut buf).await.unwrap().0
+            };
+            let mut receives = Vec::new();
+            let mut done = 0;
+            let mut sent = false;
+            // How many receives completed in the first poll that
+            // completed any: the poll their datagrams came in, before
+            // which none had found the budget spent.
+            let mut first = None;
+            std::future::poll_fn(|cx| {
+                if receives.len() < RECEIVES {
+                    // The budget's worth of new receives: each passes its
+                    // check with a unit to spare, and waits.
+                    for _ in 0..BUDGET {
+                        receives.push(Some(Box::pin(receive())));
+                    }
+                }
+                let mut completed = 0;
+                for slot in &mut receives {
+                    if let Some(receiving) = slot {
+                        if let std::task::Poll::Ready(len) = receiving.as_mut().poll(cx) {
+                            assert_eq!(len, 1);
+                            *slot = None;
+                            completed += 1;
+                        }
+                    }
+                }
+                done += completed;
+                if completed > 0 && first.is_none() {
+                    first = Some(completed);
+                }
+                if receives.len() < RECEIVES {
+                    cx.waker().wake_by_ref();
+                    return std::task::Poll::Pending;
+                }
+                if !sent {
+                    assert_eq!(done, 0, "a receive completed with no datagram sent");
+                    // All waiting: one datagram each, readable together.
+                    for _ in 0..RECEIVES {
+                        sender.send_to(b"x", addr).unwrap();
+                    }
+                    sent = true;
+                }
+                if done == RECEIVES {
+                    std::task::Poll::Ready(first.unwrap_or(0))
+                } else {
+                    std::task::Poll::Pending
+                }
+            })
+            .await
+        });
+        assert!(
+            first <= BUDGET as usize + 1,
+            "{first} receives that had waited completed in one poll, with a budget of {BUDGET}"
+        );
+    });
+}
+
 #[test]
 #[should_panic(expected = "event_interval must be at least 1")]
 fn a_zero_event_interval_is_refused() {
