@@ -309,3 +309,7 @@ mod tests {
         lift();
     }
 }
+
+#[cfg(all(test, not(loom)))]
+#[path = "coop_model_tests.rs"]
+mod model_tests;
