@@ -18,38 +18,10 @@
 //! its task, so the task is polled again.
 
 use super::*;
+use crate::test_rng::Rng;
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use std::task::{Wake, Waker};
-
-/// xorshift64: small, seeded, reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        // Never zero, and seeds 1, 2, 3... spread apart.
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    /// A number in `0..n`.
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// True `percent` times in a hundred.
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-}
 
 /// A waker that counts its wakes.
 struct CountingWaker(AtomicUsize);
@@ -119,7 +91,7 @@ struct World<'a> {
     ready: &'a dyn Fn(&mut Rng, Kind, usize) -> bool,
     /// `async_io`'s syscall fails with `WouldBlock` this many times in a
     /// hundred although readiness said ready.
-    would_block: usize,
+    would_block: u64,
     rng: &'a mut Rng,
     poll: u64,
     /// Shadow state for the bound: the last model poll in which an
@@ -373,7 +345,7 @@ fn poll_task(task: &mut Task, budget: u64, world: &mut World<'_>, shape: &str) -
                         *worst = (*worst).max(*waited);
                         *done += 1;
                         *op = None;
-                        *idle = world.rng.below(4) as u32;
+                        *idle = world.rng.index(4) as u32;
                     }
                 }
             }
@@ -386,19 +358,19 @@ fn poll_task(task: &mut Task, budget: u64, world: &mut World<'_>, shape: &str) -
 /// directions.
 fn random_loop(rng: &mut Rng, dirs: usize) -> Fut {
     if rng.chance(30) {
-        let n = 1 + rng.below(4);
+        let n = 1 + rng.index(4);
         let entries = (0..n)
-            .map(|_| (KINDS[rng.below(KINDS.len())], rng.below(dirs)))
+            .map(|_| (KINDS[rng.index(KINDS.len())], rng.index(dirs)))
             .collect();
         Fut::Race {
             entries,
             ops: Vec::new(),
         }
     } else {
-        let n = if rng.chance(60) { 1 } else { 2 + rng.below(2) };
+        let n = if rng.chance(60) { 1 } else { 2 + rng.index(2) };
         Fut::Loop {
             steps: (0..n)
-                .map(|_| (KINDS[rng.below(KINDS.len())], rng.below(dirs)))
+                .map(|_| (KINDS[rng.index(KINDS.len())], rng.index(dirs)))
                 .collect(),
             at: 0,
             op: None,
@@ -419,17 +391,17 @@ fn single(kind: Kind, dir: usize) -> Fut {
 }
 
 fn random_shape(seed: u64, rng: &mut Rng, singles: bool) -> Shape {
-    let budget = 1 + rng.below(8) as u64;
-    let dirs = 1 + rng.below(4);
+    let budget = 1 + rng.index(8) as u64;
+    let dirs = 1 + rng.index(4);
     let mut tasks = Vec::new();
-    for _ in 0..1 + rng.below(3) {
+    for _ in 0..1 + rng.index(3) {
         let mut futs = Vec::new();
-        for _ in 0..rng.below(4) {
+        for _ in 0..rng.index(4) {
             futs.push(random_loop(rng, dirs));
         }
         if singles {
-            for _ in 0..rng.below(3) {
-                futs.push(single(KINDS[rng.below(KINDS.len())], rng.below(dirs)));
+            for _ in 0..rng.index(3) {
+                futs.push(single(KINDS[rng.index(KINDS.len())], rng.index(dirs)));
             }
         }
         tasks.push(Task {
@@ -464,8 +436,8 @@ fn a_task_poll_completes_at_most_the_documented_operations() {
         let mut shape = random_shape(seed, &mut rng, true);
         let dirs: Vec<Refused> = (0..shape.dirs).map(|_| Refused::new()).collect();
         // Each direction ready (each sleep expired) some of the time.
-        let percent = [100, 90, 50][rng.below(3)];
-        let would_block = [0, 10][rng.below(2)];
+        let percent = [100, 90, 50][rng.index(3)];
+        let would_block = [0, 10][rng.index(2)];
         let ready = move |rng: &mut Rng, _: Kind, _: usize| rng.chance(percent);
         let described = format!("{shape:?}");
         let budget = shape.budget;
@@ -513,9 +485,9 @@ fn an_operation_joined_after_always_ready_loops_completes_by_its_tasks_second_po
         let mut shape = random_shape(seed, &mut rng, false);
         // One operation (then another, and so on), joined after the
         // loops of one task.
-        let victim = rng.below(shape.tasks.len());
-        let kind = KINDS[rng.below(KINDS.len())];
-        let dir = rng.below(shape.dirs);
+        let victim = rng.index(shape.tasks.len());
+        let kind = KINDS[rng.index(KINDS.len())];
+        let dir = rng.index(shape.dirs);
         // Known and documented (RELIABILITY finding 65): a stateless
         // `poll_*` call has no mark of its own, so behind a future of its
         // own task that takes its socket direction's pass at every poll it

@@ -144,6 +144,8 @@ mod runtime;
 pub mod signal;
 mod sys;
 pub mod task;
+#[cfg(test)]
+mod test_rng;
 pub mod time;
 mod trace;
 

@@ -103,14 +103,10 @@ fn sift_down(items: &mut [Due], mut root: usize) {
 mod tests {
     use super::*;
 
-    /// Deterministic pseudo-random numbers (xorshift64).
-    fn numbers(mut state: u64) -> impl FnMut() -> u64 {
-        move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        }
+    /// Deterministic pseudo-random numbers from `seed`.
+    fn numbers(seed: u64) -> impl FnMut() -> u64 {
+        let mut rng = crate::test_rng::Rng::new(seed);
+        move || rng.next()
     }
 
     fn check(items: Vec<Due>) {

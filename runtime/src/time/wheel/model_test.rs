@@ -19,26 +19,9 @@ use std::task::{Wake, Waker};
 use std::time::{Duration, Instant};
 
 use super::Clock;
+use crate::test_rng::Rng;
 use crate::time::timer_key::TimerKey;
 use crate::time::timers::Timers;
-
-/// A tiny deterministic generator (xorshift64*): fixed seeds make any
-/// failure reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// Uniform-ish in `0..n` (n > 0).
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// Wakes by appending its label to a shared log.
 struct Recorder {
@@ -131,7 +114,7 @@ fn random_step(rng: &mut Rng) -> Duration {
 }
 
 fn run(seed: u64, ops: usize) {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let start = Instant::now();
     let clock = Clock::new(start);
     let mut timers = Timers::starting_at(start);
