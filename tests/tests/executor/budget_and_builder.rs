@@ -10,7 +10,7 @@ use eddy::task::yield_now;
 use eddy::{Builder, Runtime};
 use eddy_tests::{spin_until, wake_self_once, with_deadline};
 
-use crate::LIMIT;
+use crate::{LIMIT, udp_sink_and_senders};
 
 #[test]
 fn a_budget_spent_inside_block_on_does_not_leak_to_polls_outside_the_runtime() {
@@ -87,16 +87,8 @@ fn a_loop_racing_sends_that_drops_a_runtime_each_round_still_yields() {
     with_deadline(Duration::from_secs(120), || {
         let rt = Builder::new().event_interval(1).build().unwrap();
         let rounds = rt.block_on(async {
-            // Never read: loopback drops what overflows its buffer.
-            let sink = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let (sink, senders) = udp_sink_and_senders(SOCKETS).await;
             let sink_addr = sink.local_addr().unwrap();
-            let mut senders = Vec::new();
-            for _ in 0..SOCKETS {
-                let sender = eddy::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-                // Known writable from here on.
-                sender.send_to(b"x", sink_addr).await.unwrap();
-                senders.push(sender);
-            }
             let other_ran = Rc::new(Cell::new(false));
             let racing = eddy::spawn({
                 let other_ran = Rc::clone(&other_ran);

@@ -13,7 +13,7 @@ use eddy::task::yield_now;
 use eddy::{Builder, Runtime};
 use eddy_tests::{Signal, spin_until, wake_self_once, with_deadline};
 
-use crate::LIMIT;
+use crate::{LIMIT, udp_sink_and_senders};
 
 /// An eddy stream whose peer, on a thread of its own, writes as fast as
 /// it can, so the stream is always readable; the thread ends when the
@@ -421,17 +421,8 @@ fn a_loop_racing_sends_on_many_sockets_still_yields() {
     const SOCKETS: usize = 40;
     with_deadline(Duration::from_secs(120), || {
         eddy::run(async {
-            // Never read: loopback drops what overflows its buffer, and
-            // the sends still succeed.
-            let sink = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let (sink, senders) = udp_sink_and_senders(SOCKETS).await;
             let sink_addr = sink.local_addr().unwrap();
-            let mut senders = Vec::new();
-            for _ in 0..SOCKETS {
-                let sender = eddy::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-                // Known writable from here on.
-                sender.send_to(b"x", sink_addr).await.unwrap();
-                senders.push(sender);
-            }
             let other_ran = Rc::new(Cell::new(false));
             let racing = eddy::spawn({
                 let other_ran = Rc::clone(&other_ran);
@@ -723,13 +714,9 @@ fn a_send_joined_after_a_send_loop_on_the_same_socket_still_completes() {
     const GIVE_UP_AFTER: u64 = 1_000_000;
     with_deadline(Duration::from_secs(120), || {
         eddy::run(async {
-            // Never read: loopback drops what overflows its buffer, and
-            // the sends still succeed.
-            let sink = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let (sink, mut senders) = udp_sink_and_senders(1).await;
             let sink_addr = sink.local_addr().unwrap();
-            let socket = eddy::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-            // Known writable from here on.
-            socket.send_to(b"x", sink_addr).await.unwrap();
+            let socket = senders.pop().unwrap();
             let sent = Cell::new(false);
             let streaming = async {
                 let mut sends = 0u64;

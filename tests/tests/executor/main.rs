@@ -39,3 +39,19 @@ async fn yield_until(mut done: impl FnMut() -> bool, max_yields: u32) -> bool {
     }
     done()
 }
+
+/// A UDP socket never read, so that sends to it never block (loopback
+/// drops what overflows its buffer, and the sends still succeed), and
+/// `count` eddy sockets that send to it, each known writable: each has
+/// sent one datagram already.
+async fn udp_sink_and_senders(count: usize) -> (std::net::UdpSocket, Vec<eddy::net::UdpSocket>) {
+    let sink = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let sink_addr = sink.local_addr().unwrap();
+    let mut senders = Vec::with_capacity(count);
+    for _ in 0..count {
+        let sender = eddy::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        sender.send_to(b"x", sink_addr).await.unwrap();
+        senders.push(sender);
+    }
+    (sink, senders)
+}
