@@ -91,22 +91,6 @@ pub(crate) fn lift() {
     BUDGET.with(|b| b.set(UNLIMITED));
 }
 
-/// Spends one unit, or re-queues the task and returns `Pending` when the
-/// budget is used up. Inlined: it runs before every I/O call.
-#[inline]
-pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-    BUDGET.with(|b| match b.get() {
-        0 => {
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-        left => {
-            b.set(left - 1);
-            Poll::Ready(())
-        }
-    })
-}
-
 /// Polls `op` if the budget has a unit left, spending it only if `op` is
 /// `Ready`; with the budget used up, re-queues the task and returns
 /// `Pending` without polling `op`, unless an operation on the same socket
@@ -165,7 +149,7 @@ impl Refused {
 /// An expired `Sleep`'s check: ready without spending a unit if `refused`
 /// says this sleep was refused in an earlier poll (it completes at the
 /// next poll, budget or not: RELIABILITY finding 60); otherwise spends one
-/// unit, as [`poll_proceed`], or with the budget used up marks `refused`
+/// unit, or with the budget used up marks `refused`
 /// and returns `Pending` (see [`refuse`]).
 pub(crate) fn poll_proceed_once_refused(cx: &mut Context<'_>, refused: &mut Refused) -> Poll<()> {
     let at = std::mem::take(refused.0.get_mut());
@@ -279,10 +263,42 @@ fn refuse_own(cx: &mut Context<'_>, refused: &Refused, own: &mut Refused) -> boo
 /// without the budget let a loop of such calls run for ever without
 /// yielding (RELIABILITY finding 59). Out of line and cold: only a caller
 /// with nothing to move gets here, off every socket's hot path.
+///
+/// With the budget used up it goes ahead on its socket direction's mark
+/// (`refused`) or its own (`own`, for a future of its own: a peek), as
+/// every other operation does. With no pass (it once checked the budget
+/// only), a read of nothing joined after a future that spends the whole
+/// budget at every poll was refused at every poll and starved for as long
+/// as that future went on (RELIABILITY finding 67).
 #[cold]
 #[inline(never)]
-pub(crate) fn poll_nothing(cx: &mut Context<'_>) -> Poll<std::io::Result<usize>> {
-    poll_proceed(cx).map(|()| Ok(0))
+pub(crate) fn poll_nothing(
+    cx: &mut Context<'_>,
+    refused: &Refused,
+    own: Option<&mut Refused>,
+) -> Poll<std::io::Result<usize>> {
+    poll_spending_if_ready(cx, refused, own, |_| Poll::Ready(Ok(0)))
+}
+
+/// The answer to a write of nothing whose wait for room was `Pending`
+/// (the stream's send buffer is full): `Ok(0)` at once, spending a unit
+/// if one is left, when `went_ahead` says the budget check before the
+/// wait let it go ahead (the budget had a unit, or a pass); `Pending` when
+/// that check refused it, which re-queued the task. The write path checks
+/// for an empty buffer only after its wait, off the hot path; checking
+/// the budget again here instead (with [`poll_nothing`]) refused the write
+/// that had just gone ahead on its socket direction's pass, since that
+/// pass marks the running poll, so a write of nothing into a full stream
+/// joined after a future spending the whole budget starved (RELIABILITY
+/// finding 67).
+#[cold]
+#[inline(never)]
+pub(crate) fn poll_wrote_nothing(went_ahead: bool) -> Poll<std::io::Result<usize>> {
+    if !went_ahead {
+        return Poll::Pending;
+    }
+    BUDGET.with(|b| b.set(b.get().saturating_sub(1)));
+    Poll::Ready(Ok(0))
 }
 
 #[cfg(all(test, not(loom)))]
@@ -305,7 +321,7 @@ mod tests {
         );
         reset(left.unwrap_or(0));
         let mut cx = Context::from_waker(std::task::Waker::noop());
-        assert!(poll_proceed(&mut cx).is_ready());
+        assert!(poll_nothing(&mut cx, &Refused::new(), None).is_ready());
         lift();
     }
 }

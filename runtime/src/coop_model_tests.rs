@@ -54,9 +54,19 @@ enum Kind {
     /// An expired (or expiring) `Sleep`: `poll_proceed_once_refused` with
     /// its own mark.
     Sleep,
+    /// A read or write of nothing (`poll_nothing`), which never waits:
+    /// with the socket direction's mark only, as a stream's `poll_read`
+    /// into an empty buffer calls it.
+    Nothing,
 }
 
-const KINDS: [Kind; 4] = [Kind::Poll, Kind::AsyncIo, Kind::Ready, Kind::Sleep];
+const KINDS: [Kind; 5] = [
+    Kind::Poll,
+    Kind::AsyncIo,
+    Kind::Ready,
+    Kind::Sleep,
+    Kind::Nothing,
+];
 
 /// One operation: a future of its own, created fresh (a fresh own mark)
 /// each time the program starts one.
@@ -163,6 +173,7 @@ fn poll_op(
                 Poll::Pending
             }
         }
+        Kind::Nothing => poll_nothing(cx, dir, None).map(drop),
     };
     if spent {
         op.found_spent_at = Some(world.poll);
@@ -170,7 +181,7 @@ fn poll_op(
             world.dir_found_spent_at[op.dir] = Some(world.poll);
         }
     }
-    if polled.is_pending() && spent && ready && !would_blocked {
+    if polled.is_pending() && spent && (ready || op.kind == Kind::Nothing) && !would_blocked {
         assert!(
             wakes.load(Ordering::Relaxed) > wakes_before,
             "{op:?} refused for want of budget without waking its task"
@@ -262,7 +273,9 @@ struct PollStats {
 }
 
 fn note_carried(op: &Op, poll: u64, carried: &mut u64) {
-    if op.kind != Kind::Poll && op.found_spent_at.is_some_and(|at| at < poll) {
+    if !matches!(op.kind, Kind::Poll | Kind::Nothing)
+        && op.found_spent_at.is_some_and(|at| at < poll)
+    {
         *carried += 1;
     }
 }
@@ -497,7 +510,9 @@ fn an_operation_joined_after_always_ready_loops_completes_by_its_tasks_second_po
             Fut::Race { entries, .. } => entries.iter().any(|&(k, d)| k != Kind::Sleep && d == dir),
             Fut::Single { .. } => false,
         };
-        if kind == Kind::Poll && shape.tasks[victim].futs.iter().any(takes_its_pass) {
+        if matches!(kind, Kind::Poll | Kind::Nothing)
+            && shape.tasks[victim].futs.iter().any(takes_its_pass)
+        {
             continue;
         }
         shape.tasks[victim].futs.push(single(kind, dir));

@@ -189,7 +189,7 @@ impl<E: mio::event::Source> IoSource<E> {
             // Like std: reading into nothing reads nothing, at once, instead
             // of waiting for readiness that would change nothing (spending
             // the budget all the same).
-            return coop::poll_nothing(cx);
+            return coop::poll_nothing(cx, self.refused(Direction::Read), None);
         }
         let fd = self.fd();
         let refused = self.refused(Direction::Read);
@@ -215,7 +215,7 @@ impl<E: mio::event::Source> IoSource<E> {
         E: AsFd,
     {
         if buf.is_empty() {
-            return coop::poll_nothing(cx);
+            return coop::poll_nothing(cx, self.refused(Direction::Read), None);
         }
         let fd = self.fd();
         self.poll_io(cx, Direction::Read, || sys::recv(fd, buf))
@@ -258,7 +258,9 @@ impl<E: mio::event::Source> IoSource<E> {
     /// for room first would, with a peer that never reads, wait forever.
     /// The check is on the waiting path only, where the socket is not
     /// writable; a writable socket's `send` already returns 0 for it. Either
-    /// way it spends the budget, as every write does (`coop::poll_nothing`).
+    /// way it spends the budget, as every write does, and with the budget
+    /// used up it goes ahead only if the check before the wait let it
+    /// (`coop::poll_wrote_nothing`).
     pub(crate) fn poll_write_stream(
         &self,
         cx: &mut Context<'_>,
@@ -268,9 +270,10 @@ impl<E: mio::event::Source> IoSource<E> {
         E: AsFd,
     {
         let fd = self.fd();
-        match self.poll_io(cx, Direction::Write, || sys::send(fd, buf)) {
+        let mut went_ahead = false;
+        match self.poll_io_noting(cx, Direction::Write, &mut went_ahead, || sys::send(fd, buf)) {
             // Not writable, or the budget used up (then it yields).
-            Poll::Pending if buf.is_empty() => coop::poll_nothing(cx),
+            Poll::Pending if buf.is_empty() => coop::poll_wrote_nothing(went_ahead),
             polled => polled,
         }
     }
@@ -286,11 +289,44 @@ impl<E: mio::event::Source> IoSource<E> {
         E: AsFd,
     {
         let fd = self.fd();
-        match self.poll_io(cx, Direction::Write, || sys::send_vectored(fd, bufs)) {
+        let mut went_ahead = false;
+        match self.poll_io_noting(cx, Direction::Write, &mut went_ahead, || {
+            sys::send_vectored(fd, bufs)
+        }) {
             // Nothing to write: 0 at once, as in `poll_write_stream`.
-            Poll::Pending if bufs.iter().all(|buf| buf.is_empty()) => coop::poll_nothing(cx),
+            Poll::Pending if bufs.iter().all(|buf| buf.is_empty()) => {
+                coop::poll_wrote_nothing(went_ahead)
+            }
             polled => polled,
         }
+    }
+
+    /// [`poll_io`](IoSource::poll_io), noting in `went_ahead` whether the
+    /// budget let the operation go ahead (a unit left, or a pass): for a
+    /// write of nothing, which must tell a wait for room from a refusal.
+    #[inline(always)]
+    fn poll_io_noting<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        went_ahead: &mut bool,
+        f: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let refused = self.refused(direction);
+        coop::poll_spending_if_ready(cx, refused, None, |cx| {
+            *went_ahead = true;
+            self.registration.poll_io(cx, direction, f)
+        })
+    }
+
+    /// A read or peek of nothing, as a future of its own (`TcpStream::peek`
+    /// into an empty buffer): `Ok(0)` at once, spending a unit; with the
+    /// budget used up, it yields, and goes ahead on a pass as `async_io`
+    /// does (`coop::poll_nothing`).
+    pub(crate) async fn nothing(&self, direction: Direction) -> io::Result<usize> {
+        let refused = self.refused(direction);
+        let mut own = Refused::new();
+        std::future::poll_fn(|cx| coop::poll_nothing(cx, refused, Some(&mut own))).await
     }
 
     /// Reads from a byte stream into `buf` now if it is known to be

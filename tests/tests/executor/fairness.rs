@@ -762,3 +762,88 @@ fn a_send_joined_after_a_send_loop_on_the_same_socket_still_completes() {
         });
     });
 }
+
+/// As `a_read_joined_after_an_always_ready_read_loop_still_completes`,
+/// for operations on nothing, which complete at once with `Ok(0)` but
+/// still spend a unit: a read of nothing (TCP and Unix streams), a peek
+/// of nothing, and a write of nothing into a stream whose send buffer is
+/// full, each joined after a read loop on a flooded stream, still
+/// complete while the flood goes on. Before, they found the budget spent
+/// at every poll and yielded, with no mark to let them through at the
+/// next (`coop::poll_nothing` checked the budget only): they starved for
+/// as long as the flood lasted, although `Builder::budget` says an
+/// operation refused once goes ahead at its next refusal.
+#[test]
+#[cfg_attr(miri, ignore = "Miri: no TCP")]
+fn reads_writes_and_peeks_of_nothing_joined_after_an_always_ready_read_loop_still_complete() {
+    const GIVE_UP_AFTER: u64 = 2_000_000;
+    with_deadline(Duration::from_secs(120), || {
+        eddy::run(async {
+            let (mut flooded, flooding) = flooded_stream();
+            flooded.read_exact(&mut [0; 1]).await.unwrap();
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let _quiet_peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+            let mut quiet = eddy::net::TcpStream::from_std(listener.accept().unwrap().0).unwrap();
+            let (_unix_peer, mut unix) = eddy::net::UnixStream::pair().unwrap();
+            // A stream whose peer never reads, filled until a write would
+            // block (a Unix stream: it stays full, where TCP's window
+            // opening again would make it writable).
+            let (_full_peer, mut full) = eddy::net::UnixStream::pair().unwrap();
+            while full.try_write(&[1; 64 * 1024]).is_ok() {}
+            // The driver's first event for the new stream says writable;
+            // once it is in, a refused write clears that for good.
+            yield_now().await;
+            yield_now().await;
+            while full.try_write(&[1; 64 * 1024]).is_ok() {}
+            assert_eq!(
+                full.try_write(&[1]).unwrap_err().kind(),
+                std::io::ErrorKind::WouldBlock
+            );
+
+            let others_done = Cell::new(false);
+            let reads = Cell::new(0u64);
+            let reading_the_flood = async {
+                let mut buf = [0u8; 1];
+                while !others_done.get() && reads.get() < GIVE_UP_AFTER {
+                    assert_ne!(flooded.read(&mut buf).await.unwrap(), 0, "the flood ended");
+                    reads.set(reads.get() + 1);
+                }
+            };
+            // Each operation, with the flood's reads when it completed.
+            let done = Cell::new(Vec::new());
+            let the_others = async {
+                let record = |what: &'static str| {
+                    let mut list = done.take();
+                    list.push((what, reads.get()));
+                    done.set(list);
+                };
+                assert_eq!(quiet.read(&mut []).await.unwrap(), 0);
+                record("a TCP read of nothing");
+                assert_eq!(quiet.peek(&mut []).await.unwrap(), 0);
+                record("a peek of nothing");
+                assert_eq!(unix.read(&mut []).await.unwrap(), 0);
+                record("a Unix read of nothing");
+                assert_eq!(full.write(&[]).await.unwrap(), 0);
+                record("a write of nothing into a full stream");
+                let nothing = [std::io::IoSlice::new(&[])];
+                assert_eq!(
+                    futures_util::AsyncWriteExt::write_vectored(&mut full, &nothing)
+                        .await
+                        .unwrap(),
+                    0
+                );
+                record("a vectored write of nothing into a full stream");
+                others_done.set(true);
+            };
+            futures_util::future::join(reading_the_flood, the_others).await;
+            let done = done.take();
+            assert!(
+                done.iter().all(|&(_, reads)| reads < GIVE_UP_AFTER),
+                "{GIVE_UP_AFTER} reads of the flood in the same task starved an operation on \
+                 nothing joined after it (each with the reads before it completed: {done:?})"
+            );
+            drop(flooded);
+            flooding.join().unwrap();
+        });
+    });
+}

@@ -229,7 +229,7 @@ impl TcpStream {
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         if buf.is_empty() {
             // At once, but spending the budget as any peek does.
-            return std::future::poll_fn(crate::coop::poll_nothing).await;
+            return self.source.nothing(Direction::Read).await;
         }
         self.source
             .async_io(Direction::Read, |stream| stream.peek(buf))
