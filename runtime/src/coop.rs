@@ -91,6 +91,13 @@ pub(crate) fn lift() {
     BUDGET.with(|b| b.set(UNLIMITED));
 }
 
+/// Whether the running poll has a unit of budget left: for `Timeout`,
+/// which must tell an inner future that used up the budget from a budget
+/// spent before it.
+pub(crate) fn has_budget() -> bool {
+    BUDGET.with(Cell::get) != 0
+}
+
 /// Polls `op` if the budget has a unit left, spending it only if `op` is
 /// `Ready`; with the budget used up, re-queues the task and returns
 /// `Pending` without polling `op`, unless an operation on the same socket

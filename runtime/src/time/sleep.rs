@@ -222,13 +222,14 @@ impl Future for Sleep {
 }
 
 impl Sleep {
-    /// `poll` without spending cooperative budget, for [`Timeout`]: an inner
-    /// future that used up the budget must not also stop its deadline from
-    /// firing, or a timeout around an always-ready socket would never elapse.
+    /// `poll` for [`Timeout`], without spending cooperative budget unless
+    /// `budgeted`: an inner future that used up the budget must not also
+    /// stop its deadline from firing, or a timeout around an always-ready
+    /// socket would never elapse.
     ///
     /// [`Timeout`]: super::Timeout
-    pub(crate) fn poll_unbudgeted(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        self.poll_deadline(cx, false)
+    pub(crate) fn poll_for_timeout(&mut self, cx: &mut Context<'_>, budgeted: bool) -> Poll<()> {
+        self.poll_deadline(cx, budgeted)
     }
 
     /// The body of `poll`. With `budgeted`, completing spends one unit of

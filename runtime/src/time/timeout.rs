@@ -112,14 +112,21 @@ impl<F: Future> Future for Timeout<F> {
             let this = self.get_unchecked_mut();
             (Pin::new_unchecked(&mut this.value), &mut this.delay)
         };
+        let had_budget = crate::coop::has_budget();
         // The inner future first: a result that is ready counts even if the
         // deadline passed while it was waiting to be polled.
         if let Poll::Ready(output) = value.poll(cx) {
             return Poll::Ready(Ok(output));
         }
-        // Unbudgeted: if the inner future just spent the task's whole
-        // cooperative budget, the deadline must still be able to fire.
-        match delay.poll_unbudgeted(cx) {
+        // Unbudgeted if the inner future just spent the task's last unit:
+        // the deadline must still be able to fire around a future that
+        // spends the whole budget at every poll. Otherwise budgeted, as a
+        // `Sleep`: unbudgeted always, a loop of timeouts whose deadline had
+        // passed around a future that waits (a receive on a quiet socket)
+        // completed every one at once without spending, and never yielded
+        // (RELIABILITY finding 68).
+        let budgeted = !had_budget || crate::coop::has_budget();
+        match delay.poll_for_timeout(cx, budgeted) {
             Poll::Ready(()) => Poll::Ready(Err(Elapsed::new())),
             Poll::Pending => Poll::Pending,
         }

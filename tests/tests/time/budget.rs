@@ -112,6 +112,49 @@ fn a_loop_racing_many_expired_sleeps_still_yields() {
     );
 }
 
+/// A loop of receives each under `timeout_at` one deadline (a reader
+/// that waits for datagrams until a session deadline, then keeps checking
+/// whether another task told it to stop) on a socket with nothing to
+/// receive: once the deadline has passed, every `timeout_at` elapses at
+/// once. The loop must still yield, so the task that tells it to stop
+/// runs. Before, `Timeout` polled its deadline without spending the
+/// budget, and the receive spends nothing while it waits: no poll of the
+/// loop ever returned `Pending`, and no other task ran again.
+#[test]
+#[cfg_attr(miri, ignore = "Miri: no datagram sockets")]
+fn a_loop_of_timeouts_that_have_elapsed_still_yields() {
+    // Far more rounds than the loop needs to run out of budget and yield
+    // a few times; if it never yields, it gives up after this many.
+    const GIVE_UP_AFTER: u64 = 1_000_000;
+    let rounds = run_bounded(Duration::from_secs(120), || async {
+        let socket = eddy::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let stop = Rc::new(Cell::new(false));
+        let reading = eddy::spawn({
+            let stop = Rc::clone(&stop);
+            async move {
+                let deadline = Instant::now();
+                let mut buf = [0u8; 16];
+                let mut rounds = 0u64;
+                while !stop.get() && rounds < GIVE_UP_AFTER {
+                    let elapsed =
+                        eddy::time::timeout_at(deadline, socket.recv_from(&mut buf)).await;
+                    assert!(elapsed.is_err(), "a datagram came from nowhere");
+                    rounds += 1;
+                }
+                rounds
+            }
+        });
+        let stopping = eddy::spawn(async move { stop.set(true) });
+        let rounds = reading.await.unwrap();
+        stopping.await.unwrap();
+        rounds
+    });
+    assert!(
+        rounds < GIVE_UP_AFTER,
+        "{rounds} timeouts that had elapsed, in a loop, never let the other task run"
+    );
+}
+
 #[test]
 fn timeout_fires_around_a_future_that_spends_its_whole_budget() {
     // The inner future only ever completes expired sleeps, so each poll it
@@ -162,9 +205,9 @@ async fn read_a_flood(give_up_after: u64) -> &'static str {
 /// session limit or the keep-alive tick of a connection handler whose
 /// peer floods it. Before, the expired sleep found the budget spent at
 /// every poll, yielded, and at the next poll the reads spent it again
-/// first: the timer never fired while the flood went on. `Timeout` polls
-/// its deadline unbudgeted for the same reason; a race written by hand or
-/// with another crate's combinator could not.
+/// first: the timer never fired while the flood went on. (`Timeout`
+/// polls its deadline unbudgeted when its own inner future spent the
+/// budget; raced after another future, it relies on the same mark.)
 #[test]
 fn a_sleep_or_tick_raced_after_an_always_ready_read_loop_still_fires() {
     use futures_util::future::{Either, select};
@@ -185,6 +228,19 @@ fn a_sleep_or_tick_raced_after_an_always_ready_read_loop_still_fires() {
         assert!(
             matches!(ticked, Either::Right(_)),
             "the interval never ticked beside an always-ready read loop"
+        );
+        drop(ticked);
+
+        // A timeout raced the same way, around a receive that waits: its
+        // inner future spends nothing, so its deadline is budgeted, and
+        // fires on the `Sleep`'s mark at the poll after its refusal.
+        let socket = eddy::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let mut buf = [0u8; 16];
+        let reads = Box::pin(read_a_flood(GIVE_UP_AFTER));
+        let timed_out = select(reads, Box::pin(timeout(ms(20), socket.recv_from(&mut buf)))).await;
+        assert!(
+            matches!(timed_out, Either::Right((Err(_), _))),
+            "the timeout never elapsed beside an always-ready read loop"
         );
     });
 }
