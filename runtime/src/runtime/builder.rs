@@ -62,6 +62,15 @@ impl Builder {
     /// poll, and one per sleep, `accept`, `send_to`, `recv_from`,
     /// `readable` or other such operation refused in one).
     ///
+    /// One exception: a `poll_*` method (`poll_read`, `poll_write`,
+    /// `poll_send_ready`, `AsyncFd::poll_read_with`, ...) keeps no mark of
+    /// its own, only its socket direction's, and another future of the
+    /// same task on the same socket and direction (a loop of `send_to`
+    /// beside a `poll_send_ready` on one UDP socket) may take that
+    /// direction's pass first at every poll: the `poll_*` call then
+    /// starves for as long as the other goes on. Await the `async`
+    /// operation (`writable`, `send_to`) instead, which keeps its own.
+    ///
     /// The budget belongs to the task's poll, so an eddy operation driven
     /// by another executor inside a task (`futures::executor::block_on` in
     /// async code) after the budget is spent is refused at every one of
