@@ -258,9 +258,13 @@ impl<E: mio::event::Source> IoSource<E> {
     /// for room first would, with a peer that never reads, wait forever.
     /// The check is on the waiting path only, where the socket is not
     /// writable; a writable socket's `send` already returns 0 for it. Either
-    /// way it spends the budget, as every write does, and with the budget
-    /// used up it goes ahead only if the check before the wait let it
-    /// (`coop::poll_wrote_nothing`).
+    /// way it spends the budget, as every write does: the check is inside
+    /// the budgeted operation, so a write of nothing the budget let through
+    /// (a unit left, or its socket direction's pass) completes, and one it
+    /// refused yields. Checked after a `Pending` from outside instead, with
+    /// the budget asked again, the pass the wait had just used up refused
+    /// it, and a write of nothing into a full stream joined after a future
+    /// spending the whole budget starved (RELIABILITY finding 67).
     pub(crate) fn poll_write_stream(
         &self,
         cx: &mut Context<'_>,
@@ -270,16 +274,21 @@ impl<E: mio::event::Source> IoSource<E> {
         E: AsFd,
     {
         let fd = self.fd();
-        let mut went_ahead = false;
-        match self.poll_io_noting(cx, Direction::Write, &mut went_ahead, || sys::send(fd, buf)) {
-            // Not writable, or the budget used up (then it yields).
-            Poll::Pending if buf.is_empty() => coop::poll_wrote_nothing(went_ahead),
-            polled => polled,
-        }
+        let refused = self.refused(Direction::Write);
+        coop::poll_spending_if_ready(cx, refused, None, |cx| {
+            let polled = self
+                .registration
+                .poll_io(cx, Direction::Write, || sys::send(fd, buf));
+            match polled {
+                Poll::Pending if buf.is_empty() => Poll::Ready(Ok(0)),
+                polled => polled,
+            }
+        })
     }
 
     /// Writes `bufs` to a byte stream with one `sendmsg` (without
-    /// `SIGPIPE`).
+    /// `SIGPIPE`). Nothing to write is 0 at once, as in
+    /// [`poll_write_stream`](IoSource::poll_write_stream).
     pub(crate) fn poll_write_vectored_stream(
         &self,
         cx: &mut Context<'_>,
@@ -289,33 +298,15 @@ impl<E: mio::event::Source> IoSource<E> {
         E: AsFd,
     {
         let fd = self.fd();
-        let mut went_ahead = false;
-        match self.poll_io_noting(cx, Direction::Write, &mut went_ahead, || {
-            sys::send_vectored(fd, bufs)
-        }) {
-            // Nothing to write: 0 at once, as in `poll_write_stream`.
-            Poll::Pending if bufs.iter().all(|buf| buf.is_empty()) => {
-                coop::poll_wrote_nothing(went_ahead)
-            }
-            polled => polled,
-        }
-    }
-
-    /// [`poll_io`](IoSource::poll_io), noting in `went_ahead` whether the
-    /// budget let the operation go ahead (a unit left, or a pass): for a
-    /// write of nothing, which must tell a wait for room from a refusal.
-    #[inline(always)]
-    fn poll_io_noting<R>(
-        &self,
-        cx: &mut Context<'_>,
-        direction: Direction,
-        went_ahead: &mut bool,
-        f: impl FnMut() -> io::Result<R>,
-    ) -> Poll<io::Result<R>> {
-        let refused = self.refused(direction);
+        let refused = self.refused(Direction::Write);
         coop::poll_spending_if_ready(cx, refused, None, |cx| {
-            *went_ahead = true;
-            self.registration.poll_io(cx, direction, f)
+            let polled = self
+                .registration
+                .poll_io(cx, Direction::Write, || sys::send_vectored(fd, bufs));
+            match polled {
+                Poll::Pending if bufs.iter().all(|buf| buf.is_empty()) => Poll::Ready(Ok(0)),
+                polled => polled,
+            }
         })
     }
 
