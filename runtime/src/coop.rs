@@ -22,6 +22,18 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::task::{Context, Poll};
 
 thread_local! {
+    /// This thread's budget and poll count, in one thread-local so that a
+    /// task poll's reset finds both with one address.
+    static COOP: Coop = const {
+        Coop {
+            budget: Cell::new(UNLIMITED),
+            poll: Cell::new(1),
+        }
+    };
+}
+
+/// A thread's cooperative-scheduling state.
+struct Coop {
     /// Operations left in the current poll. Outside a runtime nothing
     /// resets it, so it starts at [`UNLIMITED`].
     ///
@@ -34,13 +46,12 @@ thread_local! {
     /// returned `Pending` after waking itself: a spin that never did any
     /// I/O again. 2^64 operations take centuries; the decrement costs the
     /// same on a 64-bit target.
-    static BUDGET: Cell<u64> = const { Cell::new(UNLIMITED) };
-
+    budget: Cell<u64>,
     /// Which poll this thread runs: a number that changes at every
     /// [`reset`], so a [`Refused`] mark tells a refusal made earlier in the
     /// running poll from one made in an earlier poll. Wraps after 2^32
     /// polls; see `refuse`.
-    static POLL: Cell<u32> = const { Cell::new(1) };
+    poll: Cell<u32>,
 }
 
 /// The budget outside any runtime: never spent in a thread's lifetime.
@@ -50,8 +61,10 @@ const UNLIMITED: u64 = u64::MAX;
 /// [`Refused`] marks: an operation refused before it goes ahead at its
 /// next refusal (see `refuse`).
 pub(crate) fn reset(budget: u64) {
-    BUDGET.with(|b| b.set(budget));
-    POLL.with(|p| p.set(p.get().wrapping_add(1)));
+    COOP.with(|c| {
+        c.budget.set(budget);
+        c.poll.set(c.poll.get().wrapping_add(1));
+    });
 }
 
 /// The budget left in the current poll, and which poll it is, for a
@@ -59,8 +72,8 @@ pub(crate) fn reset(budget: u64) {
 /// `context::enter` and [`restore`]).
 pub(crate) fn current() -> Saved {
     Saved {
-        budget: BUDGET.with(Cell::get),
-        poll: POLL.with(Cell::get),
+        budget: COOP.with(|c| c.budget.get()),
+        poll: COOP.with(|c| c.poll.get()),
     }
 }
 
@@ -71,8 +84,10 @@ pub(crate) fn current() -> Saved {
 /// sockets racing) let one operation through again at each runtime
 /// dropped in a loop, and the loop never yielded (RELIABILITY finding 62).
 pub(crate) fn restore(saved: Saved) {
-    BUDGET.with(|b| b.set(saved.budget));
-    POLL.with(|p| p.set(saved.poll));
+    COOP.with(|c| {
+        c.budget.set(saved.budget);
+        c.poll.set(saved.poll);
+    });
 }
 
 /// What [`current`] saves and [`restore`] gives back.
@@ -80,7 +95,7 @@ pub(crate) fn restore(saved: Saved) {
 pub(crate) struct Saved {
     /// The budget left.
     budget: u64,
-    /// The poll count (see `POLL`).
+    /// The poll count (see `Coop::poll`).
     poll: u32,
 }
 
@@ -88,14 +103,14 @@ pub(crate) struct Saved {
 /// it, the budget the last poll left behind (perhaps zero) would starve
 /// polls made later outside any runtime, which nothing ever resets.
 pub(crate) fn lift() {
-    BUDGET.with(|b| b.set(UNLIMITED));
+    COOP.with(|c| c.budget.set(UNLIMITED));
 }
 
 /// Whether the running poll has a unit of budget left: for `Timeout`,
 /// which must tell an inner future that used up the budget from a budget
 /// spent before it.
 pub(crate) fn has_budget() -> bool {
-    BUDGET.with(Cell::get) != 0
+    COOP.with(|c| c.budget.get()) != 0
 }
 
 /// Polls `op` if the budget has a unit left, spending it only if `op` is
@@ -122,7 +137,7 @@ pub(crate) fn poll_spending_if_ready<T>(
     own: Option<&mut Refused>,
     op: impl FnOnce(&mut Context<'_>) -> Poll<T>,
 ) -> Poll<T> {
-    if BUDGET.with(Cell::get) == 0 {
+    if COOP.with(|c| c.budget.get()) == 0 {
         let refuse = match own {
             Some(own) => refuse_own(cx, refused, own),
             None => refuse(cx, refused),
@@ -133,7 +148,7 @@ pub(crate) fn poll_spending_if_ready<T>(
     }
     let polled = op(cx);
     if polled.is_ready() {
-        BUDGET.with(|b| b.set(b.get().saturating_sub(1)));
+        COOP.with(|c| c.budget.set(c.budget.get().saturating_sub(1)));
     }
     polled
 }
@@ -160,17 +175,17 @@ impl Refused {
 /// and returns `Pending` (see [`refuse`]).
 pub(crate) fn poll_proceed_once_refused(cx: &mut Context<'_>, refused: &mut Refused) -> Poll<()> {
     let at = std::mem::take(refused.0.get_mut());
-    if at != 0 && at != POLL.with(Cell::get) {
+    if at != 0 && at != COOP.with(|c| c.poll.get()) {
         return Poll::Ready(());
     }
-    BUDGET.with(|b| match b.get() {
+    COOP.with(|c| match c.budget.get() {
         0 => {
-            *refused.0.get_mut() = POLL.with(Cell::get);
+            *refused.0.get_mut() = COOP.with(|c| c.poll.get());
             cx.waker().wake_by_ref();
             Poll::Pending
         }
         left => {
-            b.set(left - 1);
+            c.budget.set(left - 1);
             Poll::Ready(())
         }
     })
@@ -221,7 +236,7 @@ pub(crate) fn poll_proceed_once_refused(cx: &mut Context<'_>, refused: &mut Refu
 #[cold]
 #[inline(never)]
 fn refuse(cx: &mut Context<'_>, refused: &Refused) -> bool {
-    let now = POLL.with(Cell::get);
+    let now = COOP.with(|c| c.poll.get());
     let at = refused.0.swap(now, Ordering::Relaxed);
     if at != 0 && at != now {
         return false;
@@ -255,7 +270,7 @@ fn refuse(cx: &mut Context<'_>, refused: &Refused) -> bool {
 #[cold]
 #[inline(never)]
 fn refuse_own(cx: &mut Context<'_>, refused: &Refused, own: &mut Refused) -> bool {
-    let now = POLL.with(Cell::get);
+    let now = COOP.with(|c| c.poll.get());
     let own_at = std::mem::replace(own.0.get_mut(), now);
     if own_at != 0 && own_at != now {
         return false;
@@ -285,27 +300,6 @@ pub(crate) fn poll_nothing(
     own: Option<&mut Refused>,
 ) -> Poll<std::io::Result<usize>> {
     poll_spending_if_ready(cx, refused, own, |_| Poll::Ready(Ok(0)))
-}
-
-/// The answer to a write of nothing whose wait for room was `Pending`
-/// (the stream's send buffer is full): `Ok(0)` at once, spending a unit
-/// if one is left, when `went_ahead` says the budget check before the
-/// wait let it go ahead (the budget had a unit, or a pass); `Pending` when
-/// that check refused it, which re-queued the task. The write path checks
-/// for an empty buffer only after its wait, off the hot path; checking
-/// the budget again here instead (with [`poll_nothing`]) refused the write
-/// that had just gone ahead on its socket direction's pass, since that
-/// pass marks the running poll, so a write of nothing into a full stream
-/// joined after a future spending the whole budget starved (RELIABILITY
-/// finding 67).
-#[cold]
-#[inline(never)]
-pub(crate) fn poll_wrote_nothing(went_ahead: bool) -> Poll<std::io::Result<usize>> {
-    if !went_ahead {
-        return Poll::Pending;
-    }
-    BUDGET.with(|b| b.set(b.get().saturating_sub(1)));
-    Poll::Ready(Ok(0))
 }
 
 #[cfg(all(test, not(loom)))]
