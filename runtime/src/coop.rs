@@ -325,6 +325,61 @@ mod tests {
         assert!(poll_nothing(&mut cx, &Refused::new(), None).is_ready());
         lift();
     }
+
+    #[test]
+    fn an_operation_refused_as_the_poll_count_wraps_still_goes_ahead_at_a_later_poll() {
+        // The count wraps after 2^32 task polls on a thread: four and a
+        // half minutes of the second soak review's loop racing always-ready
+        // sockets and sleeps among 3,000 yielding tasks (it went on at the
+        // same pace through the wrap). An operation refused in the poll
+        // before the wrap, or in the wrap's, must still go ahead at its
+        // task's next poll, or the one after when its mark is the count 0
+        // (which reads as no mark, as `refuse` says), never starve.
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        for first in [u32::MAX - 1, u32::MAX, 0, 1] {
+            // The next `reset` makes `first` the running poll.
+            restore(Saved {
+                budget: 0,
+                poll: first.wrapping_sub(1),
+            });
+            let socket = Refused::new();
+            let mut own = Refused::new();
+            let mut sleep = Refused::new();
+            let (mut read, mut wait, mut slept) = (None, None, None);
+            for poll in 1..=4 {
+                // Every poll finds the budget spent: a loop before these
+                // operations in the task spends it.
+                reset(0);
+                let ready = |polled: Poll<()>| polled.is_ready().then_some(poll);
+                if read.is_none() {
+                    read = ready(poll_spending_if_ready(&mut cx, &socket, None, |_| {
+                        Poll::Ready(())
+                    }));
+                }
+                if wait.is_none() {
+                    let idle = Refused::new();
+                    wait = ready(poll_spending_if_ready(
+                        &mut cx,
+                        &idle,
+                        Some(&mut own),
+                        |_| Poll::Ready(()),
+                    ));
+                }
+                if slept.is_none() {
+                    slept = ready(poll_proceed_once_refused(&mut cx, &mut sleep));
+                }
+            }
+            let most = if first == 0 { 3 } else { 2 };
+            for (what, done) in [("read", read), ("wait", wait), ("sleep", slept)] {
+                assert!(
+                    done.is_some_and(|poll| poll <= most),
+                    "a {what} first refused at poll count {first} completed at poll {done:?}, \
+                     not by poll {most}"
+                );
+            }
+        }
+        lift();
+    }
 }
 
 #[cfg(all(test, not(loom)))]
