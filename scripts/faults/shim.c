@@ -14,11 +14,32 @@
  *                                              (a server's start-up)
  *
  * `call` is one of recv, send, sendmsg, writev, read, write, accept4,
- * connect, epoll_wait, epoll_ctl. `what` is an errno name (EINTR, EAGAIN,
+ * connect, epoll_wait, epoll_ctl, epoll_ctl_del, socket, getsockopt,
+ * epoll_create1, eventfd, pipe2. `what` is an errno name (EINTR, EAGAIN,
  * ECONNRESET, ...), `short` (move fewer bytes than asked: recv, send,
  * sendmsg, writev, read, write) or `spurious` (epoll_wait: add an event
  * with readable and writable set for a descriptor registered with the
  * poller, which a real poller may do and which the runtime must absorb).
+ *
+ * Some calls fail in their own way:
+ *
+ *   epoll_ctl       adds (and modifies) only; the call is not made.
+ *   epoll_ctl_del   EPOLL_CTL_DEL: the descriptor is removed for real and
+ *                   then the errno is reported, as the kernel does when
+ *                   the registration was already gone (ENOENT, EBADF: a
+ *                   descriptor closed or replaced behind the caller's
+ *                   back). A removal that fails and leaves the
+ *                   registration in place is no state a real kernel
+ *                   reaches for a live descriptor.
+ *   socket          only non-blocking sockets (SOCK_NONBLOCK: mio's, not
+ *                   std's blocking ones); no socket is made.
+ *   getsockopt      SO_ERROR only: the call is made, and if it found no
+ *                   error the rule's errno is reported as the socket's
+ *                   pending error (a connect that failed), and the socket
+ *                   is shut down for real so the peer sees the end.
+ *   epoll_create1, eventfd, pipe2
+ *                   fail without making a descriptor: for a runtime being
+ *                   built, or its signal pipe (set EDDY_FAULTS_SKIP to 0).
  *
  * Only non-blocking descriptors are touched unless EDDY_FAULTS_ALL_FDS is
  * set: eddy's sockets, its eventfd waker, its signal pipe. The blocking std
@@ -50,11 +71,13 @@
 
 enum call {
     C_RECV, C_SEND, C_SENDMSG, C_WRITEV, C_READ, C_WRITE, C_ACCEPT4,
-    C_CONNECT, C_EPOLL_WAIT, C_EPOLL_CTL, C_COUNT
+    C_CONNECT, C_EPOLL_WAIT, C_EPOLL_CTL, C_EPOLL_CTL_DEL, C_SOCKET,
+    C_GETSOCKOPT, C_EPOLL_CREATE1, C_EVENTFD, C_PIPE2, C_COUNT
 };
 static const char *call_names[C_COUNT] = {
     "recv", "send", "sendmsg", "writev", "read", "write", "accept4",
-    "connect", "epoll_wait", "epoll_ctl",
+    "connect", "epoll_wait", "epoll_ctl", "epoll_ctl_del", "socket",
+    "getsockopt", "epoll_create1", "eventfd", "pipe2",
 };
 
 #define WHAT_SHORT (-1)
@@ -87,7 +110,8 @@ static const struct { const char *name; int value; } errnos[] = {
     {"ENFILE", ENFILE}, {"ENOBUFS", ENOBUFS}, {"EPIPE", EPIPE},
     {"ECONNRESET", ECONNRESET}, {"ECONNREFUSED", ECONNREFUSED},
     {"EPROTO", EPROTO}, {"ENETDOWN", ENETDOWN}, {"ETIMEDOUT", ETIMEDOUT},
-    {"EHOSTUNREACH", EHOSTUNREACH},
+    {"EHOSTUNREACH", EHOSTUNREACH}, {"EEXIST", EEXIST}, {"EPERM", EPERM},
+    {"ENOENT", ENOENT}, {"EBADF", EBADF}, {"ENETUNREACH", ENETUNREACH},
 };
 
 static int breaks_connection(int e) {
@@ -191,6 +215,10 @@ static uint32_t draw(void) {
 
 /* Which descriptors a rule may touch. */
 static int eligible(int fd, enum call c) {
+    /* Calls that make a descriptor have none to look at: their wrappers
+     * decide (socket: only non-blocking ones). */
+    if (c == C_SOCKET || c == C_EPOLL_CREATE1 || c == C_EVENTFD || c == C_PIPE2)
+        return 1;
     if (fd < 0)
         return 0;
     if (c == C_READ || c == C_WRITE) {
@@ -204,7 +232,7 @@ static int eligible(int fd, enum call c) {
         if ((st.st_mode & S_IFMT) != 0)
             return 0;
     }
-    if (all_fds || c == C_EPOLL_WAIT || c == C_EPOLL_CTL)
+    if (all_fds || c == C_EPOLL_WAIT || c == C_EPOLL_CTL || c == C_EPOLL_CTL_DEL)
         return 1;
     int flags = fcntl(fd, F_GETFL);
     return flags >= 0 && (flags & O_NONBLOCK);
@@ -413,15 +441,76 @@ static void track(int epfd, int op, int fd, const struct epoll_event *event) {
 
 int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event) {
     REAL(epoll_ctl, int, int, int, int, struct epoll_event *);
-    struct rule *r = op != EPOLL_CTL_DEL ? pick(C_EPOLL_CTL, epfd) : NULL;
-    if (r && r->what != WHAT_SHORT) {
+    struct rule *r = pick(op != EPOLL_CTL_DEL ? C_EPOLL_CTL : C_EPOLL_CTL_DEL, epfd);
+    if (r && r->what > 0 && op != EPOLL_CTL_DEL) {
         errno = r->what;
         return -1;
     }
     int result = real_epoll_ctl(epfd, op, fd, event);
     if (result == 0)
         track(epfd, op, fd, event);
+    if (result == 0 && r && r->what > 0) {
+        /* EPOLL_CTL_DEL: removed for real, reported as already gone. */
+        errno = r->what;
+        return -1;
+    }
     return result;
+}
+
+int socket(int domain, int type, int protocol) {
+    REAL(socket, int, int, int, int);
+    struct rule *r = (type & SOCK_NONBLOCK) ? pick(C_SOCKET, -1) : NULL;
+    if (r && r->what > 0) {
+        errno = r->what;
+        return -1;
+    }
+    return real_socket(domain, type, protocol);
+}
+
+int getsockopt(int fd, int level, int name, void *value, socklen_t *len) {
+    REAL(getsockopt, int, int, int, int, void *, socklen_t *);
+    int result = real_getsockopt(fd, level, name, value, len);
+    if (result != 0 || level != SOL_SOCKET || name != SO_ERROR || !value || !len ||
+        *len < sizeof(int) || *(int *)value != 0)
+        return result;
+    struct rule *r = pick(C_GETSOCKOPT, fd);
+    if (r && r->what > 0) {
+        in_shim = 1;
+        shutdown(fd, SHUT_RDWR);
+        in_shim = 0;
+        *(int *)value = r->what;
+    }
+    return result;
+}
+
+int epoll_create1(int flags) {
+    REAL(epoll_create1, int, int);
+    struct rule *r = pick(C_EPOLL_CREATE1, -1);
+    if (r && r->what > 0) {
+        errno = r->what;
+        return -1;
+    }
+    return real_epoll_create1(flags);
+}
+
+int eventfd(unsigned int initial, int flags) {
+    REAL(eventfd, int, unsigned int, int);
+    struct rule *r = pick(C_EVENTFD, -1);
+    if (r && r->what > 0) {
+        errno = r->what;
+        return -1;
+    }
+    return real_eventfd(initial, flags);
+}
+
+int pipe2(int fds[2], int flags) {
+    REAL(pipe2, int, int *, int);
+    struct rule *r = pick(C_PIPE2, -1);
+    if (r && r->what > 0) {
+        errno = r->what;
+        return -1;
+    }
+    return real_pipe2(fds, flags);
 }
 
 int close(int fd) {
