@@ -44,8 +44,13 @@
  * Only non-blocking descriptors are touched unless EDDY_FAULTS_ALL_FDS is
  * set: eddy's sockets, its eventfd waker, its signal pipe. The blocking std
  * sockets a test uses as a peer are left alone, so a failure seen is
- * eddy's. read and write are touched only on sockets and anonymous inodes
- * (eventfd), never on files or terminals.
+ * eddy's. read and write are touched only on a driver's waker: an anonymous
+ * inode (eventfd) registered with a poller under token 0, mio's waker
+ * token in eddy. Never on files, terminals, sockets, pipes, or a user's
+ * eventfd or timerfd (an `AsyncFd`'s, registered under another token; the
+ * duplicate a test writes through, registered under none): for those a
+ * made-up EAGAIN is a lie the kernel never tells, and strands the reader
+ * (a timerfd whose ticks are not read fires no new event).
  *
  * A failed call makes no syscall: nothing happened, as the errno says.
  * Except ECONNRESET/EPIPE/... which tell the caller the connection is
@@ -213,6 +218,8 @@ static uint32_t draw(void) {
     return (uint32_t)((rng_state * 0x2545F4914F6CDD1Dull) >> 32);
 }
 
+static int is_waker(int fd);
+
 /* Which descriptors a rule may touch. */
 static int eligible(int fd, enum call c) {
     /* Calls that make a descriptor have none to look at: their wrappers
@@ -225,11 +232,12 @@ static int eligible(int fd, enum call c) {
         struct stat st;
         if (fstat(fd, &st) != 0)
             return 0;
-        /* Anonymous inodes only (the eventfd waker), which have no type.
-         * Not sockets: a socket's EAGAIN or short read is a lie the kernel
-         * never tells (see the notes on rules at the top). Not pipes: the
-         * signal pipe is written from a signal handler. */
-        if ((st.st_mode & S_IFMT) != 0)
+        /* The waker only: an anonymous inode (which has no type) registered
+         * under token 0. Not sockets: a socket's EAGAIN or short read is a
+         * lie the kernel never tells (see the notes on rules at the top).
+         * Not pipes: the signal pipe is written from a signal handler. Not
+         * a user's eventfd or timerfd (see the top). */
+        if ((st.st_mode & S_IFMT) != 0 || !is_waker(fd))
             return 0;
     }
     if (all_fds || c == C_EPOLL_WAIT || c == C_EPOLL_CTL || c == C_EPOLL_CTL_DEL)
@@ -437,6 +445,16 @@ static void track(int epfd, int op, int fd, const struct epoll_event *event) {
         }
     }
     pthread_mutex_unlock(&lock);
+}
+
+/* Whether `fd` is registered with some poller under token 0 (a waker's). */
+static int is_waker(int fd) {
+    int found = 0;
+    pthread_mutex_lock(&lock);
+    for (int i = 0; i < n_registered && !found; i++)
+        found = registered[i].fd == fd && registered[i].data == 0;
+    pthread_mutex_unlock(&lock);
+    return found;
 }
 
 int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event) {
