@@ -109,6 +109,7 @@ pub(crate) fn lift() {
 /// Whether the running poll has a unit of budget left: for `Timeout`,
 /// which must tell an inner future that used up the budget from a budget
 /// spent before it.
+#[inline]
 pub(crate) fn has_budget() -> bool {
     COOP.with(|c| c.budget.get()) != 0
 }
