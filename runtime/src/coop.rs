@@ -60,6 +60,7 @@ const UNLIMITED: u64 = u64::MAX;
 /// Gives the next task poll a fresh budget, and starts a new poll for the
 /// [`Refused`] marks: an operation refused before it goes ahead at its
 /// next refusal (see `refuse`).
+#[inline]
 pub(crate) fn reset(budget: u64) {
     COOP.with(|c| {
         c.budget.set(budget);
