@@ -162,6 +162,7 @@ fn a_write_of_nothing_returns_zero_without_waiting_for_room() {
 /// (a parser re-reading into a full buffer, a writer handed an empty
 /// frame) never returned `Pending`, and no other task ran again.
 #[test]
+#[cfg_attr(miri, ignore = "Miri: no sendmsg (its vectored writes)")]
 fn loops_of_reads_writes_and_peeks_of_nothing_still_yield_to_other_tasks() {
     use std::cell::Cell;
     use std::future::poll_fn;
