@@ -395,6 +395,7 @@ impl Registration {
 }
 
 impl Drop for Registration {
+    #[inline]
     fn drop(&mut self) {
         if !self.deregistered {
             // See the type docs: without the source we cannot know it left

@@ -49,6 +49,7 @@ impl FirstPanic {
 
     /// Re-raises the first panic caught, if any. Call when the batch is
     /// done.
+    #[inline]
     pub fn resume(self) {
         if let Some(payload) = self.payload {
             resume_unwind(payload);

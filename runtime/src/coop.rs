@@ -175,6 +175,7 @@ impl Refused {
 /// next poll, budget or not: RELIABILITY finding 60); otherwise spends one
 /// unit, or with the budget used up marks `refused`
 /// and returns `Pending` (see [`refuse`]).
+#[inline]
 pub(crate) fn poll_proceed_once_refused(cx: &mut Context<'_>, refused: &mut Refused) -> Poll<()> {
     let at = std::mem::take(refused.0.get_mut());
     if at != 0 && at != COOP.with(|c| c.poll.get()) {

@@ -122,6 +122,7 @@ pub(crate) fn push_local<T: Runnable + 'static>(task: Arc<T>) -> Result<(), Arc<
 }
 
 /// Whether this thread is running the runtime `shared` belongs to.
+#[inline]
 pub(crate) fn is_current(shared: &Shared) -> bool {
     with_core(|core| core.runs(shared)).unwrap_or(false)
 }

@@ -50,6 +50,7 @@ impl<T> RemoteQueue<T> {
 
     /// Appends `item`. `Ok(true)` means the caller must unpark the runtime;
     /// `Err(item)` gives the item back because the queue is closed.
+    #[inline]
     pub(crate) fn push(&self, item: T) -> Result<bool, T> {
         let mut inner = self.lock();
         if inner.closed {

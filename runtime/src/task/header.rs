@@ -36,6 +36,7 @@ impl Header {
     }
 
     /// The slab key, or `None` before the runtime adopted the task.
+    #[inline]
     pub(crate) fn key(&self) -> Option<usize> {
         match self.key.load(Ordering::Relaxed) {
             UNASSIGNED => None,

@@ -216,6 +216,7 @@ fn request_later(runtime: &Weak<Shared>, request: TimerRequest) {
 impl Future for Sleep {
     type Output = ();
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         self.get_mut().poll_deadline(cx, true)
     }
@@ -228,6 +229,7 @@ impl Sleep {
     /// socket would never elapse.
     ///
     /// [`Timeout`]: super::Timeout
+    #[inline]
     pub(crate) fn poll_for_timeout(&mut self, cx: &mut Context<'_>, budgeted: bool) -> Poll<()> {
         self.poll_deadline(cx, budgeted)
     }
