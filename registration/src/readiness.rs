@@ -134,10 +134,20 @@ impl Future for Readiness<'_> {
 }
 
 impl Drop for Readiness<'_> {
+    /// Inline: most readiness futures end `Done` (or never waited), and
+    /// the check is all their drop does; only a waiting one unlinks.
+    #[inline]
     fn drop(&mut self) {
-        if self.state != State::Waiting {
-            return;
+        if self.state == State::Waiting {
+            self.unlink();
         }
+    }
+}
+
+impl Readiness<'_> {
+    /// `drop` for a future still waiting: takes its node off the
+    /// resource's waiter list, and drops its waker.
+    fn unlink(&mut self) {
         let mut waiters = self.scheduled_io.lock_waiters();
         // SAFETY: we hold the waiters lock.
         let notified = unsafe { self.waiter.with_state(|state| state.notified) };
