@@ -1,21 +1,72 @@
 //! Cooperative scheduling: a per-poll budget of I/O operations.
 //!
-//! A task whose socket is always ready would otherwise loop inside one poll
-//! forever (`read` never returns `WouldBlock`) and starve every other task.
-//! The runtime gives each poll a budget; every socket operation that
-//! completes spends one unit, and an operation attempted with the budget
-//! spent returns `Pending` after re-queueing the task at the back of the
-//! run queue. Two such tasks therefore interleave round-robin instead of
-//! one running to completion. An operation that finds its socket not ready
-//! spends nothing: a future polling more idle sockets than the budget
-//! holds (a `select_all` over reads) would otherwise run out on the idle
-//! ones before it reached a ready one, on every poll, and spin. And an
-//! operation that finds the budget spent goes ahead without it if its
-//! socket direction, or the operation itself (a sleep, an `accept`), found
-//! it spent in an earlier poll: one that
-//! comes after a future spending the whole budget at every poll (the other
-//! direction of a flooded proxy joined in one task) would otherwise starve
-//! for as long as it lasts.
+//! A task whose socket is always ready never sees `WouldBlock`, so left
+//! alone it would loop inside one poll for ever and starve every other
+//! task, timer and socket on its thread. The budget bounds the work of one
+//! poll: each poll of a task (or of `block_on`'s future) may complete a
+//! fixed number of operations ([`Builder::budget`], 128 by default) and
+//! must then yield. Two tasks on always-ready sockets therefore take turns
+//! instead of one running to completion.
+//!
+//! # The rules
+//!
+//! The finding numbers are those of `docs/RELIABILITY.md`, which tells the
+//! bug behind each rule in full.
+//!
+//! 1. **A completed operation spends one unit; a waiting one spends
+//!    nothing.** Every socket operation (a read, write, `accept`,
+//!    `recv_from`, `readable`, `poll_read_ready`, ...) and every `Sleep`
+//!    spends one unit when it completes, never before: a `Pending` that
+//!    waits spends nothing (56, 57, 58, 66).
+//! 2. **At zero, an operation yields.** With the budget spent, an
+//!    operation wakes its task, which goes to the back of the run queue,
+//!    and returns `Pending` without being tried, unless a mark lets it
+//!    through (rules 3 to 5).
+//! 3. **One pass per socket direction per poll.** The thread counts task
+//!    polls ([`reset`] advances the count), and each socket direction
+//!    keeps a *mark* ([`Refused`]): the count of the last poll in which an
+//!    operation on it found the budget spent. With the budget spent, an
+//!    operation whose direction's mark is from an *earlier* poll goes
+//!    ahead without a unit; refused or let through, it sets the mark to
+//!    the running poll, so the next one in this poll is refused (61, 62,
+//!    63, 64).
+//! 4. **An operation future also keeps a mark of its own.** An operation
+//!    that is a future of its own (what `IoSource::async_io` and
+//!    `IoSource::ready` build: `accept`, `recv_from`, `send_to`, `peek`,
+//!    `readable`, `writable`, ...) goes ahead if either its own mark or its
+//!    direction's is from an earlier poll; on its own mark it leaves the
+//!    direction's pass to another operation (65). A stateless `poll_*`
+//!    call has only its direction's mark (see rule 10).
+//! 5. **A `Sleep` spends a unit only once its deadline has passed**, and
+//!    keeps a mark of its own: refused, it completes when polled again in
+//!    a later poll, budget or not, without a unit (60).
+//! 6. **A [`Timeout`](crate::time::Timeout) checks its deadline
+//!    unbudgeted only if its inner future spent the poll's last unit**;
+//!    otherwise it spends as a `Sleep` does, with the `Sleep`'s mark (60,
+//!    68; `time/timeout.rs`, through [`has_budget`]).
+//! 7. **An operation on an empty buffer is an operation.** A read or peek
+//!    into nothing answers `Ok(0)` at once, without a syscall, and a write
+//!    of nothing answers `Ok(0)` instead of waiting for room; each spends a
+//!    unit and follows rules 2 to 4 like any other (59, 67).
+//! 8. **A runtime entered inside a task's poll hands the budget back.**
+//!    Entering saves the task's budget and poll count ([`current`]);
+//!    leaving restores both ([`restore`]) (62).
+//! 9. **Outside any runtime the budget is unlimited.** Leaving the
+//!    outermost runtime lifts it to `u64::MAX` ([`lift`]): operations still
+//!    spend it, but no thread lives long enough to use it up (21).
+//! 10. **The bound.** A task poll completes at most the budget, plus one
+//!     operation per socket direction whose mark was from an earlier poll,
+//!     plus one per operation future or `Sleep` that found the budget
+//!     spent in an earlier poll and is polled again, plus one `Timeout`'s
+//!     deadline; a loop still yields whenever the budget runs out, since
+//!     a future rebuilt at each round starts with no mark (62, 65, 68).
+//!     And an operation refused once goes ahead at the next poll of its
+//!     task that finds the budget spent, with one exception: a stateless
+//!     `poll_*` call behind another future of its task that takes its
+//!     direction's pass first at every poll (65). [`Builder::budget`]
+//!     documents this bound and the exception.
+//!
+//! [`Builder::budget`]: crate::Builder::budget
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -34,32 +85,29 @@ thread_local! {
 
 /// A thread's cooperative-scheduling state.
 struct Coop {
-    /// Operations left in the current poll. Outside a runtime nothing
-    /// resets it, so it starts at [`UNLIMITED`].
+    /// Operations left in the current poll (rules 1 and 2). Outside a
+    /// runtime nothing resets it, so it starts at [`UNLIMITED`].
     ///
-    /// A `u64`, although a runtime's budget is a `u32`: outside a runtime
-    /// every socket operation still spends one unit and nothing ever gives
-    /// it back, so the lifted budget must outlast the thread. As a `u32`
-    /// it ran out after 2^32 operations (a plain thread driving eddy
-    /// sockets for hours; half a minute of `poll_read` calls in release),
-    /// and from then on every read, write and accept on that thread
-    /// returned `Pending` after waking itself: a spin that never did any
-    /// I/O again. 2^64 operations take centuries; the decrement costs the
+    /// A `u64`, although a runtime's budget is a `u32`, because outside a
+    /// runtime every operation still spends a unit and nothing gives it
+    /// back (rule 9): a `u32` ran out after 2^32 operations, and every
+    /// operation on that thread spun on `Pending` from then on (finding
+    /// 21). 2^64 operations take centuries, and the decrement costs the
     /// same on a 64-bit target.
     budget: Cell<u64>,
-    /// Which poll this thread runs: a number that changes at every
-    /// [`reset`], so a [`Refused`] mark tells a refusal made earlier in the
-    /// running poll from one made in an earlier poll. Wraps after 2^32
-    /// polls; see `refuse`.
+    /// Which poll this thread runs: a count that [`reset`] advances, so a
+    /// [`Refused`] mark tells a refusal made earlier in the running poll
+    /// from one made in an earlier poll (rule 3). Wraps after 2^32 polls;
+    /// see [`refuse`].
     poll: Cell<u32>,
 }
 
-/// The budget outside any runtime: never spent in a thread's lifetime.
+/// The budget outside any runtime: never spent in a thread's lifetime
+/// (rule 9).
 const UNLIMITED: u64 = u64::MAX;
 
-/// Gives the next task poll a fresh budget, and starts a new poll for the
-/// [`Refused`] marks: an operation refused before it goes ahead at its
-/// next refusal (see `refuse`).
+/// Starts a task poll: a fresh budget, and a new poll count, so that every
+/// [`Refused`] mark made so far is from an earlier poll (rules 2 and 3).
 #[inline]
 pub(crate) fn reset(budget: u64) {
     COOP.with(|c| {
@@ -68,9 +116,9 @@ pub(crate) fn reset(budget: u64) {
     });
 }
 
-/// The budget left in the current poll, and which poll it is, for a
-/// runtime entered inside another's poll to give back when it leaves (see
-/// `context::enter` and [`restore`]).
+/// The budget left in the current poll and the poll count, saved by
+/// `context::enter` for a runtime entered inside another's poll to give
+/// back with [`restore`] when it leaves (rule 8).
 pub(crate) fn current() -> Saved {
     Saved {
         budget: COOP.with(|c| c.budget.get()),
@@ -79,11 +127,10 @@ pub(crate) fn current() -> Saved {
 }
 
 /// Gives a task, back from a runtime entered inside its poll, the budget
-/// and the poll count [`current`] saved. The count too: the inner
-/// runtime's polls advanced it, and left so, the rest of the task's poll
-/// counted as a later one, so every mark made before (a `select` of many
-/// sockets racing) let one operation through again at each runtime
-/// dropped in a loop, and the loop never yielded (RELIABILITY finding 62).
+/// and the poll count [`current`] saved (rule 8). The count too: left as
+/// the inner runtime's polls advanced it, every mark made earlier in the
+/// task's poll looked older, and a loop that dropped a runtime at each
+/// round got a pass at each and never yielded (finding 62).
 pub(crate) fn restore(saved: Saved) {
     COOP.with(|c| {
         c.budget.set(saved.budget);
@@ -100,38 +147,33 @@ pub(crate) struct Saved {
     poll: u32,
 }
 
-/// Lifts the budget when a runtime stops running on this thread. Without
-/// it, the budget the last poll left behind (perhaps zero) would starve
-/// polls made later outside any runtime, which nothing ever resets.
+/// Lifts the budget when a runtime stops running on this thread (rule 9).
+/// Without it, the budget the last poll left behind (perhaps zero) would
+/// starve polls made later outside any runtime, which nothing resets.
 pub(crate) fn lift() {
     COOP.with(|c| c.budget.set(UNLIMITED));
 }
 
-/// Whether the running poll has a unit of budget left: for `Timeout`,
-/// which must tell an inner future that used up the budget from a budget
-/// spent before it.
+/// Whether the running poll has a unit of budget left: for `Timeout`, which
+/// asks before and after polling its inner future to tell an inner future
+/// that spent the last unit from a budget spent before it (rule 6).
 #[inline]
 pub(crate) fn has_budget() -> bool {
     COOP.with(|c| c.budget.get()) != 0
 }
 
-/// Polls `op` if the budget has a unit left, spending it only if `op` is
-/// `Ready`; with the budget used up, re-queues the task and returns
-/// `Pending` without polling `op`, unless an operation on the same socket
-/// and direction found the budget spent in an earlier poll (`refused`,
-/// see [`refuse`]), or `own`, the mark of an operation that is a future of
-/// its own (`IoSource::ready`, `IoSource::async_io`'s wait), says it was
-/// refused in an earlier poll (see [`refuse_own`]): then it polls `op`
-/// all the same, without a unit to spend. For readiness polls and waits
-/// and stream reads and writes, whose `Pending` did nothing: spent there
-/// too, a future that polls more sockets than the budget holds ran out
-/// before it reached the later ones, every poll, and spun without ever
-/// seeing one of them ready (RELIABILITY findings 56 and 57). Spent
-/// before `op`'s wait rather than when it is `Ready` (as `async_io` once
-/// did), an operation that waited completed in a later poll without a
-/// unit, and a task's operations that waited together completed in one
-/// poll past the budget (RELIABILITY finding 66). (A `Sleep` spends only
-/// once its deadline has passed, so it does not spin either.)
+/// Every socket operation's budget check (rules 1 to 4): polls `op` and
+/// spends a unit only if it is `Ready`. With the budget spent, it asks
+/// [`refuse`] (given `refused`, the socket direction's mark) or, for an
+/// operation future, [`refuse_own`] (given `own` too) whether to go
+/// ahead; refused, it returns `Pending` without polling `op`, and let
+/// through, it polls `op` without a unit to spend.
+///
+/// Spent only on `Ready` because a unit spent on a `Pending` ran a future
+/// watching more idle sockets than the budget out of budget before it
+/// reached a ready one, at every poll (findings 56 and 57), and one spent
+/// before a wait let the operation complete later without a unit
+/// (finding 66).
 #[inline]
 pub(crate) fn poll_spending_if_ready<T>(
     cx: &mut Context<'_>,
@@ -155,11 +197,18 @@ pub(crate) fn poll_spending_if_ready<T>(
     polled
 }
 
-/// The last poll in which an operation on one socket in one direction
-/// found the budget spent (refused, or let through without a unit), or in
-/// which one `Sleep` was refused and has not completed since: 0 if none.
-/// Atomic because a socket is shared across threads; only its own
-/// runtime's polls read and write it.
+/// A mark (rules 3 to 5): the count of the last poll in which an operation
+/// on one socket in one direction, or one operation future, found the
+/// budget spent (refused, or let through without a unit), or in which one
+/// `Sleep` was refused; 0 if none. A `Sleep`'s mark goes back to 0 once it
+/// completes.
+///
+/// Atomic because a socket is `Sync`: tasks on two threads (two runtimes)
+/// may share one. A mark is only compared with the running thread's
+/// count and publishes nothing else, so `Relaxed` is enough. A mark
+/// another thread wrote holds that thread's count, which means nothing
+/// here: it may refuse an operation once more or let one through, so rule
+/// 10's bound holds only while no other thread uses the socket too.
 #[derive(Debug)]
 pub(crate) struct Refused(AtomicU32);
 
@@ -170,11 +219,13 @@ impl Refused {
     }
 }
 
-/// An expired `Sleep`'s check: ready without spending a unit if `refused`
-/// says this sleep was refused in an earlier poll (it completes at the
-/// next poll, budget or not: RELIABILITY finding 60); otherwise spends one
-/// unit, or with the budget used up marks `refused`
-/// and returns `Pending` (see [`refuse`]).
+/// An expired `Sleep`'s budget check (rule 5; `Timeout`'s too when
+/// budgeted, rule 6): `Ready` without a unit if `refused`, the sleep's own
+/// mark, is from an earlier poll; otherwise it spends a unit, or with the
+/// budget spent marks the running poll, wakes the task and returns
+/// `Pending`. The mark is taken either way, so a completed sleep keeps
+/// none. Without it, a sleep raced after a future that spends the whole
+/// budget at every poll never fired (finding 60).
 #[inline]
 pub(crate) fn poll_proceed_once_refused(cx: &mut Context<'_>, refused: &mut Refused) -> Poll<()> {
     let at = std::mem::take(refused.0.get_mut());
@@ -194,46 +245,28 @@ pub(crate) fn poll_proceed_once_refused(cx: &mut Context<'_>, refused: &mut Refu
     })
 }
 
-/// With the budget used up, whether to refuse an operation: yes (the task
-/// is re-queued) unless `refused` says an operation on this socket and
-/// direction found the budget spent in an earlier poll; then it goes ahead
-/// once, without a unit. Either way `refused` now holds the running poll,
-/// so the next operation to find the budget spent in this poll is refused
-/// and the first in a later one goes ahead.
+/// With the budget spent, whether to refuse an operation on the socket
+/// direction `refused` marks (rule 3): no if the mark is from an earlier
+/// poll (the operation goes ahead once, without a unit), otherwise yes,
+/// after waking the task. Either way the mark now holds the running poll.
 ///
-/// Without it, an operation that came after a future spending the whole
-/// budget at every poll (two directions of a proxy joined in one task,
-/// one of them flooded; a `select` whose first branch never runs dry)
-/// found the budget spent at every poll and starved for as long as the
-/// other went on (RELIABILITY finding 61). Per socket and direction
-/// (`IoSource`) or per `Sleep`, not per task: a refusal the task's other
-/// futures never see again would otherwise let them through too.
+/// The pass keeps an operation joined after a future that spends the
+/// whole budget at every poll from starving (finding 61). The mark is per
+/// socket direction, not per task: a task's mark would let its other
+/// futures through on one's refusal. Each subtle line prevents one bug:
+/// - only a mark from an earlier poll counts: one from this poll let a
+///   `select` loop over n always-ready sockets run 2^n operations between
+///   two yields (finding 62);
+/// - going ahead sets the mark instead of clearing it: cleared, another
+///   task's operation on a shared socket used up the mark, and the joined
+///   operation starved (finding 64);
+/// - the count is a `u32`: as a `u16` it wrapped every 65,536 polls, and a
+///   task polled once per wrap found its own mark looking current at every
+///   poll and starved (finding 63).
 ///
-/// Only a refusal made in an earlier poll counts. One made in the same
-/// poll did not end it (a `select` or `join` went on to its other
-/// branches), and counting it let a loop racing many always-ready
-/// sockets or sleeps, first ready wins, run 2^n operations between two
-/// yields: each round marked every one before the first marked one and
-/// let that one through, a binary counter counting down (RELIABILITY
-/// finding 62). So a poll lets through at most one operation per socket
-/// direction, and a loop still yields whenever the budget runs out.
-///
-/// Letting an operation through marks the poll too, rather than clearing
-/// the mark. Cleared, a socket two tasks share lost one task's mark to the
-/// other: a task forwarding a flooded stream to a shared UDP socket, its
-/// budget spent, sent on the mark another task's send had left, joined
-/// after a read loop, and the joined send found no mark at its next poll,
-/// was refused again, and starved (RELIABILITY finding 64). Kept, each
-/// task's poll finds the other's mark from an earlier poll.
-/// (The count is a `u32`. As a `u16` it wrapped every 65,536 polls, and a
-/// task polled once per wrap, behind 65,535 others that stayed ready,
-/// found its own mark from the poll before looking current at every poll:
-/// the operation was refused at each and starved, finding 61 again
-/// (RELIABILITY finding 63). A wrap now takes 2^32 polls, and a task
-/// polled once per wrap would need as many tasks ahead of it. When a
-/// socket moves to another thread's runtime, or a wrap comes, a stale
-/// mark may look current, or a mark made at count 0 like none: the
-/// operation is refused once more and goes ahead at the next poll.)
+/// When the count wraps, or a socket moves to another thread's runtime, a
+/// stale mark may look current, or a mark made at count 0 like none: the
+/// operation is then refused once more and goes ahead at the next poll.
 ///
 /// Out of line and cold: only a poll that ran out of budget gets here.
 #[cold]
@@ -248,28 +281,17 @@ fn refuse(cx: &mut Context<'_>, refused: &Refused) -> bool {
     true
 }
 
-/// [`refuse`] for an operation that is a future of its own (`async_io`'s
-/// `accept`, `recv_from`, `send_to`; `readable`, `writable`), which keeps
-/// its own mark in `own` besides its socket direction's in `refused`: it
-/// goes ahead if either is from an earlier poll. Refused, it marks both.
+/// [`refuse`] for an operation future (rule 4), which keeps its own mark
+/// in `own` besides its socket direction's in `refused`: it goes ahead if
+/// either is from an earlier poll, and marks the running poll in `own`
+/// either way (and in `refused` unless its own mark let it through).
 ///
-/// The socket direction's mark alone lets one operation through per poll,
-/// and the first to ask takes it. Two futures of one task on one socket
-/// direction (a loop of sends on a UDP socket, and a control message
-/// joined after it on the same socket): the loop, polled first, spent the
-/// budget, took the pass, and its next send was refused and marked the
-/// running poll, so the joined send found that mark and was refused, at
-/// every poll: it starved for as long as the loop went on (RELIABILITY
-/// finding 65). Its own mark, from its refusal in the poll before, now
-/// lets it through whoever took the socket's pass. A poll still lets
-/// through at most one operation per socket direction, plus one per
-/// operation refused in an earlier poll and polled again in this one:
-/// an operation recreated at each round of a loop starts with no mark of
-/// its own, so 62's loop still yields whenever the budget runs out.
-///
-/// Going ahead on its own mark leaves the socket's alone: a later
-/// operation in this poll (one recreated at each round of a `select`
-/// loop, whose own mark is always new) may still take that pass.
+/// With the direction's mark alone, the first operation to find the
+/// budget spent takes the poll's one pass, and a send joined after a loop
+/// of sends on the same socket starved (finding 65). Going ahead on its own
+/// mark leaves the direction's alone, so a later operation in this poll (one
+/// rebuilt at each round of a `select` loop, whose own mark is always new)
+/// may still take that pass.
 #[cold]
 #[inline(never)]
 fn refuse_own(cx: &mut Context<'_>, refused: &Refused, own: &mut Refused) -> bool {
@@ -281,20 +303,17 @@ fn refuse_own(cx: &mut Context<'_>, refused: &Refused, own: &mut Refused) -> boo
     refuse(cx, refused)
 }
 
-/// The answer to an operation on an empty buffer (a read into nothing, a
-/// write of nothing, a peek into nothing): `Ok(0)` at once, without a
-/// syscall, but still one operation: it spends a unit, or with the budget
-/// used up re-queues the task and returns `Pending`. Returning `Ok(0)`
-/// without the budget let a loop of such calls run for ever without
-/// yielding (RELIABILITY finding 59). Out of line and cold: only a caller
-/// with nothing to move gets here, off every socket's hot path.
+/// The answer to a read or peek into an empty buffer (rule 7): `Ok(0)` at
+/// once, without a syscall, but budgeted like any operation: it spends a
+/// unit, or with the budget spent goes ahead on its direction's mark
+/// (`refused`) or its own (`own`, for a peek, a future of its own), or
+/// yields. (A write of nothing answers `Ok(0)` inside its own budgeted
+/// write instead: see `IoSource::poll_write_stream`.) Unbudgeted, a loop
+/// of them never yielded (finding 59); budgeted without a mark, one joined
+/// after a future spending the whole budget starved (finding 67).
 ///
-/// With the budget used up it goes ahead on its socket direction's mark
-/// (`refused`) or its own (`own`, for a future of its own: a peek), as
-/// every other operation does. With no pass (it once checked the budget
-/// only), a read of nothing joined after a future that spends the whole
-/// budget at every poll was refused at every poll and starved for as long
-/// as that future went on (RELIABILITY finding 67).
+/// Out of line and cold: only a caller with nothing to move gets here, off
+/// every socket's hot path.
 #[cold]
 #[inline(never)]
 pub(crate) fn poll_nothing(

@@ -59,8 +59,9 @@ impl Builder {
     /// other work of the same task that spends the whole budget at every
     /// poll; a poll may therefore complete a few operations more than this
     /// (one per socket direction that found the budget spent in an earlier
-    /// poll, and one per sleep, `accept`, `send_to`, `recv_from`,
-    /// `readable` or other such operation refused in one).
+    /// poll, one per sleep, `accept`, `send_to`, `recv_from`, `readable` or
+    /// other such operation that found it spent in one, and one timeout
+    /// that elapses just after its inner future spent the last unit).
     ///
     /// One exception: a `poll_*` method (`poll_read`, `poll_write`,
     /// `poll_send_ready`, `AsyncFd::poll_read_with`, ...) keeps no mark of
