@@ -62,6 +62,9 @@ impl Builder {
     /// poll, one per sleep, `accept`, `send_to`, `recv_from`, `readable` or
     /// other such operation that found it spent in one, and one timeout
     /// that elapses just after its inner future spent the last unit).
+    /// Only this thread's earlier polls count: on a socket shared with a
+    /// runtime on another thread, what that runtime's polls left does not
+    /// let an operation here through, so the bound holds on each thread.
     ///
     /// One exception: a `poll_*` method (`poll_read`, `poll_write`,
     /// `poll_send_ready`, `AsyncFd::poll_read_with`, ...) keeps no mark of

@@ -54,6 +54,9 @@ pub(crate) struct EnterGuard<'a> {
 /// that borrows `core`, and not moved out of it, keeps all of this.
 pub(crate) unsafe fn enter(core: &Core) -> EnterGuard<'_> {
     let previous = CURRENT.with(|current| current.replace(Some(NonNull::from(core))));
+    if previous.is_none() {
+        crate::coop::tag_thread();
+    }
     EnterGuard {
         previous,
         coop: crate::coop::current(),

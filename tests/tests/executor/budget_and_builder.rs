@@ -289,3 +289,79 @@ fn an_events_capacity_too_large_for_the_os_still_builds_a_runtime_that_turns() {
         });
     }
 }
+
+/// One UDP socket shared by two runtimes on two threads (an `Arc`, as a
+/// server running a runtime per core might share it), each looping on an
+/// always-ready `peek_from`: each loop must still yield within the budget's
+/// bound, so that the other tasks of its runtime run. A socket direction's
+/// mark holds a poll count, and each thread counts its own polls: a mark
+/// the other thread left looked like one from an earlier poll of this
+/// thread, and let one more operation through each time.
+#[test]
+#[cfg_attr(miri, ignore = "Miri: no datagram sockets")]
+fn a_socket_two_threads_loop_on_still_yields_within_the_budget() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const BUDGET: u32 = 8;
+    const POLLS: u64 = 20_000;
+    // The most peeks one poll of a loop made, on each thread, while both
+    // loop at once. The socket is made by the first thread's runtime,
+    // which keeps it registered, and handed to the second.
+    fn loop_on(
+        socket: impl Future<Output = Arc<eddy::net::UdpSocket>> + 'static,
+        stop: Arc<AtomicBool>,
+    ) -> u64 {
+        let rt = Builder::new().budget(BUDGET).build().unwrap();
+        let looping = rt.spawn(async move {
+            let socket = socket.await;
+            let peeks = Cell::new(0u64);
+            let mut looping = Box::pin(async {
+                let mut buf = [0u8; 1];
+                while !stop.load(Ordering::Relaxed) {
+                    socket.peek_from(&mut buf).await.unwrap();
+                    peeks.set(peeks.get() + 1);
+                }
+            });
+            let (mut most, mut polls) = (0, 0);
+            std::future::poll_fn(|cx| {
+                let before = peeks.get();
+                let polled = looping.as_mut().poll(cx);
+                most = most.max(peeks.get() - before);
+                polls += 1;
+                if polls == POLLS {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                polled
+            })
+            .await;
+            most
+        });
+        rt.block_on(looping).unwrap()
+    }
+    with_deadline(LIMIT, || {
+        let (socket_tx, socket_rx) = std::sync::mpsc::channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        let other = std::thread::spawn({
+            let stop = Arc::clone(&stop);
+            move || loop_on(async move { socket_rx.recv().unwrap() }, stop)
+        });
+        let making = async move {
+            let socket = eddy::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            sender.send_to(b"x", socket.local_addr().unwrap()).unwrap();
+            socket.readable().await.unwrap();
+            let socket = Arc::new(socket);
+            socket_tx.send(Arc::clone(&socket)).unwrap();
+            socket
+        };
+        let here = loop_on(making, stop);
+        let there = other.join().unwrap();
+        // The bound: the budget, plus the direction's one pass (a fresh
+        // peek each round has no mark of its own).
+        let bound = u64::from(BUDGET) + 1;
+        assert!(
+            here <= bound && there <= bound,
+            "a loop made {here} and {there} peeks in one poll, past the bound of {bound}"
+        );
+    });
+}
