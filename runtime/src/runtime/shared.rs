@@ -96,15 +96,17 @@ impl Shared {
     }
 
     /// Queues `request` for the runtime's timers, from where they cannot be
-    /// reached; the runtime applies it at its next turn (or as `block_on`
-    /// starts). A `Wake` unparks the runtime, so a moved deadline takes
-    /// effect now rather than at the old one; a `Cancel` does not: the
-    /// entry costs only memory until then, and its own deadline wakes the
-    /// runtime at the latest.
+    /// reached, and unparks the runtime, which applies it at its next turn
+    /// (or as `block_on` starts): a moved deadline takes effect now rather
+    /// than at the old one, and a dropped sleep's entry goes now rather
+    /// than when something else wakes the runtime (finding 70).
+    ///
+    /// Every request unparks, not only the first of a batch: a turn with
+    /// no timer leaves the queue as it is (only stale keys can be in it
+    /// then), so a request pushed behind those would find no unpark coming.
     pub(crate) fn queue_timer_request(&self, request: TimerRequest) {
         // Refused once the runtime has shut down; its timers went with it.
-        let queued = self.timer_requests.push(request).is_ok();
-        if queued && matches!(request, TimerRequest::Wake(_)) {
+        if self.timer_requests.push(request).is_ok() {
             self.driver.unpark();
         }
     }

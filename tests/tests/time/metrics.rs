@@ -64,3 +64,42 @@ fn timers_live_read_from_another_thread_catches_up_when_the_runtime_parks() {
     drop(std::net::TcpStream::connect(stop).unwrap());
     runtime_thread.join().unwrap();
 }
+
+/// A sleep dropped on another thread while its runtime parks, with that
+/// sleep's hour-long entry its only timer, leaves the count (and the
+/// entry, and the waker in it) at once, not when the runtime next wakes
+/// for something else: the queued cancel unparks it (RELIABILITY 70).
+#[test]
+fn a_sleep_dropped_on_another_thread_while_its_runtime_parks_leaves_the_count_at_once() {
+    let (sent_tx, sent_rx) = std::sync::mpsc::channel();
+    let runtime_thread = std::thread::spawn(move || {
+        let rt = eddy::Runtime::new().unwrap();
+        rt.block_on(async {
+            let stop = eddy::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let mut long = sleep(Duration::from_secs(3600));
+            assert!(poll_once(Pin::new(&mut long)).await.is_pending());
+            let handle = eddy::Handle::current();
+            sent_tx
+                .send((handle, long, stop.local_addr().unwrap()))
+                .unwrap();
+            // Parks until the hour is up: its only timer is `long`'s, and
+            // nothing else wakes it until the test connects to `stop`.
+            stop.accept().await.unwrap();
+        });
+    });
+    let (handle, long, stop) = sent_rx.recv().unwrap();
+    drop(long);
+    // The hang guard turns "stays counted until the old deadline" into a
+    // failure; it is not a bound on how fast the count catches up.
+    let started = Instant::now();
+    while handle.metrics().timers_live != 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "a sleep dropped on another thread is still counted while its runtime parks: {:?}",
+            handle.metrics()
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    drop(std::net::TcpStream::connect(stop).unwrap());
+    runtime_thread.join().unwrap();
+}
