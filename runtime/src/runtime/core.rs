@@ -199,11 +199,9 @@ impl Core {
         // it returns or unwinds, after any guard made inside it.
         let _guard = unsafe { context::enter(self) };
         if self.shared.has_timer_requests() {
-            // Sleeps dropped or reset off the runtime since its last turn,
-            // typically between two `block_on` calls of an embedding
-            // program: dealt with now, because a future that is ready at
-            // its first poll never reaches a turn, and a loop of such calls
-            // kept every one of those entries.
+            // Requests queued since the last turn (between two `block_on`
+            // calls, say), applied now: a future ready at its first poll
+            // never reaches a turn (time rule 4, RELIABILITY finding 16).
             let live = self.fire_timers();
             self.shared.metrics().set_timers_live(live);
         }
@@ -412,12 +410,9 @@ impl Core {
         self.polls_since_turn.set(0);
         let timeout = {
             let timers = self.timers.borrow();
-            // The gauge is published before the turn, not after it: a
-            // runtime about to block must leave the count as it is now
-            // (tasks that ran since the last turn may have dropped or added
-            // timers), or a reader on another thread sees the old one for as
-            // long as it sleeps. After the turn it is stored again only if
-            // timers fired.
+            // Published before the turn, or a reader on another thread saw
+            // the count from before the last tasks ran for as long as the
+            // runtime parked (time rule 11, RELIABILITY finding 26).
             self.shared.metrics().set_timers_live(timers.len());
             if has_work {
                 Some(Duration::ZERO)
@@ -446,10 +441,9 @@ impl Core {
         self.wake_deferred();
     }
 
-    /// Wakes every timer whose deadline passed. The wakers are taken out
-    /// first and woken after the timers' borrow ends, so a waker that
-    /// touches timers (a foreign one, say) cannot hit a borrow panic.
-    /// Returns how many timers are still pending.
+    /// Applies the queued timer requests, then wakes every timer whose
+    /// deadline passed, after the timers' borrow ends and each in one panic
+    /// batch (time rules 4 to 6). Returns how many timers are still pending.
     fn fire_timers(&self) -> usize {
         let now = Instant::now();
         // Most turns fire nothing and apply no request: answer from one
@@ -488,11 +482,10 @@ impl Core {
     }
 
     /// Applies what sleeps dropped or reset off this runtime (or inside its
-    /// borrow of the timers) asked of its timers (see
-    /// `Shared::queue_timer_request`), before any of them fires:
-    /// a cancelled entry's waker is dropped once the borrow has ended (in
-    /// `panics`' batch), a moved one's is added to `woken`, which
-    /// `fire_timers` wakes.
+    /// borrow of the timers) asked of its timers (time rules 3 and 4), before
+    /// any of them fires: a cancelled entry's waker is dropped once the
+    /// borrow has ended (in `panics`' batch), a moved one's is added to
+    /// `woken`, which `fire_timers` wakes.
     #[cold]
     fn apply_timer_requests(&self, woken: &mut Vec<Waker>, panics: &mut FirstPanic) {
         let mut requests = Vec::new();

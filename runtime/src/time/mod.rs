@@ -9,6 +9,72 @@
 //! [`MissedTickBehavior`] for catching up. [`Instant`] and [`Duration`] are
 //! the std types, re-exported.
 //!
+//! # The rules
+//!
+//! The state: each runtime's `Core` owns one `Timers` store (below), on
+//! its thread only, for its whole life; its `Shared` holds a queue of
+//! `TimerRequest`s that any thread may push; a [`Sleep`] holds its
+//! deadline, `Option<(runtime, key)>` naming its entry, and a coop mark.
+//! The finding numbers are those of `docs/RELIABILITY.md`, which tells
+//! the bug behind each rule in full.
+//!
+//! 1. **A key names one timer, for good.** A `TimerKey` is a slab index
+//!    and a sequence number that the store never reuses (a reschedule
+//!    takes a new one), so a key whose timer fired, was cancelled or
+//!    moved is a harmless miss for `cancel`, `replace_waker` and
+//!    `reschedule`, never a hit on a newer timer in the reused slot (16).
+//! 2. **A key is used only in the runtime that issued it.** A `Sleep`
+//!    keeps its key beside a `Weak` pointer to that runtime's `Shared`,
+//!    and every use first asks whether that runtime runs here
+//!    (`context::runs`; an address comparison, sound because the `Weak`
+//!    keeps the address taken). Polled anywhere else, a sleep cancels its
+//!    old entry (rule 3) and registers afresh where it is polled (16).
+//! 3. **Only the runtime's own thread, inside `block_on` or its shutdown,
+//!    touches the store; everywhere else queues a request.** A sleep
+//!    dropped (or moved) elsewhere queues `Cancel`, one reset elsewhere
+//!    queues `Wake` (the entry is taken out and its task woken, and the
+//!    task's next poll registers the new deadline). Elsewhere includes
+//!    this thread between two `block_on` calls, another runtime, and code
+//!    run inside the store's own borrow: a global allocator, a panic hook
+//!    (16, 28).
+//! 4. **Every request unparks the runtime, which applies the whole queue
+//!    before it fires anything**: after each driver turn with a timer
+//!    pending, and as `block_on` starts, since a future ready at its first
+//!    poll never reaches a turn (16, 70).
+//! 5. **No foreign code runs inside the store's borrow.** A waker is
+//!    cloned before `insert` or `replace_waker` takes it, and every waker
+//!    the store hands back (replaced, cancelled, fired) is dropped or woken
+//!    after the borrow ends: a waker's clone, drop or wake may poll, reset
+//!    or drop a sleep (15). A global allocator and a panic hook cannot be
+//!    kept out, hence `try_with_timers` and rule 3 (28).
+//! 6. **Due timers are taken out first, then woken one at a time in a
+//!    panic batch**, like the requests' waker drops: a waker that panics
+//!    loses no other timer's wake or cancel, and the first panic goes on
+//!    once every one is handled (4).
+//! 7. **Never early, at most a millisecond late, in deadline-then-insertion
+//!    order.** A deadline rounds up to a tick and the present down; the
+//!    runtime parks no later than `Timers::next_deadline`, which is never
+//!    after the earliest due instant; and a `Sleep` reads the clock itself
+//!    before it completes, so an early wake only registers it again.
+//! 8. **A completed `Sleep` holds no entry, a pending one at most one.**
+//!    Completing cancels an entry the drain has not reached yet, and
+//!    registering first cancels whatever is left of the old one.
+//! 9. **Completing spends a unit of the coop budget**; refused, a `Sleep`
+//!    keeps a mark and completes at its task's next poll, and a
+//!    [`Timeout`] checks its deadline unbudgeted only if its inner future
+//!    spent the poll's last unit (`coop.rs`, rules 5 and 6; 60, 68).
+//! 10. **Shutdown frees every entry, one waker at a time.** Tasks are
+//!     dropped first, inside the runtime, so their sleeps cancel at once;
+//!     then the request queue closes (a later request is refused: the
+//!     store goes with the runtime) and the store's last wakers are dropped
+//!     each in the shutdown's panic batch (20). A `Sleep` that outlives its
+//!     runtime holds only the `Weak`: dropped, it queues nothing; polled in
+//!     another runtime, it registers there.
+//! 11. **`timers_live` counts the store as it is whenever the runtime
+//!     parks**: published at the start of every driver turn, again after
+//!     each turn with a timer pending, and as `block_on` returns; a sleep
+//!     dropped elsewhere while it parks ends the park (rule 4) (26, 70).
+//!
 //! # How a timer flows
 //!
 //! ```text
@@ -78,26 +144,15 @@
 //! randomized test (`wheel/model_test.rs`) drives the wheel and a plain
 //! ordered map with the same operations and checks they agree.
 //!
-//! A [`Sleep`] is plain data: a deadline plus `Option<(runtime, key)>`,
-//! where `runtime` is a `Weak` pointer to the shared state of the runtime
-//! holding the entry. It registers lazily on its first pending poll, so
-//! building one never needs a runtime, and completing one never does either
-//! (the clock is checked first). Knowing its runtime is what lets a `Sleep`
-//! that moved to another runtime (or outlived its own) re-register where it
-//! is polled instead of updating a key that means nothing there and
-//! hanging. `Drop` never panics. On the entry's own runtime thread it
-//! cancels at once; anywhere else (another thread, another runtime, this
-//! thread outside `block_on`) it queues the key on the runtime's shared
-//! state, and the runtime cancels it at its next turn (or as `block_on`
-//! starts, whichever comes first), before firing anything. A sleep that
-//! moves cancels its old entry the same way, and `reset` off the runtime
-//! (or inside the runtime's borrow of its timers, from a global allocator
-//! or a panic hook) queues a request that takes the entry out and wakes its
-//! task (unparking the runtime), whose next poll waits for the new
-//! deadline. Before that queue, such entries stayed until their deadline:
-//! a leak, for a sleep of an hour dropped by an embedding program between
-//! `block_on`s, and a reset to an earlier deadline from another thread
-//! still woke the task at the old one.
+//! A [`Sleep`] is plain data: a deadline plus `Option<(runtime, key)>`
+//! (rule 2). It registers lazily on its first pending poll, so building
+//! one never needs a runtime, and completing one never does either (the
+//! clock is checked first). `Drop` never panics. On the entry's own
+//! runtime thread it cancels at once; anywhere else it queues the key
+//! (rules 3 and 4). A sleep that moves cancels its old entry the same way,
+//! and `reset` off the runtime (or inside the store's borrow) queues a
+//! request that takes the entry out and wakes its task, whose next poll
+//! waits for the new deadline.
 //!
 //! [`Timeout`] is a struct of the inner future (pinned structurally, by hand)
 //! and a `Sleep` (`Unpin`); it polls the future first so a ready result

@@ -86,12 +86,11 @@ pub(crate) fn far_future(now: Instant) -> Instant {
 pub struct Sleep {
     /// The instant at which this sleep completes.
     deadline: Instant,
-    /// Which runtime holds our timer entry, and its key there. `None` before
-    /// the first pending poll and once completed. The runtime matters: a
-    /// key from runtime A means nothing in runtime B, and trusting it there
-    /// would leave the task with no timer at all (a hang). Weak, so that a
-    /// sleep does not keep a dropped runtime's shared state alive, yet can
-    /// still ask a live one to cancel the entry from anywhere.
+    /// Which runtime holds our timer entry, and its key there (module rule
+    /// 2). `None` before the first pending poll and once completed. Weak,
+    /// so that a sleep does not keep a dropped runtime's shared state
+    /// alive, yet can still ask a live one to cancel the entry from
+    /// anywhere.
     entry: Option<(Weak<Shared>, TimerKey)>,
     /// The poll (see `coop::refuse`) that found the deadline passed and
     /// the task's budget spent, so it yielded instead of completing: the
@@ -169,13 +168,9 @@ impl Sleep {
             // The old entry already fired: its waker has been woken, and the
             // coming poll registers again.
             Some(None) => {}
-            // The timers are borrowed: we run inside the runtime's own use
-            // of them (a global allocator growing the store, a panic hook),
-            // so the entry cannot move now. Handled as off the runtime: at
-            // its next turn the runtime takes the entry out and wakes the
-            // task, which registers the new deadline. Dropping the key here
-            // instead left the entry in the store until its old deadline
-            // (counted in `timers_live`) and woke the task then.
+            // Inside the store's own borrow (a global allocator, a panic
+            // hook): queued as off the runtime, since dropping the key here
+            // left the entry until its old deadline (RELIABILITY finding 28).
             None => request_later(&runtime, TimerRequest::Wake(key)),
         }
     }
@@ -240,13 +235,10 @@ impl Sleep {
     /// to other tasks instead of starving them.
     ///
     /// A sleep that has yielded once for want of budget completes at its
-    /// next poll of the task, budget or not. Raced after a future that
-    /// spends the whole budget at every poll (a `select` or `or` of a read
-    /// loop on a stream that is always readable, then a session limit), it
-    /// otherwise found the budget spent at every poll and never fired.
-    /// Each completion without a unit follows a yield of its own in an
-    /// earlier poll, so a loop over expired sleeps, or a race of many,
-    /// still yields whenever the budget runs out (`coop::refuse`).
+    /// next poll of the task, budget or not, or one raced after a future
+    /// that spends the whole budget at every poll never fired (RELIABILITY
+    /// finding 60); each such completion follows a yield of its own, so a
+    /// loop over expired sleeps still yields (module rule 9).
     fn poll_deadline(&mut self, cx: &mut Context<'_>, budgeted: bool) -> Poll<()> {
         if Instant::now() >= self.deadline {
             if budgeted && coop::poll_proceed_once_refused(cx, &mut self.refused).is_pending() {
@@ -258,9 +250,9 @@ impl Sleep {
             self.deregister();
             return Poll::Ready(());
         }
-        // Wakers are cloned and dropped outside `with_timers`: both run the
-        // waker's own code, and one that polled a sleep under the timers'
-        // borrow panicked saying no runtime was running.
+        // Wakers are cloned and dropped outside `with_timers`, or one that
+        // polls a sleep panicked inside the borrow (module rule 5,
+        // RELIABILITY finding 15).
         let still_registered_here = match self.entry {
             Some((ref runtime, key)) if context::runs(runtime) => {
                 match context::with_timers(|timers| timers.wakes_same_task(key, cx.waker())) {

@@ -118,13 +118,10 @@ impl<F: Future> Future for Timeout<F> {
         if let Poll::Ready(output) = value.poll(cx) {
             return Poll::Ready(Ok(output));
         }
-        // Unbudgeted if the inner future just spent the task's last unit:
-        // the deadline must still be able to fire around a future that
-        // spends the whole budget at every poll. Otherwise budgeted, as a
-        // `Sleep`: unbudgeted always, a loop of timeouts whose deadline had
-        // passed around a future that waits (a receive on a quiet socket)
-        // completed every one at once without spending, and never yielded
-        // (RELIABILITY finding 68).
+        // Unbudgeted only if the inner future just spent the task's last
+        // unit, so the deadline fires around a future that spends the whole
+        // budget (finding 60); budgeted otherwise, or a loop of elapsed
+        // timeouts never yielded (RELIABILITY finding 68).
         let budgeted = !had_budget || crate::coop::has_budget();
         match delay.poll_for_timeout(cx, budgeted) {
             Poll::Ready(()) => Poll::Ready(Err(Elapsed::new())),

@@ -287,9 +287,8 @@ impl Timers {
     }
 
     /// Every pending timer's waker, for a shutdown that drops them one at
-    /// a time: dropping the whole `Timers` would drop them inside the
-    /// slab's drop, where one waker whose `Drop` panics (foreign code)
-    /// unwinds out and a second aborts the process.
+    /// a time: inside the slab's drop, a second waker whose `Drop` panics
+    /// aborted the process (time rule 10, RELIABILITY finding 20).
     pub(crate) fn into_wakers(self) -> impl Iterator<Item = Waker> {
         self.entries.into_iter().map(|(_, entry)| entry.waker)
     }

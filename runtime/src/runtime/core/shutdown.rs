@@ -52,14 +52,11 @@ impl Core {
             // adopted or one already cancelled there (then a no-op).
             panics.run(|| unsafe { task.cancel() });
         }
-        // Timers' and deferred wakers are taken out first and dropped with
-        // the borrow released: a foreign waker's drop may yield (defer),
-        // which under the borrow panicked "already borrowed" out of the
-        // runtime's drop. And one at a time in the batch: a drop that
-        // panicked unwound out of the shutdown, skipping the steps below
-        // (an idle pool thread with no keep-alive limit then waited for
-        // work forever), and a second one in the same drop of the slab or
-        // `Vec` aborted the process.
+        // Timers' and deferred wakers are taken out and dropped with the
+        // borrow released, or one that yields panicked "already borrowed"
+        // (RELIABILITY finding 15); and one at a time in the batch, or a
+        // panicking drop skipped the steps below and a second aborted the
+        // process (finding 20; time rule 10).
         let timers = self.timers.take();
         for waker in timers.into_wakers() {
             panics.run(|| drop(waker));
