@@ -441,3 +441,43 @@ fn loom_two_aborts_and_a_completion_still_give_one_outcome() {
         });
     });
 }
+
+#[test]
+fn loom_a_wake_that_finds_the_task_queued_is_seen_by_the_poll_it_joins() {
+    // A waker's owner publishes something (here a flag, stored with
+    // `Release` as a hand-rolled notifier does) and then wakes the task,
+    // while the runtime takes the queued task and polls it. A wake that
+    // finds the task already queued queues nothing, which is only right if
+    // the poll that run makes sees what the waker published; otherwise the
+    // task returns `Pending` and nothing will ever poll it again.
+    let orders = [
+        "the wake joined the queued run",
+        "the wake queued the task again",
+    ];
+    model(&orders, |explored| {
+        let state = Arc::new(State::new_notified());
+        let published = Arc::new(AtomicBool::new(false));
+        let waker = {
+            let (state, published) = (state.clone(), published.clone());
+            loom::thread::spawn(move || {
+                published.store(true, Ordering::Release);
+                state.transition_to_notified()
+            })
+        };
+        // The runtime runs the task it had queued: the poll looks at what
+        // the waker's owner publishes.
+        let snapshot = state.transition_to_running();
+        assert!(!snapshot.is_complete());
+        let seen = published.load(Ordering::Acquire);
+        let requeued = waker.join().unwrap();
+        assert!(
+            seen || requeued,
+            "the wake queued nothing, and the poll did not see what it woke for"
+        );
+        explored.saw(if requeued {
+            "the wake queued the task again"
+        } else {
+            "the wake joined the queued run"
+        });
+    });
+}

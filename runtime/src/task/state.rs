@@ -42,12 +42,9 @@ impl State {
     /// on a run queue: it was neither queued already nor complete.
     #[inline]
     pub(crate) fn transition_to_notified(&self) -> bool {
-        // A plain load first: a task that is woken repeatedly (or after it
-        // finished) costs no read-modify-write.
-        let current = self.word.load(Ordering::Acquire);
-        if current & (NOTIFIED | COMPLETE) != 0 {
-            return false;
-        }
+        // Always a read-modify-write, never a plain load first: a load may
+        // read a `NOTIFIED` the runtime already cleared for its poll, and
+        // that poll need not see what the waker published (finding 71).
         let previous = self.word.fetch_or(NOTIFIED, Ordering::AcqRel);
         previous & (NOTIFIED | COMPLETE) == 0
     }
