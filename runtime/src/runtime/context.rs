@@ -68,10 +68,8 @@ impl Drop for EnterGuard<'_> {
     fn drop(&mut self) {
         CURRENT.with(|current| current.set(self.previous));
         if self.previous.is_some() {
-            // Back in the outer runtime's task: restore what it had left.
-            // Lifting here made the rest of that poll unlimited, so a task
-            // that dropped a runtime, then read an always-ready socket in a
-            // loop, never yielded again.
+            // Back in the outer runtime's task: restore what it had left,
+            // since lifting it let that task's poll loop unyielded (12).
             crate::coop::restore(self.coop);
         } else {
             crate::coop::lift();

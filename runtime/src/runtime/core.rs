@@ -172,9 +172,8 @@ impl Core {
     }
 
     pub(crate) fn defer(&self, waker: &Waker) {
-        // Cloned before the borrow: a foreign waker's clone may yield
-        // itself, and deferring under this borrow panicked "already
-        // borrowed".
+        // Cloned before the borrow: a foreign waker's clone that yields
+        // panicked "already borrowed" under it (15).
         let waker = waker.clone();
         self.deferred.borrow_mut().push(waker);
     }
@@ -257,19 +256,16 @@ impl Core {
         // task's: a main future that keeps re-waking itself (a yield loop, a
         // spent coop budget, a ping-pong with a task) must not keep the
         // driver from turning, or timers and sockets would starve.
-        // Saturating: a loop of `block_on` calls whose futures are ready at
-        // once, with nothing spawned, never turns the driver, so nothing
-        // resets the count; a debug build panicked on the overflow after
-        // 2^32 such calls.
+        // Saturating: a loop of `block_on` calls ready at once never turns
+        // the driver, and a debug build overflowed the count (38).
         let polls = self.polls_since_turn.get().saturating_add(1);
         self.polls_since_turn.set(polls);
         crate::trace::main_polled();
         let poll = future.poll(cx);
         if poll.is_pending() && polls >= self.config.event_interval {
             // This poll used up the interval, so `tick` would turn the
-            // driver without polling any task. With `event_interval(1)` that
-            // was every round: a main future that kept waking itself starved
-            // every task.
+            // driver without polling any task: with `event_interval(1)` a
+            // main future that kept waking itself starved every task (9).
             self.poll_one_task();
         }
         poll

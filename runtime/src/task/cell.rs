@@ -152,19 +152,16 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
         let drop_panic = unsafe { self.drop_future() };
         let outcome = match (outcome, drop_panic) {
             (Ok(value), Some(payload)) => {
-                // The future returned a value, then panicked while being
-                // dropped: the task reports that panic and the value goes.
-                // Its own `Drop` may panic too, and that second panic has
-                // nowhere to go: unwinding into the loop would leave the
-                // finished task in the slab and end `block_on`.
+                // Ready, then a panic in `drop`: the task reports that panic,
+                // and the value goes quietly, since a panic of its own `Drop`
+                // unwound into the loop and left the task in the slab (14).
                 drop_quietly(value);
                 Err(JoinError::panic(payload))
             }
             (Err(error), Some(payload)) => {
                 // Panicked in `poll`, then in `drop`: the task reports the
-                // first panic. The second's payload goes, quietly: one whose
-                // own `Drop` panicked unwound into the loop and left the
-                // task, future gone, unfinished in the slab.
+                // first panic, and the second's payload goes quietly, since
+                // one whose `Drop` panicked left the task in the slab (14).
                 drop_quietly(payload);
                 Err(error)
             }

@@ -65,10 +65,8 @@ impl<T> JoinSlot<T> {
         let mut inner = self.lock();
         if inner.handle_dropped {
             drop(inner);
-            // Nobody will read it, and a panic in its `Drop` must not unwind
-            // into the runtime's loop (it would escape `block_on` and leave
-            // the finished task in the slab). The handle is gone, so there
-            // is nobody to report it to either.
+            // Nobody will read it: a panic in its `Drop` goes nowhere, since
+            // one unwound out of `block_on` and left the task in the slab (14).
             drop_quietly(outcome);
             return;
         }
@@ -106,11 +104,9 @@ impl<T> JoinSlot<T> {
             return Poll::Pending;
         }
         drop(inner);
-        // Cloning the new waker and dropping the old one run the caller's
-        // code, so neither may happen under the lock: `complete` takes it on
-        // the runtime thread, and a waker whose clone or drop waited for the
-        // runtime (dropped, as it was, by `*slot = Some(..)` under the lock)
-        // deadlocked both threads.
+        // The caller's waker is cloned, and the old one dropped, outside the
+        // lock: a waker whose drop waited for the runtime, dropped under it,
+        // deadlocked `complete` on the runtime's thread (15).
         let fresh = cx.waker().clone();
         let mut inner = self.lock();
         if let Some(outcome) = inner.take_outcome() {
@@ -135,10 +131,9 @@ impl<T> JoinSlot<T> {
         drop(inner);
         drop(waker);
         if let Some(output) = output {
-            // An outcome nobody read, as in `complete` when the handle is
-            // already gone: a panic in its `Drop` has nobody to go to. Let
-            // out of `JoinHandle::drop`, it failed whatever task dropped
-            // the handle, and aborted a thread dropping it while unwinding.
+            // Nobody read it: a panic in its `Drop` goes nowhere, since one
+            // let out of `JoinHandle::drop` failed the task dropping the
+            // handle, or aborted a thread doing so while unwinding (12).
             drop_quietly(output);
         }
     }

@@ -11,7 +11,8 @@
 //!   polling, so a wake that arrives *during* the poll queues the task again
 //!   (clearing it after the poll would lose that wake-up).
 //! * `COMPLETE`: the future is gone (finished, panicked, aborted or dropped at
-//!   shutdown) and the join slot has the outcome. Once set it is never
+//!   shutdown), and the outcome is stored in the join slot right after the
+//!   bit is set (so `is_finished` reads the slot). Once set it is never
 //!   cleared, and wakes are ignored from then on.
 //! * `CANCELLED`: `JoinHandle::abort` asked for the task to stop. The runtime
 //!   checks it before every poll and drops the future instead of polling it.

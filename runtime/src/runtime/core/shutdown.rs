@@ -72,11 +72,8 @@ impl Core {
         self.shared.blocking().shutdown();
         self.publish_metrics();
         if std::thread::panicking() {
-            // The runtime is dropped by an unwinding thread (its `block_on`
-            // future or some other code panicked with the runtime on the
-            // stack). A second panic out of a drop during unwinding aborts
-            // the whole process, so the waker's panic ends here; the panic
-            // hook has already reported it.
+            // A panic out of a drop during unwinding aborts the process, so
+            // the waker's panic ends here; the hook has reported it (12).
             drop(panics);
         } else {
             panics.resume();
