@@ -32,7 +32,7 @@
 //!    clears `NOTIFIED` just *before* polling, so a wake during the poll
 //!    queues it again. A wake is always a read-modify-write, so one that
 //!    finds `NOTIFIED` set synchronises with the run that clears it and
-//!    that run's poll sees what the waker published (70).
+//!    that run's poll sees what the waker published (71).
 //! 4. **`COMPLETE` is set once, before the outcome is stored, and never
 //!    cleared**; wakes and aborts of a complete task do nothing, and a
 //!    stale queue entry of one runs as `AlreadyComplete`, which removes no
