@@ -110,9 +110,12 @@
 //! does it when the counter says work is pending, and the set asks to be
 //! woken once `NOTIFY_AFTER` (16) deregistrations pile up: otherwise a
 //! driver blocked for a long time would hold on to an unbounded amount of
-//! memory for sockets that are long gone. The counter is updated under the
-//! lock before the unpark, so a driver woken by it always sees the entries
-//! it was woken for; the loom tests in `synced_set.rs` check that hand-off.
+//! memory for sockets that are long gone. The unpark goes through the
+//! kernel, which orders nothing in Rust's memory model, so each
+//! deregistration ends with a `Release` read-modify-write that the turn's
+//! `acquire_allocations` takes: a driver woken by it sees the entries it
+//! was woken for (finding 72); the loom tests in `synced_set.rs` check that
+//! hand-off.
 //!
 //! **Ticks.** Readiness has a race: a task sees "readable", reads until
 //! `WouldBlock`, and clears readiness, while a new event for fresh data

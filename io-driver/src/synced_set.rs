@@ -70,7 +70,10 @@ impl SyncedSet {
     /// Makes every `ScheduledIo` allocated so far, on any thread, visible
     /// to the caller: an `Acquire` read-modify-write that pairs with the
     /// `Release` increment in [`SyncedSet::allocate`] (the decrements in
-    /// between are read-modify-writes too, which carry it on).
+    /// between are read-modify-writes too, which carry it on). It also
+    /// pairs with [`SyncedSet::deregister`]'s, so the next turn's
+    /// `release_if_needed` sees every deregistration made before an unpark
+    /// this poll returned for (finding 72).
     ///
     /// The driver calls it after each poll, before it turns event tokens
     /// back into pointers. A resource registered from another thread was
@@ -127,10 +130,19 @@ impl SyncedSet {
     /// The caller must have removed the source from the OS poller first (or
     /// the OS must have dropped it by closing the fd): once released, the
     /// `ScheduledIo` may be freed and an event naming it would dangle.
+    ///
+    /// Ends with a `Release` read-modify-write of `num_registered`, which
+    /// the turn after the unpark acquires (`acquire_allocations`): the
+    /// unpark goes through the kernel, which orders nothing in Rust's
+    /// memory model, and without it that turn's check could read the last
+    /// release's 0 and skip the batch that woke it (finding 72).
     #[inline]
     pub(crate) fn deregister(&self, io: &Arc<ScheduledIo>) -> bool {
         let mut synced = self.lock();
-        self.set.deregister(&mut synced, io)
+        let notify = self.set.deregister(&mut synced, io);
+        drop(synced);
+        self.num_registered.fetch_add(0, Ordering::Release);
+        notify
     }
 
     /// Whether this set allocated `io` (no lock: the answer never changes).
@@ -204,10 +216,13 @@ mod loom_tests {
     use loom::sync::atomic::AtomicBool;
 
     /// The driver side of the model: one "turn" is a release followed by a
-    /// "poll" that only sees the unpark flag.
+    /// "poll" that only sees the unpark flag, and the turn's
+    /// `acquire_allocations`.
     fn turn(set: &SyncedSet, unparked: &AtomicBool) -> (usize, bool) {
         let released = set.release_if_needed();
-        (released, unparked.swap(false, Ordering::Acquire))
+        let woken = unparked.swap(false, Ordering::Relaxed);
+        set.acquire_allocations();
+        (released, woken)
     }
 
     /// `racing` threads each deregister one entry while the driver turns;
@@ -234,9 +249,10 @@ mod loom_tests {
                     loom::thread::spawn(move || {
                         if set.deregister(&io) {
                             unparks.fetch_add(1, Ordering::Relaxed);
-                            // Stands for `mio::Waker::wake`: a release store
-                            // the driver's poll acquires.
-                            unparked.store(true, Ordering::Release);
+                            // Stands for `mio::Waker::wake`: the kernel, which
+                            // orders nothing in Rust's memory model, so
+                            // `Relaxed` (finding 72).
+                            unparked.store(true, Ordering::Relaxed);
                         }
                     })
                 })
@@ -299,6 +315,51 @@ mod loom_tests {
                 "the turn released first, no unpark due",
             ],
         );
+    }
+
+    #[test]
+    fn loom_a_driver_unparked_through_the_kernel_releases_the_batch_that_unparked_it() {
+        let orders = [
+            "the poll saw no unpark",
+            "the turn after the unpark released",
+        ];
+        model(&orders, |explored| {
+            let set = Arc::new(SyncedSet::new());
+            let ios: Vec<_> = (0..NOTIFY_AFTER).map(|_| set.allocate().unwrap()).collect();
+            // The kernel: `mio::Waker::wake` (an eventfd write) on the
+            // deregistering thread, `epoll_wait` returning on the driver's.
+            // Rust's memory model does not count a system call as
+            // synchronisation, so it is a `Relaxed` atomic here: it hands
+            // the unpark over and orders nothing (as in the allocation
+            // model below).
+            let kernel = Arc::new(AtomicBool::new(false));
+            let deregistering = {
+                let (set, kernel, ios) = (set.clone(), kernel.clone(), ios.clone());
+                loom::thread::spawn(move || {
+                    for io in &ios {
+                        if set.deregister(io) {
+                            kernel.store(true, Ordering::Relaxed);
+                        }
+                    }
+                })
+            };
+            // The driver's poll and `acquire_allocations` after it; if it
+            // was unparked, the next turn starts with `release_if_needed`.
+            let woken = kernel.load(Ordering::Relaxed);
+            set.acquire_allocations();
+            if woken {
+                assert_eq!(
+                    set.release_if_needed(),
+                    NOTIFY_AFTER,
+                    "the turn after the unpark did not release the deregistrations \
+                     that asked for it, and no later deregistration unparks again"
+                );
+                explored.saw("the turn after the unpark released");
+            } else {
+                explored.saw("the poll saw no unpark");
+            }
+            deregistering.join().unwrap();
+        });
     }
 
     #[test]

@@ -13,7 +13,14 @@ use crate::{ScheduledIo, error, ptr_expose};
 /// How many deregistrations may pile up before `deregister` asks the caller
 /// to unpark the driver so it releases them. Lower wakes the driver more
 /// often; higher holds more dead `ScheduledIo`s in memory.
+#[cfg(not(loom))]
 pub const NOTIFY_AFTER: usize = 16;
+/// Four in the loom models: loom keeps only the last 7 stores of an
+/// atomic, so behind sixteen deregistrations no load could read back to a
+/// release's 0, and a model could not catch a turn that read it (finding
+/// 72). The protocol does not depend on the number.
+#[cfg(loom)]
+pub const NOTIFY_AFTER: usize = 4;
 
 /// Tracks every registered resource of one driver.
 ///
@@ -65,6 +72,11 @@ impl RegistrationSet {
     /// Whether some deregistered resources wait for `release`: a cheap hint
     /// read without the lock (`Acquire` pairs with `deregister`'s `Release`).
     /// Inlined: the driver asks at the start of every turn.
+    ///
+    /// A load, so it may read an older count; an owner that unparks the
+    /// driver for a release must give the driver's thread a happens-before
+    /// edge to the `deregister` that asked, or the release after the unpark
+    /// may not see it (finding 72; eddy's driver uses `acquire_allocations`).
     #[inline]
     pub fn needs_release(&self) -> bool {
         self.num_pending_release() != 0
