@@ -84,9 +84,8 @@ impl Handle {
     /// carries back into a pointer: a source registered under another token
     /// makes it dereference an arbitrary address, and one left registered
     /// by a failed call (the first fd of a source that registers two, say)
-    /// names the `ScheduledIo` this call frees before it returns the error.
-    /// (This function was safe, and a safe `Source` that did either made the
-    /// driver read freed memory.)
+    /// names the `ScheduledIo` this call frees before it returns the error
+    /// (RELIABILITY finding 22).
     pub unsafe fn add_source(
         &self,
         source: &mut dyn mio::event::Source,
@@ -123,11 +122,8 @@ impl Handle {
     ///
     /// An `io` this driver did not allocate is refused with `NotFound`
     /// before anything is touched, the OS poller included: its own driver
-    /// can still deregister it. (Calling mio anyway was not harmless: in
-    /// debug builds mio forgets a source's registry on any deregister, even
-    /// a refused one, so the owner's deregister then failed before its
-    /// `epoll_ctl(DEL)`, and the released `ScheduledIo`'s address stayed in
-    /// epoll as a token.)
+    /// can still deregister it (calling mio anyway left, in debug builds, a
+    /// freed `ScheduledIo`'s address in epoll; RELIABILITY finding 17).
     ///
     /// # Safety
     ///
@@ -188,9 +184,8 @@ impl Handle {
     /// or makes its next turn return without blocking. Callable from any
     /// thread.
     pub fn unpark(&self) {
-        // An `Interrupted` wrote nothing: wake again, or the wake is lost
-        // and the driver sleeps through it (a remote spawn or wake never
-        // runs). Otherwise mio's waker only fails if the OS refuses to
+        // An `Interrupted` wrote nothing: wake again, or the driver sleeps
+        // through the wake (RELIABILITY finding 54). Otherwise mio's waker only fails if the OS refuses to
         // signal the eventfd / kqueue user event, which does not happen
         // for a live poller; and the only thing a caller could do about it
         // is not wake, which is what happens anyway.

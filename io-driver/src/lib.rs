@@ -5,6 +5,48 @@
 //! portable API, into readiness bits on `ScheduledIo`s from the
 //! `eddy-registration` crate, and wakes the tasks parked on them.
 //!
+//! # The rules
+//!
+//! The finding numbers are those of `docs/RELIABILITY.md`, which tells the
+//! bug behind each rule in full; the readiness word's and the waiters'
+//! rules are `eddy_registration`'s.
+//!
+//! 1. **A turn releases before it polls, and only then.** Nothing is
+//!    released between a poll and the dispatch of its events, so every
+//!    token of the batch still names a live `ScheduledIo`; after shutdown
+//!    a turn refuses to poll at all.
+//! 2. **After each poll, one `Acquire` read-modify-write before any token
+//!    becomes a pointer** (`acquire_allocations`). It takes every
+//!    allocation made on another thread (18; a load could read an older
+//!    count, 19) and every deregistration, each of which ends with a
+//!    `Release` read-modify-write of the same counter, so the turn after
+//!    the sixteenth's unpark releases what woke it (72).
+//! 3. **Every event of a poll is delivered, even if a waker panics**
+//!    (`Dispatch`'s drop delivers the rest; edge-triggered polling never
+//!    reports them again), and the first panic goes on.
+//! 4. **A token is only ever the address of a `ScheduledIo` this driver
+//!    allocated.** Registering runs the source's own `register`, so it is
+//!    `unsafe` with mio's sources' behaviour as its contract (22); a
+//!    refused registration takes its allocation back, unless shutdown
+//!    already took it.
+//! 5. **Deregistration: refuse another driver's resource, leave the OS
+//!    poller, always queue, unpark at the sixteenth, shut the resource down
+//!    last.** Another driver's resource is `NotFound` before anything is
+//!    touched (17); an OS error does not skip the queueing; the shutdown
+//!    wakes every waiter and empties the slots (27); a waker's panic there
+//!    is swallowed while a panic unwinds (32).
+//! 6. **An unpark is never lost to `EINTR`**: `Handle::unpark` writes
+//!    again (54).
+//! 7. **Shutdown: empty the set under its lock, wake outside it, drop the
+//!    poller last.** Every registration's waiters are woken even if one
+//!    panics; later turns and registrations fail with the shutdown error.
+//! 8. **A wait no event can end is refused, not parked**: a direction the
+//!    source was not registered for (34), `try_io` across both directions
+//!    (33), an events buffer larger than one poll can fill (31).
+//! 9. **A `Registration` dropped without `deregister` keeps its
+//!    `ScheduledIo` until shutdown** (its source may still be open) but
+//!    drops its wakers, so no waker-task-socket cycle outlives it.
+//!
 //! # How data flows
 //!
 //! In the life of one TCP connection this crate is the middle layer: the

@@ -76,22 +76,13 @@ impl SyncedSet {
     /// this poll returned for (finding 72).
     ///
     /// The driver calls it after each poll, before it turns event tokens
-    /// back into pointers. A resource registered from another thread was
-    /// initialised there, and without this the only thing ordering that
-    /// initialisation before the driver's first read of it is the kernel
-    /// (`epoll_ctl`, then `epoll_wait`), which Rust's memory model does not
-    /// count: a data race by the letter, which ThreadSanitizer reported on
-    /// an accept run off the runtime thread.
-    ///
-    /// Not a plain load: with nothing but the kernel ordering this thread
-    /// after the allocating one, a load may return an older count, and then
-    /// it synchronises with nothing. Miri's weak-memory emulation does
-    /// exactly that and reported the same race through an `Acquire` load
-    /// (RELIABILITY, finding 19). A read-modify-write always reads the
-    /// newest value in the counter's modification order, so it takes the
-    /// newest increment's release. On x86, where a locked increment is
-    /// visible to every load that follows it, LLVM emits it as a plain
-    /// load: it costs nothing there.
+    /// back into pointers: without it only the kernel (`epoll_ctl`, then
+    /// `epoll_wait`), which Rust's memory model does not count, orders a
+    /// resource's initialisation on another thread before the driver reads
+    /// it (RELIABILITY finding 18). Not a plain load, which may read an
+    /// older count and synchronise with nothing (finding 19): a
+    /// read-modify-write reads the newest. With its result unused, x86
+    /// gets no instruction for it.
     #[inline]
     pub(crate) fn acquire_allocations(&self) {
         self.num_registered.fetch_add(0, Ordering::Acquire);

@@ -7,6 +7,67 @@
 //! The crate knows nothing about mio: the driver (`eddy-io-driver`) turns
 //! mio events into [`Ready`] bits and hands them in.
 //!
+//! # The rules
+//!
+//! The finding numbers are those of `docs/RELIABILITY.md`, which tells the
+//! bug behind each rule in full.
+//!
+//! 1. **One word decides a poll.** Each [`ScheduledIo`]'s readiness word
+//!    holds its ready bits, a tick and a shutdown bit. Only
+//!    [`ScheduledIo::set_readiness`] (a compare-and-swap loop) changes the
+//!    bits and the tick; only [`ScheduledIo::shutdown`] sets the shutdown
+//!    bit (`fetch_or`), and nothing clears it. A poll of a ready resource
+//!    is one load.
+//! 2. **Every event moves the tick; a clear names the tick it saw.** A
+//!    driver event, and the owner's own write shutdown (`close_write`, from
+//!    any thread; 13), are [`Tick::Set`]. A clear is [`Tick::Clear`] with
+//!    the tick of the [`ReadyEvent`] it acted on, refused unless the whole
+//!    stored tick still equals it (comparing 8 bits, as tokio once did,
+//!    lets a clear 256 events stale erase fresh readiness).
+//! 3. **A clear removes only what a syscall disproved.** After
+//!    `WouldBlock` everything the event reported goes, closed bits too
+//!    (a read-shut datagram socket spun on `READ_CLOSED`; 6); after a
+//!    short read the closed bits stay, since no event brings them again.
+//! 4. **A waiter stores its waker, then looks again, under the waiters
+//!    lock; a wake sets readiness, then takes that lock.** So one of the
+//!    two always sees the other (`poll_readiness`, [`Readiness`]). A wake
+//!    never decides from a plain load that nobody waits: it always takes
+//!    the lock (the shape of 71).
+//! 5. **Wakers are taken out under the lock and woken, or dropped, after
+//!    it.** A woken task may run inline, take the same lock or drop the
+//!    resource; a waker's drop may re-enter (15). Only a waker's `clone`
+//!    runs under the lock, as in tokio (15, left as is).
+//! 6. **A wake takes only the linked waiters it chose when it began**
+//!    (`WaiterState::chosen`), so tasks that wait again at once cannot
+//!    make it loop (23). It works in batches of 32, lock released between.
+//! 7. **A waiter node is linked exactly while its [`Readiness`] future is
+//!    `Waiting` and not `notified`.** Only `wake` (which sets `notified`)
+//!    and the future's drop unlink it, both under the lock, and its state
+//!    is touched only under that lock.
+//! 8. **Every matching waiter is woken, even if a waker panics.** The first
+//!    panic goes on afterwards; one that would leave a `Drop` during an
+//!    unwind is swallowed, payload and all ([`FirstPanic`],
+//!    `WakeOnDrop`, [`catch_quietly`]; 4, 6, 14, 32).
+//! 9. **Shutdown is final and empties the slots.** The shutdown bit, then
+//!    a wake of everything: every waiter wakes to see it, every later
+//!    poll returns at once, and no stored waker keeps its task alive
+//!    (27).
+//! 10. **A `ScheduledIo`'s address lives while an event can name it.** The
+//!     set holds a strong reference from `allocate` until `release`;
+//!     `deregister` only queues (after the owner left the OS poller), and
+//!     the owner releases only at the start of a turn, before polling (see
+//!     [`ptr_expose`]; 22). A resource or [`Synced`] of another set is
+//!     refused (17).
+//! 11. **The pending count is written under the lock and read without it
+//!     as a hint.** `deregister` asks for an unpark exactly when the queue
+//!     reaches [`NOTIFY_AFTER`]; the owner must give the driver a
+//!     happens-before edge to that `deregister` (the unpark's system call
+//!     gives none), or the release after it may read an older count and
+//!     no later deregistration asks again (72).
+//! 12. **After the set's shutdown nothing changes it.** `allocate` fails,
+//!     `deregister` and `release` do nothing, and every entry went back to
+//!     the owner to shut down.
+//!
 //! # How data flows
 //!
 //! In the life of one TCP connection this crate is the bottom layer: the

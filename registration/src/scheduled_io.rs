@@ -225,15 +225,11 @@ impl ScheduledIo {
         for waker in slots {
             batch.extend(waker);
         }
-        // Only waiters linked before this wake began are its to wake, so
-        // they are chosen once, here, under the lock. A task woken by a
-        // batch below that finds the readiness already taken (by another
-        // woken task) links itself again, at the head, while the lock is
-        // released, and waits for a later event's `wake`. Picked again by
-        // this one's next pass instead, it linked again, and so on: with
-        // more than a batch of such tasks, polled as they are woken, the
-        // loop never ended. (A flag in each node, not a wake count in every
-        // `ScheduledIo`: that cost 16 bytes of heap per socket.)
+        // Only waiters linked before this wake began are its to wake, chosen
+        // once, here, under the lock: a woken task that links again at once
+        // made the batches loop forever (RELIABILITY finding 23). A flag in
+        // each node, not a wake count in every `ScheduledIo` (16 bytes of
+        // heap per socket).
         for node in waiters.list.iter() {
             // SAFETY: `node` is linked in our list, so its future has not
             // been dropped (it unlinks itself under this lock first), and we
@@ -350,12 +346,10 @@ impl ScheduledIo {
     /// For after the syscall said `WouldBlock`.
     ///
     /// `WouldBlock` proves that nothing in this direction can be acted on
-    /// now, whatever the closed bits say. A stream never gets here with one
-    /// set (at its end a read returns 0 and a write `EPIPE`), but a datagram
-    /// socket whose read side is shut down reports `READ_CLOSED` on every
-    /// event while `recv` says `EAGAIN`. Kept, that bit made every wait
-    /// return at once and a `recv` loop spun a core; cleared, the wait lasts
-    /// until the next event, which a datagram arriving later still brings.
+    /// now, whatever the closed bits say: kept, the `READ_CLOSED` a
+    /// read-shut datagram socket reports on every event made a `recv` loop
+    /// spin (RELIABILITY finding 6). A stream never gets here with one set
+    /// (at its end a read returns 0 and a write `EPIPE`).
     #[inline]
     pub fn clear_would_block(&self, event: ReadyEvent) {
         self.clear(event, event.ready);
