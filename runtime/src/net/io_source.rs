@@ -247,8 +247,19 @@ impl<E: mio::event::Source> IoSource<E> {
     /// Records that eddy shut the write side down, so that writes, waiting
     /// or later, fail at once instead of waiting for readiness (see
     /// `Registration::close_write`).
+    ///
+    /// Marking wakes the parked writes, and a waker is foreign code that may
+    /// panic. While a panic unwinds (a write half dropped by it, a user's
+    /// `Drop` that shuts a stream down) that second panic would leave a
+    /// `Drop` and abort the process, so it is swallowed then, as a
+    /// deregistration's is (RELIABILITY finding 73); otherwise it goes on to
+    /// the caller once every waiter is woken.
     pub(crate) fn mark_write_shut_down(&self) {
-        self.registration.close_write();
+        if std::thread::panicking() {
+            eddy_registration::catch_quietly(|| self.registration.close_write());
+        } else {
+            self.registration.close_write();
+        }
     }
 
     /// Writes `buf` to a byte stream (`send` without `SIGPIPE`).

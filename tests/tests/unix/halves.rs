@@ -1,13 +1,18 @@
 //! A stream's halves: owned ones in two tasks, borrowed ones in one, and
 //! `reunite`.
 
+use std::future::Future;
 use std::io;
+use std::pin::pin;
+use std::task::Context;
 
+use eddy::Runtime;
 use eddy::net::UnixStream;
 use eddy::net::unix::ReuniteError;
-use eddy_tests::run_bounded;
+use eddy_tests::child_process::{assert_child_succeeded, child_role, run_child};
+use eddy_tests::{panic_message, panicking_waker, run_bounded, with_deadline};
 
-use crate::{LIMIT, echo, echo_through, payload};
+use crate::{LIMIT, echo, echo_through, fill_send_buffer, payload};
 
 #[test]
 fn owned_halves_read_and_write_from_two_tasks_at_once() {
@@ -68,5 +73,47 @@ fn reunite_gives_the_stream_back_without_half_closing_it() {
         // No end-of-stream was sent: the peer's next read waits for data.
         let error = first_peer.try_read(&mut buf).expect_err("no EOF queued");
         assert_eq!(error.kind(), io::ErrorKind::WouldBlock);
+    });
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "Miri: cannot start a child process")]
+fn an_owned_write_half_dropped_while_its_thread_unwinds_survives_a_panicking_waker() {
+    if child_role().as_deref() == Some("unwinding_drop") {
+        return drop_a_write_half_while_unwinding_with_a_panicking_waker();
+    }
+    // In a child: before the fix the process aborted ("panic in a
+    // destructor during cleanup"), which would take the whole test binary
+    // down with it.
+    assert_child_succeeded(&run_child("unwinding_drop"));
+}
+
+/// The child's side: a write parks a foreign executor's waker, one that
+/// panics, on a full stream; then the task panics with the write half
+/// alive. The unwinding drops the half, whose `Drop` shuts the write side
+/// down and so wakes the parked write (no event would). That waker's
+/// panic, raised out of a drop that runs during unwinding, aborts the
+/// process; the thread must instead end with the task's own panic.
+fn drop_a_write_half_while_unwinding_with_a_panicking_waker() {
+    with_deadline(LIMIT, || {
+        let runtime = Runtime::new().expect("runtime");
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            runtime.block_on(async {
+                let (stream, _peer) = UnixStream::pair().expect("pair");
+                fill_send_buffer(&stream).await;
+                let (_reader, mut writer) = stream.into_split();
+                let doomed = panicking_waker("the parked write's waker panics");
+                let mut cx = Context::from_waker(&doomed);
+                let parked = pin!(writer.write(b"x")).poll(&mut cx).is_pending();
+                assert!(parked, "the write found room in a full send buffer");
+                panic!("the task panics with its write half alive");
+            })
+        }));
+        let payload = unwound.expect_err("the task's panic comes out of block_on");
+        assert_eq!(
+            panic_message(&*payload),
+            "the task panics with its write half alive"
+        );
+        drop(runtime);
     });
 }

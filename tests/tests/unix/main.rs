@@ -12,7 +12,9 @@
 //! * halves (`halves.rs`): owned halves work from two tasks at once (a
 //!   payload larger than the socket buffers would deadlock otherwise),
 //!   borrowed halves from one, and `reunite` gives the stream back without
-//!   half-closing it;
+//!   half-closing it; an owned write half dropped while its thread unwinds
+//!   does not abort the process when the write it wakes has a panicking
+//!   waker (checked in a child process);
 //! * descriptor passing (`fd_passing.rs`): bytes queued behind a message
 //!   that carries a descriptor (`SCM_RIGHTS`, where the kernel ends a read
 //!   early) are read without the peer sending more: Unix streams do
