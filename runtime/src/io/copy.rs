@@ -60,11 +60,10 @@ where
 {
     let mut buf = vec![0u8; START_SIZE];
     let mut copied = 0u64;
-    // Bytes written since the last flush. Without flushing them while the
-    // reader waits, request/response traffic through a buffering writer
-    // deadlocks: the request sits in the buffer, its sender waits for the
-    // reply, and copy waits for the sender (found in review; tokio's copy
-    // had the same bug until it flushed on a pending read).
+    // Bytes written since the last flush, flushed while the reader waits:
+    // otherwise request/response traffic through a buffering writer
+    // deadlocked (finding 7; tokio's copy had the same bug until it
+    // flushed on a pending read).
     let mut unflushed = false;
     loop {
         let n = poll_fn(|cx| {
@@ -110,7 +109,8 @@ fn is_interrupted(error: &io::Error) -> bool {
     error.kind() == io::ErrorKind::Interrupted
 }
 
-/// Polls `poll` again for as long as it fails with `Interrupted`.
+/// Polls `poll` again for as long as it fails with `Interrupted`: ending
+/// the copy there dropped proxied connections (finding 51).
 fn retry_interrupted<T>(mut poll: impl FnMut() -> Poll<io::Result<T>>) -> Poll<io::Result<T>> {
     loop {
         match poll() {

@@ -79,7 +79,7 @@ impl AcceptBackoff {
     /// Sleeps out a pause started by an earlier exhaustion error, if any.
     ///
     /// Only inside an eddy runtime: the pause is a timer, and a timer
-    /// polled on a thread without one panics. A listener is `Send`, so its
+    /// polled on a thread without one panics (finding 6). A listener is `Send`, so its
     /// `accept` may run on a plain thread or under another executor; there
     /// it skips the pause and, like tokio's, returns the exhaustion error
     /// again at once, leaving the waiting to the caller's loop.
@@ -94,8 +94,8 @@ impl AcceptBackoff {
         crate::time::sleep_until(until).await;
         // Clear the pause only once it has been waited out, and only if no
         // newer one started meanwhile: an `accept` dropped mid-pause (the
-        // losing side of a select) must not cancel the pause for the next
-        // call or for other tasks sharing the listener.
+        // losing side of a select) cancelled it for every later call
+        // (finding 5).
         let mut pending = self.until.lock().unwrap_or_else(|e| e.into_inner());
         if *pending == Some(until) {
             *pending = None;
@@ -129,8 +129,7 @@ impl AcceptBackoff {
 /// Errors that concern only the connection being accepted: the next one
 /// may be fine, so `accept` moves on. Linux reports pending network errors
 /// of the new socket through `accept` itself; the list is the one its
-/// `accept(2)` page gives for TCP/IP (`ENONET`, Linux's own, was missing
-/// and ended a `loop { accept()? }` server over one connection).
+/// `accept(2)` page gives for TCP/IP (`ENONET` was missing, finding 11).
 fn is_connection_error(error: &io::Error) -> bool {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     if error.raw_os_error() == Some(libc::ENONET) {

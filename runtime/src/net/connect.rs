@@ -14,9 +14,9 @@ use crate::sys;
 /// and `peer` (the socket's `peer_addr`) confirms it. Writable with no
 /// error can also be a spurious event while the connect is still under
 /// way (`peer` says `NotConnected`): then it waits for the next event,
-/// as mio says to (failing there failed connects that were still
-/// going, RELIABILITY finding 53), unless the socket is closed for
-/// writing, which no later event would change.
+/// as mio says to (failing there failed connects still under way,
+/// finding 53), unless the socket is closed for writing, which no later
+/// event would change (net rule 6).
 pub(crate) async fn connected<E: mio::event::Source + AsFd>(
     source: &IoSource<E>,
     peer: impl Fn(&E) -> io::Result<()>,

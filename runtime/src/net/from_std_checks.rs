@@ -1,7 +1,8 @@
-//! What `from_std` checks of the socket it is handed. The kernel answers
-//! an operation on a socket of the wrong type or state at once, but eddy
-//! waits for readiness before it asks, and readiness that such a socket
-//! never reports made the operation wait forever where std's fails.
+//! What `from_std` checks of the socket it is handed (net rule 12). The
+//! kernel answers an operation on a socket of the wrong type or state at
+//! once, but eddy waits for readiness before it asks, and readiness that
+//! such a socket never reports made the operation wait forever where
+//! std's fails (findings 5, 36).
 
 use std::io;
 use std::os::fd::AsFd;

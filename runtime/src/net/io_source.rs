@@ -150,11 +150,9 @@ impl<E: mio::event::Source> IoSource<E> {
         // (see `coop::refuse_own`).
         let mut own = Refused::new();
         loop {
-            // The unit is spent when the readiness is there, as in `ready`,
-            // not before the wait: spent before, an operation that waited
-            // completed in a later poll without one, and a task's
-            // operations that waited together all completed in one poll,
-            // past the budget (RELIABILITY finding 66).
+            // The unit is spent when the readiness is there, not before the
+            // wait: operations that waited together completed in one poll
+            // past the budget (finding 66).
             let mut readiness = std::pin::pin!(self.registration.readiness(interest));
             let event = std::future::poll_fn(|cx| {
                 coop::poll_spending_if_ready(cx, refused, Some(&mut own), |cx| {
@@ -166,9 +164,8 @@ impl<E: mio::event::Source> IoSource<E> {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
                     self.registration.clear_would_block(event);
                 }
-                // A signal (`EINTR`): nothing was done, and the readiness
-                // stands, so the next pass tries again. Never the caller's
-                // to see, as in `Registration::poll_io`.
+                // `EINTR` did nothing: the readiness stands, and the next
+                // pass tries again (net rule 3; finding 52).
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
                 result => return result,
             }
@@ -201,11 +198,9 @@ impl<E: mio::event::Source> IoSource<E> {
 
     /// Reads from a byte stream into `buf`, clearing readiness only after
     /// `WouldBlock`, never after a short read: for Unix streams, whose
-    /// reads the kernel ends early at a message that carries descriptors
-    /// (`SCM_RIGHTS`) or, with `SO_PASSCRED`, at a change of writer. Data
-    /// queued behind such a stop brings no new event, so a short read there
-    /// proves nothing, and clearing after it left that data unread until
-    /// the peer sent more (a peer waiting for a reply never would).
+    /// reads the kernel ends early, with no event for the data behind, at
+    /// a message that carries descriptors (`SCM_RIGHTS`) or, with
+    /// `SO_PASSCRED`, at a change of writer (net rule 2; finding 6).
     pub(crate) fn poll_read_stream_to_would_block(
         &self,
         cx: &mut Context<'_>,
@@ -246,14 +241,13 @@ impl<E: mio::event::Source> IoSource<E> {
 
     /// Records that eddy shut the write side down, so that writes, waiting
     /// or later, fail at once instead of waiting for readiness (see
-    /// `Registration::close_write`).
+    /// `Registration::close_write`); call it only after the `shutdown(2)`
+    /// (net rule 8).
     ///
-    /// Marking wakes the parked writes, and a waker is foreign code that may
-    /// panic. While a panic unwinds (a write half dropped by it, a user's
-    /// `Drop` that shuts a stream down) that second panic would leave a
-    /// `Drop` and abort the process, so it is swallowed then, as a
-    /// deregistration's is (RELIABILITY finding 73); otherwise it goes on to
-    /// the caller once every waiter is woken.
+    /// While the thread unwinds, a parked write's waker that panics is
+    /// swallowed, as a deregistration's is: passed on, it aborted the
+    /// process (finding 73). Otherwise it goes on to the caller once every
+    /// waiter is woken.
     pub(crate) fn mark_write_shut_down(&self) {
         if std::thread::panicking() {
             eddy_registration::catch_quietly(|| self.registration.close_write());
@@ -264,18 +258,14 @@ impl<E: mio::event::Source> IoSource<E> {
 
     /// Writes `buf` to a byte stream (`send` without `SIGPIPE`).
     ///
-    /// Like std, a write of nothing writes nothing, at once: `send(2)` of
-    /// zero bytes returns 0 even when the send buffer is full, and waiting
-    /// for room first would, with a peer that never reads, wait forever.
-    /// The check is on the waiting path only, where the socket is not
-    /// writable; a writable socket's `send` already returns 0 for it. Either
-    /// way it spends the budget, as every write does: the check is inside
-    /// the budgeted operation, so a write of nothing the budget let through
-    /// (a unit left, or its socket direction's pass) completes, and one it
-    /// refused yields. Checked after a `Pending` from outside instead, with
-    /// the budget asked again, the pass the wait had just used up refused
-    /// it, and a write of nothing into a full stream joined after a future
-    /// spending the whole budget starved (RELIABILITY finding 67).
+    /// Like std, a write of nothing writes nothing, at once, even into a
+    /// full send buffer, where waiting for room could wait forever
+    /// (finding 37). The check is on the waiting path only, where the
+    /// socket is not writable (a writable socket's `send` already returns
+    /// 0), and inside the budgeted operation, so it spends a unit and takes
+    /// its direction's pass like any write: checked outside, after a
+    /// `Pending`, it starved behind a future spending the whole budget
+    /// (finding 67).
     pub(crate) fn poll_write_stream(
         &self,
         cx: &mut Context<'_>,
@@ -364,11 +354,9 @@ impl<E: mio::event::Source> IoSource<E> {
     /// Waits until any readiness in `interest` is set: the body of every
     /// public `readable` and `writable`. Completing spends a unit of the
     /// task's budget, and with the budget used up it re-queues the task
-    /// instead of completing, as `poll_ready` does. Without it a loop of
-    /// `readable` and `try_read` (the pattern those methods' docs give) on
-    /// a descriptor that never runs dry (a busy stream, a semaphore
-    /// `eventfd`) never returned `Pending`, and no other task ran again
-    /// (RELIABILITY finding 58). Waiting spends nothing.
+    /// instead of completing, as `poll_ready` does: without it a loop of
+    /// `readable` and `try_read` on a descriptor that never runs dry never
+    /// yielded (finding 58). Waiting spends nothing.
     pub(crate) async fn ready(&self, interest: Interest) -> io::Result<()> {
         let mut readiness = std::pin::pin!(self.registration.readiness(interest));
         let refused = self.refused(if interest.is_readable() {

@@ -20,8 +20,8 @@ use crate::net::try_from_std::impl_try_from_std;
 /// What a TCP stream registers for. `PRIORITY` makes Linux report urgent
 /// (`MSG_OOB`) data, which ends a read short with more bytes queued behind
 /// it; `Registration::poll_read_into` then keeps readiness after the short
-/// read instead of waiting for an event that would never come. Elsewhere
-/// it maps to readable and changes nothing.
+/// read instead of waiting for an event that would never come (net rule
+/// 2; finding 6). Elsewhere it maps to readable and changes nothing.
 const STREAM_INTEREST: Interest = Interest::READABLE
     .add(Interest::WRITABLE)
     .add(Interest::PRIORITY);
@@ -387,13 +387,9 @@ impl Drop for TcpStream {
     fn drop(&mut self) {
         // The source, dropped at the end, deregisters and closes.
         if *self.lingers.get_mut() {
-            // Lingering, Linux's close(2) would wait here, on the runtime's
-            // thread, until the peer acknowledged every unsent byte, up to
-            // the interval: every task stalled for as long as the peer did
-            // not read (tokio deprecated its `set_linger` for this). The
-            // wait is all the interval changes: off, the kernel still
-            // sends the bytes and the FIN after `close` returns. Should
-            // this fail, the close waits, as a std stream's would.
+            // Lingering, Linux's close(2) blocked the runtime's thread until
+            // the peer read, up to the interval (net rule 11; finding 11).
+            // Should this fail, the close waits, as a std stream's would.
             let _ = crate::sys::set_linger(self.source.as_fd(), None);
         }
         // SAFETY: the one place `source` is dropped (see the field), and
