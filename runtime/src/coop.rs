@@ -15,9 +15,10 @@
 //!
 //! 1. **A completed operation spends one unit; a waiting one spends
 //!    nothing.** Every socket operation (a read, write, `accept`,
-//!    `recv_from`, `readable`, `poll_read_ready`, ...) and every `Sleep`
-//!    spends one unit when it completes, never before: a `Pending` that
-//!    waits spends nothing (56, 57, 58, 66).
+//!    `recv_from`, `readable`, `poll_read_ready`, ...), every `Sleep` and
+//!    every signal listener's `recv` spends one unit when it completes,
+//!    never before: a `Pending` that waits spends nothing (56, 57, 58, 66,
+//!    74).
 //! 2. **At zero, an operation yields.** With the budget spent, an
 //!    operation wakes its task, which goes to the back of the run queue,
 //!    and returns `Pending` without being tried, unless a mark lets it
@@ -40,7 +41,9 @@
 //!    call has only its direction's mark (see rule 10).
 //! 5. **A `Sleep` spends a unit only once its deadline has passed**, and
 //!    keeps a mark of its own: refused, it completes when polled again in
-//!    a later poll, budget or not, without a unit (60).
+//!    a later poll, budget or not, without a unit (60). A signal listener
+//!    does the same with a delivery it finds (`signal/unix/signal.rs`;
+//!    74).
 //! 6. **A [`Timeout`](crate::time::Timeout) checks its deadline
 //!    unbudgeted only if its inner future spent the poll's last unit**;
 //!    otherwise it spends as a `Sleep` does, with the `Sleep`'s mark (60,
@@ -57,9 +60,9 @@
 //!    spend it, but no thread lives long enough to use it up (21).
 //! 10. **The bound.** A task poll completes at most the budget, plus one
 //!     operation per socket direction whose mark was from an earlier poll,
-//!     plus one per operation future or `Sleep` that found the budget
-//!     spent in an earlier poll and is polled again, plus one `Timeout`'s
-//!     deadline; a loop still yields whenever the budget runs out, since
+//!     plus one per operation future, `Sleep` or signal listener that
+//!     found the budget spent in an earlier poll and is polled again, plus
+//!     one `Timeout`'s deadline; a loop still yields whenever the budget runs out, since
 //!     a future rebuilt at each round starts with no mark (62, 65, 68).
 //!     And an operation refused once goes ahead at the next poll of its
 //!     task that finds the budget spent, with one exception: a stateless

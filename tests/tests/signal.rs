@@ -795,3 +795,46 @@ fn drop_a_ctrl_c_with_its_delivery() {
         recv_within_limit(&mut interrupts).await;
     });
 }
+
+#[test]
+fn a_loop_whose_every_recv_finds_a_delivery_yields_to_other_tasks() {
+    // Its own process: the loop leaves thousands of bytes in the pipe.
+    run_alone(receive_in_a_loop_that_never_waits);
+}
+
+/// The child's side: a task that raises its signal before each `recv`
+/// always finds a delivery, as a listener does under a flood (SIGCHLD
+/// from many children exiting). Like a read loop on an always-ready
+/// socket, it must still yield once its cooperative budget is spent, or
+/// every other task, timer and socket of its runtime starves.
+fn receive_in_a_loop_that_never_waits() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    const ROUNDS: u32 = 10_000;
+    eddy::run(async {
+        let other_ran = Arc::new(AtomicBool::new(false));
+        let mut listener = signal(SignalKind::user_defined1()).unwrap();
+        let looping = eddy::spawn({
+            let other_ran = other_ran.clone();
+            async move {
+                let mut rounds = 0;
+                while !other_ran.load(SeqCst) && rounds < ROUNDS {
+                    raise(libc::SIGUSR1);
+                    assert_eq!(listener.recv().await, Some(()));
+                    rounds += 1;
+                }
+                rounds
+            }
+        });
+        let other = eddy::spawn({
+            let other_ran = other_ran.clone();
+            async move { other_ran.store(true, SeqCst) }
+        });
+        let rounds = looping.await.unwrap();
+        other.await.unwrap();
+        assert!(
+            rounds < ROUNDS,
+            "{ROUNDS} recvs that each found a delivery never yielded to the other task"
+        );
+    });
+}

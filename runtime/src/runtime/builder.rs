@@ -53,14 +53,15 @@ impl Builder {
     /// I/O operations a task may complete in one poll before it must yield
     /// (default 128).
     ///
-    /// An operation (on one socket, in one direction, or one expired
-    /// sleep) that found the budget spent and yielded goes ahead the next
+    /// An operation (on one socket, in one direction, one expired sleep,
+    /// or one signal listener's delivery) that found the budget spent and yielded goes ahead the next
     /// time it finds it spent in a later poll, so it cannot starve behind
     /// other work of the same task that spends the whole budget at every
     /// poll; a poll may therefore complete a few operations more than this
     /// (one per socket direction that found the budget spent in an earlier
-    /// poll, one per sleep, `accept`, `send_to`, `recv_from`, `readable` or
-    /// other such operation that found it spent in one, and one timeout
+    /// poll, one per sleep, signal listener, `accept`, `send_to`,
+    /// `recv_from`, `readable` or other such operation that found it spent
+    /// in one, and one timeout
     /// that elapses just after its inner future spent the last unit).
     /// Only this thread's earlier polls count: on a socket shared with a
     /// runtime on another thread, what that runtime's polls left does not

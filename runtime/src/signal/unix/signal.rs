@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use super::SignalKind;
+use crate::coop::{self, Refused};
 use crate::runtime::context;
 use crate::signal::hub::Hub;
 use crate::signal::{install, pipe};
@@ -60,6 +61,7 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
         hub,
         key,
         ended: false,
+        refused: Refused::new(),
     })
 }
 
@@ -91,6 +93,10 @@ pub struct Signal {
     /// Set once `recv` returned `None`: the stream has ended, and a
     /// delivery counted after that must not revive it.
     ended: bool,
+    /// The poll that last found a delivery with the cooperative budget
+    /// spent (see `coop::poll_proceed_once_refused`): the delivery is then
+    /// reported at the task's next poll, budget or not.
+    refused: Refused,
 }
 
 impl Signal {
@@ -108,6 +114,11 @@ impl Signal {
     /// the last `Ready`, `Pending` (with `cx`'s waker stored) if none did,
     /// `Ready(None)` once the runtime that created this listener has shut
     /// down, and from then on.
+    ///
+    /// A delivery spends a unit of the task's cooperative budget, like a
+    /// socket operation ([`Builder::budget`](crate::Builder::budget)): with
+    /// the budget spent, the task yields and the delivery is reported at its
+    /// next poll.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<()>> {
         if self.ended {
             return Poll::Ready(None);
@@ -123,6 +134,10 @@ impl Signal {
             self.hub.park(self.key, cx.waker());
             let count = pipe::deliveries(self.signum);
             if count != self.seen {
+                // Budgeted like a socket operation, or a loop whose every
+                // `recv` finds a delivery never yields (RELIABILITY finding
+                // 74). Refused, the delivery stays for the next poll.
+                ready!(coop::poll_proceed_once_refused(cx, &mut self.refused));
                 self.seen = count;
                 return Poll::Ready(Some(()));
             }
