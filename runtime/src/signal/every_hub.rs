@@ -1,15 +1,9 @@
 //! Every runtime's signal listeners, for the one that drains the pipe to
-//! wake them all.
-//!
-//! All runtimes' copies of the read end are one pipe, and epoll reports an
-//! edge only if the pipe is still readable when `epoll_wait` collects it:
-//! a byte that one runtime drains while another runtime's thread is busy
-//! (not in `epoll_wait`) never reaches that other runtime, whose listeners
-//! would then sleep through their delivery. The same goes for a `Signal`
-//! polled off its runtime's thread: it can drain a byte whose edge its own
-//! runtime's epoll has not collected yet. So whoever reads bytes out of the
-//! pipe wakes every listener of every runtime ([`wake_all`]); each looks at
-//! its own counter, as for any wake.
+//! wake them all ([`wake_all`]; module rule 7, RELIABILITY finding 10): a
+//! byte drained while another runtime's thread was busy never reaches that
+//! runtime's epoll, nor one drained by a `Signal` polled off its runtime's
+//! thread its own runtime's. Each woken listener looks at its own counter,
+//! as for any wake.
 //!
 //! ```text
 //!  HUBS: Mutex<Slab<Weak<Listeners>>>   one entry per live hub, its key
@@ -53,9 +47,8 @@ pub(super) fn withdraw(key: usize) {
 /// the pipe: the edges of those bytes may be lost to every other runtime.
 ///
 /// Every listener is woken even if another's waker (foreign code) panics,
-/// and the panic stops here: the caller is whichever listener happened to
-/// drain, perhaps in another runtime, and re-raising the panic would fail
-/// its task for a waker it has nothing to do with. The panic hook has
+/// and the panic stops here, or it failed whichever listener's task
+/// happened to drain, in any runtime (finding 10). The panic hook has
 /// already reported it; that listener's own runtime re-raises it out of
 /// its driver when it is the one to wake it.
 pub(super) fn wake_all() {

@@ -18,9 +18,9 @@ use super::pipe;
 /// listeners that wait on it.
 ///
 /// Every runtime with listeners has its own copy, so each runtime's epoll
-/// hears of a byte that is still in the pipe when it next waits. A byte
-/// another runtime drains first is lost to it; the drainer then wakes this
-/// hub's listeners itself (see `every_hub.rs`).
+/// hears of a byte that is still in the pipe when it next waits; one that
+/// another runtime drained first, the drainer wakes this hub's listeners
+/// for (module rules 4 and 7).
 #[derive(Debug)]
 pub(crate) struct Hub {
     /// This runtime's copy of the read end, drained by whichever listener
@@ -101,16 +101,13 @@ impl Hub {
                 Err(err) => return Poll::Ready(Err(err)),
             }
         }
-        // The copy read WouldBlock, so the pipe is empty: clearing is
-        // right. A byte written after that is a new edge the driver reports
-        // on its next turn (and a newer tick makes this clear a no-op).
+        // The pipe is empty: a byte written after the read is a new edge,
+        // and a newer tick makes this clear a no-op (module rule 8).
         self.registration.clear_would_block(event);
-        // But the bytes just read were other runtimes' edges too, and an
-        // epoll that had not collected one yet never will (the pipe is no
-        // longer readable): their listeners, and this runtime's if the
-        // caller is off its thread, would sleep through the delivery. Only
-        // bytes read can have hidden one, so a drain that found the pipe
-        // empty wakes nobody, and one delivery costs one round of wakes.
+        // The bytes read may be edges another runtime's epoll (or this
+        // one's, polled off its thread) never collects, or its listeners
+        // slept through their delivery (module rule 7, RELIABILITY finding
+        // 10). Only bytes read can have hidden one.
         if took_bytes {
             every_hub::wake_all();
         }
@@ -121,7 +118,10 @@ impl Hub {
 impl Drop for Hub {
     fn drop(&mut self) {
         every_hub::withdraw(self.enrolled);
-        // The only error is "the driver is gone", which needs no clean-up.
+        // Before `receiver` closes: every copy shares the read end's open
+        // file description, so a copy closed while still registered would
+        // stay in epoll under a freed token (module rule 4). The only error
+        // is "the driver is gone", which needs no clean-up.
         // SAFETY: `receiver` is the source `registration` was created with.
         let _ = unsafe { self.registration.deregister(&mut self.receiver) };
     }

@@ -18,11 +18,10 @@ use slab::Slab;
 /// pipe registration: the driver wakes it when the pipe turns readable or
 /// the runtime shuts down, and it passes the wake on to every listener. A
 /// runtime that drains the pipe wakes it too (see `every_hub.rs`).
-/// One slot holds one waker, so without this fan-out a second listener
-/// waiting on the same pipe would replace the first one's waker, and the
-/// first would never hear of its delivery. The pipe's byte does not say
-/// which signal arrived, so everyone is woken and each compares its own
-/// signal's counter.
+/// One slot holds one waker, or a second listener's would replace the
+/// first's (module rule 5). The pipe's byte does not say which signal
+/// arrived, so everyone is woken and each compares its own signal's
+/// counter.
 pub(crate) struct Listeners {
     /// A slot per listener (its key lives in its `Signal`); `None` while
     /// it is not waiting.

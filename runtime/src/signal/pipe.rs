@@ -11,18 +11,14 @@
 //! ```
 //!
 //! The handler counts first and writes second, so whoever is woken by the
-//! byte finds the count already raised. The byte itself says nothing (a
-//! full pipe drops it, and any runtime may drain it): it only makes every
-//! runtime's registered read end readable, edge-triggered, so that their
-//! listeners look at the counters again. A runtime whose epoll had not
-//! collected the edge before another drained the pipe never sees it; the
-//! drainer wakes that runtime's listeners instead (`every_hub.rs`).
+//! byte finds the count already raised (module rule 1). The byte itself
+//! says nothing (a full pipe drops it, and any runtime may drain it): it
+//! only makes every runtime's registered read end readable, so that their
+//! listeners look at the counters again (rules 2 and 7).
 //!
-//! The write end stays open for the rest of the process. Closing it would
-//! race with a handler on another thread that loaded the fd number a moment
-//! before: its write could land in whatever file reused that number. A
-//! pipe that lives forever needs no such wait, and costs two descriptors
-//! per process, not two per listener.
+//! The write end stays open for the rest of the process, or a handler that
+//! loaded its number just before a close could write into whatever file
+//! reused it (rule 3); two descriptors per process, not two per listener.
 
 use std::io;
 use std::os::fd::{IntoRawFd, OwnedFd};

@@ -48,11 +48,9 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
     install::validate(signum)?;
     let hub = context::with_core(|core| core.signal_hub().get_or_make(core.shared().driver()))
         .ok_or_else(context::outside_runtime_error)??;
-    // Installing the process-wide handler cannot be undone (it stays for
-    // the life of the process), so it comes after every step that can
-    // fail. Installing first made a call that then failed for want of a
-    // descriptor (EMFILE) leave the handler in place with nobody
-    // listening, so SIGTERM or SIGINT were silently swallowed.
+    // Last, for it cannot be undone: installed first, a call that then
+    // failed (EMFILE) left SIGTERM swallowed with nobody listening
+    // (module rule 12, RELIABILITY finding 7).
     install::install(signum)?;
     let key = hub.join();
     Ok(Signal {
@@ -124,13 +122,9 @@ impl Signal {
             return Poll::Ready(None);
         }
         loop {
-            // Parked before the counter is read. Another runtime (or a poll
-            // on another thread) that drains the pipe wakes every parked
-            // listener, and its drain may leave this runtime's epoll with
-            // nothing to report. Read first and parked after, a delivery
-            // and that drain could both fall between the two: the counter
-            // looked unchanged, the wake found no waker, and the listener
-            // slept through its signal.
+            // Parked before the counter is read, or a drain elsewhere
+            // between the read and the park left the listener asleep
+            // through its delivery (module rule 6, RELIABILITY finding 10).
             self.hub.park(self.key, cx.waker());
             let count = pipe::deliveries(self.signum);
             if count != self.seen {
@@ -142,7 +136,8 @@ impl Signal {
                 return Poll::Ready(Some(()));
             }
             // A byte this runtime's driver reported is drained here, and
-            // sends us round to the counter again.
+            // sends us round to the counter again; `Pending` leaves the
+            // hub's waker in the reader slot (module rule 9).
             if ready!(self.hub.poll_drain()).is_err() {
                 self.ended = true;
                 return Poll::Ready(None);
