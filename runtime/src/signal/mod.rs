@@ -101,7 +101,7 @@
 //! 11. **A delivery spends a unit of cooperative budget.** With the budget
 //!     spent the task yields and the delivery stays for its next poll,
 //!     which takes it budget or not, as an expired `Sleep` does
-//!     (`crate::coop`, rule 5) (73).
+//!     (`crate::coop`, rule 5) (74).
 //! 12. **The handler is installed last, once per signal number, and for
 //!     good.** A `signal()` that fails leaves the disposition as it was
 //!     (7); each number is registered once, since every registration adds
