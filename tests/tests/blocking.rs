@@ -12,7 +12,7 @@
 
 use std::future::{Future, pending};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier, mpsc};
+use std::sync::{Arc, Barrier, Mutex, mpsc};
 use std::thread;
 use std::time::Duration;
 
@@ -901,6 +901,118 @@ fn a_job_started_through_a_handle_during_the_shutdown_still_runs() {
         });
         drop(rt);
         assert_eq!(foreign.join().unwrap().unwrap(), 11);
+    });
+}
+
+#[test]
+fn a_task_spawned_through_a_handle_and_never_run_can_start_a_job_from_its_drop_at_shutdown() {
+    // Like every task's future, one that other threads spawned and the
+    // runtime never adopted is dropped by the shutdown before the pool
+    // closes: a job its `Drop` starts is taken and runs.
+    struct SpawnsWhenDropped {
+        handle: Handle,
+        jobs: mpsc::Sender<eddy::task::JoinHandle<u32>>,
+    }
+    impl Future for SpawnsWhenDropped {
+        type Output = ();
+        fn poll(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<()> {
+            std::task::Poll::Pending
+        }
+    }
+    impl Drop for SpawnsWhenDropped {
+        fn drop(&mut self) {
+            let job = self.handle.spawn_blocking(|| 12);
+            self.jobs.send(job).unwrap();
+        }
+    }
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        let handle = rt.handle();
+        let (jobs, spawned_jobs) = mpsc::channel();
+        let task = thread::spawn(move || {
+            handle.spawn(SpawnsWhenDropped {
+                handle: handle.clone(),
+                jobs,
+            })
+        })
+        .join()
+        .unwrap();
+        drop(rt);
+        let job = spawned_jobs.recv_timeout(RENDEZVOUS).unwrap();
+        let waiter = Runtime::new().unwrap();
+        assert!(waiter.block_on(task).unwrap_err().is_cancelled());
+        assert_eq!(waiter.block_on(job).expect("the job was refused"), 12);
+    });
+}
+
+#[test]
+fn a_job_started_through_a_handle_once_is_shutdown_reads_true_is_cancelled_unrun() {
+    // A timer waker whose drop holds the runtime's drop at the moment the
+    // shutdown drops the timers' wakers, after `is_shutdown` reads true,
+    // until a foreign thread that saw it true has started a job.
+    struct HoldsShutdown {
+        dropping: mpsc::Sender<()>,
+        spawned: Mutex<mpsc::Receiver<()>>,
+    }
+    impl std::task::Wake for HoldsShutdown {
+        fn wake(self: Arc<Self>) {}
+    }
+    impl Drop for HoldsShutdown {
+        fn drop(&mut self) {
+            self.dropping.send(()).unwrap();
+            let spawned = self.spawned.lock().unwrap();
+            spawned.recv_timeout(RENDEZVOUS).unwrap();
+        }
+    }
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        let handle = rt.handle();
+        let (dropping, wait_dropping) = mpsc::channel();
+        let (spawned, wait_spawned) = mpsc::channel();
+        // A sleep polled with the foreign waker and kept past the runtime:
+        // its entry, holding the waker's last clone, is still in the
+        // runtime's timers when the shutdown drops them.
+        let mut kept = eddy::time::sleep(Duration::from_secs(3600));
+        rt.block_on(async {
+            let waker = std::task::Waker::from(Arc::new(HoldsShutdown {
+                dropping,
+                spawned: Mutex::new(wait_spawned),
+            }));
+            let mut cx = std::task::Context::from_waker(&waker);
+            assert!(std::pin::Pin::new(&mut kept).poll(&mut cx).is_pending());
+        });
+        let ran = Arc::new(AtomicBool::new(false));
+        let foreign = {
+            let ran = Arc::clone(&ran);
+            thread::spawn(move || {
+                wait_dropping.recv_timeout(RENDEZVOUS).unwrap();
+                let shut_down = handle.is_shutdown();
+                let job = handle.spawn_blocking(move || ran.store(true, Ordering::SeqCst));
+                let refused_at_once = job.is_finished();
+                spawned.send(()).unwrap();
+                (
+                    shut_down,
+                    refused_at_once,
+                    Runtime::new().unwrap().block_on(job),
+                )
+            })
+        };
+        drop(rt);
+        let (shut_down, refused_at_once, outcome) = foreign.join().unwrap();
+        assert!(
+            shut_down,
+            "the drop was held before `is_shutdown` read true"
+        );
+        assert!(
+            refused_at_once,
+            "a job started once `is_shutdown` read true was taken by the pool"
+        );
+        assert!(outcome.unwrap_err().is_cancelled());
+        assert!(!ran.load(Ordering::SeqCst), "a refused job ran");
+        drop(kept);
     });
 }
 

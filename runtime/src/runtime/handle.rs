@@ -120,15 +120,17 @@ impl Handle {
     /// [`JoinHandle`] can be awaited by a task of any runtime or by a plain
     /// thread with any small executor.
     ///
-    /// If the runtime has shut down, `f` is dropped without running (on
-    /// this thread, before the call returns) and the handle resolves to a
-    /// cancelled [`JoinError`](crate::task::JoinError), as tokio's does.
-    /// So it does when no pool thread is alive and the OS refuses to start
-    /// one (tokio panics there); then every job queued meanwhile, from any
-    /// thread, is refused with it, its closure dropped on the thread whose
-    /// start failed. A job spawned while the runtime's drop is
-    /// under way, before the drop closes the pool, still runs, and the
-    /// drop does not wait for it.
+    /// If the runtime has shut down (from before
+    /// [`is_shutdown`](Handle::is_shutdown) reads true), `f` is dropped
+    /// without running (on this thread, before the call returns) and the
+    /// handle resolves to a cancelled [`JoinError`](crate::task::JoinError),
+    /// as tokio's does. So it does when no pool thread is alive and the OS
+    /// refuses to start one (tokio panics there); then every job queued
+    /// meanwhile, from any thread, is refused with it, its closure dropped
+    /// on the thread whose start failed. A job spawned while the runtime's
+    /// drop is under way, before the drop closes the pool (as soon as it
+    /// has dropped every task's future), still runs, and the drop does not
+    /// wait for it.
     ///
     /// ```
     /// let rt = eddy::Runtime::new().unwrap();
@@ -201,7 +203,9 @@ impl Handle {
     /// Whether the runtime has shut down: true from the moment its drop
     /// closes the queue other threads spawn into, which comes after it
     /// has dropped its tasks' futures (so a task's `Drop` run by the
-    /// shutdown still reads false) and before the driver shuts down.
+    /// shutdown still reads false) and before the driver shuts down. Once
+    /// it reads true, [`spawn_blocking`](Handle::spawn_blocking) refuses
+    /// every job: the drop closes the blocking pool first.
     ///
     /// ```
     /// let rt = eddy::Runtime::new()?;

@@ -23,7 +23,8 @@ use crate::task::JoinHandle;
 ///
 /// Dropping the runtime shuts it down in this order: new spawns are
 /// refused; every task's future is dropped (on this thread, inside the
-/// runtime, so its sockets deregister); the remote queue is drained; the I/O
+/// runtime, so its sockets deregister); the blocking pool refuses new
+/// jobs; the remote queue is drained; the I/O
 /// driver marks every registration shut down and wakes its waiters; and only
 /// then is the driver's `mio::Poll` dropped. Sockets that escaped fail
 /// from then on with an error that

@@ -45,11 +45,24 @@ impl Core {
             }
         }
         drop(std::mem::take(&mut *self.queue.borrow_mut()));
-        // (3): close and drain the remote queue.
-        crate::trace::shutdown_step("draining the remote queue");
-        for task in self.shared.close_remote() {
+        // Tasks other threads spawned that were never adopted go too, while
+        // the pool still takes the jobs their `Drop` starts, as every other
+        // task's; those pushed from now on race the drop, and (3) cancels
+        // them after the pool has closed (finding 75).
+        let mut never_adopted = Vec::new();
+        self.shared.take_remote(&mut never_adopted);
+        for task in never_adopted {
             // SAFETY: as in the loop above; a task here is either one never
             // adopted or one already cancelled there (then a no-op).
+            panics.run(|| unsafe { task.cancel() });
+        }
+        // (3): close the blocking pool, then close and drain the remote
+        // queue. The pool first, or a thread that read `Handle::is_shutdown`
+        // true still had its jobs taken and run (RELIABILITY finding 75).
+        self.shared.blocking().shutdown();
+        crate::trace::shutdown_step("draining the remote queue");
+        for task in self.shared.close_remote() {
+            // SAFETY: as for the tasks taken before the pool closed.
             panics.run(|| unsafe { task.cancel() });
         }
         // Timers' and deferred wakers are taken out and dropped with the
@@ -69,7 +82,6 @@ impl Core {
         // woken, before (5) the `mio::Poll` is dropped with the core.
         crate::trace::shutdown_step("shutting down the I/O driver");
         panics.run(|| self.driver.borrow_mut().shutdown());
-        self.shared.blocking().shutdown();
         self.publish_metrics();
         if std::thread::panicking() {
             // A panic out of a drop during unwinding aborts the process, so
