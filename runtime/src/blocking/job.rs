@@ -27,8 +27,8 @@ pub(crate) struct BlockingJob<T> {
     /// racing `abort` and start agree on who wins.
     stage: AtomicU8,
     /// The closure until a pool thread takes it to run, or `abort` takes it
-    /// to drop: an aborted job must not keep its captures (sockets, locks,
-    /// senders) alive until a thread reaches it in the queue.
+    /// to drop, so an aborted job's captures do not live until a worker
+    /// reaches it in the queue (5; the module's rule 2).
     work: Mutex<Option<Work<T>>>,
     /// Where the outcome waits for the handle.
     slot: JoinSlot<T>,
@@ -55,9 +55,8 @@ impl<T> BlockingJob<T> {
             .stage
             .compare_exchange(QUEUED, RUNNING, Ordering::AcqRel, Ordering::Acquire)
             .is_ok();
-        // Only the winner of the stage takes the closure: an abort that won
-        // takes it to drop on its own thread before it resolves the handle,
-        // and must not find it already taken (then dropped late, here).
+        // Only the stage's winner takes the closure, or an abort that won
+        // found it taken, and its captures lived on to be dropped here (55).
         if !claimed {
             return;
         }
@@ -75,9 +74,8 @@ impl<T> BlockingJob<T> {
             .compare_exchange(QUEUED, DONE, Ordering::AcqRel, Ordering::Acquire)
             .is_ok();
         if cancelled {
-            // A panicking capture is the closure's problem, not the
-            // caller's (payload included: one whose own `Drop` panicked
-            // came out of `abort`).
+            // Quietly, or a capture's panic (or that of a payload whose own
+            // `Drop` panics) came out of `abort` (14; rule 4).
             drop_quietly(self.take_work());
             self.slot.complete(Err(JoinError::cancelled()));
         }
@@ -108,10 +106,8 @@ impl<T: Send> JoinTarget<T> for BlockingJob<T> {
 }
 
 /// A job as the pool's queue holds it: run by a pool thread, or cancelled
-/// if the pool drops it unrun. A spawn whose thread could not start, with
-/// no other thread alive, drops every job queued, its own and any that
-/// other threads queued meanwhile through a `Handle`; their handles must
-/// resolve rather than wait for a run that will never come.
+/// if the pool drops it unrun; before, the handle of a job refused with
+/// another caller's waited for ever (50; the module's rules 1 and 6).
 pub(crate) struct Runner<T>(Arc<BlockingJob<T>>);
 
 impl<T> Runner<T> {

@@ -13,16 +13,14 @@ use eddy_registration::{catch_quietly, drop_quietly};
 /// or not: dropped unrun, it reports itself cancelled.
 type Job = Box<dyn FnOnce() + Send>;
 
-/// A small pool of threads started on demand and retired when idle. The
-/// runtime never starts a thread for anything else.
+/// A small pool of threads started on demand and retired when idle (the
+/// module's rules 5 to 9). The runtime never starts a thread for anything
+/// else.
 ///
 /// Idle workers wait on a stack, and a job goes to the one that went idle
-/// last. A steady trickle of jobs then keeps reusing the same few threads,
-/// and the ones a past burst started sit at the bottom until their
-/// keep-alive runs out. (With one condition variable for all of them, a
-/// job woke whichever had waited longest: every thread got a job in turn,
-/// none was ever idle for a whole keep-alive, and the pool only grew, up to
-/// its limit, under a load that needed a few threads.)
+/// last, so a steady trickle reuses the same few threads and the ones a
+/// past burst started retire: with one condition variable for all of them,
+/// every thread got a job in turn and the pool only grew to its limit (39).
 #[derive(Clone, Debug)]
 pub(crate) struct Pool {
     /// Shared with every worker thread.
@@ -110,15 +108,10 @@ impl Pool {
             let mut state = self.inner.lock();
             state.threads -= 1;
             if state.threads == 0 {
-                // Nobody would ever run the queue: not this call's job, nor
-                // any another thread queued (through a `Handle`) while this
-                // one tried to start a thread, which saw this call's thread
-                // counted and did not start its own. Every job is refused
-                // (a dropped job cancels itself), and the caller gets the
-                // failure. Dropped after unlocking, like every job: a job is
-                // any closure, and what its captures run as they drop must
-                // not run under the pool's lock. And quietly: the waker of
-                // another caller's handle is no concern of this one.
+                // No thread will run the queue: refusing only this call's
+                // job left the one another thread queued meanwhile waiting
+                // for ever (50; rule 6). Each refused job cancels itself as
+                // it drops, after unlocking and quietly (rules 1, 3, 4).
                 let refused = std::mem::take(&mut state.queue);
                 drop(state);
                 for job in refused {
@@ -163,13 +156,10 @@ impl Inner {
         loop {
             if let Some(job) = state.queue.pop_front() {
                 drop(state);
-                // A job catches its own closure's panic, but dropping an
-                // aborted job's captures, or waking the handle's waker, may
-                // panic too. Unwinding out of here would kill the thread
-                // without counting it out, and the pool would wait forever
-                // for a thread that no longer exists. Quietly: a caught
-                // payload is any type, and one whose own `Drop` panics got
-                // out of a plain `catch_unwind` all the same.
+                // Caught, or a panic of the handle's waker (or of a payload
+                // whose `Drop` panics, which a plain `catch_unwind` let out)
+                // ended the thread uncounted, and the pool waited for it for
+                // ever (5, 14; rule 4).
                 catch_quietly(job);
                 state = self.lock();
                 continue;
