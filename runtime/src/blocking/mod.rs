@@ -65,7 +65,7 @@
 //!    closes it once every task's future is dropped (those of tasks other
 //!    threads spawned that it never adopted included), so a job a task's
 //!    `Drop` starts still runs, and before it closes the remote queue, so
-//!    once `Handle::is_shutdown` reads true every job is refused (73). The
+//!    once `Handle::is_shutdown` reads true every job is refused (75). The
 //!    drop does not wait for the pool's threads: a closure blocked for
 //!    ever must not hang it.
 //! 10. **A job runs outside any runtime**, on a thread the pool started:
