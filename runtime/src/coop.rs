@@ -51,7 +51,9 @@
 //! 7. **An operation on an empty buffer is an operation.** A read or peek
 //!    into nothing answers `Ok(0)` at once, without a syscall, and a write
 //!    of nothing answers `Ok(0)` instead of waiting for room; each spends a
-//!    unit and follows rules 2 to 4 like any other (59, 67).
+//!    unit and follows rules 2 to 4 like any other; so do `read_exact`
+//!    into nothing and `write_all` of nothing, which make that read or
+//!    write (59, 67, 76).
 //! 8. **A runtime entered inside a task's poll hands the budget back.**
 //!    Entering saves the task's budget and poll count ([`current`]);
 //!    leaving restores both ([`restore`]) (62).

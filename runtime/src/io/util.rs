@@ -43,13 +43,18 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        while !this.buf.is_empty() {
+        // The stream is polled even for an empty buffer: its read of
+        // nothing spends the budget, so a loop of these yields (finding 76).
+        loop {
             match ready!((this.poll_read)(cx, this.buf))? {
+                0 if this.buf.is_empty() => return Poll::Ready(Ok(())),
                 0 => return Poll::Ready(Err(io::ErrorKind::UnexpectedEof.into())),
                 n => this.buf = &mut std::mem::take(&mut this.buf)[n..],
             }
+            if this.buf.is_empty() {
+                return Poll::Ready(Ok(()));
+            }
         }
-        Poll::Ready(Ok(()))
     }
 }
 
@@ -70,12 +75,16 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        while !this.buf.is_empty() {
+        // Polled even for nothing to write, as `ReadExact` (finding 76).
+        loop {
             match ready!((this.poll_write)(cx, this.buf))? {
+                0 if this.buf.is_empty() => return Poll::Ready(Ok(())),
                 0 => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                 n => this.buf = &this.buf[n..],
             }
+            if this.buf.is_empty() {
+                return Poll::Ready(Ok(()));
+            }
         }
-        Poll::Ready(Ok(()))
     }
 }

@@ -26,7 +26,8 @@
 //! * `peek` leaves the bytes for the next read, returns 0 at once for an
 //!   empty buffer and 0 at end of stream; a write of nothing (also a
 //!   vectored one of empty slices) returns 0 at once, also into a full
-//!   stream, as std's does;
+//!   stream, as std's does; loops of those, and of `read_exact` and
+//!   `write_all` of nothing, still yield to other tasks;
 //! * `poll_read_ready` with `try_read` drives a hand-written read loop to
 //!   every byte and end-of-stream; `poll_write_ready` waits while the peer
 //!   leaves the stream full, and spends the task's budget when ready;

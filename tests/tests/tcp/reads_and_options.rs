@@ -225,6 +225,53 @@ fn loops_of_reads_writes_and_peeks_of_nothing_still_yield_to_other_tasks() {
     });
 }
 
+/// `read_exact` into an empty buffer and `write_all` of nothing complete
+/// at once, but each is still an operation that spends the task's budget:
+/// before, both returned `Ok(())` without polling the stream at all, so a
+/// loop of them (a framer handed empty frames, a parser reading a
+/// zero-length field) never returned `Pending` and no other task ran
+/// again. Checked on the whole stream and on an owned half.
+#[test]
+fn loops_of_read_exact_and_write_all_of_nothing_still_yield_to_other_tasks() {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    /// Many times the budget: only the budget can make these loops yield.
+    const PASSES: u32 = 100_000;
+
+    run_bounded(LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (client, mut server) = tcp_pair(&listener).await;
+        let (mut read_half, mut write_half) = client.into_split();
+        for op in [
+            "read_exact",
+            "write_all",
+            "a read half's read_exact",
+            "a write half's write_all",
+        ] {
+            let other_ran = Rc::new(Cell::new(false));
+            let flag = Rc::clone(&other_ran);
+            let other = eddy::spawn(async move { flag.set(true) });
+            let mut passes = 0;
+            while !other_ran.get() && passes < PASSES {
+                let done = match op {
+                    "read_exact" => server.read_exact(&mut []).await,
+                    "write_all" => server.write_all(&[]).await,
+                    "a read half's read_exact" => read_half.read_exact(&mut []).await,
+                    _ => write_half.write_all(&[]).await,
+                };
+                done.expect(op);
+                passes += 1;
+            }
+            assert!(
+                other_ran.get(),
+                "{passes} passes of a {op} of nothing never let another task run"
+            );
+            other.await.expect("the other task");
+        }
+    });
+}
+
 #[test]
 fn peek_leaves_the_bytes_for_the_next_read() {
     run_bounded(LIMIT, || async {
