@@ -17,7 +17,8 @@
 //!   refuses to wait for writable instead of waiting forever;
 //! * the poll forms (`poll_read_with`, `poll_write_with`) carry a payload
 //!   byte for byte; I/O through `get_mut` that keeps the descriptor leaves
-//!   the `AsyncFd` working; one descriptor wrapped twice wakes both;
+//!   the `AsyncFd` working; one descriptor wrapped twice wakes both; a
+//!   poll form that finds the readiness stale spends no budget;
 //! * `into_inner` hands back a working descriptor, which another runtime
 //!   wraps and drives;
 //! * when the runtime is dropped, a waiter on another thread ends with the
@@ -787,4 +788,58 @@ fn loops_of_readable_or_writable_and_a_try_on_an_always_ready_fd_let_other_tasks
         io::Result::Ok(())
     })
     .expect("always-ready eventfd");
+}
+
+/// `poll_read_with` and `poll_write_with` spend a unit of the task's budget
+/// only when they complete, as their docs say (`Pending` spends none, as
+/// for every socket read): before, a call that found the readiness stale
+/// (the closure said `WouldBlock`) had spent a unit on it and returned
+/// `Pending`, so a task polling many descriptors used its budget up on
+/// those with nothing to read. Seen here with a budget of 1: a stale
+/// `poll_read_with` must leave that unit to the next operation, so that a
+/// second readiness poll of a ready pipe in the same task poll still goes
+/// ahead on its direction's pass instead of being refused.
+#[test]
+#[cfg_attr(miri, ignore = "Miri: the driver's epoll wait")]
+fn a_poll_read_with_that_finds_nothing_spends_no_budget() {
+    use std::future::poll_fn;
+    use std::task::Poll;
+
+    with_deadline(LIMIT, || {
+        let rt = eddy::Builder::new().budget(1).build().unwrap();
+        rt.block_on(async {
+            let (stale_reader, mut stale_writer) = pipe();
+            let (ready_reader, mut ready_writer) = pipe();
+            let (stale, ready) = (AsyncFd::new(stale_reader)?, AsyncFd::new(ready_reader)?);
+            stale_writer.write_all(b"x")?;
+            ready_writer.write_all(b"y")?;
+            stale.readable().await?;
+            ready.readable().await?;
+            // Read behind the `AsyncFd`'s back: its readiness is now stale.
+            let mut byte = [0u8; 1];
+            assert_eq!(stale.get_ref().read(&mut byte)?, 1);
+            // A fresh task poll, with the whole budget (one unit).
+            eddy::task::yield_now().await;
+            let (found_stale, first, second) = poll_fn(|cx| {
+                let found_stale = stale.poll_read_with(cx, |mut file| file.read(&mut byte));
+                let first = ready.poll_read_ready(cx);
+                let second = ready.poll_read_ready(cx);
+                Poll::Ready((
+                    found_stale.is_pending(),
+                    first.is_ready(),
+                    second.is_ready(),
+                ))
+            })
+            .await;
+            assert!(found_stale, "the stale pipe had nothing to read");
+            assert!(first, "the ready pipe's first readiness poll");
+            assert!(
+                second,
+                "the ready pipe's second readiness poll was refused: the stale \
+                 poll_read_with that returned Pending had spent the only unit"
+            );
+            io::Result::Ok(())
+        })
+        .expect("pipes");
+    });
 }

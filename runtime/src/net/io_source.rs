@@ -394,6 +394,39 @@ impl<E: mio::event::Source> IoSource<E> {
         })
     }
 
+    /// Waits for `direction` readiness and runs `f`, retrying after
+    /// `WouldBlock` and `Interrupted`, as [`poll_io`](IoSource::poll_io)
+    /// does, but refusing with `InvalidInput` a direction the source was
+    /// not registered for (as [`poll_ready`](IoSource::poll_ready)): the
+    /// body of `AsyncFd::poll_read_with` and `poll_write_with`. One
+    /// budgeted operation around the wait and `f`, so a poll that finds the
+    /// readiness stale spends nothing (finding 77).
+    #[cfg(unix)]
+    pub(crate) fn poll_ready_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        coop::poll_spending_if_ready(cx, self.refused(direction), None, |cx| {
+            loop {
+                let polled = match direction {
+                    Direction::Read => self.registration.poll_read_ready(cx),
+                    Direction::Write => self.registration.poll_write_ready(cx),
+                };
+                let event = std::task::ready!(polled)?;
+                match f() {
+                    Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                        self.registration.clear_would_block(event);
+                    }
+                    // `EINTR` did nothing: the readiness stands (finding 52).
+                    Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                    result => return Poll::Ready(result),
+                }
+            }
+        })
+    }
+
     /// The socket's descriptor, borrowed for as long as `self` is.
     pub(crate) fn fd(&self) -> BorrowedFd<'_> {
         // SAFETY: `fd` belongs to `io`, which `self` owns and which stays

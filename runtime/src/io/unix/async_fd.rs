@@ -4,7 +4,7 @@ use std::fmt;
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
 use eddy_registration::{Direction, Interest};
 
@@ -310,21 +310,16 @@ impl<T: AsFd> AsyncFd<T> {
     }
 
     /// The body of `poll_read_with` and `poll_write_with`: waits for
-    /// `direction`, runs `f`, and waits again after each `WouldBlock`.
+    /// `direction`, runs `f`, and waits again after each `WouldBlock`; one
+    /// budgeted operation, so a `Pending` spends nothing (finding 77).
     fn poll_with<R>(
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
         mut f: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        loop {
-            self.check_fd()?;
-            ready!(self.source.poll_ready(cx, direction))?;
-            match self.try_with(direction, &mut f) {
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
-                result => return Poll::Ready(result),
-            }
-        }
+        self.check_fd()?;
+        self.source.poll_ready_io(cx, direction, || f(&self.inner))
     }
 
     /// The body of `try_read_with` and `try_write_with`.
