@@ -10,17 +10,13 @@ use mio::{Interest, Registry, Token};
 /// A duplicate of the wrapped descriptor, owned by the `AsyncFd`, and the
 /// only descriptor it registers with the OS poller.
 ///
-/// Why not register the user's descriptor itself: the driver's token is the
-/// address of the registration's `ScheduledIo`, so an OS registration left
-/// behind after that memory is released makes the driver read freed
-/// memory. An epoll registration belongs to the pair (open file, number),
-/// and `EPOLL_CTL_DEL` can only remove it through that number while the
-/// number still names that file. Through `AsyncFd::get_mut` safe code can
-/// close the user's descriptor, or swap in another one, while a duplicate
-/// made before (`try_clone`) keeps the first file open: the registration
-/// would then outlive every number that can remove it. This duplicate no
-/// one else can close or replace, so removing it always works, whatever
-/// happens to the user's descriptor.
+/// Not the user's descriptor itself: one closed or swapped through
+/// `AsyncFd::get_mut` while a `try_clone` kept its file open left an epoll
+/// registration (which belongs to the pair open file, number) that no
+/// number could remove, and its events carried the address of a released
+/// `ScheduledIo` (io rule 8; RELIABILITY, "Memory safety of the
+/// registration API"). No one else can close or replace this duplicate,
+/// so removing it always works.
 #[derive(Debug)]
 pub(super) struct WatchedFd(OwnedFd);
 
