@@ -69,3 +69,29 @@ fn timers_live_after_block_on_leaves_out_the_main_futures_dropped_timer() {
         assert_eq!(metrics.timers_live, 0, "{metrics:?}");
     });
 }
+
+/// A `block_on` whose future panics still publishes `timers_live` on its
+/// way out: the unwinding drops the future, and with it the sleep it had
+/// armed, so a reader after the panic must not see that timer.
+#[test]
+fn timers_live_after_a_block_on_that_panicked_leaves_out_its_dropped_timer() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        let handle = rt.handle();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(async {
+                let sleep = eddy::time::sleep(Duration::from_secs(3600));
+                let mut sleep = std::pin::pin!(sleep);
+                assert!(eddy_tests::poll_once(sleep.as_mut()).await.is_pending());
+                // A yield turns the driver, which publishes the armed sleep.
+                eddy::task::yield_now().await;
+                assert_eq!(Handle::current().metrics().timers_live, 1);
+                panic!("the block_on future panics");
+            })
+        }));
+        assert!(panicked.is_err());
+        let metrics = handle.metrics();
+        assert_eq!(metrics.timers_live, 0, "{metrics:?}");
+    });
+}
+

@@ -197,6 +197,9 @@ impl Core {
         // SAFETY: a local of this frame, which borrows `self`, dropped when
         // it returns or unwinds, after any guard made inside it.
         let _guard = unsafe { context::enter(self) };
+        // Dropped before `_guard`, after the future: publishes the timer
+        // count as this call ends, by returning or by unwinding.
+        let _publish = PublishOnExit(self);
         if self.shared.has_timer_requests() {
             // Requests queued since the last turn (between two `block_on`
             // calls, say), applied now: a future ready at its first poll
@@ -204,15 +207,7 @@ impl Core {
             let live = self.fire_timers();
             self.shared.metrics().set_timers_live(live);
         }
-        let output = self.run_until_ready(future);
-        // Counted after the future is dropped, since its drop removes the
-        // timers it still holds (a `Timeout` whose future won keeps its
-        // sleep): published before, the count a program reads between
-        // `block_on` calls included them. Outside `block_on`
-        // `Handle::metrics` cannot reach the timers; leave it their count
-        // as of now.
-        self.publish_metrics();
-        output
+        self.run_until_ready(future)
     }
 
     /// `block_on`'s loop: polls `future` whenever its waker was woken, and
@@ -518,6 +513,20 @@ impl Core {
         self.shared
             .metrics()
             .set_timers_live(self.timers.borrow().len());
+    }
+}
+
+/// Publishes the timer count when `block_on` ends, whether it returns or
+/// unwinds (a panic in its future or a waker): the future is dropped by
+/// then, and its drop removed the timers it still held (a `Timeout` whose
+/// future won keeps its sleep), so the count read between `block_on`
+/// calls, where `Handle::metrics` cannot reach the timers, leaves them out
+/// (RELIABILITY finding 78).
+struct PublishOnExit<'a>(&'a Core);
+
+impl Drop for PublishOnExit<'_> {
+    fn drop(&mut self) {
+        self.0.publish_metrics();
     }
 }
 
