@@ -95,3 +95,35 @@ fn timers_live_after_a_block_on_that_panicked_leaves_out_its_dropped_timer() {
     });
 }
 
+/// A waker that panics when the task it waits on finishes ends the
+/// `block_on` call (the runtime resumes its panic), but the round's polls
+/// are still counted: `polls` counts every task poll since the runtime
+/// started, the one that woke the panicking waker too.
+#[test]
+fn polls_count_the_round_a_panicking_join_handle_waker_ended() {
+    with_deadline(LIMIT, || {
+        let rt = Runtime::new().unwrap();
+        let handle = rt.handle();
+        let mut task = rt.spawn(async { 5 });
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(std::future::poll_fn(|_| {
+                // The handle waits with a waker of some other executor,
+                // which panics when the task completes.
+                let waker = eddy_tests::panicking_waker("the join handle's waker panics");
+                let mut cx = std::task::Context::from_waker(&waker);
+                assert!(std::pin::Pin::new(&mut task).poll(&mut cx).is_pending());
+                std::task::Poll::<()>::Pending
+            }))
+        }));
+        let payload = panicked.expect_err("the waker's panic ends block_on");
+        assert_eq!(
+            eddy_tests::panic_message(&*payload),
+            "the join handle's waker panics"
+        );
+        let metrics = handle.metrics();
+        assert_eq!(metrics.polls, 1, "{metrics:?}");
+        assert_eq!(rt.block_on(task).unwrap(), 5);
+        let metrics = handle.metrics();
+        assert_eq!(metrics.polls, 1, "{metrics:?}");
+    });
+}

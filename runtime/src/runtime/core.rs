@@ -315,12 +315,14 @@ impl Core {
                 break;
             };
             polls += 1;
-            self.run_task(task);
+            if let Some(payload) = self.run_task(task) {
+                // A waker's panic ends the round here: still counted
+                // (finding 79).
+                self.end_round(start, polls);
+                std::panic::resume_unwind(payload);
+            }
         }
-        self.polls_since_turn.set(polls);
-        if polls > start {
-            self.shared.metrics().polled(u64::from(polls - start));
-        }
+        self.end_round(start, polls);
         if self.shared.has_remote() {
             self.adopt_remote();
         }
@@ -332,6 +334,16 @@ impl Core {
             return;
         }
         self.turn(has_work || has_deferred);
+    }
+
+    /// Writes back the poll count `tick` kept in a local, and adds the
+    /// round's polls to the metrics.
+    #[inline(always)]
+    fn end_round(&self, start: u32, polls: u32) {
+        self.polls_since_turn.set(polls);
+        if polls > start {
+            self.shared.metrics().polled(u64::from(polls - start));
+        }
     }
 
     /// Polls the next queued task, if any, counting it toward the event
@@ -348,16 +360,21 @@ impl Core {
         self.polls_since_turn
             .set(self.polls_since_turn.get().saturating_add(1));
         self.shared.metrics().polled(1);
-        self.run_task(task);
+        if let Some(payload) = self.run_task(task) {
+            std::panic::resume_unwind(payload);
+        }
     }
 
-    /// Polls one task and forgets it if it finished.
+    /// Polls one task and forgets it if it finished. Returns the panic of
+    /// a waker its completion woke (a `JoinHandle`'s, foreign code), for
+    /// the caller to resume once it has counted the poll.
     ///
     /// `inline(always)`: with a second, cold caller (`poll_one_task`) the
     /// compiler stopped inlining it into `tick`, which cost the echo
     /// server 13 instructions per round trip (843 -> 856).
     #[inline(always)]
-    fn run_task(&self, task: Arc<dyn Runnable>) {
+    #[must_use]
+    fn run_task(&self, task: Arc<dyn Runnable>) -> Option<Box<dyn std::any::Any + Send>> {
         coop::reset(u64::from(self.config.budget));
         // SAFETY: runtime thread (`Runtime` is neither `Send` nor `Sync`);
         // one task at a time, never re-entered from inside a poll, so no
@@ -370,10 +387,9 @@ impl Core {
                 crate::trace::task_finished(key);
                 drop(removed);
             }
-            if let Some(payload) = waker_panic {
-                std::panic::resume_unwind(payload);
-            }
+            return waker_panic;
         }
+        None
     }
 
     /// Moves remotely woken or spawned tasks onto the local queue.
