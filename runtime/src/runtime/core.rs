@@ -201,9 +201,9 @@ impl Core {
         // count as this call ends, by returning or by unwinding.
         let _publish = PublishOnExit(self);
         if self.shared.has_timer_requests() {
-            // Requests queued since the last turn (between two `block_on`
-            // calls, say), applied now: a future ready at its first poll
-            // never reaches a turn (time rule 4, RELIABILITY finding 16).
+            // Applied now, or a future ready at its first poll, which never
+            // reaches a turn, left them queued (rule 9; time rule 4,
+            // RELIABILITY finding 16).
             let live = self.fire_timers();
             self.shared.metrics().set_timers_live(live);
         }
@@ -247,20 +247,17 @@ impl Core {
     #[inline(always)]
     fn poll_main<F: Future>(&self, future: Pin<&mut F>, cx: &mut Context<'_>) -> Poll<F::Output> {
         coop::reset(u64::from(self.config.budget));
-        // The main future's polls count toward the event interval like any
-        // task's: a main future that keeps re-waking itself (a yield loop, a
-        // spent coop budget, a ping-pong with a task) must not keep the
-        // driver from turning, or timers and sockets would starve.
-        // Saturating: a loop of `block_on` calls ready at once never turns
-        // the driver, and a debug build overflowed the count (38).
+        // Counted toward the event interval, or a main future that keeps
+        // waking itself starved timers and sockets (rule 6, finding 4);
+        // saturating, or a debug build's loop of `block_on` calls that
+        // never turn the driver overflowed it (38).
         let polls = self.polls_since_turn.get().saturating_add(1);
         self.polls_since_turn.set(polls);
         crate::trace::main_polled();
         let poll = future.poll(cx);
         if poll.is_pending() && polls >= self.config.event_interval {
-            // This poll used up the interval, so `tick` would turn the
-            // driver without polling any task: with `event_interval(1)` a
-            // main future that kept waking itself starved every task (9).
+            // `tick` will poll no task, or with `event_interval(1)` a main
+            // future that kept waking itself starved every task (9).
             self.poll_one_task();
         }
         poll
@@ -271,11 +268,8 @@ impl Core {
     /// to `event_interval` queued tasks and adopts what other threads
     /// queued, and here always turns the driver without waiting (timers,
     /// sockets, `yield_now`), since a deferred wake is pending. Without it
-    /// such a call ran nothing: an embedding program whose loop wraps its
-    /// own work in `block_on` futures that are ready at once never ran a
-    /// task it spawned, nor one `Handle::spawn` queued, and a thread
-    /// waiting on that task's `JoinHandle` waited forever while the
-    /// remote queue grew.
+    /// such a call ran no task, spawned here or by another thread (rule 9,
+    /// RELIABILITY finding 35).
     ///
     /// Through `tick` rather than its parts: with a second caller, the
     /// compiler stopped inlining `turn` and `adopt_remote` into `tick`,
@@ -417,9 +411,9 @@ impl Core {
         self.polls_since_turn.set(0);
         let timeout = {
             let timers = self.timers.borrow();
-            // Published before the turn, or a reader on another thread saw
-            // the count from before the last tasks ran for as long as the
-            // runtime parked (time rule 11, RELIABILITY finding 26).
+            // Published before the turn, or a reader elsewhere saw a stale
+            // count for as long as the runtime parked (rule 8, time rule
+            // 11, RELIABILITY finding 26).
             self.shared.metrics().set_timers_live(timers.len());
             if has_work {
                 Some(Duration::ZERO)

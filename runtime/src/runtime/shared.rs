@@ -20,9 +20,8 @@ pub(crate) struct Shared {
     /// Changes to timer entries whose `Sleep` was dropped or reset where
     /// the timers cannot be reached (another thread, this one outside
     /// `block_on`, or code running inside the runtime's own borrow of
-    /// them: a global allocator, a panic hook); without it a dropped
-    /// sleep's entry stayed until its deadline (time rule 3, RELIABILITY
-    /// finding 16).
+    /// them: a global allocator, a panic hook), or a dropped sleep's entry
+    /// stayed until its deadline (time rule 3, RELIABILITY finding 16).
     timer_requests: RemoteQueue<TimerRequest>,
     /// The I/O driver's handle: registrations and the cross-thread unpark.
     driver: eddy_io_driver::Handle,

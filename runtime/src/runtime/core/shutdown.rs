@@ -16,13 +16,11 @@ impl Core {
         // SAFETY: as in `block_on`: a local of this frame, dropped when it
         // returns or unwinds.
         let _guard = unsafe { context::enter(self) };
-        // Cancelling a task tells its `JoinHandle`, whose waker is foreign
-        // code and may panic. Every step below must still run: a task left
-        // uncancelled would have its future dropped by whichever thread
-        // lets go of its last `Arc` (unsound for a `!Send` future), and a
-        // remote queue left open would accept spawns that never run. The
-        // first panic is re-raised at the end, unless the thread is already
-        // unwinding (see there).
+        // Cancelling a task wakes its `JoinHandle`'s waker, foreign code
+        // that may panic; every step below must still run, or a task left
+        // uncancelled had its `!Send` future dropped by whichever thread let
+        // go of it last and an open remote queue took spawns that never
+        // run (rule 11). The first panic is re-raised at the end.
         let mut panics = FirstPanic::new();
         crate::trace::shutdown_step("dropping tasks");
         // (1) and (2): spawns are now refused; drop every task's future on
@@ -45,10 +43,10 @@ impl Core {
             }
         }
         drop(std::mem::take(&mut *self.queue.borrow_mut()));
-        // Tasks other threads spawned that were never adopted go too, while
-        // the pool still takes the jobs their `Drop` starts, as every other
-        // task's; those pushed from now on race the drop, and (3) cancels
-        // them after the pool has closed (finding 75).
+        // Tasks other threads spawned and the runtime never adopted go
+        // too, while the pool still takes the jobs their `Drop` starts;
+        // those pushed from now on race the drop, and (3) cancels them
+        // (finding 75).
         let mut never_adopted = Vec::new();
         self.shared.take_remote(&mut never_adopted);
         for task in never_adopted {
@@ -56,20 +54,19 @@ impl Core {
             // adopted or one already cancelled there (then a no-op).
             panics.run(|| unsafe { task.cancel() });
         }
-        // (3): close the blocking pool, then close and drain the remote
-        // queue. The pool first, or a thread that read `Handle::is_shutdown`
-        // true still had its jobs taken and run (RELIABILITY finding 75).
+        // (3): the blocking pool closes before the remote queue, or a
+        // thread that read `Handle::is_shutdown` true still had its jobs
+        // run (RELIABILITY finding 75).
         self.shared.blocking().shutdown();
         crate::trace::shutdown_step("draining the remote queue");
         for task in self.shared.close_remote() {
             // SAFETY: as for the tasks taken before the pool closed.
             panics.run(|| unsafe { task.cancel() });
         }
-        // Timers' and deferred wakers are taken out and dropped with the
-        // borrow released, or one that yields panicked "already borrowed"
-        // (RELIABILITY finding 15); and one at a time in the batch, or a
-        // panicking drop skipped the steps below and a second aborted the
-        // process (finding 20; time rule 10).
+        // Dropped outside the borrow, or one that yields panicked "already
+        // borrowed" (RELIABILITY finding 15); one at a time in the batch,
+        // or a panicking drop skipped the steps below (finding 20; time
+        // rule 10).
         let timers = self.timers.take();
         for waker in timers.into_wakers() {
             panics.run(|| drop(waker));
@@ -84,8 +81,8 @@ impl Core {
         panics.run(|| self.driver.borrow_mut().shutdown());
         self.publish_metrics();
         if std::thread::panicking() {
-            // A panic out of a drop during unwinding aborts the process, so
-            // the waker's panic ends here; the hook has reported it (12).
+            // A second panic while unwinding aborts the process: the
+            // waker's ends here, reported by the hook (12).
             drop(panics);
         } else {
             panics.resume();
