@@ -58,7 +58,7 @@
 //!    and then until the next timer.
 //! 7. **Every task poll is counted,** toward the interval and in
 //!    [`Metrics::polls`](crate::Metrics::polls), once per round, even a
-//!    round that a waker's panic ends (77).
+//!    round that a waker's panic ends (79).
 //! 8. **A turn publishes, polls, fires, then wakes the deferred.** The
 //!    timer count is published before the wait, so a reader elsewhere
 //!    sees it while the runtime parks (26); after the poll, queued timer
@@ -72,11 +72,11 @@
 //!    rest one round, a `tick` that turns the driver without waiting,
 //!    unless nothing is spawned or queued (35). The timer count is
 //!    published as the call ends, returning or unwinding, after the
-//!    future's drop (76).
+//!    future's drop (78).
 //! 10. **A task runs on the runtime thread, one at a time, never
 //!     re-entered.** Finished, it leaves the slab (counted in
 //!     `tasks_alive`); the panic of a waker its completion woke is resumed
-//!     once the slab and the counts are updated (14, 77).
+//!     once the slab and the counts are updated (14, 79).
 //! 11. **Shutdown runs once, in order**, from `Runtime`'s drop, inside the
 //!     context (`core/shutdown.rs`): spawns are refused from its start;
 //!     every task's future is dropped on this thread until the slab stays
@@ -91,7 +91,7 @@
 //!     on that thread inside the runtime publishes the timer count first,
 //!     so it is exact but for `polls` (added at the end of a round);
 //!     elsewhere it reads the count as of the last turn's start or the
-//!     last `block_on`'s end (26, 76).
+//!     last `block_on`'s end (26, 78).
 
 mod builder;
 mod config;
