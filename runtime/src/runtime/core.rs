@@ -309,12 +309,9 @@ impl Core {
                 break;
             };
             polls += 1;
-            if let Some(payload) = self.run_task(task) {
-                // A waker's panic ends the round here: still counted
-                // (finding 79).
-                self.end_round(start, polls);
-                std::panic::resume_unwind(payload);
-            }
+            // A waker's panic ends the round inside: still counted
+            // (finding 79).
+            self.run_task(task, move || self.end_round_before_panic(start, polls));
         }
         self.end_round(start, polls);
         if self.shared.has_remote() {
@@ -340,6 +337,14 @@ impl Core {
         }
     }
 
+    /// [`end_round`](Core::end_round) for a round a waker's panic ends:
+    /// out of line, so the task loop carries none of it.
+    #[cold]
+    #[inline(never)]
+    fn end_round_before_panic(&self, start: u32, polls: u32) {
+        self.end_round(start, polls);
+    }
+
     /// Polls the next queued task, if any, counting it toward the event
     /// interval: the one task a round polls even when the `block_on`
     /// future's own poll used up the interval.
@@ -354,21 +359,19 @@ impl Core {
         self.polls_since_turn
             .set(self.polls_since_turn.get().saturating_add(1));
         self.shared.metrics().polled(1);
-        if let Some(payload) = self.run_task(task) {
-            std::panic::resume_unwind(payload);
-        }
+        self.run_task(task, || {});
     }
 
-    /// Polls one task and forgets it if it finished. Returns the panic of
-    /// a waker its completion woke (a `JoinHandle`'s, foreign code), for
-    /// the caller to resume once it has counted the poll.
+    /// Polls one task and forgets it if it finished. If a waker its
+    /// completion woke (a `JoinHandle`'s, foreign code) panicked, runs
+    /// `before_panic` (the caller's count of the round) and resumes the
+    /// panic: only on that cold path, so a poll pays nothing for it.
     ///
     /// `inline(always)`: with a second, cold caller (`poll_one_task`) the
     /// compiler stopped inlining it into `tick`, which cost the echo
     /// server 13 instructions per round trip (843 -> 856).
     #[inline(always)]
-    #[must_use]
-    fn run_task(&self, task: Arc<dyn Runnable>) -> Option<Box<dyn std::any::Any + Send>> {
+    fn run_task(&self, task: Arc<dyn Runnable>, before_panic: impl FnOnce()) {
         coop::reset(u64::from(self.config.budget));
         // SAFETY: runtime thread (`Runtime` is neither `Send` nor `Sync`);
         // one task at a time, never re-entered from inside a poll, so no
@@ -381,9 +384,11 @@ impl Core {
                 crate::trace::task_finished(key);
                 drop(removed);
             }
-            return waker_panic;
+            if let Some(payload) = waker_panic {
+                before_panic();
+                std::panic::resume_unwind(payload);
+            }
         }
-        None
     }
 
     /// Moves remotely woken or spawned tasks onto the local queue.
