@@ -100,7 +100,9 @@ pub struct Signal {
 impl Signal {
     /// Waits for the next delivery. Returns `None` once the runtime that
     /// created this listener has shut down: no delivery can be waited for
-    /// after that, and every later call returns `None` too.
+    /// after that, and every later call returns `None` too. (A delivery
+    /// counted since the last `Some`, before the shutdown or after it, is
+    /// still reported once first: the counter is read before the hub.)
     ///
     /// Cancel safe: dropped before it completes, it has taken no delivery;
     /// one that arrived meanwhile is reported by the next `recv`.
@@ -111,7 +113,8 @@ impl Signal {
     /// Polls for a delivery: `Ready(Some(()))` if at least one arrived since
     /// the last `Ready`, `Pending` (with `cx`'s waker stored) if none did,
     /// `Ready(None)` once the runtime that created this listener has shut
-    /// down, and from then on.
+    /// down (after one last `Ready(Some(()))` if a delivery was counted
+    /// since the last), and from then on.
     ///
     /// A delivery spends a unit of the task's cooperative budget, like a
     /// socket operation ([`Builder::budget`](crate::Builder::budget)): with
