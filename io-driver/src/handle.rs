@@ -183,7 +183,18 @@ impl Handle {
     /// Wakes the driver if it is blocked in [`Driver::turn`](crate::Driver::turn),
     /// or makes its next turn return without blocking. Callable from any
     /// thread.
+    ///
+    /// Everything the calling thread did before the call happens before
+    /// whatever the driver's thread does after the turn that returned for
+    /// it: a task queued for the driver's thread, then `unpark`, is seen
+    /// once that turn returns. (The wake itself goes through the kernel,
+    /// which Rust's memory model does not count as synchronisation; a
+    /// `Release` read-modify-write here and an `Acquire` one after every
+    /// poll make the edge.)
     pub fn unpark(&self) {
+        // Before the wake: the turn the wake ends must find this write
+        // when it reads the counter after its poll (RELIABILITY finding 80).
+        self.inner.registrations.publish_before_unpark();
         // An `Interrupted` wrote nothing: wake again, or the driver sleeps
         // through the wake (RELIABILITY finding 54). Otherwise mio's waker only fails if the OS refuses to
         // signal the eventfd / kqueue user event, which does not happen

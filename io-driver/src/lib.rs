@@ -157,7 +157,11 @@
 //! deregistration ends with a `Release` read-modify-write that the turn's
 //! `acquire_allocations` takes: a driver woken by it sees the entries it
 //! was woken for (finding 72); the loom tests in `synced_set.rs` check that
-//! hand-off.
+//! hand-off. [`Handle::unpark`] makes the same write before every wake, so
+//! whatever a thread stored before unparking the driver is seen after the
+//! turn that polled the unpark (finding 80: the runtime's remote queue).
+//! `loom_kernel.rs`, under `--cfg loom` only, gives the models of the
+//! crates above that unpark and poll with the kernel a `Relaxed` counter.
 //!
 //! **Ticks.** Readiness has a race: a task sees "readable", reads until
 //! `WouldBlock`, and clears readiness, while a new event for fresh data
@@ -214,6 +218,9 @@ mod dispatch;
 mod driver;
 mod handle;
 mod loom;
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_kernel;
 mod mio_interest;
 mod ready_from_mio;
 mod registration;

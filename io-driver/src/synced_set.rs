@@ -73,7 +73,9 @@ impl SyncedSet {
     /// between are read-modify-writes too, which carry it on). It also
     /// pairs with [`SyncedSet::deregister`]'s, so the next turn's
     /// `release_if_needed` sees every deregistration made before an unpark
-    /// this poll returned for (finding 72).
+    /// this poll returned for (finding 72), and with
+    /// [`SyncedSet::publish_before_unpark`]'s, so the caller sees whatever
+    /// an unparking thread stored before the unpark (finding 80).
     ///
     /// The driver calls it after each poll, before it turns event tokens
     /// back into pointers: without it only the kernel (`epoll_ctl`, then
@@ -86,6 +88,21 @@ impl SyncedSet {
     #[inline]
     pub(crate) fn acquire_allocations(&self) {
         self.num_registered.fetch_add(0, Ordering::Acquire);
+    }
+
+    /// Publishes what the calling thread did before it unparks the driver
+    /// to the turn that polls that unpark: a `Release` read-modify-write
+    /// that the turn's [`SyncedSet::acquire_allocations`] after the poll
+    /// takes. The unpark is an eventfd write (`mio::Waker`), which Rust's
+    /// memory model does not count as synchronisation (finding 18), so
+    /// without it a task pushed on the runtime's remote queue before the
+    /// unpark could be read as absent by the very turn it woke, and the
+    /// runtime parked again with it queued (RELIABILITY finding 80).
+    /// [`Handle::unpark`](crate::Handle::unpark) calls it before every
+    /// wake; with its result unused, x86 gets no instruction for it.
+    #[inline]
+    pub(crate) fn publish_before_unpark(&self) {
+        self.num_registered.fetch_add(0, Ordering::Release);
     }
 
     /// Takes back an allocation that was never registered with the OS

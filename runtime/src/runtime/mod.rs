@@ -40,7 +40,8 @@
 //!    thread between two `block_on` calls) it pushes on the remote queue.
 //!    A push unparks the driver when it finds the queue empty, and the
 //!    loop takes the whole queue under the same lock, so no wake is lost
-//!    (4; loom, `remote_queue.rs`). A closed queue refuses the push, and
+//!    (4; loom, `remote_queue.rs`); the unpark carries the push to the
+//!    turn it ends, which the kernel's wake alone does not (80). A closed queue refuses the push, and
 //!    the task, cancelled already, is dropped where it was woken.
 //! 5. **The main future's waker is a flag.** A wake sets `notified` (and
 //!    unparks from another thread); the loop swaps it off before each

@@ -15,6 +15,13 @@ use crate::loom::sync::{Mutex, MutexGuard};
 /// push, or sits behind an earlier item whose pusher unparked the runtime
 /// after pushing: no wake-up is lost, and a burst of pushes between two
 /// ticks costs one unpark. `loom_tests` model-checks exactly this.
+///
+/// "Happens after" needs an edge from the pusher to the turn its unpark
+/// ends, and the unpark goes through the kernel, which gives none in
+/// Rust's memory model: without one, `has_pending` there could read a
+/// stale `false`, the runtime park again, and every later push find the
+/// queue non-empty and unpark nothing. `eddy_io_driver::Handle::unpark`
+/// makes that edge (RELIABILITY finding 80).
 #[derive(Debug)]
 pub(crate) struct RemoteQueue<T> {
     /// The items and the closed flag.
@@ -58,7 +65,7 @@ impl<T> RemoteQueue<T> {
         }
         let was_empty = inner.items.is_empty();
         inner.items.push(item);
-        self.pending.store(true, Ordering::Release);
+        self.pending.store(true, Ordering::Relaxed);
         Ok(was_empty)
     }
 
@@ -100,6 +107,7 @@ impl<T> RemoteQueue<T> {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::RemoteQueue;
+    use eddy_io_driver::loom_kernel::Kernel;
     use eddy_registration::loom_model::model;
     use loom::sync::Arc;
 
@@ -119,6 +127,9 @@ mod loom_tests {
             // readable, and a park that nothing will ever end is a deadlock
             // loom reports. (A park that returned anyway let the runtime
             // poll in a loop, and no lost wake-up could ever fail the model.)
+            // loom's unpark also orders the push before the park's return,
+            // which the kernel does not: the queue's protocol is checked
+            // here, the edge the driver's unpark makes in the next model.
             let runtime = loom::thread::current();
             let pusher = {
                 let queue = queue.clone();
@@ -142,6 +153,56 @@ mod loom_tests {
                         "slept between the two"
                     });
                     loom::thread::park();
+                    continue;
+                }
+                takes += 1;
+                received.append(&mut buffer);
+            }
+            pusher.join().unwrap();
+            assert_eq!(received, vec![0, 1]);
+            explored.saw(if takes == 1 {
+                "took both at once"
+            } else {
+                "took them one by one"
+            });
+        });
+    }
+
+    #[test]
+    fn loom_a_push_that_unparks_through_the_kernel_is_taken_by_the_turn_it_wakes() {
+        let orders = ["took both at once", "took them one by one"];
+        model(&orders, |explored| {
+            let queue = Arc::new(RemoteQueue::new());
+            // The driver's unpark and poll as they are but for the kernel,
+            // which is a `Relaxed` counter there: an eventfd write and the
+            // `epoll_wait` that returns for it order nothing in Rust's
+            // memory model. (The model above, whose unpark is loom's, gets
+            // an edge from it, and passed with finding 80 in the code.)
+            let kernel = Arc::new(Kernel::new());
+            let pusher = {
+                let (queue, kernel) = (queue.clone(), kernel.clone());
+                loom::thread::spawn(move || {
+                    for item in 0..2 {
+                        if queue.push(item).expect("queue open") {
+                            kernel.unpark();
+                        }
+                    }
+                })
+            };
+            let mut received = Vec::new();
+            let mut buffer = Vec::new();
+            let mut takes = 0;
+            while received.len() < 2 {
+                // `tick`'s `has_remote` and `adopt_remote`.
+                queue.take_all(&mut buffer);
+                if buffer.is_empty() {
+                    // A blocking turn: polls until an unpark comes. A push
+                    // the turn after its unpark missed spins here for ever
+                    // (later pushes found the queue non-empty and unparked
+                    // nothing), which loom reports as too many branches.
+                    while !kernel.poll() {
+                        loom::thread::yield_now();
+                    }
                     continue;
                 }
                 takes += 1;
