@@ -300,16 +300,18 @@ fn an_events_capacity_too_large_for_the_os_still_builds_a_runtime_that_turns() {
 #[test]
 #[cfg_attr(miri, ignore = "Miri: no datagram sockets")]
 fn a_socket_two_threads_loop_on_still_yields_within_the_budget() {
-    use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Barrier};
     const BUDGET: u32 = 8;
     const POLLS: u64 = 20_000;
     // The most peeks one poll of a loop made, on each thread, while both
     // loop at once. The socket is made by the first thread's runtime,
-    // which keeps it registered, and handed to the second.
+    // which keeps it registered, and handed to the second; `done` keeps
+    // that runtime (and the registration) alive until both loops ended.
     fn loop_on(
         socket: impl Future<Output = Arc<eddy::net::UdpSocket>> + 'static,
         stop: Arc<AtomicBool>,
+        done: Arc<Barrier>,
     ) -> u64 {
         let rt = Builder::new().budget(BUDGET).build().unwrap();
         let looping = rt.spawn(async move {
@@ -334,6 +336,7 @@ fn a_socket_two_threads_loop_on_still_yields_within_the_budget() {
                 polled
             })
             .await;
+            done.wait();
             most
         });
         rt.block_on(looping).unwrap()
@@ -341,9 +344,10 @@ fn a_socket_two_threads_loop_on_still_yields_within_the_budget() {
     with_deadline(LIMIT, || {
         let (socket_tx, socket_rx) = std::sync::mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
+        let done = Arc::new(Barrier::new(2));
         let other = std::thread::spawn({
-            let stop = Arc::clone(&stop);
-            move || loop_on(async move { socket_rx.recv().unwrap() }, stop)
+            let (stop, done) = (Arc::clone(&stop), Arc::clone(&done));
+            move || loop_on(async move { socket_rx.recv().unwrap() }, stop, done)
         });
         let making = async move {
             let socket = eddy::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
@@ -354,7 +358,7 @@ fn a_socket_two_threads_loop_on_still_yields_within_the_budget() {
             socket_tx.send(Arc::clone(&socket)).unwrap();
             socket
         };
-        let here = loop_on(making, stop);
+        let here = loop_on(making, stop, done);
         let there = other.join().unwrap();
         // The bound: the budget, plus the direction's one pass (a fresh
         // peek each round has no mark of its own).
