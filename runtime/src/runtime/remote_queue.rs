@@ -111,6 +111,44 @@ mod loom_tests {
     use eddy_registration::loom_model::model;
     use loom::sync::Arc;
 
+    /// The two models' shared shape: another thread pushes 0 and 1, and
+    /// calls `unpark` for each push that found the queue empty; the runtime
+    /// takes until it has both, calling `sleep` (with whether it has
+    /// received anything yet) each time a take finds nothing. Returns how
+    /// many takes found items.
+    fn push_two_and_take_both(
+        unpark: impl Fn() + Send + 'static,
+        mut sleep: impl FnMut(bool),
+    ) -> usize {
+        let queue = Arc::new(RemoteQueue::new());
+        let pusher = {
+            let queue = queue.clone();
+            loom::thread::spawn(move || {
+                for item in 0..2 {
+                    if queue.push(item).expect("queue open") {
+                        unpark();
+                    }
+                }
+            })
+        };
+        let mut received = Vec::new();
+        let mut buffer = Vec::new();
+        let mut takes = 0;
+        while received.len() < 2 {
+            // `tick`'s `has_remote` and `adopt_remote`.
+            queue.take_all(&mut buffer);
+            if buffer.is_empty() {
+                sleep(!received.is_empty());
+                continue;
+            }
+            takes += 1;
+            received.append(&mut buffer);
+        }
+        pusher.join().unwrap();
+        assert_eq!(received, vec![0, 1]);
+        takes
+    }
+
     #[test]
     fn loom_remote_push_racing_the_runtime_going_to_sleep_is_never_lost() {
         let orders = [
@@ -120,7 +158,6 @@ mod loom_tests {
             "slept between the two",
         ];
         model(&orders, |explored| {
-            let queue = Arc::new(RemoteQueue::new());
             // The runtime's park stands for the driver's blocking poll and
             // the pusher's unpark for its waker: loom's thread park keeps an
             // unpark that came first, like an eventfd that is already
@@ -131,35 +168,17 @@ mod loom_tests {
             // which the kernel does not: the queue's protocol is checked
             // here, the edge the driver's unpark makes in the next model.
             let runtime = loom::thread::current();
-            let pusher = {
-                let queue = queue.clone();
-                loom::thread::spawn(move || {
-                    for item in 0..2 {
-                        if queue.push(item).expect("queue open") {
-                            runtime.unpark();
-                        }
-                    }
-                })
-            };
-            let mut received = Vec::new();
-            let mut buffer = Vec::new();
-            let mut takes = 0;
-            while received.len() < 2 {
-                queue.take_all(&mut buffer);
-                if buffer.is_empty() {
-                    explored.saw(if received.is_empty() {
-                        "slept before the first"
-                    } else {
+            let takes = push_two_and_take_both(
+                move || runtime.unpark(),
+                |received_one| {
+                    explored.saw(if received_one {
                         "slept between the two"
+                    } else {
+                        "slept before the first"
                     });
                     loom::thread::park();
-                    continue;
-                }
-                takes += 1;
-                received.append(&mut buffer);
-            }
-            pusher.join().unwrap();
-            assert_eq!(received, vec![0, 1]);
+                },
+            );
             explored.saw(if takes == 1 {
                 "took both at once"
             } else {
@@ -172,30 +191,16 @@ mod loom_tests {
     fn loom_a_push_that_unparks_through_the_kernel_is_taken_by_the_turn_it_wakes() {
         let orders = ["took both at once", "took them one by one"];
         model(&orders, |explored| {
-            let queue = Arc::new(RemoteQueue::new());
             // The driver's unpark and poll as they are but for the kernel,
             // which is a `Relaxed` counter there: an eventfd write and the
             // `epoll_wait` that returns for it order nothing in Rust's
             // memory model. (The model above, whose unpark is loom's, gets
             // an edge from it, and passed with finding 80 in the code.)
             let kernel = Arc::new(Kernel::new());
-            let pusher = {
-                let (queue, kernel) = (queue.clone(), kernel.clone());
-                loom::thread::spawn(move || {
-                    for item in 0..2 {
-                        if queue.push(item).expect("queue open") {
-                            kernel.unpark();
-                        }
-                    }
-                })
-            };
-            let mut received = Vec::new();
-            let mut buffer = Vec::new();
-            let mut takes = 0;
-            while received.len() < 2 {
-                // `tick`'s `has_remote` and `adopt_remote`.
-                queue.take_all(&mut buffer);
-                if buffer.is_empty() {
+            let unparking = kernel.clone();
+            let takes = push_two_and_take_both(
+                move || unparking.unpark(),
+                |_| {
                     // A blocking turn: polls until an unpark comes. A push
                     // the turn after its unpark missed spins here for ever
                     // (later pushes found the queue non-empty and unparked
@@ -203,13 +208,8 @@ mod loom_tests {
                     while !kernel.poll() {
                         loom::thread::yield_now();
                     }
-                    continue;
-                }
-                takes += 1;
-                received.append(&mut buffer);
-            }
-            pusher.join().unwrap();
-            assert_eq!(received, vec![0, 1]);
+                },
+            );
             explored.saw(if takes == 1 {
                 "took both at once"
             } else {
