@@ -139,18 +139,16 @@ impl SyncedSet {
     /// the OS must have dropped it by closing the fd): once released, the
     /// `ScheduledIo` may be freed and an event naming it would dangle.
     ///
-    /// Ends with a `Release` read-modify-write of `num_registered`, which
-    /// the turn after the unpark acquires (`acquire_allocations`): the
-    /// unpark goes through the kernel, which orders nothing in Rust's
-    /// memory model, and without it that turn's check could read the last
-    /// release's 0 and skip the batch that woke it (finding 72).
+    /// The unpark that `true` asks for must come through
+    /// [`Handle::unpark`](crate::Handle::unpark), whose
+    /// [`SyncedSet::publish_before_unpark`] lets the turn it wakes see this
+    /// deregistration's count: through the kernel alone, that turn could
+    /// read the last release's 0 and skip the batch that woke it (finding
+    /// 72).
     #[inline]
     pub(crate) fn deregister(&self, io: &Arc<ScheduledIo>) -> bool {
         let mut synced = self.lock();
-        let notify = self.set.deregister(&mut synced, io);
-        drop(synced);
-        self.num_registered.fetch_add(0, Ordering::Release);
-        notify
+        self.set.deregister(&mut synced, io)
     }
 
     /// Whether this set allocated `io` (no lock: the answer never changes).
@@ -257,9 +255,11 @@ mod loom_tests {
                     loom::thread::spawn(move || {
                         if set.deregister(&io) {
                             unparks.fetch_add(1, Ordering::Relaxed);
-                            // Stands for `mio::Waker::wake`: the kernel, which
-                            // orders nothing in Rust's memory model, so
-                            // `Relaxed` (finding 72).
+                            // `Handle::unpark`: the publish, then
+                            // `mio::Waker::wake`, the kernel, which orders
+                            // nothing in Rust's memory model, so `Relaxed`
+                            // (findings 72 and 80).
+                            set.publish_before_unpark();
                             unparked.store(true, Ordering::Relaxed);
                         }
                     })
@@ -346,6 +346,8 @@ mod loom_tests {
                 loom::thread::spawn(move || {
                     for io in &ios {
                         if set.deregister(io) {
+                            // `Handle::unpark`: the publish, then the wake.
+                            set.publish_before_unpark();
                             kernel.store(true, Ordering::Relaxed);
                         }
                     }
