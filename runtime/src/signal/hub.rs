@@ -3,6 +3,7 @@
 
 use std::io::{self, Read};
 use std::sync::Arc;
+use std::sync::atomic::{Ordering::Acquire, fence};
 use std::task::{Context, Poll, Waker, ready};
 
 use eddy_io_driver::{Handle, Registration};
@@ -109,6 +110,11 @@ impl Hub {
         // slept through their delivery (module rule 7, RELIABILITY finding
         // 10). Only bytes read can have hidden one.
         if took_bytes {
+            // Takes the handler's `Release` fence through the bytes read:
+            // the counters it raised before writing them are seen by this
+            // thread's next read, and by every listener this wakes (module
+            // rule 1, RELIABILITY finding 81).
+            fence(Acquire);
             every_hub::wake_all();
         }
         Poll::Ready(Ok(()))

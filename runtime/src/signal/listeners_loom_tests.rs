@@ -61,3 +61,71 @@ fn loom_a_drain_on_another_thread_never_leaves_a_listener_asleep_on_its_signal()
         listeners.leave(key);
     });
 }
+
+/// The same hand-off with the kernel in it, as `eddy_io_driver::loom_kernel`
+/// has it for the driver's unpark (RELIABILITY finding 81): the pipe is a
+/// `Relaxed` counter, which hands the byte over and orders nothing, for the
+/// `write(2)` of the handler and the `read(2)` of `Hub::poll_drain` are
+/// not synchronisation in Rust's memory model. The listener drains the
+/// byte itself (its runtime's driver reported it), then reads its counter
+/// again; a stale count there returns `Pending` with the pipe empty, and
+/// nothing wakes it. The steps replay `pipe::deliver` and
+/// `Signal::poll_recv` + `Hub::poll_drain`, fences included.
+///
+/// The counter has `pipe.rs`'s `SeqCst`, which does not help: nothing
+/// orders the listener's load after the handler's `fetch_add`, so the single
+/// order of `SeqCst` operations may put the load first. Without the two
+/// fences this model spins for ever.
+#[test]
+fn loom_a_listener_that_drained_its_deliverys_byte_reads_the_raised_count() {
+    use loom::sync::atomic::{
+        Ordering::{Acquire, Relaxed, Release},
+        fence,
+    };
+
+    let orders = [
+        "the count was seen before any drain",
+        "the count was seen after the drain",
+    ];
+    model(&orders, |explored| {
+        let deliveries = loom::sync::Arc::new(AtomicUsize::new(0));
+        let pipe = loom::sync::Arc::new(AtomicUsize::new(0));
+
+        // The signal handler, on any thread: count, fence, write the byte.
+        let handler = {
+            let (deliveries, pipe) = (deliveries.clone(), pipe.clone());
+            thread::spawn(move || {
+                deliveries.fetch_add(1, SeqCst);
+                fence(Release);
+                pipe.fetch_add(1, Relaxed);
+            })
+        };
+
+        // The listener on its runtime's thread: read the counter; if it has
+        // not moved, drain the pipe, and after a drain that took bytes,
+        // fence and read the counter again; with nothing drained, wait for
+        // the driver to report a byte.
+        let mut drained = false;
+        loop {
+            if deliveries.load(SeqCst) != 0 {
+                break;
+            }
+            if pipe.swap(0, Relaxed) != 0 {
+                fence(Acquire);
+                drained = true;
+                continue;
+            }
+            // Pending until the pipe turns readable (a byte taken with
+            // the count unseen spins here for ever, which loom reports).
+            while pipe.load(Relaxed) == 0 {
+                thread::yield_now();
+            }
+        }
+        handler.join().unwrap();
+        explored.saw(if drained {
+            "the count was seen after the drain"
+        } else {
+            "the count was seen before any drain"
+        });
+    });
+}

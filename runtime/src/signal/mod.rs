@@ -52,6 +52,13 @@
 //!    allocation or panic, and `errno` is left as it was (25). The count
 //!    comes first, so whoever the byte wakes finds it raised; a full pipe
 //!    is ignored, for it already holds a byte whose edge is pending.
+//!    "First" in Rust's memory model too, which does not count the
+//!    kernel's `write(2)` and `read(2)` as synchronisation: a `Release`
+//!    fence between the count and the write, and an `Acquire` fence after
+//!    a drain that took bytes, before any counter is read again; a plain
+//!    load after the drain could read the old count and return `Pending`
+//!    with the pipe empty (81; the second loom model in
+//!    `listeners_loom_tests.rs`).
 //! 2. **The counter is the news, the byte only a wake-up.** A listener
 //!    compares its signal's counter with the count it last reported, so
 //!    listeners never take deliveries from each other, a listener costs

@@ -11,10 +11,15 @@
 //! ```
 //!
 //! The handler counts first and writes second, so whoever is woken by the
-//! byte finds the count already raised (module rule 1). The byte itself
-//! says nothing (a full pipe drops it, and any runtime may drain it): it
-//! only makes every runtime's registered read end readable, so that their
-//! listeners look at the counters again (rules 2 and 7).
+//! byte finds the count already raised (module rule 1). The write and the
+//! drain's read are system calls, which Rust's memory model does not count
+//! as synchronisation: a `Release` fence between the count and the write,
+//! and the `Acquire` fence of a drain that took bytes (`hub.rs`), make the
+//! count happen before what the drainer does next (RELIABILITY finding
+//! 81). The byte itself says nothing (a full pipe drops it, and any
+//! runtime may drain it): it only makes every runtime's registered read
+//! end readable, so that their listeners look at the counters again
+//! (rules 2 and 7).
 //!
 //! The write end stays open for the rest of the process, or a handler that
 //! loaded its number just before a close could write into whatever file
@@ -22,7 +27,7 @@
 
 use std::io;
 use std::os::fd::{IntoRawFd, OwnedFd};
-use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering::Release, Ordering::SeqCst, fence};
 use std::sync::{Mutex, PoisonError};
 
 /// Signal numbers go from 1 to `MAX_SIGNAL`: 64 covers Linux's real-time
@@ -95,6 +100,12 @@ pub(super) fn deliver(signum: i32) {
     if fd < 0 {
         return;
     }
+    // With the `Acquire` fence after a drain that took bytes, this orders
+    // the count before whatever the drainer reads next: the write below
+    // and the drain's read are the kernel's, which orders nothing in
+    // Rust's memory model (RELIABILITY finding 81). A fence is one
+    // instruction at most, async-signal-safe.
+    fence(Release);
     let byte = 1u8;
     // A bare `libc::write`, not `syscall!`: there is no caller to hand an
     // error to, and a full pipe is fine (see above).
