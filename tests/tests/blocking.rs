@@ -859,39 +859,40 @@ fn a_job_started_through_a_handle_after_the_runtime_is_gone_is_cancelled_unrun()
     });
 }
 
+/// A task's future that never completes and runs `on_drop` when it is
+/// dropped (by the runtime's shutdown, in these tests).
+fn pending_until_dropped(
+    on_drop: impl FnOnce() + Send + 'static,
+) -> impl Future<Output = ()> + Send {
+    struct OnDrop<F: FnOnce()>(Option<F>);
+    impl<F: FnOnce()> Drop for OnDrop<F> {
+        fn drop(&mut self) {
+            if let Some(on_drop) = self.0.take() {
+                on_drop();
+            }
+        }
+    }
+    let on_drop = OnDrop(Some(on_drop));
+    async move {
+        let _on_drop = on_drop;
+        pending::<()>().await
+    }
+}
+
 #[test]
 fn a_job_started_through_a_handle_during_the_shutdown_still_runs() {
     // A task's future, dropped by the runtime's shutdown, holds the drop
     // until a foreign thread has started a job: the pool is not closed
     // yet, so the job is taken and runs, and its handle has the value.
-    struct HoldsShutdown {
-        dropping: mpsc::Sender<()>,
-        spawned: mpsc::Receiver<()>,
-    }
-    impl Future for HoldsShutdown {
-        type Output = ();
-        fn poll(
-            self: std::pin::Pin<&mut Self>,
-            _: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<()> {
-            std::task::Poll::Pending
-        }
-    }
-    impl Drop for HoldsShutdown {
-        fn drop(&mut self) {
-            self.dropping.send(()).unwrap();
-            self.spawned.recv_timeout(RENDEZVOUS).unwrap();
-        }
-    }
     with_deadline(LIMIT, || {
         let rt = Runtime::new().unwrap();
         let handle = rt.handle();
         let (dropping, wait_dropping) = mpsc::channel();
-        let (spawned, wait_spawned) = mpsc::channel();
-        rt.spawn(HoldsShutdown {
-            dropping,
-            spawned: wait_spawned,
-        });
+        let (spawned, wait_spawned) = mpsc::channel::<()>();
+        rt.spawn(pending_until_dropped(move || {
+            dropping.send(()).unwrap();
+            wait_spawned.recv_timeout(RENDEZVOUS).unwrap();
+        }));
         rt.block_on(yield_now());
         let foreign = thread::spawn(move || {
             wait_dropping.recv_timeout(RENDEZVOUS).unwrap();
@@ -909,34 +910,15 @@ fn a_task_spawned_through_a_handle_and_never_run_can_start_a_job_from_its_drop_a
     // Like every task's future, one that other threads spawned and the
     // runtime never adopted is dropped by the shutdown before the pool
     // closes: a job its `Drop` starts is taken and runs.
-    struct SpawnsWhenDropped {
-        handle: Handle,
-        jobs: mpsc::Sender<eddy::task::JoinHandle<u32>>,
-    }
-    impl Future for SpawnsWhenDropped {
-        type Output = ();
-        fn poll(
-            self: std::pin::Pin<&mut Self>,
-            _: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<()> {
-            std::task::Poll::Pending
-        }
-    }
-    impl Drop for SpawnsWhenDropped {
-        fn drop(&mut self) {
-            let job = self.handle.spawn_blocking(|| 12);
-            self.jobs.send(job).unwrap();
-        }
-    }
     with_deadline(LIMIT, || {
         let rt = Runtime::new().unwrap();
         let handle = rt.handle();
         let (jobs, spawned_jobs) = mpsc::channel();
         let task = thread::spawn(move || {
-            handle.spawn(SpawnsWhenDropped {
-                handle: handle.clone(),
-                jobs,
-            })
+            let spawning = handle.clone();
+            handle.spawn(pending_until_dropped(move || {
+                jobs.send(spawning.spawn_blocking(|| 12u32)).unwrap();
+            }))
         })
         .join()
         .unwrap();
